@@ -1,0 +1,49 @@
+"""Errors an operator can act on. Each message is one line that says what to do."""
+
+
+class OperatorError(Exception):
+    """A fault with a one-line, actionable message (shown as is by the CLI and the TUI)."""
+
+
+class InvalidInput(OperatorError):
+    pass
+
+
+class NotFound(OperatorError):
+    pass
+
+
+class Unreachable(OperatorError):
+    pass
+
+
+class AuthenticationFailed(OperatorError):
+    pass
+
+
+class HostKeyUnknown(OperatorError):
+    pass
+
+
+class HostKeyChanged(OperatorError):
+    pass
+
+
+class SudoNeedsPassword(OperatorError):
+    pass
+
+
+class OscapMissing(OperatorError):
+    pass
+
+
+class OscapFailed(OperatorError):
+    pass
+
+
+class ConnectionLost(OperatorError):
+    pass
+
+
+class CommandTimeout(OperatorError):
+    pass

@@ -1,0 +1,77 @@
+"""Numbered schema migrations; PRAGMA user_version records how many have run.
+
+Append new migrations; never edit one that has shipped.
+"""
+
+_COUNTS = ", ".join(
+    f"n_{r} INTEGER" for r in (
+        "pass", "fail", "error", "unknown", "notapplicable",
+        "notchecked", "notselected", "informational", "fixed",
+    )
+)
+
+MIGRATIONS: list[list[str]] = [
+    # 1: hosts, content versions with their rule texts, scans and rule results
+    [
+        """CREATE TABLE hosts (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            address TEXT NOT NULL,
+            port INTEGER NOT NULL DEFAULT 22 CHECK (port BETWEEN 1 AND 65535),
+            username TEXT,
+            identity_file TEXT,
+            known_hosts TEXT,
+            sudo_password_env TEXT,
+            transport TEXT NOT NULL DEFAULT 'ssh' CHECK (transport IN ('ssh', 'local')),
+            os_id TEXT, os_version TEXT, os_name TEXT, os_family TEXT,
+            status TEXT NOT NULL DEFAULT 'unknown' CHECK (status IN ('online', 'offline', 'unknown')),
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE contents (
+            id TEXT PRIMARY KEY,            -- sha256 of the datastream
+            file_name TEXT NOT NULL,
+            benchmark_id TEXT,
+            version TEXT,
+            added_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE rules (
+            content_id TEXT NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+            rule_id TEXT NOT NULL,
+            title TEXT, severity TEXT, description TEXT, rationale TEXT,
+            fixtext TEXT, fix_script TEXT,
+            PRIMARY KEY (content_id, rule_id)
+        ) WITHOUT ROWID""",
+        f"""CREATE TABLE scans (
+            id TEXT PRIMARY KEY,            -- UUID
+            host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+            profile TEXT NOT NULL,          -- as asked: short name or xccdf id
+            profile_id TEXT,                -- xccdf profile id, once resolved
+            content_id TEXT REFERENCES contents(id),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'completed', 'failed')),
+            progress_done INTEGER NOT NULL DEFAULT 0,
+            progress_total INTEGER,
+            {_COUNTS},
+            score REAL,
+            error_message TEXT,
+            notice TEXT,
+            arf_path TEXT,
+            runner TEXT,                    -- hostname:pid of the process running it
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            updated_at TEXT
+        )""",
+        "CREATE INDEX scans_host_created ON scans (host_id, created_at)",
+        "CREATE INDEX scans_created ON scans (created_at)",
+        "CREATE INDEX scans_unfinished ON scans (status) WHERE status IN ('pending', 'running')",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+        """CREATE TABLE rule_results (
+            scan_id TEXT NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+            rule_id TEXT NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('pass', 'fail', 'error', 'unknown',
+                'notapplicable', 'notchecked', 'notselected', 'informational', 'fixed')),
+            severity TEXT,
+            PRIMARY KEY (scan_id, rule_id)
+        ) WITHOUT ROWID""",
+    ],
+]

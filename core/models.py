@@ -1,0 +1,126 @@
+"""Domain types shared by the store, the scanner and the user interfaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.timeutil import seconds_between
+
+
+class ScanStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+# Every XCCDF 1.2 rule result value, in the order reports list them.
+RESULT_VALUES = (
+    "pass", "fail", "error", "unknown", "notapplicable",
+    "notchecked", "notselected", "informational", "fixed",
+)
+SCORED_GOOD = frozenset({"pass", "fixed"})
+SCORED_BAD = frozenset({"fail", "error", "unknown"})
+SEVERITIES = ("high", "medium", "low", "info", "unknown")
+
+
+def compute_score(counts: dict[str, int]) -> float | None:
+    """100 x (pass + fixed) / (pass + fixed + fail + error + unknown), one decimal.
+
+    Results that say nothing about compliance (notapplicable, notchecked,
+    notselected, informational) are left out. None when nothing was scored.
+    """
+    good = sum(counts.get(r, 0) for r in SCORED_GOOD)
+    bad = sum(counts.get(r, 0) for r in SCORED_BAD)
+    if good + bad == 0:
+        return None
+    return round(100.0 * good / (good + bad), 1)
+
+
+@dataclass
+class Host:
+    name: str
+    address: str
+    port: int = 22
+    username: str | None = None
+    identity_file: str | None = None
+    known_hosts: str | None = None
+    sudo_password_env: str | None = None  # name of an env var, never the secret
+    transport: str = "ssh"  # "ssh" or "local"
+    os_id: str | None = None
+    os_version: str | None = None
+    os_name: str | None = None
+    os_family: str | None = None
+    status: str = "unknown"  # online / offline / unknown
+    id: int | None = None
+    created_at: str | None = None
+
+
+@dataclass(frozen=True)
+class OsInfo:
+    id: str
+    version: str
+    pretty_name: str
+    family: str  # debian, rhel, suse, ... from ID/ID_LIKE
+
+    @property
+    def major(self) -> str:
+        return self.version.split(".")[0]
+
+
+@dataclass
+class Scan:
+    id: str
+    host_id: int
+    host_name: str
+    profile: str  # what the operator asked for: short name or xccdf id
+    profile_id: str  # the xccdf profile id
+    status: ScanStatus = ScanStatus.PENDING
+    content_id: str | None = None  # sha256 of the datastream
+    content_file: str | None = None
+    progress_done: int = 0
+    progress_total: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    score: float | None = None
+    error_message: str | None = None
+    notice: str | None = None  # e.g. "content does not match this host's OS"
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    arf_path: str | None = None
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+    @property
+    def duration_s(self) -> float | None:
+        if not (self.started_at and self.finished_at):
+            return None
+        return seconds_between(self.started_at, self.finished_at)
+
+    @property
+    def total(self) -> int:
+        return sum(n for r, n in self.counts.items() if r != "notselected")
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What the benchmark says about a rule (kept once per content version)."""
+
+    rule_id: str
+    title: str = ""
+    severity: str = "unknown"
+    description: str = ""
+    rationale: str = ""
+    fixtext: str = ""
+    fix_script: str = ""
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule_id: str
+    result: str
+    severity: str = "unknown"
+    title: str = ""

@@ -1,0 +1,74 @@
+"""The one way this project reads XML: no entity expansion, no DTD, no network.
+
+Results files come from hosts we do not trust and datastreams can be tens of
+megabytes, so everything streams through iterparse and clears what it has read.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from lxml import etree
+
+Source = str | Path | BinaryIO
+
+
+class XmlError(Exception):
+    """A file that is not well-formed, not what we expected, or hostile."""
+
+
+def open_maybe_compressed(source: Source) -> BinaryIO:
+    """Open a path or wrap a binary stream, decompressing gzip or bzip2 by magic bytes."""
+    raw = open(source, "rb") if isinstance(source, (str, Path)) else source
+    head = raw.peek(3)[:3] if hasattr(raw, "peek") else None
+    if head is None:
+        start = raw.tell()
+        head = raw.read(3)
+        raw.seek(start)
+    if head[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    if head == b"BZh":
+        return bz2.BZ2File(raw)  # type: ignore[return-value]
+    return raw
+
+
+def iterparse(source: Source, events=("start", "end"), tag=None) -> Iterator[tuple[str, etree._Element]]:
+    """Stream (event, element) pairs from a possibly compressed file, safely."""
+    stream = open_maybe_compressed(source)
+    parser = etree.iterparse(
+        stream,
+        events=events,
+        tag=tag,
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        for event, element in parser:
+            yield event, element
+    except etree.XMLSyntaxError as exc:
+        raise XmlError(f"not well-formed XML: {exc}") from None
+    except (OSError, EOFError) as exc:  # truncated or corrupt gzip/bz2
+        raise XmlError(f"cannot read compressed data: {exc}") from None
+    finally:
+        if stream is not source:
+            stream.close()
+
+
+def local_name(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def release(element: etree._Element) -> None:
+    """Free a finished element and the siblings before it (keeps memory flat)."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]

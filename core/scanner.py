@@ -1,0 +1,213 @@
+"""One scan end to end, and several at once: probe, upload, oscap, fetch, store.
+
+A fault marks only its own scan failed, with the one-line reason; nothing
+stays running: every path out of run_scan ends in completed or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bz2
+import hashlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from core import paths, remote, xccdf
+from core.content import ContentError, Datastream, is_valid_profile_name, resolve_profile
+from core.errors import InvalidInput, OperatorError, SudoNeedsPassword, Unreachable
+from core.models import Host, Scan, ScanStatus, compute_score
+from core.ssh import SshTransport
+from core.transport import LocalTransport, Sudo, Transport
+from core.workspace import Workspace, runner_id
+
+log = logging.getLogger(__name__)
+ProgressCallback = Callable[[str, int, int | None], None]
+MISMATCH_NOTICE = "content does not match this host's OS: every selected rule came back notapplicable"
+PROGRESS_INTERVAL = 1.0  # seconds between progress writes to the store
+
+
+async def connect(host: Host) -> Transport:
+    if host.transport == "local":
+        return LocalTransport(host.name)
+    return await SshTransport.connect(host)
+
+
+def sudo_for(host: Host, found: remote.Probe) -> Sudo:
+    if found.is_root:
+        return Sudo(needed=False)
+    if not host.sudo_password_env:
+        return Sudo()
+    password = os.environ.get(host.sudo_password_env)
+    if password is None:
+        raise SudoNeedsPassword(
+            f"{host.name}: environment variable {host.sudo_password_env} (the sudo password) is not set"
+        )
+    return Sudo(password=password)
+
+
+def compressed_datastream(workspace: Workspace, datastream: Datastream) -> tuple[bytes, str]:
+    """The datastream bz2-compressed (about 25x smaller), cached by its sha256."""
+    if datastream.path.suffix == ".bz2":
+        data = datastream.path.read_bytes()
+    else:
+        cached = paths.cache_dir(workspace.data_dir) / "content" / f"{datastream.sha256}.xml.bz2"
+        if not cached.exists():
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(".part")
+            partial.write_bytes(bz2.compress(datastream.path.read_bytes(), 9))
+            partial.replace(cached)
+        data = cached.read_bytes()
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def notice_for(counts: dict[str, int]) -> str | None:
+    evaluated = {r: n for r, n in counts.items() if r != "notselected" and n}
+    if evaluated and set(evaluated) == {"notapplicable"}:
+        return MISMATCH_NOTICE
+    return None
+
+
+@dataclass
+class Progress:
+    """Counts oscap's progress lines; writes to the store at most once a second."""
+
+    workspace: Workspace
+    scan_id: str
+    total: int | None
+    callback: ProgressCallback | None
+    done: int = 0
+    _written: float = 0.0
+
+    async def rule(self, rule_id: str, result: str) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if now - self._written >= PROGRESS_INTERVAL:
+            self._written = now
+            await self.workspace.store.set_progress(self.scan_id, self.done)
+        if self.callback:
+            self.callback(self.scan_id, self.done, self.total)
+
+
+async def create_scan(workspace: Workspace, host: Host, profile: str) -> Scan:
+    if not is_valid_profile_name(profile):
+        raise InvalidInput(
+            f"invalid profile {profile!r}: use cis-level1-server, cis-level2-server or a full xccdf profile id"
+        )
+    scan = Scan(id=str(uuid.uuid4()), host_id=host.id, host_name=host.name, profile=profile, profile_id=None)
+    return await workspace.store.create_scan(scan, runner_id())
+
+
+async def run_scan(
+    workspace: Workspace, scan: Scan, host: Host, on_progress: ProgressCallback | None = None,
+) -> Scan:
+    store = workspace.store
+    await store.mark_running(scan.id)
+    try:
+        async with asyncio.timeout(workspace.scan_timeout + 300):
+            arf_path = await _scan_on_host(workspace, scan, host, on_progress)
+        await _store_results(workspace, scan, arf_path)
+    except (OperatorError, ContentError) as exc:
+        await store.fail_scan(scan.id, str(exc))
+        if isinstance(exc, Unreachable):
+            host.status = "offline"
+            await store.update_host(host)
+    except TimeoutError:
+        await store.fail_scan(scan.id, f"{host.name}: the scan did not finish in time and was abandoned")
+    except asyncio.CancelledError:
+        await asyncio.shield(store.fail_scan(scan.id, "cancelled before it finished; scan again"))
+        raise
+    except Exception as exc:  # a bug must not leave the scan running
+        log.exception("scan %s failed", scan.id)
+        await store.fail_scan(scan.id, f"internal error: {type(exc).__name__}: {exc}")
+    return await store.get_scan(scan.id)
+
+
+async def _scan_on_host(workspace: Workspace, scan: Scan, host: Host, on_progress) -> Path:
+    """Everything that talks to the target; returns the local evidence file."""
+    store = workspace.store
+    async with await connect(host) as transport:
+        found = await remote.probe(transport)
+        await _remember_host(workspace, host, found)
+        remote.require_oscap(host.name, found)
+        choice = resolve_profile(found.os, scan.profile, await workspace.datastreams())
+        datastream = choice.datastream
+        await store.save_content(datastream.sha256, datastream.path.name,
+                                 datastream.benchmark_id, datastream.version)
+        await store.assign_content(scan.id, choice.profile_id, datastream.sha256, choice.rule_count)
+        sudo = sudo_for(host, found)
+        data, digest = await asyncio.to_thread(compressed_datastream, workspace, datastream)
+        work = await remote.prepare(transport)
+        try:
+            remote_ds = f"{work.cache}/{digest}.xml.bz2"
+            if not await remote.is_cached(transport, remote_ds, digest):
+                await remote.upload(transport, data, remote_ds, timeout=600)
+            progress = Progress(workspace, scan.id, choice.rule_count, on_progress)
+            arf = f"{work.tmp}/arf.xml"
+            await remote.evaluate(transport, sudo, choice.profile_id, remote_ds, arf,
+                                  workspace.scan_timeout, progress.rule)
+            arf_gz = await remote.fetch_compressed(transport, sudo, arf, timeout=600)
+        finally:
+            await _cleanup(transport, work.tmp)
+    evidence = paths.evidence_dir(workspace.data_dir) / f"{scan.id}.arf.xml.gz"
+    evidence.parent.mkdir(parents=True, exist_ok=True)
+    evidence.write_bytes(arf_gz)
+    return evidence
+
+
+async def _cleanup(transport: Transport, tmp: str) -> None:
+    try:
+        await asyncio.shield(remote.remove(transport, tmp))
+    except (OperatorError, OSError) as exc:  # the connection may be gone; the next scan sweeps it
+        log.warning("could not remove %s: %s", tmp, exc)
+
+
+async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) -> None:
+    host.status = "online"
+    if found.os:
+        host.os_id, host.os_version = found.os.id, found.os.version
+        host.os_name, host.os_family = found.os.pretty_name, found.os.family
+    await workspace.store.update_host(host)
+
+
+async def _store_results(workspace: Workspace, scan: Scan, arf_path: Path) -> None:
+    scan = await workspace.store.get_scan(scan.id)
+    results = await asyncio.to_thread(xccdf.read_test_results, arf_path)
+    if len(results) != 1:
+        raise OperatorError(f"the results hold {len(results)} TestResults, expected one")
+    found = results[0]
+    if not await workspace.store.has_rules(scan.content_id):
+        datastream = next(d for d in await workspace.datastreams() if d.sha256 == scan.content_id)
+        rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
+        await workspace.store.save_content(
+            datastream.sha256, datastream.path.name, datastream.benchmark_id,
+            datastream.version, rules.values(),
+        )
+    counts = xccdf.count_results(found.results)
+    await workspace.store.complete_scan(
+        scan.id, found.results, counts, compute_score(counts), notice_for(counts), str(arf_path),
+    )
+
+
+async def scan_hosts(
+    workspace: Workspace, hosts: list[Host], profile: str,
+    on_progress: ProgressCallback | None = None, on_created: Callable[[Scan], None] | None = None,
+) -> list[Scan]:
+    """Create one scan per host, then run them with at most max_concurrent at once."""
+    scans = []
+    for host in hosts:
+        scan = await create_scan(workspace, host, profile)
+        scans.append(scan)
+        if on_created:
+            on_created(scan)
+    limit = asyncio.Semaphore(workspace.max_concurrent)
+
+    async def one(scan: Scan, host: Host) -> Scan:
+        async with limit:
+            return await run_scan(workspace, scan, host, on_progress)
+
+    return list(await asyncio.gather(*(one(s, h) for s, h in zip(scans, hosts))))

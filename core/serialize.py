@@ -1,0 +1,60 @@
+"""The stable JSON shapes of hosts, scans and rule results (CLI output and exports)."""
+
+from __future__ import annotations
+
+from core.content import SHORT_NAMES
+from core.models import Host, RuleResult, Scan
+
+
+def host_to_dict(host: Host) -> dict:
+    return {
+        "name": host.name,
+        "address": host.address,
+        "port": host.port,
+        "user": host.username,
+        "transport": host.transport,
+        "os": {"id": host.os_id, "version": host.os_version, "name": host.os_name,
+               "family": host.os_family} if host.os_id else None,
+        "status": host.status,
+        "created": host.created_at,
+    }
+
+
+def scan_to_dict(scan: Scan) -> dict:
+    counts = scan.counts
+    return {
+        "id": scan.id,
+        "host": scan.host_name,
+        "profile": {
+            "name": scan.profile if scan.profile in SHORT_NAMES else None,
+            "xccdf_id": scan.profile_id,
+        },
+        "content": {"file": scan.content_file, "sha256": scan.content_id},
+        "status": scan.status.value,
+        "score": scan.score,
+        "passed": counts.get("pass", 0),
+        "failed": counts.get("fail", 0),
+        "error": counts.get("error", 0),
+        "unknown": counts.get("unknown", 0),
+        "notapplicable": counts.get("notapplicable", 0),
+        "notchecked": counts.get("notchecked", 0),
+        "informational": counts.get("informational", 0),
+        "fixed": counts.get("fixed", 0),
+        "total": scan.total,
+        "progress": {"done": scan.progress_done, "total": scan.progress_total},
+        "duration_s": scan.duration_s,
+        "created": scan.created_at,
+        "started": scan.started_at,
+        "finished": scan.finished_at,
+        "error_message": scan.error_message,
+        "notice": scan.notice,
+    }
+
+
+def result_to_dict(result: RuleResult) -> dict:
+    return {
+        "rule_id": result.rule_id,
+        "title": result.title,
+        "severity": result.severity,
+        "result": result.result,
+    }

@@ -1,0 +1,168 @@
+"""SSH transport (asyncssh) with strict host keys, and the explicit way to trust a key.
+
+asyncssh reads ~/.ssh/config (ProxyJump, User, IdentityFile, ...) and uses the
+agent by itself; we add the host's own settings on top. Host keys are checked
+against known_hosts: an unknown key is refused with its fingerprint, a changed
+key is always refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import asyncssh
+
+from core.errors import (
+    AuthenticationFailed, ConnectionLost, HostKeyChanged, HostKeyUnknown, OperatorError, Unreachable,
+)
+from core.models import Host
+from core.transport import Transport
+
+CONNECT_TIMEOUT = 15.0
+DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
+
+
+def known_hosts_path(host: Host) -> Path:
+    return Path(host.known_hosts or DEFAULT_KNOWN_HOSTS).expanduser()
+
+
+def _known_hosts_arg(host: Host) -> str | bytes:
+    path = known_hosts_path(host)
+    return str(path) if path.is_file() else b""  # empty: every key is unknown, never "no check"
+
+
+def _where(host: Host) -> str:
+    return f"{host.name} ({host.address}:{host.port})"
+
+
+class SshTransport(Transport):
+    def __init__(self, host: Host, connection: asyncssh.SSHClientConnection):
+        super().__init__(host.name)
+        self.connection = connection
+
+    @classmethod
+    async def connect(cls, host: Host, timeout: float = CONNECT_TIMEOUT) -> "SshTransport":
+        options: dict = {
+            "port": host.port,
+            "known_hosts": _known_hosts_arg(host),
+            "connect_timeout": timeout,
+            "keepalive_interval": 15,
+            "keepalive_count_max": 4,
+        }
+        if host.username:
+            options["username"] = host.username
+        if host.identity_file:
+            options["client_keys"] = [os.path.expanduser(host.identity_file)]
+        try:
+            connection = await asyncssh.connect(host.address, **options)
+        except asyncssh.HostKeyNotVerifiable:
+            raise await _host_key_error(host) from None
+        except asyncssh.PermissionDenied:
+            raise AuthenticationFailed(
+                f"{_where(host)}: authentication failed for user {host.username or 'default'}; "
+                "check the user, the identity file or the ssh-agent"
+            ) from None
+        except (asyncio.TimeoutError, TimeoutError):
+            raise Unreachable(f"{_where(host)} did not answer within {timeout:.0f} s; is it up?") from None
+        except (OSError, asyncssh.Error) as exc:
+            raise Unreachable(f"{_where(host)} is unreachable: {_reason(exc)}") from None
+        return cls(host, connection)
+
+    async def _start(self, command: str):
+        try:
+            return await self.connection.create_process(command, encoding=None)
+        except (asyncssh.Error, OSError) as exc:
+            raise ConnectionLost(f"{self.host_name}: connection lost: {_reason(exc)}") from None
+
+    async def _execute(self, command, on_line, input):
+        try:
+            return await super()._execute(command, on_line, input)
+        except (asyncssh.Error, BrokenPipeError, ConnectionError) as exc:
+            raise ConnectionLost(f"{self.host_name}: connection lost: {_reason(exc)}") from None
+
+    async def _wait(self, process) -> int:
+        completed = await process.wait()
+        if completed.exit_status is None:  # killed by a signal, or the channel went away
+            raise ConnectionLost(
+                f"{self.host_name}: the remote command ended without an exit status "
+                f"({completed.exit_signal[0] if completed.exit_signal else 'connection lost'})"
+            )
+        return completed.exit_status
+
+    async def _abort(self, process) -> None:
+        process.close()
+
+    async def close(self) -> None:
+        self.connection.close()
+        try:
+            await asyncio.wait_for(self.connection.wait_closed(), 5)
+        except (asyncio.TimeoutError, asyncssh.Error, OSError):
+            pass
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0].strip()
+
+
+async def fetch_host_key(host: Host, timeout: float = CONNECT_TIMEOUT) -> asyncssh.SSHKey:
+    """The key the server presents now, without logging in."""
+    try:
+        key = await asyncssh.get_server_host_key(host.address, host.port, connect_timeout=timeout)
+    except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
+        raise Unreachable(f"{_where(host)} is unreachable: {_reason(exc)}") from None
+    if key is None:
+        raise Unreachable(f"{_where(host)} presented no host key")
+    return key
+
+
+def fingerprint(key: asyncssh.SSHKey) -> str:
+    return f"{key.get_algorithm()} {key.get_fingerprint('sha256')}"
+
+
+def known_keys(host: Host) -> list[asyncssh.SSHKey]:
+    """Keys known_hosts already trusts for this host."""
+    path = known_hosts_path(host)
+    if not path.is_file():
+        return []
+    matches = asyncssh.read_known_hosts(str(path)).match(host.address, "", host.port)
+    return list(matches[0])
+
+
+async def _host_key_error(host: Host) -> OperatorError:
+    key = await fetch_host_key(host)
+    where = known_hosts_path(host)
+    if known_keys(host):
+        return HostKeyChanged(
+            f"{_where(host)}: HOST KEY CHANGED (now {fingerprint(key)}), refusing to connect; "
+            f"if the change is expected, remove the old key from {where} and run "
+            f"`compliance-tui hosts trust {host.name}`"
+        )
+    return HostKeyUnknown(
+        f"{_where(host)}: unknown host key {fingerprint(key)}; verify it, then run "
+        f"`compliance-tui hosts trust {host.name}`"
+    )
+
+
+def known_hosts_entry(host: Host, key: asyncssh.SSHKey) -> str:
+    pattern = host.address if host.port == 22 else f"[{host.address}]:{host.port}"
+    return f"{pattern} {key.export_public_key('openssh').decode().strip()}\n"
+
+
+def trust_key(host: Host, key: asyncssh.SSHKey) -> Path:
+    """Append the key to the host's known_hosts; a different key already there is never replaced."""
+    known = known_keys(host)
+    if key in known:
+        return known_hosts_path(host)
+    if known:
+        raise HostKeyChanged(
+            f"{_where(host)}: known_hosts holds a different key for this host; "
+            f"remove it from {known_hosts_path(host)} first if the change is expected"
+        )
+    path = known_hosts_path(host)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        f.write(known_hosts_entry(host, key))
+    return path

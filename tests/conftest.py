@@ -1,0 +1,125 @@
+"""Fixtures shared by every test: an isolated data dir and HOME, the CLI, the test fleet."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from core import content, paths
+from tests.fleet.hosts import Fleet, make_client_key
+
+CONTENT_DIRS = [Path("/usr/share/xml/scap/ssg/content")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def content_index(tmp_path_factory) -> Path:
+    """Discover installed datastreams once; each test's data dir starts with this index."""
+    index = tmp_path_factory.mktemp("index") / "content-index.json"
+    content.discover(content.default_content_dirs(tmp_path_factory.mktemp("empty")), index)
+    return index
+
+
+@pytest.fixture
+def data_dir(tmp_path, content_index) -> Path:
+    directory = tmp_path / "data"
+    shutil.copy(content_index, _index_path(directory))
+    return directory
+
+
+def _index_path(directory: Path) -> Path:
+    path = paths.cache_dir(directory) / "content-index.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+class Cli:
+    """Runs the real `compliance-tui` command in a subprocess, as an operator would."""
+
+    def __init__(self, data_dir: Path, home: Path):
+        self.env = os.environ | {"COMPLIANCE_TUI_HOME": str(data_dir), "HOME": str(home)}
+
+    def __call__(self, *args: str, input: str | None = None, env: dict | None = None,
+                 timeout: float = 600) -> CliResult:
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", *args], capture_output=True, text=True,
+            env=self.env | (env or {}), input=input, timeout=timeout,
+        )
+        return CliResult(done.returncode, done.stdout, done.stderr)
+
+    def ok(self, *args: str, **kwargs) -> CliResult:
+        result = self(*args, **kwargs)
+        assert result.returncode == 0, f"{args} exited {result.returncode}: {result.stderr}"
+        return result
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    directory = tmp_path / "home"
+    (directory / ".ssh").mkdir(parents=True, mode=0o700)
+    return directory
+
+
+@pytest.fixture
+def cli(data_dir, home) -> Cli:
+    return Cli(data_dir, home)
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory):
+    """Real sshd + sudo + oscap hosts on loopback, one mount namespace each."""
+    if os.geteuid() != 0:
+        pytest.skip("the test fleet needs root (mount namespaces, sshd)")
+    for tool in ("sshd", "oscap", "unshare", "sudo", "nsenter"):
+        if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists()):
+            pytest.fail(f"{tool} is missing: run `make test`, which installs the test fleet's packages")
+    base = Path("/var/tmp") / f"compliance-tui-fleet-{os.getpid()}"
+    key = make_client_key(base / "client")
+    fleet = Fleet(base / "hosts", key)
+    try:
+        fleet.add("u2204", "ubuntu2204", free_port())
+        fleet.add("u2004", "ubuntu2004", free_port())
+        fleet.add("nooscap", "ubuntu2204", free_port(), {"no-oscap"})
+        yield fleet
+    finally:
+        fleet.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def known_hosts(fleet, home) -> Path:
+    path = home / ".ssh" / "known_hosts"
+    path.write_text(fleet.known_hosts())
+    return path
+
+
+def add_fleet_host(cli: Cli, fleet: Fleet, name: str, as_name: str | None = None,
+                   user: str = "scanner", extra: tuple[str, ...] = ()) -> str:
+    host = fleet.hosts[name]
+    as_name = as_name or name
+    cli.ok("hosts", "add", as_name, "--address", "127.0.0.1", "--port", str(host.port),
+           "--user", user, "--identity", str(fleet.client_key), *extra)
+    return as_name

@@ -1,0 +1,185 @@
+"""The test fleet: real sshd, sudo and oscap, one mount namespace per played host.
+
+Each host gets a root directory R with its own copy of /etc (the played OS's
+os-release, a scanning user, fresh host keys) and, inside its namespace, R/etc
+bind-mounted over /etc and a wrapper over /usr/bin/oscap that points the
+probes at R. Logins then see the played OS and scans take seconds. Needs root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.oscap_results import PLAYED_OS
+
+SCAN_USER = "scanner"
+PASSWORD_USER = "needpw"  # sudo asks this one for a password
+
+
+@dataclass
+class FleetHost:
+    name: str
+    os_key: str
+    port: int
+    root: Path
+    options: set[str] = field(default_factory=set)  # "no-oscap"
+    process: subprocess.Popen | None = None
+
+    @property
+    def host_public_key(self) -> str:
+        return (self.root / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()[1]
+
+    def known_hosts_line(self) -> str:
+        key = (self.root / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()
+        return f"[127.0.0.1]:{self.port} {key[0]} {key[1]}\n"
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home" / SCAN_USER
+
+    def run_inside(self, command: list[str], **kwargs) -> subprocess.CompletedProcess:
+        """Run a command as root inside this host's namespace (for tests' own checks)."""
+        return subprocess.run(
+            ["nsenter", "-t", str(self.process.pid), "-m", "--", *command],
+            check=False, capture_output=True, **kwargs,
+        )
+
+    def kill_sessions(self) -> None:
+        """Drop every open SSH connection of this host (the listener keeps running)."""
+        subprocess.run(["pkill", "-KILL", "-P", str(self.process.pid)], check=False)
+
+
+class Fleet:
+    def __init__(self, base: Path, client_key: Path):
+        self.base = base
+        self.client_key = client_key
+        self.hosts: dict[str, FleetHost] = {}
+
+    def known_hosts(self, names: list[str] | None = None) -> str:
+        chosen = names or list(self.hosts)
+        return "".join(self.hosts[n].known_hosts_line() for n in chosen)
+
+    def add(self, name: str, os_key: str, port: int, options: set[str] | None = None) -> FleetHost:
+        host = FleetHost(name, os_key, port, self.base / name, options or set())
+        _build_root(host, self.client_key.with_suffix(".pub").read_text())
+        host.process = _start_sshd(host)
+        _wait_for_port(port, host)
+        self.hosts[name] = host
+        return host
+
+    def stop(self) -> None:
+        for host in self.hosts.values():
+            if host.process and host.process.poll() is None:
+                os.killpg(host.process.pid, signal.SIGTERM)
+                try:
+                    host.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    os.killpg(host.process.pid, signal.SIGKILL)
+
+
+def make_client_key(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    key = directory / "id_ed25519"
+    if not key.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    return key
+
+
+def _build_root(host: FleetHost, authorized_key: str) -> None:
+    root = host.root
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    subprocess.run(["cp", "-a", "/etc", str(root / "etc")], check=True)
+    etc = root / "etc"
+    os_release, lsb_release = PLAYED_OS[host.os_key]
+    (etc / "os-release").unlink(missing_ok=True)  # a symlink into /usr/lib on Debian
+    (etc / "os-release").write_text(os_release)
+    (etc / "lsb-release").write_text(lsb_release)
+    (etc / "hostname").write_text(host.name + "\n")
+    # probes read the played OS's package database through R
+    (root / "var/lib").mkdir(parents=True)
+    subprocess.run(["cp", "-a", "/var/lib/dpkg", str(root / "var/lib/dpkg")], check=True)
+
+    for user, uid, sudo_rule in (
+        (SCAN_USER, 2001, "NOPASSWD: ALL"),
+        (PASSWORD_USER, 2002, "ALL"),
+    ):
+        home = root / "home" / user
+        _add_user(etc, user, uid, home)
+        ssh_dir = home / ".ssh"
+        ssh_dir.mkdir(parents=True)
+        (ssh_dir / "authorized_keys").write_text(authorized_key)
+        for path in (home, ssh_dir, ssh_dir / "authorized_keys"):
+            os.chown(path, uid, uid)
+        home.chmod(0o755)
+        ssh_dir.chmod(0o700)
+        (etc / "sudoers.d" / user).write_text(f"{user} ALL=(ALL) {sudo_rule}\n")
+        (etc / "sudoers.d" / user).chmod(0o440)
+
+    ssh = etc / "ssh"
+    for key in ssh.glob("ssh_host_*"):
+        key.unlink()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    str(ssh / "ssh_host_ed25519_key")], check=True)
+    (ssh / "sshd_config").write_text(
+        "HostKey /etc/ssh/ssh_host_ed25519_key\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        "PubkeyAuthentication yes\nUsePAM no\nStrictModes yes\n"
+        "PidFile none\nLogLevel ERROR\nMaxStartups 50\nMaxSessions 50\n"
+        "Subsystem sftp /usr/lib/openssh/sftp-server\n"
+    )
+
+    # oscap with its probes confined to R: real results in seconds, not minutes
+    shutil.copy2("/usr/bin/oscap", root / "oscap.real")
+    wrapper = root / "oscap-wrapper"
+    wrapper.write_text(f'#!/bin/sh\nOSCAP_PROBE_ROOT={root} exec {root}/oscap.real "$@"\n')
+    wrapper.chmod(0o755)
+
+
+def _add_user(etc: Path, user: str, uid: int, home: Path) -> None:
+    with open(etc / "passwd", "a") as f:
+        f.write(f"{user}:x:{uid}:{uid}::{home}:/bin/bash\n")
+    with open(etc / "group", "a") as f:
+        f.write(f"{user}:x:{uid}:\n")
+    with open(etc / "shadow", "a") as f:
+        f.write(f"{user}:*:19000:0:99999:7:::\n")
+
+
+def _start_sshd(host: FleetHost) -> subprocess.Popen:
+    Path("/run/sshd").mkdir(exist_ok=True)
+    root = host.root
+    oscap_mount = (
+        "mount --bind /dev/null /usr/bin/oscap"  # command -v finds nothing executable
+        if "no-oscap" in host.options
+        else f"mount --bind {root}/oscap-wrapper /usr/bin/oscap"
+    )
+    script = (
+        f"set -e; mount --bind {root}/etc /etc; {oscap_mount}; "
+        f"exec /usr/sbin/sshd -D -e -p {host.port} -o ListenAddress=127.0.0.1"
+    )
+    log = open(root / "sshd.log", "wb")
+    return subprocess.Popen(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def _wait_for_port(port: int, host: FleetHost, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if host.process.poll() is not None:
+            raise RuntimeError(f"sshd for {host.name} exited: {(host.root / 'sshd.log').read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"sshd for {host.name} did not listen on port {port}")
