@@ -20,7 +20,7 @@ TEMP_PREFIX = "compliance-tui."
 
 PROBE = r"""
 echo "uid=$(id -u)"
-if p=$(command -v oscap 2>/dev/null); then echo "oscap=$p"; echo "oscap_version=$(oscap --version 2>/dev/null | head -n 1)"; fi
+if p=$(command -v oscap 2>/dev/null) && [ -f "$p" ] && [ -x "$p" ]; then echo "oscap=$p"; echo "oscap_version=$(oscap --version 2>/dev/null | head -n 1)"; fi
 echo "---os-release---"
 cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release
 """
@@ -97,8 +97,9 @@ async def is_cached(transport: Transport, path: str, sha256: str) -> bool:
 
 async def upload(transport: Transport, data: bytes, path: str, timeout: float) -> None:
     """Write a file through stdin, renamed into place only when complete."""
-    partial = path + ".part"
-    command = f"umask 077 && cat > {shell_join(partial)} && mv -f {shell_join(partial, path)}"
+    # a unique partial file: two scans of one host may upload at the same time
+    command = (f"umask 077 && t=$(mktemp {shell_join(path + '.XXXXXX')}) && "
+               f"cat > \"$t\" && mv -f \"$t\" {shell_join(path)}")
     result = await transport.run(command, input=data, timeout=timeout)
     if result.exit_status != 0:
         raise OscapFailed(f"{transport.host_name}: upload of the datastream failed: {result.stderr.strip()}")
@@ -136,6 +137,9 @@ async def evaluate(
     refusal = sudo_error(transport.host_name, result.stderr)
     if refusal:
         raise refusal
+    if "oscap: command not found" in result.stderr:
+        raise OscapMissing(f"{transport.host_name}: sudo cannot find oscap in its secure_path; "
+                           "install openscap-scanner or add its directory to secure_path")
     raise OscapFailed(f"{transport.host_name}: oscap failed (exit {result.exit_status}): {oscap_error(result.stderr)}")
 
 

@@ -93,11 +93,15 @@ class Progress:
             self.callback(self.scan_id, self.done, self.total)
 
 
-async def create_scan(workspace: Workspace, host: Host, profile: str) -> Scan:
+def validate_profile(profile: str) -> None:
     if not is_valid_profile_name(profile):
         raise InvalidInput(
             f"invalid profile {profile!r}: use cis-level1-server, cis-level2-server or a full xccdf profile id"
         )
+
+
+async def create_scan(workspace: Workspace, host: Host, profile: str) -> Scan:
+    validate_profile(profile)
     scan = Scan(id=str(uuid.uuid4()), host_id=host.id, host_name=host.name, profile=profile, profile_id=None)
     return await workspace.store.create_scan(scan, runner_id())
 
@@ -180,6 +184,7 @@ async def _store_results(workspace: Workspace, scan: Scan, arf_path: Path) -> No
     if len(results) != 1:
         raise OperatorError(f"the results hold {len(results)} TestResults, expected one")
     found = results[0]
+    rule_results = xccdf.merge_duplicates(found.results)
     if not await workspace.store.has_rules(scan.content_id):
         datastream = next(d for d in await workspace.datastreams() if d.sha256 == scan.content_id)
         rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
@@ -187,9 +192,9 @@ async def _store_results(workspace: Workspace, scan: Scan, arf_path: Path) -> No
             datastream.sha256, datastream.path.name, datastream.benchmark_id,
             datastream.version, rules.values(),
         )
-    counts = xccdf.count_results(found.results)
+    counts = xccdf.count_results(rule_results)
     await workspace.store.complete_scan(
-        scan.id, found.results, counts, compute_score(counts), notice_for(counts), str(arf_path),
+        scan.id, rule_results, counts, compute_score(counts), notice_for(counts), str(arf_path),
     )
 
 
@@ -198,6 +203,7 @@ async def scan_hosts(
     on_progress: ProgressCallback | None = None, on_created: Callable[[Scan], None] | None = None,
 ) -> list[Scan]:
     """Create one scan per host, then run them with at most max_concurrent at once."""
+    validate_profile(profile)
     scans = []
     for host in hosts:
         scan = await create_scan(workspace, host, profile)

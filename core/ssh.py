@@ -107,10 +107,12 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0].strip()
 
 
-async def fetch_host_key(host: Host, timeout: float = CONNECT_TIMEOUT) -> asyncssh.SSHKey:
-    """The key the server presents now, without logging in."""
+async def fetch_host_key(host: Host, algorithms: list[str] | None = None,
+                         timeout: float = CONNECT_TIMEOUT) -> asyncssh.SSHKey:
+    """The key the server presents now (of the given algorithms), without logging in."""
     try:
-        key = await asyncssh.get_server_host_key(host.address, host.port, connect_timeout=timeout)
+        key = await asyncio.wait_for(asyncssh.get_server_host_key(
+            host.address, host.port, server_host_key_algs=algorithms or ()), timeout)
     except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
         raise Unreachable(f"{_where(host)} is unreachable: {_reason(exc)}") from None
     if key is None:
@@ -132,9 +134,10 @@ def known_keys(host: Host) -> list[asyncssh.SSHKey]:
 
 
 async def _host_key_error(host: Host) -> OperatorError:
-    key = await fetch_host_key(host)
+    known = known_keys(host)
+    key = await fetch_host_key(host, [k.get_algorithm() for k in known])
     where = known_hosts_path(host)
-    if known_keys(host):
+    if known:
         return HostKeyChanged(
             f"{_where(host)}: HOST KEY CHANGED (now {fingerprint(key)}), refusing to connect; "
             f"if the change is expected, remove the old key from {where} and run "

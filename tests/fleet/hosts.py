@@ -21,6 +21,7 @@ from tests.oscap_results import PLAYED_OS
 
 SCAN_USER = "scanner"
 PASSWORD_USER = "needpw"  # sudo asks this one for a password
+SUDO_PASSWORD = "fleet-sudo-secret"
 
 
 @dataclass
@@ -108,12 +109,14 @@ def _build_root(host: FleetHost, authorized_key: str) -> None:
     (root / "var/lib").mkdir(parents=True)
     subprocess.run(["cp", "-a", "/var/lib/dpkg", str(root / "var/lib/dpkg")], check=True)
 
-    for user, uid, sudo_rule in (
-        (SCAN_USER, 2001, "NOPASSWD: ALL"),
-        (PASSWORD_USER, 2002, "ALL"),
+    password_hash = subprocess.run(["openssl", "passwd", "-6", SUDO_PASSWORD], check=True,
+                                   capture_output=True, text=True).stdout.strip()
+    for user, uid, sudo_rule, shadow in (
+        (SCAN_USER, 2001, "NOPASSWD: ALL", "*"),
+        (PASSWORD_USER, 2002, "ALL", password_hash),
     ):
         home = root / "home" / user
-        _add_user(etc, user, uid, home)
+        _add_user(etc, user, uid, home, shadow)
         ssh_dir = home / ".ssh"
         ssh_dir.mkdir(parents=True)
         (ssh_dir / "authorized_keys").write_text(authorized_key)
@@ -144,13 +147,13 @@ def _build_root(host: FleetHost, authorized_key: str) -> None:
     wrapper.chmod(0o755)
 
 
-def _add_user(etc: Path, user: str, uid: int, home: Path) -> None:
+def _add_user(etc: Path, user: str, uid: int, home: Path, shadow: str) -> None:
     with open(etc / "passwd", "a") as f:
         f.write(f"{user}:x:{uid}:{uid}::{home}:/bin/bash\n")
     with open(etc / "group", "a") as f:
         f.write(f"{user}:x:{uid}:\n")
     with open(etc / "shadow", "a") as f:
-        f.write(f"{user}:*:19000:0:99999:7:::\n")
+        f.write(f"{user}:{shadow}:19000:0:99999:7:::\n")
 
 
 def _start_sshd(host: FleetHost) -> subprocess.Popen:

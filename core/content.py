@@ -1,0 +1,462 @@
+"""SCAP content: find datastreams, read their profiles, pick the profile for a host's OS.
+
+The catalog (scap_content/catalog.toml) says where each OS's CIS profiles should be;
+discovery says what is really installed. A profile is offered only when a discovered
+datastream contains it, and when several releases of one product sit side by side the
+newest one that has the profile wins.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Callable, Iterable, Iterator, Mapping
+
+from core.errors import OperatorError
+from core.models import OsInfo
+from core.safexml import XmlError, iterparse, release
+
+log = logging.getLogger(__name__)
+
+SHORT_NAMES = ("cis-level1-server", "cis-level2-server")
+SHORT_NAME_TITLES = {"cis-level1-server": "CIS Level 1 Server", "cis-level2-server": "CIS Level 2 Server"}
+SYSTEM_CONTENT_DIRS = (Path("/usr/share/xml/scap/ssg/content"), Path("/usr/share/scap-security-guide"))
+IMPORT_HINT = "`compliance-tui content import PATH`"
+INDEX_FORMAT = 1
+
+_DS_NAME = re.compile(r"^ssg-(?P<product>[A-Za-z0-9_.+-]+?)-ds(?P<twin>-1\.2)?\.xml(?:\.bz2)?$")
+_PROFILE_ID = re.compile(r"^xccdf_[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+_profile_[A-Za-z0-9_.-]+$")
+_XCCDF_NS = "http://checklists.nist.gov/xccdf/"
+
+
+class ContentError(OperatorError):
+    """Content is missing, unreadable or does not fit the host (one line, says what to do)."""
+
+
+class OsNotDetected(ContentError):
+    """The host's OS is unknown. Catch it and raise OsNotDetected(host.name) to name the host."""
+
+    def __init__(self, host: str | None = None):
+        self.host = host
+        who = f"host {host}" if host else "this host"
+        super().__init__(f"OS of {who} is not detected yet: run `compliance-tui hosts detect {host or 'NAME'}`")
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    id: str
+    title: str
+    rule_count: int  # rules the profile selects
+
+
+@dataclass(frozen=True)
+class Datastream:
+    path: Path
+    product: str  # from the file name: ssg-<product>-ds.xml
+    benchmark_id: str
+    version: str  # the Benchmark's <version>: the SSG release, e.g. "0.1.65"
+    sha256: str  # of the file as stored (compressed if it is .bz2)
+    profiles: dict[str, ProfileInfo] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    os_id: str
+    version: str  # VERSION_ID, or its major version for RHEL-like systems
+    label: str
+    product: str | None = None
+    datastream: str | None = None
+    package: str | None = None  # the Debian package that carries the datastream
+    min_ssg: str | None = None  # first SSG release with the CIS profiles
+    dropped_in: str | None = None  # first SSG release without the product
+    derived_from: str | None = None
+    reason: str | None = None  # set when no content serves this OS honestly
+    profiles: Mapping[str, str] = field(default_factory=dict, hash=False)  # short name -> xccdf id
+
+    def matches(self, os: OsInfo) -> bool:
+        return os.id == self.os_id and self.version in (os.version, os.major)
+
+
+@dataclass(frozen=True)
+class ProfileChoice:
+    short_name: str | None
+    profile_id: str
+    title: str
+    rule_count: int
+    datastream: Datastream
+
+
+class Discovered(list):
+    """What discover() returns: the datastreams, plus warnings about files it skipped."""
+
+    def __init__(self, items: Iterable[Datastream] = (), warnings: Iterable[str] = ()):
+        super().__init__(items)
+        self.warnings: list[str] = list(warnings)
+
+
+Reader = Callable[[Path], Datastream]
+
+
+# --- reading one datastream -------------------------------------------------------------
+
+def product_of(path: Path) -> str | None:
+    match = _DS_NAME.fullmatch(Path(path).name)
+    return match["product"] if match else None
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Compare SSG releases numerically: 0.1.100 is newer than 0.1.99."""
+    return tuple(int(n) for n in re.findall(r"\d+", version))
+
+
+def _split_tag(element) -> tuple[str, str]:
+    """(namespace, local name) of an element; ("", "") for anything without a tag name."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    ns, _, name = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+    return ns, name
+
+
+def _profile_parts(profile) -> tuple[str, str | None, dict[str, bool]]:
+    title, selects = "", {}
+    for child in profile:
+        name = _split_tag(child)[1]
+        if name == "title" and not title:
+            title = " ".join("".join(child.itertext()).split())
+        elif name == "select":  # a later select of the same item overrides an earlier one
+            selects[child.get("idref", "")] = child.get("selected") in ("true", "1")
+    return title, profile.get("extends"), selects
+
+
+def _selections(pid: str, raw: dict, seen: tuple[str, ...] = ()) -> dict[str, bool]:
+    _title, extends, selects = raw[pid]
+    base = _selections(extends, raw, seen + (pid,)) if extends in raw and extends not in seen else {}
+    return {**base, **selects}
+
+
+def _parent_name(element) -> str:
+    parent = element.getparent()
+    return "" if parent is None else _split_tag(parent)[1]
+
+
+def _inside_xccdf(element) -> bool:
+    parent = element.getparent()
+    return parent is not None and _split_tag(parent)[0].startswith(_XCCDF_NS)
+
+
+def _read_benchmark(path: Path) -> tuple[str, str, dict[str, ProfileInfo]]:
+    """Stream the first XCCDF Benchmark's id, version and profiles; check the rest is well-formed."""
+    benchmark, version = None, ""
+    rules: set[str] = set()
+    raw: dict[str, tuple[str, str | None, dict[str, bool]]] = {}
+    events = iterparse(path, events=("end",))
+    try:
+        for _event, element in events:
+            ns, name = _split_tag(element)
+            if benchmark is None and ns.startswith(_XCCDF_NS):
+                if name == "Rule":
+                    rules.add(element.get("id", ""))
+                elif name == "Profile":
+                    raw[element.get("id", "")] = _profile_parts(element)
+                elif name == "version" and _parent_name(element) == "Benchmark":
+                    version = (element.text or "").strip()
+                elif name == "Benchmark":
+                    benchmark = element.get("id", "")
+                if name in ("Rule", "Profile", "Group", "Value", "Benchmark"):
+                    release(element)
+            elif benchmark is not None or not _inside_xccdf(element):
+                release(element)  # OVAL, OCIL, CPE, or anything after the benchmark
+    finally:
+        events.close()
+    if benchmark is None:
+        raise XmlError("it has no XCCDF Benchmark")
+    if not benchmark:
+        raise XmlError("its XCCDF Benchmark has no id")
+    profiles = {}
+    for pid, (title, _extends, _selects) in raw.items():
+        chosen = _selections(pid, raw)
+        count = sum(1 for idref, on in chosen.items() if on and idref in rules)
+        profiles[pid] = ProfileInfo(pid, title or pid, count)
+    return benchmark, version, profiles
+
+
+def read_datastream(path: Path) -> Datastream:
+    """Read one datastream file (plain or bz2). Raises ContentError when it is unusable."""
+    path = Path(path)
+    product = product_of(path)
+    if product is None:
+        raise ContentError(f"{path.name}: not a datastream file name (ssg-<product>-ds.xml)")
+    try:
+        benchmark, version, profiles = _read_benchmark(path)
+        with open(path, "rb") as stream:
+            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    except XmlError as exc:
+        raise ContentError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise ContentError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    return Datastream(path, product, benchmark, version, digest, profiles)
+
+
+# --- discovery and its index ----------------------------------------------------------------
+
+def default_content_dirs(data_dir: Path) -> list[Path]:
+    return [Path(data_dir) / "content", *SYSTEM_CONTENT_DIRS]
+
+
+def default_index_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "cache" / "content-index.json"
+
+
+def _candidates(dirs: Iterable[Path]) -> Iterator[Path]:
+    """Datastream files under dirs (recursively, so `dpkg -x` trees work), each file once.
+
+    A `-ds-1.2.xml` twin (SCAP 1.2 copy shipped by SSG 0.1.65) is skipped when the
+    `-ds.xml` of the same product sits beside it.
+    """
+    seen: set[Path] = set()
+    for top in dirs:
+        if not Path(top).is_dir():
+            continue
+        for root, subdirs, files in os.walk(top):
+            subdirs.sort()
+            names = set(files)
+            for name in sorted(files):
+                match = _DS_NAME.fullmatch(name)
+                if match is None:
+                    continue
+                main = f"ssg-{match['product']}-ds.xml"
+                if match["twin"] and (main in names or main + ".bz2" in names):
+                    continue
+                path = Path(root, name).absolute()
+                real = path.resolve()
+                if real not in seen:
+                    seen.add(real)
+                    yield path
+
+
+def _load_index(path: Path | None) -> dict[str, dict]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8")) if path is not None else {}
+    except (OSError, ValueError):
+        return {}
+    ok = isinstance(data, dict) and data.get("format") == INDEX_FORMAT and isinstance(data.get("files"), dict)
+    return data["files"] if ok else {}
+
+
+def _save_index(path: Path, files: dict[str, dict]) -> str | None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({"format": INDEX_FORMAT, "files": files}, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        return f"cannot write the content index {path}: {exc.strerror or exc}"
+    return None
+
+
+def _to_entry(ds: Datastream, stat: os.stat_result) -> dict:
+    return {
+        "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "product": ds.product,
+        "benchmark_id": ds.benchmark_id, "version": ds.version, "sha256": ds.sha256,
+        "profiles": {p.id: [p.title, p.rule_count] for p in ds.profiles.values()},
+    }
+
+
+def _from_entry(path: Path, entry: dict) -> Datastream:
+    profiles = {pid: ProfileInfo(pid, str(title), int(count)) for pid, (title, count) in entry["profiles"].items()}
+    return Datastream(path, str(entry["product"]), str(entry["benchmark_id"]), str(entry["version"]),
+                      str(entry["sha256"]), profiles)
+
+
+def _fresh(entry, stat: os.stat_result) -> bool:
+    return isinstance(entry, dict) and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
+
+
+def _entry_for(path: Path, stat: os.stat_result, cached, reader: Reader) -> tuple[dict, Datastream | None]:
+    """The index entry of one file (cached when size and mtime match) and its datastream."""
+    if _fresh(cached, stat):
+        if "error" in cached:
+            return cached, None
+        try:
+            return cached, _from_entry(path, cached)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            pass  # a malformed entry: read the file again
+    try:
+        ds = reader(path)
+    except (ContentError, XmlError, OSError) as exc:
+        error = str(exc) if isinstance(exc, ContentError) else f"{path}: {exc}"
+        return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "error": error}, None
+    return _to_entry(ds, stat), ds
+
+
+def discover(dirs: list[Path], index_path: Path | None = None, *, reader: Reader = read_datastream) -> Discovered:
+    """Find and read the datastreams under dirs (missing dirs are fine).
+
+    Files that cannot be read are skipped and named in the result's `warnings` (and logged).
+    With index_path, what was read is kept there as JSON keyed by absolute path and
+    checked against size and mtime_ns: unchanged files are not read again. `reader` is
+    the seam that parses one file.
+    """
+    old = _load_index(index_path)
+    new: dict[str, dict] = {}
+    found = Discovered()
+    for path in _candidates(dirs):
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            found.warnings.append(f"skipped {path}: {exc.strerror or exc}")
+            continue
+        new[str(path)], ds = _entry_for(path, stat, old.get(str(path)), reader)
+        if ds is None:
+            found.warnings.append(f"skipped {new[str(path)]['error']}")
+        else:
+            found.append(ds)
+    if index_path is not None:
+        merged = {**{k: v for k, v in old.items() if k not in new and Path(k).exists()}, **new}
+        if merged != old and (problem := _save_index(Path(index_path), merged)):
+            found.warnings.append(problem)
+    for warning in found.warnings:
+        log.warning("%s", warning)
+    return found
+
+
+# --- the catalog ----------------------------------------------------------------------------
+
+def _make_entry(raw: dict) -> CatalogEntry:
+    known = {f.name for f in fields(CatalogEntry)} - {"os_id"}
+    label = raw.get("label", raw.get("id", "?"))
+    unknown = set(raw) - known - {"id"}
+    if unknown or "id" not in raw or "version" not in raw or "label" not in raw:
+        raise ContentError(f"catalog.toml: entry {label}: needs id, version, label; unknown keys {sorted(unknown)}")
+    values = {k: v for k, v in raw.items() if k in known}
+    values["profiles"] = MappingProxyType(dict(raw.get("profiles", {})))
+    entry = CatalogEntry(os_id=raw["id"], **values)
+    usable = entry.product and entry.datastream and entry.package and entry.min_ssg
+    if not entry.reason and not (usable and set(entry.profiles) == set(SHORT_NAMES)):
+        raise ContentError(f"catalog.toml: entry {label}: give product, datastream, package, min_ssg "
+                           f"and both profiles, or a reason")
+    if not all(_PROFILE_ID.fullmatch(pid) for pid in entry.profiles.values()):
+        raise ContentError(f"catalog.toml: entry {label}: invalid profile id")
+    return entry
+
+
+@functools.cache
+def _catalog() -> tuple[tuple[CatalogEntry, ...], Mapping[str, str]]:
+    text = resources.files("scap_content").joinpath("catalog.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    entries = tuple(_make_entry(raw) for raw in data.get("os", []))
+    return entries, MappingProxyType(dict(data.get("suites", {})))
+
+
+def load_catalog() -> list[CatalogEntry]:
+    return list(_catalog()[0])
+
+
+def catalog_entry(os: OsInfo) -> CatalogEntry | None:
+    return next((entry for entry in _catalog()[0] if entry.matches(os)), None)
+
+
+# --- choosing a profile -----------------------------------------------------------------------
+
+def is_valid_profile_name(profile: str) -> bool:
+    """A short name, or an XCCDF 1.2 profile id: xccdf_<reverse-dns>_profile_<name>."""
+    if not isinstance(profile, str) or len(profile) > 255:
+        return False
+    return profile in SHORT_NAMES or _PROFILE_ID.fullmatch(profile) is not None
+
+
+def _newest(datastreams: Iterable[Datastream], product: str, profile_id: str) -> Datastream | None:
+    best = None
+    for ds in datastreams:
+        if ds.product == product and profile_id in ds.profiles:
+            if best is None or version_key(ds.version) > version_key(best.version):
+                best = ds
+    return best
+
+
+def _choice(short_name: str | None, ds: Datastream, profile_id: str) -> ProfileChoice:
+    info = ds.profiles[profile_id]
+    return ProfileChoice(short_name, info.id, info.title, info.rule_count, ds)
+
+
+def available_profiles(os: OsInfo | None, datastreams: Iterable[Datastream]) -> list[ProfileChoice]:
+    """The CIS profiles (by short name) that discovered content really offers for this OS."""
+    entry = catalog_entry(os) if os is not None else None
+    if entry is None or entry.reason or not entry.product:
+        return []
+    datastreams = list(datastreams)
+    choices = []
+    for short_name in SHORT_NAMES:
+        profile_id = entry.profiles[short_name]
+        ds = _newest(datastreams, entry.product, profile_id)
+        if ds is not None:
+            choices.append(_choice(short_name, ds, profile_id))
+    return choices
+
+
+def _where_to_get(entry: CatalogEntry) -> str:
+    suites = sorted(_catalog()[1].items(), key=lambda item: version_key(item[1]))
+    low = version_key(entry.min_ssg or "0")
+    high = version_key(entry.dropped_in) if entry.dropped_in else None
+    names = [s for s, v in suites if version_key(v) >= low and (high is None or version_key(v) < high)]
+    if not names:
+        return f"install SSG {entry.min_ssg} or newer"
+    if high is not None or names[0] == suites[-1][0]:
+        where = " or ".join(names)
+    else:
+        where = f"{names[0]} or newer"
+    return f"install Debian package {entry.package} from {where}"
+
+
+def _missing(entry: CatalogEntry, short_name: str | None, profile_id: str, datastreams: list[Datastream]) -> str:
+    same = sorted({ds.version for ds in datastreams if ds.product == entry.product}, key=version_key)
+    if short_name is None:
+        if same:
+            newest = max((ds for ds in datastreams if ds.product == entry.product), key=lambda d: version_key(d.version))
+            names = ", ".join(sorted(pid.partition("_profile_")[2] for pid in newest.profiles)) or "none"
+            return (f"{entry.label}: profile {profile_id} is not in {entry.datastream} "
+                    f"(SSG {', '.join(same)}); its profiles: {names}")
+        return f"{entry.label}: no {entry.datastream} found; {_where_to_get(entry)}, or {IMPORT_HINT}"
+    found = f"; found SSG {', '.join(same)} without it" if same else ""
+    return (f"{entry.label}: no datastream with {SHORT_NAME_TITLES[short_name]} found "
+            f"({entry.datastream}, SSG {entry.min_ssg} or newer{found}); "
+            f"{_where_to_get(entry)}, or {IMPORT_HINT}")
+
+
+def _unsupported(os: OsInfo) -> str:
+    labels = ", ".join(entry.label for entry in _catalog()[0])
+    shown = os.pretty_name or f"{os.id} {os.version}".strip()
+    return f"{shown} (ID={os.id}, VERSION_ID={os.version or '-'}) is not in the profile catalog; supported: {labels}"
+
+
+def resolve_profile(os: OsInfo | None, profile: str, datastreams: Iterable[Datastream]) -> ProfileChoice:
+    """The datastream and profile to scan this OS with, or a ContentError saying what is missing."""
+    if not is_valid_profile_name(profile):
+        raise ContentError(f"invalid profile {str(profile)[:80]!r}: use {' or '.join(SHORT_NAMES)}, "
+                           f"or a full XCCDF profile id (xccdf_<reverse-dns>_profile_<name>)")
+    if os is None:
+        raise OsNotDetected()
+    entry = catalog_entry(os)
+    if entry is None:
+        raise ContentError(_unsupported(os))
+    if profile in SHORT_NAMES:
+        short_name, profile_id = profile, entry.profiles.get(profile)
+    else:
+        profile_id = profile
+        short_name = next((s for s, pid in entry.profiles.items() if pid == profile), None)
+    if not profile_id or not entry.product:  # only rows with a reason lack these
+        raise ContentError(f"{entry.label}: {entry.reason}")
+    datastreams = list(datastreams)
+    ds = _newest(datastreams, entry.product, profile_id)
+    if ds is None:
+        raise ContentError(_missing(entry, short_name, profile_id, datastreams))
+    return _choice(short_name, ds, profile_id)
