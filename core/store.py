@@ -167,19 +167,26 @@ class Store:
         await self._write(statements)
 
     async def rule_info(self, content_id: str, rule_id: str) -> RuleInfo | None:
-        rows = await self._rows(
-            "SELECT * FROM rules WHERE content_id = ? AND rule_id = ?", (content_id, rule_id)
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return RuleInfo(r["rule_id"], r["title"], r["severity"], r["description"],
-                        r["rationale"], r["fixtext"], r["fix_script"])
+        found = await self.rule_infos(content_id, [rule_id])
+        return found.get(rule_id)
+
+    async def rule_infos(self, content_id: str, rule_ids: list[str] | None = None) -> dict[str, RuleInfo]:
+        """Rule texts of one content version: all of them, or the given rule ids."""
+        sql, params = "SELECT * FROM rules WHERE content_id = ?", [content_id]
+        if rule_ids is not None:
+            sql += f" AND rule_id IN ({', '.join('?' * len(rule_ids))})"
+            params += list(rule_ids)
+        return {
+            r["rule_id"]: RuleInfo(r["rule_id"], r["title"] or "", r["severity"] or "unknown",
+                                   r["description"] or "", r["rationale"] or "",
+                                   r["fixtext"] or "", r["fix_script"] or "")
+            for r in await self._rows(sql, tuple(params))
+        }
 
     # scans ----------------------------------------------------------------
 
     async def create_scan(self, scan: Scan, runner: str) -> Scan:
-        scan.created_at = now_iso()
+        scan.created_at = scan.created_at or now_iso()
         await self._write([(
             "INSERT INTO scans (id, host_id, profile, profile_id, content_id, status, "
             "progress_total, created_at, runner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -213,19 +220,23 @@ class Store:
     async def complete_scan(
         self, scan_id: str, results: Iterable[RuleResult], counts: dict[str, int],
         score: float | None, notice: str | None, arf_path: str | None,
+        started_at: str | None = None, finished_at: str | None = None,
     ) -> None:
-        """Store every rule result and the totals in one transaction."""
+        """Store every rule result and the totals in one transaction.
+
+        Times default to now; an imported scan passes the times its file records.
+        """
         rows = [(scan_id, r.rule_id, r.result, r.severity) for r in results if r.result != "notselected"]
         count_sql = ", ".join(f"{col} = ?" for col in COUNT_COLUMNS.values())
-        now = now_iso()
+        now = finished_at or now_iso()
         await self._write([
             ("INSERT INTO rule_results (scan_id, rule_id, result, severity) VALUES (?, ?, ?, ?)", rows),
             (
                 f"UPDATE scans SET status = 'completed', {count_sql}, score = ?, notice = ?, "
                 "arf_path = ?, progress_done = ?, finished_at = ?, updated_at = ?, "
-                "started_at = COALESCE(started_at, ?) WHERE id = ?",
+                "started_at = COALESCE(?, started_at, ?) WHERE id = ?",
                 tuple(counts.get(r, 0) for r in COUNT_COLUMNS)
-                + (score, notice, arf_path, len(rows), now, now, now, scan_id),
+                + (score, notice, arf_path, len(rows), now, now_iso(), started_at, now, scan_id),
             ),
         ])
 
@@ -276,8 +287,12 @@ class Store:
 
     async def rule_results(
         self, scan_id: str, result: str | None = None, order: str = "rule",
+        search: str | None = None, severity: str | None = None,
     ) -> list[RuleResult]:
-        """One scan's results with titles and severities from its content's rule texts."""
+        """One scan's results with titles and severities from its content's rule texts.
+
+        search matches rule id or title, case-insensitively.
+        """
         sql = (
             "SELECT r.rule_id, r.result, COALESCE(NULLIF(i.severity, 'unknown'), r.severity) AS severity, "
             "COALESCE(i.title, '') AS title FROM rule_results r JOIN scans s ON s.id = r.scan_id "
@@ -288,6 +303,13 @@ class Store:
         if result:
             sql += " AND r.result = ?"
             params.append(result)
+        if severity:
+            sql += " AND COALESCE(NULLIF(i.severity, 'unknown'), r.severity) = ?"
+            params.append(severity)
+        if search:
+            sql += " AND (r.rule_id LIKE ? ESCAPE '\\' OR i.title LIKE ? ESCAPE '\\')"
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
         sql += f" ORDER BY {RESULT_ORDER[order]}"
         rows = await self._rows(sql, tuple(params))
         return [RuleResult(r["rule_id"], r["result"], r["severity"] or "unknown", r["title"]) for r in rows]

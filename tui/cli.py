@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import json
 import sys
 from pathlib import Path
 
@@ -20,6 +19,10 @@ from core.content import ContentError
 from core.errors import OperatorError
 from core.models import RESULT_VALUES, Host, ScanStatus
 from core.workspace import Workspace
+from tui.output import print_json, print_table
+
+# Feature modules add their own commands: each has register(commands) and COMMANDS.
+FEATURES: tuple = ()
 
 EXIT_ERROR, EXIT_USAGE, EXIT_BELOW_THRESHOLD = 1, 2, 3
 
@@ -74,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     form = results.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true")
     form.add_argument("--csv", action="store_true")
+    for feature in FEATURES:
+        feature.register(commands)
     return parser
 
 
@@ -96,19 +101,8 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, data_dir: Path) -> int:
     async with await Workspace.open(data_dir) as workspace:
-        handler = COMMANDS[(args.command, getattr(args, "action", None))]
+        handler = _handlers()[(args.command, getattr(args, "action", None))]
         return await handler(workspace, args)
-
-
-def _print_json(value) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
-
-
-def _print_table(headers: list[str], rows: list[list]) -> None:
-    cells = [headers] + [["-" if v is None else str(v) for v in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    for row in cells:
-        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
 
 
 async def hosts_add(workspace: Workspace, args) -> int:
@@ -125,9 +119,9 @@ async def hosts_add(workspace: Workspace, args) -> int:
 async def hosts_list(workspace: Workspace, args) -> int:
     hosts = await workspace.store.list_hosts()
     if args.json:
-        _print_json([serialize.host_to_dict(h) for h in hosts])
+        print_json([serialize.host_to_dict(h) for h in hosts])
         return 0
-    _print_table(["NAME", "ADDRESS", "PORT", "USER", "OS", "STATUS"],
+    print_table(["NAME", "ADDRESS", "PORT", "USER", "OS", "STATUS"],
                  [[h.name, h.address, h.port, h.username, h.os_name, h.status] for h in hosts])
     return 0
 
@@ -167,7 +161,7 @@ async def hosts_detect(workspace: Workspace, args) -> int:
     except ContentError as exc:
         profiles, problem = [], str(exc)
     if args.json:
-        _print_json(serialize.host_to_dict(host) | {
+        print_json(serialize.host_to_dict(host) | {
             "profiles": [{"name": p.short_name, "xccdf_id": p.profile_id, "title": p.title,
                           "rules": p.rule_count, "datastream": p.datastream.path.name,
                           "content_version": p.datastream.version} for p in profiles],
@@ -186,7 +180,7 @@ async def hosts_detect(workspace: Workspace, args) -> int:
 async def hosts_check(workspace: Workspace, args) -> int:
     report = await host_service.check_host(workspace, args.name)
     if args.json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
     else:
         for label, ok in (("reachable", report.reachable), ("authenticated", report.authenticated),
                           ("oscap", report.oscap), ("sudo", report.sudo)):
@@ -208,9 +202,9 @@ async def scan(workspace: Workspace, args) -> int:
     scans = await scanner.scan_hosts(workspace, hosts, args.profile,
                                      on_progress=reporter and reporter.progress)
     if args.json:
-        _print_json([serialize.scan_to_dict(s) for s in scans])
+        print_json([serialize.scan_to_dict(s) for s in scans])
     else:
-        _print_table(
+        print_table(
             ["SCAN", "HOST", "STATUS", "SCORE", "PASSED", "FAILED", "DURATION"],
             [[s.id, s.host_name, s.status.value, s.score, s.counts.get("pass", 0),
               s.counts.get("fail", 0), s.duration_s] for s in scans],
@@ -242,9 +236,9 @@ class _ProgressPrinter:
 async def scans_list(workspace: Workspace, args) -> int:
     scans = await workspace.store.list_scans(host=args.host, status=args.status)
     if args.json:
-        _print_json([serialize.scan_to_dict(s) for s in scans])
+        print_json([serialize.scan_to_dict(s) for s in scans])
         return 0
-    _print_table(
+    print_table(
         ["SCAN", "HOST", "PROFILE", "STATUS", "SCORE", "PASSED", "FAILED", "DURATION", "CREATED"],
         [[s.short_id, s.host_name, s.profile, s.status.value, s.score, s.counts.get("pass"),
           s.counts.get("fail"), s.duration_s, s.created_at[:19].replace("T", " ")] for s in scans],
@@ -256,15 +250,22 @@ async def results(workspace: Workspace, args) -> int:
     found = await workspace.store.get_scan(args.scan_id)
     rows = [serialize.result_to_dict(r) for r in await workspace.store.rule_results(found.id, args.result)]
     if args.json:
-        _print_json(rows)
+        print_json(rows)
     elif args.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=["rule_id", "title", "severity", "result"])
         writer.writeheader()
         writer.writerows(rows)
     else:
-        _print_table(["RESULT", "SEVERITY", "RULE", "TITLE"],
+        print_table(["RESULT", "SEVERITY", "RULE", "TITLE"],
                      [[r["result"], r["severity"], r["rule_id"], r["title"]] for r in rows])
     return 0
+
+
+def _handlers() -> dict:
+    handlers = dict(COMMANDS)
+    for feature in FEATURES:
+        handlers.update(feature.COMMANDS)
+    return handlers
 
 
 COMMANDS = {
