@@ -88,11 +88,16 @@ def test_concurrent_scans_and_repeat_uses_the_cached_datastream(cli, fleet, know
     cached = list(cache.glob("*.xml.bz2"))
     assert len(cached) == 1
     stamp = cached[0].stat().st_mtime_ns
+    temp_dirs_before = scanner_temp_dirs()
     repeat = cli.ok("scan", "web1", "--profile", "cis-level1-server", "--json").json()
     assert repeat[0]["status"] == "completed"
     assert cached[0].stat().st_mtime_ns == stamp, "an unchanged datastream is not uploaded again"
     # no temp dir is left behind on the target
-    assert not [d for d in Path("/tmp").glob("compliance-tui.*") if d.stat().st_uid == SCANNER_UID]
+    assert scanner_temp_dirs() == temp_dirs_before
+
+
+def scanner_temp_dirs() -> set[Path]:
+    return {d for d in Path("/tmp").glob("compliance-tui.*") if d.stat().st_uid == SCANNER_UID}
 
 
 def test_fail_under_gates_ci(cli, fleet, known_hosts):
