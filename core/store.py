@@ -314,6 +314,14 @@ class Store:
         rows = await self._rows(sql, tuple(params))
         return [RuleResult(r["rule_id"], r["result"], r["severity"] or "unknown", r["title"]) for r in rows]
 
+    async def get_content(self, content_id: str) -> dict | None:
+        """One content version: id, file_name, benchmark_id, version (SSG release), added_at."""
+        rows = await self._rows(
+            "SELECT id, file_name, benchmark_id, version, added_at FROM contents WHERE id = ?",
+            (content_id,),
+        )
+        return dict(rows[0]) if rows else None
+
 
 def _host(row: aiosqlite.Row) -> Host:
     return Host(**{k: row[k] for k in _HOST_FIELDS}, id=row["id"], created_at=row["created_at"])

@@ -60,6 +60,9 @@ class FleetHost:
 class Fleet:
     def __init__(self, base: Path, client_key: Path):
         self.base = base
+        base.mkdir(parents=True, exist_ok=True)
+        for directory in (base.parent, base):  # the played users' homes live below: keep it traversable
+            directory.chmod(directory.stat().st_mode | 0o755)
         self.client_key = client_key
         self.hosts: dict[str, FleetHost] = {}
 
@@ -105,9 +108,9 @@ def _build_root(host: FleetHost, authorized_key: str) -> None:
     (etc / "os-release").write_text(os_release)
     (etc / "lsb-release").write_text(lsb_release)
     (etc / "hostname").write_text(host.name + "\n")
-    # probes read the played OS's package database through R
-    (root / "var/lib").mkdir(parents=True)
-    subprocess.run(["cp", "-a", "/var/lib/dpkg", str(root / "var/lib/dpkg")], check=True)
+    # probes read the played OS's package database through R (the status file is the database)
+    (root / "var/lib/dpkg").mkdir(parents=True)
+    shutil.copy2("/var/lib/dpkg/status", root / "var/lib/dpkg/status")
 
     password_hash = subprocess.run(["openssl", "passwd", "-6", SUDO_PASSWORD], check=True,
                                    capture_output=True, text=True).stdout.strip()

@@ -1,0 +1,58 @@
+# Two commands do all the set-up on a fresh Debian or Ubuntu machine:
+#   make run    system packages, virtualenv, then the app on its embedded SQLite store
+#   make test   the same plus the test fleet's packages, then the whole suite
+# Both are idempotent: what is installed already is left alone.
+
+VENV := .venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# oscap and the SCAP Security Guide content (Debian's packages)
+APP_PACKAGES := openscap-scanner ssg-debderived ssg-debian ssg-nondebian bzip2
+# the test fleet: real sshd, sudo and namespaces on loopback
+FLEET_PACKAGES := openssh-server openssh-client sudo util-linux openssl procps
+
+.PHONY: run test bench app-packages fleet-packages venv
+
+run: app-packages venv
+	$(VENV)/bin/compliance-tui $(ARGS)
+
+test: app-packages fleet-packages venv
+	$(SUDO) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)  # the test fleet needs root
+
+bench: app-packages fleet-packages venv
+	$(VENV)/bin/python -m tests.bench.bench_scan
+
+app-packages:
+	@$(call apt_install,$(APP_PACKAGES))
+
+fleet-packages:
+	@$(call apt_install,$(FLEET_PACKAGES))
+
+venv: $(VENV)/.installed
+
+# Python 3.11 or newer with venv; Ubuntu 22.04's python3 is 3.10, so take python3.11 there.
+$(VENV)/.installed: pyproject.toml
+	@python=$$(for p in python3 python3.13 python3.12 python3.11; do \
+		command -v $$p >/dev/null && $$p -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+		&& { echo $$p; break; }; done); \
+	if [ -z "$$python" ]; then \
+		if python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
+			pkgs="python3-venv $$(python3 -c 'import sys; print("python3.%d-venv" % sys.version_info[1])')"; \
+			python=python3; \
+		else pkgs="python3.11 python3.11-venv"; python=python3.11; fi; \
+		$(call apt_install,$$pkgs); \
+	fi; \
+	echo "using $$python"; $$python -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+# Install only the packages that are missing; apt-get update only when needed.
+define apt_install
+	missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+endef

@@ -1,0 +1,157 @@
+"""The scan list and a scan's rule results as CSV or JSON, to a stream or a file.
+
+JSON uses the stable shapes of core.serialize, so CLI output and exports agree.
+CSV cells that a spreadsheet would run as a formula are neutralised with a leading
+single quote: host names, titles and error messages come from hosts and datastreams.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+from core.errors import InvalidInput
+from core.models import RESULT_VALUES, RuleResult, Scan, ScanStatus
+from core.serialize import result_to_dict, scan_to_dict
+
+FORMATS = ("csv", "json")
+SCAN_COLUMNS = (
+    "id", "host", "profile", "profile_id", "status", "score", "passed", "failed", "error",
+    "unknown", "notapplicable", "notchecked", "total", "duration_s", "created", "started",
+    "finished", "content_file", "content_sha256", "error_message",
+)
+RESULT_COLUMNS = ("rule_id", "title", "severity", "result")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown export format {fmt!r}: use csv or json")
+    return fmt
+
+
+def safe_cell(value):
+    """A CSV cell: numbers as numbers, None empty, formula-like text quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def scan_row(scan: Scan) -> dict:
+    """One CSV row of the scan list, derived from the JSON shape so both agree."""
+    d = scan_to_dict(scan)
+    flat = {
+        "profile": d["profile"]["name"] or scan.profile,
+        "profile_id": d["profile"]["xccdf_id"],
+        "content_file": d["content"]["file"],
+        "content_sha256": d["content"]["sha256"],
+    }
+    return {column: flat[column] if column in flat else d[column] for column in SCAN_COLUMNS}
+
+
+def write_scans(scans: list[Scan], fmt: str, out: TextIO) -> None:
+    if check_format(fmt) == "json":
+        _write_json([scan_to_dict(s) for s in scans], out)
+    else:
+        _write_csv(SCAN_COLUMNS, [scan_row(s) for s in scans], out)
+
+
+def write_results(results: list[RuleResult], fmt: str, out: TextIO) -> None:
+    rows = [result_to_dict(r) for r in results]
+    if check_format(fmt) == "json":
+        _write_json(rows, out)
+    else:
+        _write_csv(RESULT_COLUMNS, rows, out)
+
+
+def _write_json(rows: list[dict], out: TextIO) -> None:
+    out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+
+
+def _write_csv(columns: tuple[str, ...], rows: list[dict], out: TextIO) -> None:
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows([safe_cell(row[c]) for c in columns] for row in rows)
+
+
+def stamp(when: datetime | None = None) -> str:
+    """YYYYmmdd-HHMMSS in UTC, the form every generated file name carries."""
+    return (when or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def export_path(data_dir: Path, name: str, fmt: str) -> Path:
+    return data_dir / "exports" / f"{name}-{stamp()}.{check_format(fmt)}"
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    """Write UTF-8 text so that readers see the old file or the whole new one, never a part.
+
+    The file is private (0600): reports and exports list a host's weaknesses.
+    """
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _render(write, items, fmt: str) -> str:
+    buffer = io.StringIO(newline="")
+    write(items, fmt, buffer)
+    return buffer.getvalue()
+
+
+async def export_scans_to_file(
+    workspace, fmt: str, host: str | None = None, status: str | None = None,
+    path: Path | None = None,
+) -> Path:
+    """The scans a list shows with these filters, written to path or the exports dir."""
+    scans = await visible_scans(workspace, host, status)
+    text = _render(write_scans, scans, check_format(fmt))
+    return write_atomically(path or export_path(workspace.data_dir, "scans", fmt), text)
+
+
+async def export_results_to_file(
+    workspace, scan_id: str, fmt: str, result: str | None = None, path: Path | None = None,
+) -> Path:
+    scan, rows = await scan_results(workspace, scan_id, result)
+    text = _render(write_results, rows, check_format(fmt))
+    name = f"{file_safe(scan.host_name)}-{scan.short_id}-results"
+    return write_atomically(path or export_path(workspace.data_dir, name, fmt), text)
+
+
+async def visible_scans(workspace, host: str | None, status: str | None) -> list[Scan]:
+    if status is not None and status not in {s.value for s in ScanStatus}:
+        raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(s.value for s in ScanStatus)}")
+    if host is not None:
+        await workspace.store.require_host(host)  # a typo gets a clear error, not an empty file
+    return await workspace.store.list_scans(host=host, status=status)
+
+
+async def scan_results(workspace, scan_id: str, result: str | None) -> tuple[Scan, list[RuleResult]]:
+    if result is not None and result not in RESULT_VALUES:
+        raise InvalidInput(f"unknown result {result!r}: use one of {', '.join(RESULT_VALUES)}")
+    scan = await workspace.store.get_scan(scan_id)
+    return scan, await workspace.store.rule_results(scan.id, result)
+
+
+def file_safe(name: str) -> str:
+    """A host name as a file name part (validated names pass unchanged)."""
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in name).lstrip(".")
+    return cleaned[:63] or "host"
