@@ -27,7 +27,7 @@ def validate_host(host: Host) -> Host:
             f"invalid host name {host.name!r}: use letters, digits, '.', '_' and '-' (at most 63), "
             "starting with a letter or digit"
         )
-    if not _valid_address(host.address or ""):
+    if not valid_address(host.address or ""):
         raise InvalidInput(f"invalid address {host.address!r}: give a DNS name or an IP address")
     if not isinstance(host.port, int) or not 1 <= host.port <= 65535:
         raise InvalidInput(f"invalid port {host.port!r}: use a number from 1 to 65535")
@@ -53,7 +53,7 @@ def parse_port(text: str | int) -> int:
     return port
 
 
-def _valid_address(address: str) -> bool:
+def valid_address(address: str) -> bool:
     try:
         ipaddress.ip_address(address)
         return True
@@ -135,3 +135,13 @@ async def host_key(workspace: Workspace, name: str):
         raise InvalidInput(f"{name} is this machine; it has no SSH host key to trust")
     key = await ssh.fetch_host_key(host)
     return host, key, key in ssh.known_keys(host)
+
+
+async def update_host(workspace: Workspace, host: Host) -> Host:
+    """Save an edited host (validated; a new name must be free)."""
+    validate_host(host)
+    other = await workspace.store.get_host(host.name)
+    if other is not None and other.id != host.id:
+        raise InvalidInput(f"host {host.name!r} exists already; choose another name")
+    await workspace.store.update_host(host)
+    return await workspace.store.require_host(host.name)

@@ -74,4 +74,13 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (scan_id, rule_id)
         ) WITHOUT ROWID""",
     ],
+    # 2: scans imported from results files produced elsewhere
+    [
+        "ALTER TABLE scans ADD COLUMN origin TEXT NOT NULL DEFAULT 'scan' CHECK (origin IN ('scan', 'import'))",
+        "ALTER TABLE scans ADD COLUMN source_file TEXT",  # the imported file's name
+        "ALTER TABLE scans ADD COLUMN source_sha256 TEXT",
+        "ALTER TABLE scans ADD COLUMN result_key TEXT",  # one TestResult: id, start and end
+        "ALTER TABLE scans ADD COLUMN target TEXT",  # the target name the results record
+        "CREATE UNIQUE INDEX scans_imported_once ON scans (host_id, result_key) WHERE result_key IS NOT NULL",
+    ],
 ]

@@ -89,6 +89,11 @@ class Scan:
     started_at: str | None = None
     finished_at: str | None = None
     arf_path: str | None = None
+    origin: str = "scan"  # "scan" or "import"
+    source_file: str | None = None  # imported: the file's name and sha256
+    source_sha256: str | None = None
+    result_key: str | None = None  # imported: which TestResult of the file
+    target: str | None = None  # imported: the target name the results record
 
     @property
     def short_id(self) -> str:

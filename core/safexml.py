@@ -20,6 +20,26 @@ class XmlError(Exception):
     """A file that is not well-formed, not what we expected, or hostile."""
 
 
+MAX_XML_BYTES = 1 << 30  # 1 GiB of XML: ~70 ARFs; more is a decompression bomb, not results
+
+
+class _Limited:
+    """A reader that refuses to yield more than `limit` bytes (compressed files can explode)."""
+
+    def __init__(self, stream: BinaryIO, limit: int):
+        self.stream, self.limit, self.left = stream, limit, limit
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.left -= len(data)
+        if self.left < 0:
+            raise XmlError(f"more than {self.limit:,} bytes of XML; refusing it")
+        return data
+
+    def close(self) -> None:
+        self.stream.close()
+
+
 def open_maybe_compressed(source: Source) -> BinaryIO:
     """Open a path or wrap a binary stream, decompressing gzip or bzip2 by magic bytes."""
     raw = open(source, "rb") if isinstance(source, (str, Path)) else source
@@ -35,11 +55,13 @@ def open_maybe_compressed(source: Source) -> BinaryIO:
     return raw
 
 
-def iterparse(source: Source, events=("start", "end"), tag=None) -> Iterator[tuple[str, etree._Element]]:
+def iterparse(
+    source: Source, events=("start", "end"), tag=None, limit: int = MAX_XML_BYTES,
+) -> Iterator[tuple[str, etree._Element]]:
     """Stream (event, element) pairs from a possibly compressed file, safely."""
     stream = open_maybe_compressed(source)
     parser = etree.iterparse(
-        stream,
+        _Limited(stream, limit),
         events=events,
         tag=tag,
         resolve_entities=False,

@@ -48,6 +48,8 @@ def scan_to_dict(scan: Scan) -> dict:
         "finished": scan.finished_at,
         "error_message": scan.error_message,
         "notice": scan.notice,
+        "imported": {"file": scan.source_file, "sha256": scan.source_sha256, "target": scan.target}
+        if scan.origin == "import" else None,
     }
 
 

@@ -80,10 +80,11 @@ class Store:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 for sql, params in statements:
-                    if params and isinstance(params, list):
-                        await self._db.executemany(sql, params)
+                    if isinstance(params, list):  # many rows, possibly none
+                        if params:
+                            await self._db.executemany(sql, params)
                     else:
-                        await self._db.execute(sql, params or ())
+                        await self._db.execute(sql, params)
                 await self._db.execute("COMMIT")
             except BaseException:
                 await self._db.execute("ROLLBACK")
@@ -240,6 +241,33 @@ class Store:
             ),
         ])
 
+    async def add_imported_scans(self, imported: list[tuple[Scan, list[RuleResult]]]) -> None:
+        """Completed scans from results files, all in one transaction: nothing half-stored."""
+        columns = (
+            "id", "host_id", "profile", "profile_id", "content_id", "status", "progress_done",
+            "progress_total", "score", "notice", "arf_path", "created_at", "started_at",
+            "finished_at", "updated_at", "origin", "source_file", "source_sha256", "result_key", "target",
+        ) + tuple(COUNT_COLUMNS.values())
+        statements = []
+        for scan, results in imported:
+            rows = [(scan.id, r.rule_id, r.result, r.severity) for r in results if r.result != "notselected"]
+            values = (
+                scan.id, scan.host_id, scan.profile, scan.profile_id, scan.content_id, "completed",
+                len(rows), len(rows), scan.score, scan.notice, scan.arf_path, scan.created_at,
+                scan.started_at, scan.finished_at, now_iso(), "import", scan.source_file,
+                scan.source_sha256, scan.result_key, scan.target,
+            ) + tuple(scan.counts.get(r, 0) for r in COUNT_COLUMNS)
+            statements.append((
+                f"INSERT INTO scans ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values))
+            statements.append((
+                "INSERT INTO rule_results (scan_id, rule_id, result, severity) VALUES (?, ?, ?, ?)", rows))
+        await self._write(statements)
+
+    async def find_imported(self, host_id: int, result_key: str) -> Scan | None:
+        rows = await self._rows(
+            f"{_SCAN_SELECT} WHERE s.host_id = ? AND s.result_key = ?", (host_id, result_key))
+        return _scan(rows[0]) if rows else None
+
     async def fail_scan(self, scan_id: str, message: str) -> None:
         now = now_iso()
         await self._write([(
@@ -323,6 +351,70 @@ class Store:
         return dict(rows[0]) if rows else None
 
 
+    # dashboard queries (issue 3) -----------------------------------------------
+
+    @staticmethod
+    def _like(text: str) -> str:
+        return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    async def find_hosts(self, search: str | None = None) -> list[Host]:
+        """Hosts whose name, address, user or OS contains search (case-insensitive), by name."""
+        sql, params = "SELECT * FROM hosts", ()
+        if search:
+            pattern = self._like(search)
+            sql += (" WHERE name LIKE ? ESCAPE '\\' OR address LIKE ? ESCAPE '\\' "
+                    "OR username LIKE ? ESCAPE '\\' OR os_name LIKE ? ESCAPE '\\'")
+            params = (pattern,) * 4
+        return [_host(r) for r in await self._rows(sql + " ORDER BY name", params)]
+
+    async def latest_completed_scans(self) -> dict[str, Scan]:
+        """Host name -> that host's most recent completed scan (by creation time)."""
+        rows = await self._rows(
+            f"{_SCAN_SELECT} WHERE s.status = 'completed' AND s.id = (SELECT x.id FROM scans x "
+            "WHERE x.host_id = s.host_id AND x.status = 'completed' "
+            "ORDER BY x.created_at DESC, x.id DESC LIMIT 1)"
+        )
+        return {r["host_name"]: _scan(r) for r in rows}
+
+    async def scan_status_counts(self, host: str | None = None) -> dict[str, int]:
+        """Status -> number of scans, of one host or of all."""
+        sql = "SELECT s.status, COUNT(*) AS n FROM scans s JOIN hosts h ON h.id = s.host_id"
+        params: tuple = ()
+        if host is not None:
+            sql += " WHERE h.name = ?"
+            params = (host,)
+        rows = await self._rows(sql + " GROUP BY s.status", params)
+        return {r["status"]: r["n"] for r in rows}
+
+    async def scan_counts_by_host(self) -> dict[str, int]:
+        rows = await self._rows(
+            "SELECT h.name, COUNT(s.id) AS n FROM hosts h LEFT JOIN scans s ON s.host_id = h.id "
+            "GROUP BY h.id"
+        )
+        return {r["name"]: r["n"] for r in rows}
+
+    async def find_scans(
+        self, host: str | None = None, status: str | None = None,
+        id_prefix: str | None = None, limit: int | None = None,
+    ) -> list[Scan]:
+        """Scans newest first, filtered by host, status and the start of the scan id."""
+        where, params = [], []
+        if host is not None:
+            where.append("h.name = ?")
+            params.append(host)
+        if status is not None:
+            where.append("s.status = ?")
+            params.append(status)
+        if id_prefix:
+            where.append("s.id LIKE ? ESCAPE '\\'")
+            params.append(self._like(id_prefix.strip().lower())[1:])
+        sql = _SCAN_SELECT + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql += " ORDER BY s.created_at DESC, s.id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [_scan(r) for r in await self._rows(sql, tuple(params))]
+
+
 def _host(row: aiosqlite.Row) -> Host:
     return Host(**{k: row[k] for k in _HOST_FIELDS}, id=row["id"], created_at=row["created_at"])
 
@@ -336,5 +428,7 @@ def _scan(row: aiosqlite.Row) -> Scan:
         progress_done=row["progress_done"], progress_total=row["progress_total"],
         counts=counts, score=row["score"], error_message=row["error_message"],
         notice=row["notice"], created_at=row["created_at"], started_at=row["started_at"],
-        finished_at=row["finished_at"], arf_path=row["arf_path"],
+        finished_at=row["finished_at"], arf_path=row["arf_path"], origin=row["origin"],
+        source_file=row["source_file"], source_sha256=row["source_sha256"],
+        result_key=row["result_key"], target=row["target"],
     )

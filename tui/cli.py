@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import sys
 from pathlib import Path
 
 from core import hosts as host_service
-from core import paths, scanner, serialize, ssh
+from core import exports, paths, scanner, serialize, ssh
 from core.content import ContentError
 from core.errors import OperatorError
 from core.models import RESULT_VALUES, Host, ScanStatus
 from core.workspace import Workspace
+from tui import cli_import
+from tui import cli_reports
 from tui.output import print_json, print_table
 
 # Feature modules add their own commands: each has register(commands) and COMMANDS.
-FEATURES: tuple = ()
+FEATURES: tuple = (cli_import, cli_reports)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_BELOW_THRESHOLD = 1, 2, 3
 
@@ -248,16 +249,13 @@ async def scans_list(workspace: Workspace, args) -> int:
 
 async def results(workspace: Workspace, args) -> int:
     found = await workspace.store.get_scan(args.scan_id)
-    rows = [serialize.result_to_dict(r) for r in await workspace.store.rule_results(found.id, args.result)]
-    if args.json:
-        print_json(rows)
-    elif args.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=["rule_id", "title", "severity", "result"])
-        writer.writeheader()
-        writer.writerows(rows)
+    found_results = await workspace.store.rule_results(found.id, args.result)
+    if args.json or args.csv:
+        fmt = "json" if args.json else "csv"
+        cli_reports.to_stdout(lambda out: exports.write_results(found_results, fmt, out))
     else:
         print_table(["RESULT", "SEVERITY", "RULE", "TITLE"],
-                     [[r["result"], r["severity"], r["rule_id"], r["title"]] for r in rows])
+                     [[r.result, r.severity, r.rule_id, r.title] for r in found_results])
     return 0
 
 
