@@ -11,16 +11,25 @@ APP_PACKAGES := openscap-scanner ssg-debderived ssg-debian ssg-nondebian bzip2
 # the test fleet: real sshd, sudo and namespaces on loopback
 FLEET_PACKAGES := openssh-server openssh-client sudo util-linux openssl procps
 
-.PHONY: run test bench app-packages fleet-packages venv
+# Newer SCAP Security Guide releases (Ubuntu 24.04, Debian 12, AlmaLinux 9 need them) go into
+# the data dir's content/ folder, where the app looks first.
+DATA_DIR = $$($(VENV)/bin/python -c 'from core.paths import data_dir; print(data_dir())')
+
+.PHONY: run test bench app-packages fleet-packages venv content
 
 run: app-packages venv
+	-@$(MAKE) --no-print-directory content  # without it the app still runs on bookworm's content
 	$(VENV)/bin/compliance-tui $(ARGS)
 
-test: app-packages fleet-packages venv
-	$(SUDO) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)  # the test fleet needs root
+# The test fleet needs root; the tests see the newer content through COMPLIANCE_TUI_CONTENT_DIRS.
+test: app-packages fleet-packages venv content
+	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-bench: app-packages fleet-packages venv
-	$(VENV)/bin/python -m tests.bench.bench_scan
+bench: app-packages fleet-packages venv content
+	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m tests.bench.bench_scan
+
+content: venv
+	@scap_content/fetch-debian-ssg.sh "$(DATA_DIR)/content"
 
 app-packages:
 	@$(call apt_install,$(APP_PACKAGES))

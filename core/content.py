@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 SHORT_NAMES = ("cis-level1-server", "cis-level2-server")
 SHORT_NAME_TITLES = {"cis-level1-server": "CIS Level 1 Server", "cis-level2-server": "CIS Level 2 Server"}
 SYSTEM_CONTENT_DIRS = (Path("/usr/share/xml/scap/ssg/content"), Path("/usr/share/scap-security-guide"))
+CONTENT_DIRS_ENV = "COMPLIANCE_TUI_CONTENT_DIRS"
 IMPORT_HINT = "`compliance-tui content import PATH`"
 INDEX_FORMAT = 1
 
@@ -208,7 +209,9 @@ def read_datastream(path: Path) -> Datastream:
 # --- discovery and its index ----------------------------------------------------------------
 
 def default_content_dirs(data_dir: Path) -> list[Path]:
-    return [Path(data_dir) / "content", *SYSTEM_CONTENT_DIRS]
+    """The data dir's content/, then $COMPLIANCE_TUI_CONTENT_DIRS (colon-separated), then the system's."""
+    extra = [Path(p).expanduser() for p in os.environ.get(CONTENT_DIRS_ENV, "").split(":") if p]
+    return [Path(data_dir) / "content", *extra, *SYSTEM_CONTENT_DIRS]
 
 
 def default_index_path(data_dir: Path) -> Path:

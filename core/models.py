@@ -79,6 +79,7 @@ class Scan:
     status: ScanStatus = ScanStatus.PENDING
     content_id: str | None = None  # sha256 of the datastream
     content_file: str | None = None
+    content_version: str | None = None  # the benchmark's version: the SSG release
     progress_done: int = 0
     progress_total: int | None = None
     counts: dict[str, int] = field(default_factory=dict)

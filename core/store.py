@@ -24,7 +24,7 @@ _HOST_FIELDS = (
     "sudo_password_env", "transport", "os_id", "os_version", "os_name", "os_family", "status",
 )
 _SCAN_SELECT = (
-    "SELECT s.*, h.name AS host_name, c.file_name AS content_file "
+    "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version "
     "FROM scans s JOIN hosts h ON h.id = s.host_id LEFT JOIN contents c ON c.id = s.content_id"
 )
 RESULT_ORDER = {
@@ -350,7 +350,6 @@ class Store:
         )
         return dict(rows[0]) if rows else None
 
-
     # dashboard queries (issue 3) -----------------------------------------------
 
     @staticmethod
@@ -425,6 +424,7 @@ def _scan(row: aiosqlite.Row) -> Scan:
         id=row["id"], host_id=row["host_id"], host_name=row["host_name"],
         profile=row["profile"], profile_id=row["profile_id"], status=ScanStatus(row["status"]),
         content_id=row["content_id"], content_file=row["content_file"],
+        content_version=row["content_version"],
         progress_done=row["progress_done"], progress_total=row["progress_total"],
         counts=counts, score=row["score"], error_message=row["error_message"],
         notice=row["notice"], created_at=row["created_at"], started_at=row["started_at"],

@@ -33,6 +33,17 @@ def content_index(tmp_path_factory) -> Path:
     return index
 
 
+@pytest.fixture(scope="session")
+def datastream_path(content_index, tmp_path_factory):
+    """The datastream a scan used, found by the sha256 the scan records."""
+    found = content.discover(content.default_content_dirs(tmp_path_factory.mktemp("empty")), content_index)
+
+    def by_sha(sha256: str) -> Path:
+        return next(d.path for d in found if d.sha256 == sha256)
+
+    return by_sha
+
+
 @pytest.fixture
 def data_dir(tmp_path, content_index) -> Path:
     directory = tmp_path / "data"

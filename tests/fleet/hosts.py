@@ -141,7 +141,10 @@ def _build_root(host: FleetHost, authorized_key: str) -> None:
         "PubkeyAuthentication yes\nUsePAM no\nStrictModes yes\n"
         "PidFile none\nLogLevel ERROR\nMaxStartups 50\nMaxSessions 50\n"
         "Subsystem sftp /usr/lib/openssh/sftp-server\n"
+        f"SetEnv TMPDIR={root}/tmp\n"  # /tmp is shared with the machine; each host gets its own
     )
+    (root / "tmp").mkdir(mode=0o1777)
+    (root / "tmp").chmod(0o1777)
 
     # oscap with its probes confined to R: real results in seconds, not minutes
     shutil.copy2("/usr/bin/oscap", root / "oscap.real")

@@ -8,18 +8,16 @@ from pathlib import Path
 from lxml import etree
 
 from tests.conftest import add_fleet_host
-from tests.oscap_results import CIS_L1_SERVER, datastream
+from tests.oscap_results import CIS_L1_SERVER
 
-SCANNER_UID = 2001  # tests/fleet/hosts.py
 XCCDF = "{http://checklists.nist.gov/xccdf/1.2}"
 
 
-def oscap_own_results(fleet_host, product: str, tmp_path) -> dict[str, str]:
+def oscap_own_results(fleet_host, datastream: Path, tmp_path) -> dict[str, str]:
     """Run oscap directly on the host (no compliance-tui involved) and read its verdicts."""
     out = tmp_path / f"own-{fleet_host.name}.xml"
     done = fleet_host.run_inside([
-        "oscap", "xccdf", "eval", "--profile", CIS_L1_SERVER, "--results", str(out),
-        str(datastream(product)),
+        "oscap", "xccdf", "eval", "--profile", CIS_L1_SERVER, "--results", str(out), str(datastream),
     ])
     assert done.returncode in (0, 2), done.stderr.decode()[-500:]
     tree = etree.parse(str(out))
@@ -30,7 +28,7 @@ def oscap_own_results(fleet_host, product: str, tmp_path) -> dict[str, str]:
     }
 
 
-def test_scan_matches_oscap_rule_by_rule(cli, fleet, known_hosts, tmp_path, data_dir):
+def test_scan_matches_oscap_rule_by_rule(cli, fleet, known_hosts, tmp_path, data_dir, datastream_path):
     add_fleet_host(cli, fleet, "u2204")
     detected = cli.ok("hosts", "detect", "u2204", "--json").json()
     assert detected["os"]["id"] == "ubuntu" and detected["os"]["version"] == "22.04"
@@ -41,12 +39,14 @@ def test_scan_matches_oscap_rule_by_rule(cli, fleet, known_hosts, tmp_path, data
     assert scan["profile"] == {"name": "cis-level1-server", "xccdf_id": CIS_L1_SERVER}
     assert scan["content"]["file"] == "ssg-ubuntu2204-ds.xml" and len(scan["content"]["sha256"]) == 64
     assert scan["passed"] > 0 and scan["failed"] > 0
-    assert scan["total"] == scan["progress"]["total"] == 189
+    assert scan["total"] == scan["progress"]["total"] == detected["profiles"][0]["rules"]
+    assert scan["content"]["version"] == detected["profiles"][0]["content_version"]
     expected = round(100 * scan["passed"] / (scan["passed"] + scan["failed"] + scan["error"] + scan["unknown"]), 1)
     assert scan["score"] == expected
 
     ours = {r["rule_id"]: r["result"] for r in cli.ok("results", scan["id"][:8], "--json").json()}
-    assert ours == oscap_own_results(fleet.hosts["u2204"], "ubuntu2204", tmp_path)
+    used = datastream_path(scan["content"]["sha256"])
+    assert ours == oscap_own_results(fleet.hosts["u2204"], used, tmp_path)
 
     # rule texts come from the content, kept once per content version
     failed = cli.ok("results", scan["id"], "--result", "fail", "--json").json()
@@ -58,13 +58,14 @@ def test_scan_matches_oscap_rule_by_rule(cli, fleet, known_hosts, tmp_path, data
     assert evidence.read_bytes()[:2] == b"\x1f\x8b"
 
 
-def test_second_os_and_listing(cli, fleet, known_hosts, tmp_path):
+def test_second_os_and_listing(cli, fleet, known_hosts, tmp_path, datastream_path):
     add_fleet_host(cli, fleet, "u2004")
     (scan,) = cli.ok("scan", "u2004", "--profile", "cis-level1-server", "--json").json()
     assert scan["status"] == "completed", scan["error_message"]
     assert scan["content"]["file"] == "ssg-ubuntu2004-ds.xml"
     ours = {r["rule_id"]: r["result"] for r in cli.ok("results", scan["id"], "--json").json()}
-    assert ours == oscap_own_results(fleet.hosts["u2004"], "ubuntu2004", tmp_path)
+    used = datastream_path(scan["content"]["sha256"])
+    assert ours == oscap_own_results(fleet.hosts["u2004"], used, tmp_path)
 
     listed = cli.ok("scans", "list", "--host", "u2004", "--json").json()
     assert [s["id"] for s in listed] == [scan["id"]]
@@ -88,16 +89,16 @@ def test_concurrent_scans_and_repeat_uses_the_cached_datastream(cli, fleet, know
     cached = list(cache.glob("*.xml.bz2"))
     assert len(cached) == 1
     stamp = cached[0].stat().st_mtime_ns
-    temp_dirs_before = scanner_temp_dirs()
+    temp_dirs_before = scanner_temp_dirs(fleet.hosts["u2204"])
     repeat = cli.ok("scan", "web1", "--profile", "cis-level1-server", "--json").json()
     assert repeat[0]["status"] == "completed"
     assert cached[0].stat().st_mtime_ns == stamp, "an unchanged datastream is not uploaded again"
     # no temp dir is left behind on the target
-    assert scanner_temp_dirs() == temp_dirs_before
+    assert scanner_temp_dirs(fleet.hosts["u2204"]) == temp_dirs_before
 
 
-def scanner_temp_dirs() -> set[Path]:
-    return {d for d in Path("/tmp").glob("compliance-tui.*") if d.stat().st_uid == SCANNER_UID}
+def scanner_temp_dirs(host) -> set[Path]:
+    return set((host.root / "tmp").glob("compliance-tui.*"))
 
 
 def test_fail_under_gates_ci(cli, fleet, known_hosts):
