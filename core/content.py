@@ -3,7 +3,8 @@
 The catalog (scap_content/catalog.toml) says where each OS's CIS profiles should be;
 discovery says what is really installed. A profile is offered only when a discovered
 datastream contains it, and when several releases of one product sit side by side the
-newest one that has the profile wins.
+newest one that has the profile wins. A rebuild of RHEL without CIS content of its own
+(Rocky Linux, AlmaLinux 8, Oracle Linux) is served by RHEL's, derived for it (core/derive.py).
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ import logging
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Iterable, Iterator, Mapping
 
+from core.benchmark import read_benchmark
 from core.errors import OperatorError
 from core.models import OsInfo
-from core.safexml import XmlError, iterparse, release
+from core.safexml import XmlError
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,6 @@ INDEX_FORMAT = 1
 
 _DS_NAME = re.compile(r"^ssg-(?P<product>[A-Za-z0-9_.+-]+?)-ds(?P<twin>-1\.2)?\.xml(?:\.bz2)?$")
 _PROFILE_ID = re.compile(r"^xccdf_[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+_profile_[A-Za-z0-9_.-]+$")
-_XCCDF_NS = "http://checklists.nist.gov/xccdf/"
 
 
 class ContentError(OperatorError):
@@ -67,6 +68,11 @@ class Datastream:
     version: str  # the Benchmark's <version>: the SSG release, e.g. "0.1.65"
     sha256: str  # of the file as stored (compressed if it is .bz2)
     profiles: dict[str, ProfileInfo] = field(hash=False)
+    derived_from: str | None = None  # "RHEL 9" when core/derive.py made it from RHEL 9 content
+
+    @property
+    def derived_label(self) -> str | None:
+        return f"derived from {self.derived_from} content" if self.derived_from else None
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,8 @@ class CatalogEntry:
     package: str | None = None  # the Debian package that carries the datastream
     min_ssg: str | None = None  # first SSG release with the CIS profiles
     dropped_in: str | None = None  # first SSG release without the product
-    derived_from: str | None = None
+    derived_from: str | None = None  # a rebuild of RHEL: the product its CIS content is derived from
+    cpe: str | None = None  # a rebuild's own CPE, added as a platform of the derived content
     reason: str | None = None  # set when no content serves this OS honestly
     profiles: Mapping[str, str] = field(default_factory=dict, hash=False)  # short name -> xccdf id
 
@@ -88,12 +95,38 @@ class CatalogEntry:
 
 
 @dataclass(frozen=True)
+class Derivative:
+    """A rebuild of RHEL, served by RHEL content that core/derive.py widens to accept it."""
+
+    key: str  # names the derived file: "rocky9"
+    os_id: str  # ID= in /etc/os-release
+    major: str  # VERSION_ID's major version
+    label: str  # "Rocky Linux 9"
+    cpe: str  # its own CPE: "cpe:/o:rocky:rocky:9"
+    source: str  # label of the OS whose content is derived: "RHEL 9"
+    source_product: str  # "rhel9"
+
+
+@dataclass(frozen=True)
 class ProfileChoice:
     short_name: str | None
     profile_id: str
     title: str
     rule_count: int
-    datastream: Datastream
+    datastream: Datastream  # for a derivative: the source until core.derive.materialize() builds it
+    derivative: Derivative | None = None
+
+    @property
+    def needs_derivation(self) -> bool:
+        return self.derivative is not None and self.datastream.derived_from is None
+
+    @property
+    def derived_from(self) -> str | None:
+        return self.derivative.source if self.derivative else None
+
+    @property
+    def derived_label(self) -> str | None:
+        return f"derived from {self.derived_from} content" if self.derived_from else None
 
 
 class Discovered(list):
@@ -119,76 +152,6 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", version))
 
 
-def _split_tag(element) -> tuple[str, str]:
-    """(namespace, local name) of an element; ("", "") for anything without a tag name."""
-    tag = element.tag if isinstance(element.tag, str) else ""
-    ns, _, name = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
-    return ns, name
-
-
-def _profile_parts(profile) -> tuple[str, str | None, dict[str, bool]]:
-    title, selects = "", {}
-    for child in profile:
-        name = _split_tag(child)[1]
-        if name == "title" and not title:
-            title = " ".join("".join(child.itertext()).split())
-        elif name == "select":  # a later select of the same item overrides an earlier one
-            selects[child.get("idref", "")] = child.get("selected") in ("true", "1")
-    return title, profile.get("extends"), selects
-
-
-def _selections(pid: str, raw: dict, seen: tuple[str, ...] = ()) -> dict[str, bool]:
-    _title, extends, selects = raw[pid]
-    base = _selections(extends, raw, seen + (pid,)) if extends in raw and extends not in seen else {}
-    return {**base, **selects}
-
-
-def _parent_name(element) -> str:
-    parent = element.getparent()
-    return "" if parent is None else _split_tag(parent)[1]
-
-
-def _inside_xccdf(element) -> bool:
-    parent = element.getparent()
-    return parent is not None and _split_tag(parent)[0].startswith(_XCCDF_NS)
-
-
-def _read_benchmark(path: Path) -> tuple[str, str, dict[str, ProfileInfo]]:
-    """Stream the first XCCDF Benchmark's id, version and profiles; check the rest is well-formed."""
-    benchmark, version = None, ""
-    rules: set[str] = set()
-    raw: dict[str, tuple[str, str | None, dict[str, bool]]] = {}
-    events = iterparse(path, events=("end",))
-    try:
-        for _event, element in events:
-            ns, name = _split_tag(element)
-            if benchmark is None and ns.startswith(_XCCDF_NS):
-                if name == "Rule":
-                    rules.add(element.get("id", ""))
-                elif name == "Profile":
-                    raw[element.get("id", "")] = _profile_parts(element)
-                elif name == "version" and _parent_name(element) == "Benchmark":
-                    version = (element.text or "").strip()
-                elif name == "Benchmark":
-                    benchmark = element.get("id", "")
-                if name in ("Rule", "Profile", "Group", "Value", "Benchmark"):
-                    release(element)
-            elif benchmark is not None or not _inside_xccdf(element):
-                release(element)  # OVAL, OCIL, CPE, or anything after the benchmark
-    finally:
-        events.close()
-    if benchmark is None:
-        raise XmlError("it has no XCCDF Benchmark")
-    if not benchmark:
-        raise XmlError("its XCCDF Benchmark has no id")
-    profiles = {}
-    for pid, (title, _extends, _selects) in raw.items():
-        chosen = _selections(pid, raw)
-        count = sum(1 for idref, on in chosen.items() if on and idref in rules)
-        profiles[pid] = ProfileInfo(pid, title or pid, count)
-    return benchmark, version, profiles
-
-
 def read_datastream(path: Path) -> Datastream:
     """Read one datastream file (plain or bz2). Raises ContentError when it is unusable."""
     path = Path(path)
@@ -196,7 +159,8 @@ def read_datastream(path: Path) -> Datastream:
     if product is None:
         raise ContentError(f"{path.name}: not a datastream file name (ssg-<product>-ds.xml)")
     try:
-        benchmark, version, profiles = _read_benchmark(path)
+        benchmark, version, raw = read_benchmark(path)
+        profiles = {pid: ProfileInfo(pid, title, count) for pid, (title, count) in raw.items()}
         with open(path, "rb") as stream:
             digest = hashlib.file_digest(stream, "sha256").hexdigest()
     except XmlError as exc:
@@ -344,9 +308,10 @@ def _make_entry(raw: dict) -> CatalogEntry:
     values["profiles"] = MappingProxyType(dict(raw.get("profiles", {})))
     entry = CatalogEntry(os_id=raw["id"], **values)
     usable = entry.product and entry.datastream and entry.package and entry.min_ssg
-    if not entry.reason and not (usable and set(entry.profiles) == set(SHORT_NAMES)):
+    own = usable and set(entry.profiles) == set(SHORT_NAMES)
+    if not (entry.reason or own or (entry.derived_from and entry.cpe)):
         raise ContentError(f"catalog.toml: entry {label}: give product, datastream, package, min_ssg "
-                           f"and both profiles, or a reason")
+                           f"and both profiles, or derived_from and cpe, or a reason")
     if not all(_PROFILE_ID.fullmatch(pid) for pid in entry.profiles.values()):
         raise ContentError(f"catalog.toml: entry {label}: invalid profile id")
     return entry
@@ -356,8 +321,18 @@ def _make_entry(raw: dict) -> CatalogEntry:
 def _catalog() -> tuple[tuple[CatalogEntry, ...], Mapping[str, str]]:
     text = resources.files("scap_content").joinpath("catalog.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
-    entries = tuple(_make_entry(raw) for raw in data.get("os", []))
-    return entries, MappingProxyType(dict(data.get("suites", {})))
+    entries = [_make_entry(raw) for raw in data.get("os", [])]
+    for n, entry in enumerate(entries):
+        if entry.derived_from and not entry.reason:  # a rebuild scans with its source's profiles
+            source = _by_product(entries, entry.derived_from)
+            if source is None:
+                raise ContentError(f"catalog.toml: entry {entry.label}: no entry of product {entry.derived_from}")
+            entries[n] = replace(entry, profiles=source.profiles)
+    return tuple(entries), MappingProxyType(dict(data.get("suites", {})))
+
+
+def _by_product(entries: Iterable[CatalogEntry], product: str) -> CatalogEntry | None:
+    return next((e for e in entries if e.product == product and not e.derived_from and not e.reason), None)
 
 
 def load_catalog() -> list[CatalogEntry]:
@@ -377,33 +352,56 @@ def is_valid_profile_name(profile: str) -> bool:
     return profile in SHORT_NAMES or _PROFILE_ID.fullmatch(profile) is not None
 
 
-def _newest(datastreams: Iterable[Datastream], product: str, profile_id: str) -> Datastream | None:
+def _newest(datastreams: Iterable[Datastream], product: str | None, profile_id: str) -> Datastream | None:
     best = None
     for ds in datastreams:
-        if ds.product == product and profile_id in ds.profiles:
+        if product and ds.product == product and profile_id in ds.profiles:
             if best is None or version_key(ds.version) > version_key(best.version):
                 best = ds
     return best
 
 
-def _choice(short_name: str | None, ds: Datastream, profile_id: str) -> ProfileChoice:
+def _choice(short_name: str | None, ds: Datastream, profile_id: str,
+            derivative: Derivative | None = None) -> ProfileChoice:
     info = ds.profiles[profile_id]
-    return ProfileChoice(short_name, info.id, info.title, info.rule_count, ds)
+    return ProfileChoice(short_name, info.id, info.title, info.rule_count, ds, derivative)
+
+
+def _source(entry: CatalogEntry) -> CatalogEntry | None:
+    """The entry whose content a rebuild's is derived from (RHEL N for Rocky Linux N)."""
+    if not entry.derived_from or entry.reason:
+        return None
+    return _by_product(_catalog()[0], entry.derived_from)
+
+
+def _derivative(entry: CatalogEntry, source: CatalogEntry) -> Derivative:
+    return Derivative(f"{entry.os_id}{entry.version}", entry.os_id, entry.version, entry.label,
+                      entry.cpe or "", source.label, source.product or "")
+
+
+def _find(entry: CatalogEntry, profile_id: str, datastreams: list[Datastream],
+          short_name: str | None) -> ProfileChoice | None:
+    """The OS's own content first; for a rebuild of RHEL, then RHEL's, to be derived."""
+    own = _newest(datastreams, entry.product, profile_id)
+    if own is not None:
+        return _choice(short_name, own, profile_id)
+    source = _source(entry)
+    found = _newest(datastreams, source.product, profile_id) if source else None
+    return _choice(short_name, found, profile_id, _derivative(entry, source)) if found else None
 
 
 def available_profiles(os: OsInfo | None, datastreams: Iterable[Datastream]) -> list[ProfileChoice]:
-    """The CIS profiles (by short name) that discovered content really offers for this OS."""
+    """The CIS profiles (by short name) that discovered content really offers for this OS.
+
+    For a rebuild of RHEL a choice carries the RHEL datastream and its `derivative`:
+    core.derive.materialize() turns it into the datastream to scan with.
+    """
     entry = catalog_entry(os) if os is not None else None
-    if entry is None or entry.reason or not entry.product:
+    if entry is None or entry.reason:
         return []
     datastreams = list(datastreams)
-    choices = []
-    for short_name in SHORT_NAMES:
-        profile_id = entry.profiles[short_name]
-        ds = _newest(datastreams, entry.product, profile_id)
-        if ds is not None:
-            choices.append(_choice(short_name, ds, profile_id))
-    return choices
+    choices = [_find(entry, entry.profiles[short], datastreams, short) for short in SHORT_NAMES]
+    return [choice for choice in choices if choice is not None]
 
 
 def _where_to_get(entry: CatalogEntry) -> str:
@@ -435,6 +433,14 @@ def _missing(entry: CatalogEntry, short_name: str | None, profile_id: str, datas
             f"{_where_to_get(entry)}, or {IMPORT_HINT}")
 
 
+def _missing_for(entry: CatalogEntry, short_name: str | None, profile_id: str, datastreams: list[Datastream]) -> str:
+    source = _source(entry)
+    if source is None or (short_name is None and entry.product):
+        return _missing(entry, short_name, profile_id, datastreams)  # its own content's story
+    about_source = _missing(source, short_name, profile_id, datastreams).partition(": ")[2]
+    return f"{entry.label}: its CIS content is derived from {source.label} content, and {about_source}"
+
+
 def _unsupported(os: OsInfo) -> str:
     labels = ", ".join(entry.label for entry in _catalog()[0])
     shown = os.pretty_name or f"{os.id} {os.version}".strip()
@@ -442,7 +448,12 @@ def _unsupported(os: OsInfo) -> str:
 
 
 def resolve_profile(os: OsInfo | None, profile: str, datastreams: Iterable[Datastream]) -> ProfileChoice:
-    """The datastream and profile to scan this OS with, or a ContentError saying what is missing."""
+    """The datastream and profile to scan this OS with, or a ContentError saying what is missing.
+
+    For a rebuild of RHEL (Rocky, AlmaLinux 8, Oracle) the choice holds RHEL's datastream and
+    its `derivative`; core.derive.materialize() (or core.derive.resolve) builds the derived
+    datastream from it, which is what a scan must use.
+    """
     if not is_valid_profile_name(profile):
         raise ContentError(f"invalid profile {str(profile)[:80]!r}: use {' or '.join(SHORT_NAMES)}, "
                            f"or a full XCCDF profile id (xccdf_<reverse-dns>_profile_<name>)")
@@ -456,10 +467,10 @@ def resolve_profile(os: OsInfo | None, profile: str, datastreams: Iterable[Datas
     else:
         profile_id = profile
         short_name = next((s for s, pid in entry.profiles.items() if pid == profile), None)
-    if not profile_id or not entry.product:  # only rows with a reason lack these
+    if not profile_id or not (entry.product or _source(entry)):  # only rows with a reason lack these
         raise ContentError(f"{entry.label}: {entry.reason}")
     datastreams = list(datastreams)
-    ds = _newest(datastreams, entry.product, profile_id)
-    if ds is None:
-        raise ContentError(_missing(entry, short_name, profile_id, datastreams))
-    return _choice(short_name, ds, profile_id)
+    choice = _find(entry, profile_id, datastreams, short_name)
+    if choice is None:
+        raise ContentError(_missing_for(entry, short_name, profile_id, datastreams))
+    return choice

@@ -83,4 +83,11 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE scans ADD COLUMN target TEXT",  # the target name the results record
         "CREATE UNIQUE INDEX scans_imported_once ON scans (host_id, result_key) WHERE result_key IS NOT NULL",
     ],
+    # 3: XCCDF tailoring per host, and what each scan ran with
+    [
+        "ALTER TABLE hosts ADD COLUMN tailoring_file TEXT",  # our copy under the data dir
+        "ALTER TABLE scans ADD COLUMN tailoring_file TEXT",  # the tailoring's original file name
+        "ALTER TABLE scans ADD COLUMN tailoring_sha256 TEXT",
+        "ALTER TABLE scans ADD COLUMN base_profile_id TEXT",  # the profile the tailoring extends
+    ],
 ]

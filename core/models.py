@@ -48,6 +48,7 @@ class Host:
     known_hosts: str | None = None
     sudo_password_env: str | None = None  # name of an env var, never the secret
     transport: str = "ssh"  # "ssh" or "local"
+    tailoring_file: str | None = None  # our copy of the host's XCCDF tailoring
     os_id: str | None = None
     os_version: str | None = None
     os_name: str | None = None
@@ -90,6 +91,9 @@ class Scan:
     started_at: str | None = None
     finished_at: str | None = None
     arf_path: str | None = None
+    tailoring_file: str | None = None  # tailored: the file's name, sha256 and the base profile
+    tailoring_sha256: str | None = None
+    base_profile_id: str | None = None
     origin: str = "scan"  # "scan" or "import"
     source_file: str | None = None  # imported: the file's name and sha256
     source_sha256: str | None = None

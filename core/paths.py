@@ -28,3 +28,8 @@ def evidence_dir(base: Path) -> Path:
 
 def cache_dir(base: Path) -> Path:
     return base / "cache"
+
+
+def tailoring_dir(base: Path) -> Path:
+    """Copies of the XCCDF tailoring files set on hosts."""
+    return base / "tailoring"

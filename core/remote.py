@@ -15,7 +15,7 @@ from core.osinfo import install_hint, parse_os_release
 from core.transport import CommandResult, Sudo, Transport, shell_join, sudo_error
 
 PROGRESS_LINE = re.compile(r"^(xccdf_\S+):(\w+)$")
-TIMEOUT_EXIT = 124  # coreutils timeout(1)
+TIMEOUT_EXITS = (124, 137)  # timeout(1): stopped with TERM, or with KILL after -k
 TEMP_PREFIX = "compliance-tui."
 
 PROBE = r"""
@@ -102,11 +102,14 @@ async def upload(transport: Transport, data: bytes, path: str, timeout: float) -
                f"cat > \"$t\" && mv -f \"$t\" {shell_join(path)}")
     result = await transport.run(command, input=data, timeout=timeout)
     if result.exit_status != 0:
-        raise OscapFailed(f"{transport.host_name}: upload of the datastream failed: {result.stderr.strip()}")
+        raise OscapFailed(f"{transport.host_name}: upload of {path} failed: {result.stderr.strip()}")
 
 
-def eval_command(sudo: Sudo, profile_id: str, datastream: str, arf: str, timeout_s: int) -> tuple[str, bytes | None]:
-    oscap = shell_join("oscap", "xccdf", "eval", "--profile", profile_id, "--progress",
+def eval_command(
+    sudo: Sudo, profile_id: str, datastream: str, arf: str, timeout_s: int, tailoring: str | None = None,
+) -> tuple[str, bytes | None]:
+    options = ["--tailoring-file", tailoring] if tailoring else []
+    oscap = shell_join("oscap", "xccdf", "eval", *options, "--profile", profile_id, "--progress",
                        "--results-arf", arf, datastream)
     command, stdin = sudo.wrap(oscap)
     # timeout(1) on the target ends a hung oscap even when our connection is gone
@@ -115,7 +118,7 @@ def eval_command(sudo: Sudo, profile_id: str, datastream: str, arf: str, timeout
 
 async def evaluate(
     transport: Transport, sudo: Sudo, profile_id: str, datastream: str, arf: str,
-    timeout_s: int, on_rule,
+    timeout_s: int, on_rule, tailoring: str | None = None,
 ) -> CommandResult:
     """Run oscap, calling on_rule(rule_id, result) for each progress line."""
 
@@ -125,11 +128,11 @@ async def evaluate(
             return on_rule(match.group(1), match.group(2))
         return None
 
-    command, stdin = eval_command(sudo, profile_id, datastream, arf, timeout_s)
+    command, stdin = eval_command(sudo, profile_id, datastream, arf, timeout_s, tailoring)
     result = await transport.stream(command, line, input=stdin, timeout=timeout_s + 30)
     if result.exit_status in (0, 2):
         return result
-    if result.exit_status == TIMEOUT_EXIT:
+    if result.exit_status in TIMEOUT_EXITS:
         raise CommandTimeout(
             f"{transport.host_name}: oscap did not finish within {timeout_s} s and was stopped; "
             "raise the scan timeout or check the host for a hung probe"

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from core import paths, remote, xccdf
-from core.content import ContentError, Datastream, is_valid_profile_name, resolve_profile
+from core import derive, paths, remote, xccdf
+from core.content import ContentError, Datastream, is_valid_profile_name
 from core.errors import InvalidInput, OperatorError, SudoNeedsPassword, Unreachable
-from core.models import Host, Scan, ScanStatus, compute_score
+from core.models import Host, Scan, compute_score
 from core.ssh import SshTransport
+from core.tailoring import Tailoring, original_name, read_tailoring
 from core.transport import LocalTransport, Sudo, Transport
 from core.workspace import Workspace, runner_id
 
@@ -108,12 +109,15 @@ async def create_scan(workspace: Workspace, host: Host, profile: str) -> Scan:
 
 async def run_scan(
     workspace: Workspace, scan: Scan, host: Host, on_progress: ProgressCallback | None = None,
+    tailoring: Tailoring | None = None,
 ) -> Scan:
+    """Run one created scan to its end. tailoring overrides the host's own tailoring file."""
     store = workspace.store
     await store.mark_running(scan.id)
     try:
         async with asyncio.timeout(workspace.scan_timeout + 300):
-            arf_path = await _scan_on_host(workspace, scan, host, on_progress)
+            tailoring = tailoring or _host_tailoring(host)
+            arf_path = await _scan_on_host(workspace, scan, host, on_progress, tailoring)
         await _store_results(workspace, scan, arf_path)
     except (OperatorError, ContentError) as exc:
         await store.fail_scan(scan.id, str(exc))
@@ -131,18 +135,31 @@ async def run_scan(
     return await store.get_scan(scan.id)
 
 
-async def _scan_on_host(workspace: Workspace, scan: Scan, host: Host, on_progress) -> Path:
+def _host_tailoring(host: Host) -> Tailoring | None:
+    if not host.tailoring_file:
+        return None
+    kept = Path(host.tailoring_file)
+    return read_tailoring(kept, original_name(kept))
+
+
+async def _scan_on_host(
+    workspace: Workspace, scan: Scan, host: Host, on_progress, tailoring: Tailoring | None,
+) -> Path:
     """Everything that talks to the target; returns the local evidence file."""
     store = workspace.store
     async with await connect(host) as transport:
         found = await remote.probe(transport)
         await _remember_host(workspace, host, found)
         remote.require_oscap(host.name, found)
-        choice = resolve_profile(found.os, scan.profile, await workspace.datastreams())
+        choice = await derive.resolve(workspace, found.os, scan.profile)
         datastream = choice.datastream
         await store.save_content(datastream.sha256, datastream.path.name,
                                  datastream.benchmark_id, datastream.version)
-        await store.assign_content(scan.id, choice.profile_id, datastream.sha256, choice.rule_count)
+        profile_id, total, tailored = choice.profile_id, choice.rule_count, None
+        if tailoring:  # the tailoring's own selections change the rule count: unknown up front
+            profile_id, total = tailoring.profile_for(choice.profile_id), None
+            tailored = (tailoring.name, tailoring.sha256, choice.profile_id)
+        await store.assign_content(scan.id, profile_id, datastream.sha256, total, tailored)
         sudo = sudo_for(host, found)
         data, digest = await asyncio.to_thread(compressed_datastream, workspace, datastream)
         work = await remote.prepare(transport)
@@ -150,10 +167,14 @@ async def _scan_on_host(workspace: Workspace, scan: Scan, host: Host, on_progres
             remote_ds = f"{work.cache}/{digest}.xml.bz2"
             if not await remote.is_cached(transport, remote_ds, digest):
                 await remote.upload(transport, data, remote_ds, timeout=600)
-            progress = Progress(workspace, scan.id, choice.rule_count, on_progress)
+            remote_tailoring = None
+            if tailoring:
+                remote_tailoring = f"{work.tmp}/tailoring.xml"
+                await remote.upload(transport, tailoring.path.read_bytes(), remote_tailoring, timeout=120)
+            progress = Progress(workspace, scan.id, total, on_progress)
             arf = f"{work.tmp}/arf.xml"
-            await remote.evaluate(transport, sudo, choice.profile_id, remote_ds, arf,
-                                  workspace.scan_timeout, progress.rule)
+            await remote.evaluate(transport, sudo, profile_id, remote_ds, arf,
+                                  workspace.scan_timeout, progress.rule, remote_tailoring)
             arf_gz = await remote.fetch_compressed(transport, sudo, arf, timeout=600)
         finally:
             await _cleanup(transport, work.tmp)
@@ -201,6 +222,7 @@ async def _store_results(workspace: Workspace, scan: Scan, arf_path: Path) -> No
 async def scan_hosts(
     workspace: Workspace, hosts: list[Host], profile: str,
     on_progress: ProgressCallback | None = None, on_created: Callable[[Scan], None] | None = None,
+    tailoring: Tailoring | None = None,
 ) -> list[Scan]:
     """Create one scan per host, then run them with at most max_concurrent at once."""
     validate_profile(profile)
@@ -214,6 +236,6 @@ async def scan_hosts(
 
     async def one(scan: Scan, host: Host) -> Scan:
         async with limit:
-            return await run_scan(workspace, scan, host, on_progress)
+            return await run_scan(workspace, scan, host, on_progress, tailoring)
 
     return list(await asyncio.gather(*(one(s, h) for s, h in zip(scans, hosts))))

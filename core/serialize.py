@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from core import tailoring
 from core.content import SHORT_NAMES
 from core.models import Host, RuleResult, Scan
 
@@ -13,6 +16,7 @@ def host_to_dict(host: Host) -> dict:
         "port": host.port,
         "user": host.username,
         "transport": host.transport,
+        "tailoring": tailoring.original_name(Path(host.tailoring_file)) if host.tailoring_file else None,
         "os": {"id": host.os_id, "version": host.os_version, "name": host.os_name,
                "family": host.os_family} if host.os_id else None,
         "status": host.status,
@@ -49,6 +53,8 @@ def scan_to_dict(scan: Scan) -> dict:
         "finished": scan.finished_at,
         "error_message": scan.error_message,
         "notice": scan.notice,
+        "tailoring": {"file": scan.tailoring_file, "sha256": scan.tailoring_sha256,
+                      "base_profile_id": scan.base_profile_id} if scan.tailoring_file else None,
         "imported": {"file": scan.source_file, "sha256": scan.source_sha256, "target": scan.target}
         if scan.origin == "import" else None,
     }

@@ -22,6 +22,7 @@ COUNT_COLUMNS = {r: f"n_{r}" for r in RESULT_VALUES}
 _HOST_FIELDS = (
     "name", "address", "port", "username", "identity_file", "known_hosts",
     "sudo_password_env", "transport", "os_id", "os_version", "os_name", "os_family", "status",
+    "tailoring_file",
 )
 _SCAN_SELECT = (
     "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version "
@@ -204,12 +205,17 @@ class Store:
 
     async def assign_content(
         self, scan_id: str, profile_id: str, content_id: str, progress_total: int | None,
+        tailoring: tuple[str, str, str] | None = None,
     ) -> None:
-        """Record which datastream and profile a scan runs, once they are resolved."""
+        """Record which datastream and profile a scan runs, once they are resolved.
+
+        tailoring: (file name, sha256, base profile id) when a tailored profile runs.
+        """
+        name, digest, base = tailoring or (None, None, None)
         await self._write([(
-            "UPDATE scans SET profile_id = ?, content_id = ?, progress_total = ?, updated_at = ? "
-            "WHERE id = ?",
-            (profile_id, content_id, progress_total, now_iso(), scan_id),
+            "UPDATE scans SET profile_id = ?, content_id = ?, progress_total = ?, tailoring_file = ?, "
+            "tailoring_sha256 = ?, base_profile_id = ?, updated_at = ? WHERE id = ?",
+            (profile_id, content_id, progress_total, name, digest, base, now_iso(), scan_id),
         )])
 
     async def set_progress(self, scan_id: str, done: int) -> None:
@@ -429,6 +435,8 @@ def _scan(row: aiosqlite.Row) -> Scan:
         counts=counts, score=row["score"], error_message=row["error_message"],
         notice=row["notice"], created_at=row["created_at"], started_at=row["started_at"],
         finished_at=row["finished_at"], arf_path=row["arf_path"], origin=row["origin"],
+        tailoring_file=row["tailoring_file"], tailoring_sha256=row["tailoring_sha256"],
+        base_profile_id=row["base_profile_id"],
         source_file=row["source_file"], source_sha256=row["source_sha256"],
         result_key=row["result_key"], target=row["target"],
     )

@@ -114,6 +114,8 @@ def fleet(tmp_path_factory):
         fleet.add("u2204", "ubuntu2204", free_port())
         fleet.add("u2004", "ubuntu2004", free_port())
         fleet.add("nooscap", "ubuntu2204", free_port(), {"no-oscap"})
+        for played in ("rhel9", "rocky9", "debian12"):  # RPM-based, a RHEL rebuild, SSG 0.1.82's Debian 12
+            fleet.add(played, played, free_port())
         yield fleet
     finally:
         fleet.stop()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
 from core import hosts as host_service
-from core import exports, paths, scanner, serialize, ssh
+from core import exports, paths, scanner, serialize, ssh, tailoring
 from core.content import ContentError
 from core.errors import OperatorError
 from core.models import RESULT_VALUES, Host, ScanStatus
@@ -46,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--known-hosts", help="known_hosts file (default ~/.ssh/known_hosts)")
     add.add_argument("--sudo-password-env", metavar="VAR",
                      help="name of an environment variable holding the sudo password")
+    add.add_argument("--tailoring", metavar="FILE", type=Path, help="XCCDF tailoring file for its scans")
+    tailor = hosts.add_parser("tailor", help="set or clear the XCCDF tailoring file of a host")
+    tailor.add_argument("name")
+    which = tailor.add_mutually_exclusive_group(required=True)
+    which.add_argument("file", nargs="?", type=Path, metavar="FILE")
+    which.add_argument("--clear", action="store_true")
     hosts.add_parser("list", help="list hosts").add_argument("--json", action="store_true")
     hosts.add_parser("remove", help="remove a host and its scans").add_argument("name")
     trust = hosts.add_parser("trust", help="trust the host key a host presents now")
@@ -65,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--fail-under", type=float, metavar="SCORE", help="exit 3 when a score is below")
     scan.add_argument("--timeout", type=int, metavar="SECONDS", help="per-scan timeout")
     scan.add_argument("--max-concurrent", type=int, metavar="N", help="scans at once")
+    scan.add_argument("--tailoring", metavar="FILE", type=Path,
+                      help="XCCDF tailoring file for these scans (instead of the hosts' own)")
 
     scans = commands.add_parser("scans", help="list scans").add_subparsers(dest="action", required=True)
     listing = scans.add_parser("list", help="list scans, newest first")
@@ -98,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `... | head` closed the pipe: not an error of ours
+        # Python would fail again flushing stdout at exit: point it at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 async def _dispatch(args: argparse.Namespace, data_dir: Path) -> int:
@@ -112,6 +125,9 @@ async def hosts_add(workspace: Workspace, args) -> int:
         username=args.user, identity_file=args.identity, known_hosts=args.known_hosts,
         sudo_password_env=args.sudo_password_env,
     )
+    host_service.validate_host(host)
+    if args.tailoring:
+        host.tailoring_file = str(tailoring.keep_copy(workspace.data_dir, args.tailoring).path)
     await host_service.add_host(workspace, host)
     print(f"added {host.name} ({host.address}:{host.port}); next: compliance-tui hosts check {host.name}")
     return 0
@@ -130,6 +146,19 @@ async def hosts_list(workspace: Workspace, args) -> int:
 async def hosts_remove(workspace: Workspace, args) -> int:
     removed = await workspace.store.remove_host(args.name)
     print(f"removed {args.name} and its {removed} scan(s)")
+    return 0
+
+
+async def hosts_tailor(workspace: Workspace, args) -> int:
+    host = await workspace.store.require_host(args.name)
+    if args.clear:
+        host.tailoring_file = None
+        print(f"{host.name}: scans use the profiles as the benchmark defines them")
+    else:
+        kept = tailoring.keep_copy(workspace.data_dir, args.file)
+        host.tailoring_file = str(kept.path)
+        print(f"{host.name}: scans use tailoring {kept.name} (profiles: {', '.join(kept.profiles)})")
+    await workspace.store.update_host(host)
     return 0
 
 
@@ -200,8 +229,9 @@ async def scan(workspace: Workspace, args) -> int:
         workspace.max_concurrent = max(1, args.max_concurrent)
     hosts = [await workspace.store.require_host(name) for name in dict.fromkeys(args.names)]
     reporter = None if args.json else _ProgressPrinter()
+    override = tailoring.read_tailoring(args.tailoring) if args.tailoring else None
     scans = await scanner.scan_hosts(workspace, hosts, args.profile,
-                                     on_progress=reporter and reporter.progress)
+                                     on_progress=reporter and reporter.progress, tailoring=override)
     if args.json:
         print_json([serialize.scan_to_dict(s) for s in scans])
     else:
@@ -271,6 +301,7 @@ COMMANDS = {
     ("hosts", "list"): hosts_list,
     ("hosts", "remove"): hosts_remove,
     ("hosts", "trust"): hosts_trust,
+    ("hosts", "tailor"): hosts_tailor,
     ("hosts", "detect"): hosts_detect,
     ("hosts", "check"): hosts_check,
     ("scan", None): scan,

@@ -1,7 +1,8 @@
 """The test fleet: real sshd, sudo and oscap, one mount namespace per played host.
 
 Each host gets a root directory R with its own copy of /etc (the played OS's
-os-release, a scanning user, fresh host keys) and, inside its namespace, R/etc
+os-release, a scanning user, fresh host keys; for RPM-based OSes their release
+files and an RPM database) and, inside its namespace, R/etc
 bind-mounted over /etc and a wrapper over /usr/bin/oscap that points the
 probes at R. Logins then see the played OS and scans take seconds. Needs root.
 """
@@ -13,11 +14,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.oscap_results import PLAYED_OS
+from tests.oscap_results import PLAYED_OS, PLAYED_RPM, RpmRelease
 
 SCAN_USER = "scanner"
 PASSWORD_USER = "needpw"  # sudo asks this one for a password
@@ -106,11 +108,16 @@ def _build_root(host: FleetHost, authorized_key: str) -> None:
     os_release, lsb_release = PLAYED_OS[host.os_key]
     (etc / "os-release").unlink(missing_ok=True)  # a symlink into /usr/lib on Debian
     (etc / "os-release").write_text(os_release)
-    (etc / "lsb-release").write_text(lsb_release)
+    (etc / "lsb-release").unlink(missing_ok=True)
+    if lsb_release:
+        (etc / "lsb-release").write_text(lsb_release)
     (etc / "hostname").write_text(host.name + "\n")
-    # probes read the played OS's package database through R (the status file is the database)
-    (root / "var/lib/dpkg").mkdir(parents=True)
-    shutil.copy2("/var/lib/dpkg/status", root / "var/lib/dpkg/status")
+    if host.os_key in PLAYED_RPM:
+        _play_rpm(root, PLAYED_RPM[host.os_key])
+    else:
+        # probes read the played OS's package database through R (the status file is the database)
+        (root / "var/lib/dpkg").mkdir(parents=True)
+        shutil.copy2("/var/lib/dpkg/status", root / "var/lib/dpkg/status")
 
     password_hash = subprocess.run(["openssl", "passwd", "-6", SUDO_PASSWORD], check=True,
                                    capture_output=True, text=True).stdout.strip()
@@ -151,6 +158,50 @@ def _build_root(host: FleetHost, authorized_key: str) -> None:
     wrapper = root / "oscap-wrapper"
     wrapper.write_text(f'#!/bin/sh\nOSCAP_PROBE_ROOT={root} exec {root}/oscap.real "$@"\n')
     wrapper.chmod(0o755)
+
+
+def _play_rpm(root: Path, played: RpmRelease) -> None:
+    """Release files, and an RPM database under R holding the played OS's packages.
+
+    oscap's rpminfo probe opens OSCAP_PROBE_ROOT + %_dbpath. Debian's librpm sets %_dbpath
+    to ~/.rpmdb through a shell expansion that fails inside the probe, so R/etc/rpm (the
+    /etc librpm reads inside the host's namespace) pins it to /var/lib/rpm, where RHEL
+    8 and 9 keep it (Fedora 36+ moved it to /usr/lib/sysimage/rpm).
+    """
+    etc = root / "etc"
+    (etc / "debian_version").unlink(missing_ok=True)
+    for name, text in played.files.items():
+        (etc / name).unlink(missing_ok=True)
+        if text.startswith("->"):
+            (etc / name).symlink_to(text[2:])
+        else:
+            (etc / name).write_text(text)
+    (etc / "rpm").mkdir(exist_ok=True)
+    (etc / "rpm" / "macros.dbpath").write_text("%_dbpath /var/lib/rpm\n")
+    with tempfile.TemporaryDirectory(dir=root) as work:
+        packages = _build_rpms(Path(work), played.packages)
+        rpm = ["rpm", "--root", str(root), "--dbpath", "/var/lib/rpm"]
+        subprocess.run([*rpm, "--initdb"], check=True, capture_output=True)
+        subprocess.run([*rpm, "-i", "--justdb", "--nodeps", "--noscripts", *map(str, packages)],
+                       check=True, capture_output=True)
+
+
+def _build_rpms(work: Path, packages: tuple[str, ...]) -> list[Path]:
+    """Tiny noarch packages without files, from one spec: only their headers matter to the probes."""
+    spec = ["License: MIT", "BuildArch: noarch"]
+    for index, package in enumerate(packages):
+        name, _, evr = package.partition(" ")
+        epoch, _, version_release = evr.rpartition(":")
+        version, _, release = version_release.partition("-")
+        spec += [f"Name: {name}" if index == 0 else f"%package -n {name}",
+                 f"Version: {version}", f"Release: {release}", f"Summary: played {name}"]
+        spec += [f"Epoch: {epoch}"] if epoch else []
+        spec += [f"%description -n {name}", "A package of the test fleet."]
+    spec += [f"%files -n {package.partition(' ')[0]}" for package in packages]
+    (work / "played.spec").write_text("\n".join(spec) + "\n")
+    subprocess.run(["rpmbuild", "-bb", "--quiet", "--define", f"_topdir {work}/top",
+                    "--define", f"_rpmdir {work}/out", str(work / "played.spec")], check=True, capture_output=True)
+    return sorted((work / "out" / "noarch").glob("*.rpm"))
 
 
 def _add_user(etc: Path, user: str, uid: int, home: Path, shadow: str) -> None:

@@ -126,20 +126,32 @@ def test_oscap_exit_1_reports_oscaps_own_error(cli, fleet, known_hosts, data_dir
     assert_one_line_failure(scans["u2204"], "oscap failed (exit 1)", "bogus-element")
 
 
-def test_hung_oscap_times_out(cli, fleet, known_hosts):
+def test_hung_oscap_times_out(cli, fleet, known_hosts, data_dir):
+    """oscap stops answering mid-scan (SIGSTOP, as in an uninterruptible wait)."""
     add_fleet_host(cli, fleet, "u2204")
+    add_fleet_host(cli, fleet, "u2004")
+    host = fleet.hosts["u2204"]
     started = time.monotonic()
-    _, scans = scan_json(cli, "u2204", extra=("--timeout", "2"))
-    assert_one_line_failure(scans["u2204"], "did not finish within 2 s")
+    process = start_scan_process(cli, "u2204", "u2004", extra=("--timeout", "5"))
+    try:
+        oscap = f"{host.root}/oscap.real xccdf eval"  # the pid namespace is shared: this host's only
+        pids = wait_for(lambda: subprocess.run(["pgrep", "-f", oscap], capture_output=True).stdout.split(), 0.02)
+        subprocess.run(["kill", "-STOP", *[p.decode() for p in pids]], check=True)
+        out, _ = process.communicate(timeout=120)
+    finally:
+        subprocess.run(["pkill", "-KILL", "-f", oscap])
+    scans = {s["host"]: s for s in json.loads(out)}
+    assert_one_line_failure(scans["u2204"], "did not finish within 5 s")
+    assert scans["u2004"]["status"] == "completed"
     assert time.monotonic() - started < 60
 
 
-def wait_for(predicate, timeout=60.0):
+def wait_for(predicate, interval=0.1, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := predicate():
             return value
-        time.sleep(0.1)
+        time.sleep(interval)
     raise AssertionError("condition not reached in time")
 
 
@@ -153,9 +165,9 @@ def running_with_progress(db: Path, host: str):
     return row and row[0]
 
 
-def start_scan_process(cli, *names) -> subprocess.Popen:
+def start_scan_process(cli, *names, extra=()) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tui", "scan", *names, "--profile", L1, "--json"],
+        [sys.executable, "-m", "tui", "scan", *names, "--profile", L1, "--json", *extra],
         env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 

@@ -107,8 +107,11 @@ def ubuntu(version: str) -> OsInfo:
 
 # --- the catalog: every row of the product spec's table ------------------------------------
 
+DERIVED_8 = ("rhel8", 242, 309, "RHEL 8")
+DERIVED_9 = ("rhel9", 234, 301, "RHEL 9")
 SPEC_ROWS = {
-    # label: (OsInfo as detected, expected outcome with SSG 0.1.65 installed)
+    # label: (OsInfo as detected, expected outcome with SSG 0.1.65 installed): (product, L1 rules, L2 rules),
+    # the same plus the label of the content it is derived from, or what the error message says
     "Ubuntu 20.04": (OsInfo("ubuntu", "20.04", "Ubuntu 20.04.6 LTS", "debian"), ("ubuntu2004", 191, 275)),
     "Ubuntu 22.04": (OsInfo("ubuntu", "22.04", "Ubuntu 22.04.4 LTS", "debian"), ("ubuntu2204", 189, 273)),
     "Ubuntu 24.04": (OsInfo("ubuntu", "24.04", "Ubuntu 24.04.1 LTS", "debian"),
@@ -120,20 +123,33 @@ SPEC_ROWS = {
                   ["ssg-debian12-ds.xml", "SSG 0.1.82 or newer", "ssg-debian from sid", "content import PATH"]),
     "RHEL 8": (OsInfo("rhel", "8.9", "Red Hat Enterprise Linux 8.9 (Ootpa)", "rhel"), ("rhel8", 242, 309)),
     "RHEL 9": (OsInfo("rhel", "9.3", "Red Hat Enterprise Linux 9.3 (Plow)", "rhel"), ("rhel9", 234, 301)),
-    "AlmaLinux 8": (OsInfo("almalinux", "8.9", "AlmaLinux 8.9 (Midnight Oncilla)", "rhel"),
-                    ["RHEL 8 content reports every rule notapplicable on AlmaLinux 8", "derived content is planned"]),
+    "AlmaLinux 8": (OsInfo("almalinux", "8.9", "AlmaLinux 8.9 (Midnight Oncilla)", "rhel"), DERIVED_8),
     "AlmaLinux 9": (OsInfo("almalinux", "9.3", "AlmaLinux 9.3 (Shamrock Pampas Cat)", "rhel"),
                     ["ssg-almalinux9-ds.xml", "SSG 0.1.76 or newer", "ssg-nondebian from trixie or newer"]),
-    "Rocky Linux 8": (OsInfo("rocky", "8.9", "Rocky Linux 8.9 (Green Obsidian)", "rhel"),
-                      ["RHEL 8 content reports every rule notapplicable on Rocky Linux 8", "derived content"]),
-    "Rocky Linux 9": (OsInfo("rocky", "9.3", "Rocky Linux 9.3 (Blue Onyx)", "rhel"),
-                      ["RHEL 9 content reports every rule notapplicable on Rocky Linux 9", "derived content"]),
-    "Oracle Linux 8": (OsInfo("ol", "8.9", "Oracle Linux Server 8.9", "rhel"),
-                       ["ol8 content has no CIS profile", "RHEL 8 content reports every rule notapplicable"]),
-    "Oracle Linux 9": (OsInfo("ol", "9.3", "Oracle Linux Server 9.3", "rhel"),
-                       ["ol9 content has no CIS profile", "RHEL 9 content reports every rule notapplicable"]),
+    "Rocky Linux 8": (OsInfo("rocky", "8.9", "Rocky Linux 8.9 (Green Obsidian)", "rhel"), DERIVED_8),
+    "Rocky Linux 9": (OsInfo("rocky", "9.3", "Rocky Linux 9.3 (Blue Onyx)", "rhel"), DERIVED_9),
+    "Oracle Linux 8": (OsInfo("ol", "8.9", "Oracle Linux Server 8.9", "rhel"), DERIVED_8),
+    "Oracle Linux 9": (OsInfo("ol", "9.3", "Oracle Linux Server 9.3", "rhel"), DERIVED_9),
     "Amazon Linux 2": (OsInfo("amzn", "2", "Amazon Linux 2", "rhel"),
                        ["no content for Amazon Linux 2", "Alibaba Cloud Linux 2", "content import PATH"]),
+}
+
+# With SSG 0.1.65, 0.1.76 and 0.1.82 side by side (`make content`): (product, SSG release, L1, L2, derived from)
+NEWEST = {
+    "Ubuntu 20.04": ("ubuntu2004", "0.1.76", 260, 345, None),
+    "Ubuntu 22.04": ("ubuntu2204", "0.1.82", 398, 500, None),
+    "Ubuntu 24.04": ("ubuntu2404", "0.1.82", 408, 510, None),
+    "Debian 11": None,
+    "Debian 12": ("debian12", "0.1.82", 403, 507, None),
+    "RHEL 8": ("rhel8", "0.1.82", 340, 443, None),
+    "RHEL 9": ("rhel9", "0.1.82", 295, 401, None),
+    "AlmaLinux 8": ("rhel8", "0.1.82", 340, 443, "RHEL 8"),
+    "AlmaLinux 9": ("almalinux9", "0.1.82", 288, 385, None),
+    "Rocky Linux 8": ("rhel8", "0.1.82", 340, 443, "RHEL 8"),
+    "Rocky Linux 9": ("rhel9", "0.1.82", 295, 401, "RHEL 9"),
+    "Oracle Linux 8": ("rhel8", "0.1.82", 340, 443, "RHEL 8"),
+    "Oracle Linux 9": ("rhel9", "0.1.82", 295, 401, "RHEL 9"),
+    "Amazon Linux 2": None,
 }
 
 
@@ -146,18 +162,30 @@ def test_catalog_has_one_entry_per_spec_row():
 
 def test_catalog_entries_are_consistent():
     for entry in load_catalog():
+        assert set(entry.profiles) in (set(), set(SHORT_NAMES))
+        assert all(is_valid_profile_name(pid) for pid in entry.profiles.values())
         if entry.reason:
             assert "\n" not in entry.reason and len(entry.reason) > 60
-            assert not entry.profiles
-        else:
-            assert entry.datastream == f"ssg-{entry.product}-ds.xml"
-            assert set(entry.profiles) == set(SHORT_NAMES)
-            assert all(is_valid_profile_name(pid) for pid in entry.profiles.values())
-            rhel_like = entry.os_id in ("rhel", "almalinux")
-            assert entry.profiles["cis-level1-server"] == P + ("cis_server_l1" if rhel_like else "cis_level1_server")
-            assert entry.profiles["cis-level2-server"] == P + ("cis" if rhel_like else "cis_level2_server")
-            assert entry.package == ("ssg-nondebian" if rhel_like else "ssg-debderived" if entry.os_id == "ubuntu"
-                                     else "ssg-debian")
+            assert not entry.profiles and not entry.derived_from
+            continue
+        if entry.derived_from:  # a rebuild of RHEL: RHEL's profiles, its own CPE
+            source = next(e for e in load_catalog() if e.product == entry.derived_from)
+            assert entry.profiles == source.profiles
+            assert entry.cpe.startswith(f"cpe:/o:{'oracle' if entry.os_id == 'ol' else entry.os_id}:")
+            assert source.os_id == "rhel" and source.version == entry.version
+            assert entry.product in (None, f"ol{entry.version}")
+            continue
+        assert entry.datastream == f"ssg-{entry.product}-ds.xml"
+        rhel_like = entry.os_id in ("rhel", "almalinux")
+        assert entry.profiles["cis-level1-server"] == P + ("cis_server_l1" if rhel_like else "cis_level1_server")
+        assert entry.profiles["cis-level2-server"] == P + ("cis" if rhel_like else "cis_level2_server")
+        assert entry.package == ("ssg-nondebian" if rhel_like else "ssg-debderived" if entry.os_id == "ubuntu"
+                                 else "ssg-debian")
+
+
+def test_a_catalog_entry_needs_content_a_source_or_a_reason():
+    with pytest.raises(ContentError, match="or derived_from and cpe, or a reason"):
+        content._make_entry({"id": "rocky", "version": "9", "label": "Rocky Linux 9", "derived_from": "rhel9"})
 
 
 @needs_ssg
@@ -179,7 +207,7 @@ def test_each_spec_row_resolves_or_says_why(label, ssg):
     found, _, _ = ssg
     os_info, expected = SPEC_ROWS[label]
     if isinstance(expected, tuple):
-        product, l1_count, l2_count = expected
+        product, l1_count, l2_count, *derived = expected
         for short, count in zip(SHORT_NAMES, (l1_count, l2_count)):
             choice = resolve_profile(os_info, short, found)
             assert choice.short_name == short
@@ -189,6 +217,7 @@ def test_each_spec_row_resolves_or_says_why(label, ssg):
             assert choice.datastream.version == "0.1.65"
             assert choice.rule_count == count
             assert "CIS" in choice.title
+            assert_derivation(choice, os_info, derived[0] if derived else None)
         assert [c.short_name for c in available_profiles(os_info, found)] == list(SHORT_NAMES)
     else:
         for short in SHORT_NAMES:
@@ -200,6 +229,60 @@ def test_each_spec_row_resolves_or_says_why(label, ssg):
             for part in expected:
                 assert part in message
         assert available_profiles(os_info, found) == []
+
+
+def assert_derivation(choice, os_info: OsInfo, source: str | None) -> None:
+    """A rebuild gets RHEL's datastream, still to be derived, and a label; any other OS its own."""
+    if source is None:
+        assert (choice.derivative, choice.derived_from, choice.derived_label) == (None, None, None)
+        assert not choice.needs_derivation
+        return
+    assert choice.needs_derivation and choice.datastream.derived_from is None
+    assert choice.derived_from == source and choice.derived_label == f"derived from {source} content"
+    d, entry = choice.derivative, catalog_entry(os_info)
+    assert (d.os_id, d.major, d.source, d.source_product) == (os_info.id, os_info.major, source,
+                                                               choice.datastream.product)
+    assert (d.label, d.key, d.cpe) == (entry.label, f"{os_info.id}{os_info.major}", entry.cpe)
+
+
+@pytest.fixture(scope="module")
+def every_release(tmp_path_factory):
+    """The installed content plus SSG 0.1.76 and 0.1.82 from $COMPLIANCE_TUI_CONTENT_DIRS."""
+    extra = [Path(p) for p in os.environ.get(content.CONTENT_DIRS_ENV, "").split(":") if p]
+    found = discover([*extra, SSG], tmp_path_factory.mktemp("all") / "index.json")
+    if not {"0.1.65", "0.1.76", "0.1.82"} <= {d.version for d in found if d.product == "rhel9"}:
+        pytest.skip("SSG 0.1.76 and 0.1.82 are not in $COMPLIANCE_TUI_CONTENT_DIRS (make content)")
+    return found
+
+
+@pytest.mark.parametrize("label", list(NEWEST))
+def test_each_spec_row_with_every_release(label, every_release):
+    """Every row gets both CIS Server levels from the newest release that has them, or says why."""
+    os_info = SPEC_ROWS[label][0]
+    if NEWEST[label] is None:
+        for short in SHORT_NAMES:
+            with pytest.raises(ContentError, match=f"^{label}: "):
+                resolve_profile(os_info, short, every_release)
+        assert available_profiles(os_info, every_release) == []
+        return
+    product, version, l1_count, l2_count, source = NEWEST[label]
+    choices = available_profiles(os_info, every_release)
+    assert [c.short_name for c in choices] == list(SHORT_NAMES)
+    for choice, short, count in zip(choices, SHORT_NAMES, (l1_count, l2_count)):
+        assert resolve_profile(os_info, short, every_release) == choice
+        assert (choice.datastream.product, choice.datastream.version, choice.rule_count) == (product, version, count)
+        assert_derivation(choice, os_info, source)
+
+
+def test_a_rebuild_without_rhel_content_says_where_to_get_it():
+    rocky9 = OsInfo("rocky", "9.3", "Rocky Linux 9.3 (Blue Onyx)", "rhel")
+    with pytest.raises(ContentError) as err:
+        resolve_profile(rocky9, "cis-level2-server", [])
+    assert str(err.value) == (
+        "Rocky Linux 9: its CIS content is derived from RHEL 9 content, and no datastream with CIS Level 2 "
+        "Server found (ssg-rhel9-ds.xml, SSG 0.1.65 or newer); install Debian package ssg-nondebian from "
+        "bookworm or newer, or `compliance-tui content import PATH`")
+    assert available_profiles(rocky9, []) == []
 
 
 @needs_ssg
@@ -262,8 +345,15 @@ def test_full_profile_id_is_accepted_when_the_datastream_has_it(ssg):
     same = resolve_profile(ubuntu("22.04"), L1, found)  # a full id that is a short name's id
     assert same.short_name == "cis-level1-server" and same.rule_count == 189
     # Oracle Linux 8 has no CIS content, but its own datastream's other profiles can be asked for
-    ol8 = resolve_profile(OsInfo("ol", "8.9", "Oracle Linux Server 8.9", "rhel"), P + "stig", found)
-    assert ol8.datastream.product == "ol8" and ol8.rule_count > 0
+    ol8_os = OsInfo("ol", "8.9", "Oracle Linux Server 8.9", "rhel")
+    ol8 = resolve_profile(ol8_os, P + "stig", found)
+    assert ol8.datastream.product == "ol8" and ol8.rule_count > 0 and ol8.derivative is None
+    # ... while CIS, by full id too, comes from RHEL 8 content, derived
+    cis = resolve_profile(ol8_os, P + "cis", found)
+    assert (cis.short_name, cis.datastream.product, cis.derived_from) == ("cis-level2-server", "rhel8", "RHEL 8")
+    # a rebuild without a product of its own takes any RHEL profile by full id, derived
+    stig = resolve_profile(OsInfo("rocky", "9.3", "Rocky Linux 9.3", "rhel"), P + "stig", found)
+    assert (stig.short_name, stig.datastream.product, stig.derived_from) == (None, "rhel9", "RHEL 9")
 
 
 @needs_ssg
@@ -274,9 +364,15 @@ def test_full_profile_id_missing_from_the_datastream(ssg):
     assert message.startswith("Ubuntu 22.04: profile xccdf_org.ssgproject.content_profile_stig is not in "
                               "ssg-ubuntu2204-ds.xml (SSG 0.1.65)")
     assert "cis_level1_server" in message and "standard" in message
-    # a derivative without any product of its own: the reason, whatever the id
-    with pytest.raises(ContentError, match="Rocky Linux 9: no CIS content"):
-        resolve_profile(OsInfo("rocky", "9.3", "Rocky Linux 9.3", "rhel"), P + "cis", ssg[0])
+    # a rebuild: the RHEL content its content is derived from is named
+    with pytest.raises(ContentError) as err:
+        resolve_profile(OsInfo("rocky", "9.3", "Rocky Linux 9.3", "rhel"), P + "nosuch", ssg[0])
+    assert str(err.value).startswith(
+        "Rocky Linux 9: its CIS content is derived from RHEL 9 content, and profile "
+        "xccdf_org.ssgproject.content_profile_nosuch is not in ssg-rhel9-ds.xml (SSG 0.1.65); its profiles: ")
+    # Debian 11 has a reason, yet its own content's other profiles can still be asked for by full id
+    debian11 = resolve_profile(OsInfo("debian", "11", "Debian GNU/Linux 11", "debian"), P + "standard", ssg[0])
+    assert debian11.datastream.product == "debian11"
 
 
 @pytest.mark.parametrize("name", [
@@ -451,9 +547,12 @@ def test_unreadable_or_foreign_index_is_replaced(tmp_path):
         assert json.loads(index.read_text())["format"] == content.INDEX_FORMAT
 
 
-def test_default_content_dirs(tmp_path):
-    assert content.default_content_dirs(tmp_path) == [
-        tmp_path / "content", Path("/usr/share/xml/scap/ssg/content"), Path("/usr/share/scap-security-guide")]
+def test_default_content_dirs(tmp_path, monkeypatch):
+    monkeypatch.delenv("COMPLIANCE_TUI_CONTENT_DIRS", raising=False)
+    system = [Path("/usr/share/xml/scap/ssg/content"), Path("/usr/share/scap-security-guide")]
+    assert content.default_content_dirs(tmp_path) == [tmp_path / "content", *system]
+    monkeypatch.setenv("COMPLIANCE_TUI_CONTENT_DIRS", "/a:/b")
+    assert content.default_content_dirs(tmp_path) == [tmp_path / "content", Path("/a"), Path("/b"), *system]
 
 
 def test_profile_that_extends_another(tmp_path):
@@ -500,7 +599,8 @@ def test_newest_release_that_has_the_profile_wins(tmp_path):
 
 
 @needs_ssg
-def test_a_newer_release_in_the_data_dir_beats_the_system_one(ssg, tmp_path):
+def test_a_newer_release_in_the_data_dir_beats_the_system_one(ssg, tmp_path, monkeypatch):
+    monkeypatch.delenv(content.CONTENT_DIRS_ENV, raising=False)  # only the data dir and the system's
     data_dir = tmp_path / "data"
     mine = make_ds(data_dir / "content" / "ssg-ubuntu2204-ds.xml", "0.1.100", {"cis_level1_server": ["a", "b"]})
     index = shutil.copy(ssg[1], tmp_path / "index.json")  # the system files are indexed already

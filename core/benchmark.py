@@ -1,0 +1,86 @@
+"""Read a datastream's XCCDF Benchmark as a stream: its id, version, and profiles with rule counts.
+
+Datastreams are tens of megabytes; only the Benchmark's profiles and rule ids are kept while
+reading, and everything else is freed as soon as it is parsed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.safexml import XmlError, iterparse, release
+
+_XCCDF_NS = "http://checklists.nist.gov/xccdf/"
+
+
+def _split_tag(element) -> tuple[str, str]:
+    """(namespace, local name) of an element; ("", "") for anything without a tag name."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    ns, _, name = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+    return ns, name
+
+
+def _profile_parts(profile) -> tuple[str, str | None, dict[str, bool]]:
+    title, selects = "", {}
+    for child in profile:
+        name = _split_tag(child)[1]
+        if name == "title" and not title:
+            title = " ".join("".join(child.itertext()).split())
+        elif name == "select":  # a later select of the same item overrides an earlier one
+            selects[child.get("idref", "")] = child.get("selected") in ("true", "1")
+    return title, profile.get("extends"), selects
+
+
+def _selections(pid: str, raw: dict, seen: tuple[str, ...] = ()) -> dict[str, bool]:
+    _title, extends, selects = raw[pid]
+    base = _selections(extends, raw, seen + (pid,)) if extends in raw and extends not in seen else {}
+    return {**base, **selects}
+
+
+def _parent_name(element) -> str:
+    parent = element.getparent()
+    return "" if parent is None else _split_tag(parent)[1]
+
+
+def _inside_xccdf(element) -> bool:
+    parent = element.getparent()
+    return parent is not None and _split_tag(parent)[0].startswith(_XCCDF_NS)
+
+
+def read_benchmark(path: Path) -> tuple[str, str, dict[str, tuple[str, int]]]:
+    """Stream the first XCCDF Benchmark's id, version and profiles; check the rest is well-formed.
+
+    Profiles map id -> (title, number of rules selected). Raises XmlError.
+    """
+    benchmark, version = None, ""
+    rules: set[str] = set()
+    raw: dict[str, tuple[str, str | None, dict[str, bool]]] = {}
+    events = iterparse(path, events=("end",))
+    try:
+        for _event, element in events:
+            ns, name = _split_tag(element)
+            if benchmark is None and ns.startswith(_XCCDF_NS):
+                if name == "Rule":
+                    rules.add(element.get("id", ""))
+                elif name == "Profile":
+                    raw[element.get("id", "")] = _profile_parts(element)
+                elif name == "version" and _parent_name(element) == "Benchmark":
+                    version = (element.text or "").strip()
+                elif name == "Benchmark":
+                    benchmark = element.get("id", "")
+                if name in ("Rule", "Profile", "Group", "Value", "Benchmark"):
+                    release(element)
+            elif benchmark is not None or not _inside_xccdf(element):
+                release(element)  # OVAL, OCIL, CPE, or anything after the benchmark
+    finally:
+        events.close()
+    if benchmark is None:
+        raise XmlError("it has no XCCDF Benchmark")
+    if not benchmark:
+        raise XmlError("its XCCDF Benchmark has no id")
+    profiles = {}
+    for pid, (title, _extends, _selects) in raw.items():
+        chosen = _selections(pid, raw)
+        count = sum(1 for idref, on in chosen.items() if on and idref in rules)
+        profiles[pid] = (title or pid, count)
+    return benchmark, version, profiles

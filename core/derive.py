@@ -1,0 +1,226 @@
+"""Derived content: RHEL's CIS content made to accept a rebuild of RHEL (Rocky, AlmaLinux 8, Oracle).
+
+SSG content decides with one OVAL definition, installed_OS_is_rhelN, whether a host runs RHEL N:
+the benchmark's CPE platform and a few checks use it. It reads the redhat-release package, which
+a rebuild does not have, so on Rocky Linux every rule comes back notapplicable. A derived
+datastream ORs into that definition, in every OVAL component that defines it, a check of
+/etc/os-release (the rebuild's ID and major VERSION_ID), and adds the rebuild's own CPE, checked
+the same way, as a platform of the benchmark. Rules, profiles and their checks stay RHEL's, so
+results are RHEL N's benchmark applied to the rebuild, and say so ("derived from RHEL 9 content").
+
+Derivation takes a few seconds; the result is kept in the data dir's cache, keyed by the source
+file's sha256 and the rebuild, and is then found again without parsing anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from core import paths
+from core.content import ContentError, Datastream, Derivative, ProfileChoice, resolve_profile
+from core.models import OsInfo
+from core.safexml import open_maybe_compressed
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
+
+FORMAT = 1  # bump when the derivation changes: older files are then built again
+OVAL = "http://oval.mitre.org/XMLSchema/oval-definitions-5"
+IND = OVAL + "#independent"
+CPE_DICT = "http://cpe.mitre.org/dictionary/2.0"
+XCCDF = "http://checklists.nist.gov/xccdf/1.2"
+ID_SPACE = "oval:compliance-tui.derived"  # our own OVAL ids: no clash with SSG's oval:ssg-...
+OS_DEF = f"{ID_SPACE}:def:1"
+_SECTIONS = ("definitions", "tests", "objects", "states", "variables")  # their order in the schema
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def derived_path(cache_dir: Path, source: Datastream, derivative: Derivative) -> Path:
+    name = f"ssg-{derivative.key}-from-{source.product}-ds.xml"
+    return Path(cache_dir) / "derived" / f"{source.sha256}.v{FORMAT}" / name
+
+
+def derive(source: Datastream, derivative: Derivative, cache_dir: Path) -> Datastream:
+    """The derived datastream for this rebuild: built once, then read from the cache."""
+    path = derived_path(cache_dir, source, derivative)
+    with _lock_for(path):  # concurrent scans of two Rocky hosts build it once
+        if not path.is_file():
+            _build(source.path, derivative, path)
+    with open(path, "rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    return replace(source, path=path, product=f"{derivative.key}-from-{source.product}", sha256=digest,
+                   derived_from=derivative.source)
+
+
+def materialize(choice: ProfileChoice, cache_dir: Path) -> ProfileChoice:
+    """A choice whose datastream is ready to scan with: derived when the choice says so."""
+    if not choice.needs_derivation:
+        return choice
+    return replace(choice, datastream=derive(choice.datastream, choice.derivative, cache_dir))
+
+
+async def resolve(workspace: Workspace, os: OsInfo | None, profile: str) -> ProfileChoice:
+    """resolve_profile on the workspace's content, with derived content built when the OS needs it.
+
+    The derived datastream joins the workspace's list of datastreams, so later look-ups by
+    sha256 there (the scanner reads rule texts that way) find it.
+    """
+    datastreams = await workspace.datastreams()
+    choice = resolve_profile(os, profile, datastreams)
+    if choice.needs_derivation:
+        choice = await asyncio.to_thread(materialize, choice, paths.cache_dir(workspace.data_dir))
+        if not any(d.sha256 == choice.datastream.sha256 for d in datastreams):
+            datastreams.append(choice.datastream)
+    return choice
+
+
+# --- the derivation itself ------------------------------------------------------------------
+
+def _parser() -> etree.XMLParser:
+    # our own installed content, but read as carefully as anything else
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _build(source: Path, derivative: Derivative, target: Path) -> None:
+    try:
+        with open_maybe_compressed(source) as stream:
+            tree = etree.parse(stream, _parser())
+    except (etree.XMLSyntaxError, OSError, EOFError) as exc:
+        raise ContentError(f"{source}: cannot derive content for {derivative.label}: {exc}") from None
+    widened = apply(tree.getroot(), derivative)
+    if not widened:
+        raise ContentError(f"{source.name}: no OVAL definition {_rhel_def(derivative)} to widen "
+                           f"for {derivative.label}; this content cannot be derived")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(prefix=target.name, suffix=".part", dir=target.parent)  # another process may build too
+    os.close(fd)
+    try:
+        tree.write(partial, xml_declaration=True, encoding="utf-8")
+        os.chmod(partial, 0o644)
+        os.replace(partial, target)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    with _LOCKS_LOCK:
+        return _LOCKS.setdefault(path, threading.Lock())
+
+
+def _rhel_def(derivative: Derivative) -> str:
+    return f"oval:ssg-installed_OS_is_{derivative.source_product}:def:1"
+
+
+def apply(root: etree._Element, derivative: Derivative) -> int:
+    """Widen the RHEL check in place; returns how many definitions were widened."""
+    widened = 0
+    for oval in root.iter(f"{{{OVAL}}}oval_definitions"):  # one per OVAL component
+        rhel = _find_def(oval, _rhel_def(derivative))
+        if rhel is None:
+            continue
+        _add_os_check(oval, derivative)
+        _or_into(rhel, derivative)
+        widened += 1
+    if widened:
+        _add_platform(root, derivative)
+    return widened
+
+
+def _find_def(oval: etree._Element, def_id: str) -> etree._Element | None:
+    for element in oval.iter(f"{{{OVAL}}}definition"):
+        if element.get("id") == def_id:
+            return element
+    return None
+
+
+def _section(oval: etree._Element, name: str) -> etree._Element:
+    """The <tests>, <objects>, ... section, made in its schema position when missing."""
+    found = oval.find(f"{{{OVAL}}}{name}")
+    if found is not None:
+        return found
+    later = _SECTIONS[_SECTIONS.index(name) + 1:]
+    section = etree.Element(f"{{{OVAL}}}{name}")
+    following = next((c for c in oval if isinstance(c.tag, str) and etree.QName(c).localname in later), None)
+    if following is None:
+        oval.append(section)
+    else:
+        following.addprevious(section)
+    return section
+
+
+def _add_os_check(oval: etree._Element, derivative: Derivative) -> None:
+    """Our definition: /etc/os-release says ID=<rebuild> and VERSION_ID=<major>[.minor]."""
+    checks = (
+        (1, "ID", r"""^ID=["']?([\w.-]+)["']?$""", "equals", derivative.os_id),
+        (2, "VERSION_ID", r"""^VERSION_ID=["']?([\w.]+)["']?$""", "pattern match",
+         rf"^{derivative.major}(\.[0-9]+)*$"),
+    )
+    definition = _sub(_section(oval, "definitions"), OVAL, "definition",
+                      id=OS_DEF, version="1", **{"class": "inventory"})
+    metadata = _sub(definition, OVAL, "metadata")
+    _sub(metadata, OVAL, "title").text = derivative.label
+    _sub(_sub(metadata, OVAL, "affected", family="unix"), OVAL, "platform").text = derivative.label
+    _sub(metadata, OVAL, "reference", ref_id=derivative.cpe, source="CPE")
+    _sub(metadata, OVAL, "description").text = (
+        f"The operating system installed is {derivative.label}, per /etc/os-release "
+        f"(added by compliance-tui to content derived from {derivative.source} content)")
+    criteria = _sub(definition, OVAL, "criteria", operator="AND")
+    for n, key, pattern, operation, value in checks:
+        comment = f"{key} in /etc/os-release is {derivative.os_id if n == 1 else derivative.major}"
+        _sub(criteria, OVAL, "criterion", comment=comment, test_ref=f"{ID_SPACE}:tst:{n}")
+        test = _sub(_section(oval, "tests"), IND, "textfilecontent54_test", id=f"{ID_SPACE}:tst:{n}",
+                    version="1", check="all", check_existence="at_least_one_exists", comment=comment)
+        _sub(test, IND, "object", object_ref=f"{ID_SPACE}:obj:{n}")
+        _sub(test, IND, "state", state_ref=f"{ID_SPACE}:ste:{n}")
+        obj = _sub(_section(oval, "objects"), IND, "textfilecontent54_object",
+                   id=f"{ID_SPACE}:obj:{n}", version="1")
+        _sub(obj, IND, "filepath").text = "/etc/os-release"
+        _sub(obj, IND, "pattern", operation="pattern match").text = pattern
+        _sub(obj, IND, "instance", datatype="int", operation="greater than or equal").text = "1"
+        state = _sub(_section(oval, "states"), IND, "textfilecontent54_state",
+                     id=f"{ID_SPACE}:ste:{n}", version="1")
+        _sub(state, IND, "subexpression", operation=operation).text = value
+
+
+def _or_into(rhel: etree._Element, derivative: Derivative) -> None:
+    """RHEL N's definition becomes: (what it was) OR (our os-release check)."""
+    original = rhel.find(f"{{{OVAL}}}criteria")
+    either = etree.Element(f"{{{OVAL}}}criteria", operator="OR",
+                           comment=f"{derivative.source}, or {derivative.label} (derived content)")
+    original.addprevious(either)
+    either.append(original)
+    _sub(either, OVAL, "extend_definition", comment=f"{derivative.label} is installed", definition_ref=OS_DEF)
+
+
+def _add_platform(root: etree._Element, derivative: Derivative) -> None:
+    """The rebuild's CPE, checked by our definition, as one more platform of the benchmark."""
+    for item_list in root.iter(f"{{{CPE_DICT}}}cpe-list"):
+        checks = [c for c in item_list.iter(f"{{{CPE_DICT}}}check") if (c.text or "").strip() == _rhel_def(derivative)]
+        names = {item.get("name") for item in item_list.iter(f"{{{CPE_DICT}}}cpe-item")}
+        if not checks or derivative.cpe in names:
+            continue
+        item = _sub(item_list, CPE_DICT, "cpe-item", name=derivative.cpe)
+        title = _sub(item, CPE_DICT, "title")
+        title.set("{http://www.w3.org/XML/1998/namespace}lang", "en-us")
+        title.text = derivative.label
+        _sub(item, CPE_DICT, "check", system=OVAL, href=checks[0].get("href", "")).text = OS_DEF
+    for benchmark in root.iter(f"{{{XCCDF}}}Benchmark"):
+        platforms = benchmark.findall(f"{{{XCCDF}}}platform")
+        if platforms and derivative.cpe not in {p.get("idref") for p in platforms}:
+            platform = etree.Element(f"{{{XCCDF}}}platform", idref=derivative.cpe)
+            platforms[-1].addnext(platform)
+            platform.tail = platforms[-1].tail
+
+
+def _sub(parent: etree._Element, ns: str, tag: str, **attrs: str) -> etree._Element:
+    return etree.SubElement(parent, f"{{{ns}}}{tag}", attrs)

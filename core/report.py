@@ -1,0 +1,441 @@
+"""HTML report of a completed scan: one self-contained file, readable printed and without JS.
+
+Built with lxml's element factory, never by gluing strings: every text that came from a
+host or a datastream goes in as element text or an attribute value and is escaped on
+output. Rule texts are the light Markdown of core.xccdf, rendered by core.report_markup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import gzip
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lxml import html
+from lxml.html import builder as E
+
+from core.content import SHORT_NAME_TITLES
+from core.errors import InvalidInput, NotFound, OscapFailed, OscapMissing
+from core.exports import file_safe, stamp, write_atomically
+from core.models import SEVERITIES, RuleInfo, RuleResult, Scan, ScanStatus, compute_score
+from core.report_markup import CSS, clean, markdown
+from core.timeutil import parse_iso
+
+FINDING_RESULTS = ("fail", "error", "unknown")  # shown in detail, in this order
+RESULT_LABELS = {"pass": "Passed", "fail": "Failed", "error": "Error", "unknown": "Unknown",
+                 "notapplicable": "Not applicable", "notchecked": "Not checked",
+                 "informational": "Informational", "fixed": "Fixed", "notselected": "Not selected"}
+OSCAP_TIMEOUT = 600  # seconds; oscap renders a CIS L2 ARF in well under a minute
+
+
+@dataclass
+class ReportData:
+    scan: Scan
+    os_name: str
+    content: dict | None
+    results: list[RuleResult]
+    infos: dict[str, RuleInfo]
+
+    @property
+    def findings(self) -> list[RuleResult]:
+        found = [r for r in self.results if r.result in FINDING_RESULTS]
+        return sorted(found, key=lambda r: (severity_rank(r.severity),
+                                            FINDING_RESULTS.index(r.result), r.rule_id))
+
+
+def severity_rank(severity: str) -> int:
+    """high, medium, low, info, then unknown (and anything unexpected) last."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def band(score: float | None) -> str:
+    if score is None:
+        return "none"
+    return "green" if score >= 80 else "yellow" if score >= 60 else "red"
+
+
+# --------------------------------------------------------------------------- gathering
+
+async def load_report_data(store, scan_id: str) -> ReportData:
+    scan = await store.get_scan(scan_id)
+    require_completed(scan)
+    host = await store.get_host(scan.host_name)
+    content = await store.get_content(scan.content_id) if scan.content_id else None
+    results = await store.rule_results(scan.id, order="severity")
+    data = ReportData(scan, _os_name(host), content, results, {})
+    ids = [r.rule_id for r in data.findings]
+    if scan.content_id and ids:
+        # A few hundred ids fit one IN (...); past that fetch the content's rules whole.
+        data.infos = await store.rule_infos(scan.content_id, ids if len(ids) <= 500 else None)
+    return data
+
+
+def require_completed(scan: Scan) -> None:
+    if scan.status is not ScanStatus.COMPLETED:
+        why = f" ({scan.error_message})" if scan.error_message else ""
+        raise InvalidInput(
+            f"scan {scan.short_id} is {scan.status.value}{why}: only a completed scan has a report"
+        )
+
+
+def _os_name(host) -> str:
+    if host is None or not (host.os_name or host.os_id):
+        return "not detected"
+    return host.os_name or f"{host.os_id} {host.os_version or ''}".strip()
+
+
+# --------------------------------------------------------------------------- document
+
+async def render_report(store, scan_id: str) -> str:
+    """The whole HTML document of a completed scan."""
+    data = await load_report_data(store, scan_id)
+    document = E.HTML(
+        E.HEAD(
+            E.META(charset="utf-8"),
+            E.META(name="viewport", content="width=device-width, initial-scale=1"),
+            E.TITLE(clean(f"Compliance report: {data.scan.host_name} ({data.scan.short_id})")),
+            E.STYLE(CSS),
+        ),
+        E.BODY(_header(data), *_banners(data.scan), _summary(data), _details(data),
+               _severity_table(data), _failed_table(data), _findings(data),
+               _all_results(data), _footer(data)),
+        lang="en",
+    )
+    return html.tostring(document, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
+
+
+def _profile_title(scan: Scan) -> str:
+    return SHORT_NAME_TITLES.get(scan.profile) or scan.profile_id or scan.profile
+
+
+def _header(data: ReportData):
+    scan = data.scan
+    return E.HEADER(
+        E.H1("Compliance report: ", E.SPAN(clean(scan.host_name), E.CLASS("host"))),
+        E.P(clean(f"{_profile_title(scan)} · {data.os_name} · scanned {_when(scan.finished_at)}"),
+            E.CLASS("sub")),
+    )
+
+
+def _banners(scan: Scan) -> list:
+    found = []
+    if scan.notice:
+        found.append(E.DIV(E.STRONG("Notice: "), clean(scan.notice), E.CLASS("banner notice")))
+    if scan.error_message:
+        found.append(E.DIV(E.STRONG("Error: "), clean(scan.error_message), E.CLASS("banner error")))
+    return found
+
+
+def _summary(data: ReportData):
+    scan, counts = data.scan, data.scan.counts
+    score = scan.score if scan.score is not None else compute_score(counts)
+    label = {"green": "Good", "yellow": "Needs work", "red": "Poor", "none": "Not scored"}[band(score)]
+    return E.SECTION(
+        E.H2("Executive summary"),
+        E.DIV(
+            E.DIV(E.DIV("—" if score is None else f"{score:.1f}%", E.CLASS("value")),
+                  E.DIV("Compliance score", E.CLASS("label")),
+                  E.DIV(label, E.CLASS("band")),
+                  E.CLASS(f"score band-{band(score)}")),
+            E.DIV(*[E.P(clean(text)) for text in _summary_sentences(data, score)], E.CLASS("prose")),
+            E.CLASS("summary"),
+        ),
+        E.UL(*[E.LI(E.SPAN(str(counts.get(r, 0)), E.CLASS("n")), RESULT_LABELS[r],
+                    E.CLASS(f"card r-{r}"))
+               for r in ("pass", "fail", "error", "unknown", "notapplicable", "notchecked")
+               if counts.get(r) or r in ("pass", "fail")],
+             E.LI(E.SPAN(str(scan.total), E.CLASS("n")), "Total", E.CLASS("card")),
+             E.CLASS("cards")),
+        id="summary",
+    )
+
+
+def _summary_sentences(data: ReportData, score: float | None) -> list[str]:
+    scan, counts = data.scan, data.scan.counts
+    good = counts.get("pass", 0) + counts.get("fixed", 0)
+    bad = sum(counts.get(r, 0) for r in FINDING_RESULTS)
+    first = (f"{scan.host_name} ({data.os_name}) was scanned against the {_profile_title(scan)} "
+             f"profile on {_when(scan.finished_at)}.")
+    if score is None:
+        return [first, "No rule was scored: none passed or failed on this host."]
+    by_severity = _count_by_severity([r for r in data.results if r.result == "fail"])
+    split = ", ".join(f"{n} {sev}" for sev, n in by_severity.items())
+    second = (f"Of {good + bad} scored rules, {good} passed and {bad} did not, for a compliance "
+              f"score of {score:.1f}%.")
+    third = (f"{counts.get('fail', 0)} rules failed (severity: {split}); fix the high-severity "
+             "ones first." if by_severity else "No rule failed.")
+    sentences = [first, second, third]
+    if counts.get("notapplicable"):
+        sentences.append(f"{counts['notapplicable']} rules did not apply to this host.")
+    return sentences
+
+
+def _count_by_severity(results: list[RuleResult]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in sorted(results, key=lambda r: severity_rank(r.severity)):
+        counts[r.severity] = counts.get(r.severity, 0) + 1
+    return counts
+
+
+def _details(data: ReportData):
+    scan, content = data.scan, data.content or {}
+    version = content.get("version")
+    rows = [
+        ("Host", scan.host_name), ("Operating system", data.os_name),
+        ("Profile", f"{_profile_title(scan)} ({scan.profile})"),
+        ("Profile id", scan.profile_id or "—"),
+        ("Content", f"{scan.content_file or '—'}" + (f", version {version}" if version else "")),
+        ("Benchmark", content.get("benchmark_id") or "—"),
+        ("Content sha256", scan.content_id or "—"),
+        ("Scan id", scan.id), ("Created", _when(scan.created_at)),
+        ("Started", _when(scan.started_at)), ("Finished", _when(scan.finished_at)),
+        ("Duration", _duration(scan.duration_s)),
+    ]
+    if scan.tailoring_file:  # the profile as the site tailored it, not as the benchmark has it
+        rows.append(("Tailoring", f"{scan.tailoring_file} (sha256 {scan.tailoring_sha256}), "
+                                  f"extends {scan.base_profile_id}"))
+    if scan.origin == "import":  # results brought in from a file
+        rows.append(("Imported from", f"{scan.source_file or '—'} (target {scan.target or '—'})"))
+    return E.SECTION(
+        E.H2("Scan details"),
+        E.TABLE(*[E.TR(E.TH(k), E.TD(clean(v))) for k, v in rows], E.CLASS("details")),
+        id="scan",
+    )
+
+
+def _severity_table(data: ReportData):
+    """Rule counts per severity (rows) and result (columns), with totals."""
+    columns = [r for r in RESULT_LABELS if any(x.result == r for x in data.results)]
+    severities = sorted({r.severity for r in data.results}, key=severity_rank)
+    grid = {(r.severity, r.result): 0 for r in data.results}
+    for r in data.results:
+        grid[(r.severity, r.result)] += 1
+
+    def row(label, cells, total, cls="") -> object:
+        return E.TR(E.TH(label), *[E.TD(str(n or "")) for n in cells], E.TD(str(total)), E.CLASS(cls))
+
+    body = [row(sev, [grid.get((sev, c), 0) for c in columns],
+                sum(grid.get((sev, c), 0) for c in columns), f"sev-{_css(sev)}")
+            for sev in severities]
+    totals = [sum(grid.get((s, c), 0) for s in severities) for c in columns]
+    return E.SECTION(
+        E.H2("Results by severity"),
+        E.TABLE(
+            E.THEAD(E.TR(E.TH("Severity"), *[E.TH(RESULT_LABELS[c]) for c in columns], E.TH("Total"))),
+            E.TBODY(*body), E.TFOOT(row("Total", totals, sum(totals))),
+            E.CLASS("grid"),
+        ),
+        id="counts",
+    )
+
+
+def _failed_table(data: ReportData):
+    findings = data.findings
+    if not findings:
+        return E.SECTION(E.H2("Failed rules"), E.P("No rule failed."), id="failed")
+    rows = [E.TR(E.TD(_severity_badge(r.severity)), E.TD(RESULT_LABELS.get(r.result, r.result)),
+                 E.TD(E.A(clean(r.title or r.rule_id), href=f"#finding-{i}")),
+                 E.TD(E.CODE(clean(_short_rule(r.rule_id))), E.CLASS("rid")))
+            for i, r in enumerate(findings, 1)]
+    return E.SECTION(
+        E.H2(f"Failed rules ({len(findings)})"),
+        E.P("Ordered by severity. Rules whose check gave error or unknown are listed too: "
+            "they did not pass.", E.CLASS("hint")),
+        E.TABLE(E.THEAD(E.TR(E.TH("Severity"), E.TH("Result"), E.TH("Rule"), E.TH("Rule id"))),
+                E.TBODY(*rows), E.CLASS("list")),
+        id="failed",
+    )
+
+
+def _findings(data: ReportData):
+    articles = [_finding(i, r, data.infos.get(r.rule_id)) for i, r in enumerate(data.findings, 1)]
+    return E.SECTION(E.H2("Detailed findings"), *(articles or [E.P("Nothing to report.")]),
+                     id="findings")
+
+
+def _finding(index: int, result: RuleResult, info: RuleInfo | None):
+    info = info or RuleInfo(result.rule_id, result.title, result.severity)
+    body = [
+        E.H3(clean(info.title or result.rule_id)),
+        E.P(_severity_badge(result.severity), " ", RESULT_LABELS.get(result.result, result.result),
+            " · ", E.CODE(clean(result.rule_id)), E.CLASS("meta")),
+    ]
+    for heading, text in (("Description", info.description), ("Rationale", info.rationale)):
+        if text:
+            body += [E.H4(heading), *markdown(text)]
+    body += [E.H4("Remediation"), *_remediation(info)]
+    return E.ARTICLE(*body, E.CLASS(f"finding sev-{_css(result.severity)}"), id=f"finding-{index}")
+
+
+def _remediation(info: RuleInfo) -> list:
+    parts = list(markdown(info.fixtext)) if info.fixtext else []
+    if info.fix_script:
+        parts += [E.P("Fix script from the content (shell); review it before running it as root:",
+                      E.CLASS("hint")),
+                  E.PRE(E.CODE(clean(info.fix_script)), E.CLASS("script"))]
+    if not parts:
+        parts.append(E.P("The content offers no remediation for this rule: follow the description.",
+                         E.CLASS("hint")))
+    return parts
+
+
+def _all_results(data: ReportData):
+    order = [*FINDING_RESULTS, *(r for r in RESULT_LABELS if r not in FINDING_RESULTS)]
+    ordered = sorted(data.results, key=lambda r: (order.index(r.result) if r.result in order
+                                                  else len(order), severity_rank(r.severity), r.rule_id))
+    rows = [E.TR(E.TD(RESULT_LABELS.get(r.result, r.result), E.CLASS(f"res r-{_css(r.result)}")),
+                 E.TD(clean(r.severity)), E.TD(clean(r.title or "—")),
+                 E.TD(E.CODE(clean(_short_rule(r.rule_id))), E.CLASS("rid")))
+            for r in ordered]
+    return E.SECTION(
+        E.H2(f"All rule results ({len(rows)})"),
+        E.TABLE(E.THEAD(E.TR(E.TH("Result"), E.TH("Severity"), E.TH("Rule"), E.TH("Rule id"))),
+                E.TBODY(*rows), E.CLASS("list compact")),
+        id="all",
+    )
+
+
+def _footer(data: ReportData):
+    return E.FOOTER(E.P(
+        clean(f"Generated by compliance-tui on {_when(None)} from scan {data.scan.id}. "),
+        "Score = 100 × (pass + fixed) / (pass + fixed + fail + error + unknown); "
+        "not applicable and not checked rules are left out. "
+        "Bands: green from 80, yellow from 60, red below.",
+    ))
+
+
+def _severity_badge(severity: str):
+    return E.SPAN(clean(severity), E.CLASS(f"sev sev-{_css(severity)}"))
+
+
+def _short_rule(rule_id: str) -> str:
+    return rule_id.removeprefix("xccdf_org.ssgproject.content_rule_")
+
+
+def _css(word: str) -> str:
+    """A value used inside a class name: only known words pass, anything else is 'other'."""
+    known = set(SEVERITIES) | set(RESULT_LABELS)
+    return word if word in known else "other"
+
+
+def _when(iso: str | None) -> str:
+    value = parse_iso(iso) if iso else datetime.now(timezone.utc)
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{seconds:.1f} s"
+
+
+# --------------------------------------------------------------------------- files
+
+def default_report_path(data_dir: Path, scan: Scan, suffix: str = "") -> Path:
+    """<data_dir>/reports/<host>-<scan id first 8>-<scan created, UTC>[suffix].html"""
+    created = parse_iso(scan.created_at) if scan.created_at else None
+    name = f"{file_safe(scan.host_name)}-{scan.short_id}-{stamp(created)}{suffix}.html"
+    return data_dir / "reports" / name
+
+
+async def save_report(workspace, scan_id: str, output: Path | None = None) -> Path:
+    scan = await workspace.store.get_scan(scan_id)
+    text = await render_report(workspace.store, scan.id)
+    path = output or default_report_path(workspace.data_dir, scan)
+    return await asyncio.to_thread(write_atomically, path, text)
+
+
+async def save_oscap_report(workspace, scan_id: str, output: Path | None = None) -> Path:
+    """OpenSCAP's own HTML report, rendered here by `oscap` from the stored ARF."""
+    scan = await workspace.store.get_scan(scan_id)
+    arf = Path(scan.arf_path) if scan.arf_path else None
+    if arf is None or not arf.is_file():
+        why = f" (it {scan.status.value}" + (f": {scan.error_message})" if scan.error_message else ")")
+        raise NotFound(f"scan {scan.short_id} has no stored OpenSCAP results{why}: "
+                       "only a completed scan has an OpenSCAP report")
+    oscap = shutil.which("oscap")
+    if oscap is None:
+        raise OscapMissing("oscap is not installed on this machine: install openscap-scanner "
+                           "(or your distribution's openscap package), or leave out --oscap")
+    path = Path(output or default_report_path(workspace.data_dir, scan, "-oscap")).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="compliance-tui-report.") as tmp:
+        plain = await asyncio.to_thread(_decompress, arf, Path(tmp) / "arf.xml")
+        partial = path.with_name(f".{path.name}.part")
+        try:
+            await _run_oscap(oscap, plain, partial)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+    return path
+
+
+def _decompress(arf: Path, target: Path) -> Path:
+    with arf.open("rb") as head:
+        compressed = head.read(2) == b"\x1f\x8b"
+    with (gzip.open(arf) if compressed else arf.open("rb")) as src, target.open("wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return target
+
+
+async def _run_oscap(oscap: str, arf: Path, output: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        oscap, "xccdf", "generate", "report", "--output", str(output), str(arf),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(OSCAP_TIMEOUT):
+            _, err = await proc.communicate()
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise OscapFailed(f"oscap did not render the report within {OSCAP_TIMEOUT} s") from None
+    if proc.returncode != 0 or not output.is_file():
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise OscapFailed(f"oscap could not render the report: {lines[-1] if lines else proc.returncode}")
+
+
+def open_in_browser(path: Path) -> bool:
+    """Open the report in a browser when one is plausible here; never waits for it."""
+    command = _browser_command(Path(path).resolve())
+    if command is None:
+        return False
+    try:
+        subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        return False
+    return True
+
+
+def _browser_command(path: Path) -> list[str] | None:
+    browser = os.environ.get("BROWSER", "").split(":")[0].strip()
+    if browser:
+        words = shlex.split(browser)
+        if words and shutil.which(words[0]):
+            target = str(path)
+            return [w.replace("%s", target) for w in words] if "%s" in browser else [*words, target]
+        return None
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return None  # over plain SSH nothing could show it
+    opener = shutil.which("xdg-open")
+    return [opener, str(path)] if opener else None
+
+
+def copy_hint(path: Path) -> str:
+    """The command that copies the file from this server to the operator's machine."""
+    name = socket.getfqdn()
+    if name == "localhost" or name.startswith("localhost."):
+        name = socket.gethostname()  # /etc/hosts maps this machine to localhost first
+    remote = f"{getpass.getuser()}@{name}:{Path(path).resolve()}"
+    return f"scp {shlex.quote(remote)} ."

@@ -1,0 +1,202 @@
+"""core.derive on real RHEL 8 and 9 content: SSG 0.1.65 (installed here), 0.1.76 and 0.1.82
+(from $COMPLIANCE_TUI_CONTENT_DIRS when `make content` has fetched them)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from lxml import etree
+
+from core import content, derive
+from core.content import ContentError, read_datastream, resolve_profile
+from core.models import OsInfo
+from tests.oscap_results import make_probe_root
+
+SSG = Path("/usr/share/xml/scap/ssg/content")
+P = "xccdf_org.ssgproject.content_profile_"
+OVAL = "{http://oval.mitre.org/XMLSchema/oval-definitions-5}"
+IND = "{http://oval.mitre.org/XMLSchema/oval-definitions-5#independent}"
+XCCDF = "{http://checklists.nist.gov/xccdf/1.2}"
+ROCKY9 = OsInfo("rocky", "9.3", "Rocky Linux 9.3 (Blue Onyx)", "rhel")
+ALMA8 = OsInfo("almalinux", "8.9", "AlmaLinux 8.9 (Midnight Oncilla)", "rhel")
+REBUILD = {"rhel9": ROCKY9, "rhel8": ALMA8}  # the rebuild each RHEL product is derived for here
+
+needs_oscap = pytest.mark.skipif(shutil.which("oscap") is None, reason="oscap is not installed")
+
+
+RELEASES = [(product, version) for product in ("rhel8", "rhel9") for version in ("0.1.65", "0.1.76", "0.1.82")]
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict[tuple[str, str], content.Datastream]:
+    """RHEL 8 and 9 content of each release found here, by (product, release)."""
+    dirs = [Path(p) for p in os.environ.get(content.CONTENT_DIRS_ENV, "").split(":") if p] + [SSG]
+    found = {}
+    for directory in dirs:
+        for path in sorted(directory.rglob("ssg-rhel[89]-ds.xml")):
+            ds = read_datastream(path)
+            found.setdefault((ds.product, ds.version), ds)
+    return found
+
+
+@pytest.fixture(params=RELEASES, ids=lambda r: f"{r[0]}-{r[1]}")
+def source(request, sources) -> content.Datastream:
+    if request.param not in sources:
+        pytest.skip(f"SSG {request.param[1]} {request.param[0]} content is not here (make content)")
+    return sources[request.param]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+def choice_for(source: content.Datastream, profile: str = "cis-level1-server") -> content.ProfileChoice:
+    return resolve_profile(REBUILD[source.product], profile, [source])
+
+
+def test_derived_content_validates_and_accepts_the_rebuild(source, cache):
+    choice = choice_for(source)
+    derived = derive.materialize(choice, cache).datastream
+    rebuild = choice.derivative
+    assert derived.path == derive.derived_path(cache, source, rebuild)
+    assert derived.path.name == f"ssg-{rebuild.key}-from-{source.product}-ds.xml"
+    assert source.sha256 in str(derived.path) and derived.sha256 != source.sha256
+    assert (derived.derived_from, derived.derived_label) == (rebuild.source, f"derived from {rebuild.source} content")
+    # the benchmark is RHEL's, unchanged: same id, release, profiles and rule counts
+    again = read_datastream(derived.path)
+    assert (again.benchmark_id, again.version, again.profiles) == (source.benchmark_id, source.version, source.profiles)
+    assert again.sha256 == derived.sha256 and derived.product == again.product == f"{rebuild.key}-from-{source.product}"
+    assert_widened(derived.path, rebuild)
+    if shutil.which("oscap"):
+        checked = subprocess.run(["oscap", "ds", "sds-validate", str(derived.path)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def assert_widened(path: Path, rebuild: content.Derivative) -> None:
+    """Every OVAL component that defines installed_OS_is_rhelN now ORs in our os-release check."""
+    root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    components = 0
+    for oval in root.iter(f"{OVAL}oval_definitions"):
+        defs = {d.get("id"): d for d in oval.iter(f"{OVAL}definition")}
+        rhel = defs.get(f"oval:ssg-installed_OS_is_{rebuild.source_product}:def:1")
+        if rhel is None:
+            continue
+        components += 1
+        top = rhel.find(f"{OVAL}criteria")
+        assert top.get("operator") == "OR"
+        assert [e.get("definition_ref") for e in top.findall(f"{OVAL}extend_definition")] == [derive.OS_DEF]
+        assert len(top.findall(f"{OVAL}criteria")) == 1  # what RHEL's definition was
+        assert derive.OS_DEF in defs
+        objects = {o.get("id"): o for o in oval.iter(f"{IND}textfilecontent54_object")}
+        states = {s.get("id"): s.findtext(f"{IND}subexpression") for s in oval.iter(f"{IND}textfilecontent54_state")}
+        assert objects[f"{derive.ID_SPACE}:obj:1"].findtext(f"{IND}filepath") == "/etc/os-release"
+        assert states[f"{derive.ID_SPACE}:ste:1"] == rebuild.os_id
+        assert states[f"{derive.ID_SPACE}:ste:2"] == rf"^{rebuild.major}(\.[0-9]+)*$"
+    assert components == 2  # the CPE OVAL and the checks' OVAL
+    platforms = [p.get("idref") for p in root.iter(f"{XCCDF}platform") if p.getparent().tag == f"{XCCDF}Benchmark"]
+    assert rebuild.cpe in platforms
+    assert rebuild.cpe in {i.get("name") for i in root.iter("{http://cpe.mitre.org/dictionary/2.0}cpe-item")}
+
+
+def oldest(sources) -> content.Datastream:
+    if not sources:
+        pytest.skip("no RHEL content installed")
+    return sources[min(sources, key=lambda key: content.version_key(key[1]))]
+
+
+def test_second_call_is_a_cache_hit(sources, cache, monkeypatch):
+    source = oldest(sources)
+    first = derive.materialize(choice_for(source), cache)
+    stamp = first.datastream.path.stat().st_mtime_ns
+
+    def no_build(*args):
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(derive, "_build", no_build)
+    second = derive.materialize(choice_for(source, "cis-level2-server"), cache)
+    assert second.datastream == first.datastream  # both levels share one derived file
+    assert second.datastream.path.stat().st_mtime_ns == stamp
+    assert (second.short_name, second.derived_label) == ("cis-level2-server", f"derived from {second.derived_from} content")
+    assert not second.needs_derivation and second.derivative == first.derivative
+
+
+def test_each_rebuild_and_source_has_its_own_file(sources, cache):
+    source = oldest(sources)
+    other = next((ds for ds in sources.values() if ds.sha256 != source.sha256), None)
+    rocky = resolve_profile(OsInfo("rocky", source.product[-1], "Rocky", "rhel"), "cis-level1-server", [source])
+    oracle = resolve_profile(OsInfo("ol", source.product[-1], "Oracle", "rhel"), "cis-level1-server", [source])
+    paths = {derive.derived_path(cache, source, c.derivative) for c in (rocky, oracle)}
+    assert len(paths) == 2 and all(f".v{derive.FORMAT}" in p.parent.name for p in paths)
+    if other is not None:
+        assert derive.derived_path(cache, other, rocky.derivative) != derive.derived_path(cache, source, rocky.derivative)
+
+
+def test_own_content_is_not_derived(tmp_path):
+    ds = content.Datastream(tmp_path / "ssg-rhel9-ds.xml", "rhel9", "b", "0.1.65", "0" * 64,
+                            {P + "cis_server_l1": content.ProfileInfo(P + "cis_server_l1", "CIS", 3),
+                             P + "cis": content.ProfileInfo(P + "cis", "CIS", 4)})
+    choice = resolve_profile(OsInfo("rhel", "9.3", "RHEL", "rhel"), "cis-level1-server", [ds])
+    assert derive.materialize(choice, tmp_path) is choice
+    assert not list(tmp_path.glob("derived"))
+
+
+def test_content_without_the_rhel_check_is_refused(tmp_path):
+    path = tmp_path / "ssg-rhel9-ds.xml"
+    path.write_text(f"""<?xml version="1.0"?>
+<ds:data-stream-collection xmlns:ds="http://scap.nist.gov/schema/scap/source/1.2"
+  xmlns:xccdf="http://checklists.nist.gov/xccdf/1.2" id="scap_x_collection_c">
+  <ds:component id="scap_x_comp_x"><xccdf:Benchmark id="xccdf_x_benchmark_b"><xccdf:version>0.1.99</xccdf:version>
+  <xccdf:Profile id="{P}cis_server_l1"><xccdf:title>CIS</xccdf:title></xccdf:Profile></xccdf:Benchmark>
+  </ds:component></ds:data-stream-collection>""")
+    choice = resolve_profile(ROCKY9, "cis-level1-server", [read_datastream(path)])
+    with pytest.raises(ContentError, match="no OVAL definition oval:ssg-installed_OS_is_rhel9:def:1 to widen"):
+        derive.materialize(choice, tmp_path / "cache")
+    assert not list((tmp_path / "cache").rglob("*.xml*"))  # nothing half-written is left
+
+
+async def test_resolve_builds_once_and_joins_the_workspace_list(sources, cache):
+    source = oldest(sources)
+    listed = [source]
+    workspace = SimpleNamespace(data_dir=cache.parent / "data", datastreams=None)
+
+    async def datastreams():
+        return listed
+
+    workspace.datastreams = datastreams
+    choices = await asyncio.gather(*(derive.resolve(workspace, REBUILD[source.product], short)
+                                     for short in content.SHORT_NAMES))
+    assert {c.datastream for c in choices} == {listed[1]} and len(listed) == 2
+    assert listed[1].path.is_relative_to(workspace.data_dir / "cache" / "derived")
+    rhel = await derive.resolve(workspace, OsInfo("rhel", "9.3", "RHEL", "rhel") if source.product == "rhel9"
+                                else OsInfo("rhel", "8.9", "RHEL", "rhel"), "cis-level1-server")
+    assert rhel.datastream == source and len(listed) == 2  # RHEL itself scans with its own content
+
+
+@needs_oscap
+@pytest.mark.parametrize("product", ["rhel8", "rhel9"])
+def test_oscap_finds_the_rebuild_only_in_derived_content(product, sources, cache, tmp_path):
+    """A real evaluation: RHEL content on the rebuild is all notapplicable, derived content is not."""
+    mine = [key for key in sources if key[0] == product]
+    if not mine:
+        pytest.skip(f"no {product} content installed")
+    source = sources[max(mine, key=lambda key: content.version_key(key[1]))]
+    played = {"rhel9": "rocky9", "rhel8": "almalinux8"}[product]
+    root = make_probe_root(tmp_path / "root", played)
+    derived = derive.materialize(choice_for(source), cache).datastream
+    verdicts = {}
+    for name, ds in (("rhel", source), ("derived", derived)):
+        done = subprocess.run(["oscap", "xccdf", "eval", "--profile", P + "cis_server_l1", "--progress", str(ds.path)],
+                              env={**os.environ, "OSCAP_PROBE_ROOT": str(root)}, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode in (0, 2), done.stderr[-500:]
+        verdicts[name] = [line.rpartition(":")[2] for line in done.stdout.splitlines() if line.startswith("xccdf_")]
+    assert set(verdicts["rhel"]) == {"notapplicable"}
+    assert {"pass", "fail"} <= set(verdicts["derived"])
+    assert len(verdicts["derived"]) == len(verdicts["rhel"])  # the same rules, now applicable
