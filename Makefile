@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # oscap and the SCAP Security Guide content (Debian's packages)
 APP_PACKAGES := openscap-scanner ssg-debderived ssg-debian ssg-nondebian bzip2
 # the test fleet: real sshd, sudo and namespaces on loopback
-FLEET_PACKAGES := openssh-server openssh-client sudo util-linux openssl procps
+FLEET_PACKAGES := openssh-server openssh-client sudo util-linux openssl procps rpm
 
 # Newer SCAP Security Guide releases (Ubuntu 24.04, Debian 12, AlmaLinux 9 need them) go into
 # the data dir's content/ folder, where the app looks first.

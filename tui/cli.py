@@ -19,12 +19,12 @@ from core.content import ContentError
 from core.errors import OperatorError
 from core.models import RESULT_VALUES, Host, ScanStatus
 from core.workspace import Workspace
-from tui import cli_import
+from tui import cli_content, cli_import
 from tui import cli_reports
 from tui.output import print_json, print_table
 
 # Feature modules add their own commands: each has register(commands) and COMMANDS.
-FEATURES: tuple = (cli_import, cli_reports)
+FEATURES: tuple = (cli_content, cli_import, cli_reports)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_BELOW_THRESHOLD = 1, 2, 3
 

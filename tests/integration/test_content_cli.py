@@ -1,0 +1,65 @@
+"""`content list` shows every OS of the spec's table; `content import` takes dirs and release zips."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+SPEC_ROWS = ["Ubuntu 20.04", "Ubuntu 22.04", "Ubuntu 24.04", "Debian 11", "Debian 12", "RHEL 8",
+             "RHEL 9", "AlmaLinux 8", "AlmaLinux 9", "Rocky Linux 8", "Rocky Linux 9",
+             "Oracle Linux 8", "Oracle Linux 9", "Amazon Linux 2"]
+SYSTEM = Path("/usr/share/xml/scap/ssg/content")
+
+
+def test_content_list_covers_every_row_of_the_spec(cli):
+    rows = {row["os"]: row["profiles"] for row in cli.ok("content", "list", "--json").json()}
+    assert set(SPEC_ROWS) <= set(rows)
+    for label in SPEC_ROWS:
+        for name in ("cis-level1-server", "cis-level2-server"):
+            entry = rows[label][name]
+            assert entry["available"] or entry["reason"], (label, name)
+            if entry["available"]:
+                assert entry["xccdf_id"].startswith("xccdf_") and entry["rules"] > 0
+    assert rows["Ubuntu 22.04"]["cis-level1-server"]["available"]
+    assert not rows["Amazon Linux 2"]["cis-level1-server"]["available"]
+    assert "Amazon Linux 2023" in rows["Amazon Linux 2"]["cis-level1-server"]["reason"]
+    rocky = rows["Rocky Linux 9"]["cis-level1-server"]
+    assert rocky["available"] and rocky["derived_from"] == "RHEL 9"
+    text = cli.ok("content", "list").stdout
+    assert "derived from RHEL 9 content" in text and "Debian 11:" in text
+
+
+def test_import_a_directory_and_a_release_zip(cli, data_dir, tmp_path):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    shutil.copy(SYSTEM / "ssg-ubuntu2204-ds.xml", folder)
+    said = cli.ok("content", "import", str(folder)).stdout
+    assert "ssg-ubuntu2204-ds.xml (SSG 0.1.65" in said
+    assert (data_dir / "content" / "imported-0.1.65" / "ssg-ubuntu2204-ds.xml").is_file()
+
+    release = tmp_path / "scap-security-guide-0.1.65.zip"
+    with zipfile.ZipFile(release, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.write(SYSTEM / "ssg-rhel9-ds.xml", "scap-security-guide-0.1.65/ssg-rhel9-ds.xml")
+        bundle.writestr("scap-security-guide-0.1.65/README.md", "docs")
+        bundle.writestr("../../ssg-evil-ds.xml", "<not-a-datastream/>")
+    refused = cli("content", "import", str(release))
+    assert refused.returncode == 1 and "ssg-evil-ds.xml" in refused.stderr
+    assert not list(tmp_path.rglob("ssg-evil-ds.xml")) and not (data_dir / "content" / "imported-0.1.65" /
+                                                             "ssg-rhel9-ds.xml").exists()
+
+    with zipfile.ZipFile(release, "w") as bundle:
+        bundle.write(SYSTEM / "ssg-rhel9-ds.xml", "scap-security-guide-0.1.65/ssg-rhel9-ds.xml")
+    cli.ok("content", "import", str(release))
+    assert (data_dir / "content" / "imported-0.1.65" / "ssg-rhel9-ds.xml").is_file()
+
+
+def test_import_rejects_what_is_not_content(cli, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = cli("content", "import", str(empty))
+    assert result.returncode == 1 and "no SCAP Security Guide datastream" in result.stderr
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    result = cli("content", "import", str(text))
+    assert result.returncode == 1 and "directory of datastreams or a release .zip" in result.stderr
