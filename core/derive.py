@@ -8,8 +8,8 @@ datastream ORs into that definition, in every OVAL component that defines it, a 
 the same way, as a platform of the benchmark. Rules, profiles and their checks stay RHEL's, so
 results are RHEL N's benchmark applied to the rebuild, and say so ("derived from RHEL 9 content").
 
-Derivation takes a few seconds; the result is kept in the data dir's cache, keyed by the source
-file's sha256 and the rebuild, and is then found again without parsing anything.
+Deriving takes about a second (lxml parses and writes 20-30 MB); the result is kept in the data
+dir's cache, keyed by the source file's sha256 and the rebuild, and found again without parsing.
 """
 
 from __future__ import annotations
@@ -70,17 +70,10 @@ def materialize(choice: ProfileChoice, cache_dir: Path) -> ProfileChoice:
 
 
 async def resolve(workspace: Workspace, os: OsInfo | None, profile: str) -> ProfileChoice:
-    """resolve_profile on the workspace's content, with derived content built when the OS needs it.
-
-    The derived datastream joins the workspace's list of datastreams, so later look-ups by
-    sha256 there (the scanner reads rule texts that way) find it.
-    """
-    datastreams = await workspace.datastreams()
-    choice = resolve_profile(os, profile, datastreams)
+    """resolve_profile on the workspace's content, with derived content built when the OS needs it."""
+    choice = resolve_profile(os, profile, await workspace.datastreams())
     if choice.needs_derivation:
         choice = await asyncio.to_thread(materialize, choice, paths.cache_dir(workspace.data_dir))
-        if not any(d.sha256 == choice.datastream.sha256 for d in datastreams):
-            datastreams.append(choice.datastream)
     return choice
 
 
@@ -92,6 +85,7 @@ def _parser() -> etree.XMLParser:
 
 
 def _build(source: Path, derivative: Derivative, target: Path) -> None:
+    """Parse the source, widen its RHEL check, write the result atomically to target."""
     try:
         with open_maybe_compressed(source) as stream:
             tree = etree.parse(stream, _parser())
@@ -102,8 +96,8 @@ def _build(source: Path, derivative: Derivative, target: Path) -> None:
         raise ContentError(f"{source.name}: no OVAL definition {_rhel_def(derivative)} to widen "
                            f"for {derivative.label}; this content cannot be derived")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=target.name, suffix=".part", dir=target.parent)  # another process may build too
-    os.close(fd)
+    fd, partial = tempfile.mkstemp(prefix=target.name, suffix=".part", dir=target.parent)
+    os.close(fd)  # a unique partial file: another process may be building the same one
     try:
         tree.write(partial, xml_declaration=True, encoding="utf-8")
         os.chmod(partial, 0o644)
@@ -160,11 +154,6 @@ def _section(oval: etree._Element, name: str) -> etree._Element:
 
 def _add_os_check(oval: etree._Element, derivative: Derivative) -> None:
     """Our definition: /etc/os-release says ID=<rebuild> and VERSION_ID=<major>[.minor]."""
-    checks = (
-        (1, "ID", r"""^ID=["']?([\w.-]+)["']?$""", "equals", derivative.os_id),
-        (2, "VERSION_ID", r"""^VERSION_ID=["']?([\w.]+)["']?$""", "pattern match",
-         rf"^{derivative.major}(\.[0-9]+)*$"),
-    )
     definition = _sub(_section(oval, "definitions"), OVAL, "definition",
                       id=OS_DEF, version="1", **{"class": "inventory"})
     metadata = _sub(definition, OVAL, "metadata")
@@ -175,21 +164,29 @@ def _add_os_check(oval: etree._Element, derivative: Derivative) -> None:
         f"The operating system installed is {derivative.label}, per /etc/os-release "
         f"(added by compliance-tui to content derived from {derivative.source} content)")
     criteria = _sub(definition, OVAL, "criteria", operator="AND")
-    for n, key, pattern, operation, value in checks:
-        comment = f"{key} in /etc/os-release is {derivative.os_id if n == 1 else derivative.major}"
+    checks = (  # the same patterns as SSG's own os-release checks
+        ("ID", r"""^ID=["']?([\w.-]+)["']?$""", "equals", derivative.os_id, derivative.os_id),
+        ("VERSION_ID", r"""^VERSION_ID=["']?([\w.]+)["']?$""", "pattern match",
+         rf"^{derivative.major}(\.[0-9]+)*$", derivative.major),
+    )
+    for n, (key, pattern, operation, value, shown) in enumerate(checks, start=1):
+        comment = f"{key} in /etc/os-release is {shown}"
         _sub(criteria, OVAL, "criterion", comment=comment, test_ref=f"{ID_SPACE}:tst:{n}")
-        test = _sub(_section(oval, "tests"), IND, "textfilecontent54_test", id=f"{ID_SPACE}:tst:{n}",
-                    version="1", check="all", check_existence="at_least_one_exists", comment=comment)
-        _sub(test, IND, "object", object_ref=f"{ID_SPACE}:obj:{n}")
-        _sub(test, IND, "state", state_ref=f"{ID_SPACE}:ste:{n}")
-        obj = _sub(_section(oval, "objects"), IND, "textfilecontent54_object",
-                   id=f"{ID_SPACE}:obj:{n}", version="1")
-        _sub(obj, IND, "filepath").text = "/etc/os-release"
-        _sub(obj, IND, "pattern", operation="pattern match").text = pattern
-        _sub(obj, IND, "instance", datatype="int", operation="greater than or equal").text = "1"
-        state = _sub(_section(oval, "states"), IND, "textfilecontent54_state",
-                     id=f"{ID_SPACE}:ste:{n}", version="1")
-        _sub(state, IND, "subexpression", operation=operation).text = value
+        _add_test(oval, n, comment, pattern, operation, value)
+
+
+def _add_test(oval: etree._Element, n: int, comment: str, pattern: str, operation: str, value: str) -> None:
+    """A textfilecontent54 test of /etc/os-release: its object (the line) and state (the value)."""
+    test = _sub(_section(oval, "tests"), IND, "textfilecontent54_test", id=f"{ID_SPACE}:tst:{n}",
+                version="1", check="all", check_existence="at_least_one_exists", comment=comment)
+    _sub(test, IND, "object", object_ref=f"{ID_SPACE}:obj:{n}")
+    _sub(test, IND, "state", state_ref=f"{ID_SPACE}:ste:{n}")
+    obj = _sub(_section(oval, "objects"), IND, "textfilecontent54_object", id=f"{ID_SPACE}:obj:{n}", version="1")
+    _sub(obj, IND, "filepath").text = "/etc/os-release"
+    _sub(obj, IND, "pattern", operation="pattern match").text = pattern
+    _sub(obj, IND, "instance", datatype="int", operation="greater than or equal").text = "1"
+    state = _sub(_section(oval, "states"), IND, "textfilecontent54_state", id=f"{ID_SPACE}:ste:{n}", version="1")
+    _sub(state, IND, "subexpression", operation=operation).text = value
 
 
 def _or_into(rhel: etree._Element, derivative: Derivative) -> None:
@@ -205,7 +202,8 @@ def _or_into(rhel: etree._Element, derivative: Derivative) -> None:
 def _add_platform(root: etree._Element, derivative: Derivative) -> None:
     """The rebuild's CPE, checked by our definition, as one more platform of the benchmark."""
     for item_list in root.iter(f"{{{CPE_DICT}}}cpe-list"):
-        checks = [c for c in item_list.iter(f"{{{CPE_DICT}}}check") if (c.text or "").strip() == _rhel_def(derivative)]
+        rhel = _rhel_def(derivative)
+        checks = [c for c in item_list.iter(f"{{{CPE_DICT}}}check") if (c.text or "").strip() == rhel]
         names = {item.get("name") for item in item_list.iter(f"{{{CPE_DICT}}}cpe-item")}
         if not checks or derivative.cpe in names:
             continue

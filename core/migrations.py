@@ -90,4 +90,8 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE scans ADD COLUMN tailoring_sha256 TEXT",
         "ALTER TABLE scans ADD COLUMN base_profile_id TEXT",  # the profile the tailoring extends
     ],
+    # 4: content derived for a RHEL rebuild says so
+    [
+        "ALTER TABLE contents ADD COLUMN derived_from TEXT",  # e.g. "RHEL 9"
+    ],
 ]

@@ -81,6 +81,7 @@ class Scan:
     content_id: str | None = None  # sha256 of the datastream
     content_file: str | None = None
     content_version: str | None = None  # the benchmark's version: the SSG release
+    content_derived_from: str | None = None  # "RHEL 9" when derived for a rebuild
     progress_done: int = 0
     progress_total: int | None = None
     counts: dict[str, int] = field(default_factory=dict)

@@ -193,7 +193,8 @@ def _details(data: ReportData):
         ("Host", scan.host_name), ("Operating system", data.os_name),
         ("Profile", f"{_profile_title(scan)} ({scan.profile})"),
         ("Profile id", scan.profile_id or "—"),
-        ("Content", f"{scan.content_file or '—'}" + (f", version {version}" if version else "")),
+        ("Content", f"{scan.content_file or '—'}" + (f", version {version}" if version else "")
+         + (f", derived from {scan.content_derived_from} content" if scan.content_derived_from else "")),
         ("Benchmark", content.get("benchmark_id") or "—"),
         ("Content sha256", scan.content_id or "—"),
         ("Scan id", scan.id), ("Created", _when(scan.created_at)),

@@ -117,8 +117,8 @@ async def run_scan(
     try:
         async with asyncio.timeout(workspace.scan_timeout + 300):
             tailoring = tailoring or _host_tailoring(host)
-            arf_path = await _scan_on_host(workspace, scan, host, on_progress, tailoring)
-        await _store_results(workspace, scan, arf_path)
+            arf_path, datastream = await _scan_on_host(workspace, scan, host, on_progress, tailoring)
+        await _store_results(workspace, scan, arf_path, datastream)
     except (OperatorError, ContentError) as exc:
         await store.fail_scan(scan.id, str(exc))
         if isinstance(exc, Unreachable):
@@ -144,8 +144,8 @@ def _host_tailoring(host: Host) -> Tailoring | None:
 
 async def _scan_on_host(
     workspace: Workspace, scan: Scan, host: Host, on_progress, tailoring: Tailoring | None,
-) -> Path:
-    """Everything that talks to the target; returns the local evidence file."""
+) -> tuple[Path, Datastream]:
+    """Everything that talks to the target; returns the local evidence file and the content used."""
     store = workspace.store
     async with await connect(host) as transport:
         found = await remote.probe(transport)
@@ -153,8 +153,8 @@ async def _scan_on_host(
         remote.require_oscap(host.name, found)
         choice = await derive.resolve(workspace, found.os, scan.profile)
         datastream = choice.datastream
-        await store.save_content(datastream.sha256, datastream.path.name,
-                                 datastream.benchmark_id, datastream.version)
+        await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
+                                 datastream.version, derived_from=datastream.derived_from)
         profile_id, total, tailored = choice.profile_id, choice.rule_count, None
         if tailoring:  # the tailoring's own selections change the rule count: unknown up front
             profile_id, total = tailoring.profile_for(choice.profile_id), None
@@ -181,7 +181,7 @@ async def _scan_on_host(
     evidence = paths.evidence_dir(workspace.data_dir) / f"{scan.id}.arf.xml.gz"
     evidence.parent.mkdir(parents=True, exist_ok=True)
     evidence.write_bytes(arf_gz)
-    return evidence
+    return evidence, datastream
 
 
 async def _cleanup(transport: Transport, tmp: str) -> None:
@@ -199,19 +199,17 @@ async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) 
     await workspace.store.update_host(host)
 
 
-async def _store_results(workspace: Workspace, scan: Scan, arf_path: Path) -> None:
-    scan = await workspace.store.get_scan(scan.id)
+async def _store_results(workspace: Workspace, scan: Scan, arf_path: Path, datastream: Datastream) -> None:
     results = await asyncio.to_thread(xccdf.read_test_results, arf_path)
     if len(results) != 1:
         raise OperatorError(f"the results hold {len(results)} TestResults, expected one")
     found = results[0]
     rule_results = xccdf.merge_duplicates(found.results)
-    if not await workspace.store.has_rules(scan.content_id):
-        datastream = next(d for d in await workspace.datastreams() if d.sha256 == scan.content_id)
+    if not await workspace.store.has_rules(datastream.sha256):
         rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
         await workspace.store.save_content(
             datastream.sha256, datastream.path.name, datastream.benchmark_id,
-            datastream.version, rules.values(),
+            datastream.version, rules.values(), datastream.derived_from,
         )
     counts = xccdf.count_results(rule_results)
     await workspace.store.complete_scan(

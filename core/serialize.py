@@ -34,7 +34,9 @@ def scan_to_dict(scan: Scan) -> dict:
             "xccdf_id": scan.profile_id,
         },
         "content": {"file": scan.content_file, "sha256": scan.content_id,
-                    "version": scan.content_version},
+                    "version": scan.content_version, "derived_from": scan.content_derived_from,
+                    "label": f"derived from {scan.content_derived_from} content"
+                    if scan.content_derived_from else None},
         "status": scan.status.value,
         "score": scan.score,
         "passed": counts.get("pass", 0),

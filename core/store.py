@@ -25,7 +25,8 @@ _HOST_FIELDS = (
     "tailoring_file",
 )
 _SCAN_SELECT = (
-    "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version "
+    "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version, "
+    "c.derived_from AS content_derived_from "
     "FROM scans s JOIN hosts h ON h.id = s.host_id LEFT JOIN contents c ON c.id = s.content_id"
 )
 RESULT_ORDER = {
@@ -147,7 +148,7 @@ class Store:
 
     async def save_content(
         self, content_id: str, file_name: str, benchmark_id: str | None,
-        version: str | None, rules: Iterable[RuleInfo] = (),
+        version: str | None, rules: Iterable[RuleInfo] = (), derived_from: str | None = None,
     ) -> None:
         """Record a datastream version and its rule texts, once per content id."""
         rows = [
@@ -156,9 +157,9 @@ class Store:
             for r in rules
         ]
         statements = [(
-            "INSERT INTO contents (id, file_name, benchmark_id, version, added_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-            (content_id, file_name, benchmark_id, version, now_iso()),
+            "INSERT INTO contents (id, file_name, benchmark_id, version, added_at, derived_from) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+            (content_id, file_name, benchmark_id, version, now_iso(), derived_from),
         )]
         if rows:
             statements.append((
@@ -430,7 +431,7 @@ def _scan(row: aiosqlite.Row) -> Scan:
         id=row["id"], host_id=row["host_id"], host_name=row["host_name"],
         profile=row["profile"], profile_id=row["profile_id"], status=ScanStatus(row["status"]),
         content_id=row["content_id"], content_file=row["content_file"],
-        content_version=row["content_version"],
+        content_version=row["content_version"], content_derived_from=row["content_derived_from"],
         progress_done=row["progress_done"], progress_total=row["progress_total"],
         counts=counts, score=row["score"], error_message=row["error_message"],
         notice=row["notice"], created_at=row["created_at"], started_at=row["started_at"],

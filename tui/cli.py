@@ -194,14 +194,16 @@ async def hosts_detect(workspace: Workspace, args) -> int:
         print_json(serialize.host_to_dict(host) | {
             "profiles": [{"name": p.short_name, "xccdf_id": p.profile_id, "title": p.title,
                           "rules": p.rule_count, "datastream": p.datastream.path.name,
-                          "content_version": p.datastream.version} for p in profiles],
+                          "content_version": p.datastream.version, "derived_from": p.derived_from}
+                         for p in profiles],
             "problem": problem,
         })
         return 0
     print(f"{host.name}: {host.os_name} (id {host.os_id}, version {host.os_version}, family {host.os_family})")
     for p in profiles:
+        derived = f", {p.derived_label}" if p.derived_from else ""
         print(f"  {p.short_name or p.profile_id}: {p.title}, {p.rule_count} rules "
-              f"({p.datastream.path.name}, SSG {p.datastream.version})")
+              f"({p.datastream.path.name}, SSG {p.datastream.version}{derived})")
     if problem or not profiles:
         print(f"  no CIS profile available: {problem or 'no installed datastream has one'}")
     return 0

@@ -1,6 +1,6 @@
 """Real CIS Level 1 and Level 2 Server scans of the spec's OS families on the test fleet:
-a played RHEL 9 (RPM database and all), a Rocky Linux 9 scanned with content derived from
-RHEL 9's, and a Debian 12 scanned with SSG 0.1.82's own Debian 12 content."""
+a played RHEL 9 (RPM database and all), Rocky Linux 9, AlmaLinux 8 and Oracle Linux 9 scanned
+with content derived from RHEL's, and Debian 12 with SSG 0.1.82's own Debian 12 content."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def scan(cli, host: str, level: str) -> dict:
     assert done["status"] == "completed", done["error_message"]
     assert done["passed"] > 0 and done["failed"] > 0, done  # real verdicts, not a platform mismatch
     assert done["notice"] is None
-    assert done["total"] == done["progress"]["total"]
+    # at most the profile's rule count: SSG 0.1.65's RHEL 9 L1 selects sshd_set_idle_timeout, which
+    # <requires> a rule the profile leaves out, so oscap reports it notselected (233 of 234)
+    assert 0 < done["total"] <= done["progress"]["total"]
     return done
 
 
@@ -61,14 +63,15 @@ def test_rocky9_is_scanned_with_content_derived_from_rhel9(cli, fleet, known_hos
     add_fleet_host(cli, fleet, "rocky9")
     detected = cli.ok("hosts", "detect", "rocky9", "--json").json()
     assert (detected["os"]["id"], detected["os"]["version"]) == ("rocky", "9.3")
-    assert [(p["name"], p["datastream"]) for p in detected["profiles"]] == [
-        (level, rhel_content.path.name) for level in LEVELS]
+    assert [(p["name"], p["datastream"], p["derived_from"]) for p in detected["profiles"]] == [
+        (level, rhel_content.path.name, "RHEL 9") for level in LEVELS]
+    assert "derived from RHEL 9 content" in cli.ok("hosts", "detect", "rocky9").stdout
     l1, l2 = (scan(cli, "rocky9", level) for level in LEVELS)
     for done in (l1, l2):
         assert done["content"]["file"] == "ssg-rocky9-from-rhel9-ds.xml"
         assert done["content"]["version"] == rhel_content.version
-        # the label, once the scan JSON carries it (Datastream.derived_from / derived_label)
-        assert done["content"].get("derived_from", "RHEL 9") in ("RHEL 9", "derived from RHEL 9 content")
+        assert done["content"]["derived_from"] == "RHEL 9"
+        assert done["content"]["label"] == "derived from RHEL 9 content"
     assert l2["total"] > l1["total"]
     derived = list((data_dir / "cache" / "derived").glob(f"{rhel_content.sha256}.v*/ssg-rocky9-from-rhel9-ds.xml"))
     assert len(derived) == 1 and l1["content"]["sha256"] == l2["content"]["sha256"] != rhel_content.sha256
@@ -76,6 +79,19 @@ def test_rocky9_is_scanned_with_content_derived_from_rhel9(cli, fleet, known_hos
     # verdict for verdict what oscap itself says with the derived content
     ours = {r["rule_id"]: r["result"] for r in cli.ok("results", l1["id"], "--json").json()}
     assert ours == oscap_verdicts(host, P + "cis_server_l1", derived[0], tmp_path / "derived.xml")
+
+
+@pytest.mark.parametrize("name, os_id, source, file", [
+    ("almalinux8", "almalinux", "rhel8", "ssg-almalinux8-from-rhel8-ds.xml"),
+    ("ol9", "ol", "rhel9", "ssg-ol9-from-rhel9-ds.xml"),
+])
+def test_other_rebuilds_are_scanned_with_derived_content(name, os_id, source, file, cli, fleet, known_hosts):
+    add_fleet_host(cli, fleet, name)
+    detected = cli.ok("hosts", "detect", name, "--json").json()
+    assert detected["os"]["id"] == os_id
+    assert {p["datastream"] for p in detected["profiles"]} == {f"ssg-{source}-ds.xml"}
+    done = scan(cli, name, "cis-level1-server")
+    assert done["content"]["file"] == file
 
 
 def test_debian12_gets_its_own_cis_content(cli, fleet, known_hosts, datastream_path):
