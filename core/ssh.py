@@ -45,12 +45,13 @@ class SshTransport(Transport):
     @classmethod
     async def connect(cls, host: Host, timeout: float = CONNECT_TIMEOUT) -> "SshTransport":
         options: dict = {
-            "port": host.port,
             "known_hosts": _known_hosts_arg(host),
             "connect_timeout": timeout,
             "keepalive_interval": 15,
             "keepalive_count_max": 4,
         }
+        if host.port != 22:  # 22 may stand for "whatever ~/.ssh/config says"
+            options["port"] = host.port
         if host.username:
             options["username"] = host.username
         if host.identity_file:
