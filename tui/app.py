@@ -1,56 +1,191 @@
-"""The Textual app. Until the dashboard lands it shows hosts and recent scans, read-only."""
+"""The Textual app: six screens on number keys, one Workspace for the app's lifetime.
+
+Kept small: screens, modals and widgets live in their own modules. Workers report
+errors to report_worker(), the one place that turns them into notices.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterable
 
-from textual import work
-from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 
+from core.content import Datastream
+from core.errors import OperatorError
 from core.workspace import Workspace
+from tui.modals.confirm import ConfirmModal
+from tui.modals.help import HelpModal
+from tui.screens.compliance import ComplianceScreen
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.hosts import HostsScreen
+from tui.screens.jobs import JobsScreen
+from tui.screens.schedules import SchedulesScreen
+from tui.screens.settings import SettingsScreen
+from tui.services.activity import ScanActivity
+from tui.widgets.cards import SCREENS
+from tui.widgets.cells import Palette
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class ComplianceApp(App):
     TITLE = "compliance-tui"
-    BINDINGS = [("r", "refresh", "Refresh"), ("q", "quit", "Quit")]
+    CSS_PATH = ["app.tcss", "screens.tcss", "modals.tcss"]
+    MODES = {
+        "dashboard": DashboardScreen, "hosts": HostsScreen, "compliance": ComplianceScreen,
+        "jobs": JobsScreen, "schedules": SchedulesScreen, "settings": SettingsScreen,
+    }
+    BINDINGS = [
+        *(Binding(key, f"go('{mode}')", label, show=False) for key, mode, label in SCREENS),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        # Priority bindings run as the app receives the key, before it routes the keys that
+        # follow: a burst like "/ssh" or "name<tab>address" (a slow link delivers typing in
+        # bursts) then lands in the field, not in whatever had focus before.
+        Binding("slash", "filter", "Search", priority=True),
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
+    ]
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, *, clock: Clock = utc_now, refresh_seconds: float = 10.0,
+                 cursor_blink: bool = True):
         super().__init__()
         self.data_dir = data_dir
+        self.clock = clock
+        self.refresh_seconds = refresh_seconds
+        self.cursor_blink = cursor_blink
+        self.workspace: Workspace | None = None
+        self.palette = Palette(self)
+        self.activity = ScanActivity(self)
+        self._content_lock = asyncio.Lock()
+        self._history: list[str] = []
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("Hosts", classes="heading")
-        yield DataTable(id="hosts", cursor_type="row")
-        yield Static("Recent scans", classes="heading")
-        yield DataTable(id="scans", cursor_type="row")
-        yield Footer()
+    async def on_mount(self) -> None:
+        try:
+            self.workspace = await Workspace.open(self.data_dir)
+        except (OperatorError, OSError, sqlite3.Error) as exc:
+            self.exit(return_code=1, message=f"error: cannot open the data dir {self.data_dir}: {exc}")
+            return
+        await self.switch_mode("dashboard")
+        self.run_worker(self.datastreams(), group="content", exit_on_error=False,
+                        name="discover content")
 
-    def on_mount(self) -> None:
-        self.query_one("#hosts", DataTable).add_columns("Name", "Address", "OS", "Status")
-        self.query_one("#scans", DataTable).add_columns(
-            "Scan ID", "Host", "Profile", "Status", "Score", "Passed", "Failed", "Created")
-        self.action_refresh()
+    async def on_unmount(self) -> None:
+        await self.activity.shutdown()
+        if self.workspace is not None:
+            await self.workspace.close()
 
-    @work(group="store", exclusive=True, exit_on_error=False)
-    async def action_refresh(self) -> None:
-        async with await Workspace.open(self.data_dir) as workspace:
-            hosts = await workspace.store.list_hosts()
-            scans = await workspace.store.list_scans(limit=50)
-        host_table = self.query_one("#hosts", DataTable)
-        host_table.clear()
-        for h in hosts:
-            host_table.add_row(h.name, f"{h.address}:{h.port}", h.os_name or "-", h.status, key=h.name)
-        scan_table = self.query_one("#scans", DataTable)
-        scan_table.clear()
-        for s in scans:
-            scan_table.add_row(
-                s.short_id, s.host_name, s.profile, s.status.value,
-                "-" if s.score is None else f"{s.score:.1f}",
-                s.counts.get("pass", "-"), s.counts.get("fail", "-"),
-                (s.created_at or "")[:19].replace("T", " "), key=s.id,
-            )
+    async def datastreams(self) -> list[Datastream]:
+        """Installed content, discovered once (up to seconds cold: call it from workers)."""
+        async with self._content_lock:
+            return await self.workspace.datastreams()
+
+    # ---------------------------------------------------------------- navigation
+
+    def action_go(self, mode: str) -> None:
+        if mode != self.current_mode:
+            self._history = [*self._history[-19:], self.current_mode]
+            self.switch_mode(mode)
+
+    def go_back(self) -> None:
+        """esc on a top-level screen: the screen visited before, or the dashboard."""
+        previous = self._history.pop() if self._history else "dashboard"
+        if previous != self.current_mode:
+            self.switch_mode(previous)
+
+    def open_compliance(self, host: str | None) -> None:
+        """The Compliance screen of this host (closing a Results view left open there)."""
+        self.action_go("compliance")
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+            self.pop_screen()
+        base = self.screen_stack[0]
+        if host and isinstance(base, ComplianceScreen):
+            base.select_host(host)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "go" and isinstance(self.screen, ModalScreen):
+            return False  # number keys do not switch screens under an open modal
+        if action == "filter":  # `/` types itself into a field; elsewhere it opens the search
+            usable = getattr(self.screen, "FILTER_INPUT", None) and not isinstance(self.focused, Input)
+            return bool(usable)  # False: hidden from the footer, and the key passes on
+        return True
+
+    def action_filter(self) -> None:
+        self.screen.action_filter()
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpModal):
+            screen.dismiss()
+            return
+        self.push_screen(HelpModal(screen))
+
+    async def action_quit(self) -> None:
+        running = self.activity.active
+        if not running:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._cancel_scans_and_exit(), group="quit", exit_on_error=False)
+
+        self.push_screen(ConfirmModal(
+            f"{running} scan{'s are' if running != 1 else ' is'} still running. Quit and cancel "
+            f"{'them' if running != 1 else 'it'}? Cancelled scans are marked failed.",
+            confirm="Quit", title="Quit"), answered)
+
+    async def _cancel_scans_and_exit(self) -> None:
+        self.notify("cancelling the running scans…", timeout=5)
+        await self.activity.shutdown()
+        self.exit()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for key, mode, label in SCREENS:
+            yield SystemCommand(f"Go to {label}", f"Show the {label} screen (key {key})",
+                                lambda mode=mode: self.action_go(mode))
+        for title, help_text, mode, action in (
+            ("Add host", "Add a host to scan", "hosts", "add"),
+            ("Import hosts", "Import hosts from ~/.ssh/config or an Ansible inventory", "hosts", "import"),
+            ("New scan", "Scan the selected host", "compliance", "new_scan"),
+        ):
+            yield SystemCommand(title, help_text, lambda mode=mode, action=action: self._run_on(mode, action))
+
+    def _run_on(self, mode: str, action: str) -> None:
+        self.action_go(mode)
+        self.call_after_refresh(self.screen.run_action, action)
+
+    # ---------------------------------------------------------------- errors
+
+    def report_worker(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker becomes a notice."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, OperatorError):
+            self.notify(str(error), severity="error", timeout=12)
+        else:
+            log.error("worker %s failed", event.worker.name, exc_info=error)
+            self.notify(f"internal error in {event.worker.name}: {type(error).__name__}: {error}",
+                        severity="error", timeout=20)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker(event)
 
 
 def run_app(data_dir: Path) -> None:

@@ -1,0 +1,527 @@
+"""Hosts from an OpenSSH client config or an Ansible inventory (INI or YAML), for import.
+
+Pure functions: text in, candidate hosts out. Nothing here connects or writes the store;
+the caller shows a preview and adds what the operator keeps.
+
+YAML: PyYAML is not a dependency, so `parse_yaml` reads the subset inventories use
+(block mappings by indentation, plain and quoted scalars, comments, `{}`/`[]`, simple flow
+mappings, block sequences and block scalars, which inventories only carry in vars).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.errors import InvalidInput
+from core.models import Host
+
+SSH_CONFIG, ANSIBLE_INI, ANSIBLE_YAML = "ssh-config", "ansible-ini", "ansible-yaml"
+_RANGE = re.compile(r"\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::([0-9]+))?\]")
+_ADDRESS_VARS = ("ansible_host", "ansible_ssh_host")
+_PORT_VARS = ("ansible_port", "ansible_ssh_port")
+_USER_VARS = ("ansible_user", "ansible_ssh_user")
+_KEY_VARS = ("ansible_ssh_private_key_file", "ansible_private_key_file")
+
+
+class InventoryError(InvalidInput):
+    """The file cannot be read as the format it claims (message names the line)."""
+
+
+@dataclass
+class Found:
+    host: Host
+    origin: str  # where it came from, e.g. "line 12" or "group web"
+    problem: str | None = None  # why it cannot be imported as is
+
+
+@dataclass
+class Parsed:
+    kind: str
+    found: list[Found] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- detection
+
+def detect_kind(path: Path, text: str) -> str:
+    """ssh config, Ansible INI or Ansible YAML, from the file name and its first lines."""
+    name = Path(path).name.lower()
+    if name.endswith((".yml", ".yaml")):
+        return ANSIBLE_YAML
+    if name.endswith(".ini") or name in ("hosts", "inventory"):
+        return ANSIBLE_INI
+    if name == "config" or name.endswith(".conf") or "ssh" in name:
+        return SSH_CONFIG
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        if stripped.startswith("[") or "=" in stripped.split()[0]:
+            return ANSIBLE_INI
+        if re.match(r"^(Host|Match|HostName|User|Port|IdentityFile|Include)\b", stripped, re.I):
+            return SSH_CONFIG
+        if stripped == "---" or re.match(r"^[A-Za-z0-9_.-]+:\s*$", stripped):
+            return ANSIBLE_YAML
+        return ANSIBLE_INI
+    return ANSIBLE_INI
+
+
+def parse(text: str, kind: str, *, home: Path | None = None) -> Parsed:
+    parsers = {SSH_CONFIG: parse_ssh_config, ANSIBLE_INI: parse_ansible_ini, ANSIBLE_YAML: parse_ansible_yaml}
+    if kind not in parsers:
+        raise InvalidInput(f"unknown inventory kind {kind!r}")
+    return parsers[kind](text, home=home)
+
+
+# --------------------------------------------------------------------------- ssh config
+
+def _is_pattern(name: str) -> bool:
+    return any(c in name for c in "*?!")
+
+
+def _matches(alias: str, patterns: list[str]) -> bool:
+    """OpenSSH Host matching: any positive pattern matches and no negated one does."""
+    hit = False
+    for pattern in patterns:
+        if pattern.startswith("!"):
+            if fnmatch.fnmatchcase(alias, pattern[1:]):
+                return False
+        elif fnmatch.fnmatchcase(alias, pattern):
+            hit = True
+    return hit
+
+
+def _ssh_words(line: str) -> tuple[str, str] | None:
+    line = line.strip()
+    if not line or line.startswith("#"):
+        return None
+    match = re.match(r"^(\S+?)\s*(?:=\s*|\s+)(.*)$", line)
+    if not match:
+        return line.lower(), ""
+    value = match[2].strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    return match[1].lower(), value
+
+
+def _expand_path(value: str, home: Path | None, alias: str = "") -> str:
+    value = value.replace("%d", str(home) if home else "~").replace("%h", alias).replace("%%", "%")
+    if value.startswith("~") and home is not None:
+        return str(home / value[2:]) if value.startswith("~/") else value
+    return value
+
+
+def parse_ssh_config(text: str, *, home: Path | None = None) -> Parsed:
+    """Every concrete alias of every `Host` line, with OpenSSH's first-value-wins options.
+
+    Patterns (`*`, `?`, `!`) are skipped as hosts but their options still apply, as do
+    options before the first Host line. `Match` blocks are skipped (with a warning).
+    """
+    parsed = Parsed(SSH_CONFIG)
+    blocks: list[tuple[list[str] | None, dict[str, str]]] = [(None, {})]  # None: applies to all
+    aliases: list[tuple[str, int]] = []
+    skipping = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = _ssh_words(line)
+        if words is None:
+            continue
+        key, value = words
+        if key == "host":
+            patterns = value.split()
+            blocks.append((patterns, {}))
+            skipping = False
+            for pattern in patterns:
+                if not _is_pattern(pattern):
+                    aliases.append((pattern, number))
+        elif key == "match":
+            skipping = True
+            parsed.warnings.append(f"line {number}: Match blocks are not read; their options are ignored")
+        elif key == "include":
+            parsed.warnings.append(f"line {number}: Include {value} is not followed; import that file too")
+        elif not skipping:
+            blocks[-1][1].setdefault(key, value)
+    seen: set[str] = set()
+    for alias, number in aliases:
+        if alias in seen:
+            continue
+        seen.add(alias)
+        options: dict[str, str] = {}
+        for patterns, block in blocks:
+            if patterns is None or _matches(alias, patterns):
+                for key, value in block.items():
+                    options.setdefault(key, value)
+        address = options.get("hostname", alias).replace("%h", alias)
+        host = Host(name=alias, address=address, username=options.get("user") or None)
+        problem = None
+        if "port" in options:
+            problem = _set_port(host, options["port"])
+        if options.get("identityfile"):
+            host.identity_file = _expand_path(options["identityfile"], home, alias)
+        parsed.found.append(Found(host, f"line {number}", problem))
+    return parsed
+
+
+def _set_port(host: Host, value: str) -> str | None:
+    try:
+        port = int(str(value).strip())
+    except ValueError:
+        return f"invalid port {value!r}"
+    if not 1 <= port <= 65535:
+        return f"invalid port {value!r}"
+    host.port = port
+    return None
+
+
+# --------------------------------------------------------------------------- ansible
+
+def expand_hosts(pattern: str) -> list[str]:
+    """Ansible host ranges: web[01:03] -> web01 web02 web03, db-[a:c], [0:10:5]."""
+    match = _RANGE.search(pattern)
+    if not match:
+        return [pattern]
+    start, end, step = match[1], match[2], int(match[3] or 1)
+    head, tail = pattern[: match.start()], pattern[match.end():]
+    if start.isdigit() and end.isdigit():
+        width = len(start) if start.startswith("0") and len(start) > 1 else 0
+        items = [str(n).zfill(width) for n in range(int(start), int(end) + 1, max(step, 1))]
+    elif len(start) == len(end) == 1 and start.isalpha() and end.isalpha():
+        items = [chr(c) for c in range(ord(start), ord(end) + 1, max(step, 1))]
+    else:
+        raise InvalidInput(f"invalid host range in {pattern!r}")
+    return [name for item in items for name in expand_hosts(head + item + tail)]
+
+
+class _Inventory:
+    """Groups with hosts, vars and children, resolved the way Ansible merges them."""
+
+    def __init__(self):
+        self.hosts: dict[str, tuple[dict[str, str], str]] = {}  # name -> (host vars, origin)
+        self.groups: dict[str, dict] = {}
+
+    def group(self, name: str) -> dict:
+        return self.groups.setdefault(name, {"hosts": [], "vars": {}, "children": []})
+
+    def add_host(self, group: str, name: str, variables: dict[str, str], origin: str) -> None:
+        own, first = self.hosts.get(name, ({}, origin))
+        self.hosts[name] = ({**own, **variables}, first)
+        if name not in self.group(group)["hosts"]:
+            self.group(group)["hosts"].append(name)
+
+    def chains(self) -> dict[str, list[str]]:
+        """For each host, its groups ordered as Ansible merges their vars: by depth below
+        `all` (a child group overrides its parents), then by name."""
+        depth: dict[str, int] = {}
+        members: dict[str, set[str]] = {}
+
+        def walk(group: str, level: int, path: tuple[str, ...]) -> set[str]:
+            if group in path:
+                return set()
+            depth[group] = max(depth.get(group, 0), level)
+            found = set(self.group(group)["hosts"])
+            for child in self.group(group)["children"]:
+                found |= walk(child, level + 1, path + (group,))
+            members[group] = members.get(group, set()) | found
+            return found
+
+        all_children = self.group("all")["children"]
+        all_children += [g for g in self.groups if g != "all" and g not in all_children]
+        walk("all", 0, ())
+        return {host: sorted((g for g, found in members.items() if host in found),
+                             key=lambda g: (depth[g], g)) for host in self.hosts}
+
+    def resolve(self, kind: str, home: Path | None) -> Parsed:
+        parsed = Parsed(kind)
+        chains = self.chains()
+        for name, (own, origin) in self.hosts.items():
+            merged: dict[str, str] = {}
+            for group in chains[name]:
+                merged.update(self.group(group)["vars"])
+            merged.update(own)
+            parsed.found.append(_ansible_host(name, merged, origin, home))
+        return parsed
+
+
+def _first(variables: dict[str, str], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = variables.get(name)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _ansible_host(name: str, variables: dict[str, str], origin: str, home: Path | None) -> Found:
+    host = Host(name=name, address=_first(variables, _ADDRESS_VARS) or name,
+                username=_first(variables, _USER_VARS))
+    problem = None
+    port = _first(variables, _PORT_VARS)
+    if port is not None:
+        problem = _set_port(host, port)
+    key = _first(variables, _KEY_VARS)
+    if key:
+        host.identity_file = _expand_path(key, home)
+    if variables.get("ansible_connection") == "local":
+        host.transport = "local"
+    return Found(host, origin, problem)
+
+
+def _ini_vars(words: list[str], number: int) -> dict[str, str]:
+    variables = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep:
+            raise InventoryError(f"line {number}: expected key=value, found {word!r}")
+        variables[key] = value
+    return variables
+
+
+def parse_ansible_ini(text: str, *, home: Path | None = None) -> Parsed:
+    inventory = _Inventory()
+    section, mode = "ungrouped", "hosts"
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            header = re.fullmatch(r"\[([^\]:]+)(?::(vars|children))?\]", line)
+            if not header:
+                raise InventoryError(f"line {number}: invalid section header {line!r}")
+            section, mode = header[1], header[2] or "hosts"
+            inventory.group(section)
+            continue
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError as exc:
+            raise InventoryError(f"line {number}: {exc}") from None
+        if not words:
+            continue
+        if mode == "vars":
+            key, sep, value = line.partition("=")
+            if not sep:
+                raise InventoryError(f"line {number}: expected key=value in [{section}:vars]")
+            inventory.group(section)["vars"][key.strip()] = " ".join(shlex.split(value, comments=True))
+        elif mode == "children":
+            inventory.group(words[0])
+            inventory.group(section)["children"].append(words[0])
+        else:
+            variables = _ini_vars(words[1:], number)
+            try:
+                names = expand_hosts(words[0])
+            except InvalidInput as exc:
+                raise InventoryError(f"line {number}: {exc}") from None
+            for name in names:
+                inventory.add_host(section, name, variables, f"line {number} [{section}]")
+    return inventory.resolve(ANSIBLE_INI, home)
+
+
+def parse_ansible_yaml(text: str, *, home: Path | None = None) -> Parsed:
+    data = parse_yaml(text)
+    if data is None:
+        return Parsed(ANSIBLE_YAML)
+    if not isinstance(data, dict):
+        raise InventoryError("the YAML inventory must be a mapping of groups (all: hosts: ...)")
+    inventory = _Inventory()
+
+    def read_group(name: str, body, path: str) -> None:
+        group = inventory.group(name)
+        if body is None:
+            return
+        if not isinstance(body, dict):
+            raise InventoryError(f"group {path}: expected a mapping with hosts, vars or children")
+        hosts = body.get("hosts") or {}
+        if not isinstance(hosts, dict):
+            raise InventoryError(f"group {path}: hosts must be a mapping of host names")
+        for pattern, variables in hosts.items():
+            variables = variables if isinstance(variables, dict) else {}
+            for host in expand_hosts(str(pattern)):
+                inventory.add_host(name, host, {k: _scalar_text(v) for k, v in variables.items()},
+                                   f"group {name}")
+        variables = body.get("vars") or {}
+        if isinstance(variables, dict):
+            group["vars"].update({k: _scalar_text(v) for k, v in variables.items()})
+        children = body.get("children") or {}
+        if not isinstance(children, dict):
+            raise InventoryError(f"group {path}: children must be a mapping of groups")
+        for child, child_body in children.items():
+            if child not in group["children"]:
+                group["children"].append(str(child))
+            read_group(str(child), child_body, f"{path}.{child}")
+
+    for name, body in data.items():
+        read_group(str(name), body, str(name))
+    return inventory.resolve(ANSIBLE_YAML, home)
+
+
+def _scalar_text(value) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- YAML subset
+
+_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+def _strip_comment(line: str) -> str:
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[:i].rstrip()
+    return line.rstrip()
+
+
+def _split_key(text: str) -> tuple[str, str] | None:
+    """'key: value' -> (key, value); None when the line is not a mapping entry.
+
+    The separator is the first ':' outside quotes and brackets that ends the line or is
+    followed by a space, so `web[01:03]:` and `url: http://x` both split right.
+    """
+    if text[:1] in "'\"":
+        quote = text[0]
+        end = text.find(quote, 1)
+        if end > 0 and text[end + 1: end + 2] == ":" and text[end + 2: end + 3] in ("", " "):
+            return text[1:end], text[end + 2:].strip()
+        return None
+    if text[:1] in "{[":
+        return None
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth = max(0, depth - 1)
+        elif ch == ":" and depth == 0 and text[i + 1: i + 2] in ("", " "):
+            key = text[:i].strip()
+            return (key, text[i + 1:].strip()) if key else None
+    return None
+
+
+def _scalar(text: str, number: int):
+    text = text.strip()
+    if text in _NULLS:
+        return None
+    if text[0] in "'\"":
+        if len(text) < 2 or text[-1] != text[0]:
+            raise InventoryError(f"line {number}: unterminated quoted value {text!r}")
+        if text[0] == "'":
+            return text[1:-1].replace("''", "'")
+        escapes = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "/": "/"}
+        return re.sub(r"\\(.)", lambda m: escapes.get(m[1], m[0]), text[1:-1])
+    if text in ("true", "True", "yes", "false", "False", "no"):
+        return text in ("true", "True", "yes")
+    if re.fullmatch(r"[-+]?\d+", text):
+        return int(text)
+    if text[0] in "{[":
+        return _flow(text, number)
+    if text[0] in "&!":  # an anchor or a tag before a plain value
+        rest = text.split(None, 1)
+        return _scalar(rest[1], number) if len(rest) > 1 else None
+    if text[0] == "*":
+        raise InventoryError(f"line {number}: YAML aliases (*name) are not supported here")
+    return text
+
+
+def _flow(text: str, number: int):
+    """{a: 1, b: x} or [a, b], one level deep (what inventories write inline)."""
+    closing = "}" if text[0] == "{" else "]"
+    if not text.endswith(closing):
+        raise InventoryError(f"line {number}: unterminated {text[0]}...{closing}")
+    inner = text[1:-1].strip()
+    if any(c in inner for c in "{}[]"):
+        raise InventoryError(f"line {number}: nested flow collections are not supported")
+    items = [part.strip() for part in inner.split(",") if part.strip()]
+    if closing == "]":
+        return [_scalar(item, number) for item in items]
+    pairs = (item.partition(":") for item in items)
+    return {k.strip().strip("'\""): _scalar(v, number) if v.strip() else None for k, _, v in pairs}
+
+
+def parse_yaml(text: str):
+    """The YAML subset of inventories: nested mappings, scalars, simple lists."""
+    lines: list[tuple[int, int, str]] = []  # (line number, indent, content)
+    block_indent: int | None = None
+    for number, raw in enumerate(text.replace("\t", "    ").splitlines(), start=1):
+        if block_indent is not None:  # inside a | or > block scalar: skip its lines
+            if not raw.strip() or len(raw) - len(raw.lstrip()) > block_indent:
+                continue
+            block_indent = None
+        content = _strip_comment(raw)
+        body = content.strip()
+        if not body or body in ("---", "...") or body.startswith("%"):
+            continue
+        lines.append((number, len(content) - len(content.lstrip()), body))
+        if re.search(r"(^|:\s+|^-\s+)[|>][+-]?\d*$", body):
+            block_indent = lines[-1][1]
+    if not lines:
+        return None
+    value, position = _block(lines, 0, lines[0][1])
+    if position != len(lines):
+        raise InventoryError(f"line {lines[position][0]}: unexpected indentation")
+    return value
+
+
+def _is_item(body: str) -> bool:
+    return body == "-" or body.startswith("- ")
+
+
+def _block(lines: list, position: int, indent: int):
+    """The mapping or sequence whose entries start at this indent."""
+    sequence = _is_item(lines[position][2])
+    result: list | dict = [] if sequence else {}
+    while position < len(lines):
+        number, this_indent, body = lines[position]
+        if this_indent < indent or (this_indent == indent and sequence != _is_item(body)):
+            break
+        if this_indent > indent:
+            raise InventoryError(f"line {number}: unexpected indentation")
+        if sequence:
+            item = body[1:].strip()
+            if item and _split_key(item):  # "- key: value": a mapping under the dash
+                lines[position] = (number, indent + 2, item)
+                value, position = _block(lines, position, indent + 2)
+            else:
+                value, position = _value(item, lines, position + 1, indent, number, True)
+            result.append(value)
+            continue
+        entry = _split_key(body)
+        if entry is None:
+            raise InventoryError(f"line {number}: expected 'key: value', found {body!r}")
+        result[entry[0]], position = _value(entry[1], lines, position + 1, indent, number, False)
+    return result, position
+
+
+def _value(text: str, lines: list, position: int, indent: int, number: int, in_sequence: bool):
+    if text[:1] in ("|", ">"):
+        return "", position  # block scalars only carry vars, which nothing here reads
+    if text:
+        return _scalar(text, number), position
+    if position < len(lines):
+        next_indent, next_body = lines[position][1], lines[position][2]
+        if next_indent > indent or (next_indent == indent and _is_item(next_body) and not in_sequence):
+            return _block(lines, position, next_indent)
+    return None, position
+
+
+# --------------------------------------------------------------------------- files
+
+def read_file(path: str | Path, kind: str | None = None, *, home: Path | None = None) -> Parsed:
+    """Read and parse one file; kind is detected from the name and content when None."""
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    return parse(text, kind or detect_kind(path, text), home=home)

@@ -1,0 +1,158 @@
+"""Results of one scan: SQL filters, search, sort, rule details, failed-only selection, Quick Fix."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from textual.widgets import Markdown
+
+from core.models import SEVERITIES
+from tests.tui.helpers import SCAN_IDS, make_app, settle
+from tui.modals.confirm import ConfirmModal
+from tui.modals.rule_detail import RuleDetailModal
+from tui.screens.results import ResultsScreen
+from tui.widgets.cells import short_rule
+from tui.widgets.keyed_table import KeyedTable
+
+
+async def open_results(pilot, scan_key: str = "web-3") -> ResultsScreen:
+    scan = await pilot.app.workspace.store.get_scan(SCAN_IDS[scan_key])
+    await pilot.app.push_screen(ResultsScreen(scan))
+    await settle(pilot)
+    return pilot.app.screen
+
+
+def result_of(table: KeyedTable, key: str) -> str:
+    return str(table.cells(key)[4])
+
+
+async def test_table_totals_and_colours(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_results(pilot)
+        scan = screen.scan
+        table = screen.query_one("#rules", KeyedTable)
+        assert table.row_count == scan.total == 189
+        summary = str(screen.query_one("#results-summary").render())
+        assert f"Total {scan.total} rules" in summary and f"Failed {scan.counts['fail']}" in summary
+        expected = await app.workspace.store.rule_results(scan.id, order="severity")
+        assert table.keys == [r.rule_id for r in expected]  # default sort: severity
+        first = table.cells(table.keys[0])
+        assert str(first[1]) == short_rule(expected[0].rule_id) and str(first[2]) == expected[0].title
+        assert str(first[3]) == "high"
+        variables = app.theme_variables
+        assert first[3].style.color.name.lower() == variables["text-error"].lower()
+        fails = [k for k in table.keys if result_of(table, k) == "fail"]
+        assert table.cells(fails[0])[4].style.color.name.lower() == variables["text-error"].lower()
+        assert str(first[5]) == "—"  # AI column: nothing configured, no Explain
+        assert "quick_fix" in {b.action for b in screen.BINDINGS} and not any(
+            "explain" in b.action for b in screen.BINDINGS)
+
+
+async def test_result_filter_search_severity_and_sort(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_results(pilot)
+        table = screen.query_one("#rules", KeyedTable)
+        await pilot.press("f", "f")  # All -> pass -> fail
+        await settle(pilot)
+        assert screen.query_one("#result-filter").value == "fail"
+        assert table.row_count == screen.scan.counts["fail"]
+        assert {result_of(table, k) for k in table.keys} == {"fail"}
+        await pilot.press("slash", *"sshd")
+        await settle(pilot)
+        assert table.row_count and all("sshd" in k or "ssh" in str(table.cells(k)[2]).lower() for k in table.keys)
+        expected = await app.workspace.store.rule_results(
+            screen.scan.id, result="fail", search="sshd", order="severity")
+        assert table.keys == [r.rule_id for r in expected]
+        await pilot.press("escape", "v")  # severity: high
+        await settle(pilot)
+        assert all(str(table.cells(k)[3]) == "high" for k in table.keys)
+        await pilot.press("v", "v", "v")  # back to all severities
+        await pilot.press("f", "f", "f", "f")  # ... error, notapplicable, notchecked, all
+        await settle(pilot)
+        await pilot.press("s", "s")  # sort by severity -> result -> rule id
+        await settle(pilot)
+        assert table.keys == sorted(table.keys)
+        await pilot.press("s")  # back to severity
+        await settle(pilot)
+        ranks = [SEVERITIES.index(str(table.cells(k)[3])) for k in table.keys]
+        assert ranks == sorted(ranks)
+
+
+async def test_enter_expands_a_rule_with_markdown(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_results(pilot)
+        table = screen.query_one("#rules", KeyedTable)
+        await pilot.press("f", "f")
+        await settle(pilot)
+        rule = table.cursor_key
+        await pilot.press("enter")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, RuleDetailModal) and modal.result.rule_id == rule
+        source = modal.query_one(Markdown).source
+        for heading in ("## Description", "## Rationale", "## Remediation"):
+            assert heading in source
+        info = await app.workspace.store.rule_info(screen.scan.content_id, rule)
+        assert info.description.split()[0] in source
+        if info.fix_script:
+            assert "```bash\n" in source
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_only_failed_rules_can_be_selected_for_quick_fix(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_results(pilot)
+        table = screen.query_one("#rules", KeyedTable)
+        passing = next(k for k in table.keys if result_of(table, k) == "pass")
+        table.move_to(passing)
+        await pilot.press("space")
+        await pilot.pause()
+        assert screen.selected == set()
+        failing = [k for k in table.keys if result_of(table, k) == "fail"][:2]
+        for key in failing:
+            table.move_to(key)
+            await pilot.press("space")
+        await pilot.pause()
+        assert screen.selected == set(failing)
+        assert str(table.cells(failing[0])[0]) == "✓"
+        assert "Quick Fix (2)" in str(screen.query_one("#results-summary").render())
+        # the selection survives a filter change
+        await pilot.press("f", "f")
+        await settle(pilot)
+        assert str(table.cells(failing[0])[0]) == "✓"
+        await pilot.press("F")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert app.screen.title_text == "Quick Fix (2)"
+        await pilot.press("y")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("Hardening jobs are not available yet: nothing was changed on web01" in m
+                   for m in messages)
+        # unselect one: the count follows
+        table.move_to(failing[0])
+        await pilot.press("space")
+        await pilot.pause()
+        assert "Quick Fix (1)" in str(screen.query_one("#results-summary").render())
+
+
+async def test_exports_write_all_rule_results(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_results(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot)
+        total = screen.scan.total
+    files = {p.suffix: p for p in (fleet_data / "exports").iterdir()}
+    rows = list(csv.DictReader(files[".csv"].open()))
+    assert len(rows) == total and set(rows[0]) == {"rule_id", "title", "severity", "result"}
+    assert len(json.loads(files[".json"].read_text())) == total

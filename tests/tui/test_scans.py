@@ -1,0 +1,191 @@
+"""Real scans from the TUI against the test fleet (sshd + sudo + oscap on loopback)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from core.models import ScanStatus
+from core.workspace import Workspace
+from tests.tui.helpers import add_host, make_app, settle, wait_for
+from tui.modals.bulk_scan import BulkScanModal
+from tui.modals.check_report import CheckReportModal
+from tui.modals.confirm import ConfirmModal
+from tui.modals.help import HelpModal
+from tui.modals.new_scan import NewScanModal
+from tui.screens.hosts import HostsScreen
+from tui.widgets.keyed_table import KeyedTable
+
+pytestmark = pytest.mark.fleet
+
+
+async def add_fleet_hosts(data_dir, fleet, *names: str) -> None:
+    async with await Workspace.open(data_dir) as workspace:
+        for name in names:
+            await add_host(workspace, name, "127.0.0.1", port=fleet.hosts[name].port,
+                           username="scanner", identity_file=str(fleet.client_key))
+
+
+async def test_check_trust_and_detect(data_dir, fleet, home):
+    await add_fleet_hosts(data_dir, fleet, "u2204")
+    app = make_app(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#hosts", KeyedTable).move_to("u2204")
+        await pilot.press("c")  # the host key is not trusted yet
+        await settle(pilot)
+        report = app.screen
+        assert isinstance(report, CheckReportModal) and not report.report.ready
+        assert "unknown host key" in report.report.error
+        await pilot.press("escape", "t")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and "SHA256:" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause()
+        assert fleet.hosts["u2204"].known_hosts_line().split()[2] in (home / ".ssh/known_hosts").read_text()
+        await pilot.press("c")
+        await settle(pilot)
+        report = app.screen.report
+        assert report.ready and report.sudo and report.oscap_version.startswith("OpenSCAP")
+        await pilot.press("escape", "o")
+        await settle(pilot)
+        row = screen.query_one("#hosts", KeyedTable).cells("u2204")
+        assert str(row[4]) == "Ubuntu 22.04" and str(row[5]) == "online"
+
+
+async def test_new_scan_shows_live_progress_then_results(data_dir, fleet, known_hosts):
+    await add_fleet_hosts(data_dir, fleet, "u2204")
+    app = make_app(data_dir)
+    seen: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_compliance("u2204")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("n")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, NewScanModal)
+        assert "not detected" in str(modal.query_one("#profile-note").render())
+        await pilot.press("d")  # detect the OS from the modal
+        await wait_for(pilot, lambda: modal.choices, what="profiles after detection")
+        await pilot.press("enter")  # the highlighted profile: CIS Level 1 Server
+        await pilot.pause()
+        assert app.screen is screen
+        table = screen.query_one("#scans", KeyedTable)
+
+        def progress_shown() -> bool:
+            for key in table.keys:
+                text = str(table.cells(key)[7])
+                if " / 189 rules" in text:
+                    seen.append(text)
+            return bool(table.keys) and str(table.cells(table.keys[0])[1]) == "completed"
+
+        await wait_for(pilot, progress_shown, timeout=120, what="the scan to complete")
+        assert seen, "no live rule progress was shown"
+        assert str(table.cells(table.keys[0])[2]) != "—"
+        scan = await app.workspace.store.get_scan(table.keys[0])
+        assert scan.status is ScanStatus.COMPLETED and scan.progress_total == 189
+
+
+async def test_bulk_scan_of_selected_hosts(data_dir, fleet, known_hosts):
+    await add_fleet_hosts(data_dir, fleet, "u2204", "u2004")
+    app = make_app(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#hosts", KeyedTable)
+        for name in ("u2004", "u2204"):
+            table.move_to(name)
+            await pilot.press("space")
+        await pilot.press("b")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, BulkScanModal) and modal.query_one(".bulk").border_title == "Bulk Scan (2)"
+        await pilot.press("ctrl+s")  # CIS Level 1 Server is highlighted
+        await wait_for(pilot, lambda: modal.created == 2, what="scan creation")
+        assert "Creating scans: 2 / 2" in str(modal.query_one("#creating-label").render())
+        await wait_for(pilot, lambda: modal.finished == 2, timeout=180, what="both scans")
+        states = [str(modal.query_one(f"#state-{i}").render()) for i in range(2)]
+        assert all(s.startswith("completed") for s in states), states
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HostsScreen) and screen.selected == set()
+        scores = {name: str(table.cells(name)[6]) for name in ("u2004", "u2204")}
+        assert all(s != "—" for s in scores.values()), scores
+
+
+async def test_auto_refresh_picks_up_a_scan_run_by_another_process(data_dir, fleet, known_hosts, cli):
+    await add_fleet_hosts(data_dir, fleet, "u2204")
+    app = make_app(data_dir, refresh_seconds=0.3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_compliance("u2204")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#scans", KeyedTable)
+        assert table.row_count == 0 and screen._refresh_timer is None  # nothing to watch
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tui", "scan", "u2204", "--profile", "cis-level1-server",
+            env=cli.env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        store = app.workspace.store
+        for _ in range(200):
+            if await store.find_scans(host="u2204"):
+                break
+            await asyncio.sleep(0.1)
+        await pilot.press("r")  # one manual refresh: the CLI's scan appears, unfinished
+        await wait_for(pilot, lambda: table.row_count == 1, what="the CLI's scan")
+        assert str(table.cells(table.keys[0])[1]) in ("pending", "running")
+        assert screen._refresh_timer is not None
+        # a modal pauses the refresh
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpModal) and screen._refresh_timer is None
+        await pilot.press("escape")
+        await pilot.pause()
+        # from here no key is pressed: the screen refreshes itself until the scan is done
+        await wait_for(pilot, lambda: str(table.cells(table.keys[0])[1]) == "completed",
+                       timeout=120, what="auto-refresh to show the completed scan")
+        assert await process.wait() == 0
+        assert str(screen.query_one("#card-total").render()) == "1"
+        await pilot.pause(0.5)
+        assert screen._refresh_timer is None  # nothing unfinished: no more refreshes
+
+
+async def test_quit_cancels_running_scans(data_dir, fleet, known_hosts):
+    await add_fleet_hosts(data_dir, fleet, "u2204")
+    app = make_app(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        host = await app.workspace.store.get_host("u2204")
+        app.activity.start([host], "cis-level2-server")
+        await wait_for(pilot, lambda: any(done for done, _ in app.activity.progress.values()),
+                       timeout=60, what="the scan to run")
+        (scan_id,) = app.activity.progress
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal) and "1 scan is still running" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause()
+    async with await Workspace.open(data_dir) as workspace:
+        scan = await workspace.store.get_scan(scan_id)
+    assert scan.status is ScanStatus.FAILED and "cancelled" in scan.error_message
+
+
+async def test_exit_without_quit_key_still_marks_scans_failed(data_dir, fleet, known_hosts):
+    """A hangup or ctrl+c exits without the q dialog: the scan must still end failed."""
+    await add_fleet_hosts(data_dir, fleet, "u2204")
+    app = make_app(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        host = await app.workspace.store.get_host("u2204")
+        app.activity.start([host], "cis-level2-server")
+        await wait_for(pilot, lambda: any(done for done, _ in app.activity.progress.values()),
+                       timeout=60, what="the scan to run")
+        (scan_id,) = app.activity.progress
+        app.exit()
+    async with await Workspace.open(data_dir) as workspace:
+        scan = await workspace.store.get_scan(scan_id)
+        assert await workspace.store.unfinished_scans() == []
+    assert scan.status is ScanStatus.FAILED and "cancelled" in scan.error_message

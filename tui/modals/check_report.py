@@ -1,0 +1,40 @@
+"""The result of Check: reachable, authenticated, sudo, oscap and its version."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from tui.screens.base import BaseModal
+
+
+class CheckReportModal(BaseModal):
+    BINDINGS = [Binding("escape,enter", "close", "Close")]
+
+    def __init__(self, report):  # core.hosts.Readiness
+        super().__init__()
+        self.report = report
+
+    def compose(self) -> ComposeResult:
+        palette, report = self.app.palette, self.report
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column()
+        for label, ok in (("reachable", report.reachable), ("authenticated", report.authenticated),
+                          ("sudo", report.sudo), ("oscap", report.oscap)):
+            table.add_row(label, palette.text("yes" if ok else "no",
+                                              "text-success" if ok else "text-error", bold=True))
+        table.add_row("oscap version", report.oscap_version or "—")
+        table.add_row("OS", report.os or "—")
+        with Vertical(classes="dialog check") as box:
+            box.border_title = f"Check {report.host}: {'ready' if report.ready else 'not ready'}"
+            yield Static(table)
+            if report.error:
+                yield Static(palette.text(report.error, "text-error"), classes="error-line")
+                if "hosts trust" in report.error:
+                    yield Static("Here: close this, then press t on the host to review and trust its key.",
+                                 classes="note")
+            yield Static("esc or enter closes", classes="hint")

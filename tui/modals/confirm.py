@@ -1,0 +1,43 @@
+"""Yes or no, before anything that deletes data or changes a host."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static
+
+from tui.screens.base import BaseModal
+
+
+class ConfirmModal(BaseModal):
+    """Dismisses True on confirm (y or enter on the button), False on cancel (n or esc)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "Cancel"),
+    ]
+
+    def __init__(self, question: str, *, confirm: str = "Yes", title: str = "Confirm",
+                 danger: bool = False):
+        super().__init__()
+        self.question, self.confirm, self.title_text, self.danger = question, confirm, title, danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog confirm") as box:
+            box.border_title = self.title_text
+            yield Static(self.question, classes="question")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.confirm} (y)", id="yes",
+                             variant="error" if self.danger else "primary", compact=True)
+                yield Button("Cancel (n)", id="no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no" if self.danger else "#yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -1,0 +1,112 @@
+"""Add or edit a host: validated before it is saved; errors show in the form."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Static
+
+from core.errors import OperatorError
+from core.models import Host
+from tui.screens.base import BaseModal
+from tui.services.remote import parse_port, validate_host
+
+Save = Callable[[Host], Awaitable[Host]]
+FIELDS = (
+    ("name", "Name", "e.g. web01"),
+    ("address", "Address", "DNS name or IP address"),
+    ("port", "Port", "22"),
+    ("username", "User", "login user (default: yours)"),
+    ("identity_file", "Identity file", "~/.ssh/id_ed25519 (optional)"),
+    ("known_hosts", "known_hosts", "default ~/.ssh/known_hosts"),
+    ("sudo_password_env", "Sudo pw env", "NAME of a variable, never the password"),
+)
+
+
+class HostFormModal(BaseModal):
+    """Dismisses with the saved Host, or None when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+    ]
+
+    class Failed(Message):
+        def __init__(self, error: str):
+            super().__init__()
+            self.error = error
+
+    def __init__(self, host: Host | None, save: Save):
+        super().__init__()
+        self.host = host
+        self.save = save
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog host-form") as box:
+            box.border_title = f"Edit {self.host.name}" if self.host else "Add host"
+            with Grid(classes="form"):
+                for field, label, hint in FIELDS:
+                    yield Label(label)
+                    value = "" if self.host is None else getattr(self.host, field)
+                    if field == "port" and self.host is None:
+                        value = 22
+                    yield Input("" if value is None else str(value), placeholder=hint,
+                                id=f"f-{field}", compact=True)
+            yield Static(id="form-error", classes="error-line")
+            with Horizontal(classes="buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def _value(self, field: str) -> str | None:
+        return self.query_one(f"#f-{field}", Input).value.strip() or None
+
+    def _host(self) -> Host:
+        values = {field: self._value(field) for field, _label, _hint in FIELDS}
+        port = parse_port(values.pop("port") or "22")
+        if self.host is not None:
+            host = replace(self.host, port=port, **values)
+        else:
+            host = Host(port=port, **values)
+        if host.identity_file:
+            host.identity_file = str(Path(host.identity_file).expanduser())
+        return validate_host(host)
+
+    def on_input_submitted(self) -> None:
+        self.action_save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.dismiss(None)
+
+    def action_save(self) -> None:
+        try:
+            host = self._host()
+        except OperatorError as exc:
+            self._show_error(str(exc))
+            return
+        self._show_error("")
+        self.store(host)
+
+    @work(group="save", exclusive=True, exit_on_error=False)
+    async def store(self, host: Host) -> None:
+        try:
+            saved = await self.save(host)
+        except OperatorError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.dismiss(saved)
+
+    def on_host_form_modal_failed(self, message: Failed) -> None:
+        self._show_error(message.error)
+
+    def _show_error(self, text: str) -> None:
+        self.query_one("#form-error", Static).update(self.app.palette.text(text, "text-error"))

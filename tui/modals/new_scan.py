@@ -1,0 +1,157 @@
+"""New Scan: host pre-filled and changeable, CIS profiles offered for the host's detected OS."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from core.content import ContentError, ProfileChoice, available_profiles, resolve_profile
+from core.models import Host, OsInfo
+from tui.screens.base import BaseModal
+from tui.services import remote
+
+
+class NewScanModal(BaseModal):
+    """Dismisses True once the scan is started, None when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Cancel"),
+        Binding("ctrl+s", "create", "Create Scan"),
+        Binding("d", "detect", "Detect OS"),
+    ]
+
+    class Profiles(Message):
+        def __init__(self, host: Host, choices: list[ProfileChoice], problem: str | None):
+            super().__init__()
+            self.host, self.choices, self.problem = host, choices, problem
+
+    def __init__(self, host: str | None):
+        super().__init__()
+        self.host_name = host
+        self.host: Host | None = None
+        self.choices: list[ProfileChoice] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog new-scan") as box:
+            box.border_title = "New Scan"
+            yield Label("Host")
+            yield Select([], prompt="choose a host", id="scan-host", compact=True, allow_blank=True)
+            yield Label("SCAP profile (for the host's detected OS)")
+            yield OptionList(id="profiles", compact=True)
+            yield Static(id="profile-note", classes="note")
+            with Horizontal(classes="buttons"):
+                yield Button("Create Scan (ctrl+s)", id="create", variant="primary", compact=True,
+                             disabled=True)
+                yield Button("Detect OS (d)", id="detect", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.load_hosts()
+
+    class Hosts(Message):
+        def __init__(self, names: list[str]):
+            super().__init__()
+            self.names = names
+
+    @work(group="hosts", exit_on_error=False)
+    async def load_hosts(self) -> None:
+        hosts = await self.app.workspace.store.list_hosts()
+        self.post_message(self.Hosts([h.name for h in hosts]))
+
+    def on_new_scan_modal_hosts(self, message: Hosts) -> None:
+        select = self.query_one("#scan-host", Select)
+        select.set_options([(name, name) for name in message.names])
+        if self.host_name in message.names:
+            select.value = self.host_name
+            self.query_one("#profiles").focus()
+        else:
+            select.focus()
+
+    @on(Select.Changed, "#scan-host")
+    def _host_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK:
+            self.host_name = str(event.value)
+            self.query_one("#profile-note", Static).update("reading the profiles…")
+            self.load_profiles(self.host_name)
+
+    @work(group="profiles", exclusive=True, exit_on_error=False)
+    async def load_profiles(self, name: str) -> None:
+        host = await self.app.workspace.store.require_host(name)
+        choices, problem = [], None
+        if host.os_id:
+            datastreams = await self.app.datastreams()
+            os_info = OsInfo(host.os_id, host.os_version or "", host.os_name or "", host.os_family or "")
+            choices = available_profiles(os_info, datastreams)
+            if not choices:
+                try:
+                    resolve_profile(os_info, "cis-level1-server", datastreams)
+                except ContentError as exc:
+                    problem = str(exc)
+        self.post_message(self.Profiles(host, choices, problem))
+
+    def on_new_scan_modal_profiles(self, message: Profiles) -> None:
+        if message.host.name != self.host_name:
+            return
+        self.host, self.choices = message.host, message.choices
+        options = self.query_one("#profiles", OptionList)
+        options.clear_options()
+        options.add_options(Option(f"{c.title}  ({c.rule_count} rules, SSG {c.datastream.version})",
+                                   id=c.short_name or c.profile_id) for c in self.choices)
+        note = self.query_one("#profile-note", Static)
+        palette = self.app.palette
+        if not self.host.os_id:
+            note.update(palette.text(f"The OS of {self.host.name} is not detected yet, so no profile "
+                                     "can be offered. Press d to detect it.", "text-warning"))
+        elif not self.choices:
+            note.update(palette.text(f"{self.host.os_name}: {message.problem or 'no CIS profile installed'}",
+                                     "text-warning"))
+        else:
+            note.update(palette.muted(f"{self.host.name}: {self.host.os_name}"))
+            options.highlighted = 0
+        options.display = bool(self.choices)
+        if self.choices:
+            options.focus()
+        self.query_one("#create", Button).disabled = not self.choices
+        self.query_one("#detect", Button).display = not self.host.os_id
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "detect":
+            return self.host is not None and not self.host.os_id
+        if action == "create":
+            return bool(self.choices)
+        return True
+
+    def action_detect(self) -> None:
+        if self.host is not None:
+            self.query_one("#profile-note", Static).update(f"detecting the OS of {self.host.name}…")
+            self.detect(self.host.name)
+
+    @work(group="detect", exclusive=True, exit_on_error=False)
+    async def detect(self, name: str) -> None:
+        try:
+            await remote.detect_os(self.app.workspace, name)
+        finally:
+            self.load_profiles(name)
+
+    @on(OptionList.OptionSelected, "#profiles")
+    def _profile_chosen(self) -> None:
+        self.action_create()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        {"create": self.action_create, "detect": self.action_detect,
+         "cancel": self.action_close}[event.button.id]()
+
+    def action_create(self) -> None:
+        options = self.query_one("#profiles", OptionList)
+        if self.host is None or not self.choices or options.highlighted is None:
+            return
+        choice = self.choices[options.highlighted]
+        self.app.activity.start([self.host], choice.short_name or choice.profile_id)
+        self.notify(f"{self.host.name}: {choice.title} scan started")
+        self.dismiss(True)

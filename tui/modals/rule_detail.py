@@ -1,0 +1,81 @@
+"""A rule expanded: Description, Rationale and Remediation as Markdown (commands as code)."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Markdown, Static
+
+from core.models import RuleInfo, RuleResult, Scan
+from tui.screens.base import BaseModal
+from tui.widgets.cells import short_rule
+
+
+def rule_markdown(result: RuleResult, info: RuleInfo | None) -> str:
+    if info is None:
+        return ("The rule texts of this scan's content are not stored, so only the verdict is "
+                "known. Rescanning with the content installed here stores them.")
+    parts = ["## Description", info.description or "_none given_",
+             "## Rationale", info.rationale or "_none given_", "## Remediation"]
+    if info.fixtext:
+        parts.append(info.fixtext)
+    if info.fix_script:
+        fence = "````" if "```" in info.fix_script else "```"
+        parts.append(f"Shell fix from the benchmark:\n\n{fence}bash\n{info.fix_script}\n{fence}")
+    if not (info.fixtext or info.fix_script):
+        parts.append("_The benchmark gives no remediation for this rule._")
+    return "\n\n".join(parts)
+
+
+class RuleDetailModal(BaseModal):
+    BINDINGS = [
+        Binding("escape,enter,q", "close", "Close"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+        Binding("pagedown,space", "scroll(10)", "Page down", show=False),
+        Binding("pageup", "scroll(-10)", "Page up", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, info: RuleInfo | None):
+            super().__init__()
+            self.info = info
+
+    def __init__(self, scan: Scan, result: RuleResult):
+        super().__init__()
+        self.scan, self.result = scan, result
+
+    def compose(self) -> ComposeResult:
+        palette, result = self.app.palette, self.result
+        tags = palette.text(f" {short_rule(result.rule_id)} ", "text-accent")
+        tags.append("  ")
+        tags.append_text(palette.severity(result.severity))
+        tags.append("  ")
+        tags.append_text(palette.result(result.result))
+        with Vertical(classes="dialog rule") as box:
+            box.border_title = "Rule"
+            yield Static(tags, id="rule-tags")
+            yield Static(result.title or result.rule_id, id="rule-title")
+            with VerticalScroll(id="rule-scroll"):
+                yield Markdown("reading the rule…", id="rule-text")
+            yield Static("esc closes · j/k scroll", classes="hint")
+
+    def on_mount(self) -> None:
+        self.load()
+        self.query_one("#rule-scroll").focus()
+
+    @work(group="rule", exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        info = None
+        if self.scan.content_id:
+            info = await self.app.workspace.store.rule_info(self.scan.content_id, self.result.rule_id)
+        self.post_message(self.Loaded(info))
+
+    async def on_rule_detail_modal_loaded(self, message: Loaded) -> None:
+        await self.query_one("#rule-text", Markdown).update(rule_markdown(self.result, message.info))
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#rule-scroll").scroll_relative(y=lines, animate=False)

@@ -1,0 +1,125 @@
+"""What every screen and modal shares: the error hand-off, esc and `/`, auto-refresh."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import Input
+from textual.worker import Worker
+
+from tui.services.activity import ScanEvent
+from tui.widgets.cards import NavBar
+
+
+def _no_blink(node) -> None:
+    if not node.app.cursor_blink:
+        for field in node.query(Input):
+            field.cursor_blink = False
+
+
+class BaseScreen(Screen):
+    """A top-level screen (one per mode), or a screen pushed over one (Results).
+
+    Subclasses implement reload(); after loading they call arm_refresh(wanted) and the
+    screen reloads itself every app.refresh_seconds while wanted, re-arming with
+    set_timer, and not while a modal or another screen is on top.
+    """
+
+    MODE = ""
+    AUTO_FOCUS = "KeyedTable"
+    FILTER_INPUT: str | None = None  # id of the Input that `/` focuses
+    MAIN: str | None = None  # id of the widget that esc returns to from the toolbar
+    BINDINGS = [Binding("escape", "back", "Back", show=False)]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._refresh_timer: Timer | None = None
+        self._refresh_wanted = False
+
+    def on_mount(self) -> None:
+        _no_blink(self)
+        self.app.activity.events.subscribe(self, self._activity_changed)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.theme_changed())
+
+    def theme_changed(self) -> None:
+        """Cells carry colours of the theme they were made with: make them again."""
+        for widget in self.query(".themed"):
+            widget.refresh_theme()
+        if self.is_mounted:
+            self.reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker(event)
+
+    # ---------------------------------------------------------------- keys
+
+    def action_filter(self) -> None:
+        """`/` (an app binding, see ComplianceApp): focus the search field at once."""
+        if self.FILTER_INPUT:
+            self.set_focus(self.query_one(f"#{self.FILTER_INPUT}", Input))
+
+    def action_back(self) -> None:
+        """esc: from the toolbar back to the table, else to the previous screen."""
+        if self.MAIN and self.focused is not None and self.focused.id != self.MAIN:
+            self.set_focus(self.query_one(f"#{self.MAIN}"))
+        elif len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.go_back()
+
+    # ---------------------------------------------------------------- refresh
+
+    def reload(self) -> None:
+        """Start loading this screen's data (a worker); subclasses implement it."""
+
+    def arm_refresh(self, wanted: bool) -> None:
+        self._refresh_wanted = wanted
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+            self._refresh_timer = None
+        if wanted and self.is_current:
+            self._refresh_timer = self.set_timer(self.app.refresh_seconds, self._refresh_due)
+
+    def _refresh_due(self) -> None:
+        self._refresh_timer = None
+        if self.is_current:
+            self.reload()
+
+    def on_screen_suspend(self) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+            self._refresh_timer = None
+
+    def on_screen_resume(self) -> None:
+        self._update_nav()
+        if self.is_mounted:
+            self.reload()
+
+    # ---------------------------------------------------------------- scans of this app
+
+    def _activity_changed(self, event: ScanEvent) -> None:
+        self._update_nav()
+        self.on_scan_event(event)
+
+    def on_scan_event(self, event: ScanEvent) -> None:
+        """Live scan news (created, progress, finished); override to react."""
+
+    def _update_nav(self) -> None:
+        for bar in self.query(NavBar):
+            bar.set_running(self.app.activity.active)
+
+
+class BaseModal(ModalScreen):
+    """A modal: esc closes it (dismiss None); worker errors go to the app's handler."""
+
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    def on_mount(self) -> None:
+        _no_blink(self)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker(event)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,304 @@
+"""Compliance: one host's scans with the spec's cards, 30-day chart, toolbar and table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Footer, Input, Select, Static
+
+from core.models import Scan, ScanStatus
+from core.timeutil import to_iso
+from tui.modals.new_scan import NewScanModal
+from tui.screens.base import BaseScreen
+from tui.screens.results import ResultsScreen
+from tui.services.activity import ScanEvent
+from tui.services.files import export_scans, open_report
+from tui.widgets.cards import NavBar, StatCard
+from tui.widgets.cells import DASH, duration, profile_title, progress_text, score_class, short_time
+from tui.widgets.keyed_table import Column, KeyedTable
+from tui.widgets.score_chart import ScoreChart, Series, since
+
+STATUSES = [("All statuses", "all"), ("Completed", "completed"), ("Running", "running"),
+            ("Pending", "pending"), ("Failed", "failed")]
+
+
+@dataclass
+class HostScans:
+    host: str | None
+    hosts: list[str]
+    scans: list[Scan]
+    statuses: dict[str, int]
+    latest: Scan | None
+    trend: list[Scan]
+
+
+class ComplianceScreen(BaseScreen):
+    MODE = "compliance"
+    FILTER_INPUT = "scan-search"
+    MAIN = "scans"
+    BINDINGS = [
+        Binding("enter", "results", "Results"),
+        Binding("o", "report", "Report", tooltip="HTML report of the selected completed scan"),
+        Binding("n", "new_scan", "New Scan"),
+        Binding("r", "reload", "Refresh", show=False),
+        Binding("h", "choose_host", "Host", show=False, tooltip="Choose the host (host selector)"),
+        Binding("s", "cycle_status", "Status",
+                tooltip="Status filter: all, completed, running, pending, failed"),
+        Binding("x", "export('csv')", "CSV", tooltip="Export the visible scans as CSV"),
+        Binding("X", "export('json')", "JSON", tooltip="Export the visible scans as JSON"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, data: HostScans):
+            super().__init__()
+            self.data = data
+
+    def __init__(self):
+        super().__init__()
+        self.host: str | None = None
+        self.data: HostScans | None = None
+        self._host_names: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE)
+        with Horizontal(id="cards"):
+            yield StatCard("Total Scans", id="card-total")
+            yield StatCard("Latest Score", id="card-score")
+            yield StatCard("Passed Rules", id="card-passed")
+            yield StatCard("Failed Rules", id="card-failed", classes="-bad")
+        yield ScoreChart(id="host-trend")
+        with Horizontal(classes="toolbar"):
+            yield Select([], prompt="host", id="host-select", compact=True, allow_blank=True)
+            yield Select(STATUSES, value="all", allow_blank=False, id="status-select", compact=True)
+            yield Input(placeholder="/ search scan id", id="scan-search", compact=True)
+        yield KeyedTable([
+            Column("id", "Scan ID", 8),
+            Column("status", "Status", 9),
+            Column("score", "Score", 5, "right"),
+            Column("passed", "Pass", 4, "right"),
+            Column("failed", "Fail", 4, "right"),
+            Column("duration", "Dur s", 5, "right"),
+            Column("created", "Created", 16),
+            Column("actions", "Actions", None, min_width=10),
+        ], empty="no scans: press n for a new scan", id="scans")
+        yield Static(id="scan-detail", classes="detail")
+        yield Footer(compact=True, show_command_palette=False)
+
+    # ---------------------------------------------------------------- loading
+
+    def select_host(self, host: str) -> None:
+        self.host = host
+        if self.is_mounted:
+            self.reload()
+
+    def reload(self) -> None:
+        status = self.query_one("#status-select", Select).value
+        self.load(self.host, None if status == "all" else str(status),
+                  self.query_one("#scan-search", Input).value.strip())
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    @work(group="load", exclusive=True, exit_on_error=False)
+    async def load(self, host: str | None, status: str | None, search: str) -> None:
+        store = self.app.workspace.store
+        hosts = [h.name for h in await store.list_hosts()]
+        if host not in hosts:
+            recent = await store.find_scans(limit=1)
+            host = recent[0].host_name if recent else (hosts[0] if hosts else None)
+        if host is None:
+            self.post_message(self.Loaded(HostScans(None, hosts, [], {}, None, [])))
+            return
+        data = HostScans(
+            host=host, hosts=hosts,
+            scans=await store.find_scans(host=host, status=status, id_prefix=search or None),
+            statuses=await store.scan_status_counts(host),
+            latest=(await store.latest_completed_scans()).get(host),
+            trend=await store.list_scans(host=host, status="completed",
+                                         since=to_iso(since(self.app.clock()))),
+        )
+        self.post_message(self.Loaded(data))
+
+    def on_compliance_screen_loaded(self, message: Loaded) -> None:
+        data = self.data = message.data
+        self.host = data.host
+        with self.app.batch_update():
+            select = self.query_one("#host-select", Select)
+            with select.prevent(Select.Changed):
+                if self._host_names != data.hosts:
+                    self._host_names = list(data.hosts)
+                    select.set_options([(name, name) for name in data.hosts])
+                if data.host is not None and select.value != data.host:
+                    select.value = data.host
+            self._show_cards()
+            self._show_trend()
+            self.query_one("#scans", KeyedTable).set_rows((s.id, self._row(s)) for s in data.scans)
+            self._show_detail()
+        unfinished = data.statuses.get("pending", 0) + data.statuses.get("running", 0)
+        self.arm_refresh(unfinished > 0)
+
+    def _show_cards(self) -> None:
+        data = self.data
+        latest = data.latest
+        self.query_one("#card-total", StatCard).show(str(sum(data.statuses.values())))
+        score = None if latest is None else latest.score
+        self.query_one("#card-score", StatCard).show(
+            DASH if score is None else f"{score:.1f}%", score_class(score))
+        self.query_one("#card-passed", StatCard).show(
+            DASH if latest is None else str(latest.counts.get("pass", 0)), "-good" if latest else None)
+        self.query_one("#card-failed", StatCard).show(
+            DASH if latest is None else str(latest.counts.get("fail", 0)), "-bad")
+
+    def _show_trend(self) -> None:
+        by_profile: dict[str, list[tuple[str, float]]] = {}
+        for scan in sorted(self.data.trend, key=lambda s: s.created_at):
+            if scan.score is not None:
+                by_profile.setdefault(profile_title(scan.profile), []).append(
+                    (scan.finished_at or scan.created_at, scan.score))
+        names = ", ".join(by_profile) or "no completed scans in the last 30 days"
+        title = f"{self.data.host or 'no host'}: score, last 30 days: {names}"
+        series = [Series(name, tuple(points)) for name, points in by_profile.items()]
+        self.query_one("#host-trend", ScoreChart).show(title, series, self.app.clock())
+
+    def _row(self, scan: Scan) -> tuple:
+        palette = self.app.palette
+        if scan.status is ScanStatus.COMPLETED:
+            actions = palette.text("⏎ Results  o Report", "text-accent")
+        elif scan.status is ScanStatus.RUNNING:
+            done, total = self.app.activity.progress.get(scan.id, (scan.progress_done, scan.progress_total))
+            actions = palette.text(f"{progress_text(done, total)} rules", "text-primary")
+        elif scan.status is ScanStatus.PENDING:
+            actions = palette.muted("waiting to start")
+        else:
+            actions = palette.text(scan.error_message or "failed", "text-error")
+        counts = scan.counts if scan.status is ScanStatus.COMPLETED else {}
+        return (
+            Text(scan.short_id), palette.status(scan), palette.score(scan.score),
+            palette.count(counts.get("pass")), palette.count(counts.get("fail"), "text-error"),
+            duration(scan), short_time(scan.created_at), actions,
+        )
+
+    # ---------------------------------------------------------------- selection and detail
+
+    def _current(self) -> Scan | None:
+        key = self.query_one("#scans", KeyedTable).cursor_key
+        if self.data is None or key is None:
+            return None
+        return next((s for s in self.data.scans if s.id == key), None)
+
+    @on(KeyedTable.Highlighted, "#scans")
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        scan = self._current()
+        detail = self.query_one("#scan-detail", Static)
+        palette = self.app.palette
+        if scan is None:
+            detail.update("" if self.data is None or self.data.host else
+                          "no hosts yet: add one on Hosts (2)")
+            return
+        line = Text(no_wrap=scan.status is not ScanStatus.FAILED, overflow="ellipsis")
+        line.append(f"{scan.short_id} · {profile_title(scan.profile)}")
+        if scan.content_file:
+            line.append(f" · {scan.content_file}")
+        if scan.status is ScanStatus.FAILED:
+            line.append(" · ")
+            line.append_text(palette.text(f"error: {scan.error_message or 'unknown'}", "text-error"))
+        elif scan.notice:
+            line.append(" · ")
+            line.append_text(palette.text(scan.notice, "text-warning"))
+        elif scan.status is ScanStatus.COMPLETED:
+            line.append(f" · {scan.total} rules")
+        detail.update(line)
+        detail.tooltip = scan.error_message or scan.notice
+
+    # ---------------------------------------------------------------- toolbar
+
+    @on(Select.Changed, "#host-select")
+    def _host_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK and event.value != self.host:
+            self.host = str(event.value)
+            self.reload()
+
+    @on(Select.Changed, "#status-select")
+    @on(Input.Changed, "#scan-search")
+    def _filter_changed(self) -> None:
+        self.reload()
+
+    @on(Input.Submitted, "#scan-search")
+    def _search_done(self) -> None:
+        self.query_one("#scans").focus()
+
+    def action_choose_host(self) -> None:
+        select = self.query_one("#host-select", Select)
+        select.focus()
+        select.action_show_overlay()
+
+    def action_cycle_status(self) -> None:
+        select = self.query_one("#status-select", Select)
+        values = [v for _label, v in STATUSES]
+        select.value = values[(values.index(select.value) + 1) % len(values)]
+
+    # ---------------------------------------------------------------- actions
+
+    def _completed(self, what: str) -> Scan | None:
+        scan = self._current()
+        if scan is None:
+            return None
+        if scan.status is not ScanStatus.COMPLETED:
+            reason = f": {scan.error_message}" if scan.status is ScanStatus.FAILED else ""
+            self.notify(f"{what} exist only for completed scans; {scan.short_id} is "
+                        f"{scan.status.value}{reason}", severity="warning")
+            return None
+        return scan
+
+    def action_results(self) -> None:
+        scan = self._completed("Results")
+        if scan is not None:
+            self.app.push_screen(ResultsScreen(scan))
+
+    @on(KeyedTable.Chosen, "#scans")
+    def _chosen(self) -> None:
+        self.action_results()
+
+    def action_report(self) -> None:
+        scan = self._completed("Reports")
+        if scan is not None:
+            self.notify(f"{scan.short_id}: writing the report…", timeout=3)
+            self.report(scan.id)
+
+    @work(group="report", exit_on_error=False)
+    async def report(self, scan_id: str) -> None:
+        self.notify(await open_report(self.app.workspace, scan_id), timeout=15)
+
+    def action_new_scan(self) -> None:
+        self.app.push_screen(NewScanModal(self.host))
+
+    def action_export(self, fmt: str) -> None:
+        if self.host is None:
+            self.notify("no host selected: nothing to export", severity="warning")
+            return
+        status = self.query_one("#status-select", Select).value
+        self.export(fmt, self.host, None if status == "all" else str(status))
+
+    @work(group="export", exit_on_error=False)
+    async def export(self, fmt: str, host: str, status: str | None) -> None:
+        self.notify(await export_scans(self.app.workspace, fmt, host, status), timeout=15)
+
+    def on_scan_event(self, event: ScanEvent) -> None:
+        table = self.query_one("#scans", KeyedTable)
+        if event.kind == "progress":
+            scan = next((s for s in self.data.scans if s.id == event.scan_id), None) if self.data else None
+            if scan is not None:  # a scan the filters hide stays hidden: no reload per rule
+                scan.status = ScanStatus.RUNNING
+                table.update_row(scan.id, self._row(scan))
+        elif event.host == self.host or self.host is None:
+            self.reload()
+

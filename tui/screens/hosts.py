@@ -1,0 +1,329 @@
+"""Hosts: add, edit, delete, detect, check, trust, import, and scan several at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, Footer, Input, Static
+
+from core.models import Host, Scan
+from tui.modals.bulk_scan import BulkScanModal
+from tui.modals.check_report import CheckReportModal
+from tui.modals.confirm import ConfirmModal
+from tui.modals.host_form import HostFormModal
+from tui.modals.import_hosts import ImportHostsModal
+from tui.modals.new_scan import NewScanModal
+from tui.screens.base import BaseScreen
+from tui.services import remote
+from tui.services.activity import ScanEvent
+from tui.widgets.cards import NavBar
+from tui.widgets.cells import DASH, os_label, progress_text, short_time
+from tui.widgets.keyed_table import Column, KeyedTable
+
+STATUS_VARS = {"online": "text-success", "offline": "text-error"}
+
+
+@dataclass
+class HostsData:
+    hosts: list[Host]
+    latest: dict[str, Scan]
+    scan_counts: dict[str, int]
+    unfinished: dict[str, Scan]  # host name -> its newest pending or running scan
+
+
+class HostsScreen(BaseScreen):
+    MODE = "hosts"
+    FILTER_INPUT = "host-filter"
+    MAIN = "hosts"
+    BINDINGS = [
+        Binding("a", "add", "Add"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+        Binding("o", "detect", "Detect", tooltip="Detect the host's OS"),
+        Binding("c", "check", "Check", tooltip="Check SSH, sudo and oscap on the host"),
+        Binding("space", "toggle", "Select", tooltip="Select the host for Bulk Scan"),
+        Binding("b", "bulk_scan", "Bulk Scan", show=False),
+        Binding("i", "import", "Import", show=False),
+        Binding("enter", "open_scans", "Scans", show=False, tooltip="The host's scans (Compliance)"),
+        Binding("s", "new_scan", "Scan host", show=False, tooltip="New scan of this host"),
+        Binding("t", "trust", "Trust host key", show=False),
+        Binding("r", "reload", "Refresh", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, data: HostsData):
+            super().__init__()
+            self.data = data
+
+    def __init__(self):
+        super().__init__()
+        self.selected: set[str] = set()
+        self.data: HostsData | None = None
+        self._move_to: str | None = None  # a host to put the cursor on after the next load
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE)
+        with Horizontal(classes="toolbar"):
+            yield Input(placeholder="/ filter: name, address, user, OS", id="host-filter", compact=True)
+            yield Button("Import i", id="import", compact=True)
+            yield Button("Bulk Scan (0) b", id="bulk", compact=True, disabled=True)
+        yield KeyedTable([
+            Column("sel", " ", 1),
+            Column("name", "Name", None, min_width=8),
+            Column("address", "Address", None, min_width=12),
+            Column("user", "User", 8),
+            Column("os", "OS", None, min_width=12),
+            Column("status", "Status", 7),
+            Column("score", "Score", 9, "right"),
+        ], empty="no hosts: press a to add one, or i to import", id="hosts")
+        yield Static(id="host-detail", classes="detail")
+        yield Footer(compact=True, show_command_palette=False)
+
+    # ---------------------------------------------------------------- loading
+
+    def reload(self) -> None:
+        self.load(self.query_one("#host-filter", Input).value)
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    @on(Input.Changed, "#host-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.load(event.value)
+
+    @on(Input.Submitted, "#host-filter")
+    def _filter_done(self) -> None:
+        self.query_one("#hosts").focus()
+
+    @work(group="load", exclusive=True, exit_on_error=False)
+    async def load(self, search: str) -> None:
+        store = self.app.workspace.store
+        unfinished: dict[str, Scan] = {}
+        for status in ("pending", "running"):
+            for scan in await store.find_scans(status=status):
+                unfinished.setdefault(scan.host_name, scan)
+        data = HostsData(await store.find_hosts(search.strip() or None),
+                         await store.latest_completed_scans(), await store.scan_counts_by_host(),
+                         unfinished)
+        self.post_message(self.Loaded(data))
+
+    def on_hosts_screen_loaded(self, message: Loaded) -> None:
+        self.data = message.data
+        names = {h.name for h in self.data.hosts}
+        self.selected &= names
+        with self.app.batch_update():
+            table = self.query_one("#hosts", KeyedTable)
+            table.set_rows(self._row(h) for h in self.data.hosts)
+            if self._move_to and table.move_to(self._move_to):
+                self._move_to = None
+            self._show_selection()
+            self._show_detail()
+        self.arm_refresh(bool(self.data.unfinished))
+
+    def _row(self, host: Host) -> tuple[str, tuple]:
+        palette = self.app.palette
+        scan = self.data.latest.get(host.name)
+        score = palette.score(scan.score if scan else None)
+        running = self.app.activity.host_progress(host.name)
+        if running is not None:
+            done, total = running
+            score = palette.text(f"⟳{progress_text(done, total).replace(' ', '')}", "text-primary")
+        elif host.name in self.data.unfinished:
+            score = palette.text(self.data.unfinished[host.name].status.value, "text-primary")
+        address = host.address if host.port == 22 else f"{host.address}:{host.port}"
+        if host.transport == "local":
+            address = "this machine"
+        return host.name, (
+            palette.text("✓", "text-accent", bold=True) if host.name in self.selected else "",
+            Text(host.name), Text(address), Text(host.username or DASH),
+            Text(os_label(host) or "") if os_label(host) else palette.muted("unknown"),
+            palette.text(host.status, STATUS_VARS.get(host.status, "foreground-muted")),
+            score,
+        )
+
+    # ---------------------------------------------------------------- detail and selection
+
+    def _current(self) -> Host | None:
+        key = self.query_one("#hosts", KeyedTable).cursor_key
+        if self.data is None or key is None:
+            return None
+        return next((h for h in self.data.hosts if h.name == key), None)
+
+    @on(KeyedTable.Highlighted, "#hosts")
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        host = self._current()
+        detail = self.query_one("#host-detail", Static)
+        if host is None:
+            detail.update("")
+            return
+        count = self.data.scan_counts.get(host.name, 0)
+        latest = self.data.latest.get(host.name)
+        parts = [host.os_name or "OS not detected (o)",
+                 f"{count} scan{'s' if count != 1 else ''}"]
+        if latest:
+            parts.append(f"last completed {short_time(latest.created_at)}")
+        if host.identity_file:
+            parts.append(f"key {host.identity_file}")
+        detail.update(Text(f"{host.name}: " + " · ".join(parts), no_wrap=True, overflow="ellipsis"))
+
+    def _show_selection(self) -> None:
+        button = self.query_one("#bulk", Button)
+        button.label = f"Bulk Scan ({len(self.selected)}) b"
+        button.disabled = not self.selected
+
+    def action_toggle(self) -> None:
+        host = self._current()
+        if host is None:
+            return
+        self.selected ^= {host.name}
+        table = self.query_one("#hosts", KeyedTable)
+        table.update_row(host.name, self._row(host)[1])
+        self._show_selection()
+        table.action_cursor(1)
+
+    # ---------------------------------------------------------------- add, edit, delete
+
+    def action_add(self) -> None:
+        self.app.push_screen(HostFormModal(None, self._save_new), self._saved)
+
+    def action_edit(self) -> None:
+        host = self._current()
+        if host is not None:
+            self.app.push_screen(HostFormModal(host, self._save_edit), self._saved)
+
+    async def _save_new(self, host: Host) -> Host:
+        return await remote.add_host(self.app.workspace, host)
+
+    async def _save_edit(self, host: Host) -> Host:
+        return await remote.update_host(self.app.workspace, host)
+
+    def _saved(self, host: Host | None) -> None:
+        if host is not None:
+            self.notify(f"saved {host.name}; next: c to check it, o to detect its OS")
+            self._move_to = host.name
+            self.reload()
+
+    def action_delete(self) -> None:
+        host = self._current()
+        if host is None:
+            return
+        count = self.data.scan_counts.get(host.name, 0)
+        what = f"its {count} scan{'s' if count != 1 else ''} and their results" if count else "no scans"
+        self.app.push_screen(ConfirmModal(
+            f"Delete host {host.name}? With it go {what}. The host itself is not touched.",
+            confirm="Delete", title="Delete host", danger=True),
+            lambda yes: yes and self.delete(host.name))
+
+    @work(group="host-action", exit_on_error=False)
+    async def delete(self, name: str) -> None:
+        removed = await self.app.workspace.store.remove_host(name)
+        self.selected.discard(name)
+        self.notify(f"deleted {name} and its {removed} scan{'s' if removed != 1 else ''}")
+        self.reload()
+
+    # ---------------------------------------------------------------- detect, check, trust
+
+    def action_detect(self) -> None:
+        host = self._current()
+        if host is not None:
+            self.notify(f"{host.name}: detecting the OS…", timeout=3)
+            self.detect(host.name)
+
+    @work(group="host-action", exit_on_error=False)
+    async def detect(self, name: str) -> None:
+        try:
+            host = await remote.detect_os(self.app.workspace, name)
+            self.notify(f"{name}: {host.os_name}")
+        finally:
+            self.reload()
+
+    def action_check(self) -> None:
+        host = self._current()
+        if host is not None:
+            self.notify(f"{host.name}: checking SSH, sudo and oscap…", timeout=3)
+            self.check(host.name)
+
+    @work(group="host-action", exit_on_error=False)
+    async def check(self, name: str) -> None:
+        try:
+            report = await remote.check_host(self.app.workspace, name)
+            self.app.push_screen(CheckReportModal(report))
+        finally:
+            self.reload()
+
+    def action_trust(self) -> None:
+        host = self._current()
+        if host is not None:
+            self.fetch_key(host.name)
+
+    @work(group="host-action", exit_on_error=False)
+    async def fetch_key(self, name: str) -> None:
+        host, key, trusted = await remote.host_key(self.app.workspace, name)
+        if trusted:
+            self.notify(f"{name}: its host key is trusted already ({remote.fingerprint(key)})")
+            return
+        self.app.push_screen(ConfirmModal(
+            f"{name} ({host.address}:{host.port}) presents\n\n{remote.fingerprint(key)}\n\n"
+            f"Trust it only if this fingerprint is the host's real key. It is added to "
+            f"{remote.known_hosts_path(host)}.", confirm="Trust", title="Trust host key"),
+            lambda yes: yes and self._trust(host, key))
+
+    def _trust(self, host: Host, key) -> None:
+        try:
+            path = remote.trust_key(host, key)
+        except Exception as exc:  # HostKeyChanged and file errors: say so
+            self.notify(str(exc), severity="error", timeout=12)
+            return
+        self.notify(f"{host.name}: key trusted, added to {path}")
+
+    # ---------------------------------------------------------------- scans and import
+
+    def action_open_scans(self) -> None:
+        host = self._current()
+        if host is not None:
+            self.app.open_compliance(host.name)
+
+    @on(KeyedTable.Chosen, "#hosts")
+    def _chosen(self) -> None:
+        self.action_open_scans()
+
+    def action_new_scan(self) -> None:
+        host = self._current()
+        if host is not None:
+            self.app.push_screen(NewScanModal(host.name))
+
+    @on(Button.Pressed, "#bulk")
+    def action_bulk_scan(self) -> None:
+        if not self.selected:
+            self.notify("select hosts with space first; then b scans them all", severity="warning")
+            return
+        hosts = [h for h in self.data.hosts if h.name in self.selected]
+        self.app.push_screen(BulkScanModal(hosts), self._bulk_started)
+
+    def _bulk_started(self, started: bool | None) -> None:
+        if started:
+            self.selected.clear()
+            self.reload()
+
+    @on(Button.Pressed, "#import")
+    def action_import(self) -> None:
+        self.app.push_screen(ImportHostsModal(), lambda added: added and self.reload())
+
+    def on_scan_event(self, event: ScanEvent) -> None:
+        if self.data is None:
+            return
+        if event.kind == "progress":
+            host = next((h for h in self.data.hosts if h.name == event.host), None)
+            if host is not None:
+                self.query_one("#hosts", KeyedTable).update_row(host.name, self._row(host)[1])
+        else:
+            self.reload()

@@ -1,0 +1,204 @@
+"""Results of one scan: filter, search, sort in SQL; expand a rule; pick failed ones to fix."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Footer, Input, Static
+
+from core.models import RuleResult, Scan
+from tui.modals.confirm import ConfirmModal
+from tui.screens.base import BaseScreen
+from tui.services import assistant
+from tui.services.files import export_results
+from tui.widgets.cards import NavBar
+from tui.widgets.cells import DASH, profile_title, short_rule, short_time
+from tui.widgets.chip import Chip
+from tui.widgets.keyed_table import Column, KeyedTable
+
+RESULTS = [("all", "all"), ("pass", "pass"), ("fail", "fail"), ("error", "error"),
+           ("notapplicable", "notapplicable"), ("notchecked", "notchecked")]
+SEVERITIES = [("all", "all"), ("high", "high"), ("medium", "medium"), ("low", "low")]
+SORTS = [("severity", "severity"), ("result", "result"), ("rule id", "rule")]
+
+
+class ResultsScreen(BaseScreen):
+    MODE = "compliance"
+    FILTER_INPUT = "rule-search"
+    MAIN = "rules"
+    BINDINGS = [
+        Binding("enter", "expand", "Details", tooltip="Description, rationale and remediation"),
+        Binding("space", "toggle", "Select", tooltip="Select a failed rule for Quick Fix"),
+        Binding("F", "quick_fix", "Quick Fix", tooltip="Quick Fix the selected failed rules"),
+        Binding("f", "cycle('result-filter')", "Result filter (pass, fail, ...)", show=False),
+        Binding("v", "cycle('severity-filter')", "Severity filter", show=False),
+        Binding("s", "cycle('sort')", "Sort by severity, result, rule id", show=False),
+        Binding("x", "export('csv')", "CSV", tooltip="Export all rule results as CSV"),
+        Binding("X", "export('json')", "JSON", tooltip="Export all rule results as JSON"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    class Rows(Message):
+        def __init__(self, rows: list[RuleResult]):
+            super().__init__()
+            self.rows = rows
+
+    def __init__(self, scan: Scan):
+        super().__init__()
+        self.scan = scan
+        self.rows: list[RuleResult] = []
+        self.selected: set[str] = set()
+        self._cells: dict[str, tuple] = {}  # rule id -> cells after the mark, built when drawn
+        self._seen: dict[str, RuleResult] = {}  # every row any query returned
+
+    def compose(self) -> ComposeResult:
+        scan = self.scan
+        yield NavBar(self.MODE)
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(f"Results {scan.short_id}", style="bold")
+        title.append(f" · {scan.host_name} · {profile_title(scan.profile)} · {short_time(scan.created_at)}")
+        if scan.score is not None:
+            title.append(f" · score {scan.score:.1f}%")
+        yield Static(title, id="results-title")
+        with Horizontal(classes="toolbar"):
+            yield Chip("f", "Result", RESULTS, "all", id="result-filter")
+            yield Chip("v", "Severity", SEVERITIES, "all", id="severity-filter")
+            yield Chip("s", "Sort", SORTS, "severity", id="sort")
+            yield Input(placeholder="/ search rule id or title", id="rule-search", compact=True)
+        yield Static(id="results-summary")
+        yield KeyedTable([
+            Column("sel", " ", 1),
+            Column("rule", "Rule ID", None, min_width=14, flex=2),
+            Column("title", "Title", None, min_width=12, flex=3),
+            Column("severity", "Severity", 8),
+            Column("result", "Result", 10),
+            Column("ai", "AI", 2),
+        ], empty="no rule matches these filters", id="rules")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#rules").focus()
+
+    def theme_changed(self) -> None:
+        self._cells.clear()
+        super().theme_changed()
+
+    # ---------------------------------------------------------------- querying
+
+    def reload(self) -> None:
+        def value(selector: str) -> str | None:
+            chosen = self.query_one(selector, Chip).value
+            return None if chosen == "all" else str(chosen)
+
+        self.fetch_rules(value("#result-filter"), value("#severity-filter"), str(value("#sort")),
+                   self.query_one("#rule-search", Input).value.strip())
+
+    @work(group="rules", exclusive=True, exit_on_error=False)
+    async def fetch_rules(self, result: str | None, severity: str | None, order: str, search: str) -> None:
+        rows = await self.app.workspace.store.rule_results(
+            self.scan.id, result=result, order=order, search=search or None, severity=severity)
+        self.post_message(self.Rows(rows))
+
+    @on(Chip.Changed)
+    @on(Input.Changed, "#rule-search")
+    def _filters_changed(self) -> None:
+        self.reload()
+
+    @on(Input.Submitted, "#rule-search")
+    def _search_done(self) -> None:
+        self.query_one("#rules").focus()
+
+    def on_results_screen_rows(self, message: Rows) -> None:
+        self.rows = message.rows
+        seen = self._seen
+        for row in self.rows:
+            seen[row.rule_id] = row
+        with self.app.batch_update():
+            self.query_one("#rules", KeyedTable).set_keys([r.rule_id for r in self.rows], self._row)
+            self._show_summary()
+
+    def _row(self, rule_id: str) -> tuple:
+        """The cells of one rule's row (the table asks only for the rows it draws)."""
+        result = self._seen[rule_id]
+        cells = self._cells.get(rule_id)
+        if cells is None:
+            palette = self.app.palette
+            cells = self._cells[rule_id] = (
+                Text(short_rule(result.rule_id)), Text(result.title or DASH),
+                palette.severity(result.severity), palette.result(result.result),
+                assistant.explain_cell(self.app),
+            )
+        mark = self.app.palette.text("✓", "text-accent", bold=True) if result.rule_id in self.selected else ""
+        return (mark, *cells)
+
+    def _show_summary(self) -> None:
+        palette, scan = self.app.palette, self.scan
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"Total {scan.total} rules  ")
+        line.append(f" Failed {scan.counts.get('fail', 0)} ",
+                    style=palette.style("text-error", bold=True) + Style(reverse=True))
+        line.append(f"  showing {len(self.rows)}")
+        if self.selected:
+            line.append("  ·  ")
+            line.append(f"Quick Fix ({len(self.selected)}): F", style=palette.style("text-accent", bold=True))
+        else:
+            line.append("  ·  space picks failed rules to fix", style=palette.style("foreground-muted"))
+        self.query_one("#results-summary", Static).update(line)
+
+    # ---------------------------------------------------------------- keys
+
+    def action_cycle(self, chip_id: str) -> None:
+        self.query_one(f"#{chip_id}", Chip).cycle()
+
+    def action_toggle(self) -> None:
+        table = self.query_one("#rules", KeyedTable)
+        key = table.cursor_key
+        if key is None:
+            return
+        if self._seen[key].result != "fail":
+            self.notify("only failed rules can be selected for Quick Fix", severity="warning", timeout=4)
+            return
+        self.selected ^= {key}
+        table.update_row(key)
+        self._show_summary()
+        table.action_cursor(1)
+
+    def action_quick_fix(self) -> None:
+        count = len(self.selected)
+        if not count:
+            self.notify("select failed rules with space first", severity="warning")
+            return
+        rules = ", ".join(sorted(short_rule(r) for r in self.selected)[:5]) + (" …" if count > 5 else "")
+        self.app.push_screen(ConfirmModal(
+            f"Quick Fix ({count}): harden {self.scan.host_name} for {count} failed "
+            f"rule{'s' if count != 1 else ''}?\n\n{rules}",
+            confirm="Quick Fix", title=f"Quick Fix ({count})", danger=True), self._fix_confirmed)
+
+    def _fix_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.notify(f"Hardening jobs are not available yet: nothing was changed on "
+                        f"{self.scan.host_name}. Your selection of {len(self.selected)} rule(s) is kept.",
+                        severity="warning", timeout=12)
+
+    def action_expand(self) -> None:
+        from tui.modals.rule_detail import RuleDetailModal  # Markdown: imported when first needed
+
+        key = self.query_one("#rules", KeyedTable).cursor_key
+        if key is not None:
+            self.app.push_screen(RuleDetailModal(self.scan, self._seen[key]))
+
+    @on(KeyedTable.Chosen, "#rules")
+    def _chosen(self) -> None:
+        self.action_expand()
+
+    def action_export(self, fmt: str) -> None:
+        self.export(fmt)
+
+    @work(group="export", exit_on_error=False)
+    async def export(self, fmt: str) -> None:
+        self.notify(await export_results(self.app.workspace, self.scan.id, fmt, None), timeout=15)

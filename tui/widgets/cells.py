@@ -1,0 +1,138 @@
+"""Table cells coloured from the current Textual theme, and the shared text formats.
+
+Cells are Rich Text (never markup strings: rule titles contain brackets), coloured with
+the theme's variables so a theme change recolours everything on the next reload.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.color import Color
+
+from core.content import SHORT_NAME_TITLES
+from core.models import Host, Scan, ScanStatus
+
+RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
+DASH = "—"
+
+STATUS_VARS = {
+    "pending": "foreground-muted", "running": "text-primary",
+    "completed": "text-success", "failed": "text-error",
+}
+SEVERITY_VARS = {"high": "text-error", "medium": "text-warning", "low": "text-primary"}
+RESULT_VARS = {
+    "pass": "text-success", "fixed": "text-success", "fail": "text-error", "error": "text-warning",
+    "unknown": "text-warning", "notapplicable": "foreground-muted", "notchecked": "text-primary",
+    "informational": "foreground-muted", "notselected": "foreground-muted",
+}
+
+RESULT_LABELS = {"notapplicable": "n/a", "informational": "info", "notselected": "notsel"}
+
+
+class Palette:
+    """Rich styles for theme variables, cached per theme."""
+
+    def __init__(self, app):
+        self.app = app
+        self._styles: dict[str, Style] = {}
+
+    def clear(self) -> None:
+        self._styles.clear()
+
+    def style(self, variable: str, bold: bool = False) -> Style:
+        key = f"{self.app.theme}:{variable}:{bold}"
+        if key not in self._styles:
+            variables = self.app.theme_variables
+            background = Color.parse(variables.get("background", "#000000"))
+            try:
+                color = Color.parse(variables.get(variable, variables.get("foreground", "#ffffff")))
+            except Exception:  # e.g. "auto 60%": fall back to the plain foreground
+                color = Color.parse(variables.get("foreground", "#ffffff"))
+            if color.a < 1:
+                color = background.blend(color.with_alpha(1), color.a)
+            self._styles[key] = Style(color=color.rich_color, bold=bold)
+        return self._styles[key]
+
+    def text(self, value: str, variable: str | None, bold: bool = False) -> Text:
+        return Text(value, style=self.style(variable, bold) if variable else "", end="")
+
+    def muted(self, value: str) -> Text:
+        return self.text(value, "foreground-muted")
+
+    def status(self, scan: Scan) -> Text:
+        return self.text(scan.status.value, STATUS_VARS.get(scan.status.value))
+
+    def score(self, score: float | None, suffix: str = "") -> Text:
+        if score is None:
+            return self.muted(DASH)
+        return self.text(f"{score:.1f}{suffix}", score_variable(score))
+
+    def severity(self, severity: str) -> Text:
+        return self.text(severity, SEVERITY_VARS.get(severity, "foreground-muted"))
+
+    def result(self, result: str) -> Text:
+        return self.text(RESULT_LABELS.get(result, result), RESULT_VARS.get(result, "foreground-muted"))
+
+    def count(self, value: int | None, variable: str | None = None) -> Text:
+        if value is None:
+            return self.muted(DASH)
+        return self.text(str(value), variable if value else None)
+
+
+def score_variable(score: float) -> str:
+    """Green from 80 %, yellow from 60 %, red below (the spec's colour rule)."""
+    if score >= 80:
+        return "text-success"
+    if score >= 60:
+        return "text-warning"
+    return "text-error"
+
+
+def score_class(score: float | None) -> str:
+    if score is None:
+        return "-muted"
+    return {"text-success": "-good", "text-warning": "-warn"}.get(score_variable(score), "-bad")
+
+
+def short_time(iso: str | None) -> str:
+    """'2024-05-01 10:00' (UTC, as the store keeps it), or a dash."""
+    return iso[:16].replace("T", " ") if iso else DASH
+
+
+def duration(scan: Scan) -> str:
+    value = scan.duration_s
+    return DASH if value is None else f"{value:.0f}"
+
+
+def short_rule(rule_id: str) -> str:
+    return rule_id[len(RULE_PREFIX):] if rule_id.startswith(RULE_PREFIX) else rule_id
+
+
+def profile_title(profile: str) -> str:
+    if profile in SHORT_NAME_TITLES:
+        return SHORT_NAME_TITLES[profile]
+    name = profile.rpartition("_profile_")[2]
+    return name or profile
+
+
+def progress_text(done: int, total: int | None) -> str:
+    return f"{done} / {total}" if total else f"{done} / ?"
+
+
+def is_unfinished(scan: Scan) -> bool:
+    return scan.status in (ScanStatus.PENDING, ScanStatus.RUNNING)
+
+
+OS_NAMES = {
+    "ubuntu": "Ubuntu", "debian": "Debian", "rhel": "RHEL", "almalinux": "AlmaLinux",
+    "rocky": "Rocky", "ol": "Oracle Linux", "amzn": "Amazon Linux", "centos": "CentOS",
+    "fedora": "Fedora", "sles": "SLES",
+}
+
+
+def os_label(host: Host) -> str | None:
+    """'Ubuntu 22.04' from the detected OS, or None when it is not detected."""
+    if host.os_id and host.os_version:
+        return f"{OS_NAMES.get(host.os_id, host.os_id)} {host.os_version}"
+    return host.os_name or None
