@@ -12,6 +12,7 @@ from core.inventory import (
     ANSIBLE_INI, ANSIBLE_YAML, SSH_CONFIG, InventoryError, detect_kind, expand_hosts,
     parse_ansible_ini, parse_ansible_yaml, parse_ssh_config, parse_yaml, read_file,
 )
+from core.yaml_subset import YamlError
 
 HOME = Path("/home/op")
 
@@ -218,9 +219,9 @@ def test_yaml_subset_values():
 
 
 def test_yaml_errors_name_the_line():
-    with pytest.raises(InventoryError, match="line 4"):
+    with pytest.raises(YamlError, match="line 4"):
         parse_yaml("all:\n  hosts:\n      - bad\n    x: 1\n")
-    with pytest.raises(InventoryError, match="line 1"):
+    with pytest.raises(YamlError, match="line 1"):
         parse_yaml("a: 'open\n")
 
 
