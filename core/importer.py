@@ -71,15 +71,21 @@ async def import_files(
     """Import every file, or stop at the first one that cannot be imported whole."""
     parsed = [(path, await _read(path)) for path in files]
     host = await workspace.store.get_host(host_name)
-    if host is None:
+    created = host is None
+    if created:
         if not create_host:
             raise NotFound(f"no host named {host_name!r}; add it first, or import with --create-host")
         host = await _create_host(workspace, host_name, parsed[0][1][0])
     imported = []
-    for path, results in parsed:
-        plan = await _plan(workspace, path, results, host, accept_other_target)
-        await _store(workspace, plan)
-        imported += [await workspace.store.get_scan(scan.id) for scan, _ in plan.scans]
+    try:
+        for path, results in parsed:
+            plan = await _plan(workspace, path, results, host, accept_other_target)
+            await _store(workspace, plan)
+            imported += [await workspace.store.get_scan(scan.id) for scan, _ in plan.scans]
+    except Exception:
+        if created and not imported:  # a refused import leaves no host behind either
+            await workspace.store.remove_host(host.name)
+        raise
     return imported
 
 

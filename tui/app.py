@@ -163,6 +163,7 @@ class ComplianceApp(App):
             ("Add host", "Add a host to scan", "hosts", "add"),
             ("Import hosts", "Import hosts from ~/.ssh/config or an Ansible inventory", "hosts", "import"),
             ("New scan", "Scan the selected host", "compliance", "new_scan"),
+            ("Import results", "Import ARF or XCCDF results files as scans", "compliance", "import"),
         ):
             yield SystemCommand(title, help_text, lambda mode=mode, action=action: self._run_on(mode, action))
 

@@ -178,3 +178,17 @@ def test_a_decompression_bomb_is_refused(cli, tmp_path):
             out.write(chunk)
     result = cli("import", str(bomb), "--host", "web", "--create-host")
     assert result.returncode == 1 and "refusing it" in result.stderr
+
+
+def test_a_refused_import_leaves_no_created_host(cli, made_elsewhere, tmp_path):
+    tree = etree.parse(str(made_elsewhere["xccdf"]))
+    first = next(tree.iter(f"{{{XCCDF}}}TestResult"))
+    second = etree.fromstring(etree.tostring(first))
+    second.set("start-time", "2026-01-02T03:04:05")
+    second.find(f"{{{XCCDF}}}target").text = "some-other-machine"
+    first.addnext(second)
+    mixed = tmp_path / "mixed.xml"
+    tree.write(str(mixed))
+    refused = cli("import", str(mixed), "--host", "fresh", "--create-host")
+    assert refused.returncode == 1 and "some-other-machine" in refused.stderr
+    assert "fresh" not in [h["name"] for h in cli.ok("hosts", "list", "--json").json()]

@@ -137,3 +137,24 @@ def test_add_host(snap_compare, snapshot_data, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_delete_host(snap_compare, snapshot_data, size):
     assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=keys("2", "end", "d"))
+
+
+def import_from(directory: Path):
+    async def run_before(pilot) -> None:
+        from tui.modals.import_results import ImportResultsModal
+
+        (directory / "old").mkdir(parents=True, exist_ok=True)
+        for name in ("db01-xccdf.xml", "notes.txt", "web01-arf.xml.bz2", "web01-arf.xml.gz"):
+            (directory / name).touch()
+        await settle(pilot)
+        pilot.app.open_compliance("web01")
+        await settle(pilot)
+        await pilot.app.push_screen(ImportResultsModal("web01", path=f"{directory}/"))
+        await settle(pilot)
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_import_results(snap_compare, snapshot_data, size):
+    run = import_from(SNAPSHOT_DATA.parent / "incoming")
+    assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=run)

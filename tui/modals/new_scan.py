@@ -16,6 +16,11 @@ from tui.screens.base import BaseModal
 from tui.services import remote
 
 
+def profile_option(choice: ProfileChoice) -> str:
+    derived = f", {choice.derived_label}" if choice.derived_label else ""
+    return f"{choice.title}  ({choice.rule_count} rules{derived}, SSG {choice.datastream.version})"
+
+
 class NewScanModal(BaseModal):
     """Dismisses True once the scan is started, None when cancelled."""
 
@@ -100,8 +105,8 @@ class NewScanModal(BaseModal):
         self.host, self.choices = message.host, message.choices
         options = self.query_one("#profiles", OptionList)
         options.clear_options()
-        options.add_options(Option(f"{c.title}  ({c.rule_count} rules, SSG {c.datastream.version})",
-                                   id=c.short_name or c.profile_id) for c in self.choices)
+        options.add_options(Option(profile_option(c), id=c.short_name or c.profile_id)
+                            for c in self.choices)
         note = self.query_one("#profile-note", Static)
         palette = self.app.palette
         if not self.host.os_id:

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Select, Static
 
 from core.models import Scan, ScanStatus
 from core.timeutil import to_iso
+from tui.modals.import_results import ImportResultsModal
 from tui.modals.new_scan import NewScanModal
 from tui.screens.base import BaseScreen
 from tui.screens.results import ResultsScreen
@@ -26,6 +27,18 @@ from tui.widgets.score_chart import ScoreChart, Series, since
 
 STATUSES = [("All statuses", "all"), ("Completed", "completed"), ("Running", "running"),
             ("Pending", "pending"), ("Failed", "failed")]
+
+
+def scan_labels(scan: Scan) -> list[str]:
+    """Where a scan's results come from, when not from a plain scan with stock content."""
+    labels = []
+    if scan.tailoring_file:
+        labels.append(f"tailored ({scan.tailoring_file})")
+    if scan.content_derived_from:
+        labels.append(f"derived from {scan.content_derived_from} content")
+    if scan.origin == "import":
+        labels.append(f"imported from {scan.source_file or 'a file'}")
+    return labels
 
 
 @dataclass
@@ -46,12 +59,14 @@ class ComplianceScreen(BaseScreen):
         Binding("enter", "results", "Results"),
         Binding("o", "report", "Report", tooltip="HTML report of the selected completed scan"),
         Binding("n", "new_scan", "New Scan"),
+        Binding("i", "import", "Import", tooltip="Import results files (ARF or XCCDF) as scans"),
         Binding("r", "reload", "Refresh", show=False),
         Binding("h", "choose_host", "Host", show=False, tooltip="Choose the host (host selector)"),
         Binding("s", "cycle_status", "Status",
                 tooltip="Status filter: all, completed, running, pending, failed"),
         Binding("x", "export('csv')", "CSV", tooltip="Export the visible scans as CSV"),
-        Binding("X", "export('json')", "JSON", tooltip="Export the visible scans as JSON"),
+        Binding("X", "export('json')", "JSON", show=False,  # in `?` help: the footer is full at 80
+                tooltip="Export the visible scans as JSON"),
     ]
 
     class Loaded(Message):
@@ -208,6 +223,9 @@ class ComplianceScreen(BaseScreen):
         line.append(f"{scan.short_id} · {profile_title(scan.profile)}")
         if scan.content_file:
             line.append(f" · {scan.content_file}")
+        for label in scan_labels(scan):
+            line.append(" · ")
+            line.append_text(palette.text(label, "text-accent"))
         if scan.status is ScanStatus.FAILED:
             line.append(" · ")
             line.append_text(palette.text(f"error: {scan.error_message or 'unknown'}", "text-error"))
@@ -280,6 +298,13 @@ class ComplianceScreen(BaseScreen):
 
     def action_new_scan(self) -> None:
         self.app.push_screen(NewScanModal(self.host))
+
+    def action_import(self) -> None:
+        def imported(scans: list[Scan] | None) -> None:
+            if scans:
+                self.select_host(scans[0].host_name)
+
+        self.app.push_screen(ImportResultsModal(self.host), imported)
 
     def action_export(self, fmt: str) -> None:
         if self.host is None:
