@@ -244,6 +244,7 @@ class ComplianceScreen(BaseScreen):
         if event.value is not Select.BLANK and event.value != self.host:
             self.host = str(event.value)
             self.reload()
+        self.query_one("#scans").focus()  # back to the table: enter opens results again
 
     @on(Select.Changed, "#status-select")
     @on(Input.Changed, "#scan-search")
