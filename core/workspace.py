@@ -64,11 +64,11 @@ class Workspace:
         me = socket.gethostname()
         recovered = 0
         for scan_id, runner in await self.store.unfinished_scans():
-            name, _, pid = (runner or "").rpartition(":")
-            if name == me and pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
-                continue
-            if name not in (me, "") and runner:
+            machine, _, pid = (runner or "").rpartition(":")
+            if machine and machine != me:
                 continue  # another machine's scan; its own runner recovers it
+            if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+                continue  # another process here still runs it
             await self.store.fail_scan(
                 scan_id, "interrupted: the process running this scan stopped; scan again"
             )

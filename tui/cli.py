@@ -15,9 +15,9 @@ from pathlib import Path
 
 from core import hosts as host_service
 from core import exports, paths, scanner, serialize, ssh, tailoring
-from core.content import ContentError
+from core.content import ContentError, available_profiles
 from core.errors import OperatorError
-from core.models import RESULT_VALUES, Host, ScanStatus
+from core.models import RESULT_VALUES, Host, OsInfo, ScanStatus
 from core.workspace import Workspace
 from tui import cli_content, cli_import
 from tui import cli_reports
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     data_dir = paths.data_dir(args.data_dir)
     if args.command is None:
-        from tui.app import run_app
+        from tui.app import run_app  # only here: headless commands never load Textual
 
         run_app(data_dir)
         return 0
@@ -180,9 +180,6 @@ async def hosts_trust(workspace: Workspace, args) -> int:
 
 
 async def hosts_detect(workspace: Workspace, args) -> int:
-    from core.content import available_profiles
-    from core.models import OsInfo
-
     host = await host_service.detect_os(workspace, args.name)
     os_info = OsInfo(host.os_id, host.os_version, host.os_name, host.os_family)
     problem = None
