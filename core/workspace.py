@@ -11,9 +11,10 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core import content, paths
-from core.models import Host
-from core.store import Store
+from core import paths
+from core.content import catalog as content
+from core.domain.models import Host
+from core.store.sqlite import Store
 
 LOCALHOST = "localhost"
 DEFAULT_SCAN_TIMEOUT = 3600  # seconds; a CIS L2 scan of a big host takes minutes, never an hour

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from core import content, paths
+from core import paths
+from core.content import catalog as content
 from tests.fleet.hosts import Fleet, make_client_key
 
 CONTENT_DIRS = [Path("/usr/share/xml/scap/ssg/content")]

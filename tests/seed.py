@@ -14,10 +14,10 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from core import paths, xccdf
-from core.models import Host, Scan, compute_score
-from core.scanner import notice_for
-from core.timeutil import parse_iso, seconds_between, to_iso
+from core import paths
+from core.domain.models import Host, Scan, compute_score, notice_for
+from core.domain.timeutil import parse_iso, seconds_between, to_iso
+from core.results import xccdf
 from core.workspace import Workspace, runner_id
 from tests.oscap_results import CIS_L1_SERVER, datastream, make_probe_root
 

@@ -19,8 +19,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from core.content import Datastream
-from core.errors import OperatorError
+from core.content.catalog import Datastream
+from core.domain.errors import OperatorError
 from core.workspace import Workspace
 from tui.modals.confirm import ConfirmModal
 from tui.modals.help import HelpModal

@@ -13,14 +13,19 @@ import os
 import sys
 from pathlib import Path
 
-from core import hosts as host_service
-from core import exports, paths, scanner, serialize, ssh, tailoring
-from core.content import ContentError, available_profiles
-from core.errors import OperatorError
-from core.models import RESULT_VALUES, Host, OsInfo, ScanStatus
+from core import paths
+from core.content import tailoring
+from core.content.catalog import ContentError, available_profiles
+from core.domain import validate
+from core.domain.errors import OperatorError
+from core.domain.models import RESULT_VALUES, Host, OsInfo, ScanStatus
+from core.hosts import service as host_service
+from core.jobs import scan as scanner
+from core.results import exports
+from core.targets import ssh
+from core.views import serialize
 from core.workspace import Workspace
-from tui import cli_content, cli_import
-from tui import cli_reports
+from tui import cli_content, cli_import, cli_reports
 from tui.output import print_json, print_table
 
 # Feature modules add their own commands: each has register(commands) and COMMANDS.
@@ -121,11 +126,11 @@ async def _dispatch(args: argparse.Namespace, data_dir: Path) -> int:
 
 async def hosts_add(workspace: Workspace, args) -> int:
     host = Host(
-        name=args.name, address=args.address, port=host_service.parse_port(args.port),
+        name=args.name, address=args.address, port=validate.parse_port(args.port),
         username=args.user, identity_file=args.identity, known_hosts=args.known_hosts,
         sudo_password_env=args.sudo_password_env,
     )
-    host_service.validate_host(host)
+    validate.validate_host(host)
     if args.tailoring:
         host.tailoring_file = str(tailoring.keep_copy(workspace.data_dir, args.tailoring).path)
     await host_service.add_host(workspace, host)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core import content_admin
-from core.content import SHORT_NAMES, ProfileChoice
+from core.content import admin as content_admin
+from core.content.catalog import SHORT_NAMES, ProfileChoice
 from core.workspace import Workspace
 from tui.output import print_json, print_table
 

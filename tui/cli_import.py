@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core import importer, serialize
-from core.errors import OperatorError
+from core.domain.errors import OperatorError
+from core.results import importer
+from core.views import serialize
 from core.workspace import Workspace
 from tui.output import print_json, print_table
 

@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 from typing import Callable, TextIO
 
-from core import exports, report as reports
-from core.models import RESULT_VALUES, ScanStatus
+from core.domain.models import RESULT_VALUES, ScanStatus
+from core.results import exports
+from core.results import report as reports
 
 
 def register(commands) -> None:

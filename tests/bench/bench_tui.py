@@ -23,8 +23,8 @@ import time
 import uuid
 from pathlib import Path
 
-from core import xccdf
-from core.models import Host, RuleResult, Scan, compute_score
+from core.domain.models import Host, RuleResult, Scan, compute_score
+from core.results import xccdf
 from core.workspace import Workspace
 
 STARTUP_BUDGET, OPEN_BUDGET, KEY_BUDGET = 1.0, 0.300, 0.050

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.osinfo import oscap_package, parse_os_release
+from core.targets.osinfo import oscap_package, parse_os_release
 from tests.conftest import add_fleet_host, free_port
 from tests.fleet.hosts import PASSWORD_USER, SUDO_PASSWORD, make_client_key
 from tests.oscap_results import PLAYED_OS

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from core import content
-from core.models import OsInfo
+from core.content import catalog as content
+from core.domain.models import OsInfo
 from tests.conftest import add_fleet_host
 
 P = "xccdf_org.ssgproject.content_profile_"

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from core import xccdf
-from core.models import Host, Scan, ScanStatus, compute_score
-from core.scanner import notice_for
-from core.timeutil import to_iso
+from core.domain.models import Host, Scan, ScanStatus, compute_score, notice_for
+from core.domain.timeutil import to_iso
+from core.results import xccdf
 from core.workspace import Workspace
 from tests.oscap_results import produce_results
 from tui.app import ComplianceApp

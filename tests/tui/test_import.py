@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core import xccdf
-from core.models import ScanStatus, compute_score
+from core.domain.models import ScanStatus, compute_score
+from core.results import xccdf
 from core.workspace import Workspace
 from tests.tui.helpers import UBUNTU_2204, add_host, make_app, settle, wait_for
 from tui.modals.confirm import ConfirmModal
@@ -119,7 +119,7 @@ async def test_new_scan_labels_derived_content(data_dir):
 
 
 def test_detail_labels_of_tailored_derived_and_imported_scans():
-    from core.models import Scan
+    from core.domain.models import Scan
     from tui.screens.compliance import scan_labels
 
     scan = Scan(id="x", host_id=1, host_name="h", profile="p", profile_id="p")

@@ -7,7 +7,7 @@ import json
 
 from textual.widgets import Markdown
 
-from core.models import SEVERITIES
+from core.domain.models import SEVERITIES
 from tests.tui.helpers import SCAN_IDS, make_app, settle
 from tui.modals.confirm import ConfirmModal
 from tui.modals.rule_detail import RuleDetailModal

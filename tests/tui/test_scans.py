@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from core.models import ScanStatus
+from core.domain.models import ScanStatus
 from core.workspace import Workspace
 from tests.tui.helpers import add_host, make_app, settle, wait_for
 from tui.modals.bulk_scan import BulkScanModal

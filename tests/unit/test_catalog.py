@@ -9,13 +9,20 @@ import subprocess
 
 import pytest
 
-from core import content
-from core.content import (
-    SHORT_NAMES, ContentError, OsNotDetected, available_profiles, catalog_entry, discover,
-    is_valid_profile_name, load_catalog, resolve_profile,
+from core.content import catalog as content
+from core.content.catalog import (
+    SHORT_NAMES,
+    ContentError,
+    OsNotDetected,
+    available_profiles,
+    catalog_entry,
+    discover,
+    is_valid_profile_name,
+    load_catalog,
+    resolve_profile,
 )
-from core.models import OsInfo
-from tests.unit.test_content import L1, P, SSG, make_ds, needs_ssg, ubuntu
+from core.domain.models import OsInfo
+from tests.unit.test_content import L1, SSG, P, make_ds, needs_ssg, ubuntu
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,10 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from core import content, derive
-from core.content import ContentError, read_datastream, resolve_profile
-from core.models import OsInfo
+from core.content import catalog as content
+from core.content import derive
+from core.content.catalog import ContentError, read_datastream, resolve_profile
+from core.domain.models import OsInfo
 from tests.oscap_results import make_probe_root
 
 SSG = Path("/usr/share/xml/scap/ssg/content")

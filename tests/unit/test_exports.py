@@ -12,10 +12,10 @@ from dataclasses import replace
 
 import pytest
 
-from core import exports
-from core.errors import InvalidInput, NotFound
-from core.models import Host, Scan
-from core.serialize import result_to_dict, scan_to_dict
+from core.domain.errors import InvalidInput, NotFound
+from core.domain.models import Host, Scan
+from core.results import exports
+from core.views.serialize import result_to_dict, scan_to_dict
 from core.workspace import Workspace, runner_id
 from tests.seed import data_dir_with_index, seed_completed_scan
 

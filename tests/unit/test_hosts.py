@@ -1,8 +1,8 @@
 import pytest
 
-from core.errors import InvalidInput
-from core.hosts import parse_port, validate_host
-from core.models import Host
+from core.domain.errors import InvalidInput
+from core.domain.models import Host
+from core.domain.validate import parse_port, validate_host
 
 
 @pytest.mark.parametrize("name,address", [

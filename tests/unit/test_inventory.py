@@ -6,13 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from core import inventory
-from core.errors import InvalidInput
-from core.inventory import (
-    ANSIBLE_INI, ANSIBLE_YAML, SSH_CONFIG, InventoryError, detect_kind, expand_hosts,
-    parse_ansible_ini, parse_ansible_yaml, parse_ssh_config, parse_yaml, read_file,
+from core.domain.errors import InvalidInput
+from core.hosts import inventory
+from core.hosts.inventory import (
+    ANSIBLE_INI,
+    ANSIBLE_YAML,
+    SSH_CONFIG,
+    InventoryError,
+    detect_kind,
+    expand_hosts,
+    parse_ansible_ini,
+    parse_ansible_yaml,
+    parse_ssh_config,
+    parse_yaml,
+    read_file,
 )
-from core.yaml_subset import YamlError
+from core.hosts.yaml_subset import YamlError
 
 HOME = Path("/home/op")
 

@@ -1,5 +1,4 @@
-from core.models import compute_score
-from core.scanner import MISMATCH_NOTICE, notice_for
+from core.domain.models import MISMATCH_NOTICE, compute_score, notice_for
 
 
 def test_score_counts_only_results_that_say_something():

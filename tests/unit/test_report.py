@@ -12,11 +12,10 @@ from dataclasses import replace
 import pytest
 from lxml import html
 
-from core import report
-from core.errors import InvalidInput, NotFound, OscapMissing
-from core.models import Scan
-from core.report_markup import markdown
-from core.scanner import MISMATCH_NOTICE
+from core.domain.errors import InvalidInput, NotFound, OscapMissing
+from core.domain.models import MISMATCH_NOTICE, Scan
+from core.results import report
+from core.results.report_markup import markdown
 from core.workspace import Workspace, runner_id
 from tests.seed import data_dir_with_index, mismatched_arf, seed_completed_scan, seed_host
 

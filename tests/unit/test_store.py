@@ -6,10 +6,10 @@ import sqlite3
 
 import pytest
 
-from core.errors import InvalidInput, NotFound
-from core.migrations import MIGRATIONS
-from core.models import Host, RuleInfo, RuleResult, Scan, ScanStatus
-from core.store import Store
+from core.domain.errors import InvalidInput, NotFound
+from core.domain.models import Host, RuleInfo, RuleResult, Scan, ScanStatus
+from core.store.sqlite import Store
+from core.store.sqlite_migrations import MIGRATIONS
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ async def test_migrations_set_user_version_wal_and_foreign_keys(tmp_path):
 
 
 async def test_a_failing_migration_leaves_the_schema_untouched(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.store.MIGRATIONS", MIGRATIONS + [["CREATE TABLE extra (x)", "NOT SQL"]])
+    monkeypatch.setattr("core.store.sqlite.MIGRATIONS", MIGRATIONS + [["CREATE TABLE extra (x)", "NOT SQL"]])
     with pytest.raises(sqlite3.OperationalError):
         await Store.open(tmp_path / "c.db")
     with sqlite3.connect(tmp_path / "c.db") as db:

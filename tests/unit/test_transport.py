@@ -6,9 +6,9 @@ import shlex
 
 import pytest
 
-from core.errors import CommandTimeout, SudoNeedsPassword
-from core.remote import PROGRESS_LINE, eval_command
-from core.transport import LocalTransport, Sudo, shell_join, sudo_error
+from core.domain.errors import CommandTimeout, SudoNeedsPassword
+from core.targets.remote import PROGRESS_LINE, eval_command
+from core.targets.transport import LocalTransport, Sudo, shell_join, sudo_error
 
 HOSTILE = ["a b", "$(touch /tmp/pwned)", "`id`", "x;rm -rf /", "it's", "\"q\"", "-n", "\n", "*"]
 

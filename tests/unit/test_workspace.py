@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 
-from core.models import Scan, ScanStatus
+from core.domain.models import Scan, ScanStatus
 from core.workspace import LOCALHOST, Workspace
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from core import xccdf
-from core.models import RESULT_VALUES, SEVERITIES, RuleInfo, RuleResult
+from core.domain.models import RESULT_VALUES, SEVERITIES, RuleInfo, RuleResult
+from core.results import xccdf
 from core.safexml import XmlError
 from tests.oscap_results import CIS_L1_SERVER, datastream
 
@@ -116,7 +116,7 @@ def test_read_test_results_of_real_arf_is_fast(oscap_results):
 MEMORY_PROBE = """
 import json, sys, tracemalloc
 from lxml import etree
-from core import xccdf
+from core.results import xccdf
 
 def peak_rss_kib():  # VmHWM belongs to this process image (ru_maxrss survives exec)
     for line in open("/proc/self/status"):

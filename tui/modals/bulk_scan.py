@@ -9,8 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
-from core.content import SHORT_NAME_TITLES, SHORT_NAMES
-from core.models import Host, ScanStatus
+from core.content.catalog import SHORT_NAME_TITLES, SHORT_NAMES
+from core.domain.models import Host, ScanStatus
 from tui.screens.base import BaseModal
 from tui.services.activity import ScanEvent
 from tui.widgets.cells import progress_text

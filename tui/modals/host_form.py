@@ -13,10 +13,10 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
-from core.errors import OperatorError
-from core.models import Host
+from core.domain.errors import OperatorError
+from core.domain.models import Host
+from core.domain.validate import parse_port, validate_host
 from tui.screens.base import BaseModal
-from tui.services.remote import parse_port, validate_host
 
 Save = Callable[[Host], Awaitable[Host]]
 FIELDS = (

@@ -12,11 +12,12 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from core import inventory
-from core.errors import OperatorError
-from core.inventory import Found
+from core.domain.errors import OperatorError
+from core.domain.validate import validate_host
+from core.hosts import inventory
+from core.hosts.inventory import Found
 from tui.screens.base import BaseModal
-from tui.services.remote import add_host, validate_host
+from tui.services.remote import add_host
 from tui.widgets.cells import DASH
 from tui.widgets.keyed_table import Column, KeyedTable
 

@@ -14,9 +14,9 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core import importer
-from core.errors import OperatorError
-from core.models import Scan
+from core.domain.errors import OperatorError
+from core.domain.models import Scan
+from core.results import importer
 from tui.modals.confirm import ConfirmModal
 from tui.screens.base import BaseModal
 

@@ -10,8 +10,8 @@ from textual.message import Message
 from textual.widgets import Button, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from core.content import ContentError, ProfileChoice, available_profiles, resolve_profile
-from core.models import Host, OsInfo
+from core.content.catalog import ContentError, ProfileChoice, available_profiles, resolve_profile
+from core.domain.models import Host, OsInfo
 from tui.screens.base import BaseModal
 from tui.services import remote
 

@@ -9,7 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Markdown, Static
 
-from core.models import RuleInfo, RuleResult, Scan
+from core.domain.models import RuleInfo, RuleResult, Scan
 from tui.screens.base import BaseModal
 from tui.widgets.cells import short_rule
 

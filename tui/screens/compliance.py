@@ -12,8 +12,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Input, Select, Static
 
-from core.models import Scan, ScanStatus
-from core.timeutil import to_iso
+from core.domain.models import Scan, ScanStatus
+from core.domain.timeutil import to_iso
 from tui.modals.import_results import ImportResultsModal
 from tui.modals.new_scan import NewScanModal
 from tui.screens.base import BaseScreen

@@ -12,8 +12,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer
 
-from core.models import Host, Scan
-from core.timeutil import to_iso
+from core.domain.models import Host, Scan
+from core.domain.timeutil import to_iso
 from tui.screens.base import BaseScreen
 from tui.services.activity import ScanEvent
 from tui.widgets.cards import NavBar, StatCard

@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Footer, Input, Static
 
-from core.models import Host, Scan
+from core.domain.models import Host, Scan
 from tui.modals.bulk_scan import BulkScanModal
 from tui.modals.check_report import CheckReportModal
 from tui.modals.confirm import ConfirmModal

@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
-from core.models import RuleResult, Scan
+from core.domain.models import RuleResult, Scan
 from tui.modals.confirm import ConfirmModal
 from tui.screens.base import BaseScreen
 from tui.services import assistant
@@ -186,7 +186,9 @@ class ResultsScreen(BaseScreen):
                         severity="warning", timeout=12)
 
     def action_expand(self) -> None:
-        from tui.modals.rule_detail import RuleDetailModal  # Markdown: imported when first needed
+        from tui.modals.rule_detail import (
+            RuleDetailModal,  # Markdown: imported when first needed
+        )
 
         key = self.query_one("#rules", KeyedTable).cursor_key
         if key is not None:

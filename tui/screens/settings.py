@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static
 
 from core import paths
-from core.content import SHORT_NAME_TITLES, Datastream, load_catalog
+from core.content.catalog import SHORT_NAME_TITLES, Datastream, load_catalog
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
 from tui.widgets.keyed_table import Column, KeyedTable

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from textual.signal import Signal
 
-from core.models import Host, Scan
+from core.domain.models import Host, Scan
 from tui.services import remote
 
 PROGRESS_EVERY = 0.25  # seconds between progress events per scan (a redraw each)

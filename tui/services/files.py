@@ -7,7 +7,7 @@ from __future__ import annotations
 
 async def open_report(workspace, scan_id: str) -> str:
     """Write the scan's HTML report; open it when a browser can show it here."""
-    from core import report
+    from core.results import report
 
     path = await report.save_report(workspace, scan_id)
     if report.open_in_browser(path):
@@ -16,7 +16,7 @@ async def open_report(workspace, scan_id: str) -> str:
 
 
 async def export_scans(workspace, fmt: str, host: str, status: str | None) -> str:
-    from core import exports
+    from core.results import exports
 
     path = await exports.export_scans_to_file(workspace, fmt, host=host, status=status)
     which = f"{status} scans" if status else "scans"
@@ -24,7 +24,7 @@ async def export_scans(workspace, fmt: str, host: str, status: str | None) -> st
 
 
 async def export_results(workspace, scan_id: str, fmt: str, result: str | None) -> str:
-    from core import exports
+    from core.results import exports
 
     path = await exports.export_results_to_file(workspace, scan_id, fmt, result=result)
     which = f"{result} results" if result else "all rule results"

@@ -10,83 +10,71 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.models import Host, Scan
+    from core.domain.models import Host, Scan
     from core.workspace import Workspace
 
 
-def validate_host(host: "Host") -> "Host":
-    from core import hosts
-
-    return hosts.validate_host(host)
-
-
-def parse_port(text: str) -> int:
-    from core import hosts
-
-    return hosts.parse_port(text)
-
-
 async def add_host(workspace: "Workspace", host: "Host") -> "Host":
-    from core import hosts
+    from core.hosts import service as hosts
 
     return await hosts.add_host(workspace, host)
 
 
 async def update_host(workspace: "Workspace", host: "Host") -> "Host":
-    from core import hosts
+    from core.hosts import service as hosts
 
     return await hosts.update_host(workspace, host)
 
 
 async def detect_os(workspace: "Workspace", name: str) -> "Host":
-    from core import hosts
+    from core.hosts import service as hosts
 
     return await hosts.detect_os(workspace, name)
 
 
 async def check_host(workspace: "Workspace", name: str):
-    from core import hosts
+    from core.hosts import service as hosts
 
     return await hosts.check_host(workspace, name)
 
 
 async def host_key(workspace: "Workspace", name: str):
-    from core import hosts
+    from core.hosts import service as hosts
 
     return await hosts.host_key(workspace, name)
 
 
 def fingerprint(key) -> str:
-    from core import ssh
+    from core.targets import ssh
 
     return ssh.fingerprint(key)
 
 
 def known_hosts_path(host: "Host"):
-    from core import ssh
+    from core.targets import ssh
 
     return ssh.known_hosts_path(host)
 
 
 def trust_key(host: "Host", key):
-    from core import ssh
+    from core.targets import ssh
 
     return ssh.trust_key(host, key)
 
 
 def validate_profile(profile: str) -> None:
-    from core import scanner
+    from core.jobs import scan as scanner
 
     scanner.validate_profile(profile)
 
 
 async def create_scan(workspace: "Workspace", host: "Host", profile: str) -> "Scan":
-    from core import scanner
+    from core.jobs import scan as scanner
 
     return await scanner.create_scan(workspace, host, profile)
 
 
 async def run_scan(workspace: "Workspace", scan: "Scan", host: "Host", on_progress=None) -> "Scan":
-    from core import scanner
+    from core.jobs import scan as scanner
 
     return await scanner.run_scan(workspace, scan, host, on_progress)

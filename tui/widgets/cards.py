@@ -6,7 +6,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from core.models import Scan
+from core.domain.models import Scan
 
 VARIANTS = ("-good", "-warn", "-bad", "-muted", "-info")
 

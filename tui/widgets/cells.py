@@ -10,8 +10,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
-from core.content import SHORT_NAME_TITLES
-from core.models import Host, Scan, ScanStatus
+from core.content.catalog import SHORT_NAME_TITLES
+from core.domain.models import Host, Scan, ScanStatus
 
 RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
 DASH = "—"

@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from core.timeutil import parse_iso
+from core.domain.timeutil import parse_iso
 
 WINDOW_DAYS = 30
 SERIES_VARS = ("primary", "success", "warning", "accent", "secondary", "error")

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from core import paths
-from core.content import ContentError, Datastream, Derivative, ProfileChoice, resolve_profile
-from core.models import OsInfo
+from core.content.catalog import ContentError, Datastream, Derivative, ProfileChoice, resolve_profile
+from core.domain.models import OsInfo
 from core.safexml import open_maybe_compressed
 
 if TYPE_CHECKING:

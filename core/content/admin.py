@@ -12,9 +12,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import content
-from core.errors import InvalidInput
-from core.models import OsInfo
+from core.content import catalog as content
+from core.domain.errors import InvalidInput
+from core.domain.models import OsInfo
 
 MAX_DATASTREAM_BYTES = 512 << 20  # the largest SSG datastream is ~30 MB; more is not content
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core import tailoring
-from core.content import SHORT_NAMES
-from core.models import Host, RuleResult, Scan
+from core.content import tailoring
+from core.content.catalog import SHORT_NAMES
+from core.domain.models import Host, RuleResult, Scan
 
 
 def host_to_dict(host: Host) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.models import OsInfo
+from core.domain.models import OsInfo
 
 _FAMILIES = {
     "debian": "debian", "ubuntu": "debian",

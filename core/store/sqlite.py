@@ -13,10 +13,10 @@ from typing import Iterable
 
 import aiosqlite
 
-from core.errors import InvalidInput, NotFound
-from core.migrations import MIGRATIONS
-from core.models import RESULT_VALUES, Host, RuleInfo, RuleResult, Scan, ScanStatus
-from core.timeutil import now_iso
+from core.domain.errors import InvalidInput, NotFound
+from core.domain.models import RESULT_VALUES, Host, RuleInfo, RuleResult, Scan, ScanStatus
+from core.domain.timeutil import now_iso
+from core.store.sqlite_migrations import MIGRATIONS
 
 COUNT_COLUMNS = {r: f"n_{r}" for r in RESULT_VALUES}
 _HOST_FIELDS = (

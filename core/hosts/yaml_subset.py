@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from core.errors import InvalidInput
+from core.domain.errors import InvalidInput
 
 
 class YamlError(InvalidInput):

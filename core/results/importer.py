@@ -14,14 +14,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import paths, xccdf
-from core.content import SHORT_NAMES, load_catalog, version_key
-from core.errors import InvalidInput, NotFound, OperatorError
-from core.hosts import add_host, valid_address
-from core.models import Host, Scan, ScanStatus, compute_score
+from core import paths
+from core.content.catalog import SHORT_NAMES, load_catalog, version_key
+from core.domain.errors import InvalidInput, NotFound, OperatorError
+from core.domain.models import Host, Scan, ScanStatus, compute_score, notice_for
+from core.domain.timeutil import now_iso, parse_iso, to_iso
+from core.domain.validate import valid_address, validate_host
+from core.results import xccdf
 from core.safexml import XmlError
-from core.scanner import notice_for
-from core.timeutil import now_iso, parse_iso, to_iso
 from core.workspace import Workspace
 
 NO_RULE_TEXTS = "rule texts unavailable: the file embeds no benchmark and no local content matches it"
@@ -103,7 +103,7 @@ async def _create_host(workspace: Workspace, name: str, result: xccdf.TestResult
     candidates = [a for a in result.target_addresses if not a.startswith(("127.", "::1", "fe80"))]
     candidates += [result.target or "", name]
     address = next((c for c in candidates if c and valid_address(c)), "0.0.0.0")
-    return await add_host(workspace, Host(name=name, address=address))
+    return await workspace.store.add_host(validate_host(Host(name=name, address=address)))
 
 
 async def _plan(

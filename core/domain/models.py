@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from core.timeutil import seconds_between
+from core.domain.timeutil import seconds_between
 
 
 class ScanStatus(StrEnum):
@@ -23,6 +23,18 @@ RESULT_VALUES = (
 SCORED_GOOD = frozenset({"pass", "fixed"})
 SCORED_BAD = frozenset({"fail", "error", "unknown"})
 SEVERITIES = ("high", "medium", "low", "info", "unknown")
+
+
+MISMATCH_NOTICE = "content does not match this host's OS: every selected rule came back notapplicable"
+
+
+def notice_for(counts: dict[str, int]) -> str | None:
+    """A warning about a completed scan: every evaluated rule notapplicable means the
+    benchmark's platform check did not recognise the host."""
+    evaluated = {r: n for r, n in counts.items() if r != "notselected" and n}
+    if evaluated and set(evaluated) == {"notapplicable"}:
+        return MISMATCH_NOTICE
+    return None
 
 
 def compute_score(counts: dict[str, int]) -> float | None:

@@ -14,11 +14,16 @@ from pathlib import Path
 
 import asyncssh
 
-from core.errors import (
-    AuthenticationFailed, ConnectionLost, HostKeyChanged, HostKeyUnknown, OperatorError, Unreachable,
+from core.domain.errors import (
+    AuthenticationFailed,
+    ConnectionLost,
+    HostKeyChanged,
+    HostKeyUnknown,
+    OperatorError,
+    Unreachable,
 )
-from core.models import Host
-from core.transport import Transport
+from core.domain.models import Host
+from core.targets.transport import Transport
 
 CONNECT_TIMEOUT = 15.0
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")

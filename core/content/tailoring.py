@@ -11,10 +11,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import paths
-from core.errors import InvalidInput
 from lxml import etree
 
+from core import paths
+from core.domain.errors import InvalidInput
 from core.safexml import XmlError, iterparse, local_name
 
 XCCDF_12 = "http://checklists.nist.gov/xccdf/1.2"

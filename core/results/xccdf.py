@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 from lxml import etree
 
 from core import safexml
-from core.models import RESULT_VALUES, SEVERITIES, RuleInfo, RuleResult
+from core.domain.models import RESULT_VALUES, SEVERITIES, RuleInfo, RuleResult
 
 XCCDF_NS_PREFIX = "{http://checklists.nist.gov/xccdf/"  # 1.2, and 1.1 costs nothing
 SH_FIX_SYSTEM = "urn:xccdf:fix:script:sh"

@@ -2,63 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-from core import remote, ssh
-from core.errors import InvalidInput, OperatorError, Unreachable
-from core.models import Host
-from core.scanner import connect, sudo_for
-from core.transport import shell_join, sudo_error
+from core.domain.errors import InvalidInput, OperatorError, Unreachable
+from core.domain.models import Host
+from core.domain.validate import validate_host
+from core.targets import remote, ssh
+from core.targets.connect import connect, sudo_for
+from core.targets.transport import shell_join, sudo_error
 from core.workspace import Workspace
-
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
-HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")
-USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$")
-ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def validate_host(host: Host) -> Host:
-    """Reject bad input with a clear message before anything connects."""
-    if not NAME.match(host.name or ""):
-        raise InvalidInput(
-            f"invalid host name {host.name!r}: use letters, digits, '.', '_' and '-' (at most 63), "
-            "starting with a letter or digit"
-        )
-    if not valid_address(host.address or ""):
-        raise InvalidInput(f"invalid address {host.address!r}: give a DNS name or an IP address")
-    if not isinstance(host.port, int) or not 1 <= host.port <= 65535:
-        raise InvalidInput(f"invalid port {host.port!r}: use a number from 1 to 65535")
-    if host.username is not None and not USER.match(host.username):
-        raise InvalidInput(f"invalid user name {host.username!r}")
-    if host.identity_file and not Path(host.identity_file).expanduser().is_file():
-        raise InvalidInput(f"identity file {host.identity_file} does not exist")
-    if host.sudo_password_env and not ENV_VAR.match(host.sudo_password_env):
-        raise InvalidInput(
-            f"invalid variable name {host.sudo_password_env!r}: give the NAME of an environment "
-            "variable that holds the sudo password, never the password itself"
-        )
-    return host
-
-
-def parse_port(text: str | int) -> int:
-    try:
-        port = int(text)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"invalid port {text!r}: use a number from 1 to 65535") from None
-    if not 1 <= port <= 65535:
-        raise InvalidInput(f"invalid port {text!r}: use a number from 1 to 65535")
-    return port
-
-
-def valid_address(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address)
-        return True
-    except ValueError:
-        return bool(HOSTNAME.match(address))
 
 
 async def add_host(workspace: Workspace, host: Host) -> Host:

@@ -10,45 +10,27 @@ import asyncio
 import bz2
 import hashlib
 import logging
-import os
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from core import derive, paths, remote, xccdf
-from core.content import ContentError, Datastream, is_valid_profile_name
-from core.errors import InvalidInput, OperatorError, SudoNeedsPassword, Unreachable
-from core.models import Host, Scan, compute_score
-from core.ssh import SshTransport
-from core.tailoring import Tailoring, original_name, read_tailoring
-from core.transport import LocalTransport, Sudo, Transport
+from core import paths
+from core.content import derive
+from core.content.catalog import ContentError, Datastream, is_valid_profile_name
+from core.content.tailoring import Tailoring, original_name, read_tailoring
+from core.domain.errors import InvalidInput, OperatorError, Unreachable
+from core.domain.models import Host, Scan, compute_score, notice_for
+from core.results import xccdf
+from core.targets import remote
+from core.targets.connect import connect, sudo_for
+from core.targets.transport import Transport
 from core.workspace import Workspace, runner_id
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int | None], None]
-MISMATCH_NOTICE = "content does not match this host's OS: every selected rule came back notapplicable"
 PROGRESS_INTERVAL = 1.0  # seconds between progress writes to the store
-
-
-async def connect(host: Host) -> Transport:
-    if host.transport == "local":
-        return LocalTransport(host.name)
-    return await SshTransport.connect(host)
-
-
-def sudo_for(host: Host, found: remote.Probe) -> Sudo:
-    if found.is_root:
-        return Sudo(needed=False)
-    if not host.sudo_password_env:
-        return Sudo()
-    password = os.environ.get(host.sudo_password_env)
-    if password is None:
-        raise SudoNeedsPassword(
-            f"{host.name}: environment variable {host.sudo_password_env} (the sudo password) is not set"
-        )
-    return Sudo(password=password)
 
 
 def compressed_datastream(workspace: Workspace, datastream: Datastream) -> tuple[bytes, str]:
@@ -64,13 +46,6 @@ def compressed_datastream(workspace: Workspace, datastream: Datastream) -> tuple
             partial.replace(cached)
         data = cached.read_bytes()
     return data, hashlib.sha256(data).hexdigest()
-
-
-def notice_for(counts: dict[str, int]) -> str | None:
-    evaluated = {r: n for r, n in counts.items() if r != "notselected" and n}
-    if evaluated and set(evaluated) == {"notapplicable"}:
-        return MISMATCH_NOTICE
-    return None
 
 
 @dataclass

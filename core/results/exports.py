@@ -16,9 +16,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
-from core.errors import InvalidInput
-from core.models import RESULT_VALUES, RuleResult, Scan, ScanStatus
-from core.serialize import result_to_dict, scan_to_dict
+from core.domain.errors import InvalidInput
+from core.domain.models import RESULT_VALUES, RuleResult, Scan, ScanStatus
+from core.views.serialize import result_to_dict, scan_to_dict
 
 FORMATS = ("csv", "json")
 SCAN_COLUMNS = (

@@ -22,9 +22,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Iterable, Iterator, Mapping
 
-from core.benchmark import read_benchmark
-from core.errors import OperatorError
-from core.models import OsInfo
+from core.content.benchmark import read_benchmark
+from core.domain.errors import OperatorError
+from core.domain.models import OsInfo
 from core.safexml import XmlError
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import InvalidInput
-from core.models import Host
-from core.yaml_subset import parse_yaml
+from core.domain.errors import InvalidInput
+from core.domain.models import Host
+from core.hosts.yaml_subset import parse_yaml
 
 SSH_CONFIG, ANSIBLE_INI, ANSIBLE_YAML = "ssh-config", "ansible-ini", "ansible-yaml"
 _RANGE = re.compile(r"\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::([0-9]+))?\]")

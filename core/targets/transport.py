@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from core.errors import CommandTimeout, OperatorError, SudoNeedsPassword
+from core.domain.errors import CommandTimeout, OperatorError, SudoNeedsPassword
 
 LineHandler = Callable[[str], Awaitable[None] | None]
 

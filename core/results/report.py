@@ -23,12 +23,12 @@ from pathlib import Path
 from lxml import html
 from lxml.html import builder as E
 
-from core.content import SHORT_NAME_TITLES
-from core.errors import InvalidInput, NotFound, OscapFailed, OscapMissing
-from core.exports import file_safe, stamp, write_atomically
-from core.models import SEVERITIES, RuleInfo, RuleResult, Scan, ScanStatus, compute_score
-from core.report_markup import CSS, clean, markdown
-from core.timeutil import parse_iso
+from core.content.catalog import SHORT_NAME_TITLES
+from core.domain.errors import InvalidInput, NotFound, OscapFailed, OscapMissing
+from core.domain.models import SEVERITIES, RuleInfo, RuleResult, Scan, ScanStatus, compute_score
+from core.domain.timeutil import parse_iso
+from core.results.exports import file_safe, stamp, write_atomically
+from core.results.report_markup import CSS, clean, markdown
 
 FINDING_RESULTS = ("fail", "error", "unknown")  # shown in detail, in this order
 RESULT_LABELS = {"pass": "Passed", "fail": "Failed", "error": "Error", "unknown": "Unknown",

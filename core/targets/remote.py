@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.errors import CommandTimeout, OscapFailed, OscapMissing
-from core.models import OsInfo
-from core.osinfo import install_hint, parse_os_release
-from core.transport import CommandResult, Sudo, Transport, shell_join, sudo_error
+from core.domain.errors import CommandTimeout, OscapFailed, OscapMissing
+from core.domain.models import OsInfo
+from core.targets.osinfo import install_hint, parse_os_release
+from core.targets.transport import CommandResult, Sudo, Transport, shell_join, sudo_error
 
 PROGRESS_LINE = re.compile(r"^(xccdf_\S+):(\w+)$")
 TIMEOUT_EXITS = (124, 137)  # timeout(1): stopped with TERM, or with KILL after -k
