@@ -3,20 +3,28 @@
 Pure functions: text in, candidate hosts out. Nothing here connects or writes the store;
 the caller shows a preview and adds what the operator keeps.
 
-YAML inventories are read by core/yaml_subset.py (PyYAML is not a dependency).
+Ansible inventories are read by `ansible-inventory -i FILE --list` when Ansible is installed
+(dynamic inventories, group_vars and plugins then work as in Ansible itself), else parsed
+here: INI by hand, YAML with PyYAML's safe loader, where `!vault` values are left unread.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from core.domain.errors import InvalidInput
 from core.domain.models import Host
-from core.hosts.yaml_subset import parse_yaml
 
 SSH_CONFIG, ANSIBLE_INI, ANSIBLE_YAML = "ssh-config", "ansible-ini", "ansible-yaml"
 _RANGE = re.compile(r"\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::([0-9]+))?\]")
@@ -316,6 +324,24 @@ def parse_ansible_ini(text: str, *, home: Path | None = None) -> Parsed:
     return inventory.resolve(ANSIBLE_INI, home)
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """The safe loader, with Ansible's tags: a vaulted value is a secret we never decrypt."""
+
+
+_YamlLoader.add_constructor("!vault", lambda loader, node: None)
+_YamlLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+MAX_ENTRIES = 100_000  # hosts and groups walked: aliases can repeat a mapping endlessly
+
+
+def parse_yaml(text: str):
+    try:
+        return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader: no Python objects
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise InventoryError(f"{where}not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+
+
 def parse_ansible_yaml(text: str, *, home: Path | None = None) -> Parsed:
     data = parse_yaml(text)
     if data is None:
@@ -323,8 +349,13 @@ def parse_ansible_yaml(text: str, *, home: Path | None = None) -> Parsed:
     if not isinstance(data, dict):
         raise InventoryError("the YAML inventory must be a mapping of groups (all: hosts: ...)")
     inventory = _Inventory()
+    walked = 0
 
     def read_group(name: str, body, path: str) -> None:
+        nonlocal walked
+        walked += 1
+        if walked > MAX_ENTRIES:
+            raise InventoryError(f"more than {MAX_ENTRIES:,} groups and hosts; refusing the file")
         group = inventory.group(name)
         if body is None:
             return
@@ -336,15 +367,18 @@ def parse_ansible_yaml(text: str, *, home: Path | None = None) -> Parsed:
         for pattern, variables in hosts.items():
             variables = variables if isinstance(variables, dict) else {}
             for host in expand_hosts(str(pattern)):
-                inventory.add_host(name, host, {k: _scalar_text(v) for k, v in variables.items()},
+                walked += 1
+                inventory.add_host(name, host, {str(k): _scalar_text(v) for k, v in variables.items()},
                                    f"group {name}")
         variables = body.get("vars") or {}
         if isinstance(variables, dict):
-            group["vars"].update({k: _scalar_text(v) for k, v in variables.items()})
+            group["vars"].update({str(k): _scalar_text(v) for k, v in variables.items()})
         children = body.get("children") or {}
         if not isinstance(children, dict):
             raise InventoryError(f"group {path}: children must be a mapping of groups")
         for child, child_body in children.items():
+            if str(child) in path.split("."):
+                continue  # a group that contains itself: Ansible refuses it, we skip it
             if child not in group["children"]:
                 group["children"].append(str(child))
             read_group(str(child), child_body, f"{path}.{child}")
@@ -352,6 +386,61 @@ def parse_ansible_yaml(text: str, *, home: Path | None = None) -> Parsed:
     for name, body in data.items():
         read_group(str(name), body, str(name))
     return inventory.resolve(ANSIBLE_YAML, home)
+
+
+# --------------------------------------------------------------------------- ansible-inventory
+
+def ansible_inventory() -> str | None:
+    """The ansible-inventory command: on PATH, or beside this Python (a virtualenv's bin)."""
+    found = shutil.which("ansible-inventory")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "ansible-inventory"
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+def parse_ansible_list(listing: dict, kind: str, *, home: Path | None = None) -> Parsed:
+    """`ansible-inventory --list` output: Ansible has merged every variable already."""
+    hostvars = (listing.get("_meta") or {}).get("hostvars") or {}
+    origins: dict[str, str] = {}
+    for group, body in listing.items():
+        if group != "_meta" and isinstance(body, dict):
+            for name in body.get("hosts") or []:
+                origins.setdefault(str(name), f"group {group}")
+    parsed = Parsed(kind)
+    for name in sorted(set(hostvars) | set(origins)):
+        variables = hostvars.get(name) or {}
+        scalars = {str(k): _scalar_text(v) for k, v in variables.items()}  # vaulted: a dict, left out
+        parsed.found.append(_ansible_host(name, scalars, origins.get(name, "ansible-inventory"), home))
+    return parsed
+
+
+def run_ansible_inventory(command: str, path: Path, kind: str, timeout: float = 60) -> dict:
+    env = os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}
+    try:
+        done = subprocess.run([command, "-i", str(path), "--list"], capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL, env=env)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InventoryError(f"ansible-inventory did not answer: {exc}") from None
+    if done.returncode != 0:
+        raise InventoryError(f"ansible-inventory refused {path.name}: {_refusal(done.stderr, kind)[:300]}")
+    try:
+        listing = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise InventoryError("ansible-inventory printed no JSON") from None
+    if not isinstance(listing, dict):
+        raise InventoryError("ansible-inventory printed no inventory")
+    return listing
+
+
+def _refusal(stderr: str, kind: str) -> str:
+    """The line that says why: the complaint of the plugin for this kind of file, else the error."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    plugin = "yaml" if kind == ANSIBLE_YAML else "ini"
+    for line in lines:
+        if f"with '{plugin}' plugin:" in line:
+            return line.split(" plugin:", 1)[1].strip()
+    return next((line for line in lines if line.startswith("[ERROR]")), lines[0] if lines else "no reason given")
 
 
 def _scalar_text(value) -> str | None:
@@ -364,8 +453,10 @@ def _scalar_text(value) -> str | None:
 
 # --------------------------------------------------------------------------- files
 
-def read_file(path: str | Path, kind: str | None = None, *, home: Path | None = None) -> Parsed:
-    """Read and parse one file; kind is detected from the name and content when None."""
+def read_file(path: str | Path, kind: str | None = None, *, home: Path | None = None,
+              use_ansible: bool = True) -> Parsed:
+    """Read and parse one file; kind is detected from the name and content when None. An
+    Ansible inventory goes through ansible-inventory when it is installed (use_ansible)."""
     path = Path(path).expanduser()
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -373,4 +464,12 @@ def read_file(path: str | Path, kind: str | None = None, *, home: Path | None = 
         raise InvalidInput(f"{path}: no such file") from None
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read it: {exc.strerror or exc}") from None
-    return parse(text, kind or detect_kind(path, text), home=home)
+    kind = kind or detect_kind(path, text)
+    command = ansible_inventory() if use_ansible and kind in (ANSIBLE_INI, ANSIBLE_YAML) else None
+    if command is None:
+        return parse(text, kind, home=home)
+    if kind == ANSIBLE_YAML:
+        parse_yaml(text)  # a syntax error is reported here with its line; ansible-inventory gives none
+    parsed = parse_ansible_list(run_ansible_inventory(command, path, kind), kind, home=home)
+    parsed.warnings.append("read through ansible-inventory (group_vars, host_vars and plugins applied)")
+    return parsed

@@ -1,4 +1,5 @@
-"""core.inventory: hosts from ~/.ssh/config and Ansible inventories (INI and YAML)."""
+"""core.hosts.inventory: hosts from ~/.ssh/config and Ansible inventories (INI, YAML, and
+through the real ansible-inventory)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from core.hosts.inventory import (
     parse_yaml,
     read_file,
 )
-from core.hosts.yaml_subset import YamlError
 
 HOME = Path("/home/op")
 
@@ -218,20 +218,45 @@ def test_ansible_yaml_groups_vars_children_and_ranges():
     assert hosts["db2"].origin == "group replicas"
 
 
-def test_yaml_subset_values():
-    data = parse_yaml(
-        "a: 1\nb: 'it''s'\nc: \"x\\ty\"\nd: ~\ne: true\nf: [1, two]\ng: {}\n"
-        "h:\n  - x\n  - k: v\n    k2: v2\nurl: http://x:8080/y # comment\n"
-    )
-    assert data == {"a": 1, "b": "it's", "c": "x\ty", "d": None, "e": True, "f": [1, "two"],
-                    "g": {}, "h": ["x", {"k": "v", "k2": "v2"}], "url": "http://x:8080/y"}
+VAULTED = """\
+all:
+  vars:
+    ansible_user: ops
+    db_password: !vault |
+      $ANSIBLE_VAULT;1.1;AES256
+      62313365396662343061393464336163383764373764613633653634306231386433626436623361
+  hosts:
+    web1:
+      ansible_host: 10.0.0.7
+      ansible_become_password: !vault |
+        $ANSIBLE_VAULT;1.1;AES256
+        6162
+      note: !unsafe '{{ not a template }}'
+"""
 
 
-def test_yaml_errors_name_the_line():
-    with pytest.raises(YamlError, match="line 4"):
+def test_yaml_values_tags_and_vault():
+    hosts = by_name(parse_ansible_yaml(VAULTED))
+    assert hosts["web1"].host.address == "10.0.0.7" and hosts["web1"].host.username == "ops"
+    assert "ANSIBLE_VAULT" not in repr(hosts["web1"])  # vaulted values are never read, and not fatal
+    assert parse_yaml("a: [1, two]\nb: !unsafe x\n") == {"a": [1, "two"], "b": "x"}
+
+
+def test_yaml_errors_name_the_line_and_python_tags_are_refused():
+    with pytest.raises(InventoryError, match="line 4"):
         parse_yaml("all:\n  hosts:\n      - bad\n    x: 1\n")
-    with pytest.raises(YamlError, match="line 1"):
+    with pytest.raises(InventoryError, match="line 2: not valid YAML: found unexpected end of stream"):
         parse_yaml("a: 'open\n")
+    with pytest.raises(InventoryError, match="not valid YAML"):
+        parse_yaml("a: !!python/object/apply:os.system ['touch /tmp/pwned']\n")
+
+
+def test_aliases_that_repeat_a_group_endlessly_are_refused():
+    laughs = "all:\n  children:\n    g0: &g0\n      hosts: {a: {}}\n"
+    for n in range(1, 12):
+        laughs += f"    g{n}: &g{n}\n      children: {{x{n}a: *g{n - 1}, x{n}b: *g{n - 1}, x{n}c: *g{n - 1}}}\n"
+    with pytest.raises(InventoryError, match="refusing the file"):
+        parse_ansible_yaml(laughs)
 
 
 def test_yaml_inventory_must_be_a_mapping():
@@ -254,8 +279,45 @@ def test_detect_kind():
 def test_read_file(tmp_path):
     path = tmp_path / "inventory.yaml"
     path.write_text("all:\n  hosts:\n    a:\n      ansible_host: 1.2.3.4\n")
-    parsed = read_file(path)
+    parsed = read_file(path, use_ansible=False)
     assert parsed.kind == ANSIBLE_YAML and parsed.found[0].host.address == "1.2.3.4"
     with pytest.raises(InvalidInput, match="no such file"):
         read_file(tmp_path / "missing")
     assert inventory.parse("Host z\n", SSH_CONFIG).found[0].host.name == "z"
+
+
+# ---------------------------------------------------------------- the real ansible-inventory
+
+needs_ansible = pytest.mark.skipif(inventory.ansible_inventory() is None,
+                                   reason="ansible-core is not installed (make test installs it)")
+
+
+@needs_ansible
+def test_ansible_inventory_applies_group_vars_and_leaves_vault_values_unread(tmp_path):
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "web.yml").write_text("ansible_user: deploy\nansible_port: 2202\n")
+    (tmp_path / "host_vars").mkdir()
+    (tmp_path / "host_vars" / "web1.yml").write_text("ansible_host: 10.9.9.1\n")
+    path = tmp_path / "hosts.yml"
+    path.write_text(VAULTED.replace("  hosts:\n    web1:", "  children:\n    web:\n      hosts:\n        web1:")
+                    .replace("      ansible_host: 10.0.0.7\n", "          x: 1\n")
+                    .replace("      ansible_become_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6162\n", "")
+                    .replace("      note: !unsafe '{{ not a template }}'\n", ""))
+    parsed = read_file(path, home=HOME)
+    web1 = by_name(parsed)["web1"]
+    assert (web1.host.address, web1.host.port, web1.host.username) == ("10.9.9.1", 2202, "deploy")
+    assert web1.origin == "group web" and "ansible-inventory" in parsed.warnings[0]
+    assert by_name(read_file(path, use_ansible=False))["web1"].host.username == "ops"  # no group_vars
+
+
+@needs_ansible
+def test_ansible_inventory_reads_ini_and_reports_its_refusal_in_one_line(tmp_path):
+    path = tmp_path / "hosts"
+    path.write_text("[web]\nweb[1:2] ansible_user=scan\n")
+    assert sorted(by_name(read_file(path))) == ["web1", "web2"]
+    broken = tmp_path / "broken.yml"
+    broken.write_text("all:\n  hosts: [not, a, mapping]\n")
+    with pytest.raises(InventoryError, match='Invalid "hosts" entry for "all" group') as caught:
+        read_file(broken)
+    assert "\n" not in str(caught.value)
+

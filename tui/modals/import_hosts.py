@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from rich.text import Text
@@ -84,7 +85,7 @@ class ImportHostsModal(BaseModal):
     @work(group="preview", exclusive=True, exit_on_error=False)
     async def preview(self, path: str, kind: str | None) -> None:
         try:
-            parsed = inventory.read_file(path, kind, home=Path.home())
+            parsed = await asyncio.to_thread(inventory.read_file, path, kind, home=Path.home())
         except OperatorError as exc:
             self.post_message(self.Failed(str(exc)))
             return
