@@ -28,6 +28,7 @@ test: app-packages fleet-packages venv content
 bench: app-packages fleet-packages venv content
 	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m tests.bench.bench_scan
 	$(VENV)/bin/python -m tests.bench.bench_tui
+	$(VENV)/bin/python -m tests.bench.bench_queue
 
 content: venv
 	@scap_content/fetch-debian-ssg.sh "$(DATA_DIR)/content"

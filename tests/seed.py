@@ -1,7 +1,8 @@
-"""Put a completed scan built from real oscap results into a workspace's store.
+"""Put scans built from real oscap results into a workspace's store.
 
-The same steps as core.scanner (assign content, save rule texts, complete with the
-parsed ARF), without a target: tests of reports, exports and screens reuse it.
+The same steps as a scan job (create the job, claim it, assign content, save rule texts,
+complete with the parsed ARF), without a target: tests of reports, exports and screens
+reuse them.
 """
 
 from __future__ import annotations
@@ -15,14 +16,39 @@ from datetime import timedelta
 from pathlib import Path
 
 from core import paths
-from core.domain.models import Host, Scan, compute_score, notice_for
+from core.domain.models import Host, Job, Scan, compute_score, notice_for
 from core.domain.timeutil import parse_iso, seconds_between, to_iso
 from core.results import xccdf
-from core.workspace import Workspace, runner_id
+from core.store.base import NewScanJob, Store
+from core.workspace import Workspace
 from tests.oscap_results import CIS_L1_SERVER, datastream, make_probe_root
 
 UBUNTU_2204 = {"os_id": "ubuntu", "os_version": "22.04", "os_name": "Ubuntu 22.04.4 LTS",
                "os_family": "debian"}
+
+
+SEEDER = "tests:seed"  # the lease owner of seeded jobs
+FAR = "2999-01-01T00:00:00.000000Z"  # a lease that never runs out
+
+
+async def seed_job(store: Store, host: Host, *, scan_id: str | None = None, created_at: str | None = None,
+                   profile: str = "cis-level1-server", start: bool = True) -> Job:
+    """A scan job with its scan: running (claimed by the seeder) or, start=False, pending."""
+    job_id = str(uuid.uuid5(uuid.NAMESPACE_URL, scan_id)) if scan_id else None  # fixed with the scan's
+    wanted = [NewScanJob(host, profile, {}, 5, scan_id, created_at, job_id)]
+    if not start:
+        (job,) = await store.create_scan_jobs(wanted)
+        return job
+    (job,) = await store.create_scan_jobs(wanted, SEEDER, FAR)
+    claimed = await store.claim_job(SEEDER, FAR, take_pending=False)
+    assert claimed.id == job.id
+    return claimed
+
+
+async def seed_failed_scan(store: Store, host: Host, message: str, **kwargs) -> Scan:
+    job = await seed_job(store, host, **kwargs)
+    await store.finish_job(job.id, "failed", message)
+    return await store.get_scan(job.scan_id)
 
 
 async def seed_host(workspace: Workspace, name: str) -> Host:
@@ -43,22 +69,19 @@ async def seed_completed_scan(
     (found,) = xccdf.read_test_results(arf_path)
     datastream = next(d for d in await workspace.datastreams()
                       if d.benchmark_id == found.benchmark_id and d.version == found.benchmark_version)
-    scan = await store.create_scan(
-        Scan(id=str(uuid.uuid4()), host_id=host.id, host_name=host.name, profile=profile,
-             profile_id=None, created_at=created_at), runner_id())
-    await store.mark_running(scan.id)
+    job = await seed_job(store, host, created_at=created_at, profile=profile)
     if not await store.has_rules(datastream.sha256):
         rules = xccdf.read_rules(datastream.path)
         await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
                                  datastream.version, rules.values())
     profile_info = datastream.profiles[found.profile_id]
-    await store.assign_content(scan.id, found.profile_id, datastream.sha256, profile_info.rule_count)
+    await store.assign_content(job.scan_id, found.profile_id, datastream.sha256, profile_info.rule_count)
     results = xccdf.merge_duplicates(found.results)
     counts = xccdf.count_results(results)
     started, finished = _times(found, created_at)
-    await store.complete_scan(scan.id, results, counts, compute_score(counts), notice_for(counts),
-                              str(_evidence(workspace, scan.id, arf_path)), started, finished)
-    return await store.get_scan(scan.id)
+    await store.complete_scan(job.scan_id, results, counts, compute_score(counts), notice_for(counts),
+                              str(_evidence(workspace, job.scan_id, arf_path)), started, finished, job_id=job.id)
+    return await store.get_scan(job.scan_id)
 
 
 def _times(found: xccdf.TestResultData, created_at: str | None) -> tuple[str | None, str | None]:

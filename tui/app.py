@@ -1,7 +1,9 @@
-"""The Textual app: six screens on number keys, one Workspace for the app's lifetime.
+"""The Textual app: six screens on number keys, one Workspace and one job runner for the
+app's lifetime.
 
-Kept small: screens, modals and widgets live in their own modules. Workers report
-errors to report_worker(), the one place that turns them into notices.
+Kept small: screens, modals and widgets live in their own modules; the screens are listed
+in tui/registry.py. Workers report errors to report_worker(), the one place that turns
+them into notices.
 """
 
 from __future__ import annotations
@@ -11,27 +13,24 @@ import logging
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from core.content.catalog import Datastream
 from core.domain.errors import OperatorError
+from core.store.base import StoreTooNew
 from core.workspace import Workspace
+from tui.commands import ScreenCommands
 from tui.modals.confirm import ConfirmModal
 from tui.modals.help import HelpModal
+from tui.registry import NAV, screen_classes
 from tui.screens.compliance import ComplianceScreen
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.hosts import HostsScreen
-from tui.screens.jobs import JobsScreen
-from tui.screens.schedules import SchedulesScreen
-from tui.screens.settings import SettingsScreen
-from tui.services.activity import ScanActivity
-from tui.widgets.cards import SCREENS
+from tui.services.jobs import AppJobs
 from tui.widgets.cells import Palette
 
 log = logging.getLogger(__name__)
@@ -45,12 +44,10 @@ def utc_now() -> datetime:
 class ComplianceApp(App):
     TITLE = "compliance-tui"
     CSS_PATH = ["app.tcss", "screens.tcss", "modals.tcss"]
-    MODES = {
-        "dashboard": DashboardScreen, "hosts": HostsScreen, "compliance": ComplianceScreen,
-        "jobs": JobsScreen, "schedules": SchedulesScreen, "settings": SettingsScreen,
-    }
+    MODES = screen_classes()
+    COMMANDS = App.COMMANDS | {ScreenCommands}
     BINDINGS = [
-        *(Binding(key, f"go('{mode}')", label, show=False) for key, mode, label in SCREENS),
+        *(Binding(key, f"go('{mode}')", label, show=False) for key, mode, label in NAV),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
         # Priority bindings run as the app receives the key, before it routes the keys that
@@ -70,22 +67,23 @@ class ComplianceApp(App):
         self.cursor_blink = cursor_blink
         self.workspace: Workspace | None = None
         self.palette = Palette(self)
-        self.activity = ScanActivity(self)
+        self.jobs = AppJobs(self)
         self._content_lock = asyncio.Lock()
         self._history: list[str] = []
 
     async def on_mount(self) -> None:
         try:
             self.workspace = await Workspace.open(self.data_dir)
-        except (OperatorError, OSError, sqlite3.Error) as exc:
+        except (OperatorError, StoreTooNew, OSError, sqlite3.Error) as exc:
             self.exit(return_code=1, message=f"error: cannot open the data dir {self.data_dir}: {exc}")
             return
+        await self.jobs.start()
         await self.switch_mode("dashboard")
         self.run_worker(self.datastreams(), group="content", exit_on_error=False,
                         name="discover content")
 
     async def on_unmount(self) -> None:
-        await self.activity.shutdown()
+        await self.jobs.shutdown()
         if self.workspace is not None:
             await self.workspace.close()
 
@@ -135,7 +133,7 @@ class ComplianceApp(App):
         self.push_screen(HelpModal(screen))
 
     async def action_quit(self) -> None:
-        running = self.activity.active
+        running = self.jobs.active
         if not running:
             self.exit()
             return
@@ -145,29 +143,18 @@ class ComplianceApp(App):
                 self.run_worker(self._cancel_scans_and_exit(), group="quit", exit_on_error=False)
 
         self.push_screen(ConfirmModal(
-            f"{running} scan{'s are' if running != 1 else ' is'} still running. Quit and cancel "
-            f"{'them' if running != 1 else 'it'}? Cancelled scans are marked failed.",
+            f"This app runs {running} job{'s' if running != 1 else ''}. Quit and cancel "
+            f"{'them' if running != 1 else 'it'}? Cancelled scans are marked failed; jobs left to "
+            "a worker (compliance-tui worker) are not affected.",
             confirm="Quit", title="Quit"), answered)
 
     async def _cancel_scans_and_exit(self) -> None:
-        self.notify("cancelling the running scans…", timeout=5)
-        await self.activity.shutdown()
+        self.notify("cancelling this app's jobs…", timeout=5)
+        await self.jobs.shutdown()
         self.exit()
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for key, mode, label in SCREENS:
-            yield SystemCommand(f"Go to {label}", f"Show the {label} screen (key {key})",
-                                lambda mode=mode: self.action_go(mode))
-        for title, help_text, mode, action in (
-            ("Add host", "Add a host to scan", "hosts", "add"),
-            ("Import hosts", "Import hosts from ~/.ssh/config or an Ansible inventory", "hosts", "import"),
-            ("New scan", "Scan the selected host", "compliance", "new_scan"),
-            ("Import results", "Import ARF or XCCDF results files as scans", "compliance", "import"),
-        ):
-            yield SystemCommand(title, help_text, lambda mode=mode, action=action: self._run_on(mode, action))
-
-    def _run_on(self, mode: str, action: str) -> None:
+    def run_on(self, mode: str, action: str) -> None:
+        """Open a screen and run one of its actions there (the palette's global actions)."""
         self.action_go(mode)
         self.call_after_refresh(self.screen.run_action, action)
 
@@ -189,5 +176,7 @@ class ComplianceApp(App):
         self.report_worker(event)
 
 
-def run_app(data_dir: Path) -> None:
-    ComplianceApp(data_dir).run()
+def run_app(data_dir: Path) -> int:
+    app = ComplianceApp(data_dir)
+    app.run()
+    return app.return_code or 0

@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Callable, Iterable, Iterator, Mapping
 
 from core.content.benchmark import read_benchmark
-from core.domain.errors import OperatorError
+from core.domain.errors import InvalidInput, OperatorError
 from core.domain.models import OsInfo
 from core.safexml import XmlError
 
@@ -350,6 +350,13 @@ def is_valid_profile_name(profile: str) -> bool:
     if not isinstance(profile, str) or len(profile) > 255:
         return False
     return profile in SHORT_NAMES or _PROFILE_ID.fullmatch(profile) is not None
+
+
+def validate_profile(profile: str) -> None:
+    if not is_valid_profile_name(profile):
+        raise InvalidInput(
+            f"invalid profile {profile!r}: use cis-level1-server, cis-level2-server or a full xccdf profile id"
+        )
 
 
 def _newest(datastreams: Iterable[Datastream], product: str | None, profile_id: str) -> Datastream | None:

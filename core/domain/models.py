@@ -1,4 +1,4 @@
-"""Domain types shared by the store, the scanner and the user interfaces."""
+"""Domain types shared by the store, the job runner and the user interfaces."""
 
 from __future__ import annotations
 
@@ -147,3 +147,69 @@ class RuleResult:
     result: str
     severity: str = "unknown"
     title: str = ""
+
+
+class JobStatus(StrEnum):
+    """pending: in the queue, waiting for any worker; queued: taken by one process (the TUI or
+    CLI that created it, or a worker) and waiting there for a free slot; then running, and one
+    of the three ends."""
+
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+UNFINISHED_JOBS = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING)
+JOB_KINDS = ("scan",)
+HOST_CHANGING_KINDS = frozenset({"harden"})  # kinds that run alone on their host
+RERUNNABLE_KINDS = frozenset({"scan"})  # safe to run again after a worker stopped mid-job
+DEFAULT_PRIORITY = 5
+
+
+@dataclass
+class Job:
+    """One unit of work in the queue: a scan of a host (later: hardening)."""
+
+    id: str
+    kind: str
+    host_id: int
+    host_name: str
+    params: dict = field(default_factory=dict)  # scan: profile, tailoring, timeout
+    priority: int = DEFAULT_PRIORITY  # 1..10, 10 runs first
+    status: JobStatus = JobStatus.PENDING
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    attempts: int = 0
+    error: str | None = None  # one line
+    output: str = ""  # the steps and what the target printed, capped
+    scan_id: str | None = None
+    lease_owner: str | None = None  # the process that holds it, or last ran it
+    lease_until: str | None = None
+    cancel_requested: bool = False
+    progress_done: int = 0
+    progress_total: int | None = None
+    current: str | None = None  # the rule being evaluated now
+    current_since: str | None = None
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+    @property
+    def profile(self) -> str | None:
+        return self.params.get("profile")
+
+    @property
+    def duration_s(self) -> float | None:
+        if not (self.started_at and self.finished_at):
+            return None
+        return seconds_between(self.started_at, self.finished_at)
+

@@ -1,9 +1,13 @@
-"""Host services: validated add, OS detection, readiness check and host-key trust."""
+"""Host services: validated add, edit and removal, tailoring, OS detection, readiness check
+and host-key trust. The CLI and the TUI both go through these."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
+from core.content import tailoring
+from core.content.tailoring import Tailoring
 from core.domain.errors import InvalidInput, OperatorError, Unreachable
 from core.domain.models import Host
 from core.domain.validate import validate_host
@@ -97,3 +101,23 @@ async def update_host(workspace: Workspace, host: Host) -> Host:
         raise InvalidInput(f"host {host.name!r} exists already; choose another name")
     await workspace.store.update_host(host)
     return await workspace.store.require_host(host.name)
+
+
+async def remove_host(workspace: Workspace, name: str) -> int:
+    """Forget a host with its scans and jobs (the host itself is not touched); returns the
+    number of scans that went, and their evidence files with them."""
+    scans = await workspace.store.find_scans(host=name)
+    removed = await workspace.store.remove_host(name)
+    for scan in scans:
+        if scan.arf_path and scan.origin == "scan":  # imported files may back other scans
+            Path(scan.arf_path).unlink(missing_ok=True)
+    return removed
+
+
+async def set_tailoring(workspace: Workspace, name: str, source: Path | None) -> tuple[Host, Tailoring | None]:
+    """Give a host's scans an XCCDF tailoring (our own copy of source), or none."""
+    host = await workspace.store.require_host(name)
+    kept = tailoring.keep_copy(workspace.data_dir, source) if source else None
+    host.tailoring_file = str(kept.path) if kept else None
+    await workspace.store.update_host(host)
+    return host, kept

@@ -1,7 +1,8 @@
-"""One scan end to end, and several at once: probe, upload, oscap, fetch, store.
+"""One scan job end to end: probe, resolve content, upload, oscap, fetch, store.
 
-A fault marks only its own scan failed, with the one-line reason; nothing
-stays running: every path out of run_scan ends in completed or failed.
+The runner (core/jobs/runner.py) calls run_scan_job and ends the job from what it raises;
+a completed scan stores its results and ends its job in one transaction. Every step goes to
+the job's output log.
 """
 
 from __future__ import annotations
@@ -10,27 +11,23 @@ import asyncio
 import bz2
 import hashlib
 import logging
-import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from core import paths
 from core.content import derive
-from core.content.catalog import ContentError, Datastream, is_valid_profile_name
+from core.content.catalog import Datastream
 from core.content.tailoring import Tailoring, original_name, read_tailoring
-from core.domain.errors import InvalidInput, OperatorError, Unreachable
-from core.domain.models import Host, Scan, compute_score, notice_for
+from core.domain.errors import OperatorError, Unreachable
+from core.domain.models import Host, compute_score, notice_for
+from core.domain.text import neutralise
+from core.jobs.runner import JobContext
 from core.results import xccdf
 from core.targets import remote
 from core.targets.connect import connect, sudo_for
 from core.targets.transport import Transport
-from core.workspace import Workspace, runner_id
+from core.workspace import Workspace
 
 log = logging.getLogger(__name__)
-ProgressCallback = Callable[[str, int, int | None], None]
-PROGRESS_INTERVAL = 1.0  # seconds between progress writes to the store
 
 
 def compressed_datastream(workspace: Workspace, datastream: Datastream) -> tuple[bytes, str]:
@@ -48,85 +45,44 @@ def compressed_datastream(workspace: Workspace, datastream: Datastream) -> tuple
     return data, hashlib.sha256(data).hexdigest()
 
 
-@dataclass
-class Progress:
-    """Counts oscap's progress lines; writes to the store at most once a second."""
-
-    workspace: Workspace
-    scan_id: str
-    total: int | None
-    callback: ProgressCallback | None
-    done: int = 0
-    _written: float = 0.0
-
-    async def rule(self, rule_id: str, result: str) -> None:
-        self.done += 1
-        now = time.monotonic()
-        if now - self._written >= PROGRESS_INTERVAL:
-            self._written = now
-            await self.workspace.store.set_progress(self.scan_id, self.done)
-        if self.callback:
-            self.callback(self.scan_id, self.done, self.total)
-
-
-def validate_profile(profile: str) -> None:
-    if not is_valid_profile_name(profile):
-        raise InvalidInput(
-            f"invalid profile {profile!r}: use cis-level1-server, cis-level2-server or a full xccdf profile id"
-        )
-
-
-async def create_scan(workspace: Workspace, host: Host, profile: str) -> Scan:
-    validate_profile(profile)
-    scan = Scan(id=str(uuid.uuid4()), host_id=host.id, host_name=host.name, profile=profile, profile_id=None)
-    return await workspace.store.create_scan(scan, runner_id())
-
-
-async def run_scan(
-    workspace: Workspace, scan: Scan, host: Host, on_progress: ProgressCallback | None = None,
-    tailoring: Tailoring | None = None,
-) -> Scan:
-    """Run one created scan to its end. tailoring overrides the host's own tailoring file."""
-    store = workspace.store
-    await store.mark_running(scan.id)
+async def run_scan_job(ctx: JobContext) -> None:
+    """Run the scan of a claimed scan job; raises OperatorError with the reason it failed."""
+    workspace, job = ctx.workspace, ctx.job
+    host = await workspace.store.require_host(job.host_name)
+    timeout = int(job.params.get("timeout") or workspace.settings.scan_timeout)
     try:
-        async with asyncio.timeout(workspace.scan_timeout + 300):
-            tailoring = tailoring or _host_tailoring(host)
-            arf_path, datastream = await _scan_on_host(workspace, scan, host, on_progress, tailoring)
-        await _store_results(workspace, scan, arf_path, datastream)
-    except (OperatorError, ContentError) as exc:
-        await store.fail_scan(scan.id, str(exc))
-        if isinstance(exc, Unreachable):
-            host.status = "offline"
-            await store.update_host(host)
-    except TimeoutError:
-        await store.fail_scan(scan.id, f"{host.name}: the scan did not finish in time and was abandoned")
-    except asyncio.CancelledError:
-        await asyncio.shield(store.fail_scan(scan.id, "cancelled before it finished; scan again"))
+        async with asyncio.timeout(timeout + 300):
+            tailoring = _tailoring(job.params.get("tailoring") or host.tailoring_file)
+            arf_path, datastream = await _scan_on_host(ctx, host, tailoring, timeout)
+    except Unreachable:
+        host.status = "offline"
+        await workspace.store.update_host(host)
         raise
-    except Exception as exc:  # a bug must not leave the scan running
-        log.exception("scan %s failed", scan.id)
-        await store.fail_scan(scan.id, f"internal error: {type(exc).__name__}: {exc}")
-    return await store.get_scan(scan.id)
+    except TimeoutError:
+        raise OperatorError(f"{host.name}: the scan did not finish in time and was abandoned") from None
+    await _store_results(ctx, arf_path, datastream)
 
 
-def _host_tailoring(host: Host) -> Tailoring | None:
-    if not host.tailoring_file:
+def _tailoring(kept: str | None) -> Tailoring | None:
+    if not kept:
         return None
-    kept = Path(host.tailoring_file)
-    return read_tailoring(kept, original_name(kept))
+    return read_tailoring(Path(kept), original_name(Path(kept)))
 
 
 async def _scan_on_host(
-    workspace: Workspace, scan: Scan, host: Host, on_progress, tailoring: Tailoring | None,
+    ctx: JobContext, host: Host, tailoring: Tailoring | None, timeout: int,
 ) -> tuple[Path, Datastream]:
     """Everything that talks to the target; returns the local evidence file and the content used."""
-    store = workspace.store
+    workspace, job, store = ctx.workspace, ctx.job, ctx.workspace.store
+    where = "this machine" if host.transport == "local" else f"{host.address}:{host.port}"
+    ctx.say(f"connecting to {host.name} ({where})")
     async with await connect(host) as transport:
         found = await remote.probe(transport)
+        ctx.say(f"uid {found.uid}, oscap {found.oscap_version or 'missing'}, "
+                f"OS {found.os.pretty_name if found.os else 'unknown'}")
         await _remember_host(workspace, host, found)
         remote.require_oscap(host.name, found)
-        choice = await derive.resolve(workspace, found.os, scan.profile)
+        choice = await derive.resolve(workspace, found.os, job.profile)
         datastream = choice.datastream
         await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
                                  datastream.version, derived_from=datastream.derived_from)
@@ -134,26 +90,42 @@ async def _scan_on_host(
         if tailoring:  # the tailoring's own selections change the rule count: unknown up front
             profile_id, total = tailoring.profile_for(choice.profile_id), None
             tailored = (tailoring.name, tailoring.sha256, choice.profile_id)
-        await store.assign_content(scan.id, profile_id, datastream.sha256, total, tailored)
+            ctx.say(f"tailoring {tailoring.name}: profile {profile_id}")
+        ctx.say(f"content {datastream.path.name} (SSG {datastream.version}"
+                f"{', ' + choice.derived_label if choice.derived_label else ''}), {profile_id}"
+                f"{f', {total} rules' if total else ''}")
+        await store.assign_content(job.scan_id, profile_id, datastream.sha256, total, tailored)
         sudo = sudo_for(host, found)
         data, digest = await asyncio.to_thread(compressed_datastream, workspace, datastream)
         work = await remote.prepare(transport)
         try:
             remote_ds = f"{work.cache}/{digest}.xml.bz2"
-            if not await remote.is_cached(transport, remote_ds, digest):
+            if await remote.is_cached(transport, remote_ds, digest):
+                ctx.say("datastream cached on the target already")
+            else:
+                ctx.say(f"uploading the datastream ({len(data) // 1024:,} KiB bz2)")
                 await remote.upload(transport, data, remote_ds, timeout=600)
             remote_tailoring = None
             if tailoring:
                 remote_tailoring = f"{work.tmp}/tailoring.xml"
                 await remote.upload(transport, tailoring.path.read_bytes(), remote_tailoring, timeout=120)
-            progress = Progress(workspace, scan.id, total, on_progress)
             arf = f"{work.tmp}/arf.xml"
-            await remote.evaluate(transport, sudo, profile_id, remote_ds, arf,
-                                  workspace.scan_timeout, progress.rule, remote_tailoring)
+            done = 0
+
+            async def rule(rule_id: str, result: str) -> None:
+                nonlocal done
+                done += 1
+                await ctx.progress(done, total)
+
+            ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
+            evaluated = await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, rule,
+                                              remote_tailoring, work.tmp)
+            ctx.say(f"oscap finished (exit {evaluated.exit_status}) after {done} rules")
             arf_gz = await remote.fetch_compressed(transport, sudo, arf, timeout=600)
+            ctx.say(f"fetched the results ({len(arf_gz) // 1024:,} KiB gzip)")
         finally:
             await _cleanup(transport, work.tmp)
-    evidence = paths.evidence_dir(workspace.data_dir) / f"{scan.id}.arf.xml.gz"
+    evidence = paths.evidence_dir(workspace.data_dir) / f"{job.scan_id}.arf.xml.gz"
     evidence.parent.mkdir(parents=True, exist_ok=True)
     evidence.write_bytes(arf_gz)
     return evidence, datastream
@@ -163,7 +135,7 @@ async def _cleanup(transport: Transport, tmp: str) -> None:
     try:
         await asyncio.shield(remote.remove(transport, tmp))
     except (OperatorError, OSError) as exc:  # the connection may be gone; the next scan sweeps it
-        log.warning("could not remove %s: %s", tmp, exc)
+        log.warning("could not remove %s: %s", tmp, neutralise(str(exc)))
 
 
 async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) -> None:
@@ -174,41 +146,20 @@ async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) 
     await workspace.store.update_host(host)
 
 
-async def _store_results(workspace: Workspace, scan: Scan, arf_path: Path, datastream: Datastream) -> None:
+async def _store_results(ctx: JobContext, arf_path: Path, datastream: Datastream) -> None:
+    store, job = ctx.workspace.store, ctx.job
     results = await asyncio.to_thread(xccdf.read_test_results, arf_path)
     if len(results) != 1:
         raise OperatorError(f"the results hold {len(results)} TestResults, expected one")
-    found = results[0]
-    rule_results = xccdf.merge_duplicates(found.results)
-    if not await workspace.store.has_rules(datastream.sha256):
+    rule_results = xccdf.merge_duplicates(results[0].results)
+    if not await store.has_rules(datastream.sha256):
         rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
-        await workspace.store.save_content(
-            datastream.sha256, datastream.path.name, datastream.benchmark_id,
-            datastream.version, rules.values(), datastream.derived_from,
-        )
+        await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
+                                 datastream.version, rules.values(), datastream.derived_from)
     counts = xccdf.count_results(rule_results)
-    await workspace.store.complete_scan(
-        scan.id, rule_results, counts, compute_score(counts), notice_for(counts), str(arf_path),
-    )
-
-
-async def scan_hosts(
-    workspace: Workspace, hosts: list[Host], profile: str,
-    on_progress: ProgressCallback | None = None, on_created: Callable[[Scan], None] | None = None,
-    tailoring: Tailoring | None = None,
-) -> list[Scan]:
-    """Create one scan per host, then run them with at most max_concurrent at once."""
-    validate_profile(profile)
-    scans = []
-    for host in hosts:
-        scan = await create_scan(workspace, host, profile)
-        scans.append(scan)
-        if on_created:
-            on_created(scan)
-    limit = asyncio.Semaphore(workspace.max_concurrent)
-
-    async def one(scan: Scan, host: Host) -> Scan:
-        async with limit:
-            return await run_scan(workspace, scan, host, on_progress, tailoring)
-
-    return list(await asyncio.gather(*(one(s, h) for s, h in zip(scans, hosts))))
+    score = compute_score(counts)
+    evaluated = sum(n for result, n in counts.items() if result != "notselected")
+    ctx.say(f"stored {evaluated} rule results: {counts.get('pass', 0)} pass, "
+            f"{counts.get('fail', 0)} fail, score {'-' if score is None else f'{score:.1f}'}")
+    await store.complete_scan(job.scan_id, rule_results, counts, score, notice_for(counts),
+                              str(arf_path), job_id=job.id, output=ctx.output)

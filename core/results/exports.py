@@ -141,7 +141,7 @@ async def visible_scans(workspace, host: str | None, status: str | None) -> list
         raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(s.value for s in ScanStatus)}")
     if host is not None:
         await workspace.store.require_host(host)  # a typo gets a clear error, not an empty file
-    return await workspace.store.list_scans(host=host, status=status)
+    return await workspace.store.find_scans(host=host, status=status)
 
 
 async def scan_results(workspace, scan_id: str, result: str | None) -> tuple[Scan, list[RuleResult]]:

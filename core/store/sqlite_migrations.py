@@ -94,4 +94,46 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE contents ADD COLUMN derived_from TEXT",  # e.g. "RHEL 9"
     ],
+    # 5: the job queue; every scan is the result of a scan job
+    [
+        """CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,            -- UUID
+            kind TEXT NOT NULL CHECK (kind IN ('scan', 'harden')),
+            host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+            params TEXT NOT NULL DEFAULT '{}',  -- JSON: profile, tailoring, timeout, ...
+            priority INTEGER NOT NULL DEFAULT 5 CHECK (priority BETWEEN 1 AND 10),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'queued', 'running', 'completed',
+                'failed', 'cancelled')),
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            output TEXT NOT NULL DEFAULT '',
+            scan_id TEXT REFERENCES scans(id) ON DELETE SET NULL,
+            lease_owner TEXT,               -- the claiming process: host:pid:random
+            lease_until TEXT,               -- it renews this while it works
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            progress_done INTEGER NOT NULL DEFAULT 0,
+            progress_total INTEGER,
+            current TEXT,                   -- the rule being evaluated now
+            current_since TEXT,
+            updated_at TEXT
+        )""",
+        "CREATE INDEX jobs_waiting ON jobs (priority DESC, created_at) WHERE status IN ('pending', 'queued')",
+        "CREATE INDEX jobs_running ON jobs (host_id, kind) WHERE status = 'running'",
+        "CREATE INDEX jobs_leased ON jobs (lease_owner) WHERE status IN ('queued', 'running')",
+        "CREATE INDEX jobs_lease_ends ON jobs (lease_until) WHERE status IN ('queued', 'running')",
+        "CREATE INDEX jobs_created ON jobs (created_at)",
+        "CREATE INDEX jobs_scan ON jobs (scan_id)",
+        # Scans made before the queue existed get the job they would have had (same id).
+        "UPDATE scans SET status = 'failed', error_message = 'interrupted: compliance-tui was upgraded "
+        "while this scan ran; scan again', finished_at = COALESCE(finished_at, updated_at, created_at) "
+        "WHERE status IN ('pending', 'running')",
+        """INSERT INTO jobs (id, kind, host_id, params, status, created_at, started_at, finished_at,
+               attempts, error, scan_id, progress_done, progress_total, updated_at)
+           SELECT id, 'scan', host_id, json_object('profile', profile), status, created_at, started_at,
+               finished_at, 1, error_message, id, progress_done, progress_total, updated_at
+           FROM scans WHERE origin = 'scan'""",
+    ],
 ]

@@ -6,14 +6,17 @@ Only oscap runs under sudo: the ARF it writes is readable by the scanning user
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from dataclasses import dataclass
 
-from core.domain.errors import CommandTimeout, OscapFailed, OscapMissing
+from core.domain.errors import CommandTimeout, OperatorError, OscapFailed, OscapMissing
 from core.domain.models import OsInfo
 from core.targets.osinfo import install_hint, parse_os_release
 from core.targets.transport import CommandResult, Sudo, Transport, shell_join, sudo_error
 
+log = logging.getLogger(__name__)
 PROGRESS_LINE = re.compile(r"^(xccdf_\S+):(\w+)$")
 TIMEOUT_EXITS = (124, 137)  # timeout(1): stopped with TERM, or with KILL after -k
 TEMP_PREFIX = "compliance-tui."
@@ -107,20 +110,25 @@ async def upload(transport: Transport, data: bytes, path: str, timeout: float) -
 
 def eval_command(
     sudo: Sudo, profile_id: str, datastream: str, arf: str, timeout_s: int, tailoring: str | None = None,
+    pid_file: str | None = None,
 ) -> tuple[str, bytes | None]:
     options = ["--tailoring-file", tailoring] if tailoring else []
     oscap = shell_join("oscap", "xccdf", "eval", *options, "--profile", profile_id, "--progress",
                        "--results-arf", arf, datastream)
     command, stdin = sudo.wrap(oscap)
-    # timeout(1) on the target ends a hung oscap even when our connection is gone
-    return f"umask 022; exec timeout -k 10 {int(timeout_s)} {command}", stdin
+    # timeout(1) on the target ends a hung oscap even when our connection is gone; its pid
+    # (the shell's, kept by exec) lets a cancel stop it: timeout passes the signal on to sudo
+    # and sudo to oscap, so no root is needed to stop a root oscap
+    record = f"echo $$ > {shell_join(pid_file)}; " if pid_file else ""
+    return f"umask 022; {record}exec timeout -k 10 {int(timeout_s)} {command}", stdin
 
 
 async def evaluate(
     transport: Transport, sudo: Sudo, profile_id: str, datastream: str, arf: str,
-    timeout_s: int, on_rule, tailoring: str | None = None,
+    timeout_s: int, on_rule, tailoring: str | None = None, work_dir: str | None = None,
 ) -> CommandResult:
-    """Run oscap, calling on_rule(rule_id, result) for each progress line."""
+    """Run oscap, calling on_rule(rule_id, result) for each progress line. Cancelled, or past
+    its time, it is stopped on the target too (through work_dir's pid file)."""
 
     def line(text: str):
         match = PROGRESS_LINE.match(text.strip())
@@ -128,8 +136,14 @@ async def evaluate(
             return on_rule(match.group(1), match.group(2))
         return None
 
-    command, stdin = eval_command(sudo, profile_id, datastream, arf, timeout_s, tailoring)
-    result = await transport.stream(command, line, input=stdin, timeout=timeout_s + 30)
+    pid_file = f"{work_dir}/oscap.pid" if work_dir else None
+    command, stdin = eval_command(sudo, profile_id, datastream, arf, timeout_s, tailoring, pid_file)
+    try:
+        result = await transport.stream(command, line, input=stdin, timeout=timeout_s + 30)
+    except (asyncio.CancelledError, CommandTimeout):
+        if pid_file:
+            await asyncio.shield(stop(transport, pid_file))
+        raise
     if result.exit_status in (0, 2):
         return result
     if result.exit_status in TIMEOUT_EXITS:
@@ -144,6 +158,15 @@ async def evaluate(
         raise OscapMissing(f"{transport.host_name}: sudo cannot find oscap in its secure_path; "
                            "install openscap-scanner or add its directory to secure_path")
     raise OscapFailed(f"{transport.host_name}: oscap failed (exit {result.exit_status}): {oscap_error(result.stderr)}")
+
+
+async def stop(transport: Transport, pid_file: str) -> None:
+    """Stop a running oscap: TERM to its timeout(1), which passes it on; KILL follows in 10 s."""
+    quoted = shell_join(pid_file)
+    try:
+        await transport.run(f"[ -f {quoted} ] && kill -TERM \"$(cat {quoted})\"", timeout=15)
+    except (OperatorError, OSError) as exc:  # the connection is gone: timeout(1) ends it later
+        log.warning("could not stop oscap on %s: %s", transport.host_name, exc)
 
 
 def oscap_error(stderr: str) -> str:

@@ -139,9 +139,16 @@ class LocalTransport(Transport):
         return await process.wait()
 
     async def _abort(self, process) -> None:
-        if process.returncode is None:
+        """TERM first: timeout(1) passes it on through sudo to a root oscap, which this user
+        could not kill itself; KILL what is left after a few seconds."""
+        for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, None)):
+            if process.returncode is not None:
+                return
             try:
-                os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(process.pid, sig)
             except ProcessLookupError:
-                pass
-            await process.wait()
+                return
+            try:
+                await asyncio.wait_for(process.wait(), grace)
+            except TimeoutError:
+                continue

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core.content import tailoring
 from core.content.catalog import SHORT_NAMES
-from core.domain.models import Host, RuleResult, Scan
+from core.domain.models import Host, Job, RuleResult, Scan
 
 
 def host_to_dict(host: Host) -> dict:
@@ -69,3 +69,28 @@ def result_to_dict(result: RuleResult) -> dict:
         "severity": result.severity,
         "result": result.result,
     }
+
+
+def job_to_dict(job: Job, with_output: bool = False) -> dict:
+    shape = {
+        "id": job.id,
+        "kind": job.kind,
+        "host": job.host_name,
+        "profile": job.profile,
+        "params": job.params,
+        "priority": job.priority,
+        "status": job.status.value,
+        "attempts": job.attempts,
+        "created": job.created_at,
+        "started": job.started_at,
+        "finished": job.finished_at,
+        "duration_s": job.duration_s,
+        "progress": {"done": job.progress_done, "total": job.progress_total, "current": job.current},
+        "scan_id": job.scan_id,
+        "error": job.error,
+        "worker": job.lease_owner,
+        "cancel_requested": job.cancel_requested,
+    }
+    if with_output:
+        shape["output"] = job.output
+    return shape

@@ -20,12 +20,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from core.domain.models import Host, RuleResult, Scan, compute_score
+from core.domain.models import Host, RuleResult, compute_score
 from core.results import xccdf
 from core.workspace import Workspace
+from tests.seed import seed_job
 
 STARTUP_BUDGET, OPEN_BUDGET, KEY_BUDGET = 1.0, 0.300, 0.050
 WEIGHTS = {"pass": 55, "fail": 30, "notapplicable": 10, "error": 3, "notchecked": 2}
@@ -60,13 +60,12 @@ async def build_store(data_dir: Path) -> tuple[str, int]:
         counts: dict[str, int] = {}
         for result in results:
             counts[result.result] = counts.get(result.result, 0) + 1
-        scan = await workspace.store.create_scan(
-            Scan(id=str(uuid.uuid4()), host_id=host.id, host_name=host.name, profile="cis-level2-server",
-                 profile_id=None), "bench:1")
+        job = await seed_job(workspace.store, host, profile="cis-level2-server")
         profile = next(iter(ds.profiles))
-        await workspace.store.assign_content(scan.id, profile, ds.sha256, len(results))
-        await workspace.store.complete_scan(scan.id, results, counts, compute_score(counts), None, None)
-        return scan.id, count
+        await workspace.store.assign_content(job.scan_id, profile, ds.sha256, len(results))
+        await workspace.store.complete_scan(job.scan_id, results, counts, compute_score(counts), None, None,
+                                            job_id=job.id)
+        return job.scan_id, count
 
 
 async def keystroke(pilot, table, key: str) -> float:

@@ -17,6 +17,7 @@ from core.domain.timeutil import to_iso
 from core.results import xccdf
 from core.workspace import Workspace
 from tests.oscap_results import produce_results
+from tests.seed import seed_job
 from tui.app import ComplianceApp
 
 NOW = datetime(2025, 3, 31, 12, 0, tzinfo=timezone.utc)
@@ -68,8 +69,7 @@ async def seed_scan(
     datastream = next(d for d in await workspace.datastreams()
                       if d.benchmark_id == found.benchmark_id and d.version == found.benchmark_version)
     target = await store.require_host(host)
-    await store.create_scan(Scan(id=scan_id, host_id=target.id, host_name=host, profile=profile,
-                                 profile_id=None, created_at=created_at), "test:1")
+    job = await seed_job(store, target, scan_id=scan_id, created_at=created_at, profile=profile)
     if not await store.has_rules(datastream.sha256):
         rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
         await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
@@ -80,17 +80,16 @@ async def seed_scan(
     counts = xccdf.count_results(rule_results)
     start = datetime.fromisoformat(created_at.replace("Z", "+00:00")) + timedelta(seconds=2)
     await store.complete_scan(scan_id, rule_results, counts, compute_score(counts), notice_for(counts),
-                              None, to_iso(start), to_iso(start + timedelta(seconds=duration_s)))
+                              None, to_iso(start), to_iso(start + timedelta(seconds=duration_s)), job_id=job.id)
     return await store.get_scan(scan_id)
 
 
 async def seed_failed_scan(workspace: Workspace, host: str, *, scan_id: str, created_at: str,
                            message: str) -> Scan:
     target = await workspace.store.require_host(host)
-    await workspace.store.create_scan(Scan(id=scan_id, host_id=target.id, host_name=host,
-                                           profile="cis-level1-server", profile_id=None,
-                                           created_at=created_at), "test:1")
-    await workspace.store.fail_scan(scan_id, message)
+    job = await seed_job(workspace.store, target, scan_id=scan_id, created_at=created_at, start=False)
+    finished = to_iso(datetime.fromisoformat(created_at.replace("Z", "+00:00")) + timedelta(seconds=3))
+    await workspace.store.finish_job(job.id, "failed", message, finished_at=finished)
     scan = await workspace.store.get_scan(scan_id)
     assert scan.status is ScanStatus.FAILED
     return scan

@@ -8,7 +8,7 @@ import json
 from textual.widgets import Input, Select
 
 from core.workspace import Workspace
-from tests.tui.helpers import SCAN_IDS, add_host, make_app, settle
+from tests.tui.helpers import SCAN_IDS, add_host, make_app, settle, wait_for
 from tui.modals.new_scan import NewScanModal
 from tui.screens.compliance import ComplianceScreen
 from tui.screens.results import ResultsScreen
@@ -56,7 +56,9 @@ async def test_cards_chart_and_table_of_the_selected_host(fleet_data):
         assert [len(s.points) for s in chart._last[1]] == [2, 1]
 
 
-async def test_selected_failed_scan_shows_its_error(fleet_data):
+async def test_a_failed_scan_shows_its_error_and_links_to_its_job_output(fleet_data):
+    from tui.modals.job_detail import JobDetailModal
+
     app = make_app(fleet_data)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_host(pilot, "web01")
@@ -64,7 +66,13 @@ async def test_selected_failed_scan_shows_its_error(fleet_data):
         assert table.cursor_key == SCAN_IDS["web-fail"]
         detail = str(screen.query_one("#scan-detail").render())
         assert "error: web01 (10.0.0.11:22) is unreachable: connection refused" in detail
-        await pilot.press("enter")  # results exist only for completed scans
+        await pilot.press("enter")  # the spec's "Review error message in Jobs page"
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailModal), what="the job")
+        await settle(pilot)
+        error = str(app.screen.query_one("#job-error").render())
+        assert "web01 (10.0.0.11:22) is unreachable: connection refused" in error
+        assert app.screen.job.scan_id == SCAN_IDS["web-fail"]
+        await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ComplianceScreen)
 

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from core.domain.models import ScanStatus
+from core.domain.models import JobStatus, ScanStatus
+from core.jobs import queue
 from core.workspace import Workspace
 from tests.tui.helpers import add_host, make_app, settle, wait_for
 from tui.modals.bulk_scan import BulkScanModal
@@ -17,6 +18,7 @@ from tui.modals.help import HelpModal
 from tui.modals.new_scan import NewScanModal
 from tui.screens.hosts import HostsScreen
 from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.run_choice import RunChoice
 
 pytestmark = pytest.mark.fleet
 
@@ -106,10 +108,12 @@ async def test_bulk_scan_of_selected_hosts(data_dir, fleet, known_hosts):
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, BulkScanModal) and modal.query_one(".bulk").border_title == "Bulk Scan (2)"
+        assert modal.query_one(RunChoice).here  # no worker runs: in this app
         await pilot.press("ctrl+s")  # CIS Level 1 Server is highlighted
-        await wait_for(pilot, lambda: modal.created == 2, what="scan creation")
-        assert "Creating scans: 2 / 2" in str(modal.query_one("#creating-label").render())
-        await wait_for(pilot, lambda: modal.finished == 2, timeout=180, what="both scans")
+        await wait_for(pilot, lambda: len(modal.jobs) == 2, what="scan creation")
+        assert "Created 2 scans, in this app" in str(modal.query_one("#creating-label").render())
+        await wait_for(pilot, lambda: all(j.status.finished for j in modal.jobs.values()),
+                       timeout=180, what="both scans")
         states = [str(modal.query_one(f"#state-{i}").render()) for i in range(2)]
         assert all(s.startswith("completed") for s in states), states
         await pilot.press("escape")
@@ -155,37 +159,41 @@ async def test_auto_refresh_picks_up_a_scan_run_by_another_process(data_dir, fle
         assert screen._refresh_timer is None  # nothing unfinished: no more refreshes
 
 
+async def start_scan_here(app, pilot, host: str, profile: str = "cis-level2-server") -> str:
+    """A scan run by the app's own runner; returns its scan id once rules are being evaluated."""
+    wanted = await queue.scan_requests(app.workspace, [host], profile)
+    (job,) = await app.jobs.scan(wanted, here=True)
+    await wait_for(pilot, lambda: app.jobs.live.get(job.id) and app.jobs.live[job.id].progress_done,
+                   timeout=60, what="the scan to run")
+    return job.scan_id
+
+
 async def test_quit_cancels_running_scans(data_dir, fleet, known_hosts):
     await add_fleet_hosts(data_dir, fleet, "u2204")
     app = make_app(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        host = await app.workspace.store.get_host("u2204")
-        app.activity.start([host], "cis-level2-server")
-        await wait_for(pilot, lambda: any(done for done, _ in app.activity.progress.values()),
-                       timeout=60, what="the scan to run")
-        (scan_id,) = app.activity.progress
+        scan_id = await start_scan_here(app, pilot, "u2204")
         await pilot.press("q")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal) and "1 scan is still running" in app.screen.question
+        assert isinstance(app.screen, ConfirmModal) and "This app runs 1 job" in app.screen.question
         await pilot.press("y")
         await pilot.pause()
     async with await Workspace.open(data_dir) as workspace:
         scan = await workspace.store.get_scan(scan_id)
-    assert scan.status is ScanStatus.FAILED and "cancelled" in scan.error_message
+        job = await workspace.store.job_for_scan(scan_id)
+    assert scan.status is ScanStatus.FAILED and "stopped before it finished" in scan.error_message
+    assert job.status is JobStatus.CANCELLED
 
 
-async def test_exit_without_quit_key_still_marks_scans_failed(data_dir, fleet, known_hosts):
-    """A hangup or ctrl+c exits without the q dialog: the scan must still end failed."""
+async def test_exit_without_quit_key_still_ends_the_jobs(data_dir, fleet, known_hosts):
+    """A hangup or ctrl+c exits without the q dialog: the job must still end, its scan failed."""
     await add_fleet_hosts(data_dir, fleet, "u2204")
     app = make_app(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        host = await app.workspace.store.get_host("u2204")
-        app.activity.start([host], "cis-level2-server")
-        await wait_for(pilot, lambda: any(done for done, _ in app.activity.progress.values()),
-                       timeout=60, what="the scan to run")
-        (scan_id,) = app.activity.progress
+        scan_id = await start_scan_here(app, pilot, "u2204")
         app.exit()
     async with await Workspace.open(data_dir) as workspace:
         scan = await workspace.store.get_scan(scan_id)
-        assert await workspace.store.unfinished_scans() == []
-    assert scan.status is ScanStatus.FAILED and "cancelled" in scan.error_message
+        counts = await workspace.store.job_status_counts()
+    assert scan.status is ScanStatus.FAILED and "stopped before it finished" in scan.error_message
+    assert set(counts) == {"cancelled"}

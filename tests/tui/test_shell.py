@@ -34,7 +34,7 @@ async def test_number_keys_reach_every_screen_and_esc_goes_back(data_dir):
 async def test_later_features_say_so_plainly(data_dir):
     app = make_app(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        for key, word in (("4", "Jobs: not yet available"), ("5", "Schedules: not yet available")):
+        for key, word in (("5", "Schedules: not yet available"),):
             await pilot.press(key)
             await pilot.pause()
             texts = " ".join(str(w.render()) for w in app.screen.query(Static))
@@ -136,3 +136,21 @@ async def test_command_palette_runs_screen_actions(data_dir):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, HostFormModal), what="the host form")
         assert isinstance(app.screen_stack[0], HostsScreen)
+
+
+async def test_command_palette_follows_the_current_screen(data_dir):
+    from tui.commands import ScreenCommands
+
+    app = make_app(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        titles = {}
+        for key in ("4", "2"):
+            await pilot.press(key)
+            await settle(pilot)
+            provider = ScreenCommands(app.screen)
+            titles[key] = [title for title, _help, _run in provider._commands()]
+        assert titles["4"][0] == "The job's details and its whole output log"
+        assert "Cancel the selected job (asks first)" in titles["4"]
+        assert "Cancel the selected job (asks first)" not in titles["2"]
+        assert "Go to Jobs" in titles["2"] and "Add host" in titles["2"]

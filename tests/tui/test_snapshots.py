@@ -30,6 +30,12 @@ def snapshot_data(content_index, l1_results, l2_results) -> Path:
     shutil.rmtree(SNAPSHOT_DATA.parent, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def fixed_config_path(monkeypatch):
+    """Settings shows the config file's path: the same on every run."""
+    monkeypatch.setenv("COMPLIANCE_TUI_CONFIG", str(SNAPSHOT_DATA.parent / "config.toml"))
+
+
 def keys(*pressed: str):
     async def run_before(pilot) -> None:
         await settle(pilot)
@@ -104,6 +110,11 @@ def test_settings(snap_compare, snapshot_data, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_jobs(snap_compare, snapshot_data, size):
     assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=keys("4"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_job_details(snap_compare, snapshot_data, size):
+    assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=keys("4", "enter"))
 
 
 @pytest.mark.parametrize("size", SIZES)

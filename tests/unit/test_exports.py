@@ -7,17 +7,16 @@ import io
 import json
 import re
 import stat
-import uuid
 from dataclasses import replace
 
 import pytest
 
 from core.domain.errors import InvalidInput, NotFound
-from core.domain.models import Host, Scan
+from core.domain.models import Host
 from core.results import exports
 from core.views.serialize import result_to_dict, scan_to_dict
-from core.workspace import Workspace, runner_id
-from tests.seed import data_dir_with_index, seed_completed_scan
+from core.workspace import Workspace
+from tests.seed import data_dir_with_index, seed_completed_scan, seed_failed_scan, seed_job
 
 RULE = "xccdf_org.ssgproject.content_rule_"
 FORMULA_HOST = "=HYPERLINK(\"http://evil\",\"x\")"
@@ -33,20 +32,13 @@ async def fleet_store(tmp_path_factory, content_index, oscap_results):
                                     created_at="2026-01-02T03:04:05.000000Z")
     db = await seed_completed_scan(workspace, "db1", oscap_results.arf)
     evil = await store.add_host(Host(name=FORMULA_HOST, address="127.0.0.1"))  # store-level: no validation
-    failed = await _scan(workspace, evil)
-    await store.fail_scan(failed.id, "-1+2 @SUM(A1) cmd|' /C calc'!A0")
-    await _scan(workspace, evil)  # stays pending
+    await seed_failed_scan(store, evil, "-1+2 @SUM(A1) cmd|' /C calc'!A0")
+    await seed_job(store, evil, start=False)  # stays pending
     # a rule title a spreadsheet would run as a formula
     victim = await store.rule_info(web.content_id, RULE + "accounts_tmout")
     await store.save_content(web.content_id, "x", None, None, [replace(victim, title="+cmd|' /C calc'!A0")])
     yield workspace, web, db
     await workspace.close()
-
-
-async def _scan(workspace: Workspace, host: Host) -> Scan:
-    scan = Scan(id=str(uuid.uuid4()), host_id=host.id, host_name=host.name,
-                profile="cis-level1-server", profile_id=None)
-    return await workspace.store.create_scan(scan, runner_id())
 
 
 def render(write, items, fmt: str) -> str:
@@ -67,7 +59,7 @@ def as_number(cell: str):
 
 async def test_scan_csv_round_trips_to_the_store(fleet_store):
     workspace, _, _ = fleet_store
-    scans = await workspace.store.list_scans()
+    scans = await workspace.store.find_scans()
     assert len(scans) == 4
     rows = list(csv.DictReader(io.StringIO(render(exports.write_scans, scans, "csv"))))
     assert list(rows[0]) == list(exports.SCAN_COLUMNS)
@@ -94,7 +86,7 @@ async def test_scan_csv_round_trips_to_the_store(fleet_store):
 
 async def test_scan_json_is_the_serialize_shape(fleet_store):
     workspace, _, _ = fleet_store
-    scans = await workspace.store.list_scans()
+    scans = await workspace.store.find_scans()
     text = render(exports.write_scans, scans, "json")
     assert json.loads(text) == [scan_to_dict(s) for s in scans]
     assert FORMULA_HOST in [s["host"] for s in json.loads(text)]  # JSON is data, never neutralised
@@ -102,7 +94,7 @@ async def test_scan_json_is_the_serialize_shape(fleet_store):
 
 async def test_formula_cells_are_neutralised(fleet_store):
     workspace, web, _ = fleet_store
-    scans = await workspace.store.list_scans()
+    scans = await workspace.store.find_scans()
     rows = list(csv.reader(io.StringIO(render(exports.write_scans, scans, "csv"))))
     cells = [cell for row in rows[1:] for cell in row]
     assert f"'{FORMULA_HOST}" in cells

@@ -6,18 +6,17 @@ import getpass
 import os
 import stat
 import time
-import uuid
 from dataclasses import replace
 
 import pytest
 from lxml import html
 
 from core.domain.errors import InvalidInput, NotFound, OscapMissing
-from core.domain.models import MISMATCH_NOTICE, Scan
+from core.domain.models import MISMATCH_NOTICE
 from core.results import report
 from core.results.report_markup import markdown
-from core.workspace import Workspace, runner_id
-from tests.seed import data_dir_with_index, mismatched_arf, seed_completed_scan, seed_host
+from core.workspace import Workspace
+from tests.seed import data_dir_with_index, mismatched_arf, seed_completed_scan, seed_host, seed_job
 
 RULE = "xccdf_org.ssgproject.content_rule_"
 HOSTILE_HOST = "<script>alert(1)</script>"
@@ -217,12 +216,11 @@ def test_markdown_subset_renders_to_safe_elements():
 
 async def test_only_a_completed_scan_has_a_report(workspace):
     host = await seed_host(workspace, "web2")
-    pending = await workspace.store.create_scan(
-        Scan(id=str(uuid.uuid4()), host_id=host.id, host_name=host.name,
-             profile="cis-level1-server", profile_id=None), runner_id())
+    job = await seed_job(workspace.store, host, start=False)
     with pytest.raises(InvalidInput, match=r"is pending: only a completed scan has a report"):
-        await report.render_report(workspace.store, pending.id)
-    await workspace.store.fail_scan(pending.id, "web2: oscap is not installed")
+        await report.render_report(workspace.store, job.scan_id)
+    await workspace.store.finish_job(job.id, "failed", "web2: oscap is not installed")
+    pending = await workspace.store.get_scan(job.scan_id)
     with pytest.raises(InvalidInput, match=r"is failed \(web2: oscap is not installed\)"):
         await report.save_report(workspace, pending.short_id)
     with pytest.raises(NotFound, match="has no stored OpenSCAP results"):

@@ -1,11 +1,9 @@
-"""Opening a data dir: localhost on first start only, and no scan left running by a dead process."""
+"""Opening a data dir: localhost on first start only, and no job left to a dead process."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-
-from core.domain.models import Scan, ScanStatus
+from core.domain.models import JobStatus
+from core.store.base import NewScanJob
 from core.workspace import LOCALHOST, Workspace
 
 
@@ -18,22 +16,14 @@ async def test_localhost_is_registered_once(tmp_path):
         assert await workspace.store.get_host(LOCALHOST) is None
 
 
-async def test_scans_of_a_dead_process_are_failed_others_left_alone(tmp_path):
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    alive = subprocess.Popen(["sleep", "30"])
-    me = socket.gethostname()
-    try:
-        async with await Workspace.open(tmp_path) as workspace:
-            host = await workspace.store.require_host(LOCALHOST)
-            for n, runner in enumerate((f"{me}:{dead.pid}", f"{me}:{alive.pid}", "other-machine:1")):
-                await workspace.store.create_scan(
-                    Scan(id=f"{n}0000000-0000-4000-8000-000000000000", host_id=host.id,
-                         host_name=host.name, profile="cis-level1-server", profile_id=None), runner)
-        async with await Workspace.open(tmp_path) as workspace:
-            status = {s.id[0]: s for s in await workspace.store.list_scans()}
-        assert status["0"].status is ScanStatus.FAILED and "interrupted" in status["0"].error_message
-        assert status["1"].status is ScanStatus.PENDING  # its process still runs
-        assert status["2"].status is ScanStatus.PENDING  # another machine's runner recovers its own
-    finally:
-        alive.kill()
+async def test_opening_recovers_jobs_whose_process_stopped(tmp_path):
+    """A process that stops renewing its leases (killed, or its machine gone): the next
+    process to open the store re-queues its scan job; one still renewing is left alone."""
+    async with await Workspace.open(tmp_path) as workspace:
+        host = await workspace.store.require_host(LOCALHOST)
+        wanted = [NewScanJob(host, "cis-level1-server", {}, 5)]
+        (dead,) = await workspace.store.create_scan_jobs(wanted, "gone:1:x", "2000-01-01T00:00:00.000000Z")
+        (alive,) = await workspace.store.create_scan_jobs(wanted, "alive:2:y", "2999-01-01T00:00:00.000000Z")
+    async with await Workspace.open(tmp_path) as workspace:
+        assert (await workspace.store.get_job(dead.id)).status is JobStatus.PENDING
+        assert (await workspace.store.get_job(alive.id)).status is JobStatus.QUEUED

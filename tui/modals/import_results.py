@@ -143,7 +143,7 @@ class ImportResultsModal(BaseModal):
 
     @work(group="hosts", exit_on_error=False)
     async def load_hosts(self) -> None:
-        hosts = await self.app.workspace.store.list_hosts()
+        hosts = await self.app.workspace.store.find_hosts()
         self.post_message(self.Hosts([h.name for h in hosts]))
 
     def on_import_results_modal_hosts(self, message: Hosts) -> None:

@@ -12,8 +12,10 @@ from textual.widgets.option_list import Option
 
 from core.content.catalog import ContentError, ProfileChoice, available_profiles, resolve_profile
 from core.domain.models import Host, OsInfo
+from core.jobs import queue
 from tui.screens.base import BaseModal
 from tui.services import remote
+from tui.widgets.run_choice import RunChoice
 
 
 def profile_option(choice: ProfileChoice) -> str:
@@ -28,6 +30,7 @@ class NewScanModal(BaseModal):
         Binding("escape", "close", "Cancel"),
         Binding("ctrl+s", "create", "Create Scan"),
         Binding("d", "detect", "Detect OS"),
+        Binding("w", "toggle_runner", "Here / worker", tooltip="Run the scan in this app or leave it to a worker"),
     ]
 
     class Profiles(Message):
@@ -49,6 +52,7 @@ class NewScanModal(BaseModal):
             yield Label("SCAP profile (for the host's detected OS)")
             yield OptionList(id="profiles", compact=True)
             yield Static(id="profile-note", classes="note")
+            yield RunChoice(id="run-choice")
             with Horizontal(classes="buttons"):
                 yield Button("Create Scan (ctrl+s)", id="create", variant="primary", compact=True,
                              disabled=True)
@@ -65,7 +69,7 @@ class NewScanModal(BaseModal):
 
     @work(group="hosts", exit_on_error=False)
     async def load_hosts(self) -> None:
-        hosts = await self.app.workspace.store.list_hosts()
+        hosts = await self.app.workspace.store.find_hosts()
         self.post_message(self.Hosts([h.name for h in hosts]))
 
     def on_new_scan_modal_hosts(self, message: Hosts) -> None:
@@ -157,6 +161,16 @@ class NewScanModal(BaseModal):
         if self.host is None or not self.choices or options.highlighted is None:
             return
         choice = self.choices[options.highlighted]
-        self.app.activity.start([self.host], choice.short_name or choice.profile_id)
-        self.notify(f"{self.host.name}: {choice.title} scan started")
+        self.create(self.host.name, choice.short_name or choice.profile_id, choice.title,
+                    self.query_one(RunChoice).here)
+
+    @work(group="create", exclusive=True, exit_on_error=False)
+    async def create(self, host: str, profile: str, title: str, here: bool) -> None:
+        wanted = await queue.scan_requests(self.app.workspace, [host], profile)
+        (job,) = await self.app.jobs.scan(wanted, here)
+        where = "started" if here else "queued for a worker (compliance-tui worker)"
+        self.notify(f"{host}: {title} scan {where} (job {job.short_id})")
         self.dismiss(True)
+
+    def action_toggle_runner(self) -> None:
+        self.query_one(RunChoice).toggle()

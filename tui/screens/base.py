@@ -8,7 +8,7 @@ from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker
 
-from tui.services.activity import ScanEvent
+from core.domain.events import JobEvent
 from tui.widgets.cards import NavBar
 
 
@@ -22,8 +22,9 @@ class BaseScreen(Screen):
     """A top-level screen (one per mode), or a screen pushed over one (Results).
 
     Subclasses implement reload(); after loading they call arm_refresh(wanted) and the
-    screen reloads itself every app.refresh_seconds while wanted, re-arming with
-    set_timer, and not while a modal or another screen is on top.
+    screen reloads itself every app.refresh_seconds while wanted (any job in the store is
+    unfinished, whichever process runs it), re-arming with set_timer, and not while a
+    modal or another screen is on top.
     """
 
     MODE = ""
@@ -39,7 +40,7 @@ class BaseScreen(Screen):
 
     def on_mount(self) -> None:
         _no_blink(self)
-        self.app.activity.events.subscribe(self, self._activity_changed)
+        self.app.jobs.events.subscribe(self, self._jobs_changed)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.theme_changed())
 
     def theme_changed(self) -> None:
@@ -96,18 +97,19 @@ class BaseScreen(Screen):
         if self.is_mounted:
             self.reload()
 
-    # ---------------------------------------------------------------- scans of this app
+    # ---------------------------------------------------------------- jobs of this app
 
-    def _activity_changed(self, event: ScanEvent) -> None:
+    def _jobs_changed(self, event: JobEvent) -> None:
         self._update_nav()
-        self.on_scan_event(event)
+        self.on_job_event(event)
 
-    def on_scan_event(self, event: ScanEvent) -> None:
-        """Live scan news (created, progress, finished); override to react."""
+    def on_job_event(self, event: JobEvent) -> None:
+        """Live job news of this process (created, started, progress, finished); override to
+        react. Other processes' jobs show through reload() on the auto-refresh."""
 
     def _update_nav(self) -> None:
         for bar in self.query(NavBar):
-            bar.set_running(self.app.activity.active)
+            bar.set_running(self.app.jobs.active)
 
 
 class BaseModal(ModalScreen):

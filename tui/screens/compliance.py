@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,13 +10,14 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Input, Select, Static
 
+from core.domain.events import JobEvent
 from core.domain.models import Scan, ScanStatus
 from core.domain.timeutil import to_iso
+from core.views.summaries import HostScans, host_scans, score_series
 from tui.modals.import_results import ImportResultsModal
 from tui.modals.new_scan import NewScanModal
 from tui.screens.base import BaseScreen
 from tui.screens.results import ResultsScreen
-from tui.services.activity import ScanEvent
 from tui.services.files import export_scans, open_report
 from tui.widgets.cards import NavBar, StatCard
 from tui.widgets.cells import DASH, duration, profile_title, progress_text, score_class, short_time
@@ -39,16 +38,6 @@ def scan_labels(scan: Scan) -> list[str]:
     if scan.origin == "import":
         labels.append(f"imported from {scan.source_file or 'a file'}")
     return labels
-
-
-@dataclass
-class HostScans:
-    host: str | None
-    hosts: list[str]
-    scans: list[Scan]
-    statuses: dict[str, int]
-    latest: Scan | None
-    trend: list[Scan]
 
 
 class ComplianceScreen(BaseScreen):
@@ -122,22 +111,8 @@ class ComplianceScreen(BaseScreen):
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self, host: str | None, status: str | None, search: str) -> None:
-        store = self.app.workspace.store
-        hosts = [h.name for h in await store.list_hosts()]
-        if host not in hosts:
-            recent = await store.find_scans(limit=1)
-            host = recent[0].host_name if recent else (hosts[0] if hosts else None)
-        if host is None:
-            self.post_message(self.Loaded(HostScans(None, hosts, [], {}, None, [])))
-            return
-        data = HostScans(
-            host=host, hosts=hosts,
-            scans=await store.find_scans(host=host, status=status, id_prefix=search or None),
-            statuses=await store.scan_status_counts(host),
-            latest=(await store.latest_completed_scans()).get(host),
-            trend=await store.list_scans(host=host, status="completed",
-                                         since=to_iso(since(self.app.clock()))),
-        )
+        data = await host_scans(self.app.workspace.store, host, status, search,
+                                to_iso(since(self.app.clock())))
         self.post_message(self.Loaded(data))
 
     def on_compliance_screen_loaded(self, message: Loaded) -> None:
@@ -155,8 +130,7 @@ class ComplianceScreen(BaseScreen):
             self._show_trend()
             self.query_one("#scans", KeyedTable).set_rows((s.id, self._row(s)) for s in data.scans)
             self._show_detail()
-        unfinished = data.statuses.get("pending", 0) + data.statuses.get("running", 0)
-        self.arm_refresh(unfinished > 0)
+        self.arm_refresh(data.active_jobs > 0)
 
     def _show_cards(self) -> None:
         data = self.data
@@ -171,11 +145,7 @@ class ComplianceScreen(BaseScreen):
             DASH if latest is None else str(latest.counts.get("fail", 0)), "-bad")
 
     def _show_trend(self) -> None:
-        by_profile: dict[str, list[tuple[str, float]]] = {}
-        for scan in sorted(self.data.trend, key=lambda s: s.created_at):
-            if scan.score is not None:
-                by_profile.setdefault(profile_title(scan.profile), []).append(
-                    (scan.finished_at or scan.created_at, scan.score))
+        by_profile = score_series(self.data.trend, "profile")
         names = ", ".join(by_profile) or "no completed scans in the last 30 days"
         title = f"{self.data.host or 'no host'}: score, last 30 days: {names}"
         series = [Series(name, tuple(points)) for name, points in by_profile.items()]
@@ -186,12 +156,15 @@ class ComplianceScreen(BaseScreen):
         if scan.status is ScanStatus.COMPLETED:
             actions = palette.text("⏎ Results  o Report", "text-accent")
         elif scan.status is ScanStatus.RUNNING:
-            done, total = self.app.activity.progress.get(scan.id, (scan.progress_done, scan.progress_total))
-            actions = palette.text(f"{progress_text(done, total)} rules", "text-primary")
+            job = self.app.jobs.for_scan(scan.id) or self.data.jobs.get(scan.id)
+            done, total = (job.progress_done, job.progress_total) if job else (scan.progress_done, scan.progress_total)
+            actions = palette.text(f"{progress_text(done, total or scan.progress_total)} rules", "text-primary")
         elif scan.status is ScanStatus.PENDING:
-            actions = palette.muted("waiting to start")
+            job = self.data.jobs.get(scan.id)
+            waiting = "queued in this app" if job and job.lease_owner else "waiting for a worker"
+            actions = palette.muted(waiting)
         else:
-            actions = palette.text(scan.error_message or "failed", "text-error")
+            actions = palette.text(f"⏎ Job output · {scan.error_message or 'failed'}", "text-error")
         counts = scan.counts if scan.status is ScanStatus.COMPLETED else {}
         return (
             Text(scan.short_id), palette.status(scan), palette.score(scan.score),
@@ -279,9 +252,23 @@ class ComplianceScreen(BaseScreen):
         return scan
 
     def action_results(self) -> None:
+        scan = self._current()
+        if scan is not None and scan.status is ScanStatus.FAILED and scan.origin == "scan":
+            self.show_job(scan.id)  # the spec's "Review error message in Jobs page"
+            return
         scan = self._completed("Results")
         if scan is not None:
             self.app.push_screen(ResultsScreen(scan))
+
+    @work(group="job", exclusive=True, exit_on_error=False)
+    async def show_job(self, scan_id: str) -> None:
+        from tui.modals.job_detail import JobDetailModal
+
+        job = await self.app.workspace.store.job_for_scan(scan_id)
+        if job is None:
+            self.notify("this scan has no job record (it ran before jobs existed)", severity="warning")
+            return
+        self.app.push_screen(JobDetailModal(job.id))
 
     @on(KeyedTable.Chosen, "#scans")
     def _chosen(self) -> None:
@@ -318,13 +305,13 @@ class ComplianceScreen(BaseScreen):
     async def export(self, fmt: str, host: str, status: str | None) -> None:
         self.notify(await export_scans(self.app.workspace, fmt, host, status), timeout=15)
 
-    def on_scan_event(self, event: ScanEvent) -> None:
+    def on_job_event(self, event: JobEvent) -> None:
         table = self.query_one("#scans", KeyedTable)
+        job = event.job
         if event.kind == "progress":
-            scan = next((s for s in self.data.scans if s.id == event.scan_id), None) if self.data else None
+            scan = next((s for s in self.data.scans if s.id == job.scan_id), None) if self.data else None
             if scan is not None:  # a scan the filters hide stays hidden: no reload per rule
                 scan.status = ScanStatus.RUNNING
                 table.update_row(scan.id, self._row(scan))
-        elif event.host == self.host or self.host is None:
+        elif job.host_name == self.host or self.host is None:
             self.reload()
-

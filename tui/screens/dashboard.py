@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,24 +11,16 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer
 
-from core.domain.models import Host, Scan
+from core.domain.events import JobEvent
 from core.domain.timeutil import to_iso
+from core.views.summaries import Fleet, fleet_view, score_series
 from tui.screens.base import BaseScreen
-from tui.services.activity import ScanEvent
 from tui.widgets.cards import NavBar, StatCard
 from tui.widgets.cells import DASH, os_label, score_class, short_time
 from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.score_chart import ScoreChart, Series, since
 
 MAX_LINES = 6  # hosts drawn one line each; more become one fleet-average line
-
-
-@dataclass
-class Fleet:
-    hosts: list[Host]
-    latest: dict[str, Scan]
-    statuses: dict[str, int]
-    trend: list[Scan]
 
 
 class DashboardScreen(BaseScreen):
@@ -71,13 +62,7 @@ class DashboardScreen(BaseScreen):
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        store = self.app.workspace.store
-        fleet = Fleet(
-            hosts=await store.list_hosts(),
-            latest=await store.latest_completed_scans(),
-            statuses=await store.scan_status_counts(),
-            trend=await store.list_scans(status="completed", since=to_iso(since(self.app.clock()))),
-        )
+        fleet = await fleet_view(self.app.workspace.store, to_iso(since(self.app.clock())))
         self.post_message(self.Loaded(fleet))
 
     def on_dashboard_screen_loaded(self, message: Loaded) -> None:
@@ -109,13 +94,10 @@ class DashboardScreen(BaseScreen):
                     short_time(scan.created_at if scan else None),
                 )))
             self.query_one("#fleet", KeyedTable).set_rows(rows)
-        self.arm_refresh(unfinished > 0)
+        self.arm_refresh(fleet.active_jobs > 0)
 
     def _draw_trend(self, fleet: Fleet) -> None:
-        by_host: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for scan in sorted(fleet.trend, key=lambda s: s.created_at):
-            if scan.score is not None:
-                by_host[scan.host_name].append((scan.finished_at or scan.created_at, scan.score))
+        by_host = score_series(fleet.trend, "host")
         if len(by_host) <= MAX_LINES:
             series = [Series(name, tuple(points)) for name, points in sorted(by_host.items())]
             title = "Compliance trend, all hosts (last 30 days)"
@@ -140,7 +122,7 @@ class DashboardScreen(BaseScreen):
         if key:
             self.app.open_compliance(key)
 
-    def on_scan_event(self, event: ScanEvent) -> None:
+    def on_job_event(self, event: JobEvent) -> None:
         if event.kind in ("created", "finished"):
             self.load()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,7 +10,9 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Footer, Input, Static
 
-from core.domain.models import Host, Scan
+from core.domain.events import JobEvent
+from core.domain.models import Host, JobStatus
+from core.views.summaries import HostRow, HostsView, hosts_view
 from tui.modals.bulk_scan import BulkScanModal
 from tui.modals.check_report import CheckReportModal
 from tui.modals.confirm import ConfirmModal
@@ -21,20 +21,11 @@ from tui.modals.import_hosts import ImportHostsModal
 from tui.modals.new_scan import NewScanModal
 from tui.screens.base import BaseScreen
 from tui.services import remote
-from tui.services.activity import ScanEvent
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import DASH, os_label, progress_text, short_time
 from tui.widgets.keyed_table import Column, KeyedTable
 
 STATUS_VARS = {"online": "text-success", "offline": "text-error"}
-
-
-@dataclass
-class HostsData:
-    hosts: list[Host]
-    latest: dict[str, Scan]
-    scan_counts: dict[str, int]
-    unfinished: dict[str, Scan]  # host name -> its newest pending or running scan
 
 
 class HostsScreen(BaseScreen):
@@ -57,14 +48,15 @@ class HostsScreen(BaseScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, data: HostsData):
+        def __init__(self, data: HostsView):
             super().__init__()
             self.data = data
 
     def __init__(self):
         super().__init__()
         self.selected: set[str] = set()
-        self.data: HostsData | None = None
+        self.data: HostsView | None = None
+        self.rows: dict[str, HostRow] = {}
         self._move_to: str | None = None  # a host to put the cursor on after the next load
 
     def compose(self) -> ComposeResult:
@@ -103,39 +95,31 @@ class HostsScreen(BaseScreen):
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self, search: str) -> None:
-        store = self.app.workspace.store
-        unfinished: dict[str, Scan] = {}
-        for status in ("pending", "running"):
-            for scan in await store.find_scans(status=status):
-                unfinished.setdefault(scan.host_name, scan)
-        data = HostsData(await store.find_hosts(search.strip() or None),
-                         await store.latest_completed_scans(), await store.scan_counts_by_host(),
-                         unfinished)
-        self.post_message(self.Loaded(data))
+        self.post_message(self.Loaded(await hosts_view(self.app.workspace.store, search.strip())))
 
     def on_hosts_screen_loaded(self, message: Loaded) -> None:
         self.data = message.data
-        names = {h.name for h in self.data.hosts}
-        self.selected &= names
+        self.rows = {row.host.name: row for row in self.data.rows}
+        self.selected &= set(self.rows)
         with self.app.batch_update():
             table = self.query_one("#hosts", KeyedTable)
-            table.set_rows(self._row(h) for h in self.data.hosts)
+            table.set_rows(self._row(row.host) for row in self.data.rows)
             if self._move_to and table.move_to(self._move_to):
                 self._move_to = None
             self._show_selection()
             self._show_detail()
-        self.arm_refresh(bool(self.data.unfinished))
+        self.arm_refresh(self.data.active_jobs > 0)
 
     def _row(self, host: Host) -> tuple[str, tuple]:
         palette = self.app.palette
-        scan = self.data.latest.get(host.name)
-        score = palette.score(scan.score if scan else None)
-        running = self.app.activity.host_progress(host.name)
-        if running is not None:
-            done, total = running
-            score = palette.text(f"⟳{progress_text(done, total).replace(' ', '')}", "text-primary")
-        elif host.name in self.data.unfinished:
-            score = palette.text(self.data.unfinished[host.name].status.value, "text-primary")
+        row = self.rows[host.name]
+        score = palette.score(row.latest.score if row.latest else None)
+        job = self.app.jobs.for_host(host.name) or row.active
+        if job is not None and job.status is JobStatus.RUNNING:
+            done = progress_text(job.progress_done, job.progress_total).replace(" ", "")
+            score = palette.text(f"⟳{done}", "text-primary")
+        elif job is not None:
+            score = palette.text(job.status.value, "text-primary")
         address = host.address if host.port == 22 else f"{host.address}:{host.port}"
         if host.transport == "local":
             address = "this machine"
@@ -150,10 +134,8 @@ class HostsScreen(BaseScreen):
     # ---------------------------------------------------------------- detail and selection
 
     def _current(self) -> Host | None:
-        key = self.query_one("#hosts", KeyedTable).cursor_key
-        if self.data is None or key is None:
-            return None
-        return next((h for h in self.data.hosts if h.name == key), None)
+        row = self.rows.get(self.query_one("#hosts", KeyedTable).cursor_key or "")
+        return row.host if row else None
 
     @on(KeyedTable.Highlighted, "#hosts")
     def _highlighted(self) -> None:
@@ -165,8 +147,7 @@ class HostsScreen(BaseScreen):
         if host is None:
             detail.update("")
             return
-        count = self.data.scan_counts.get(host.name, 0)
-        latest = self.data.latest.get(host.name)
+        count, latest = self.rows[host.name].scans, self.rows[host.name].latest
         parts = [host.os_name or "OS not detected (o)",
                  f"{count} scan{'s' if count != 1 else ''}"]
         if latest:
@@ -216,7 +197,7 @@ class HostsScreen(BaseScreen):
         host = self._current()
         if host is None:
             return
-        count = self.data.scan_counts.get(host.name, 0)
+        count = self.rows[host.name].scans
         what = f"its {count} scan{'s' if count != 1 else ''} and their results" if count else "no scans"
         self.app.push_screen(ConfirmModal(
             f"Delete host {host.name}? With it go {what}. The host itself is not touched.",
@@ -225,7 +206,7 @@ class HostsScreen(BaseScreen):
 
     @work(group="host-action", exit_on_error=False)
     async def delete(self, name: str) -> None:
-        removed = await self.app.workspace.store.remove_host(name)
+        removed = await remote.remove_host(self.app.workspace, name)
         self.selected.discard(name)
         self.notify(f"deleted {name} and its {removed} scan{'s' if removed != 1 else ''}")
         self.reload()
@@ -306,7 +287,7 @@ class HostsScreen(BaseScreen):
         if not self.selected:
             self.notify("select hosts with space first; then b scans them all", severity="warning")
             return
-        hosts = [h for h in self.data.hosts if h.name in self.selected]
+        hosts = [row.host for row in self.data.rows if row.host.name in self.selected]
         self.app.push_screen(BulkScanModal(hosts), self._bulk_started)
 
     def _bulk_started(self, started: bool | None) -> None:
@@ -318,12 +299,12 @@ class HostsScreen(BaseScreen):
     def action_import(self) -> None:
         self.app.push_screen(ImportHostsModal(), lambda added: added and self.reload())
 
-    def on_scan_event(self, event: ScanEvent) -> None:
+    def on_job_event(self, event: JobEvent) -> None:
         if self.data is None:
             return
         if event.kind == "progress":
-            host = next((h for h in self.data.hosts if h.name == event.host), None)
-            if host is not None:
-                self.query_one("#hosts", KeyedTable).update_row(host.name, self._row(host)[1])
+            if event.job.host_name in self.rows:
+                self.query_one("#hosts", KeyedTable).update_row(
+                    event.job.host_name, self._row(self.rows[event.job.host_name].host)[1])
         else:
             self.reload()

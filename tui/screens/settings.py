@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +12,7 @@ from textual.widgets import Footer, Static
 
 from core import paths
 from core.content.catalog import SHORT_NAME_TITLES, Datastream, load_catalog
+from core.domain.settings import config_path
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
 from tui.widgets.keyed_table import Column, KeyedTable
@@ -45,7 +48,9 @@ class SettingsScreen(BaseScreen):
         facts = (
             f"Data dir       {workspace.data_dir}\n"
             f"Database       {paths.database(workspace.data_dir)}\n"
-            f"Scan timeout   {workspace.scan_timeout} s    Concurrent scans  {workspace.max_concurrent}\n"
+            f"Scan timeout   {workspace.settings.scan_timeout} s    Concurrent jobs  "
+            f"{workspace.settings.max_concurrent}    Lease  {workspace.settings.lease_seconds:.0f} s\n"
+            f"Config file    {tilde(config_path())}\n"
             f"AI assistant   not yet available (a later release adds LLM settings)\n"
             f"Content dirs\n{dirs}"
         )
@@ -84,3 +89,10 @@ def _cis_titles(ds: Datastream) -> list[str]:
                           if pid in ds.profiles)
     levels = sorted(t.removeprefix("CIS ").removesuffix(" Server") for t in titles)
     return [" and ".join(levels)] if levels else []
+
+
+def tilde(path) -> str:
+    """The path with the home directory as ~ (shorter at 80 columns)."""
+    home = str(Path.home())
+    text = str(path)
+    return "~" + text[len(home):] if home != "/" and text.startswith(home + "/") else text

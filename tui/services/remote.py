@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.domain.models import Host, Scan
+    from core.domain.models import Host
     from core.workspace import Workspace
 
 
@@ -24,6 +24,12 @@ async def update_host(workspace: "Workspace", host: "Host") -> "Host":
     from core.hosts import service as hosts
 
     return await hosts.update_host(workspace, host)
+
+
+async def remove_host(workspace: "Workspace", name: str) -> int:
+    from core.hosts import service as hosts
+
+    return await hosts.remove_host(workspace, name)
 
 
 async def detect_os(workspace: "Workspace", name: str) -> "Host":
@@ -60,21 +66,3 @@ def trust_key(host: "Host", key):
     from core.targets import ssh
 
     return ssh.trust_key(host, key)
-
-
-def validate_profile(profile: str) -> None:
-    from core.jobs import scan as scanner
-
-    scanner.validate_profile(profile)
-
-
-async def create_scan(workspace: "Workspace", host: "Host", profile: str) -> "Scan":
-    from core.jobs import scan as scanner
-
-    return await scanner.create_scan(workspace, host, profile)
-
-
-async def run_scan(workspace: "Workspace", scan: "Scan", host: "Host", on_progress=None) -> "Scan":
-    from core.jobs import scan as scanner
-
-    return await scanner.run_scan(workspace, scan, host, on_progress)

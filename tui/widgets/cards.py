@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.domain.models import Scan
+from tui.registry import NAV
 
 VARIANTS = ("-good", "-warn", "-bad", "-muted", "-info")
 
@@ -24,15 +25,10 @@ class StatCard(Static):
             self.set_class(name == variant, name)
 
 
-SCREENS = (
-    ("1", "dashboard", "Dashboard"), ("2", "hosts", "Hosts"), ("3", "compliance", "Compliance"),
-    ("4", "jobs", "Jobs"), ("5", "schedules", "Schedules"), ("6", "settings", "Settings"),
-)
-
 
 class NavBar(Static):
     """One line: the six screens with their number keys, the current one highlighted,
-    and how many scans this app is running."""
+    and how many jobs this app is running."""
 
     def __init__(self, current: str, *, running: int = 0):
         super().__init__(id="nav", classes="themed")
@@ -53,21 +49,21 @@ class NavBar(Static):
     def _render_bar(self) -> None:
         palette = self.app.palette
         bar = Text(no_wrap=True, overflow="ellipsis", end="")
-        for key, mode, label in SCREENS:
+        for key, mode, label in NAV:
             if mode == self.current:
                 bar.append(f" {key} {label} ", style=palette.style("text-accent", bold=True) + Style(reverse=True))
             else:
                 bar.append(f" {key}", style=palette.style("text-accent", bold=True))
                 bar.append(f" {label} ")
         if self.running:
-            bar.append(f"  ⟳ {self.running} scan{'s' if self.running != 1 else ''}",
+            bar.append(f"  ⟳ {self.running} job{'s' if self.running != 1 else ''}",
                        style=palette.style("text-primary", bold=True))
         self.update(bar)
 
     def on_click(self, event) -> None:
         offset = event.x
         position = 0
-        for key, mode, label in SCREENS:
+        for key, mode, label in NAV:
             width = len(label) + len(key) + 3
             if position <= offset < position + width:
                 self.app.action_go(mode)

@@ -10,15 +10,15 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
-from core.content.catalog import SHORT_NAME_TITLES
-from core.domain.models import Host, Scan, ScanStatus
+from core.domain.models import Host, Job, Scan, ScanStatus
+from core.views.summaries import profile_title
 
 RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
 DASH = "—"
 
-STATUS_VARS = {
-    "pending": "foreground-muted", "running": "text-primary",
-    "completed": "text-success", "failed": "text-error",
+STATUS_VARS = {  # scans and jobs: the spec's colours, queued blue as running, cancelled gray
+    "pending": "foreground-muted", "queued": "text-primary", "running": "text-primary",
+    "completed": "text-success", "failed": "text-error", "cancelled": "foreground-muted",
 }
 SEVERITY_VARS = {"high": "text-error", "medium": "text-warning", "low": "text-primary"}
 RESULT_VARS = {
@@ -100,6 +100,11 @@ def short_time(iso: str | None) -> str:
     return iso[:16].replace("T", " ") if iso else DASH
 
 
+def day_time(iso: str | None) -> str:
+    """'05-01 10:00': short_time without the year, for tables that are tight at 80 columns."""
+    return iso[5:16].replace("T", " ") if iso else DASH
+
+
 def duration(scan: Scan) -> str:
     value = scan.duration_s
     return DASH if value is None else f"{value:.0f}"
@@ -107,13 +112,6 @@ def duration(scan: Scan) -> str:
 
 def short_rule(rule_id: str) -> str:
     return rule_id[len(RULE_PREFIX):] if rule_id.startswith(RULE_PREFIX) else rule_id
-
-
-def profile_title(profile: str) -> str:
-    if profile in SHORT_NAME_TITLES:
-        return SHORT_NAME_TITLES[profile]
-    name = profile.rpartition("_profile_")[2]
-    return name or profile
 
 
 def progress_text(done: int, total: int | None) -> str:
@@ -136,3 +134,13 @@ def os_label(host: Host) -> str | None:
     if host.os_id and host.os_version:
         return f"{OS_NAMES.get(host.os_id, host.os_id)} {host.os_version}"
     return host.os_name or None
+
+
+def job_status(palette: Palette, job: Job) -> Text:
+    label = job.status.value + ("…" if job.cancel_requested and not job.status.finished else "")
+    return palette.text(label, STATUS_VARS.get(job.status.value))
+
+
+def short_profile(profile: str) -> str:
+    """'CIS L1' / 'CIS L2' for the short names, else profile_title()."""
+    return {"cis-level1-server": "CIS L1", "cis-level2-server": "CIS L2"}.get(profile) or profile_title(profile)

@@ -9,6 +9,7 @@ from typing import Callable, TextIO
 from core.domain.models import RESULT_VALUES, ScanStatus
 from core.results import exports
 from core.results import report as reports
+from tui.cli.output import say
 
 
 def register(commands) -> None:
@@ -39,17 +40,17 @@ def register(commands) -> None:
 async def report(workspace, args) -> int:
     save = reports.save_oscap_report if args.oscap else reports.save_report
     path = await save(workspace, args.scan_id, args.output)
-    print(path)
+    say(path)
     if args.open and reports.open_in_browser(path):
-        print("opened in your browser", file=sys.stderr)
+        say("opened in your browser", err=True)
     else:
-        print(f"copy it to your machine: {reports.copy_hint(path)}", file=sys.stderr)
+        say(f"copy it to your machine: {reports.copy_hint(path)}", err=True)
     return 0
 
 
 async def export_scans(workspace, args) -> int:
     if args.output:
-        print(await exports.export_scans_to_file(workspace, args.format, args.host, args.status, args.output))
+        say(await exports.export_scans_to_file(workspace, args.format, args.host, args.status, args.output))
     else:
         scans = await exports.visible_scans(workspace, args.host, args.status)
         to_stdout(lambda out: exports.write_scans(scans, args.format, out))
@@ -58,7 +59,7 @@ async def export_scans(workspace, args) -> int:
 
 async def export_results(workspace, args) -> int:
     if args.output:
-        print(await exports.export_results_to_file(workspace, args.scan_id, args.format,
+        say(await exports.export_results_to_file(workspace, args.scan_id, args.format,
                                                    args.result, args.output))
     else:
         _, rows = await exports.scan_results(workspace, args.scan_id, args.result)

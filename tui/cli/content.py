@@ -7,7 +7,7 @@ from pathlib import Path
 from core.content import admin as content_admin
 from core.content.catalog import SHORT_NAMES, ProfileChoice
 from core.workspace import Workspace
-from tui.output import print_json, print_table
+from tui.cli.output import print_json, print_table, say
 
 
 def register(commands) -> None:
@@ -48,14 +48,14 @@ async def content_list(workspace: Workspace, args) -> int:
     reasons = {row.label: next((c for c in row.profiles.values() if isinstance(c, str)), None) for row in rows}
     for label, reason in reasons.items():
         if reason:
-            print(f"\n{reason}" if reason.startswith(label) else f"\n{label}: {reason}")
+            say(f"\n{reason}" if reason.startswith(label) else f"\n{label}: {reason}")
     return 0
 
 
 async def content_import(workspace: Workspace, args) -> int:
     for found in content_admin.import_content(workspace.data_dir, args.path):
         ds = found.datastream
-        print(f"imported {ds.path.name} (SSG {ds.version}, {len(ds.profiles)} profiles) -> {found.path}")
+        say(f"imported {ds.path.name} (SSG {ds.version}, {len(ds.profiles)} profiles) -> {found.path}")
     return 0
 
 

@@ -9,7 +9,7 @@ from core.domain.errors import OperatorError
 from core.results import importer
 from core.views import serialize
 from core.workspace import Workspace
-from tui.output import print_json, print_table
+from tui.cli.output import print_json, print_table, say
 
 
 def register(commands) -> None:
@@ -40,7 +40,7 @@ async def import_results(workspace: Workspace, args) -> int:
                   s.counts.get("fail", 0), s.source_file] for s in scans])
     for s in scans:
         if s.notice:
-            print(f"{s.short_id}: {s.notice}", file=sys.stderr)
+            say(f"{s.short_id}: {s.notice}", err=True)
     return 0
 
 

@@ -1,0 +1,53 @@
+"""Asking for work: scan jobs from operator input, and what can be done to waiting jobs.
+
+The caller picks who runs the jobs: Runner.enqueue_scans (this process, at once) or
+enqueue_for_workers (any worker, when one runs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.content import tailoring
+from core.content.catalog import validate_profile
+from core.domain.errors import InvalidInput
+from core.domain.events import JobEvent
+from core.domain.models import DEFAULT_PRIORITY, Job
+from core.store.base import NewScanJob
+from core.workspace import Workspace
+
+
+def check_priority(priority: int | str) -> int:
+    try:
+        value = int(priority)
+    except (TypeError, ValueError):
+        value = 0
+    if not 1 <= value <= 10:
+        raise InvalidInput(f"invalid priority {priority!r}: use a number from 1 (last) to 10 (first)")
+    return value
+
+
+async def scan_requests(
+    workspace: Workspace, host_names: list[str], profile: str, *, tailoring_file: Path | None = None,
+    timeout: int | None = None, priority: int = DEFAULT_PRIORITY,
+) -> list[NewScanJob]:
+    """One scan job per host (each named once), checked before anything is stored."""
+    validate_profile(profile)
+    priority = check_priority(priority)
+    if timeout is not None and timeout < 1:
+        raise InvalidInput(f"invalid timeout {timeout!r}: give seconds, at least 1")
+    hosts = [await workspace.store.require_host(name) for name in dict.fromkeys(host_names)]
+    params: dict = {}
+    if tailoring_file is not None:  # a copy the worker can read, whoever runs the job
+        params["tailoring"] = str(tailoring.keep_copy(workspace.data_dir, tailoring_file).path)
+    if timeout is not None:
+        params["timeout"] = timeout
+    return [NewScanJob(host, profile, dict(params), priority) for host in hosts]
+
+
+async def enqueue_for_workers(workspace: Workspace, wanted: list[NewScanJob]) -> list[Job]:
+    """Pending jobs that any `compliance-tui worker` on this store will run."""
+    jobs = await workspace.store.create_scan_jobs(wanted)
+    for job in jobs:
+        workspace.hub.publish(JobEvent("created", job))
+    return jobs

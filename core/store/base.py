@@ -1,0 +1,237 @@
+"""The store interface: every host, scan, rule result, rule text and job, behind one async API.
+
+A backend (SQLite today; PostgreSQL later) implements every method, with its SQL kept inside
+it. Callers never see SQL, rows or connections. The store contract tests
+(tests/store/test_contract.py) run the same tests against every backend.
+
+Each method is one transaction: a reader never sees a half-stored scan, and two processes that
+claim jobs at once never get the same one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Iterable
+
+from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan
+
+
+class StoreTooNew(Exception):
+    """The store was written by a newer version of the app (its schema is unknown here)."""
+
+
+@dataclass(frozen=True)
+class NewScanJob:
+    """One scan job to create: its scan row is made with it, pending."""
+
+    host: Host
+    profile: str
+    params: dict
+    priority: int
+    scan_id: str | None = None  # given only where fixed ids are needed (tests)
+    created_at: str | None = None
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Expired:
+    """A job whose claiming process stopped renewing its lease, and what became of it."""
+
+    job: Job
+    requeued: bool
+
+
+class Store(ABC):
+    # ------------------------------------------------------------------ lifecycle
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    async def integrity_check(self) -> str:
+        """'ok', or what the backend's own check found."""
+
+    @abstractmethod
+    async def get_meta(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def set_meta(self, key: str, value: str) -> None: ...
+
+    # ------------------------------------------------------------------ hosts
+
+    @abstractmethod
+    async def add_host(self, host: Host) -> Host:
+        """Insert a host; InvalidInput when the name is taken."""
+
+    @abstractmethod
+    async def get_or_add_host(self, host: Host) -> tuple[Host, bool]:
+        """The host of that name, or this one added: (host, created), in one transaction."""
+
+    @abstractmethod
+    async def update_host(self, host: Host) -> None: ...
+
+    @abstractmethod
+    async def get_host(self, name: str) -> Host | None: ...
+
+    async def require_host(self, name: str) -> Host:
+        from core.domain.errors import NotFound
+
+        host = await self.get_host(name)
+        if host is None:
+            raise NotFound(f"no host named {name!r}; see `compliance-tui hosts list`")
+        return host
+
+    @abstractmethod
+    async def find_hosts(self, search: str | None = None) -> list[Host]:
+        """Hosts by name; search matches name, address, user or OS, case-insensitively."""
+
+    @abstractmethod
+    async def remove_host(self, name: str) -> int:
+        """Remove a host with its scans and jobs; returns how many scans went with it."""
+
+    # ------------------------------------------------------------------ content and rule texts
+
+    @abstractmethod
+    async def has_rules(self, content_id: str) -> bool: ...
+
+    @abstractmethod
+    async def save_content(
+        self, content_id: str, file_name: str, benchmark_id: str | None, version: str | None,
+        rules: Iterable[RuleInfo] = (), derived_from: str | None = None,
+    ) -> None:
+        """Record a datastream version and its rule texts, once per content id."""
+
+    @abstractmethod
+    async def rule_infos(self, content_id: str, rule_ids: list[str] | None = None) -> dict[str, RuleInfo]:
+        """Rule texts of one content version: all of them, or the given rule ids."""
+
+    async def rule_info(self, content_id: str, rule_id: str) -> RuleInfo | None:
+        return (await self.rule_infos(content_id, [rule_id])).get(rule_id)
+
+    @abstractmethod
+    async def get_content(self, content_id: str) -> dict | None:
+        """id, file_name, benchmark_id, version (SSG release), added_at."""
+
+    # ------------------------------------------------------------------ scans
+
+    @abstractmethod
+    async def get_scan(self, scan_id: str) -> Scan:
+        """By full UUID or a unique prefix of at least 8 characters."""
+
+    @abstractmethod
+    async def find_scans(
+        self, host: str | None = None, status: str | None = None, id_prefix: str | None = None,
+        since: str | None = None, until: str | None = None, limit: int | None = None,
+    ) -> list[Scan]:
+        """Scans newest first, filtered by host, status, start of the id and creation time."""
+
+    @abstractmethod
+    async def rule_results(
+        self, scan_id: str, result: str | None = None, order: str = "rule",
+        search: str | None = None, severity: str | None = None,
+    ) -> list[RuleResult]:
+        """One scan's results with titles and severities; order: rule, severity or result."""
+
+    @abstractmethod
+    async def latest_completed_scans(self) -> dict[str, Scan]:
+        """Host name -> that host's most recent completed scan."""
+
+    @abstractmethod
+    async def scan_status_counts(self, host: str | None = None) -> dict[str, int]: ...
+
+    @abstractmethod
+    async def scan_counts_by_host(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    async def assign_content(
+        self, scan_id: str, profile_id: str, content_id: str, progress_total: int | None,
+        tailoring: tuple[str, str, str] | None = None,
+    ) -> None:
+        """Which datastream and profile a scan runs; tailoring: (file name, sha256, base profile)."""
+
+    @abstractmethod
+    async def complete_scan(
+        self, scan_id: str, results: Iterable[RuleResult], counts: dict[str, int],
+        score: float | None, notice: str | None, arf_path: str | None,
+        started_at: str | None = None, finished_at: str | None = None,
+        job_id: str | None = None, output: str | None = None,
+    ) -> None:
+        """Every rule result and the totals, and the job that made them completed, at once."""
+
+    @abstractmethod
+    async def add_imported_scans(self, imported: list[tuple[Scan, list[RuleResult]]]) -> None:
+        """Completed scans from results files, all in one transaction."""
+
+    @abstractmethod
+    async def find_imported(self, host_id: int, result_key: str) -> Scan | None: ...
+
+    # ------------------------------------------------------------------ jobs
+
+    @abstractmethod
+    async def create_scan_jobs(
+        self, wanted: list[NewScanJob], owner: str | None = None, lease_until: str | None = None,
+    ) -> list[Job]:
+        """A pending scan and its job per entry. With owner, the jobs are queued for that process
+        (it holds their lease); without, they are pending for any worker."""
+
+    @abstractmethod
+    async def claim_job(self, owner: str, lease_until: str, take_pending: bool) -> Job | None:
+        """Atomically start the next job this process may run: its own queued jobs, and with
+        take_pending any pending one; highest priority first, then oldest. A job of a kind that
+        changes its host waits while another job of that host runs, and the other way round."""
+
+    @abstractmethod
+    async def renew_leases(self, owner: str, lease_until: str) -> set[str]:
+        """Extend the leases this process holds; returns the ids of its jobs asked to cancel."""
+
+    @abstractmethod
+    async def release_jobs(self, owner: str, job_ids: list[str] | None = None) -> int:
+        """Hand this process's jobs back to the queue (pending, no owner): the queued ones, or
+        the given ones (running jobs a stopping worker did not finish)."""
+
+    @abstractmethod
+    async def expire_leases(self, now: str) -> list[Expired]:
+        """Jobs whose lease ran out: re-queued once where re-running is safe, else failed."""
+
+    @abstractmethod
+    async def record_progress(
+        self, job_id: str, done: int, total: int | None, current: str | None,
+        current_since: str | None, output: str,
+    ) -> None:
+        """Live state of a running job (and its scan)."""
+
+    @abstractmethod
+    async def finish_job(self, job_id: str, status: str, error: str | None = None,
+                         output: str | None = None, finished_at: str | None = None) -> Job:
+        """End a job (completed, failed or cancelled) at finished_at (default now); a failed or
+        cancelled scan job fails its scan with the same reason. A job that has ended already
+        is left as it is."""
+
+    @abstractmethod
+    async def cancel_job(self, job_id: str) -> Job:
+        """Cancel a waiting job at once, or ask the process running it to stop; a job that has
+        ended already is returned unchanged."""
+
+    @abstractmethod
+    async def set_job_priority(self, job_id: str, priority: int) -> Job: ...
+
+    @abstractmethod
+    async def get_job(self, job_id: str) -> Job:
+        """By full UUID or a unique prefix of at least 8 characters."""
+
+    @abstractmethod
+    async def job_for_scan(self, scan_id: str) -> Job | None: ...
+
+    @abstractmethod
+    async def find_jobs(
+        self, status: str | None = None, host: str | None = None, kind: str | None = None,
+        offset: int = 0, limit: int | None = None,
+    ) -> tuple[list[Job], int]:
+        """Jobs newest first (with only the end of their output log), and how many match in all."""
+
+    @abstractmethod
+    async def job_status_counts(self) -> dict[str, int]: ...

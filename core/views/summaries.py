@@ -1,0 +1,143 @@
+"""Read models: what the screens and the CLI show, assembled from the store in one place.
+
+Each function reads what one view needs and returns plain data; no UI code builds these
+from raw store calls. active_jobs (pending, queued or running anywhere in the store) is what
+a view's auto-refresh keys on: it refreshes while any process has work in flight.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from core.content.catalog import SHORT_NAME_TITLES
+from core.domain.models import UNFINISHED_JOBS, Host, Job, Scan
+from core.store.base import Store
+
+JOBS_PAGE = 50
+
+
+def profile_title(profile: str) -> str:
+    """'CIS Level 1 Server' for a short name; the part after _profile_ of an xccdf id."""
+    if profile in SHORT_NAME_TITLES:
+        return SHORT_NAME_TITLES[profile]
+    return profile.rpartition("_profile_")[2] or profile
+
+
+async def active_jobs(store: Store) -> int:
+    counts = await store.job_status_counts()
+    return sum(counts.get(s.value, 0) for s in UNFINISHED_JOBS)
+
+
+async def _active_by_host(store: Store) -> dict[str, Job]:
+    """Host name -> its running job, else its next waiting one."""
+    found: dict[str, Job] = {}
+    for status in ("running", "queued", "pending"):
+        jobs, _ = await store.find_jobs(status=status)
+        for job in reversed(jobs):  # oldest first: the one that runs next
+            found.setdefault(job.host_name, job)
+    return found
+
+
+@dataclass
+class HostRow:
+    host: Host
+    latest: Scan | None  # its most recent completed scan
+    scans: int
+    active: Job | None  # running, else waiting
+
+
+@dataclass
+class HostsView:
+    rows: list[HostRow]
+    active_jobs: int
+
+
+async def hosts_view(store: Store, search: str | None = None) -> HostsView:
+    latest = await store.latest_completed_scans()
+    counts = await store.scan_counts_by_host()
+    active = await _active_by_host(store)
+    rows = [HostRow(h, latest.get(h.name), counts.get(h.name, 0), active.get(h.name))
+            for h in await store.find_hosts(search or None)]
+    return HostsView(rows, await active_jobs(store))
+
+
+@dataclass
+class HostScans:
+    host: str | None  # the host shown (the one asked for, else the most recently scanned)
+    hosts: list[str]
+    scans: list[Scan]
+    statuses: dict[str, int]
+    latest: Scan | None
+    trend: list[Scan]  # completed scans since the trend's start, oldest first
+    jobs: dict[str, Job] = field(default_factory=dict)  # scan id -> the job that made it
+    active_jobs: int = 0
+
+
+async def host_scans(store: Store, host: str | None, status: str | None = None,
+                     search: str | None = None, since: str | None = None) -> HostScans:
+    hosts = [h.name for h in await store.find_hosts()]
+    if host not in hosts:
+        recent = await store.find_scans(limit=1)
+        host = recent[0].host_name if recent else (hosts[0] if hosts else None)
+    active = await active_jobs(store)
+    if host is None:
+        return HostScans(None, hosts, [], {}, None, [], active_jobs=active)
+    scans = await store.find_scans(host=host, status=status, id_prefix=search or None)
+    jobs, _ = await store.find_jobs(host=host, kind="scan")
+    trend = await store.find_scans(host=host, status="completed", since=since)
+    return HostScans(
+        host, hosts, scans, await store.scan_status_counts(host),
+        (await store.latest_completed_scans()).get(host), sorted(trend, key=lambda s: s.created_at),
+        {j.scan_id: j for j in jobs if j.scan_id}, active,
+    )
+
+
+@dataclass
+class Fleet:
+    hosts: list[Host]
+    latest: dict[str, Scan]
+    statuses: dict[str, int]
+    trend: list[Scan]
+    active_jobs: int
+
+
+async def fleet_view(store: Store, since: str | None = None) -> Fleet:
+    trend = await store.find_scans(status="completed", since=since)
+    return Fleet(await store.find_hosts(), await store.latest_completed_scans(),
+                 await store.scan_status_counts(), sorted(trend, key=lambda s: s.created_at),
+                 await active_jobs(store))
+
+
+def score_series(scans: list[Scan], by: str) -> dict[str, list[tuple[str, float]]]:
+    """Completed scans as (finish time, score) lines, one per profile ("profile") or host ("host")."""
+    lines: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for scan in sorted(scans, key=lambda s: s.created_at):
+        if scan.score is not None:
+            key = profile_title(scan.profile) if by == "profile" else scan.host_name
+            lines[key].append((scan.finished_at or scan.created_at, scan.score))
+    return dict(lines)
+
+
+@dataclass
+class JobsPage:
+    jobs: list[Job]
+    total: int  # matching the filters, in all
+    offset: int
+    counts: dict[str, int]  # status -> jobs, whatever the filters
+    hosts: list[str]
+    worker_seen: str | None  # "<time> <owner>" of the last worker heartbeat
+
+    @property
+    def active(self) -> int:
+        return sum(self.counts.get(s.value, 0) for s in UNFINISHED_JOBS)
+
+
+async def jobs_page(store: Store, status: str | None = None, host: str | None = None,
+                    offset: int = 0, limit: int = JOBS_PAGE) -> JobsPage:
+    jobs, total = await store.find_jobs(status=status, host=host, offset=max(0, offset), limit=limit)
+    if offset >= total > 0:  # the page went away (jobs were removed): show the last one
+        offset = (total - 1) // limit * limit
+        jobs, total = await store.find_jobs(status=status, host=host, offset=offset, limit=limit)
+    return JobsPage(jobs, total, max(0, offset), await store.job_status_counts(),
+                    [h.name for h in await store.find_hosts()], await store.get_meta("worker_heartbeat"))

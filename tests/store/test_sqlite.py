@@ -1,0 +1,81 @@
+"""What only the SQLite backend has: its file, its migrations, old and new stores."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+
+import pytest
+
+from core.domain.models import JobStatus, ScanStatus
+from core.store.base import StoreTooNew
+from core.store.sqlite import SqliteStore
+from core.store.sqlite_migrations import MIGRATIONS
+
+
+async def test_migrations_set_user_version_wal_foreign_keys_and_a_private_file(tmp_path):
+    store = await SqliteStore.open(tmp_path / "c.db")
+    assert await store.schema_version() == len(MIGRATIONS)
+    await store.close()
+    assert stat.S_IMODE((tmp_path / "c.db").stat().st_mode) == 0o600
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"hosts", "scans", "rule_results", "rules", "contents", "meta", "jobs"} <= tables
+    assert {"scans_host_created", "jobs_waiting", "jobs_running"} <= indexes
+    reopened = await SqliteStore.open(tmp_path / "c.db")  # a second open migrates nothing
+    assert await reopened.schema_version() == len(MIGRATIONS)
+    await reopened.close()
+
+
+async def test_a_failing_migration_leaves_the_schema_untouched(tmp_path, monkeypatch):
+    monkeypatch.setattr("core.store.sqlite.MIGRATIONS", MIGRATIONS + [["CREATE TABLE extra (x)", "NOT SQL"]])
+    with pytest.raises(sqlite3.OperationalError):
+        await SqliteStore.open(tmp_path / "c.db")
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert not db.execute("SELECT 1 FROM sqlite_master WHERE name='extra'").fetchone()
+
+
+async def test_a_store_from_a_newer_version_is_refused(tmp_path):
+    await (await SqliteStore.open(tmp_path / "c.db")).close()
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        db.execute(f"PRAGMA user_version={len(MIGRATIONS) + 3}")
+    with pytest.raises(StoreTooNew, match=rf"newer compliance-tui \(schema {len(MIGRATIONS) + 3}; this one knows"):
+        await SqliteStore.open(tmp_path / "c.db")
+
+
+def old_store(path, version: int) -> None:
+    """A store as an older release left it: its migrations only, and scans in it."""
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:version]:
+            for statement in script:
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version={version}")
+        db.execute("INSERT INTO hosts (id, name, address, created_at) VALUES (1, 'web1', '10.0.0.1', 'x')")
+        for scan_id, status in (("a" * 8 + "-0000-4000-8000-000000000001", "completed"),
+                                ("b" * 8 + "-0000-4000-8000-000000000002", "running"),
+                                ("c" * 8 + "-0000-4000-8000-000000000003", "failed")):
+            db.execute("INSERT INTO scans (id, host_id, profile, status, created_at, error_message) "
+                       "VALUES (?, 1, 'cis-level1-server', ?, '2025-01-01T00:00:00.000000Z', ?)",
+                       (scan_id, status, "boom" if status == "failed" else None))
+        db.execute("INSERT INTO scans (id, host_id, profile, status, created_at, origin) VALUES "
+                   "('dddddddd-0000-4000-8000-000000000004', 1, 'x', 'completed', 'y', 'import')")
+
+
+async def test_an_older_store_is_migrated_and_its_scans_get_their_jobs(tmp_path):
+    old_store(tmp_path / "c.db", 4)
+    store = await SqliteStore.open(tmp_path / "c.db")
+    try:
+        jobs, total = await store.find_jobs()
+        assert total == 3  # the imported scan has no job
+        by_scan = {j.scan_id[0]: j for j in jobs}
+        assert by_scan["a"].status is JobStatus.COMPLETED and by_scan["a"].profile == "cis-level1-server"
+        assert by_scan["c"].error == "boom"
+        interrupted = await store.get_scan("bbbbbbbb")
+        assert interrupted.status is ScanStatus.FAILED and "upgraded" in interrupted.error_message
+        assert by_scan["b"].status is JobStatus.FAILED
+        assert await store.integrity_check() == "ok"
+    finally:
+        await store.close()

@@ -1,0 +1,83 @@
+"""The `compliance-tui` command: the TUI without arguments, the headless CLI with them.
+
+Thin on purpose: one module per command group, each with register(commands) and COMMANDS;
+every command opens a Workspace and calls a core service. Exit codes: 0 success, 1 an
+operator error (one line on stderr), 2 bad usage, 3 a score below --fail-under.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from core import paths
+from core.content.catalog import ContentError
+from core.domain.errors import OperatorError
+from core.domain.text import one_line
+from core.store.base import StoreTooNew
+from core.workspace import Workspace
+from tui.cli import content, hosts, imports, jobs, reports, scans
+
+GROUPS = (hosts, scans, jobs, imports, reports, content)
+EXIT_ERROR = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="compliance-tui",
+        description="CIS compliance scans of Linux servers with OpenSCAP over SSH.",
+    )
+    parser.add_argument("--data-dir", help=f"where the store lives (default: platform data dir, or ${paths.ENV_HOME})")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in GROUPS:
+        group.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    data_dir = paths.data_dir(args.data_dir)
+    if args.command is None:
+        from tui.app import run_app  # only here: headless commands never load Textual
+
+        return run_app(data_dir)
+    try:
+        return asyncio.run(_dispatch(args, data_dir))
+    except (OperatorError, ContentError, StoreTooNew) as exc:
+        print(f"error: {one_line(str(exc), 1000)}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `... | head` closed the pipe: not an error of ours
+        # Python would fail again flushing stdout at exit: point it at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # a bug: one line here, the traceback in a private file
+        log = crash_log(data_dir, exc)
+        print(f"error: internal error ({type(exc).__name__}); details in {log}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def crash_log(data_dir: Path, exc: BaseException) -> Path:
+    """Append the traceback to DATA_DIR/crash.log (0600); secrets never reach exceptions."""
+    import traceback
+
+    from core.domain.timeutil import now_iso
+
+    path = data_dir / "crash.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
+        out.write(f"--- {now_iso()} compliance-tui {' '.join(sys.argv[1:2])}\n")
+        out.write("".join(traceback.format_exception(exc)))
+    return path
+
+
+async def _dispatch(args: argparse.Namespace, data_dir: Path) -> int:
+    handlers = {key: handler for group in GROUPS for key, handler in group.COMMANDS.items()}
+    handler = handlers[(args.command, getattr(args, "action", None))]
+    async with await Workspace.open(data_dir) as workspace:
+        return await handler(workspace, args)

@@ -1,0 +1,155 @@
+"""`compliance-tui hosts`: add, list, remove, trust, tailor, detect and check hosts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from core.content.catalog import ContentError, available_profiles
+from core.domain.errors import OperatorError
+from core.domain.models import Host, OsInfo
+from core.domain.validate import parse_port, validate_host
+from core.hosts import service
+from core.targets import ssh
+from core.views.serialize import host_to_dict
+from core.workspace import Workspace
+from tui.cli.output import print_json, print_table, say
+
+EXIT_ERROR = 1
+
+
+def register(commands) -> None:
+    hosts = commands.add_parser("hosts", help="manage hosts").add_subparsers(dest="action", required=True)
+    add = hosts.add_parser("add", help="add a host")
+    add.add_argument("name")
+    add.add_argument("--address", required=True)
+    add.add_argument("--port", default="22")
+    add.add_argument("--user")
+    add.add_argument("--identity", help="private key file")
+    add.add_argument("--known-hosts", help="known_hosts file (default ~/.ssh/known_hosts)")
+    add.add_argument("--sudo-password-env", metavar="VAR",
+                     help="name of an environment variable holding the sudo password")
+    add.add_argument("--tailoring", metavar="FILE", type=Path, help="XCCDF tailoring file for its scans")
+    tailor = hosts.add_parser("tailor", help="set or clear the XCCDF tailoring file of a host")
+    tailor.add_argument("name")
+    which = tailor.add_mutually_exclusive_group(required=True)
+    which.add_argument("file", nargs="?", type=Path, metavar="FILE")
+    which.add_argument("--clear", action="store_true")
+    hosts.add_parser("list", help="list hosts").add_argument("--json", action="store_true")
+    hosts.add_parser("remove", help="remove a host with its scans, jobs and evidence").add_argument("name")
+    trust = hosts.add_parser("trust", help="trust the host key a host presents now")
+    trust.add_argument("name")
+    trust.add_argument("--yes", action="store_true", help="do not ask (you verified the fingerprint)")
+    for action, text in (("detect", "detect the OS and the profiles available"),
+                         ("check", "check connectivity, sudo and oscap")):
+        sub = hosts.add_parser(action, help=text)
+        sub.add_argument("name")
+        sub.add_argument("--json", action="store_true")
+
+
+async def hosts_add(workspace: Workspace, args) -> int:
+    host = validate_host(Host(
+        name=args.name, address=args.address, port=parse_port(args.port),
+        username=args.user, identity_file=args.identity, known_hosts=args.known_hosts,
+        sudo_password_env=args.sudo_password_env,
+    ))
+    await service.add_host(workspace, host)
+    if args.tailoring:
+        await service.set_tailoring(workspace, host.name, args.tailoring)
+    say(f"added {host.name} ({host.address}:{host.port}); next: compliance-tui hosts check {host.name}")
+    return 0
+
+
+async def hosts_list(workspace: Workspace, args) -> int:
+    hosts = await workspace.store.find_hosts()
+    if args.json:
+        print_json([host_to_dict(h) for h in hosts])
+        return 0
+    print_table(["NAME", "ADDRESS", "PORT", "USER", "OS", "STATUS"],
+                [[h.name, h.address, h.port, h.username, h.os_name, h.status] for h in hosts])
+    return 0
+
+
+async def hosts_remove(workspace: Workspace, args) -> int:
+    removed = await service.remove_host(workspace, args.name)
+    say(f"removed {args.name} and its {removed} scan(s)")
+    return 0
+
+
+async def hosts_tailor(workspace: Workspace, args) -> int:
+    host, kept = await service.set_tailoring(workspace, args.name, None if args.clear else args.file)
+    if kept is None:
+        say(f"{host.name}: scans use the profiles as the benchmark defines them")
+    else:
+        say(f"{host.name}: scans use tailoring {kept.name} (profiles: {', '.join(kept.profiles)})")
+    return 0
+
+
+async def hosts_trust(workspace: Workspace, args) -> int:
+    host, key, trusted = await service.host_key(workspace, args.name)
+    say(f"{host.name} ({host.address}:{host.port}) presents {ssh.fingerprint(key)}")
+    if trusted:
+        say("this key is trusted already")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise OperatorError("verify the fingerprint above, then run again with --yes")
+        if input("Trust this key? [y/N] ").strip().lower() not in ("y", "yes"):
+            say("not trusted")
+            return EXIT_ERROR
+    path = ssh.trust_key(host, key)
+    say(f"trusted: added to {path}")
+    return 0
+
+
+async def hosts_detect(workspace: Workspace, args) -> int:
+    host = await service.detect_os(workspace, args.name)
+    os_info = OsInfo(host.os_id, host.os_version, host.os_name, host.os_family)
+    problem = None
+    try:
+        profiles = available_profiles(os_info, await workspace.datastreams())
+    except ContentError as exc:
+        profiles, problem = [], str(exc)
+    if args.json:
+        print_json(host_to_dict(host) | {
+            "profiles": [{"name": p.short_name, "xccdf_id": p.profile_id, "title": p.title,
+                          "rules": p.rule_count, "datastream": p.datastream.path.name,
+                          "content_version": p.datastream.version, "derived_from": p.derived_from}
+                         for p in profiles],
+            "problem": problem,
+        })
+        return 0
+    say(f"{host.name}: {host.os_name} (id {host.os_id}, version {host.os_version}, family {host.os_family})")
+    for p in profiles:
+        derived = f", {p.derived_label}" if p.derived_from else ""
+        say(f"  {p.short_name or p.profile_id}: {p.title}, {p.rule_count} rules "
+            f"({p.datastream.path.name}, SSG {p.datastream.version}{derived})")
+    if problem or not profiles:
+        say(f"  no CIS profile available: {problem or 'no installed datastream has one'}")
+    return 0
+
+
+async def hosts_check(workspace: Workspace, args) -> int:
+    report = await service.check_host(workspace, args.name)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        for label, ok in (("reachable", report.reachable), ("authenticated", report.authenticated),
+                          ("oscap", report.oscap), ("sudo", report.sudo)):
+            say(f"{label:14} {'yes' if ok else 'no'}")
+        say(f"{'oscap version':14} {report.oscap_version or '-'}")
+        say(f"{'os':14} {report.os or '-'}")
+        if report.error:
+            say(f"error: {report.error}", err=True)
+    return 0 if report.ready else EXIT_ERROR
+
+
+COMMANDS = {
+    ("hosts", "add"): hosts_add,
+    ("hosts", "list"): hosts_list,
+    ("hosts", "remove"): hosts_remove,
+    ("hosts", "trust"): hosts_trust,
+    ("hosts", "tailor"): hosts_tailor,
+    ("hosts", "detect"): hosts_detect,
+    ("hosts", "check"): hosts_check,
+}

@@ -1,0 +1,121 @@
+"""`compliance-tui scan`, `scans list` and `results`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.domain.models import RESULT_VALUES, ScanStatus
+from core.jobs import queue
+from core.jobs.runner import Runner
+from core.results import exports
+from core.views.serialize import job_to_dict, scan_to_dict
+from core.workspace import Workspace
+from tui.cli.output import print_json, print_table, say
+from tui.cli.progress import JobProgress
+from tui.cli.reports import to_stdout
+
+EXIT_ERROR, EXIT_BELOW_THRESHOLD = 1, 3
+
+
+def register(commands) -> None:
+    scan = commands.add_parser("scan", help="scan hosts and wait for the results (or leave them to a worker)")
+    scan.add_argument("names", nargs="+", metavar="NAME")
+    scan.add_argument("--profile", required=True,
+                      help="cis-level1-server, cis-level2-server or an xccdf profile id")
+    scan.add_argument("--json", action="store_true")
+    scan.add_argument("--fail-under", type=float, metavar="SCORE", help="exit 3 when a score is below")
+    scan.add_argument("--timeout", type=int, metavar="SECONDS", help="per-scan timeout")
+    scan.add_argument("--max-concurrent", type=int, metavar="N", help="scans at once")
+    scan.add_argument("--priority", default=5, metavar="N", help="1 (last) to 10 (first); default 5")
+    scan.add_argument("--tailoring", metavar="FILE", type=Path,
+                      help="XCCDF tailoring file for these scans (instead of the hosts' own)")
+    scan.add_argument("--enqueue", action="store_true",
+                      help="leave the scans to a worker (compliance-tui worker) and print their job ids")
+
+    scans = commands.add_parser("scans", help="list scans").add_subparsers(dest="action", required=True)
+    listing = scans.add_parser("list", help="list scans, newest first")
+    listing.add_argument("--host")
+    listing.add_argument("--status", choices=[s.value for s in ScanStatus])
+    listing.add_argument("--json", action="store_true")
+
+    results = commands.add_parser("results", help="rule results of a scan")
+    results.add_argument("scan_id", metavar="SCAN_ID", help="full UUID or its first 8 characters")
+    results.add_argument("--result", choices=RESULT_VALUES)
+    form = results.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true")
+    form.add_argument("--csv", action="store_true")
+
+
+async def scan(workspace: Workspace, args) -> int:
+    if args.max_concurrent is not None:
+        workspace.configure(max_concurrent=max(1, args.max_concurrent))
+    wanted = await queue.scan_requests(workspace, args.names, args.profile, tailoring_file=args.tailoring,
+                                       timeout=args.timeout, priority=args.priority)
+    if args.enqueue:
+        jobs = await queue.enqueue_for_workers(workspace, wanted)
+        if args.json:
+            print_json([job_to_dict(j) for j in jobs])
+        else:
+            for job in jobs:
+                say(f"{job.id} {job.host_name}: pending (a worker runs it: compliance-tui worker)")
+        return 0
+    unsubscribe = workspace.hub.subscribe(JobProgress(live=None if not args.json else False))
+    runner = await Runner(workspace).start()
+    try:
+        jobs = await runner.enqueue_scans(wanted)
+        jobs = await runner.wait_for([j.id for j in jobs])
+    finally:
+        await runner.stop()
+        unsubscribe()
+    scans = [await workspace.store.get_scan(j.scan_id) for j in jobs]
+    if args.json:
+        print_json([scan_to_dict(s) for s in scans])
+    else:
+        print_table(
+            ["SCAN", "HOST", "STATUS", "SCORE", "PASSED", "FAILED", "DURATION"],
+            [[s.id, s.host_name, s.status.value, s.score, s.counts.get("pass", 0),
+              s.counts.get("fail", 0), s.duration_s] for s in scans],
+        )
+        for s in scans:
+            for message in (s.error_message, s.notice):
+                if message:
+                    say(f"{s.short_id} {s.host_name}: {message}", err=True)
+    if any(s.status is not ScanStatus.COMPLETED for s in scans):
+        return EXIT_ERROR
+    if args.fail_under is not None and any((s.score or 0) < args.fail_under for s in scans):
+        return EXIT_BELOW_THRESHOLD
+    return 0
+
+
+async def scans_list(workspace: Workspace, args) -> int:
+    if args.host:
+        await workspace.store.require_host(args.host)
+    scans = await workspace.store.find_scans(host=args.host, status=args.status)
+    if args.json:
+        print_json([scan_to_dict(s) for s in scans])
+        return 0
+    print_table(
+        ["SCAN", "HOST", "PROFILE", "STATUS", "SCORE", "PASSED", "FAILED", "DURATION", "CREATED"],
+        [[s.short_id, s.host_name, s.profile, s.status.value, s.score, s.counts.get("pass"),
+          s.counts.get("fail"), s.duration_s, s.created_at[:19].replace("T", " ")] for s in scans],
+    )
+    return 0
+
+
+async def results(workspace: Workspace, args) -> int:
+    found = await workspace.store.get_scan(args.scan_id)
+    found_results = await workspace.store.rule_results(found.id, args.result)
+    if args.json or args.csv:
+        fmt = "json" if args.json else "csv"
+        to_stdout(lambda out: exports.write_results(found_results, fmt, out))
+    else:
+        print_table(["RESULT", "SEVERITY", "RULE", "TITLE"],
+                    [[r.result, r.severity, r.rule_id, r.title] for r in found_results])
+    return 0
+
+
+COMMANDS = {
+    ("scan", None): scan,
+    ("scans", "list"): scans_list,
+    ("results", None): results,
+}

@@ -1,0 +1,143 @@
+"""One job: every field, the error in a red box, and the whole output log (plain text, line
+breaks kept, scrolls both ways). Re-read every 2 s while the job is unfinished."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from core.domain.models import Job, JobStatus
+from core.views.summaries import profile_title
+from tui.modals.confirm import ConfirmModal
+from tui.screens.base import BaseModal
+from tui.widgets.cells import DASH, job_status, short_time
+
+LIVE_EVERY = 2.0  # seconds
+
+
+class JobDetailModal(BaseModal):
+    """Dismisses True when the job was changed here (cancelled, priority)."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Close"),
+        Binding("c", "cancel", "Cancel job"),
+        Binding("plus,equals_sign", "priority(1)", "Prio +"),
+        Binding("minus", "priority(-1)", "Prio -"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+        Binding("pagedown,space", "scroll(10)", "Page down", show=False),
+        Binding("pageup", "scroll(-10)", "Page up", show=False),
+        Binding("G,end", "scroll_end", "Log end", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, job: Job):
+            super().__init__()
+            self.job = job
+
+    def __init__(self, job_id: str):
+        super().__init__()
+        self.job_id = job_id
+        self.job: Job | None = None
+        self.changed = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog job") as box:
+            box.border_title = "Job"
+            yield Static(id="job-fields")
+            yield Static(id="job-error", classes="error-box")
+            with VerticalScroll(id="job-log-scroll"):
+                yield Static(id="job-log")
+            yield Static("c cancel · + - priority · j/k scroll · G end · esc closes", classes="hint")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#job-error").display = False
+        self.load()
+        self.query_one("#job-log-scroll").focus()
+
+    @work(group="job", exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        self.post_message(self.Loaded(await self.app.workspace.store.get_job(self.job_id)))
+
+    def on_job_detail_modal_loaded(self, message: Loaded) -> None:
+        job = self.job = message.job
+        palette = self.app.palette
+        label = palette.style("text-accent", bold=True)
+        fields = Table.grid(padding=(0, 1))  # two pairs a line: the log keeps room at 80x24
+        for _ in range(2):
+            fields.add_column(style=label, no_wrap=True, min_width=9)
+            fields.add_column(no_wrap=True, ratio=1)
+        ids = Table.grid(padding=(0, 1))
+        ids.add_column(style=label, no_wrap=True, min_width=9)
+        ids.add_column(no_wrap=True)
+        duration = DASH if job.duration_s is None else f"{job.duration_s:.1f} s"
+        progress = f"{job.progress_done} / {job.progress_total or '?'} rules"
+        pairs = [
+            ("Host", Text(job.host_name)),
+            ("Kind", Text(f"{job.kind} · {profile_title(job.profile)}" if job.profile else job.kind)),
+            ("Status", job_status(palette, job)), ("Priority", Text(str(job.priority))),
+            ("Created", Text(short_time(job.created_at))), ("Started", Text(short_time(job.started_at))),
+            ("Completed", Text(short_time(job.finished_at))), ("Duration", Text(duration)),
+            ("Attempts", Text(str(job.attempts))), ("Progress", Text(progress)),
+        ]
+        for left, right in zip(pairs[::2], pairs[1::2]):
+            fields.add_row(*left, *right)
+        for name, value in (("Job", job.id), ("Scan", job.scan_id), ("Worker", job.lease_owner)):
+            ids.add_row(name, Text(value or DASH))
+        self.query_one("#job-fields", Static).update(Group(ids, fields))
+        error = self.query_one("#job-error", Static)
+        error.display = bool(job.error)
+        error.update(Text(job.error or ""))
+        scroll = self.query_one("#job-log-scroll", VerticalScroll)
+        at_end = scroll.scroll_y >= scroll.max_scroll_y - 1
+        self.query_one("#job-log", Static).update(Text(job.output.rstrip() or "(no output yet)", no_wrap=True))
+        if at_end and not job.status.finished:
+            scroll.call_after_refresh(scroll.scroll_end, animate=False)
+        if not job.status.finished:
+            self.set_timer(LIVE_EVERY, self.load)
+
+    def action_close(self) -> None:
+        self.dismiss(self.changed)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#job-log-scroll").scroll_relative(y=lines, animate=False)
+
+    def action_scroll_end(self) -> None:
+        self.query_one("#job-log-scroll").scroll_end(animate=False)
+
+    def action_cancel(self) -> None:
+        job = self.job
+        if job is None:
+            return
+        if job.status.finished:
+            self.notify(f"job {job.short_id} has {job.status.value} already: nothing to cancel")
+            return
+        self.app.push_screen(ConfirmModal(
+            f"Cancel job {job.short_id} ({job.kind} of {job.host_name}, {job.status.value})?",
+            confirm="Cancel job", title="Cancel job", danger=True), lambda yes: yes and self.cancel())
+
+    @work(group="job-action", exit_on_error=False)
+    async def cancel(self) -> None:
+        await self.app.jobs.cancel(self.job_id)
+        self.changed = True
+        self.load()
+
+    def action_priority(self, step: int) -> None:
+        if self.job is not None and self.job.status in (JobStatus.PENDING, JobStatus.QUEUED):
+            self.set_priority(max(1, min(10, self.job.priority + step)))
+        elif self.job is not None:
+            self.notify(f"job {self.job.short_id} is {self.job.status.value}: priority orders waiting jobs only")
+
+    @work(group="job-action", exit_on_error=False)
+    async def set_priority(self, priority: int) -> None:
+        await self.app.workspace.store.set_job_priority(self.job_id, priority)
+        self.changed = True
+        self.load()
