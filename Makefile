@@ -20,6 +20,8 @@ FLEET_PACKAGES := openssh-server openssh-client sudo util-linux openssl procps r
 # the apt sources, or DEBIAN_MIRROR=URL (no host name is written into the project).
 DATA_DIR = $$($(VENV)/bin/python -c 'from core.paths import data_dir; print(data_dir())')
 DEBIAN_MIRROR ?=
+# SSG_SUITES=bookworm: where the machine's own SSG has no RHEL 7 content (Amazon Linux 2's source)
+SSG_SUITES ?=
 
 .PHONY: run test bench app-packages fleet-packages venv content
 
@@ -39,7 +41,8 @@ bench: app-packages fleet-packages venv content
 # names the rows that need more, and the tests that need it skip saying so.
 content: venv
 	$(if $(DEBIAN_MIRROR),@$(call apt_install,debian-archive-keyring))
-	@DEBIAN_MIRROR="$(DEBIAN_MIRROR)" scap_content/fetch-debian-ssg.sh "$(DATA_DIR)/content" || [ $$? -eq 2 ]
+	@DEBIAN_MIRROR="$(DEBIAN_MIRROR)" scap_content/fetch-debian-ssg.sh "$(DATA_DIR)/content" $(SSG_SUITES) \
+		|| [ $$? -eq 2 ]
 
 app-packages:
 	@$(call apt_install,$(APP_PACKAGES))

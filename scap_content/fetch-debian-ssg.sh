@@ -5,14 +5,17 @@
 # Usage: fetch-debian-ssg.sh DEST [SUITE...]   (default suites: trixie sid). Idempotent.
 #
 # The mirror: $DEBIAN_MIRROR when given (`make content DEBIAN_MIRROR=URL`), else the first Debian
-# archive in this machine's apt sources. A suite is skipped when the installed ssg-base (Ubuntu's
-# own packages, say) is already as new as that suite's release.
+# archive in this machine's apt sources. A default suite is skipped when the installed ssg-base
+# (Ubuntu's own packages, say) is already as new as that suite's release; a suite named on the
+# command line (bookworm, for RHEL 7's content on a machine whose own SSG dropped it) is fetched.
+# FETCH_SSG_DRY_RUN=1 prints the mirror and the suites it would fetch, and fetches nothing.
 # Exit status: 0 done, 1 failed, 2 no Debian mirror known (nothing fetched; the app says what is missing).
 set -euo pipefail
 
 dest=${1:?usage: fetch-debian-ssg.sh DEST [SUITE...]}
 shift
 suites=("$@")
+explicit=$#
 [ $# -gt 0 ] || suites=(trixie sid)
 packages=(ssg-debian ssg-debderived ssg-nondebian)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,8 +66,12 @@ for suite in "${suites[@]}"; do
     continue
   fi
   release=$(awk -v s="$suite" '$1 == s && $2 == "=" { gsub(/"/, "", $3); print $3 }' "$catalog")
-  if [ -n "$installed" ] && [ -n "$release" ] && not_newer "$release" "$installed"; then
+  if [ "$explicit" = 0 ] && [ -n "$installed" ] && [ -n "$release" ] && not_newer "$release" "$installed"; then
     echo "fetch-debian-ssg: installed ssg-base $installed is as new as $suite's $release; not fetched"
+    continue
+  fi
+  if [ -n "${FETCH_SSG_DRY_RUN:-}" ]; then
+    echo "would fetch $suite from $mirror into $target"
     continue
   fi
   work=$(mktemp -d)
