@@ -1,19 +1,27 @@
 # Two commands do all the set-up on a fresh Debian or Ubuntu machine:
 #   make run    system packages, virtualenv, then the app on its embedded SQLite store
 #   make test   the same plus the test fleet's packages, then the whole suite
-# Both are idempotent: what is installed already is left alone.
+# Both are idempotent: what is installed already is left alone. On a machine whose apt sources
+# name no Debian mirror (Ubuntu), newer SSG content needs one: make content DEBIAN_MIRROR=URL.
 
 VENV := .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# oscap and the SCAP Security Guide content (Debian's packages)
-APP_PACKAGES := openscap-scanner ssg-debderived ssg-debian ssg-nondebian bzip2
+# oscap and the SCAP Security Guide content (Debian's packages; Ubuntu ships the same ones). Ubuntu
+# up to 22.04 has OpenSCAP 1.2, whose oscap is in libopenscap8 (core/targets/osinfo.py says the same).
+OSCAP_PACKAGE := $(shell . /etc/os-release 2>/dev/null; case "$$ID $$VERSION_ID" in \
+	("ubuntu 1"* | "ubuntu 2"[0-2].*) echo libopenscap8;; (*) echo openscap-scanner;; esac)
+APP_PACKAGES := $(OSCAP_PACKAGE) ssg-debderived ssg-debian ssg-nondebian bzip2
 # the test fleet: real sshd, sudo and namespaces on loopback
 FLEET_PACKAGES := openssh-server openssh-client sudo util-linux openssl procps rpm
 
-# Newer SCAP Security Guide releases (Ubuntu 24.04, Debian 12, AlmaLinux 9 need them) go into
-# the data dir's content/ folder, where the app looks first.
+# Newer SCAP Security Guide releases (Ubuntu 24.04, Debian 12 and 13, RHEL 10, AlmaLinux 9 need
+# them) go into the data dir's content/ folder, where the app looks first. The mirror is the one in
+# the apt sources, or DEBIAN_MIRROR=URL (no host name is written into the project).
 DATA_DIR = $$($(VENV)/bin/python -c 'from core.paths import data_dir; print(data_dir())')
+DEBIAN_MIRROR ?=
+# SSG_SUITES=bookworm: where the machine's own SSG has no RHEL 7 content (Amazon Linux 2's source)
+SSG_SUITES ?=
 
 .PHONY: run test bench app-packages fleet-packages venv content
 
@@ -30,8 +38,12 @@ bench: app-packages fleet-packages venv content
 	$(VENV)/bin/python -m tests.bench.bench_tui
 	$(VENV)/bin/python -m tests.bench.bench_queue
 
+# Exit 2 is "no Debian mirror known": the app then runs on the packaged content, `content list`
+# names the rows that need more, and the tests that need it skip saying so.
 content: venv
-	@scap_content/fetch-debian-ssg.sh "$(DATA_DIR)/content"
+	$(if $(DEBIAN_MIRROR),@$(call apt_install,debian-archive-keyring))
+	@DEBIAN_MIRROR="$(DEBIAN_MIRROR)" scap_content/fetch-debian-ssg.sh "$(DATA_DIR)/content" $(SSG_SUITES) \
+		|| [ $$? -eq 2 ]
 
 app-packages:
 	@$(call apt_install,$(APP_PACKAGES))

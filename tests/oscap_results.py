@@ -68,6 +68,17 @@ PLAYED_OS = {
         'REDHAT_SUPPORT_PRODUCT="AlmaLinux"\nREDHAT_SUPPORT_PRODUCT_VERSION="8.9"\n',
         "",
     ),
+    "debian11": (  # bullseye's base-files (usr/lib/os-release), without its URLs
+        'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nNAME="Debian GNU/Linux"\nVERSION_ID="11"\n'
+        'VERSION="11 (bullseye)"\nVERSION_CODENAME=bullseye\nID=debian\n',
+        "",
+    ),
+    "amzn2": (
+        'NAME="Amazon Linux"\nVERSION="2"\nID="amzn"\nID_LIKE="centos rhel fedora"\nVERSION_ID="2"\n'
+        'PRETTY_NAME="Amazon Linux 2"\nANSI_COLOR="0;33"\nCPE_NAME="cpe:2.3:o:amazon:amazon_linux:2"\n'
+        'HOME_URL="https://amazonlinux.com/"\nSUPPORT_END="2026-06-30"\n',
+        "",
+    ),
     "ol9": (
         'NAME="Oracle Linux Server"\nVERSION="9.3"\nID="ol"\nID_LIKE="fedora"\nVARIANT="Server"\n'
         'VARIANT_ID="server"\nVERSION_ID="9.3"\nPLATFORM_ID="platform:el9"\n'
@@ -77,6 +88,13 @@ PLAYED_OS = {
         'ORACLE_SUPPORT_PRODUCT="Oracle Linux"\nORACLE_SUPPORT_PRODUCT_VERSION=9.3\n',
         "",
     ),
+}
+
+
+# Other files of /etc that the played OS has and this machine's copy has not: Debian 12's content
+# decides "this is Debian 12" from /etc/debian_version, which says 11.x on bullseye.
+PLAYED_FILES = {
+    "debian11": {"debian_version": "11.11\n"},  # bullseye's last point release (its base-files)
 }
 
 
@@ -97,6 +115,16 @@ EL9_BASE = (
     "nftables 1:1.0.4-11.el9", "openssh 8.7p1-34.el9", "openssh-server 8.7p1-34.el9",
     "rsyslog 8.2102.0-117.el9", "audit 3.0.7-104.el9", "crypto-policies 20230731-1.git94f0e2c.el9_3.1",
     "openssl 1:3.0.7-24.el9", "grub2-common 1:2.06-70.el9_3.1",
+)
+
+# Amazon Linux 2: the same kind of server, with the release's own package versions (amzn2 builds)
+AL2_BASE = (
+    "kernel 5.10.225-213.878.amzn2", "bash 4.2.46-34.amzn2", "pam 1.1.8-23.amzn2.0.1",
+    "libpwquality 1.2.3-5.amzn2", "shadow-utils 2:4.1.5.1-24.amzn2.0.3", "sudo 1.8.23-10.amzn2.3.7",
+    "systemd 219-78.amzn2.0.22", "chrony 4.2-5.amzn2.0.2", "yum 3.4.3-158.amzn2.0.7",
+    "iptables 1.8.4-10.amzn2.1.2", "openssh 7.4p1-22.amzn2.0.9", "openssh-server 7.4p1-22.amzn2.0.9",
+    "rsyslog 8.24.0-57.amzn2.2.0.3", "audit 2.8.1-3.amzn2.1", "openssl 1:1.0.2k-24.amzn2.0.14",
+    "libselinux 2.5-12.amzn2.0.2", "grub2-common 1:2.06-70.amzn2.0.2", "cronie 1.4.11-23.amzn2.0.3",
 )
 
 
@@ -139,7 +167,21 @@ PLAYED_RPM = {
         "system-release": "->oracle-release",
         "system-release-cpe": "cpe:/o:oracle:linux:9:3:server\n",
     }),
+    "amzn2": RpmRelease("system-release 2-17.amzn2", {
+        "system-release": "Amazon Linux release 2 (Karoo)\n",
+        "system-release-cpe": "cpe:2.3:o:amazon:amazon_linux:2\n",
+    }, AL2_BASE),
 }
+
+
+PINNED_SSG = "0.1.65"  # the release many tests' rule counts come from: Debian bookworm's ssg-* packages
+
+
+def installed_ssg() -> str | None:
+    """The SSG release of the machine's own ssg-* packages (Ubuntu's differ from bookworm's)."""
+    done = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "ssg-base"], capture_output=True, text=True,
+                          check=False) if shutil.which("dpkg-query") else None
+    return done.stdout.rpartition("-")[0] or done.stdout or None if done and done.returncode == 0 else None
 
 
 def oscap_available(product: str = "ubuntu2204") -> bool:
@@ -158,7 +200,8 @@ def make_probe_root(root: Path, product: str) -> Path:
         shutil.copytree("/etc", etc, symlinks=True)
     except shutil.Error:
         pass  # unreadable files (when not root) are simply left out
-    for name, text in (("os-release", os_release), ("lsb-release", lsb_release)):
+    for name, text in (("os-release", os_release), ("lsb-release", lsb_release),
+                       *PLAYED_FILES.get(product, {}).items()):
         target = etc / name
         if target.is_symlink() or target.exists():
             target.unlink()  # on Debian os-release is a symlink into /usr/lib

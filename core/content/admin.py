@@ -77,15 +77,32 @@ def _keep(data_dir: Path, datastream: content.Datastream) -> Imported:
 
 @dataclass(frozen=True)
 class Coverage:
-    """One row of the spec's OS table: what each CIS profile resolves to, or why not."""
+    """One row of the OS table: what each CIS profile resolves to, or why not."""
 
     label: str
     profiles: dict[str, content.ProfileChoice | str]  # short name -> choice, or the reason
+    beyond_spec: bool = False  # a release the spec's table does not list (shown after its rows)
+
+    @property
+    def missing_content(self) -> bool:
+        """Content for it exists somewhere (a package, a release zip), just not here."""
+        entry = next(e for e in content.load_catalog() if e.label == self.label)
+        return not entry.reason and any(isinstance(c, str) for c in self.profiles.values())
+
+    @property
+    def switched_off(self) -> tuple[tuple[str, str], ...]:
+        """(rule id, reason) of the rules the derived profiles leave out, each once."""
+        seen: dict[str, str] = {}
+        for choice in self.profiles.values():
+            if not isinstance(choice, str):
+                seen.update(choice.switched_off)
+        return tuple(seen.items())
 
 
 def coverage(datastreams: list[content.Datastream]) -> list[Coverage]:
+    """Every row of the catalog, the spec's rows first, then the releases beyond it."""
     rows = []
-    for entry in content.load_catalog():
+    for entry in sorted(content.load_catalog(), key=lambda e: e.beyond_spec):  # stable: catalog order within
         os_info = OsInfo(entry.os_id, entry.version, entry.label, "")
         profiles: dict[str, content.ProfileChoice | str] = {}
         for short_name in content.SHORT_NAMES:
@@ -93,5 +110,5 @@ def coverage(datastreams: list[content.Datastream]) -> list[Coverage]:
                 profiles[short_name] = content.resolve_profile(os_info, short_name, datastreams)
             except content.ContentError as exc:
                 profiles[short_name] = str(exc)
-        rows.append(Coverage(entry.label, profiles))
+        rows.append(Coverage(entry.label, profiles, entry.beyond_spec))
     return rows

@@ -47,10 +47,12 @@ def _inside_xccdf(element) -> bool:
     return parent is not None and _split_tag(parent)[0].startswith(_XCCDF_NS)
 
 
-def read_benchmark(path: Path) -> tuple[str, str, dict[str, tuple[str, int]]]:
+def read_benchmark(path: Path, watch: frozenset[str] = frozenset()
+                   ) -> tuple[str, str, dict[str, tuple[str, int, frozenset[str]]]]:
     """Stream the first XCCDF Benchmark's id, version and profiles; check the rest is well-formed.
 
-    Profiles map id -> (title, number of rules selected). Raises XmlError.
+    Profiles map id -> (title, number of rules selected, the selected rules that are in `watch`).
+    Raises XmlError.
     """
     benchmark, version = None, ""
     rules: set[str] = set()
@@ -81,6 +83,6 @@ def read_benchmark(path: Path) -> tuple[str, str, dict[str, tuple[str, int]]]:
     profiles = {}
     for pid, (title, _extends, _selects) in raw.items():
         chosen = _selections(pid, raw)
-        count = sum(1 for idref, on in chosen.items() if on and idref in rules)
-        profiles[pid] = (title or pid, count)
+        selected = {idref for idref, on in chosen.items() if on and idref in rules}
+        profiles[pid] = (title or pid, len(selected), frozenset(selected & watch))
     return benchmark, version, profiles

@@ -3,38 +3,35 @@
 The catalog (scap_content/catalog.toml) says where each OS's CIS profiles should be;
 discovery says what is really installed. A profile is offered only when a discovered
 datastream contains it, and when several releases of one product sit side by side the
-newest one that has the profile wins. A rebuild of RHEL without CIS content of its own
-(Rocky Linux, AlmaLinux 8, Oracle Linux) is served by RHEL's, derived for it (core/derive.py).
+newest one that has the profile wins. An OS without CIS content of its own (a rebuild of RHEL,
+Debian 11, Amazon Linux 2) is served by the content of the OS it comes from, derived for it
+(core/content/derive.py), with the rules that cannot apply to it switched off.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
-import logging
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Mapping
 
 from core.content.benchmark import read_benchmark
 from core.domain.errors import InvalidInput, OperatorError
 from core.domain.models import OsInfo
 from core.safexml import XmlError
 
-log = logging.getLogger(__name__)
-
 SHORT_NAMES = ("cis-level1-server", "cis-level2-server")
 SHORT_NAME_TITLES = {"cis-level1-server": "CIS Level 1 Server", "cis-level2-server": "CIS Level 2 Server"}
 SYSTEM_CONTENT_DIRS = (Path("/usr/share/xml/scap/ssg/content"), Path("/usr/share/scap-security-guide"))
 CONTENT_DIRS_ENV = "COMPLIANCE_TUI_CONTENT_DIRS"
 IMPORT_HINT = "`compliance-tui content import PATH`"
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: profiles also name the selected rules that a derivation may switch off
+RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
 
 _DS_NAME = re.compile(r"^ssg-(?P<product>[A-Za-z0-9_.+-]+?)-ds(?P<twin>-1\.2)?\.xml(?:\.bz2)?$")
 _PROFILE_ID = re.compile(r"^xccdf_[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+_profile_[A-Za-z0-9_.-]+$")
@@ -58,6 +55,7 @@ class ProfileInfo:
     id: str
     title: str
     rule_count: int  # rules the profile selects
+    watched: frozenset[str] = frozenset()  # of those, the ones some derivation switches off
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ class Datastream:
     version: str  # the Benchmark's <version>: the SSG release, e.g. "0.1.65"
     sha256: str  # of the file as stored (compressed if it is .bz2)
     profiles: dict[str, ProfileInfo] = field(hash=False)
-    derived_from: str | None = None  # "RHEL 9" when core/derive.py made it from RHEL 9 content
+    derived_from: str | None = None  # "RHEL 9" when core/content/derive.py made it from RHEL 9 content
 
     @property
     def derived_label(self) -> str | None:
@@ -85,8 +83,10 @@ class CatalogEntry:
     package: str | None = None  # the Debian package that carries the datastream
     min_ssg: str | None = None  # first SSG release with the CIS profiles
     dropped_in: str | None = None  # first SSG release without the product
-    derived_from: str | None = None  # a rebuild of RHEL: the product its CIS content is derived from
-    cpe: str | None = None  # a rebuild's own CPE, added as a platform of the derived content
+    derived_from: str | None = None  # the product whose CIS content is derived for this OS
+    cpe: str | None = None  # the OS's own CPE, added as a platform of the derived content
+    switch_off: tuple[str, ...] = ()  # names of the catalog's [switch_off.*] groups
+    beyond_spec: bool = False  # a row the spec's table does not list
     reason: str | None = None  # set when no content serves this OS honestly
     profiles: Mapping[str, str] = field(default_factory=dict, hash=False)  # short name -> xccdf id
 
@@ -96,7 +96,7 @@ class CatalogEntry:
 
 @dataclass(frozen=True)
 class Derivative:
-    """A rebuild of RHEL, served by RHEL content that core/derive.py widens to accept it."""
+    """An OS served by another's content, which core/content/derive.py widens to accept it."""
 
     key: str  # names the derived file: "rocky9"
     os_id: str  # ID= in /etc/os-release
@@ -105,6 +105,12 @@ class Derivative:
     cpe: str  # its own CPE: "cpe:/o:rocky:rocky:9"
     source: str  # label of the OS whose content is derived: "RHEL 9"
     source_product: str  # "rhel9"
+    off: tuple[tuple[str, str], ...] = ()  # (full rule id, why it cannot apply here), rules switched off
+
+    def profile(self, info: ProfileInfo) -> ProfileInfo:
+        """What a source profile becomes once derived: without the rules switched off here."""
+        gone = {rule for rule, _ in self.off} & info.watched
+        return replace(info, rule_count=info.rule_count - len(gone), watched=info.watched - gone)
 
 
 @dataclass(frozen=True)
@@ -113,8 +119,9 @@ class ProfileChoice:
     profile_id: str
     title: str
     rule_count: int
-    datastream: Datastream  # for a derivative: the source until core.derive.materialize() builds it
+    datastream: Datastream  # for a derivative: the source until derive.materialize() builds it
     derivative: Derivative | None = None
+    switched_off: tuple[tuple[str, str], ...] = ()  # (rule id, reason): left out of this derived profile
 
     @property
     def needs_derivation(self) -> bool:
@@ -159,8 +166,9 @@ def read_datastream(path: Path) -> Datastream:
     if product is None:
         raise ContentError(f"{path.name}: not a datastream file name (ssg-<product>-ds.xml)")
     try:
-        benchmark, version, raw = read_benchmark(path)
-        profiles = {pid: ProfileInfo(pid, title, count) for pid, (title, count) in raw.items()}
+        benchmark, version, raw = read_benchmark(path, watched_rules())
+        profiles = {pid: ProfileInfo(pid, title, count, frozenset(watched))
+                    for pid, (title, count, watched) in raw.items()}
         with open(path, "rb") as stream:
             digest = hashlib.file_digest(stream, "sha256").hexdigest()
     except XmlError as exc:
@@ -170,135 +178,28 @@ def read_datastream(path: Path) -> Datastream:
     return Datastream(path, product, benchmark, version, digest, profiles)
 
 
-# --- discovery and its index ----------------------------------------------------------------
+# --- discovery (core/content/discovery.py), under the names callers know ---------------------
 
 def default_content_dirs(data_dir: Path) -> list[Path]:
     """The data dir's content/, then $COMPLIANCE_TUI_CONTENT_DIRS (colon-separated), then the system's."""
-    extra = [Path(p).expanduser() for p in os.environ.get(CONTENT_DIRS_ENV, "").split(":") if p]
-    return [Path(data_dir) / "content", *extra, *SYSTEM_CONTENT_DIRS]
+    from core.content import discovery  # imported here: discovery builds on this module
+    return discovery.default_content_dirs(data_dir)
 
 
 def default_index_path(data_dir: Path) -> Path:
-    return Path(data_dir) / "cache" / "content-index.json"
+    from core.content import discovery
+    return discovery.default_index_path(data_dir)
 
 
-def _candidates(dirs: Iterable[Path]) -> Iterator[Path]:
-    """Datastream files under dirs (recursively, so `dpkg -x` trees work), each file once.
-
-    A `-ds-1.2.xml` twin (SCAP 1.2 copy shipped by SSG 0.1.65) is skipped when the
-    `-ds.xml` of the same product sits beside it.
-    """
-    seen: set[Path] = set()
-    for top in dirs:
-        if not Path(top).is_dir():
-            continue
-        for root, subdirs, files in os.walk(top):
-            subdirs.sort()
-            names = set(files)
-            for name in sorted(files):
-                match = _DS_NAME.fullmatch(name)
-                if match is None:
-                    continue
-                main = f"ssg-{match['product']}-ds.xml"
-                if match["twin"] and (main in names or main + ".bz2" in names):
-                    continue
-                path = Path(root, name).absolute()
-                real = path.resolve()
-                if real not in seen:
-                    seen.add(real)
-                    yield path
-
-
-def _load_index(path: Path | None) -> dict[str, dict]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8")) if path is not None else {}
-    except (OSError, ValueError):
-        return {}
-    ok = isinstance(data, dict) and data.get("format") == INDEX_FORMAT and isinstance(data.get("files"), dict)
-    return data["files"] if ok else {}
-
-
-def _save_index(path: Path, files: dict[str, dict]) -> str | None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"format": INDEX_FORMAT, "files": files}, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        return f"cannot write the content index {path}: {exc.strerror or exc}"
-    return None
-
-
-def _to_entry(ds: Datastream, stat: os.stat_result) -> dict:
-    return {
-        "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "product": ds.product,
-        "benchmark_id": ds.benchmark_id, "version": ds.version, "sha256": ds.sha256,
-        "profiles": {p.id: [p.title, p.rule_count] for p in ds.profiles.values()},
-    }
-
-
-def _from_entry(path: Path, entry: dict) -> Datastream:
-    profiles = {pid: ProfileInfo(pid, str(title), int(count)) for pid, (title, count) in entry["profiles"].items()}
-    return Datastream(path, str(entry["product"]), str(entry["benchmark_id"]), str(entry["version"]),
-                      str(entry["sha256"]), profiles)
-
-
-def _fresh(entry, stat: os.stat_result) -> bool:
-    return isinstance(entry, dict) and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
-
-
-def _entry_for(path: Path, stat: os.stat_result, cached, reader: Reader) -> tuple[dict, Datastream | None]:
-    """The index entry of one file (cached when size and mtime match) and its datastream."""
-    if _fresh(cached, stat):
-        if "error" in cached:
-            return cached, None
-        try:
-            return cached, _from_entry(path, cached)
-        except (AttributeError, KeyError, TypeError, ValueError):
-            pass  # a malformed entry: read the file again
-    try:
-        ds = reader(path)
-    except (ContentError, XmlError, OSError) as exc:
-        error = str(exc) if isinstance(exc, ContentError) else f"{path}: {exc}"
-        return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "error": error}, None
-    return _to_entry(ds, stat), ds
-
-
-def discover(dirs: list[Path], index_path: Path | None = None, *, reader: Reader = read_datastream) -> Discovered:
-    """Find and read the datastreams under dirs (missing dirs are fine).
-
-    Files that cannot be read are skipped and named in the result's `warnings` (and logged).
-    With index_path, what was read is kept there as JSON keyed by absolute path and
-    checked against size and mtime_ns: unchanged files are not read again. `reader` is
-    the seam that parses one file.
-    """
-    old = _load_index(index_path)
-    new: dict[str, dict] = {}
-    found = Discovered()
-    for path in _candidates(dirs):
-        try:
-            stat = path.stat()
-        except OSError as exc:
-            found.warnings.append(f"skipped {path}: {exc.strerror or exc}")
-            continue
-        new[str(path)], ds = _entry_for(path, stat, old.get(str(path)), reader)
-        if ds is None:
-            found.warnings.append(f"skipped {new[str(path)]['error']}")
-        else:
-            found.append(ds)
-    if index_path is not None:
-        merged = {**{k: v for k, v in old.items() if k not in new and Path(k).exists()}, **new}
-        if merged != old and (problem := _save_index(Path(index_path), merged)):
-            found.warnings.append(problem)
-    for warning in found.warnings:
-        log.warning("%s", warning)
-    return found
+def discover(dirs: list[Path], index_path: Path | None = None, *, reader: Reader | None = None) -> Discovered:
+    """Find and read the datastreams under dirs; see core.content.discovery.discover."""
+    from core.content import discovery
+    return discovery.discover(dirs, index_path, reader=reader or read_datastream)
 
 
 # --- the catalog ----------------------------------------------------------------------------
 
-def _make_entry(raw: dict) -> CatalogEntry:
+def _make_entry(raw: dict, groups: Mapping[str, dict] = MappingProxyType({})) -> CatalogEntry:
     known = {f.name for f in fields(CatalogEntry)} - {"os_id"}
     label = raw.get("label", raw.get("id", "?"))
     unknown = set(raw) - known - {"id"}
@@ -306,9 +207,14 @@ def _make_entry(raw: dict) -> CatalogEntry:
         raise ContentError(f"catalog.toml: entry {label}: needs id, version, label; unknown keys {sorted(unknown)}")
     values = {k: v for k, v in raw.items() if k in known}
     values["profiles"] = MappingProxyType(dict(raw.get("profiles", {})))
+    values["switch_off"] = tuple(raw.get("switch_off", ()))
+    if missing := [name for name in values["switch_off"] if name not in groups]:
+        raise ContentError(f"catalog.toml: entry {label}: no [switch_off.{missing[0]}] group")
     entry = CatalogEntry(os_id=raw["id"], **values)
     usable = entry.product and entry.datastream and entry.package and entry.min_ssg
     own = usable and set(entry.profiles) == set(SHORT_NAMES)
+    if entry.switch_off and not entry.derived_from:
+        raise ContentError(f"catalog.toml: entry {label}: switch_off needs derived_from (only derived profiles change)")
     if not (entry.reason or own or (entry.derived_from and entry.cpe)):
         raise ContentError(f"catalog.toml: entry {label}: give product, datastream, package, min_ssg "
                            f"and both profiles, or derived_from and cpe, or a reason")
@@ -317,18 +223,54 @@ def _make_entry(raw: dict) -> CatalogEntry:
     return entry
 
 
+@dataclass(frozen=True)
+class _Catalog:
+    entries: tuple[CatalogEntry, ...]
+    suites: Mapping[str, str]
+    groups: Mapping[str, tuple[tuple[str, ...], str]]  # switch_off group -> (rule names, reason template)
+
+
+def _groups(data: dict) -> dict[str, tuple[tuple[str, ...], str]]:
+    groups = {}
+    for name, group in data.get("switch_off", {}).items():
+        rules, reason = group.get("rules"), group.get("reason")
+        if not (isinstance(rules, list) and rules and isinstance(reason, str) and reason.strip()):
+            raise ContentError(f"catalog.toml: [switch_off.{name}] needs rules and a reason")
+        groups[name] = (tuple(rules), " ".join(reason.split()))
+    return groups
+
+
 @functools.cache
-def _catalog() -> tuple[tuple[CatalogEntry, ...], Mapping[str, str]]:
+def _loaded() -> _Catalog:
     text = resources.files("scap_content").joinpath("catalog.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
-    entries = [_make_entry(raw) for raw in data.get("os", [])]
+    groups = _groups(data)
+    entries = [_make_entry(raw, groups) for raw in data.get("os", [])]
     for n, entry in enumerate(entries):
         if entry.derived_from and not entry.reason:  # a rebuild scans with its source's profiles
             source = _by_product(entries, entry.derived_from)
             if source is None:
                 raise ContentError(f"catalog.toml: entry {entry.label}: no entry of product {entry.derived_from}")
             entries[n] = replace(entry, profiles=source.profiles)
-    return tuple(entries), MappingProxyType(dict(data.get("suites", {})))
+    return _Catalog(tuple(entries), MappingProxyType(dict(data.get("suites", {}))), MappingProxyType(groups))
+
+
+def _catalog() -> tuple[tuple[CatalogEntry, ...], Mapping[str, str]]:
+    loaded = _loaded()
+    return loaded.entries, loaded.suites
+
+
+def switched_off(entry: CatalogEntry) -> tuple[tuple[str, str], ...]:
+    """(full rule id, reason) for each rule the entry's derived profiles leave out."""
+    groups = _loaded().groups
+    return tuple((RULE_PREFIX + rule, groups[name][1].format(label=entry.label))
+                 for name in entry.switch_off for rule in groups[name][0])
+
+
+@functools.cache
+def watched_rules() -> frozenset[str]:
+    """Every rule some derivation switches off: reading a datastream notes which profiles select them."""
+    return frozenset(rule for entry in _loaded().entries for rule, _ in switched_off(entry))
 
 
 def _by_product(entries: Iterable[CatalogEntry], product: str) -> CatalogEntry | None:
@@ -371,11 +313,15 @@ def _newest(datastreams: Iterable[Datastream], product: str | None, profile_id: 
 def _choice(short_name: str | None, ds: Datastream, profile_id: str,
             derivative: Derivative | None = None) -> ProfileChoice:
     info = ds.profiles[profile_id]
-    return ProfileChoice(short_name, info.id, info.title, info.rule_count, ds, derivative)
+    if derivative is None or ds.derived_from:
+        return ProfileChoice(short_name, info.id, info.title, info.rule_count, ds, derivative)
+    off = tuple((rule, reason) for rule, reason in derivative.off if rule in info.watched)
+    derived = derivative.profile(info)  # the count it will have once derived: known before building it
+    return ProfileChoice(short_name, info.id, info.title, derived.rule_count, ds, derivative, off)
 
 
 def _source(entry: CatalogEntry) -> CatalogEntry | None:
-    """The entry whose content a rebuild's is derived from (RHEL N for Rocky Linux N)."""
+    """The entry whose content is derived for this one (RHEL N for Rocky Linux N, Debian 12 for Debian 11)."""
     if not entry.derived_from or entry.reason:
         return None
     return _by_product(_catalog()[0], entry.derived_from)
@@ -383,12 +329,12 @@ def _source(entry: CatalogEntry) -> CatalogEntry | None:
 
 def _derivative(entry: CatalogEntry, source: CatalogEntry) -> Derivative:
     return Derivative(f"{entry.os_id}{entry.version}", entry.os_id, entry.version, entry.label,
-                      entry.cpe or "", source.label, source.product or "")
+                      entry.cpe or "", source.label, source.product or "", switched_off(entry))
 
 
 def _find(entry: CatalogEntry, profile_id: str, datastreams: list[Datastream],
           short_name: str | None) -> ProfileChoice | None:
-    """The OS's own content first; for a rebuild of RHEL, then RHEL's, to be derived."""
+    """The OS's own content first; for a derived OS, then its source's, to be derived."""
     own = _newest(datastreams, entry.product, profile_id)
     if own is not None:
         return _choice(short_name, own, profile_id)
@@ -400,8 +346,8 @@ def _find(entry: CatalogEntry, profile_id: str, datastreams: list[Datastream],
 def available_profiles(os: OsInfo | None, datastreams: Iterable[Datastream]) -> list[ProfileChoice]:
     """The CIS profiles (by short name) that discovered content really offers for this OS.
 
-    For a rebuild of RHEL a choice carries the RHEL datastream and its `derivative`:
-    core.derive.materialize() turns it into the datastream to scan with.
+    For a derived OS a choice carries the source datastream and its `derivative`:
+    core.content.derive.materialize() turns it into the datastream to scan with.
     """
     entry = catalog_entry(os) if os is not None else None
     if entry is None or entry.reason:
@@ -457,9 +403,9 @@ def _unsupported(os: OsInfo) -> str:
 def resolve_profile(os: OsInfo | None, profile: str, datastreams: Iterable[Datastream]) -> ProfileChoice:
     """The datastream and profile to scan this OS with, or a ContentError saying what is missing.
 
-    For a rebuild of RHEL (Rocky, AlmaLinux 8, Oracle) the choice holds RHEL's datastream and
-    its `derivative`; core.derive.materialize() (or core.derive.resolve) builds the derived
-    datastream from it, which is what a scan must use.
+    For a derived OS (Rocky, AlmaLinux 8, Oracle, Debian 11, Amazon Linux 2) the choice holds the
+    source's datastream and its `derivative`; derive.materialize() (or derive.resolve) builds the
+    derived datastream from it, which is what a scan must use.
     """
     if not is_valid_profile_name(profile):
         raise ContentError(f"invalid profile {str(profile)[:80]!r}: use {' or '.join(SHORT_NAMES)}, "

@@ -1,12 +1,15 @@
-"""Derived content: RHEL's CIS content made to accept a rebuild of RHEL (Rocky, AlmaLinux 8, Oracle).
+"""Derived content: one OS's CIS content made to accept another (a rebuild of RHEL, Debian 11, Amazon Linux 2).
 
-SSG content decides with one OVAL definition, installed_OS_is_rhelN, whether a host runs RHEL N:
-the benchmark's CPE platform and a few checks use it. It reads the redhat-release package, which
-a rebuild does not have, so on Rocky Linux every rule comes back notapplicable. A derived
+SSG content decides with one OVAL definition, installed_OS_is_<product>, whether a host runs its
+OS: the benchmark's CPE platform and a few checks use it. For RHEL N it reads the redhat-release
+package, which a rebuild does not have; for Debian 12 it reads /etc/debian_version ("12.x"), which
+says "11.x" on Debian 11. So on another OS every rule comes back notapplicable. A derived
 datastream ORs into that definition, in every OVAL component that defines it, a check of
-/etc/os-release (the rebuild's ID and major VERSION_ID), and adds the rebuild's own CPE, checked
-the same way, as a platform of the benchmark. Rules, profiles and their checks stay RHEL's, so
-results are RHEL N's benchmark applied to the rebuild, and say so ("derived from RHEL 9 content").
+/etc/os-release (the derived OS's ID and major VERSION_ID), and adds the derived OS's own CPE,
+checked the same way, as a platform of the benchmark. Rules whose checks read what the derived OS
+does not have (the catalog's switch_off groups) are deselected in every profile that selects
+them, each with a remark saying why. Everything else stays the source's, so results are its
+benchmark applied to the derived OS, and say so ("derived from RHEL 9 content").
 
 Deriving takes about a second (lxml parses and writes 20-30 MB); the result is kept in the data
 dir's cache, keyed by the source file's sha256 and the rebuild, and found again without parsing.
@@ -33,7 +36,7 @@ from core.safexml import open_maybe_compressed
 if TYPE_CHECKING:
     from core.workspace import Workspace
 
-FORMAT = 1  # bump when the derivation changes: older files are then built again
+FORMAT = 2  # bump when the derivation changes: older files are then built again (2: rules switched off)
 OVAL = "http://oval.mitre.org/XMLSchema/oval-definitions-5"
 IND = OVAL + "#independent"
 CPE_DICT = "http://cpe.mitre.org/dictionary/2.0"
@@ -46,20 +49,23 @@ _LOCKS_LOCK = threading.Lock()
 
 
 def derived_path(cache_dir: Path, source: Datastream, derivative: Derivative) -> Path:
+    """Keyed by the source file and by what the derivation does (its checks and switch-offs)."""
     name = f"ssg-{derivative.key}-from-{source.product}-ds.xml"
-    return Path(cache_dir) / "derived" / f"{source.sha256}.v{FORMAT}" / name
+    recipe = repr((derivative.os_id, derivative.major, derivative.cpe, derivative.off)).encode()
+    return Path(cache_dir) / "derived" / f"{source.sha256}.v{FORMAT}-{hashlib.sha256(recipe).hexdigest()[:12]}" / name
 
 
 def derive(source: Datastream, derivative: Derivative, cache_dir: Path) -> Datastream:
-    """The derived datastream for this rebuild: built once, then read from the cache."""
+    """The derived datastream for this OS: built once, then read from the cache."""
     path = derived_path(cache_dir, source, derivative)
     with _lock_for(path):  # concurrent scans of two Rocky hosts build it once
         if not path.is_file():
             _build(source.path, derivative, path)
     with open(path, "rb") as stream:
         digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    profiles = {pid: derivative.profile(info) for pid, info in source.profiles.items()}
     return replace(source, path=path, product=f"{derivative.key}-from-{source.product}", sha256=digest,
-                   derived_from=derivative.source)
+                   profiles=profiles, derived_from=derivative.source)
 
 
 def materialize(choice: ProfileChoice, cache_dir: Path) -> ProfileChoice:
@@ -85,7 +91,7 @@ def _parser() -> etree.XMLParser:
 
 
 def _build(source: Path, derivative: Derivative, target: Path) -> None:
-    """Parse the source, widen its RHEL check, write the result atomically to target."""
+    """Parse the source, widen its OS check, switch rules off, write the result atomically to target."""
     try:
         with open_maybe_compressed(source) as stream:
             tree = etree.parse(stream, _parser())
@@ -93,8 +99,9 @@ def _build(source: Path, derivative: Derivative, target: Path) -> None:
         raise ContentError(f"{source}: cannot derive content for {derivative.label}: {exc}") from None
     widened = apply(tree.getroot(), derivative)
     if not widened:
-        raise ContentError(f"{source.name}: no OVAL definition {_rhel_def(derivative)} to widen "
+        raise ContentError(f"{source.name}: no OVAL definition {_source_def(derivative)} to widen "
                            f"for {derivative.label}; this content cannot be derived")
+    switch_off(tree.getroot(), derivative)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, partial = tempfile.mkstemp(prefix=target.name, suffix=".part", dir=target.parent)
     os.close(fd)  # a unique partial file: another process may be building the same one
@@ -111,19 +118,19 @@ def _lock_for(path: Path) -> threading.Lock:
         return _LOCKS.setdefault(path, threading.Lock())
 
 
-def _rhel_def(derivative: Derivative) -> str:
+def _source_def(derivative: Derivative) -> str:
     return f"oval:ssg-installed_OS_is_{derivative.source_product}:def:1"
 
 
 def apply(root: etree._Element, derivative: Derivative) -> int:
-    """Widen the RHEL check in place; returns how many definitions were widened."""
+    """Widen the source OS's check in place; returns how many definitions were widened."""
     widened = 0
     for oval in root.iter(f"{{{OVAL}}}oval_definitions"):  # one per OVAL component
-        rhel = _find_def(oval, _rhel_def(derivative))
-        if rhel is None:
+        source = _find_def(oval, _source_def(derivative))
+        if source is None:
             continue
         _add_os_check(oval, derivative)
-        _or_into(rhel, derivative)
+        _or_into(source, derivative)
         widened += 1
     if widened:
         _add_platform(root, derivative)
@@ -189,9 +196,9 @@ def _add_test(oval: etree._Element, n: int, comment: str, pattern: str, operatio
     _sub(state, IND, "subexpression", operation=operation).text = value
 
 
-def _or_into(rhel: etree._Element, derivative: Derivative) -> None:
-    """RHEL N's definition becomes: (what it was) OR (our os-release check)."""
-    original = rhel.find(f"{{{OVAL}}}criteria")
+def _or_into(source: etree._Element, derivative: Derivative) -> None:
+    """The source OS's definition becomes: (what it was) OR (our os-release check)."""
+    original = source.find(f"{{{OVAL}}}criteria")
     either = etree.Element(f"{{{OVAL}}}criteria", operator="OR",
                            comment=f"{derivative.source}, or {derivative.label} (derived content)")
     original.addprevious(either)
@@ -200,10 +207,10 @@ def _or_into(rhel: etree._Element, derivative: Derivative) -> None:
 
 
 def _add_platform(root: etree._Element, derivative: Derivative) -> None:
-    """The rebuild's CPE, checked by our definition, as one more platform of the benchmark."""
+    """The derived OS's CPE, checked by our definition, as one more platform of the benchmark."""
     for item_list in root.iter(f"{{{CPE_DICT}}}cpe-list"):
-        rhel = _rhel_def(derivative)
-        checks = [c for c in item_list.iter(f"{{{CPE_DICT}}}check") if (c.text or "").strip() == rhel]
+        source = _source_def(derivative)
+        checks = [c for c in item_list.iter(f"{{{CPE_DICT}}}check") if (c.text or "").strip() == source]
         names = {item.get("name") for item in item_list.iter(f"{{{CPE_DICT}}}cpe-item")}
         if not checks or derivative.cpe in names:
             continue
@@ -218,6 +225,25 @@ def _add_platform(root: etree._Element, derivative: Derivative) -> None:
             platform = etree.Element(f"{{{XCCDF}}}platform", idref=derivative.cpe)
             platforms[-1].addnext(platform)
             platform.tail = platforms[-1].tail
+
+
+def switch_off(root: etree._Element, derivative: Derivative) -> int:
+    """Deselect the rules that cannot apply, with the reason as the select's remark; returns how many.
+
+    A profile names each item at most once (the schema's itemSelectKey), so its own select changes.
+    """
+    reasons = dict(derivative.off)
+    done = 0
+    for benchmark in root.iter(f"{{{XCCDF}}}Benchmark"):
+        for profile in benchmark.iterchildren(f"{{{XCCDF}}}Profile"):
+            for select in profile.iterchildren(f"{{{XCCDF}}}select"):
+                rule = select.get("idref")
+                if rule in reasons and select.get("selected") in ("true", "1"):
+                    select.set("selected", "false")
+                    remark = _sub(select, XCCDF, "remark")
+                    remark.text = f"Switched off by compliance-tui for {derivative.label}: {reasons[rule]}"
+                    done += 1
+    return done
 
 
 def _sub(parent: etree._Element, ns: str, tag: str, **attrs: str) -> etree._Element:

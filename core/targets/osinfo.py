@@ -97,8 +97,9 @@ def install_hint(os: OsInfo) -> str:
     """A one-line command (or advice) that installs oscap on that OS."""
     package = oscap_package(os)
     if os.id == "debian" and os.major == "11":
-        return ("openscap is not in Debian 11 (bullseye)'s archive, and SSG has no CIS content "
-                "for Debian 11: upgrade to Debian 12 and run sudo apt-get install openscap-scanner")
+        return ("openscap is not in Debian 11 (bullseye)'s archive (its CIS content, derived from Debian 12's, "
+                "is here, but the host needs an oscap): install one built for bullseye, or upgrade to "
+                "Debian 12 and run sudo apt-get install openscap-scanner")
     if os.family == "debian":
         return f"sudo apt-get install {package}"
     if os.family == "rhel":

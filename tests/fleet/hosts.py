@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.oscap_results import PLAYED_OS, PLAYED_RPM, RpmRelease
+from tests.oscap_results import PLAYED_FILES, PLAYED_OS, PLAYED_RPM, RpmRelease
 
 SCAN_USER = "scanner"
 PASSWORD_USER = "needpw"  # sudo asks this one for a password
@@ -112,6 +112,9 @@ def _build_root(host: FleetHost, authorized_key: str) -> None:
     if lsb_release:
         (etc / "lsb-release").write_text(lsb_release)
     (etc / "hostname").write_text(host.name + "\n")
+    for name, text in PLAYED_FILES.get(host.os_key, {}).items():
+        (etc / name).unlink(missing_ok=True)
+        (etc / name).write_text(text)
     if host.os_key in PLAYED_RPM:
         _play_rpm(root, PLAYED_RPM[host.os_key])
     else:

@@ -1,5 +1,6 @@
-"""core.derive on real RHEL 8 and 9 content: SSG 0.1.65 (installed here), 0.1.76 and 0.1.82
-(from $COMPLIANCE_TUI_CONTENT_DIRS when `make content` has fetched them)."""
+"""core.content.derive on real content: RHEL 8 and 9 of SSG 0.1.65 (installed here), 0.1.76 and 0.1.82
+(from $COMPLIANCE_TUI_CONTENT_DIRS when `make content` has fetched them), RHEL 7 of 0.1.65 for
+Amazon Linux 2, RHEL 10 for its rebuilds, and Debian 12 of 0.1.82 for Debian 11."""
 
 from __future__ import annotations
 
@@ -26,23 +27,32 @@ IND = "{http://oval.mitre.org/XMLSchema/oval-definitions-5#independent}"
 XCCDF = "{http://checklists.nist.gov/xccdf/1.2}"
 ROCKY9 = OsInfo("rocky", "9.3", "Rocky Linux 9.3 (Blue Onyx)", "rhel")
 ALMA8 = OsInfo("almalinux", "8.9", "AlmaLinux 8.9 (Midnight Oncilla)", "rhel")
-REBUILD = {"rhel9": ROCKY9, "rhel8": ALMA8}  # the rebuild each RHEL product is derived for here
+DEBIAN11 = OsInfo("debian", "11", "Debian GNU/Linux 11 (bullseye)", "debian")
+AL2 = OsInfo("amzn", "2", "Amazon Linux 2", "rhel")
+ROCKY10 = OsInfo("rocky", "10.0", "Rocky Linux 10.0 (Red Quartz)", "rhel")
+# the OS each source product is derived for here, and the played OS that stands for it
+REBUILD = {"rhel9": ROCKY9, "rhel8": ALMA8, "debian12": DEBIAN11, "rhel7": AL2, "rhel10": ROCKY10}
+PLAYED = {"rhel9": "rocky9", "rhel8": "almalinux8", "debian12": "debian11", "rhel7": "amzn2"}
 
 needs_oscap = pytest.mark.skipif(shutil.which("oscap") is None, reason="oscap is not installed")
 
 
 RELEASES = [(product, version) for product in ("rhel8", "rhel9") for version in ("0.1.65", "0.1.76", "0.1.82")]
+RELEASES += [("rhel7", "0.1.65"), ("debian12", "0.1.82"), ("rhel10", "0.1.76"), ("rhel10", "0.1.82")]
 
 
 @pytest.fixture(scope="module")
 def sources() -> dict[tuple[str, str], content.Datastream]:
-    """RHEL 8 and 9 content of each release found here, by (product, release)."""
+    """The source content of each release found here, by (product, release)."""
     dirs = [Path(p) for p in os.environ.get(content.CONTENT_DIRS_ENV, "").split(":") if p] + [SSG]
     found = {}
     for directory in dirs:
-        for path in sorted(directory.rglob("ssg-rhel[89]-ds.xml")):
-            ds = read_datastream(path)
-            found.setdefault((ds.product, ds.version), ds)
+        for product in REBUILD:
+            for path in sorted(directory.rglob(f"ssg-{product}-ds.xml")):
+                ds = read_datastream(path)
+                if ds.version == "0.1.76" and product == "debian12":
+                    continue  # Debian 12 content without CIS profiles
+                found.setdefault((ds.product, ds.version), ds)
     return found
 
 
@@ -70,48 +80,79 @@ def test_derived_content_validates_and_accepts_the_rebuild(source, cache):
     assert derived.path.name == f"ssg-{rebuild.key}-from-{source.product}-ds.xml"
     assert source.sha256 in str(derived.path) and derived.sha256 != source.sha256
     assert (derived.derived_from, derived.derived_label) == (rebuild.source, f"derived from {rebuild.source} content")
-    # the benchmark is RHEL's, unchanged: same id, release, profiles and rule counts
+    # the benchmark is the source's: same id, release, profiles; only the rules switched off are gone
     again = read_datastream(derived.path)
     assert (again.benchmark_id, again.version) == (source.benchmark_id, source.version)
-    assert again.profiles == source.profiles
+    assert again.profiles == derived.profiles  # what derive() says the derived profiles hold, exactly
+    assert set(again.profiles) == set(source.profiles)
+    off = {rule for rule, _ in rebuild.off}
+    for pid, info in source.profiles.items():
+        assert again.profiles[pid].rule_count == info.rule_count - len(info.watched & off)
+    assert choice.rule_count == again.profiles[choice.profile_id].rule_count
     assert again.sha256 == derived.sha256
     assert derived.product == again.product == f"{rebuild.key}-from-{source.product}"
-    assert_widened(derived.path, rebuild)
+    assert_widened(derived.path, rebuild, source.path)
+    assert_switched_off(derived.path, rebuild, choice)
     if shutil.which("oscap"):
         checked = subprocess.run(["oscap", "ds", "sds-validate", str(derived.path)], capture_output=True, text=True)
         assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def assert_widened(path: Path, rebuild: content.Derivative) -> None:
-    """Every OVAL component that defines installed_OS_is_rhelN now ORs in our os-release check."""
-    root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+def _parse(path: Path):
+    return etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)).getroot()
+
+
+def assert_widened(path: Path, rebuild: content.Derivative, source_path: Path) -> None:
+    """Every OVAL component that defines installed_OS_is_<source> now ORs in our os-release check."""
+    os_def = f"oval:ssg-installed_OS_is_{rebuild.source_product}:def:1"
+    in_source = sum(1 for d in _parse(source_path).iter(f"{OVAL}definition") if d.get("id") == os_def)
+    root = _parse(path)
     components = 0
     for oval in root.iter(f"{OVAL}oval_definitions"):
         defs = {d.get("id"): d for d in oval.iter(f"{OVAL}definition")}
-        rhel = defs.get(f"oval:ssg-installed_OS_is_{rebuild.source_product}:def:1")
-        if rhel is None:
+        source = defs.get(os_def)
+        if source is None:
             continue
         components += 1
-        top = rhel.find(f"{OVAL}criteria")
+        top = source.find(f"{OVAL}criteria")
         assert top.get("operator") == "OR"
         assert [e.get("definition_ref") for e in top.findall(f"{OVAL}extend_definition")] == [derive.OS_DEF]
-        assert len(top.findall(f"{OVAL}criteria")) == 1  # what RHEL's definition was
+        assert len(top.findall(f"{OVAL}criteria")) == 1  # what the source's definition was
         assert derive.OS_DEF in defs
         objects = {o.get("id"): o for o in oval.iter(f"{IND}textfilecontent54_object")}
         states = {s.get("id"): s.findtext(f"{IND}subexpression") for s in oval.iter(f"{IND}textfilecontent54_state")}
         assert objects[f"{derive.ID_SPACE}:obj:1"].findtext(f"{IND}filepath") == "/etc/os-release"
         assert states[f"{derive.ID_SPACE}:ste:1"] == rebuild.os_id
         assert states[f"{derive.ID_SPACE}:ste:2"] == rf"^{rebuild.major}(\.[0-9]+)*$"
-    assert components == 2  # the CPE OVAL and the checks' OVAL
+    # RHEL: the CPE OVAL and the checks' OVAL; Debian 12: only the CPE OVAL defines it
+    assert components == in_source == (1 if rebuild.source_product.startswith("debian") else 2)
     platforms = [p.get("idref") for p in root.iter(f"{XCCDF}platform") if p.getparent().tag == f"{XCCDF}Benchmark"]
     assert rebuild.cpe in platforms
     assert rebuild.cpe in {i.get("name") for i in root.iter("{http://cpe.mitre.org/dictionary/2.0}cpe-item")}
 
 
+def assert_switched_off(path: Path, rebuild: content.Derivative, choice: content.ProfileChoice) -> None:
+    """Each rule switched off is deselected, with a remark that gives the reason, in its profiles."""
+    reasons = dict(rebuild.off)
+    seen = set()
+    for profile in _parse(path).iter(f"{XCCDF}Profile"):
+        for select in profile.iter(f"{XCCDF}select"):
+            remark = select.findtext(f"{XCCDF}remark")
+            if select.get("idref") in reasons and remark is not None:
+                assert select.get("selected") == "false"
+                assert remark.endswith(reasons[select.get("idref")]) and rebuild.label in remark
+                if profile.get("id") == choice.profile_id:
+                    seen.add(select.get("idref"))
+            else:
+                assert remark is None
+    assert seen == {rule for rule, _ in choice.switched_off}
+
+
 def oldest(sources) -> content.Datastream:
-    if not sources:
-        pytest.skip("no RHEL content installed")
-    return sources[min(sources, key=lambda key: content.version_key(key[1]))]
+    rhel = {key: ds for key, ds in sources.items() if key[0] in ("rhel8", "rhel9")}
+    if not rhel:
+        pytest.skip("no RHEL 8 or 9 content installed")
+    return rhel[min(rhel, key=lambda key: content.version_key(key[1]))]
 
 
 def test_second_call_is_a_cache_hit(sources, cache, monkeypatch):
@@ -185,23 +226,24 @@ async def test_resolve_builds_once_for_concurrent_scans(sources, cache):
 
 
 @needs_oscap
-@pytest.mark.parametrize("product", ["rhel8", "rhel9"])
+@pytest.mark.parametrize("product", list(PLAYED))
 def test_oscap_finds_the_rebuild_only_in_derived_content(product, sources, cache, tmp_path):
-    """A real evaluation: RHEL content on the rebuild is all notapplicable, derived content is not."""
+    """A real evaluation: the source's content on the derived OS is all notapplicable, derived content is not."""
     mine = [key for key in sources if key[0] == product]
     if not mine:
-        pytest.skip(f"no {product} content installed")
+        pytest.skip(f"no {product} content here (make content)")
     source = sources[max(mine, key=lambda key: content.version_key(key[1]))]
-    played = {"rhel9": "rocky9", "rhel8": "almalinux8"}[product]
-    root = make_probe_root(tmp_path / "root", played)
-    derived = derive.materialize(choice_for(source), cache).datastream
+    root = make_probe_root(tmp_path / "root", PLAYED[product])
+    choice = derive.materialize(choice_for(source), cache)
+    derived = choice.datastream
     verdicts = {}
     for name, ds in (("rhel", source), ("derived", derived)):
-        command = ["oscap", "xccdf", "eval", "--profile", P + "cis_server_l1", "--progress", str(ds.path)]
+        command = ["oscap", "xccdf", "eval", "--profile", choice.profile_id, "--progress", str(ds.path)]
         done = subprocess.run(command, env={**os.environ, "OSCAP_PROBE_ROOT": str(root)},
                               capture_output=True, text=True, timeout=600)
         assert done.returncode in (0, 2), done.stderr[-500:]
         verdicts[name] = [line.rpartition(":")[2] for line in done.stdout.splitlines() if line.startswith("xccdf_")]
     assert set(verdicts["rhel"]) == {"notapplicable"}
     assert {"pass", "fail"} <= set(verdicts["derived"])
-    assert len(verdicts["derived"]) == len(verdicts["rhel"])  # the same rules, now applicable
+    # the same rules, now applicable, less the ones switched off for this OS
+    assert len(verdicts["derived"]) == len(verdicts["rhel"]) - len(choice.switched_off)

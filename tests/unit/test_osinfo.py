@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core.content.catalog import catalog_entry
 from core.domain.models import OsInfo
 from core.targets.osinfo import install_hint, oscap_package, parse_os_release
 
@@ -244,6 +245,124 @@ CPE_NAME="cpe:2.3:o:amazon:amazon_linux:2"
 HOME_URL="https://amazonlinux.com/"
 SUPPORT_END="2025-06-30"
 """,
+    # The releases beyond the spec's table, as they ship: Debian 13 from trixie's base-files package
+    # (usr/lib/os-release), the others as printed by `cat /etc/os-release` on those systems.
+    "debian13": """\
+PRETTY_NAME="Debian GNU/Linux 13 (trixie)"
+NAME="Debian GNU/Linux"
+VERSION_ID="13"
+VERSION="13 (trixie)"
+VERSION_CODENAME=trixie
+DEBIAN_VERSION_FULL=13.8
+ID=debian
+HOME_URL="https://www.debian.org/"
+SUPPORT_URL="https://www.debian.org/support"
+BUG_REPORT_URL="https://bugs.debian.org/"
+""",
+    "rhel10": """\
+NAME="Red Hat Enterprise Linux"
+VERSION="10.0 (Coughlan)"
+ID="rhel"
+ID_LIKE="centos fedora"
+VERSION_ID="10.0"
+PLATFORM_ID="platform:el10"
+PRETTY_NAME="Red Hat Enterprise Linux 10.0 (Coughlan)"
+ANSI_COLOR="0;31"
+LOGO="fedora-logo-icon"
+CPE_NAME="cpe:/o:redhat:enterprise_linux:10::baseos"
+HOME_URL="https://www.redhat.com/"
+VENDOR_NAME="Red Hat"
+VENDOR_URL="https://www.redhat.com/"
+DOCUMENTATION_URL="https://access.redhat.com/documentation/en-us/red_hat_enterprise_linux/10"
+BUG_REPORT_URL="https://issues.redhat.com/"
+
+REDHAT_BUGZILLA_PRODUCT="Red Hat Enterprise Linux 10"
+REDHAT_BUGZILLA_PRODUCT_VERSION=10.0
+REDHAT_SUPPORT_PRODUCT="Red Hat Enterprise Linux"
+REDHAT_SUPPORT_PRODUCT_VERSION="10.0"
+""",
+    "almalinux10": """\
+NAME="AlmaLinux"
+VERSION="10.0 (Purple Lion)"
+ID="almalinux"
+ID_LIKE="rhel centos fedora"
+VERSION_ID="10.0"
+PLATFORM_ID="platform:el10"
+PRETTY_NAME="AlmaLinux 10.0 (Purple Lion)"
+ANSI_COLOR="0;34"
+LOGO="fedora-logo-icon"
+CPE_NAME="cpe:/o:almalinux:almalinux:10::baseos"
+HOME_URL="https://almalinux.org/"
+DOCUMENTATION_URL="https://wiki.almalinux.org/"
+VENDOR_NAME="AlmaLinux"
+VENDOR_URL="https://almalinux.org/"
+BUG_REPORT_URL="https://bugs.almalinux.org/"
+
+ALMALINUX_MANTISBT_PROJECT="AlmaLinux-10"
+ALMALINUX_MANTISBT_PROJECT_VERSION="10.0"
+REDHAT_SUPPORT_PRODUCT="AlmaLinux"
+REDHAT_SUPPORT_PRODUCT_VERSION="10.0"
+SUPPORT_END=2035-06-01
+""",
+    "rocky10": """\
+NAME="Rocky Linux"
+VERSION="10.0 (Red Quartz)"
+ID="rocky"
+ID_LIKE="rhel centos fedora"
+VERSION_ID="10.0"
+PLATFORM_ID="platform:el10"
+PRETTY_NAME="Rocky Linux 10.0 (Red Quartz)"
+ANSI_COLOR="0;32"
+LOGO="fedora-logo-icon"
+CPE_NAME="cpe:/o:rocky:rocky:10::baseos"
+HOME_URL="https://rockylinux.org/"
+VENDOR_NAME="RESF"
+VENDOR_URL="https://resf.org/"
+BUG_REPORT_URL="https://bugs.rockylinux.org/"
+SUPPORT_END="2035-05-31"
+ROCKY_SUPPORT_PRODUCT="Rocky-Linux-10"
+ROCKY_SUPPORT_PRODUCT_VERSION="10.0"
+REDHAT_SUPPORT_PRODUCT="Rocky Linux"
+REDHAT_SUPPORT_PRODUCT_VERSION="10.0"
+""",
+    "ol10": """\
+NAME="Oracle Linux Server"
+VERSION="10.0"
+ID="ol"
+ID_LIKE="fedora"
+VARIANT="Server"
+VARIANT_ID="server"
+VERSION_ID="10.0"
+PLATFORM_ID="platform:el10"
+PRETTY_NAME="Oracle Linux Server 10.0"
+ANSI_COLOR="0;31"
+CPE_NAME="cpe:/o:oracle:linux:10:0:server"
+HOME_URL="https://linux.oracle.com/"
+BUG_REPORT_URL="https://github.com/oracle/oracle-linux"
+
+ORACLE_BUGZILLA_PRODUCT="Oracle Linux 10"
+ORACLE_BUGZILLA_PRODUCT_VERSION=10.0
+ORACLE_SUPPORT_PRODUCT="Oracle Linux"
+ORACLE_SUPPORT_PRODUCT_VERSION=10.0
+""",
+    "al2023": """\
+NAME="Amazon Linux"
+VERSION="2023"
+ID="amzn"
+ID_LIKE="fedora"
+VERSION_ID="2023"
+PLATFORM_ID="platform:al2023"
+PRETTY_NAME="Amazon Linux 2023.6.20250218"
+ANSI_COLOR="0;33"
+CPE_NAME="cpe:2.3:o:amazon:amazon_linux:2023"
+HOME_URL="https://aws.amazon.com/linux/amazon-linux-2023/"
+DOCUMENTATION_URL="https://docs.aws.amazon.com/linux/"
+SUPPORT_URL="https://aws.amazon.com/premiumsupport/"
+BUG_REPORT_URL="https://github.com/amazonlinux/amazon-linux-2023"
+VENDOR_NAME="AWS"
+VENDOR_URL="https://aws.amazon.com/"
+SUPPORT_END="2029-06-30"
+""",
 }
 
 # key: (ID, VERSION_ID, PRETTY_NAME, family, major, oscap package, install hint)
@@ -275,6 +394,28 @@ EXPECTED = {
             "sudo dnf install openscap-scanner"),
     "amzn2": ("amzn", "2", "Amazon Linux 2", "rhel", "2", "openscap-scanner",
               "sudo yum install openscap-scanner"),
+    "debian13": ("debian", "13", "Debian GNU/Linux 13 (trixie)", "debian", "13", "openscap-scanner",
+                 "sudo apt-get install openscap-scanner"),
+    "rhel10": ("rhel", "10.0", "Red Hat Enterprise Linux 10.0 (Coughlan)", "rhel", "10", "openscap-scanner",
+               "sudo dnf install openscap-scanner"),
+    "almalinux10": ("almalinux", "10.0", "AlmaLinux 10.0 (Purple Lion)", "rhel", "10", "openscap-scanner",
+                    "sudo dnf install openscap-scanner"),
+    "rocky10": ("rocky", "10.0", "Rocky Linux 10.0 (Red Quartz)", "rhel", "10", "openscap-scanner",
+                "sudo dnf install openscap-scanner"),
+    "ol10": ("ol", "10.0", "Oracle Linux Server 10.0", "rhel", "10", "openscap-scanner",
+             "sudo dnf install openscap-scanner"),
+    "al2023": ("amzn", "2023", "Amazon Linux 2023.6.20250218", "rhel", "2023", "openscap-scanner",
+               "sudo dnf install openscap-scanner"),
+}
+
+# key -> the row of the catalog (scap_content/catalog.toml) the parsed OS lands on
+CATALOG_ROW = {
+    "ubuntu2004": "Ubuntu 20.04", "ubuntu2204": "Ubuntu 22.04", "ubuntu2404": "Ubuntu 24.04",
+    "debian11": "Debian 11", "debian12": "Debian 12", "rhel8": "RHEL 8", "rhel9": "RHEL 9",
+    "almalinux8": "AlmaLinux 8", "almalinux9": "AlmaLinux 9", "rocky8": "Rocky Linux 8", "rocky9": "Rocky Linux 9",
+    "ol8": "Oracle Linux 8", "ol9": "Oracle Linux 9", "amzn2": "Amazon Linux 2", "debian13": "Debian 13",
+    "rhel10": "RHEL 10", "almalinux10": "AlmaLinux 10", "rocky10": "Rocky Linux 10", "ol10": "Oracle Linux 10",
+    "al2023": "Amazon Linux 2023",
 }
 
 
@@ -287,6 +428,13 @@ def test_real_os_release_files(key):
     assert oscap_package(info) == package
     if hint is not None:
         assert install_hint(info) == hint
+
+
+@pytest.mark.parametrize("key", sorted(OS_RELEASE))
+def test_each_release_is_detected_as_its_catalog_row(key):
+    """Amazon Linux 2 (VERSION_ID="2") and 2023 (VERSION_ID="2023") land on different rows, and so on."""
+    entry = catalog_entry(parse_os_release(OS_RELEASE[key]))
+    assert entry is not None and entry.label == CATALOG_ROW[key]
 
 
 def test_debian11_hint_says_openscap_is_not_packaged():

@@ -1,0 +1,163 @@
+"""Discovery: which datastreams are installed, read once and remembered in a small JSON index.
+
+The index is keyed by absolute path and checked against size and mtime_ns, so unchanged files are
+not parsed again. core.content.catalog offers discover() and friends under their old names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from core.content.catalog import (
+    _DS_NAME,
+    CONTENT_DIRS_ENV,
+    INDEX_FORMAT,
+    SYSTEM_CONTENT_DIRS,
+    ContentError,
+    Datastream,
+    Discovered,
+    ProfileInfo,
+    Reader,
+    read_datastream,
+    watched_rules,
+)
+from core.safexml import XmlError
+
+log = logging.getLogger("core.content.catalog")  # the name these warnings always had
+
+
+def default_content_dirs(data_dir: Path) -> list[Path]:
+    """The data dir's content/, then $COMPLIANCE_TUI_CONTENT_DIRS (colon-separated), then the system's."""
+    extra = [Path(p).expanduser() for p in os.environ.get(CONTENT_DIRS_ENV, "").split(":") if p]
+    return [Path(data_dir) / "content", *extra, *SYSTEM_CONTENT_DIRS]
+
+
+def default_index_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "cache" / "content-index.json"
+
+
+def _candidates(dirs: Iterable[Path]) -> Iterator[Path]:
+    """Datastream files under dirs (recursively, so `dpkg -x` trees work), each file once.
+
+    A `-ds-1.2.xml` twin (SCAP 1.2 copy shipped by SSG 0.1.65) is skipped when the
+    `-ds.xml` of the same product sits beside it.
+    """
+    seen: set[Path] = set()
+    for top in dirs:
+        if not Path(top).is_dir():
+            continue
+        for root, subdirs, files in os.walk(top):
+            subdirs.sort()
+            names = set(files)
+            for name in sorted(files):
+                match = _DS_NAME.fullmatch(name)
+                if match is None:
+                    continue
+                main = f"ssg-{match['product']}-ds.xml"
+                if match["twin"] and (main in names or main + ".bz2" in names):
+                    continue
+                path = Path(root, name).absolute()
+                real = path.resolve()
+                if real not in seen:
+                    seen.add(real)
+                    yield path
+
+
+def _watch_key() -> str:
+    """Names the rules the index records per profile: a catalog that watches others reads files again."""
+    return hashlib.sha256("\n".join(sorted(watched_rules())).encode()).hexdigest()[:16]
+
+
+def _load_index(path: Path | None) -> dict[str, dict]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8")) if path is not None else {}
+    except (OSError, ValueError):
+        return {}
+    ok = (isinstance(data, dict) and data.get("format") == INDEX_FORMAT and data.get("watch") == _watch_key()
+          and isinstance(data.get("files"), dict))
+    return data["files"] if ok else {}
+
+
+def _save_index(path: Path, files: dict[str, dict]) -> str | None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        index = {"format": INDEX_FORMAT, "watch": _watch_key(), "files": files}
+        tmp.write_text(json.dumps(index, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        return f"cannot write the content index {path}: {exc.strerror or exc}"
+    return None
+
+
+def _to_entry(ds: Datastream, stat: os.stat_result) -> dict:
+    return {
+        "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "product": ds.product,
+        "benchmark_id": ds.benchmark_id, "version": ds.version, "sha256": ds.sha256,
+        "profiles": {p.id: [p.title, p.rule_count, sorted(p.watched)] for p in ds.profiles.values()},
+    }
+
+
+def _from_entry(path: Path, entry: dict) -> Datastream:
+    profiles = {pid: ProfileInfo(pid, str(title), int(count), frozenset(map(str, watched)))
+                for pid, (title, count, watched) in entry["profiles"].items()}
+    return Datastream(path, str(entry["product"]), str(entry["benchmark_id"]), str(entry["version"]),
+                      str(entry["sha256"]), profiles)
+
+
+def _fresh(entry, stat: os.stat_result) -> bool:
+    return isinstance(entry, dict) and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
+
+
+def _entry_for(path: Path, stat: os.stat_result, cached, reader: Reader) -> tuple[dict, Datastream | None]:
+    """The index entry of one file (cached when size and mtime match) and its datastream."""
+    if _fresh(cached, stat):
+        if "error" in cached:
+            return cached, None
+        try:
+            return cached, _from_entry(path, cached)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            pass  # a malformed entry: read the file again
+    try:
+        ds = reader(path)
+    except (ContentError, XmlError, OSError) as exc:
+        error = str(exc) if isinstance(exc, ContentError) else f"{path}: {exc}"
+        return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "error": error}, None
+    return _to_entry(ds, stat), ds
+
+
+def discover(dirs: list[Path], index_path: Path | None = None, *, reader: Reader = read_datastream) -> Discovered:
+    """Find and read the datastreams under dirs (missing dirs are fine).
+
+    Files that cannot be read are skipped and named in the result's `warnings` (and logged).
+    With index_path, what was read is kept there as JSON keyed by absolute path and
+    checked against size and mtime_ns: unchanged files are not read again. `reader` is
+    the seam that parses one file.
+    """
+    old = _load_index(index_path)
+    new: dict[str, dict] = {}
+    found = Discovered()
+    for path in _candidates(dirs):
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            found.warnings.append(f"skipped {path}: {exc.strerror or exc}")
+            continue
+        new[str(path)], ds = _entry_for(path, stat, old.get(str(path)), reader)
+        if ds is None:
+            found.warnings.append(f"skipped {new[str(path)]['error']}")
+        else:
+            found.append(ds)
+    if index_path is not None:
+        merged = {**{k: v for k, v in old.items() if k not in new and Path(k).exists()}, **new}
+        if merged != old and (problem := _save_index(Path(index_path), merged)):
+            found.warnings.append(problem)
+    for warning in found.warnings:
+        log.warning("%s", warning)
+    return found
