@@ -167,7 +167,7 @@ class JobStatus(StrEnum):
 
 
 UNFINISHED_JOBS = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING)
-JOB_KINDS = ("scan",)
+JOB_KINDS = ("scan", "harden")
 HOST_CHANGING_KINDS = frozenset({"harden"})  # kinds that run alone on their host
 RERUNNABLE_KINDS = frozenset({"scan"})  # safe to run again after a worker stopped mid-job
 DEFAULT_PRIORITY = 5
@@ -175,7 +175,7 @@ DEFAULT_PRIORITY = 5
 
 @dataclass
 class Job:
-    """One unit of work in the queue: a scan of a host (later: hardening)."""
+    """One unit of work in the queue: a scan of a host, or its hardening."""
 
     id: str
     kind: str
@@ -198,6 +198,7 @@ class Job:
     progress_total: int | None = None
     current: str | None = None  # the rule being evaluated now
     current_since: str | None = None
+    result: dict | None = None  # what it found: a hardening job's rules before and after
 
     @property
     def short_id(self) -> str:

@@ -51,3 +51,10 @@ async def enqueue_for_workers(workspace: Workspace, wanted: list[NewScanJob]) ->
     for job in jobs:
         workspace.hub.publish(JobEvent("created", job))
     return jobs
+
+
+async def harden_for_workers(workspace: Workspace, host, params: dict, priority: int) -> Job:
+    """A pending hardening job that a worker will run."""
+    job = await workspace.store.create_harden_job(host, params, check_priority(priority))
+    workspace.hub.publish(JobEvent("created", job))
+    return job

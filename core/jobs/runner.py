@@ -69,18 +69,24 @@ class JobContext:
             self._event_at = now
             self.runner.publish("progress", self.job)
         if last or now - self._write_at >= PROGRESS_WRITE_EVERY:
-            self._write_at = now
-            await self.workspace.store.record_progress(
-                self.job.id, done, total, current, current_since, self.output)
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write the log and progress now (a step others watch for has just ended)."""
+        self._write_at = time.monotonic()
+        job = self.job
+        await self.workspace.store.record_progress(job.id, job.progress_done, job.progress_total, job.current,
+                                                   job.current_since, self.output)
 
 
 Handler = Callable[[JobContext], Awaitable[None]]
 
 
 def default_handlers() -> dict[str, Handler]:
+    from core.jobs.harden import run_harden_job
     from core.jobs.scan import run_scan_job
 
-    return {"scan": run_scan_job}
+    return {"scan": run_scan_job, "harden": run_harden_job}
 
 
 class Runner:
@@ -155,6 +161,13 @@ class Runner:
             self.publish("created", job)
         self.wake()
         return jobs
+
+    async def enqueue_harden(self, host, params: dict, priority: int) -> Job:
+        """A hardening job queued for this process (one per host: the store refuses a second)."""
+        job = await self.workspace.store.create_harden_job(host, params, priority, self.owner, self.lease_until())
+        self.publish("created", job)
+        self.wake()
+        return job
 
     async def cancel(self, job_id: str) -> Job:
         """Cancel a job of any process: waiting ones at once, a running one of ours at once too,

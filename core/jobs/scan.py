@@ -11,7 +11,9 @@ import asyncio
 import bz2
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from core import paths
 from core.content import derive
@@ -45,6 +47,16 @@ def compressed_datastream(workspace: Workspace, datastream: Datastream) -> tuple
     return data, hashlib.sha256(data).hexdigest()
 
 
+@dataclass(frozen=True)
+class Content:
+    """What one oscap run evaluates."""
+
+    datastream: Datastream
+    profile_id: str  # the benchmark's profile (a tailoring's profile extends it)
+    rule_count: int | None
+    label: str | None = None  # "derived from RHEL 9 content"
+
+
 async def run_scan_job(ctx: JobContext) -> None:
     """Run the scan of a claimed scan job; raises OperatorError with the reason it failed."""
     workspace, job = ctx.workspace, ctx.job
@@ -53,14 +65,18 @@ async def run_scan_job(ctx: JobContext) -> None:
     try:
         async with asyncio.timeout(timeout + 300):
             tailoring = _tailoring(job.params.get("tailoring") or host.tailoring_file)
-            arf_path, datastream = await _scan_on_host(ctx, host, tailoring, timeout)
+            async with await _connect(ctx, host) as transport:
+                found = await probe_host(ctx, transport, host)
+                choice = await derive.resolve(workspace, found.os, job.profile)
+                content = Content(choice.datastream, choice.profile_id, choice.rule_count, choice.derived_label)
+                arf_path = await scan_on_host(ctx, transport, host, found, job.scan_id, content, tailoring, timeout)
     except Unreachable:
         host.status = "offline"
         await workspace.store.update_host(host)
         raise
     except TimeoutError:
         raise OperatorError(f"{host.name}: the scan did not finish in time and was abandoned") from None
-    await _store_results(ctx, arf_path, datastream)
+    await store_results(ctx, job.scan_id, arf_path, content.datastream)
 
 
 def _tailoring(kept: str | None) -> Tailoring | None:
@@ -69,66 +85,74 @@ def _tailoring(kept: str | None) -> Tailoring | None:
     return read_tailoring(Path(kept), original_name(Path(kept)))
 
 
-async def _scan_on_host(
-    ctx: JobContext, host: Host, tailoring: Tailoring | None, timeout: int,
-) -> tuple[Path, Datastream]:
-    """Everything that talks to the target; returns the local evidence file and the content used."""
-    workspace, job, store = ctx.workspace, ctx.job, ctx.workspace.store
+async def _connect(ctx: JobContext, host: Host) -> Transport:
     where = "this machine" if host.transport == "local" else f"{host.address}:{host.port}"
     ctx.say(f"connecting to {host.name} ({where})")
-    async with await connect(host) as transport:
-        found = await remote.probe(transport)
-        ctx.say(f"uid {found.uid}, oscap {found.oscap_version or 'missing'}, "
-                f"OS {found.os.pretty_name if found.os else 'unknown'}")
-        await _remember_host(workspace, host, found)
-        remote.require_oscap(host.name, found)
-        choice = await derive.resolve(workspace, found.os, job.profile)
-        datastream = choice.datastream
-        await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
-                                 datastream.version, derived_from=datastream.derived_from)
-        profile_id, total, tailored = choice.profile_id, choice.rule_count, None
-        if tailoring:  # the tailoring's own selections change the rule count: unknown up front
-            profile_id, total = tailoring.profile_for(choice.profile_id), None
-            tailored = (tailoring.name, tailoring.sha256, choice.profile_id)
-            ctx.say(f"tailoring {tailoring.name}: profile {profile_id}")
-        ctx.say(f"content {datastream.path.name} (SSG {datastream.version}"
-                f"{', ' + choice.derived_label if choice.derived_label else ''}), {profile_id}"
-                f"{f', {total} rules' if total else ''}")
-        await store.assign_content(job.scan_id, profile_id, datastream.sha256, total, tailored)
-        sudo = sudo_for(host, found)
-        data, digest = await asyncio.to_thread(compressed_datastream, workspace, datastream)
-        work = await remote.prepare(transport)
-        try:
-            remote_ds = f"{work.cache}/{digest}.xml.bz2"
-            if await remote.is_cached(transport, remote_ds, digest):
-                ctx.say("datastream cached on the target already")
-            else:
-                ctx.say(f"uploading the datastream ({len(data) // 1024:,} KiB bz2)")
-                await remote.upload(transport, data, remote_ds, timeout=600)
-            remote_tailoring = None
-            if tailoring:
-                remote_tailoring = f"{work.tmp}/tailoring.xml"
-                await remote.upload(transport, tailoring.path.read_bytes(), remote_tailoring, timeout=120)
-            arf = f"{work.tmp}/arf.xml"
-            done = 0
+    return await connect(host)
 
-            async def rule(rule_id: str, result: str) -> None:
-                nonlocal done
-                done += 1
-                await ctx.progress(done, total)
 
-            ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
-            evaluated = await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, rule,
-                                              remote_tailoring, work.tmp)
-            ctx.say(f"oscap finished (exit {evaluated.exit_status}) after {done} rules")
-            arf_gz = await remote.fetch_compressed(transport, sudo, arf, timeout=600)
-            ctx.say(f"fetched the results ({len(arf_gz) // 1024:,} KiB gzip)")
-        finally:
-            await _cleanup(transport, work.tmp)
-    evidence = paths.evidence_dir(workspace.data_dir) / f"{job.scan_id}.arf.xml.gz"
+async def probe_host(ctx: JobContext, transport: Transport, host: Host) -> remote.Probe:
+    """Who we are there, oscap, the OS (remembered on the host); refuses a host without oscap."""
+    found = await remote.probe(transport)
+    ctx.say(f"uid {found.uid}, oscap {found.oscap_version or 'missing'}, "
+            f"OS {found.os.pretty_name if found.os else 'unknown'}")
+    await _remember_host(ctx.workspace, host, found)
+    remote.require_oscap(host.name, found)
+    return found
+
+
+async def scan_on_host(
+    ctx: JobContext, transport: Transport, host: Host, found: remote.Probe, scan_id: str,
+    content: Content, tailoring: Tailoring | None, timeout: int,
+) -> Path:
+    """One oscap run through an open connection; returns the local evidence file."""
+    workspace, store = ctx.workspace, ctx.workspace.store
+    datastream = content.datastream
+    await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
+                             datastream.version, derived_from=datastream.derived_from)
+    profile_id, total, tailored = content.profile_id, content.rule_count, None
+    if tailoring:  # the tailoring's own selections change the rule count: unknown up front
+        profile_id, total = tailoring.profile_for(content.profile_id), None
+        tailored = (tailoring.name, tailoring.sha256, content.profile_id)
+        ctx.say(f"tailoring {tailoring.name}: profile {profile_id}")
+    ctx.say(f"content {datastream.path.name} (SSG {datastream.version}"
+            f"{', ' + content.label if content.label else ''}), {profile_id}"
+            f"{f', {total} rules' if total else ''}")
+    await store.assign_content(scan_id, profile_id, datastream.sha256, total, tailored)
+    sudo = sudo_for(host, found)
+    data, digest = await asyncio.to_thread(compressed_datastream, workspace, datastream)
+    work = await remote.prepare(transport)
+    try:
+        remote_ds = f"{work.cache}/{digest}.xml.bz2"
+        if await remote.is_cached(transport, remote_ds, digest):
+            ctx.say("datastream cached on the target already")
+        else:
+            ctx.say(f"uploading the datastream ({len(data) // 1024:,} KiB bz2)")
+            await remote.upload(transport, data, remote_ds, timeout=600)
+        remote_tailoring = None
+        if tailoring:
+            remote_tailoring = f"{work.tmp}/tailoring.xml"
+            await remote.upload(transport, tailoring.path.read_bytes(), remote_tailoring, timeout=120)
+        arf = f"{work.tmp}/arf.xml"
+        done = 0
+
+        async def rule(rule_id: str, result: str) -> None:
+            nonlocal done
+            done += 1
+            await ctx.progress(done, total)
+
+        ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
+        evaluated = await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, rule,
+                                          remote_tailoring, work.tmp)
+        ctx.say(f"oscap finished (exit {evaluated.exit_status}) after {done} rules")
+        arf_gz = await remote.fetch_compressed(transport, sudo, arf, timeout=600)
+        ctx.say(f"fetched the results ({len(arf_gz) // 1024:,} KiB gzip)")
+    finally:
+        await _cleanup(transport, work.tmp)
+    evidence = paths.evidence_dir(workspace.data_dir) / f"{scan_id}.arf.xml.gz"
     evidence.parent.mkdir(parents=True, exist_ok=True)
     evidence.write_bytes(arf_gz)
-    return evidence, datastream
+    return evidence
 
 
 async def _cleanup(transport: Transport, tmp: str) -> None:
@@ -146,7 +170,10 @@ async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) 
     await workspace.store.update_host(host)
 
 
-async def _store_results(ctx: JobContext, arf_path: Path, datastream: Datastream) -> None:
+async def store_results(ctx: JobContext, scan_id: str, arf_path: Path, datastream: Datastream,
+                        job_result: Callable[[dict[str, str]], dict] | None = None) -> None:
+    """Parse and keep the results; the scan and its job end completed at once. job_result
+    turns the rule results (rule id -> result) into what the job records it found."""
     store, job = ctx.workspace.store, ctx.job
     results = await asyncio.to_thread(xccdf.read_test_results, arf_path)
     if len(results) != 1:
@@ -158,8 +185,10 @@ async def _store_results(ctx: JobContext, arf_path: Path, datastream: Datastream
                                  datastream.version, rules.values(), datastream.derived_from)
     counts = xccdf.count_results(rule_results)
     score = compute_score(counts)
-    evaluated = sum(n for result, n in counts.items() if result != "notselected")
+    evaluated = sum(n for value, n in counts.items() if value != "notselected")
     ctx.say(f"stored {evaluated} rule results: {counts.get('pass', 0)} pass, "
             f"{counts.get('fail', 0)} fail, score {'-' if score is None else f'{score:.1f}'}")
-    await store.complete_scan(job.scan_id, rule_results, counts, score, notice_for(counts),
+    if job_result is not None:
+        await store.set_job_result(job.id, job_result({r.rule_id: r.result for r in rule_results}))
+    await store.complete_scan(scan_id, rule_results, counts, score, notice_for(counts),
                               str(arf_path), job_id=job.id, output=ctx.output)

@@ -24,7 +24,7 @@ SH_FIX_SYSTEM = "urn:xccdf:fix:script:sh"
 # <sub idref=X/> becomes this marker while converting; Values may be defined after the
 # Rule that uses them, so markers are resolved once the whole Benchmark has been read.
 _SUB_OPEN, _SUB_CLOSE = "\ue000", "\ue001"
-_SUB_RE = re.compile(f"{_SUB_OPEN}([^{_SUB_CLOSE}]*){_SUB_CLOSE}")
+SUB_RE = re.compile(f"{_SUB_OPEN}([^{_SUB_CLOSE}]*){_SUB_CLOSE}")
 # Layout markers used by the Markdown conversion (never present in real text).
 _BR, _PARA, _INDENT, _BLOCK = "\x01", "\x02", "\x03", "\x04"
 _BLOCK_RE = re.compile(f"{_BLOCK}(\\d+){_BLOCK}")
@@ -50,7 +50,7 @@ class TestResultData:
 
 # --------------------------------------------------------------------------- streaming
 
-def _xccdf_name(element: etree._Element) -> str | None:
+def xccdf_name(element: etree._Element) -> str | None:
     """Local name of an XCCDF element, None for anything else (OVAL, ARF, XHTML...)."""
     tag = element.tag
     if isinstance(tag, str) and tag.startswith(XCCDF_NS_PREFIX):
@@ -58,7 +58,7 @@ def _xccdf_name(element: etree._Element) -> str | None:
     return None
 
 
-def _stream(source, keep: frozenset[str]) -> Iterator[tuple[str, str, etree._Element]]:
+def stream(source, keep: frozenset[str]) -> Iterator[tuple[str, str, etree._Element]]:
     """Yield (event, local name, element) for XCCDF elements, releasing as we go.
 
     Elements named in `keep` are handed over whole at their end event (their
@@ -69,7 +69,7 @@ def _stream(source, keep: frozenset[str]) -> Iterator[tuple[str, str, etree._Ele
     for event, element in safexml.iterparse(source):
         if held is not None and element is not held:
             continue  # inside a kept element: read whole at its end
-        name = _xccdf_name(element)
+        name = xccdf_name(element)
         if event == "start":
             if name is not None:
                 if name in keep:
@@ -82,12 +82,12 @@ def _stream(source, keep: frozenset[str]) -> Iterator[tuple[str, str, etree._Ele
         safexml.release(element)
 
 
-def _text(element: etree._Element) -> str:
+def text_of(element: etree._Element) -> str:
     """Character data of an element, entity references dropped (never expanded)."""
     parts = [element.text or ""]
     for child in element:
         if isinstance(child.tag, str):
-            parts.append(_text(child))
+            parts.append(text_of(child))
         parts.append(child.tail or "")
     return "".join(parts)
 
@@ -105,7 +105,7 @@ def read_test_results(source) -> list[TestResultData]:
     seen_benchmarks: list[str | None] = []
     versions: dict[str | None, str] = {}
     current: dict | None = None
-    for event, name, element in _stream(source, _RESULT_KEEP):
+    for event, name, element in stream(source, _RESULT_KEEP):
         if event == "start":
             if name == "Benchmark":
                 benchmarks.append(element.get("id"))
@@ -116,7 +116,7 @@ def read_test_results(source) -> list[TestResultData]:
         if name == "Benchmark":
             benchmarks.pop()
         elif name == "version" and _parent_name(element) == "Benchmark":
-            versions[benchmarks[-1] if benchmarks else None] = _text(element).strip()
+            versions[benchmarks[-1] if benchmarks else None] = text_of(element).strip()
         elif current is None:
             continue
         elif name == "TestResult":
@@ -131,7 +131,7 @@ def read_test_results(source) -> list[TestResultData]:
 
 def _parent_name(element: etree._Element) -> str | None:
     parent = element.getparent()
-    return None if parent is None else _xccdf_name(parent)
+    return None if parent is None else xccdf_name(parent)
 
 
 def _start_test_result(element: etree._Element, enclosing_benchmark: str | None) -> dict:
@@ -159,9 +159,9 @@ def _read_test_result_child(data: dict, name: str, element: etree._Element) -> N
     elif name == "profile":
         data["profile_id"] = element.get("idref")
     elif name == "target" and data["target"] is None:
-        data["target"] = _text(element).strip() or None
+        data["target"] = text_of(element).strip() or None
     elif name == "target-address":
-        address = _text(element).strip()
+        address = text_of(element).strip()
         if address:
             data["addresses"].append(address)
 
@@ -170,10 +170,10 @@ def _rule_result(element: etree._Element) -> RuleResult:
     rule_id = element.get("idref")
     if not rule_id:
         raise safexml.XmlError("XCCDF rule-result without an idref")
-    result_element = next((c for c in element if _xccdf_name(c) == "result"), None)
+    result_element = next((c for c in element if xccdf_name(c) == "result"), None)
     if result_element is None:
         raise safexml.XmlError(f"rule-result for {rule_id} has no result")
-    result = _text(result_element).strip()
+    result = text_of(result_element).strip()
     if result not in RESULT_VALUES:
         raise safexml.XmlError(f"unknown XCCDF result value {result!r} for {rule_id}")
     return RuleResult(rule_id=rule_id, result=result, severity=_severity(element))
@@ -234,7 +234,7 @@ def read_rules(source, rule_ids: set[str] | None = None) -> dict[str, RuleInfo]:
     values: dict[str, str] = {}
     seen_benchmark = False
     keep = frozenset({"Rule", "Value", "plain-text"})
-    for event, name, element in _stream(source, keep):
+    for event, name, element in stream(source, keep):
         if event == "start":
             seen_benchmark = seen_benchmark or name == "Benchmark"
         elif name == "Rule":
@@ -244,7 +244,7 @@ def read_rules(source, rule_ids: set[str] | None = None) -> dict[str, RuleInfo]:
         elif name == "Value":
             _read_value(element, values)
         elif name == "plain-text" and element.get("id"):
-            values[element.get("id")] = _text(element)
+            values[element.get("id")] = text_of(element)
     if not seen_benchmark:
         raise safexml.XmlError("no XCCDF Benchmark found")
     return {rid: _resolve_rule(rid, fields, values) for rid, fields in rules.items()}
@@ -254,27 +254,27 @@ def _read_value(element: etree._Element, values: dict[str, str]) -> None:
     """Record the Value's default: the <value> without a selector, else the first one
     (what oscap itself substitutes, e.g. var_removable_partition in RHEL content)."""
     value_id = element.get("id")
-    choices = [c for c in element if _xccdf_name(c) == "value"]
+    choices = [c for c in element if xccdf_name(c) == "value"]
     if not value_id or not choices:
         return
     default = next((c for c in choices if not c.get("selector")), choices[0])
-    values[value_id] = _text(default)
+    values[value_id] = text_of(default)
 
 
 def _rule_fields(rule: etree._Element) -> dict[str, str]:
     fields = {"severity": _severity(rule)}
     for child in rule:
-        name = _xccdf_name(child)
+        name = xccdf_name(child)
         if name in ("title", "description", "rationale", "fixtext") and name not in fields:
-            fields[name] = _to_markdown(child) if name != "title" else _inline_text(child)
+            fields[name] = to_markdown(child) if name != "title" else _inline_text(child)
         elif name == "fix" and child.get("system") == SH_FIX_SYSTEM and "fix_script" not in fields:
-            fields["fix_script"] = _raw_text(child).strip()
+            fields["fix_script"] = raw_text(child).strip()
     return fields
 
 
 def _resolve_rule(rule_id: str, fields: dict[str, str], values: dict[str, str]) -> RuleInfo:
     def substitute(text: str) -> str:
-        return _SUB_RE.sub(lambda m: values.get(m.group(1), f"<{m.group(1)}>"), text)
+        return SUB_RE.sub(lambda m: values.get(m.group(1), f"<{m.group(1)}>"), text)
 
     resolved = {key: substitute(text) for key, text in fields.items()}
     return RuleInfo(rule_id=rule_id, **resolved)
@@ -288,14 +288,14 @@ def _html_name(element: etree._Element) -> str:
 
 
 def _is_sub(element: etree._Element) -> bool:
-    return _xccdf_name(element) == "sub"
+    return xccdf_name(element) == "sub"
 
 
 def _sub_marker(element: etree._Element) -> str:
     return f"{_SUB_OPEN}{element.get('idref', '')}{_SUB_CLOSE}"
 
 
-def _raw_text(element: etree._Element) -> str:
+def raw_text(element: etree._Element) -> str:
     """Verbatim text (scripts, <pre>): subs become markers, <br> a newline, entities vanish."""
     parts = [element.text or ""]
     for child in element:
@@ -304,16 +304,16 @@ def _raw_text(element: etree._Element) -> str:
         elif _html_name(child) == "br":
             parts.append("\n")
         elif isinstance(child.tag, str):
-            parts.append(_raw_text(child))
+            parts.append(raw_text(child))
         parts.append(child.tail or "")
     return "".join(parts)
 
 
 def _inline_text(element: etree._Element) -> str:
-    return _SPACE_RE.sub(" ", _raw_text(element)).strip()
+    return _SPACE_RE.sub(" ", raw_text(element)).strip()
 
 
-def _to_markdown(element: etree._Element) -> str:
+def to_markdown(element: etree._Element) -> str:
     """XCCDF text with XHTML markup -> light Markdown (see module tests for the rules)."""
     blocks: list[str] = []
     flat = _SPACE_RE.sub(" ", "".join(_md_parts(element, blocks, 0)))
@@ -343,8 +343,8 @@ def _md_child(child: etree._Element, blocks: list[str], depth: int) -> list[str]
     name = _html_name(child)
     if name == "br":
         return [_BR]
-    if name == "pre" or (name in ("code", "tt") and "\n" in _raw_text(child).strip()):
-        return _fenced(_raw_text(child), blocks)
+    if name == "pre" or (name in ("code", "tt") and "\n" in raw_text(child).strip()):
+        return _fenced(raw_text(child), blocks)
     if name in ("code", "tt"):
         return [_backticks(_inline_text(child))]
     inner = _md_parts(child, blocks, depth + (name in ("ul", "ol")))

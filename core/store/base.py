@@ -179,6 +179,20 @@ class Store(ABC):
         (it holds their lease); without, they are pending for any worker."""
 
     @abstractmethod
+    async def create_harden_job(self, host: Host, params: dict, priority: int,
+                                owner: str | None = None, lease_until: str | None = None) -> Job:
+        """A hardening job of this host (no scan yet: its re-scan makes one). InvalidInput when
+        the host has an unfinished hardening job: one at a time per host."""
+
+    @abstractmethod
+    async def add_job_scan(self, job_id: str, profile: str) -> str:
+        """A running scan made by this (running) job, e.g. a hardening job's re-scan; its id."""
+
+    @abstractmethod
+    async def set_job_result(self, job_id: str, result: dict) -> None:
+        """What the job found, kept as JSON (e.g. each fixed rule before and after)."""
+
+    @abstractmethod
     async def claim_job(self, owner: str, lease_until: str, take_pending: bool) -> Job | None:
         """Atomically start the next job this process may run: its own queued jobs, and with
         take_pending any pending one; highest priority first, then oldest. A job of a kind that

@@ -12,21 +12,16 @@ import json
 import uuid
 
 from core.domain.errors import InvalidInput, NotFound
-from core.domain.models import (
-    HOST_CHANGING_KINDS,
-    RERUNNABLE_KINDS,
-    UNFINISHED_JOBS,
-    Job,
-    JobStatus,
-)
+from core.domain.models import HOST_CHANGING_KINDS, RERUNNABLE_KINDS, UNFINISHED_JOBS, Host, Job, JobStatus
 from core.domain.timeutil import now_iso
 from core.store.base import Expired, NewScanJob
 
 _JOB_SELECT = "SELECT j.*, h.name AS host_name FROM jobs j JOIN hosts h ON h.id = j.host_id"
 _JOB_LIST_COLUMNS = (
     "j.id, j.kind, j.host_id, j.params, j.priority, j.status, j.created_at, j.started_at, "
-    "j.finished_at, j.attempts, j.error, substr(j.output, -240) AS output, j.scan_id, j.lease_owner, j.lease_until, "
-    "j.cancel_requested, j.progress_done, j.progress_total, j.current, j.current_since, h.name AS host_name"
+    "j.finished_at, j.attempts, j.error, substr(j.output, -240) AS output, j.scan_id, j.lease_owner, "
+    "j.lease_until, j.cancel_requested, j.progress_done, j.progress_total, j.current, j.current_since, j.result, "
+    "h.name AS host_name"
 )
 _CHANGING = "(" + ", ".join(f"'{k}'" for k in sorted(HOST_CHANGING_KINDS) or [""]) + ")"
 _UNFINISHED = "(" + ", ".join(f"'{s.value}'" for s in UNFINISHED_JOBS) + ")"
@@ -58,6 +53,43 @@ class SqliteJobs:
                      scan_id, owner, lease_until if owner else None, now))
                 ids.append(job_id)
         return [await self.get_job(i) for i in ids]
+
+    async def create_harden_job(self, host: Host, params: dict, priority: int,
+                                owner: str | None = None, lease_until: str | None = None) -> Job:
+        now, job_id = now_iso(), str(uuid.uuid4())
+        status = JobStatus.QUEUED if owner else JobStatus.PENDING
+        async with self._transaction() as db:
+            busy = await (await db.execute(
+                f"SELECT id FROM jobs WHERE host_id = ? AND kind = 'harden' AND status IN {_UNFINISHED}",
+                (host.id,))).fetchone()
+            if busy:
+                raise InvalidInput(f"{host.name} has a hardening job already ({busy['id'][:8]}): one at a "
+                                   "time per host; wait for it or cancel it (compliance-tui jobs cancel)")
+            await db.execute(
+                "INSERT INTO jobs (id, kind, host_id, params, priority, status, created_at, lease_owner, "
+                "lease_until, updated_at) VALUES (?, 'harden', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, host.id, json.dumps(params), priority, status.value, now, owner,
+                 lease_until if owner else None, now))
+        return await self.get_job(job_id)
+
+    async def add_job_scan(self, job_id: str, profile: str) -> str:
+        scan_id, now = str(uuid.uuid4()), now_iso()
+        async with self._transaction() as db:
+            row = await (await db.execute("SELECT host_id FROM jobs WHERE id = ? AND status = 'running'",
+                                          (job_id,))).fetchone()
+            if row is None:
+                raise InvalidInput(f"job {job_id[:8]} is not running")
+            await db.execute(
+                "INSERT INTO scans (id, host_id, profile, status, created_at, started_at, updated_at) "
+                "VALUES (?, ?, ?, 'running', ?, ?, ?)", (scan_id, row["host_id"], profile, now, now, now))
+            await db.execute("UPDATE jobs SET scan_id = ?, progress_done = 0, progress_total = NULL, "
+                             "updated_at = ? WHERE id = ?", (scan_id, now, job_id))
+        return scan_id
+
+    async def set_job_result(self, job_id: str, result: dict) -> None:
+        async with self._transaction() as db:
+            await db.execute("UPDATE jobs SET result = ?, updated_at = ? WHERE id = ?",
+                             (json.dumps(result), now_iso(), job_id))
 
     async def claim_job(self, owner: str, lease_until: str, take_pending: bool) -> Job | None:
         now = now_iso()
@@ -132,7 +164,8 @@ class SqliteJobs:
                                         "expired); re-queued\n", now)
                     expired.append(Expired(job, True))
                     continue
-                reason = "worker stopped (lease expired)"
+                reason = "worker stopped (lease expired)" + (
+                    "; the host's dead man's switch restores /etc" if job.kind == "harden" else "")
                 await self._finish(db, job.id, job.scan_id, JobStatus.FAILED, reason,
                                    job.output + f"{stamp} {job.lease_owner} stopped (lease expired)\n", now)
                 expired.append(Expired(job, False))
@@ -237,4 +270,5 @@ def _job(row) -> Job:
         lease_owner=row["lease_owner"], lease_until=row["lease_until"],
         cancel_requested=bool(row["cancel_requested"]), progress_done=row["progress_done"],
         progress_total=row["progress_total"], current=row["current"], current_since=row["current_since"],
+        result=json.loads(row["result"]) if row["result"] else None,
     )

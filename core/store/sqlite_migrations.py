@@ -136,4 +136,8 @@ MIGRATIONS: list[list[str]] = [
                finished_at, 1, error_message, id, progress_done, progress_total, updated_at
            FROM scans WHERE origin = 'scan'""",
     ],
+    # 6: what a job found (a hardening job: each rule before and after, fixed / still failing)
+    [
+        "ALTER TABLE jobs ADD COLUMN result TEXT",  # JSON
+    ],
 ]

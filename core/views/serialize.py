@@ -90,6 +90,7 @@ def job_to_dict(job: Job, with_output: bool = False) -> dict:
         "error": job.error,
         "worker": job.lease_owner,
         "cancel_requested": job.cancel_requested,
+        "result": job.result,
     }
     if with_output:
         shape["output"] = job.output

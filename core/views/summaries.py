@@ -70,7 +70,7 @@ class HostScans:
     statuses: dict[str, int]
     latest: Scan | None
     trend: list[Scan]  # completed scans since the trend's start, oldest first
-    jobs: dict[str, Job] = field(default_factory=dict)  # scan id -> the job that made it
+    jobs: dict[str, Job] = field(default_factory=dict)  # scan id -> the job that made it (scan or harden)
     active_jobs: int = 0
 
 
@@ -84,7 +84,7 @@ async def host_scans(store: Store, host: str | None, status: str | None = None,
     if host is None:
         return HostScans(None, hosts, [], {}, None, [], active_jobs=active)
     scans = await store.find_scans(host=host, status=status, id_prefix=search or None)
-    jobs, _ = await store.find_jobs(host=host, kind="scan")
+    jobs, _ = await store.find_jobs(host=host)
     trend = await store.find_scans(host=host, status="completed", since=since)
     return HostScans(
         host, hosts, scans, await store.scan_status_counts(host),
@@ -107,6 +107,12 @@ async def fleet_view(store: Store, since: str | None = None) -> Fleet:
     return Fleet(await store.find_hosts(), await store.latest_completed_scans(),
                  await store.scan_status_counts(), sorted(trend, key=lambda s: s.created_at),
                  await active_jobs(store))
+
+
+def hardened_points(scans: list[Scan], jobs: dict[str, Job]) -> list[tuple[str, float]]:
+    """(time, score) of the scans a hardening job made: the trend marks where fixes ran."""
+    return [(s.finished_at or s.created_at, s.score) for s in scans
+            if s.score is not None and s.id in jobs and jobs[s.id].kind == "harden"]
 
 
 def score_series(scans: list[Scan], by: str) -> dict[str, list[tuple[str, float]]]:

@@ -22,6 +22,8 @@ from pathlib import Path
 from tests.oscap_results import PLAYED_FILES, PLAYED_OS, PLAYED_RPM, RpmRelease
 
 SCAN_USER = "scanner"
+HIDDEN_TOOLS = ("/usr/bin/systemd-run", "/usr/bin/systemctl", "/bin/systemctl", "/usr/bin/at",
+                "/usr/bin/atq", "/usr/bin/atrm")
 PASSWORD_USER = "needpw"  # sudo asks this one for a password
 SUDO_PASSWORD = "fleet-sudo-secret"
 
@@ -32,7 +34,8 @@ class FleetHost:
     os_key: str
     port: int
     root: Path
-    options: set[str] = field(default_factory=set)  # "no-oscap"
+    # "no-oscap"; "pam": sshd uses PAM; "fix-control": tests can hold or fail a fix (see below)
+    options: set[str] = field(default_factory=set)
     process: subprocess.Popen | None = None
 
     @property
@@ -53,6 +56,12 @@ class FleetHost:
             ["nsenter", "-t", str(self.process.pid), "-m", "--", *command],
             check=False, capture_output=True, **kwargs,
         )
+
+    def control_fix(self, name: str, action: str | None) -> None:
+        """With "fix-control": the fix script named name (e.g. fix-2.sh) waits while action is
+        "hold", or exits 3 at once with "fail"; None lets every fix run again."""
+        control = self.root / "fix-control"
+        control.write_text(f"{action} {name}\n" if action else "")
 
     def kill_sessions(self) -> None:
         """Drop every open SSH connection of this host (the listener keeps running)."""
@@ -148,7 +157,7 @@ def _build_root(host: FleetHost, authorized_key: str) -> None:
     (ssh / "sshd_config").write_text(
         "HostKey /etc/ssh/ssh_host_ed25519_key\n"
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "PubkeyAuthentication yes\nUsePAM no\nStrictModes yes\n"
+        f"PubkeyAuthentication yes\nUsePAM {'yes' if 'pam' in host.options else 'no'}\nStrictModes yes\n"
         "PidFile none\nLogLevel ERROR\nMaxStartups 50\nMaxSessions 50\n"
         "Subsystem sftp /usr/lib/openssh/sftp-server\n"
         f"SetEnv TMPDIR={root}/tmp\n"  # /tmp is shared with the machine; each host gets its own
@@ -224,8 +233,26 @@ def _start_sshd(host: FleetHost) -> subprocess.Popen:
         if "no-oscap" in host.options
         else f"mount --bind {root}/oscap-wrapper /usr/bin/oscap"
     )
+    if "fix-control" in host.options:  # bash through a wrapper that reads R/fix-control
+        shutil.copy2("/usr/bin/bash", root / "bash.real")
+        (root / "fix-control").write_text("")
+        wrapper = root / "bash-wrapper"
+        wrapper.write_text(
+            "#!/bin/sh\n"
+            f"read -r action name < {root}/fix-control 2>/dev/null\n"
+            'case "$1" in */"$name") '
+            f'  if [ "$action" = fail ]; then echo "fix failed on purpose" >&2; exit 3; fi\n'
+            f'  while [ "$action" = hold ]; do sleep 0.1; read -r action name < {root}/fix-control; done ;;\n'
+            "esac\n"
+            f'exec {root}/bash.real "$@"\n')
+        wrapper.chmod(0o755)
+        oscap_mount += f"; mount --bind {root}/bash-wrapper /usr/bin/bash"
+    # A restore launched through the real machine's systemd or atd would run outside this
+    # namespace and touch the real /etc: inside it, those tools (and systemctl, which fixes
+    # and restores call) are not executable, so hardening falls back to its setsid switch.
+    hidden = " ".join(f"[ -e {tool} ] && mount --bind /dev/null {tool};" for tool in HIDDEN_TOOLS)
     script = (
-        f"set -e; mount --bind {root}/etc /etc; {oscap_mount}; "
+        f"set -e; mount --bind {root}/etc /etc; {oscap_mount}; {hidden} "
         f"exec /usr/sbin/sshd -D -e -p {host.port} -o ListenAddress=127.0.0.1"
     )
     log = open(root / "sshd.log", "wb")

@@ -8,12 +8,16 @@ import json
 from textual.widgets import Markdown
 
 from core.domain.models import SEVERITIES
-from tests.tui.helpers import SCAN_IDS, make_app, settle
+from core.remediation.fixes import whole_script
+from tests.tui.helpers import SCAN_IDS, make_app, settle, wait_for
 from tui.modals.confirm import ConfirmModal
+from tui.modals.fix_preview import FixPreviewModal
 from tui.modals.rule_detail import RuleDetailModal
 from tui.screens.results import ResultsScreen
 from tui.widgets.cells import short_rule
 from tui.widgets.keyed_table import KeyedTable
+
+RULE = "xccdf_org.ssgproject.content_rule_"
 
 
 async def open_results(pilot, scan_key: str = "web-3") -> ResultsScreen:
@@ -127,20 +131,57 @@ async def test_only_failed_rules_can_be_selected_for_quick_fix(fleet_data):
         await pilot.press("f", "f")
         await settle(pilot)
         assert str(table.cells(failing[0])[0]) == "✓"
-        await pilot.press("F")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
-        assert app.screen.title_text == "Quick Fix (2)"
-        await pilot.press("y")
-        await pilot.pause()
-        messages = [n.message for n in app._notifications]
-        assert any("Hardening jobs are not available yet: nothing was changed on web01" in m
-                   for m in messages)
         # unselect one: the count follows
         table.move_to(failing[0])
         await pilot.press("space")
         await pilot.pause()
         assert "Quick Fix (1)" in str(screen.query_one("#results-summary").render())
+
+
+async def select(pilot, screen, rules: list[str]) -> None:
+    table = screen.query_one("#rules", KeyedTable)
+    for rule in rules:
+        table.move_to(RULE + rule)
+        await pilot.press("space")
+    await pilot.pause()
+
+
+async def test_quick_fix_previews_the_exact_script_and_asks_twice_for_a_reboot(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_results(pilot)
+        await select(pilot, screen, ["accounts_passwords_pam_tally2", "kernel_module_cramfs_disabled",
+                                     "partition_for_tmp"])
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, FixPreviewModal), what="the preview")
+        preview = app.screen
+        assert preview.query_one(".fix-preview").border_title == "Quick Fix (3) of web01"
+        summary = str(preview.query_one("#fix-summary").render())
+        assert "web01: 2 fix(es) from scan a51b7e03 (ssg-ubuntu2204-ds.xml, SSG 0.1.65)" in summary
+        assert "changes PAM: accounts_passwords_pam_tally2" in summary and "needs a reboot: " in summary
+        assert "no automated fix: partition_for_tmp" in summary
+        script = str(preview.query_one("#fix-script").render())
+        (request,) = preview.requests
+        assert whole_script(request.plan, "web01").splitlines()[0] in script
+        assert "# ---- no automated fix: " + RULE + "partition_for_tmp" in script
+        await pilot.press("w")  # leave it to a worker: nothing here connects to web01
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal) and "Apply 2 fix(es) to web01 as root?" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal) and "may need a reboot" in app.screen.question
+        await pilot.press("n")  # the second question: no
+        await pilot.pause()
+        assert app.screen is preview and (await app.workspace.store.find_jobs(kind="harden"))[1] == 0
+        await pilot.press("y", "y", "y")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), what="the job")
+        (job,), _ = await app.workspace.store.find_jobs(kind="harden")
+        assert job.status.value == "pending" and job.params["source_scan"] == SCAN_IDS["web-3"]
+        assert sorted(job.params["rules"]) == sorted(RULE + r for r in ("accounts_passwords_pam_tally2",
+                                                                         "kernel_module_cramfs_disabled",
+                                                                         "partition_for_tmp"))
+        assert screen.selected == set()
 
 
 async def test_exports_write_all_rule_results(fleet_data):

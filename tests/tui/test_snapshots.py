@@ -113,6 +113,18 @@ def test_jobs(snap_compare, snapshot_data, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_quick_fix_preview(snap_compare, snapshot_data, size):
+    run = results_of("web-3", "f", "f", "space", "space", "F")
+    assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_quick_fix_confirmation(snap_compare, snapshot_data, size):
+    run = results_of("web-3", "f", "f", "space", "space", "F", "y")
+    assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_job_details(snap_compare, snapshot_data, size):
     assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=keys("4", "enter"))
 

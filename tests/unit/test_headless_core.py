@@ -20,7 +20,8 @@ ALLOWED = {
     "views": {"domain", "store", "content"},
     "results": {"domain", "store", "content", "views"},
     "hosts": {"domain", "store", "content", "targets", "views"},
-    "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views"},
+    "remediation": {"domain", "store", "content", "results", "targets"},
+    "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation"},
 }
 # core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
 TOP_LEVEL = {"paths", "safexml", "workspace"}

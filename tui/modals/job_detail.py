@@ -53,6 +53,7 @@ class JobDetailModal(BaseModal):
             box.border_title = "Job"
             yield Static(id="job-fields")
             yield Static(id="job-error", classes="error-box")
+            yield Static(id="job-result")
             with VerticalScroll(id="job-log-scroll"):
                 yield Static(id="job-log")
             yield Static("c cancel · + - priority · j/k scroll · G end · esc closes", classes="hint")
@@ -93,6 +94,7 @@ class JobDetailModal(BaseModal):
         for name, value in (("Job", job.id), ("Scan", job.scan_id), ("Worker", job.lease_owner)):
             ids.add_row(name, Text(value or DASH))
         self.query_one("#job-fields", Static).update(Group(ids, fields))
+        self.query_one("#job-result", Static).update(self._result(job))
         error = self.query_one("#job-error", Static)
         error.display = bool(job.error)
         error.update(Text(job.error or ""))
@@ -103,6 +105,19 @@ class JobDetailModal(BaseModal):
             scroll.call_after_refresh(scroll.scroll_end, animate=False)
         if not job.status.finished:
             self.set_timer(LIVE_EVERY, self.load)
+
+    def _result(self, job: Job) -> Text:
+        """A hardening job: fixed / still failing / without fix, and each rule before and after."""
+        found = job.result or {}
+        if "rules" not in found:
+            return Text("")
+        palette = self.app.palette
+        text = Text(f"fixed {len(found['fixed'])}, still failing {len(found['still_failing'])}, "
+                    f"without fix {len(found['without_fix'])}", style="bold")
+        for rule, outcome in found["rules"].items():
+            text.append(f"\n  {rule.rpartition('_rule_')[2]}: {outcome['before']} → ")
+            text.append_text(palette.result(outcome["after"]))
+        return text
 
     def action_close(self) -> None:
         self.dismiss(self.changed)

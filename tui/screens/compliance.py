@@ -13,7 +13,7 @@ from textual.widgets import Footer, Input, Select, Static
 from core.domain.events import JobEvent
 from core.domain.models import Scan, ScanStatus
 from core.domain.timeutil import to_iso
-from core.views.summaries import HostScans, host_scans, score_series
+from core.views.summaries import HostScans, hardened_points, host_scans, score_series
 from tui.modals.import_results import ImportResultsModal
 from tui.modals.new_scan import NewScanModal
 from tui.screens.base import BaseScreen
@@ -149,7 +149,8 @@ class ComplianceScreen(BaseScreen):
         names = ", ".join(by_profile) or "no completed scans in the last 30 days"
         title = f"{self.data.host or 'no host'}: score, last 30 days: {names}"
         series = [Series(name, tuple(points)) for name, points in by_profile.items()]
-        self.query_one("#host-trend", ScoreChart).show(title, series, self.app.clock())
+        marks = hardened_points(self.data.trend, self.data.jobs)
+        self.query_one("#host-trend", ScoreChart).show(title, series, self.app.clock(), marks)
 
     def _row(self, scan: Scan) -> tuple:
         palette = self.app.palette

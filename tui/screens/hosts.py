@@ -40,6 +40,8 @@ class HostsScreen(BaseScreen):
         Binding("c", "check", "Check", tooltip="Check SSH, sudo and oscap on the host"),
         Binding("space", "toggle", "Select", tooltip="Select the host for Bulk Scan"),
         Binding("b", "bulk_scan", "Bulk Scan", show=False),
+        Binding("H", "harden", "Harden", show=False,
+                tooltip="Harden the selected hosts (or this one) against a profile: preview first"),
         Binding("i", "import", "Import", show=False),
         Binding("enter", "open_scans", "Scans", show=False, tooltip="The host's scans (Compliance)"),
         Binding("s", "new_scan", "Scan host", show=False, tooltip="New scan of this host"),
@@ -294,6 +296,16 @@ class HostsScreen(BaseScreen):
         if started:
             self.selected.clear()
             self.reload()
+
+    def action_harden(self) -> None:
+        from tui.modals.harden import HardenModal
+
+        hosts = [row.host for row in self.data.rows if row.host.name in self.selected] if self.data else []
+        current = self._current()
+        if not hosts and current is not None:
+            hosts = [current]
+        if hosts:
+            self.app.push_screen(HardenModal(hosts), lambda jobs: jobs and self._bulk_started(True))
 
     @on(Button.Pressed, "#import")
     def action_import(self) -> None:

@@ -163,6 +163,10 @@ class JobsScreen(BaseScreen):
             line.append_text(self.app.palette.text(" · cancel requested", "text-warning"))
         if job.error:
             line.append_text(self.app.palette.text(f" · {job.error}", "text-error"))
+        elif job.result and "fixed" in job.result:
+            found = job.result
+            line.append(f" · fixed {len(found['fixed'])}, still failing {len(found['still_failing'])}, "
+                        f"without fix {len(found['without_fix'])}")
         detail.update(line)
 
     # ---------------------------------------------------------------- actions

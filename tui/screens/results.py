@@ -12,7 +12,6 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from core.domain.models import RuleResult, Scan
-from tui.modals.confirm import ConfirmModal
 from tui.screens.base import BaseScreen
 from tui.services import assistant
 from tui.services.files import export_results
@@ -173,17 +172,21 @@ class ResultsScreen(BaseScreen):
         if not count:
             self.notify("select failed rules with space first", severity="warning")
             return
-        rules = ", ".join(sorted(short_rule(r) for r in self.selected)[:5]) + (" …" if count > 5 else "")
-        self.app.push_screen(ConfirmModal(
-            f"Quick Fix ({count}): harden {self.scan.host_name} for {count} failed "
-            f"rule{'s' if count != 1 else ''}?\n\n{rules}",
-            confirm="Quick Fix", title=f"Quick Fix ({count})", danger=True), self._fix_confirmed)
+        self.plan_fix(sorted(self.selected))
 
-    def _fix_confirmed(self, yes: bool | None) -> None:
-        if yes:
-            self.notify(f"Hardening jobs are not available yet: nothing was changed on "
-                        f"{self.scan.host_name}. Your selection of {len(self.selected)} rule(s) is kept.",
-                        severity="warning", timeout=12)
+    @work(group="quick-fix", exclusive=True, exit_on_error=False)
+    async def plan_fix(self, rules: list[str]) -> None:
+        from core.remediation import planning
+        from tui.modals.fix_preview import FixPreviewModal
+
+        request = await planning.quick_fix(self.app.workspace, self.scan.id, rules)
+        self.app.push_screen(FixPreviewModal([request], f"Quick Fix ({len(rules)}) of {self.scan.host_name}"),
+                             self._fix_started)
+
+    def _fix_started(self, jobs) -> None:
+        if jobs:
+            self.selected.clear()
+            self.reload()
 
     def action_expand(self) -> None:
         from tui.modals.rule_detail import (

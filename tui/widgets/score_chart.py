@@ -52,8 +52,10 @@ class ScoreChart(Vertical):
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw())
 
-    def show(self, title: str, series: list[Series], now: datetime) -> None:
-        self._last = (title, series, now)
+    def show(self, title: str, series: list[Series], now: datetime,
+             marks: list[tuple[str, float]] | None = None) -> None:
+        """marks: (time, score) points drawn as ▲ over the lines (scans after a hardening job)."""
+        self._last = (title, series, now, marks or [])
         self._redraw()
 
     def _color(self, index: int) -> Color:
@@ -63,7 +65,7 @@ class ScoreChart(Vertical):
     def _redraw(self) -> None:
         if self._last is None:
             return
-        title, series, now = self._last
+        title, series, now, marks = self._last
         plot = self.query_one(PlotextPlot)
         plt = plot.plt
         plt.clear_figure()
@@ -86,5 +88,11 @@ class ScoreChart(Vertical):
                 plt.plot(xs, ys, color=color.rgb, marker="braille")
             legend.append("● " if len(xs) == 1 else "━ ", style=Style(color=color.rich_color))
             legend.append(f"{item.label}  ")
+        if marks:
+            color = Color.parse(self.app.theme_variables.get("accent", "#ffffff"))
+            plt.scatter([round((parse_iso(stamp) - now).total_seconds() / 86400, 3) for stamp, _ in marks],
+                        [score for _, score in marks], color=color.rgb, marker="▲")
+            legend.append("▲ ", style=Style(color=color.rich_color))
+            legend.append("after hardening  ")
         self.query_one(".legend", Static).update(legend)
         plot.refresh()

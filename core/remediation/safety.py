@@ -1,0 +1,211 @@
+"""What keeps a hardening job from locking anyone out: the steps it runs on the target.
+
+Before any fix: /etc is archived (owners, modes, ACLs) with the list of its paths and of the
+installed packages, into a root-only directory named after the job, and a restore script is
+written beside it. A dead man's switch then watches a heartbeat file: the job touches it
+after every fix, and when GRACE seconds pass without a touch (the connection died, the app
+was killed) the switch restores /etc on its own. It runs under systemd-run when systemd is
+PID 1, else under at, else as a detached setsid process (which systemd-logind may kill at
+logout: the last resort). Every path is explicit: a played host's /etc is a bind mount, and
+a restore must never guess where it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from core.domain.errors import OperatorError
+from core.targets.transport import Sudo, Transport, shell_join
+
+ROLLBACK_DIR = "/var/lib/compliance-tui/rollback"
+SWITCHES = ("systemd-run", "at", "setsid")
+
+CAPABILITIES = r"""
+[ -d /run/systemd/system ] && p=$(command -v systemd-run 2>/dev/null) && [ -x "$p" ] && echo switch=systemd-run
+p=$(command -v at 2>/dev/null) && [ -x "$p" ] && atq >/dev/null 2>&1 && echo switch=at
+p=$(command -v setsid 2>/dev/null) && [ -x "$p" ] && echo switch=setsid
+tar --help 2>/dev/null | grep -q -- '--acls' && echo tar_acls=1
+command -v dpkg-query >/dev/null 2>&1 && echo packages=dpkg
+command -v rpm >/dev/null 2>&1 && echo packages=rpm
+exit 0
+"""
+
+SNAPSHOT = r"""
+set -e
+umask 077
+d=$1; opts=$2
+mkdir -p "$d"
+chmod 700 "$d" "$(dirname "$d")"
+tar $opts --one-file-system -cpzf "$d/etc.tar.gz" -C / etc
+find /etc -xdev -print 2>/dev/null | LC_ALL=C sort > "$d/etc.before"
+{ dpkg-query -W -f='${Package}\n' 2>/dev/null || rpm -qa --qf '%{NAME}\n' 2>/dev/null || true; } \
+  | LC_ALL=C sort > "$d/packages.before"
+cat > "$d/restore.sh" <<RESTORE
+#!/bin/sh
+# compliance-tui: put /etc back as it was before this hardening job
+d='$d'
+[ -f "\$d/restored" ] && exit 0
+cd / || exit 1
+tar $opts -xpzf "\$d/etc.tar.gz" -C / etc || exit 2
+find /etc -xdev -print 2>/dev/null | LC_ALL=C sort > "\$d/etc.now"
+LC_ALL=C comm -13 "\$d/etc.before" "\$d/etc.now" | while IFS= read -r p; do
+  case "\$p" in /etc/?*) rm -rf -- "\$p" ;; esac
+done
+if [ -d /run/systemd/system ]; then systemctl try-reload-or-restart ssh sshd >/dev/null 2>&1; fi
+date -u +%Y-%m-%dT%H:%M:%SZ > "\$d/restored"
+RESTORE
+cat > "$d/watch.sh" <<WATCH
+#!/bin/sh
+# compliance-tui dead man's switch: restore /etc when the job stops touching its heartbeat
+d='$d'; grace=\$1
+echo \$\$ > "\$d/watch.pid"
+while [ ! -f "\$d/disarmed" ]; do
+  beat=\$(stat -c %Y "\$d/heartbeat" 2>/dev/null || echo 0)
+  if [ \$((\$(date +%s) - beat)) -ge "\$grace" ]; then sh "\$d/restore.sh"; break; fi
+  sleep 1
+done
+rm -f "\$d/watch.pid"
+WATCH
+touch "$d/heartbeat"
+"""
+
+ARM = {
+    "systemd-run": 'systemd-run --quiet --collect --unit="$3" /bin/sh "$1/watch.sh" "$2"',
+    "at": 'echo "sh \'$1/watch.sh\' \'$2\'" | at now 2>&1 | sed -n "s/^job \\([0-9]*\\) .*/\\1/p" > "$1/at.job"',
+    "setsid": 'setsid sh "$1/watch.sh" "$2" </dev/null >/dev/null 2>&1 &',
+}
+
+DISARM = r"""
+d=$1; unit=$2
+touch "$d/disarmed"
+[ -s "$d/at.job" ] && atrm "$(cat "$d/at.job")" 2>/dev/null
+n=0
+while [ -f "$d/watch.pid" ] && kill -0 "$(cat "$d/watch.pid")" 2>/dev/null && [ $n -lt 50 ]; do
+  sleep 0.2; n=$((n + 1))
+done
+if [ -f "$d/watch.pid" ] && kill -0 "$(cat "$d/watch.pid")" 2>/dev/null; then
+  kill "$(cat "$d/watch.pid")"; sleep 0.5
+fi
+[ -n "$unit" ] && systemctl stop "$unit" 2>/dev/null
+if [ -f "$d/watch.pid" ] && kill -0 "$(cat "$d/watch.pid")" 2>/dev/null; then echo still-armed; exit 1; fi
+if [ -n "$unit" ] && systemctl is-active --quiet "$unit" 2>/dev/null; then echo still-armed; exit 1; fi
+echo gone
+"""
+
+NEW_PACKAGES = r"""
+d=$1
+{ dpkg-query -W -f='${Package}\n' 2>/dev/null || rpm -qa --qf '%{NAME}\n' 2>/dev/null || true; } \
+  | LC_ALL=C sort | LC_ALL=C comm -13 "$d/packages.before" -
+"""
+
+WATCHING = r"""d=$1; [ -f "$d/watch.pid" ] && kill -0 "$(cat "$d/watch.pid")" 2>/dev/null && echo watching; \
+[ -f "$d/restored" ] && echo "restored=$(cat "$d/restored")"; exit 0"""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    switches: tuple[str, ...]
+    tar_acls: bool
+
+    @property
+    def switch(self) -> str | None:
+        return next((s for s in SWITCHES if s in self.switches), None)
+
+
+@dataclass(frozen=True)
+class Rollback:
+    directory: str  # on the target, root-only
+    switch: str
+    unit: str  # the systemd unit name when the switch runs under systemd-run
+
+
+class RootCommand:
+    """Shell scripts run as root on the target through the open session."""
+
+    def __init__(self, transport: Transport, sudo: Sudo):
+        self.transport, self.sudo = transport, sudo
+
+    async def run(self, script: str, *args: str, timeout: float = 120, check: bool = True):
+        command, stdin = self.sudo.wrap(shell_join("sh", "-c", script, "compliance-tui", *args))
+        result = await self.transport.run(command, input=stdin, timeout=timeout)
+        if check and result.exit_status != 0:
+            reason = result.stderr.strip().splitlines()[-1:] or [f"exit {result.exit_status}"]
+            raise OperatorError(f"{self.transport.host_name}: {reason[0][:300]}")
+        return result
+
+
+async def capabilities(root: RootCommand) -> Capabilities:
+    result = await root.run(CAPABILITIES, timeout=30)
+    pairs = [line.split("=", 1) for line in result.text.splitlines() if "=" in line]
+    return Capabilities(tuple(v for k, v in pairs if k == "switch"), any(k == "tar_acls" for k, _v in pairs))
+
+
+def tar_options(found: Capabilities) -> str:
+    return "--acls --xattrs --numeric-owner" if found.tar_acls else "--numeric-owner"
+
+
+async def snapshot(root: RootCommand, job_id: str, found: Capabilities) -> str:
+    """Archive /etc and write the restore and switch scripts; returns the directory."""
+    directory = f"{ROLLBACK_DIR}/{job_id}"
+    await root.run(SNAPSHOT, directory, tar_options(found), timeout=600)
+    return directory
+
+
+async def arm(root: RootCommand, directory: str, switch: str, grace: int, job_id: str) -> Rollback:
+    unit = f"compliance-tui-rollback-{job_id[:8]}" if switch == "systemd-run" else ""
+    await root.run(ARM[switch], directory, str(int(grace)), unit, timeout=30)
+    return Rollback(directory, switch, unit)
+
+
+async def heartbeat(root: RootCommand, rollback: Rollback) -> None:
+    await root.run(f"touch {shell_join(rollback.directory + '/heartbeat')}", timeout=30)
+
+
+async def disarm(root: RootCommand, rollback: Rollback) -> None:
+    """Stop the switch and make sure it is gone; raises when it is still armed."""
+    result = await root.run(DISARM, rollback.directory, rollback.unit, timeout=60, check=False)
+    if "gone" not in result.text:
+        raise OperatorError(f"{root.transport.host_name}: the dead man's switch is still armed "
+                            f"({rollback.switch}); it will restore /etc: check {rollback.directory}")
+
+
+async def restore(root: RootCommand, rollback: Rollback) -> None:
+    await root.run(f"touch {shell_join(rollback.directory + '/disarmed')}; "
+                   f"sh {shell_join(rollback.directory + '/restore.sh')}", timeout=600)
+
+
+async def switch_state(root: RootCommand, rollback: Rollback) -> tuple[bool, str | None]:
+    """(still watching, when it restored /etc or None)."""
+    result = await root.run(WATCHING, rollback.directory, timeout=30, check=False)
+    restored = next((line.split("=", 1)[1] for line in result.text.splitlines() if line.startswith("restored=")),
+                    None)
+    return "watching" in result.text, restored
+
+
+async def new_packages(root: RootCommand, rollback: Rollback) -> list[str]:
+    result = await root.run(NEW_PACKAGES, rollback.directory, timeout=120, check=False)
+    return [line for line in result.text.splitlines() if line.strip()]
+
+
+async def remove(root: RootCommand, rollback: Rollback) -> None:
+    """The archive holds /etc/shadow: it goes once it is not needed."""
+    if rollback.directory.startswith(ROLLBACK_DIR + "/"):
+        await root.run(f"rm -rf -- {shell_join(rollback.directory)}", timeout=120, check=False)
+
+
+async def wait_for_switch(open_root, rollback: Rollback, grace: int, say) -> str | None:
+    """After the connection died: wait for the switch to fire, then look through a fresh
+    login. open_root() is an async context manager giving a RootCommand on a new connection.
+    Returns when /etc was restored, or None when that could not be seen."""
+    await asyncio.sleep(grace + 3)
+    for _attempt in range(10):
+        try:
+            async with open_root() as root:
+                watching, restored = await switch_state(root, rollback)
+            if restored or not watching:
+                return restored
+        except OperatorError as exc:
+            say(f"not reachable yet: {exc}")
+        await asyncio.sleep(3)
+    return None
