@@ -25,6 +25,7 @@ from core.content.catalog import Datastream
 from core.domain.errors import OperatorError
 from core.store.base import StoreTooNew
 from core.workspace import Workspace
+from tui import keymap
 from tui.commands import ScreenCommands
 from tui.modals.confirm import ConfirmModal
 from tui.modals.help import HelpModal
@@ -46,16 +47,12 @@ class ComplianceApp(App):
     CSS_PATH = ["app.tcss", "screens.tcss", "modals.tcss"]
     MODES = screen_classes()
     COMMANDS = App.COMMANDS | {ScreenCommands}
+    # Priority bindings (keymap.py) run as the app receives the key, before it routes the keys
+    # that follow: a burst like "/ssh" or "name<tab>address" (a slow link delivers typing in
+    # bursts) then lands in the field, not in whatever had focus before.
     BINDINGS = [
-        *(Binding(key, f"go('{mode}')", label, show=False) for key, mode, label in NAV),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
-        # Priority bindings run as the app receives the key, before it routes the keys that
-        # follow: a burst like "/ssh" or "name<tab>address" (a slow link delivers typing in
-        # bursts) then lands in the field, not in whatever had focus before.
-        Binding("slash", "filter", "Search", priority=True),
-        Binding("tab", "focus_next", "Next field", show=False, priority=True),
-        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
+        *(Binding(key, f"go('{mode}')", label, show=False, id=f"app.go_{mode}") for key, mode, label in NAV),
+        *keymap.bindings("app"),
     ]
 
     def __init__(self, data_dir: Path, *, clock: Clock = utc_now, refresh_seconds: float = 10.0,
@@ -77,6 +74,10 @@ class ComplianceApp(App):
         except (OperatorError, StoreTooNew, OSError, sqlite3.Error) as exc:
             self.exit(return_code=1, message=f"error: cannot open the data dir {self.data_dir}: {exc}")
             return
+        try:
+            self.set_keymap(keymap.check_user_keymap(dict(self.workspace.settings.keys)))
+        except OperatorError as exc:
+            self.notify(str(exc), severity="error", timeout=20)
         await self.jobs.start()
         await self.switch_mode("dashboard")
         self.run_worker(self.datastreams(), group="content", exit_on_error=False,
@@ -133,6 +134,16 @@ class ComplianceApp(App):
         self.push_screen(HelpModal(screen))
 
     async def action_quit(self) -> None:
+        """q: leave a view pushed over a screen (Results); on a top-level screen, quit."""
+        if len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+            self.pop_screen()
+            return
+        await self.action_quit_app()
+
+    async def action_quit_app(self) -> None:
+        """ctrl+c, or q on a top-level screen: quit, asking first while this app runs jobs."""
+        if isinstance(self.screen, ConfirmModal) and self.screen.title_text == "Quit":
+            return  # asked already
         running = self.jobs.active
         if not running:
             self.exit()

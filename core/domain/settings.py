@@ -6,6 +6,9 @@ environment. Nothing secret is ever read from or written to the file.
     scan_timeout = 3600     # seconds one oscap run may take
     lease_seconds = 60      # a job whose process stops renewing this is recovered
     worker_grace = 30       # seconds a stopping worker lets running jobs finish
+
+    [keys]                  # the TUI's keys, by binding id (README: "Keys")
+    "hosts.add" = "A"
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Settings:
     scan_timeout: int = 3600  # a CIS L2 scan of a big host takes minutes, never an hour
     lease_seconds: float = 60.0
     worker_grace: float = 30.0
+    keys: tuple[tuple[str, str], ...] = ()  # (binding id, keys): the TUI checks the ids
 
     def renew_every(self) -> float:
         """Leases are renewed (and cancel requests seen) this often: one small write."""
@@ -51,13 +55,17 @@ def load_settings(path: Path | None = None) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
         settings = _apply(settings, data.get("jobs", {}), str(path))
+        keys = data.get("keys", {})
+        if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+            raise InvalidInput(f'{path}: [keys] maps binding ids to keys, e.g. "hosts.add" = "A"')
+        settings = replace(settings, keys=tuple(sorted(keys.items())))
     if os.environ.get(ENV_LEASE):
         settings = _apply(settings, {"lease_seconds": os.environ[ENV_LEASE]}, ENV_LEASE)
     return settings
 
 
 def _apply(settings: Settings, values: dict, where: str) -> Settings:
-    known = {f.name: f.type for f in fields(Settings)}
+    known = {f.name: f.type for f in fields(Settings) if f.name != "keys"}
     changes = {}
     for key, value in values.items():
         if key not in known:

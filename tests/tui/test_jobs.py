@@ -59,7 +59,7 @@ async def test_details_show_the_error_and_the_whole_log(fleet_data):
         modal = app.screen
         assert modal.job.scan_id == SCAN_IDS["web-fail"]
         assert "connection refused" in str(modal.query_one("#job-error").render())
-        await pilot.press("c")  # a finished job: nothing to cancel, no question asked
+        await pilot.press("ctrl+k")  # a finished job: nothing to cancel, no question asked
         await pilot.pause()
         assert app.screen is modal
 
@@ -80,13 +80,13 @@ async def test_cancel_asks_first_then_takes_a_pending_job_out_of_the_queue(fleet
         await pilot.press("minus")
         await settle(pilot)
         assert (await app.workspace.store.get_job(waiting.id)).priority == 6
-        await pilot.press("c")
+        await pilot.press("ctrl+k")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal) and "take it out of the queue" in app.screen.question
         await pilot.press("n")
         await settle(pilot)
         assert (await app.workspace.store.get_job(waiting.id)).status is JobStatus.PENDING
-        await pilot.press("c", "y")
+        await pilot.press("ctrl+k", "y")
         await settle(pilot)
         assert (await app.workspace.store.get_job(waiting.id)).status is JobStatus.CANCELLED
         assert str(table.cells(waiting.id)[2]) == "cancelled"

@@ -76,10 +76,10 @@ async def test_result_filter_search_severity_and_sort(fleet_data):
         await pilot.press("v", "v", "v")  # back to all severities
         await pilot.press("f", "f", "f", "f")  # ... error, notapplicable, notchecked, all
         await settle(pilot)
-        await pilot.press("s", "s")  # sort by severity -> result -> rule id
+        await pilot.press("S", "S")  # sort by severity -> result -> rule id
         await settle(pilot)
         assert table.keys == sorted(table.keys)
-        await pilot.press("s")  # back to severity
+        await pilot.press("S")  # back to severity
         await settle(pilot)
         ranks = [SEVERITIES.index(str(table.cells(k)[3])) for k in table.keys]
         assert ranks == sorted(ranks)
@@ -102,8 +102,10 @@ async def test_enter_expands_a_rule_with_markdown(fleet_data):
             assert heading in source
         info = await app.workspace.store.rule_info(screen.scan.content_id, rule)
         assert info.description.split()[0] in source
-        if info.fix_script:
-            assert "```bash\n" in source
+        if info.fix_script:  # the fix keeps its lines exactly, beside the Markdown, at 80 columns
+            assert str(modal.query_one("#rule-fix").render()) == info.fix_script
+            longest = max(info.fix_script.splitlines(), key=len)
+            assert modal.query_one("#rule-fix").size.width >= len(longest)  # not cut at the edge
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen

@@ -53,7 +53,7 @@ async def test_check_trust_and_detect(data_dir, fleet, home):
         await settle(pilot)
         report = app.screen.report
         assert report.ready and report.sudo and report.oscap_version.startswith("OpenSCAP")
-        await pilot.press("escape", "o")
+        await pilot.press("escape", "O")
         await settle(pilot)
         row = screen.query_one("#hosts", KeyedTable).cells("u2204")
         assert str(row[4]) == "Ubuntu 22.04" and str(row[5]) == "online"
@@ -72,7 +72,7 @@ async def test_new_scan_shows_live_progress_then_results(data_dir, fleet, known_
         modal = app.screen
         assert isinstance(modal, NewScanModal)
         assert "not detected" in str(modal.query_one("#profile-note").render())
-        await pilot.press("d")  # detect the OS from the modal
+        await pilot.press("O")  # detect the OS from the modal
         await wait_for(pilot, lambda: modal.choices, what="profiles after detection")
         await pilot.press("enter")  # the highlighted profile: CIS Level 1 Server
         await pilot.pause()

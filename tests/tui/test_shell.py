@@ -49,7 +49,7 @@ async def test_help_lists_every_key_of_the_screen(data_dir):
         assert isinstance(app.screen, HelpModal)
         text = " ".join(f"{key} {description}" for _group, key, description in app.screen.entries)
         for description in ("Add", "Edit", "Delete", "Detect", "Check", "Select", "Bulk Scan",
-                            "Import", "Trust host key", "scans", "Search", "Help", "Quit", "ctrl+p"):
+                            "Import", "trust the host", "scans", "Search", "Help", "Quit", "ctrl+p"):
             assert description in text, description
         await pilot.press("escape")
         await pilot.pause()
@@ -154,3 +154,13 @@ async def test_command_palette_follows_the_current_screen(data_dir):
         assert "Cancel the selected job (asks first)" in titles["4"]
         assert "Cancel the selected job (asks first)" not in titles["2"]
         assert "Go to Jobs" in titles["2"] and "Add host" in titles["2"]
+
+
+async def test_help_lists_the_palette_and_the_number_keys_once(data_dir):
+    app = make_app(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "question_mark")
+        await pilot.pause()
+        keys = [key for _group, key, _description in app.screen.entries]
+        assert keys.count("ctrl+p") == 1 and keys.count("1-6") == 1
+        assert not any(key in ("1", "2", "3") for key in keys)

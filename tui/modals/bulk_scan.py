@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
@@ -18,6 +17,7 @@ from core.content.catalog import SHORT_NAME_TITLES, SHORT_NAMES
 from core.domain.events import JobEvent
 from core.domain.models import Host, Job, JobStatus
 from core.jobs import queue
+from tui import keymap
 from tui.screens.base import BaseModal
 from tui.widgets.cells import progress_text
 from tui.widgets.run_choice import RunChoice
@@ -26,11 +26,7 @@ from tui.widgets.run_choice import RunChoice
 class BulkScanModal(BaseModal):
     """Dismisses True when scans were started (they keep running after it closes)."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("ctrl+s", "start", "Start Scans"),
-        Binding("w", "toggle_runner", "Here / worker", tooltip="Run the scans in this app or leave them to a worker"),
-    ]
+    BINDINGS = keymap.bindings("bulk_scan")
 
     def __init__(self, hosts: list[Host]):
         super().__init__()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from tui import keymap
 from tui.screens.base import BaseModal
 
 
 class CheckReportModal(BaseModal):
-    BINDINGS = [Binding("escape,enter", "close", "Close")]
+    BINDINGS = keymap.bindings("check")
 
     def __init__(self, report):  # core.hosts.Readiness
         super().__init__()

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from tui import keymap
 from tui.screens.base import BaseModal
 
 
 class ConfirmModal(BaseModal):
     """Dismisses True on confirm (y or enter on the button), False on cancel (n or esc)."""
 
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n", "answer(False)", "No"),
-        Binding("escape", "answer(False)", "Cancel"),
-    ]
+    BINDINGS = keymap.bindings("confirm")
 
     def __init__(self, question: str, *, confirm: str = "Yes", title: str = "Confirm",
                  danger: bool = False):

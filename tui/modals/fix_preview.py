@@ -9,7 +9,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
@@ -17,6 +16,7 @@ from core.jobs import queue
 from core.jobs.harden import DEFAULT_GRACE
 from core.remediation import planning
 from core.remediation.fixes import playbook, whole_script
+from tui import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.screens.base import BaseModal
 from tui.widgets.run_choice import RunChoice
@@ -25,16 +25,7 @@ from tui.widgets.run_choice import RunChoice
 class FixPreviewModal(BaseModal):
     """Dismisses with the created jobs, or None when nothing was started."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Cancel"),
-        Binding("y", "apply", "Apply"),
-        Binding("a", "save_playbook", "Save playbook", tooltip="Save these fixes as an Ansible playbook"),
-        Binding("w", "toggle_runner", "Here / worker"),
-        Binding("j,down", "scroll(1)", "Down", show=False),
-        Binding("k,up", "scroll(-1)", "Up", show=False),
-        Binding("pagedown,space", "scroll(10)", "Page down", show=False),
-        Binding("pageup", "scroll(-10)", "Page up", show=False),
-    ]
+    BINDINGS = keymap.bindings("fix_preview")
 
     def __init__(self, requests: list[planning.FixRequest], title: str):
         super().__init__()
@@ -50,7 +41,7 @@ class FixPreviewModal(BaseModal):
             yield RunChoice(id="run-choice")
             with Horizontal(classes="buttons"):
                 yield Button("Apply (y)", id="apply", variant="error", compact=True)
-                yield Button("Save playbook (a)", id="playbook", compact=True)
+                yield Button("Save playbook (p)", id="playbook", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -19,8 +18,6 @@ from tui.screens.base import BaseModal
 
 
 class HardenModal(BaseModal):
-    BINDINGS = [Binding("escape", "close", "Cancel")]
-
     def __init__(self, hosts: list[Host]):
         super().__init__()
         self.hosts = hosts

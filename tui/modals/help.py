@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tui import keymap
 from tui.screens.base import BaseModal
 
 KEY_NAMES = {
@@ -27,7 +27,7 @@ def key_label(key: str) -> str:
 
 
 class HelpModal(BaseModal):
-    BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
+    BINDINGS = keymap.bindings("help")
 
     def __init__(self, screen: Screen):
         super().__init__()
@@ -40,8 +40,8 @@ class HelpModal(BaseModal):
             "This screen": {}, "Table": {}, "Everywhere": {}}
         for key, active in self.under.active_bindings.items():
             binding = active.binding
-            if not binding.description or binding.action.startswith("scroll_"):
-                continue
+            if not binding.description or binding.action.startswith(("scroll_", "go(", "command_palette")):
+                continue  # the number keys and the palette get one line each, below
             node = active.node
             if node is self.under.app or binding.action in GENERIC:
                 group = "Everywhere"

@@ -8,7 +8,6 @@ from typing import Awaitable, Callable
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
@@ -16,6 +15,7 @@ from textual.widgets import Button, Input, Label, Static
 from core.domain.errors import OperatorError
 from core.domain.models import Host
 from core.domain.validate import parse_port, validate_host
+from tui import keymap
 from tui.screens.base import BaseModal
 
 Save = Callable[[Host], Awaitable[Host]]
@@ -33,10 +33,7 @@ FIELDS = (
 class HostFormModal(BaseModal):
     """Dismisses with the saved Host, or None when cancelled."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Cancel"),
-        Binding("ctrl+s", "save", "Save"),
-    ]
+    BINDINGS = keymap.bindings("form")
 
     class Failed(Message):
         def __init__(self, error: str):

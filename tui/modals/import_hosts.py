@@ -8,7 +8,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
@@ -17,6 +16,7 @@ from core.domain.errors import OperatorError
 from core.domain.validate import validate_host
 from core.hosts import inventory
 from core.hosts.inventory import Found
+from tui import keymap
 from tui.screens.base import BaseModal
 from tui.services.remote import add_host
 from tui.widgets.cells import DASH
@@ -29,11 +29,7 @@ KINDS = [("detect from the file", "auto"), ("SSH client config", inventory.SSH_C
 class ImportHostsModal(BaseModal):
     """Dismisses with the number of hosts added (0 or None when nothing was)."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Cancel"),
-        Binding("space", "toggle", "Select"),
-        Binding("ctrl+s", "add", "Add selected"),
-    ]
+    BINDINGS = keymap.bindings("import_hosts")
 
     class Previewed(Message):
         def __init__(self, found: list[Found], warnings: list[str], kind: str):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -17,6 +16,7 @@ from textual.widgets.option_list import Option
 from core.domain.errors import OperatorError
 from core.domain.models import Scan
 from core.results import importer
+from tui import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.screens.base import BaseModal
 
@@ -46,10 +46,7 @@ def list_directory(typed: str) -> tuple[Path, list[str], int]:
 class ImportResultsModal(BaseModal):
     """Dismisses with the imported scans, or None when cancelled."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Cancel"),
-        Binding("ctrl+s", "import", "Import"),
-    ]
+    BINDINGS = keymap.bindings("import_results")
 
     class Listed(Message):
         def __init__(self, directory: Path, entries: list[str], more: int):

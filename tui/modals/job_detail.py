@@ -8,13 +8,13 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
 from core.domain.models import Job, JobStatus
 from core.views.summaries import profile_title
+from tui import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.screens.base import BaseModal
 from tui.widgets.cells import DASH, job_status, short_time
@@ -25,17 +25,7 @@ LIVE_EVERY = 2.0  # seconds
 class JobDetailModal(BaseModal):
     """Dismisses True when the job was changed here (cancelled, priority)."""
 
-    BINDINGS = [
-        Binding("escape,q", "close", "Close"),
-        Binding("c", "cancel", "Cancel job"),
-        Binding("plus,equals_sign", "priority(1)", "Prio +"),
-        Binding("minus", "priority(-1)", "Prio -"),
-        Binding("j,down", "scroll(1)", "Down", show=False),
-        Binding("k,up", "scroll(-1)", "Up", show=False),
-        Binding("pagedown,space", "scroll(10)", "Page down", show=False),
-        Binding("pageup", "scroll(-10)", "Page up", show=False),
-        Binding("G,end", "scroll_end", "Log end", show=False),
-    ]
+    BINDINGS = keymap.bindings("job_detail")
 
     class Loaded(Message):
         def __init__(self, job: Job):
@@ -56,7 +46,7 @@ class JobDetailModal(BaseModal):
             yield Static(id="job-result")
             with VerticalScroll(id="job-log-scroll"):
                 yield Static(id="job-log")
-            yield Static("c cancel · + - priority · j/k scroll · G end · esc closes", classes="hint")
+            yield Static("ctrl+k cancel · + - priority · j/k scroll · G end · esc closes", classes="hint")
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Label, OptionList, Select, Static
@@ -13,6 +12,7 @@ from textual.widgets.option_list import Option
 from core.content.catalog import ContentError, ProfileChoice, available_profiles, resolve_profile
 from core.domain.models import Host, OsInfo
 from core.jobs import queue
+from tui import keymap
 from tui.screens.base import BaseModal
 from tui.services import remote
 from tui.widgets.run_choice import RunChoice
@@ -26,12 +26,7 @@ def profile_option(choice: ProfileChoice) -> str:
 class NewScanModal(BaseModal):
     """Dismisses True once the scan is started, None when cancelled."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Cancel"),
-        Binding("ctrl+s", "create", "Create Scan"),
-        Binding("d", "detect", "Detect OS"),
-        Binding("w", "toggle_runner", "Here / worker", tooltip="Run the scan in this app or leave it to a worker"),
-    ]
+    BINDINGS = keymap.bindings("new_scan")
 
     class Profiles(Message):
         def __init__(self, host: Host, choices: list[ProfileChoice], problem: str | None):
@@ -56,7 +51,7 @@ class NewScanModal(BaseModal):
             with Horizontal(classes="buttons"):
                 yield Button("Create Scan (ctrl+s)", id="create", variant="primary", compact=True,
                              disabled=True)
-                yield Button("Detect OS (d)", id="detect", compact=True)
+                yield Button("Detect OS (O)", id="detect", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
@@ -115,7 +110,7 @@ class NewScanModal(BaseModal):
         palette = self.app.palette
         if not self.host.os_id:
             note.update(palette.text(f"The OS of {self.host.name} is not detected yet, so no profile "
-                                     "can be offered. Press d to detect it.", "text-warning"))
+                                     "can be offered. Press O to detect it.", "text-warning"))
         elif not self.choices:
             note.update(palette.text(f"{self.host.os_name}: {message.problem or 'no CIS profile installed'}",
                                      "text-warning"))

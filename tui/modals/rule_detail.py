@@ -1,15 +1,17 @@
-"""A rule expanded: Description, Rationale and Remediation as Markdown (commands as code)."""
+"""A rule expanded: Description, Rationale and Remediation as Markdown, and the benchmark's
+shell fix as plain text that keeps its line breaks and scrolls sideways (operators copy it)."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Markdown, Static
 
 from core.domain.models import RuleInfo, RuleResult, Scan
+from tui import keymap
 from tui.screens.base import BaseModal
 from tui.widgets.cells import short_rule
 
@@ -23,21 +25,14 @@ def rule_markdown(result: RuleResult, info: RuleInfo | None) -> str:
     if info.fixtext:
         parts.append(info.fixtext)
     if info.fix_script:
-        fence = "````" if "```" in info.fix_script else "```"
-        parts.append(f"Shell fix from the benchmark:\n\n{fence}bash\n{info.fix_script}\n{fence}")
+        parts.append("Shell fix from the benchmark (below; the arrow keys scroll it sideways):")
     if not (info.fixtext or info.fix_script):
         parts.append("_The benchmark gives no remediation for this rule._")
     return "\n\n".join(parts)
 
 
 class RuleDetailModal(BaseModal):
-    BINDINGS = [
-        Binding("escape,enter,q", "close", "Close"),
-        Binding("j,down", "scroll(1)", "Down", show=False),
-        Binding("k,up", "scroll(-1)", "Up", show=False),
-        Binding("pagedown,space", "scroll(10)", "Page down", show=False),
-        Binding("pageup", "scroll(-10)", "Page up", show=False),
-    ]
+    BINDINGS = keymap.bindings("rule_detail")
 
     class Loaded(Message):
         def __init__(self, info: RuleInfo | None):
@@ -61,7 +56,9 @@ class RuleDetailModal(BaseModal):
             yield Static(result.title or result.rule_id, id="rule-title")
             with VerticalScroll(id="rule-scroll"):
                 yield Markdown("reading the rule…", id="rule-text")
-            yield Static("esc closes · j/k scroll", classes="hint")
+                with ScrollableContainer(id="rule-fix-box"):
+                    yield Static(id="rule-fix")
+            yield Static("esc closes · j/k scroll · ←/→ scroll the fix sideways", classes="hint")
 
     def on_mount(self) -> None:
         self.load()
@@ -76,6 +73,12 @@ class RuleDetailModal(BaseModal):
 
     async def on_rule_detail_modal_loaded(self, message: Loaded) -> None:
         await self.query_one("#rule-text", Markdown).update(rule_markdown(self.result, message.info))
+        script = message.info.fix_script if message.info else ""
+        self.query_one("#rule-fix", Static).update(Text(script, no_wrap=True))
+        self.query_one("#rule-fix-box").display = bool(script)
+
+    def action_scroll_code(self, columns: int) -> None:
+        self.query_one("#rule-fix-box").scroll_relative(x=columns, animate=False)
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#rule-scroll").scroll_relative(y=lines, animate=False)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker
 
 from core.domain.events import JobEvent
+from tui import keymap
 from tui.widgets.cards import NavBar
 
 
@@ -31,7 +31,7 @@ class BaseScreen(Screen):
     AUTO_FOCUS = "KeyedTable"
     FILTER_INPUT: str | None = None  # id of the Input that `/` focuses
     MAIN: str | None = None  # id of the widget that esc returns to from the toolbar
-    BINDINGS = [Binding("escape", "back", "Back", show=False)]
+    BINDINGS = keymap.bindings("screen")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,10 +60,16 @@ class BaseScreen(Screen):
         if self.FILTER_INPUT:
             self.set_focus(self.query_one(f"#{self.FILTER_INPUT}", Input))
 
+    def clear_filters(self) -> bool:
+        """esc in a filtered view clears the filter first (as k9s does); True when it did."""
+        return False
+
     def action_back(self) -> None:
-        """esc: from the toolbar back to the table, else to the previous screen."""
+        """esc: from the toolbar back to the table; then clear a filter; then the previous screen."""
         if self.MAIN and self.focused is not None and self.focused.id != self.MAIN:
             self.set_focus(self.query_one(f"#{self.MAIN}"))
+        elif self.clear_filters():
+            return
         elif len(self.app.screen_stack) > 1:
             self.app.pop_screen()
         else:
@@ -115,7 +121,7 @@ class BaseScreen(Screen):
 class BaseModal(ModalScreen):
     """A modal: esc closes it (dismiss None); worker errors go to the app's handler."""
 
-    BINDINGS = [Binding("escape", "close", "Close")]
+    BINDINGS = keymap.bindings("modal")
 
     def on_mount(self) -> None:
         _no_blink(self)

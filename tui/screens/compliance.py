@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Input, Select, Static
@@ -14,6 +13,7 @@ from core.domain.events import JobEvent
 from core.domain.models import Scan, ScanStatus
 from core.domain.timeutil import to_iso
 from core.views.summaries import HostScans, hardened_points, host_scans, score_series
+from tui import keymap
 from tui.modals.import_results import ImportResultsModal
 from tui.modals.new_scan import NewScanModal
 from tui.screens.base import BaseScreen
@@ -44,19 +44,7 @@ class ComplianceScreen(BaseScreen):
     MODE = "compliance"
     FILTER_INPUT = "scan-search"
     MAIN = "scans"
-    BINDINGS = [
-        Binding("enter", "results", "Results"),
-        Binding("o", "report", "Report", tooltip="HTML report of the selected completed scan"),
-        Binding("n", "new_scan", "New Scan"),
-        Binding("i", "import", "Import", tooltip="Import results files (ARF or XCCDF) as scans"),
-        Binding("r", "reload", "Refresh", show=False),
-        Binding("h", "choose_host", "Host", show=False, tooltip="Choose the host (host selector)"),
-        Binding("s", "cycle_status", "Status",
-                tooltip="Status filter: all, completed, running, pending, failed"),
-        Binding("x", "export('csv')", "CSV", tooltip="Export the visible scans as CSV"),
-        Binding("X", "export('json')", "JSON", show=False,  # in `?` help: the footer is full at 80
-                tooltip="Export the visible scans as JSON"),
-    ]
+    BINDINGS = keymap.bindings("compliance")
 
     class Loaded(Message):
         def __init__(self, data: HostScans):
@@ -68,6 +56,7 @@ class ComplianceScreen(BaseScreen):
         self.host: str | None = None
         self.data: HostScans | None = None
         self._host_names: list[str] = []
+        self._to_first = False  # a filter changed: the cursor goes to the first match
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
@@ -97,6 +86,9 @@ class ComplianceScreen(BaseScreen):
     # ---------------------------------------------------------------- loading
 
     def select_host(self, host: str) -> None:
+        if host != self.host and self.is_mounted:
+            with self.prevent(Input.Changed):
+                self.query_one("#scan-search", Input).value = ""
         self.host = host
         if self.is_mounted:
             self.reload()
@@ -128,9 +120,32 @@ class ComplianceScreen(BaseScreen):
                     select.value = data.host
             self._show_cards()
             self._show_trend()
-            self.query_one("#scans", KeyedTable).set_rows((s.id, self._row(s)) for s in data.scans)
+            table = self.query_one("#scans", KeyedTable)
+            filters = self._filters()
+            table.empty_text = (f"no scans match {', '.join(filters)} (esc clears)" if filters
+                                else "no scans: press n for a new scan")
+            table.set_rows((s.id, self._row(s)) for s in data.scans)
+            if self._to_first:
+                self._to_first = False
+                table.action_jump(0)
             self._show_detail()
         self.arm_refresh(data.active_jobs > 0)
+
+    def _filters(self) -> list[str]:
+        """The filters in force, in words (an empty table says why it is empty)."""
+        status = self.query_one("#status-select", Select).value
+        search = self.query_one("#scan-search", Input).value.strip()
+        self.query_one("#scan-search", Input).set_class(bool(search), "-active")
+        return ([f"status {status}"] if status != "all" else []) + ([f"id {search}…"] if search else [])
+
+    def clear_filters(self) -> bool:
+        if not self._filters():
+            return False
+        with self.prevent(Select.Changed, Input.Changed):
+            self.query_one("#status-select", Select).value = "all"
+            self.query_one("#scan-search", Input).value = ""
+        self.reload()
+        return True
 
     def _show_cards(self) -> None:
         data = self.data
@@ -217,12 +232,15 @@ class ComplianceScreen(BaseScreen):
     def _host_changed(self, event: Select.Changed) -> None:
         if event.value is not Select.BLANK and event.value != self.host:
             self.host = str(event.value)
+            with self.prevent(Input.Changed):  # a scan id belongs to one host: its search goes
+                self.query_one("#scan-search", Input).value = ""
             self.reload()
         self.query_one("#scans").focus()  # back to the table: enter opens results again
 
     @on(Select.Changed, "#status-select")
     @on(Input.Changed, "#scan-search")
     def _filter_changed(self) -> None:
+        self._to_first = True
         self.reload()
 
     @on(Input.Submitted, "#scan-search")

@@ -6,7 +6,6 @@ from collections import defaultdict
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer
@@ -14,6 +13,7 @@ from textual.widgets import Footer
 from core.domain.events import JobEvent
 from core.domain.timeutil import to_iso
 from core.views.summaries import Fleet, fleet_view, score_series
+from tui import keymap
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar, StatCard
 from tui.widgets.cells import DASH, os_label, score_class, short_time
@@ -26,10 +26,7 @@ MAX_LINES = 6  # hosts drawn one line each; more become one fleet-average line
 class DashboardScreen(BaseScreen):
     MODE = "dashboard"
     MAIN = "fleet"
-    BINDINGS = [
-        Binding("enter", "open_host", "Host scans"),
-        Binding("r", "reload", "Refresh"),
-    ]
+    BINDINGS = keymap.bindings("dashboard")
 
     class Loaded(Message):
         def __init__(self, fleet: Fleet):

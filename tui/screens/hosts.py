@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Footer, Input, Static
@@ -13,6 +12,7 @@ from textual.widgets import Button, Footer, Input, Static
 from core.domain.events import JobEvent
 from core.domain.models import Host, JobStatus
 from core.views.summaries import HostRow, HostsView, hosts_view
+from tui import keymap
 from tui.modals.bulk_scan import BulkScanModal
 from tui.modals.check_report import CheckReportModal
 from tui.modals.confirm import ConfirmModal
@@ -32,22 +32,7 @@ class HostsScreen(BaseScreen):
     MODE = "hosts"
     FILTER_INPUT = "host-filter"
     MAIN = "hosts"
-    BINDINGS = [
-        Binding("a", "add", "Add"),
-        Binding("e", "edit", "Edit"),
-        Binding("d", "delete", "Delete"),
-        Binding("o", "detect", "Detect", tooltip="Detect the host's OS"),
-        Binding("c", "check", "Check", tooltip="Check SSH, sudo and oscap on the host"),
-        Binding("space", "toggle", "Select", tooltip="Select the host for Bulk Scan"),
-        Binding("b", "bulk_scan", "Bulk Scan", show=False),
-        Binding("H", "harden", "Harden", show=False,
-                tooltip="Harden the selected hosts (or this one) against a profile: preview first"),
-        Binding("i", "import", "Import", show=False),
-        Binding("enter", "open_scans", "Scans", show=False, tooltip="The host's scans (Compliance)"),
-        Binding("s", "new_scan", "Scan host", show=False, tooltip="New scan of this host"),
-        Binding("t", "trust", "Trust host key", show=False),
-        Binding("r", "reload", "Refresh", show=False),
-    ]
+    BINDINGS = keymap.bindings("hosts")
 
     class Loaded(Message):
         def __init__(self, data: HostsView):
@@ -60,6 +45,7 @@ class HostsScreen(BaseScreen):
         self.data: HostsView | None = None
         self.rows: dict[str, HostRow] = {}
         self._move_to: str | None = None  # a host to put the cursor on after the next load
+        self._to_first = False  # the filter changed: the cursor goes to the first match
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
@@ -89,7 +75,15 @@ class HostsScreen(BaseScreen):
 
     @on(Input.Changed, "#host-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        self._to_first = True
         self.load(event.value)
+
+    def clear_filters(self) -> bool:
+        field = self.query_one("#host-filter", Input)
+        if not field.value.strip():
+            return False
+        field.value = ""  # Input.Changed reloads
+        return True
 
     @on(Input.Submitted, "#host-filter")
     def _filter_done(self) -> None:
@@ -105,9 +99,16 @@ class HostsScreen(BaseScreen):
         self.selected &= set(self.rows)
         with self.app.batch_update():
             table = self.query_one("#hosts", KeyedTable)
+            search = self.query_one("#host-filter", Input).value.strip()
+            self.query_one("#host-filter", Input).set_class(bool(search), "-active")
+            table.empty_text = (f"no hosts match '{search}' (esc clears)" if search
+                                else "no hosts: press a to add one, or i to import")
             table.set_rows(self._row(row.host) for row in self.data.rows)
             if self._move_to and table.move_to(self._move_to):
                 self._move_to = None
+            elif self._to_first:
+                table.action_jump(0)
+            self._to_first = False
             self._show_selection()
             self._show_detail()
         self.arm_refresh(self.data.active_jobs > 0)
@@ -150,7 +151,7 @@ class HostsScreen(BaseScreen):
             detail.update("")
             return
         count, latest = self.rows[host.name].scans, self.rows[host.name].latest
-        parts = [host.os_name or "OS not detected (o)",
+        parts = [host.os_name or "OS not detected (O)",
                  f"{count} scan{'s' if count != 1 else ''}"]
         if latest:
             parts.append(f"last completed {short_time(latest.created_at)}")
@@ -191,7 +192,7 @@ class HostsScreen(BaseScreen):
 
     def _saved(self, host: Host | None) -> None:
         if host is not None:
-            self.notify(f"saved {host.name}; next: c to check it, o to detect its OS")
+            self.notify(f"saved {host.name}; next: c to check it, O to detect its OS")
             self._move_to = host.name
             self.reload()
 

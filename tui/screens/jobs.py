@@ -11,7 +11,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Static
@@ -20,6 +19,7 @@ from core.domain.events import JobEvent
 from core.domain.models import Job, JobStatus
 from core.jobs.worker import worker_alive
 from core.views.summaries import JOBS_PAGE, JobsPage, jobs_page
+from tui import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.modals.job_detail import JobDetailModal
 from tui.screens.base import BaseScreen
@@ -34,19 +34,7 @@ STATUSES = [("all", "all")] + [(s.value, s.value) for s in JobStatus]
 class JobsScreen(BaseScreen):
     MODE = "jobs"
     MAIN = "jobs"
-    BINDINGS = [
-        Binding("enter", "details", "Details", tooltip="The job's details and its whole output log"),
-        Binding("c", "cancel", "Cancel", tooltip="Cancel the selected job (asks first)"),
-        Binding("plus,equals_sign", "priority(1)", "Prio +", tooltip="Raise the selected waiting job's priority"),
-        Binding("minus", "priority(-1)", "Prio -", tooltip="Lower the selected waiting job's priority"),
-        Binding("s", "cycle('job-status')", "Status", tooltip="Status filter: all, pending, queued, ..."),
-        Binding("h", "cycle('job-host')", "Host", tooltip="Host filter: all hosts, then each host"),
-        Binding("right_square_bracket", "page(1)", "Next page", show=False),
-        Binding("left_square_bracket", "page(-1)", "Previous page", show=False),
-        Binding("W", "work_here", "Run queue here", show=False,
-                tooltip="Also run pending jobs in this app (as a worker would), or stop doing so"),
-        Binding("r", "reload", "Refresh", show=False),
-    ]
+    BINDINGS = keymap.bindings("jobs")
 
     class Loaded(Message):
         def __init__(self, page: JobsPage):
@@ -102,7 +90,12 @@ class JobsScreen(BaseScreen):
         if hosts.value not in ("all", *page.hosts):
             hosts.value = "all"
         with self.app.batch_update():
-            self.query_one("#jobs", KeyedTable).set_rows((j.id, self._row(j)) for j in page.jobs)
+            table = self.query_one("#jobs", KeyedTable)
+            filters = [f"{name} {value}" for name, value in (("status", self._filter("job-status")),
+                                                              ("host", self._filter("job-host"))) if value]
+            table.empty_text = (f"no jobs match {', '.join(filters)} (esc clears)" if filters
+                                else "no jobs yet: a scan started anywhere becomes a job here")
+            table.set_rows((j.id, self._row(j)) for j in page.jobs)
             self._show_range()
             self._show_detail()
         self.arm_refresh(page.active > 0)
@@ -173,6 +166,17 @@ class JobsScreen(BaseScreen):
 
     def action_cycle(self, chip: str) -> None:
         self.query_one(f"#{chip}", Chip).cycle()
+
+    def clear_filters(self) -> bool:
+        chips = [self.query_one(f"#{chip}", Chip) for chip in ("job-status", "job-host")]
+        if all(chip.value == "all" for chip in chips):
+            return False
+        with self.prevent(Chip.Changed):
+            for chip in chips:
+                chip.value = "all"
+        self.page_start = 0
+        self.reload()
+        return True
 
     @on(Chip.Changed)
     def _filters_changed(self) -> None:

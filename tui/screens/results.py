@@ -6,12 +6,12 @@ from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from core.domain.models import RuleResult, Scan
+from tui import keymap
 from tui.screens.base import BaseScreen
 from tui.services import assistant
 from tui.services.files import export_results
@@ -30,17 +30,7 @@ class ResultsScreen(BaseScreen):
     MODE = "compliance"
     FILTER_INPUT = "rule-search"
     MAIN = "rules"
-    BINDINGS = [
-        Binding("enter", "expand", "Details", tooltip="Description, rationale and remediation"),
-        Binding("space", "toggle", "Select", tooltip="Select a failed rule for Quick Fix"),
-        Binding("F", "quick_fix", "Quick Fix", tooltip="Quick Fix the selected failed rules"),
-        Binding("f", "cycle('result-filter')", "Result filter (pass, fail, ...)", show=False),
-        Binding("v", "cycle('severity-filter')", "Severity filter", show=False),
-        Binding("s", "cycle('sort')", "Sort by severity, result, rule id", show=False),
-        Binding("x", "export('csv')", "CSV", tooltip="Export all rule results as CSV"),
-        Binding("X", "export('json')", "JSON", tooltip="Export all rule results as JSON"),
-        Binding("escape", "back", "Back"),
-    ]
+    BINDINGS = keymap.bindings("results")
 
     class Rows(Message):
         def __init__(self, rows: list[RuleResult]):
@@ -54,6 +44,7 @@ class ResultsScreen(BaseScreen):
         self.selected: set[str] = set()
         self._cells: dict[str, tuple] = {}  # rule id -> cells after the mark, built when drawn
         self._seen: dict[str, RuleResult] = {}  # every row any query returned
+        self._to_first = False
 
     def compose(self) -> ComposeResult:
         scan = self.scan
@@ -106,7 +97,28 @@ class ResultsScreen(BaseScreen):
     @on(Chip.Changed)
     @on(Input.Changed, "#rule-search")
     def _filters_changed(self) -> None:
+        self._to_first = True
         self.reload()
+
+    def _filters(self) -> list[str]:
+        words = []
+        for chip, label in (("result-filter", "result"), ("severity-filter", "severity")):
+            value = self.query_one(f"#{chip}", Chip).value
+            if value != "all":
+                words.append(f"{label} {value}")
+        search = self.query_one("#rule-search", Input).value.strip()
+        self.query_one("#rule-search", Input).set_class(bool(search), "-active")
+        return words + ([f"'{search}'"] if search else [])
+
+    def clear_filters(self) -> bool:
+        if not self._filters():
+            return False
+        with self.prevent(Chip.Changed, Input.Changed):
+            self.query_one("#result-filter", Chip).value = "all"
+            self.query_one("#severity-filter", Chip).value = "all"
+            self.query_one("#rule-search", Input).value = ""
+        self.reload()
+        return True
 
     @on(Input.Submitted, "#rule-search")
     def _search_done(self) -> None:
@@ -118,7 +130,14 @@ class ResultsScreen(BaseScreen):
         for row in self.rows:
             seen[row.rule_id] = row
         with self.app.batch_update():
-            self.query_one("#rules", KeyedTable).set_keys([r.rule_id for r in self.rows], self._row)
+            table = self.query_one("#rules", KeyedTable)
+            filters = self._filters()
+            table.empty_text = (f"no rule matches {', '.join(filters)} (esc clears)" if filters
+                                else "this scan has no rule results")
+            table.set_keys([r.rule_id for r in self.rows], self._row)
+            if self._to_first:
+                self._to_first = False
+                table.action_jump(0)
             self._show_summary()
 
     def _row(self, rule_id: str) -> tuple:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Footer, Static
 
 from core import paths
 from core.content.catalog import SHORT_NAME_TITLES, Datastream, load_catalog
 from core.domain.settings import config_path
+from tui import keymap
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
 from tui.widgets.keyed_table import Column, KeyedTable
@@ -21,7 +21,7 @@ from tui.widgets.keyed_table import Column, KeyedTable
 class SettingsScreen(BaseScreen):
     MODE = "settings"
     MAIN = "content"
-    BINDINGS = [Binding("r", "reload", "Rescan content")]
+    BINDINGS = keymap.bindings("settings")
 
     class Discovered(Message):
         def __init__(self, datastreams: list[Datastream], warnings: list[str]):

@@ -16,12 +16,13 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from tui import keymap
 
 Cell = Text | str | None
 
@@ -39,14 +40,7 @@ class Column:
 class KeyedTable(ScrollView, can_focus=True):
     """Rows keyed by domain ids; set_rows() replaces them and keeps the cursor's key."""
 
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False),
-        Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False),
-        Binding("home,g", "jump(0)", "First", show=False),
-        Binding("end,G", "jump(-1)", "Last", show=False),
-    ]
+    BINDINGS = keymap.bindings("table")
     COMPONENT_CLASSES = {"keyed-table--header", "keyed-table--cursor", "keyed-table--empty"}
 
     cursor = reactive(0, repaint=False, init=False)

@@ -1,0 +1,104 @@
+"""The TUI as an operator expects it (issue 12): filters that show, esc that clears them first,
+q that leaves a view before it quits, ctrl+c, and the cursor on the first match."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tests.tui.helpers import SCAN_IDS, make_app, settle, wait_for
+from tui.modals.confirm import ConfirmModal
+from tui.screens.compliance import ComplianceScreen
+from tui.screens.hosts import HostsScreen
+from tui.screens.results import ResultsScreen
+from tui.widgets.keyed_table import KeyedTable
+
+
+async def open_host(pilot, host: str) -> ComplianceScreen:
+    await settle(pilot)
+    pilot.app.open_compliance(host)
+    await settle(pilot)
+    return pilot.app.screen
+
+
+async def test_a_scan_search_shows_clears_with_esc_and_goes_with_the_host(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_host(pilot, "web01")
+        table = screen.query_one("#scans", KeyedTable)
+        await pilot.press("slash", *"zzz", "enter")
+        await settle(pilot)
+        assert table.row_count == 0 and table.empty_text == "no scans match id zzz… (esc clears)"
+        assert screen.query_one("#scan-search", Input).has_class("-active")
+        await pilot.press("escape")  # clears the search first
+        await settle(pilot)
+        assert screen.query_one("#scan-search", Input).value == "" and table.row_count == 4
+        assert isinstance(app.screen, ComplianceScreen)
+        await pilot.press("slash", *SCAN_IDS["web-1"][:3], "enter")
+        await settle(pilot)
+        assert table.keys == [SCAN_IDS["web-1"]]
+        screen.select_host("db01")  # the search was about web01's scans: it goes
+        await settle(pilot)
+        assert screen.query_one("#scan-search", Input).value == "" and table.keys == [SCAN_IDS["db-1"]]
+
+
+async def test_after_a_search_the_cursor_is_on_the_first_match(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_host(pilot, "web01")
+        table = screen.query_one("#scans", KeyedTable)
+        table.action_jump(-1)
+        await pilot.press("s")  # completed only
+        await settle(pilot)
+        assert table.cursor == 0
+
+
+async def test_q_leaves_results_then_quits_and_ctrl_c_quits(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_host(pilot, "web01")
+        scan = await app.workspace.store.get_scan(SCAN_IDS["web-3"])
+        await app.push_screen(ResultsScreen(scan))
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ComplianceScreen) and app.is_running
+        await app.push_screen(ResultsScreen(scan))
+        await settle(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_quit_keys_ask_while_this_app_runs_jobs(fleet_data):
+    from core.jobs import queue
+
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.jobs.runner.stop()  # nothing runs them: they stay queued for this app
+        wanted = await queue.scan_requests(app.workspace, ["legacy"], "cis-level1-server")
+        await app.jobs.runner.enqueue_scans(wanted)
+        await pilot.pause()
+        for key in ("q", "ctrl+c"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmModal) and "This app runs 1 job" in app.screen.question
+            await pilot.press("n")
+            await pilot.pause()
+        assert app.is_running
+
+
+async def test_a_host_filter_says_why_the_table_is_empty_and_esc_clears_it(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HostsScreen)
+        await pilot.press("slash", *"nomatch", "enter")
+        await settle(pilot)
+        table = screen.query_one("#hosts", KeyedTable)
+        assert table.row_count == 0 and "no hosts match 'nomatch' (esc clears)" == table.empty_text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table.row_count == 4, what="all hosts again")

@@ -1,0 +1,214 @@
+"""Every key of the TUI, in one place: one letter means one thing on every screen.
+
+Each binding has an id (`hosts.add`), so the config file can move it:
+
+    [keys]
+    "hosts.add" = "A"
+    "jobs.cancel" = "ctrl+x"
+
+The footer shows a screen's bindings in this order: the most used first. `?` lists them all.
+A few letters differ by layer, as the README says: in a yes/no question y and n answer it
+(elsewhere n starts a new scan); w switches where scans run only inside the dialogs that
+start them; space pages down in read-only views (rule details, job details), where nothing
+can be selected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    keys: str
+    action: str
+    description: str
+    show: bool = True
+    tooltip: str = ""
+    priority: bool = False
+
+
+def _scroll(scope: str) -> tuple[Key, ...]:
+    return (
+        Key(f"{scope}.down", "j,down", "scroll(1)", "Down", show=False),
+        Key(f"{scope}.up", "k,up", "scroll(-1)", "Up", show=False),
+        Key(f"{scope}.page_down", "pagedown,space", "scroll(10)", "Page down", show=False),
+        Key(f"{scope}.page_up", "pageup", "scroll(-10)", "Page up", show=False),
+    )
+
+
+KEYMAP: dict[str, tuple[Key, ...]] = {
+    "app": (
+        Key("app.help", "question_mark", "help", "Help"),
+        Key("app.quit", "q", "quit", "Quit", tooltip="Leave this view; on a top screen, quit"),
+        Key("app.interrupt", "ctrl+c", "quit_app", "Quit", show=False, tooltip="Quit (asks while jobs run)",
+            priority=True),
+        Key("app.search", "slash", "filter", "Search", priority=True),
+        Key("app.next_field", "tab", "focus_next", "Next field", show=False, priority=True),
+        Key("app.previous_field", "shift+tab", "focus_previous", "Previous field", show=False, priority=True),
+    ),
+    "screen": (Key("screen.back", "escape", "back", "Back", show=False,
+                   tooltip="Clear the search or filter first; then back"),),
+    "modal": (Key("modal.close", "escape", "close", "Close"),),
+    "table": (
+        Key("table.up", "up,k", "cursor(-1)", "Up", show=False),
+        Key("table.down", "down,j", "cursor(1)", "Down", show=False),
+        Key("table.page_up", "pageup,ctrl+b", "page(-1)", "Page up", show=False),
+        Key("table.page_down", "pagedown,ctrl+f", "page(1)", "Page down", show=False),
+        Key("table.first", "home,g", "jump(0)", "First", show=False),
+        Key("table.last", "end,G", "jump(-1)", "Last", show=False),
+    ),
+    "dashboard": (
+        Key("dashboard.open", "enter", "open_host", "Host scans"),
+        Key("dashboard.refresh", "r", "reload", "Refresh"),
+    ),
+    "hosts": (
+        Key("hosts.scans", "enter", "open_scans", "Scans", tooltip="The host's scans (Compliance)"),
+        Key("hosts.new_scan", "n", "new_scan", "New Scan", tooltip="New scan of this host"),
+        Key("hosts.select", "space", "toggle", "Select", tooltip="Select the host for Bulk Scan or Harden"),
+        Key("hosts.bulk_scan", "b", "bulk_scan", "Bulk Scan"),
+        Key("hosts.add", "a", "add", "Add"),
+        Key("hosts.edit", "e", "edit", "Edit"),
+        Key("hosts.delete", "d", "delete", "Delete"),
+        Key("hosts.check", "c", "check", "Check", tooltip="Check SSH, sudo and oscap on the host"),
+        Key("hosts.detect", "O", "detect", "Detect OS", tooltip="Detect the host's OS"),
+        Key("hosts.trust", "t", "trust", "Trust key", tooltip="Review and trust the host's SSH key"),
+        Key("hosts.harden", "H", "harden", "Harden",
+            tooltip="Harden the selected hosts (or this one) against a profile: preview first"),
+        Key("hosts.import", "i", "import", "Import", tooltip="Import hosts from ~/.ssh/config or an Ansible inventory"),
+        Key("hosts.refresh", "r", "reload", "Refresh"),
+    ),
+    "compliance": (
+        Key("compliance.results", "enter", "results", "Results", tooltip="Results; a failed scan: its job's output"),
+        Key("compliance.new_scan", "n", "new_scan", "New Scan"),
+        Key("compliance.host", "h", "choose_host", "Host", tooltip="Choose the host (host selector)"),
+        Key("compliance.status", "s", "cycle_status", "Status",
+            tooltip="Status filter: all, completed, running, pending, failed"),
+        Key("compliance.report", "o", "report", "Report", tooltip="HTML report of the selected completed scan"),
+        Key("compliance.csv", "x", "export('csv')", "CSV", tooltip="Export the visible scans as CSV"),
+        Key("compliance.json", "X", "export('json')", "JSON", tooltip="Export the visible scans as JSON"),
+        Key("compliance.import", "i", "import", "Import", tooltip="Import results files (ARF or XCCDF) as scans"),
+        Key("compliance.refresh", "r", "reload", "Refresh"),
+    ),
+    "results": (
+        Key("results.details", "enter", "expand", "Details", tooltip="Description, rationale and remediation"),
+        Key("results.select", "space", "toggle", "Select", tooltip="Select a failed rule for Quick Fix"),
+        Key("results.quick_fix", "F", "quick_fix", "Quick Fix", tooltip="Quick Fix the selected failed rules"),
+        Key("results.result", "f", "cycle('result-filter')", "Result",
+            tooltip="Result filter: all, pass, fail, error, ..."),
+        Key("results.severity", "v", "cycle('severity-filter')", "Severity",
+            tooltip="Severity filter: all, high, medium, low, info, unknown"),
+        Key("results.sort", "S", "cycle('sort')", "Sort", tooltip="Sort by severity, result, rule id, time"),
+        Key("results.csv", "x", "export('csv')", "CSV", tooltip="Export all rule results as CSV"),
+        Key("results.json", "X", "export('json')", "JSON", tooltip="Export all rule results as JSON"),
+    ),
+    "jobs": (
+        Key("jobs.details", "enter", "details", "Details", tooltip="The job's details and its whole output log"),
+        Key("jobs.cancel", "ctrl+k", "cancel", "Cancel job", tooltip="Cancel the selected job (asks first)"),
+        Key("jobs.status", "s", "cycle('job-status')", "Status", tooltip="Status filter: all, pending, queued, ..."),
+        Key("jobs.host", "h", "cycle('job-host')", "Host", tooltip="Host filter: all hosts, then each host"),
+        Key("jobs.priority_up", "plus,equals_sign", "priority(1)", "Prio +",
+            tooltip="Raise the selected waiting job's priority"),
+        Key("jobs.priority_down", "minus", "priority(-1)", "Prio -",
+            tooltip="Lower the selected waiting job's priority"),
+        Key("jobs.next_page", "right_square_bracket", "page(1)", "Next page", show=False),
+        Key("jobs.previous_page", "left_square_bracket", "page(-1)", "Previous page", show=False),
+        Key("jobs.work_here", "W", "work_here", "Run queue here", show=False,
+            tooltip="Also run pending jobs in this app (as a worker would), or stop doing so"),
+        Key("jobs.refresh", "r", "reload", "Refresh"),
+    ),
+    "settings": (Key("settings.refresh", "r", "reload", "Rescan content"),),
+    "confirm": (
+        Key("confirm.yes", "y", "answer(True)", "Yes"),
+        Key("confirm.no", "n", "answer(False)", "No"),
+        Key("confirm.cancel", "escape", "answer(False)", "Cancel"),
+    ),
+    "new_scan": (
+        Key("new_scan.close", "escape", "close", "Cancel"),
+        Key("new_scan.create", "ctrl+s", "create", "Create Scan"),
+        Key("new_scan.detect", "O", "detect", "Detect OS"),
+        Key("new_scan.runner", "w", "toggle_runner", "Here / worker",
+            tooltip="Run the scan in this app or leave it to a worker"),
+    ),
+    "bulk_scan": (
+        Key("bulk_scan.close", "escape", "close", "Close"),
+        Key("bulk_scan.start", "ctrl+s", "start", "Start Scans"),
+        Key("bulk_scan.runner", "w", "toggle_runner", "Here / worker",
+            tooltip="Run the scans in this app or leave them to a worker"),
+    ),
+    "fix_preview": (
+        Key("fix_preview.close", "escape", "close", "Cancel"),
+        Key("fix_preview.apply", "y", "apply", "Apply"),
+        Key("fix_preview.playbook", "p", "save_playbook", "Save playbook",
+            tooltip="Save these fixes as an Ansible playbook"),
+        Key("fix_preview.runner", "w", "toggle_runner", "Here / worker"),
+        *_scroll("fix_preview"),
+    ),
+    "job_detail": (
+        Key("job_detail.close", "escape,q", "close", "Close"),
+        Key("job_detail.cancel", "ctrl+k", "cancel", "Cancel job"),
+        Key("job_detail.priority_up", "plus,equals_sign", "priority(1)", "Prio +"),
+        Key("job_detail.priority_down", "minus", "priority(-1)", "Prio -"),
+        *_scroll("job_detail"),
+        Key("job_detail.end", "G,end", "scroll_end", "Log end", show=False),
+    ),
+    "rule_detail": (
+        Key("rule_detail.close", "escape,q", "close", "Close"), *_scroll("rule_detail"),
+        Key("rule_detail.fix_left", "left", "scroll_code(-8)", "Scroll the fix left", show=False),
+        Key("rule_detail.fix_right", "right", "scroll_code(8)", "Scroll the fix right", show=False),
+    ),
+    "form": (
+        Key("form.close", "escape", "close", "Cancel"),
+        Key("form.save", "ctrl+s", "save", "Save"),
+    ),
+    "import_results": (
+        Key("import_results.close", "escape", "close", "Cancel"),
+        Key("import_results.import", "ctrl+s", "import", "Import"),
+    ),
+    "import_hosts": (
+        Key("import_hosts.close", "escape", "close", "Cancel"),
+        Key("import_hosts.select", "space", "toggle", "Select"),
+        Key("import_hosts.add", "ctrl+s", "add", "Add selected"),
+    ),
+    "help": (Key("help.close", "escape,question_mark,q", "close", "Close"),),
+    "check": (Key("check.close", "escape,enter", "close", "Close"),),
+}
+
+
+def bindings(scope: str) -> list[Binding]:
+    return [Binding(k.keys, k.action, k.description, show=k.show, tooltip=k.tooltip, priority=k.priority, id=k.id)
+            for k in KEYMAP[scope]]
+
+
+def known_ids() -> set[str]:
+    return {key.id for keys in KEYMAP.values() for key in keys}
+
+
+def check_user_keymap(keys: dict[str, str]) -> dict[str, str]:
+    """The config file's [keys], checked: every id must exist."""
+    unknown = sorted(set(keys) - known_ids())
+    if unknown:
+        from core.domain.errors import InvalidInput
+
+        raise InvalidInput(f"config [keys]: unknown key id {unknown[0]!r}; see the README's key table")
+    return {k: str(v) for k, v in keys.items()}
+
+
+KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "esc", "plus": "+", "equals_sign": "=", "minus": "-",
+             "right_square_bracket": "]", "left_square_bracket": "[", "pagedown": "pgdn", "pageup": "pgup"}
+SCOPE_NAMES = {"app": "everywhere", "screen": "every screen", "modal": "every dialog", "table": "every table"}
+
+
+def markdown_table() -> str:
+    """The README's table of every key (a test keeps the two the same)."""
+    rows = ["| where | keys | what | id |", "| --- | --- | --- | --- |"]
+    for scope, keys in KEYMAP.items():
+        for key in keys:
+            shown = ", ".join(f"`{KEY_NAMES.get(k, k)}`" for k in key.keys.split(","))
+            where = SCOPE_NAMES.get(scope, scope.replace("_", " "))
+            rows.append(f"| {where} | {shown} | {key.tooltip or key.description} | `{key.id}` |")
+    return "\n".join(rows) + "\n"
+
