@@ -6,13 +6,21 @@ environment. Nothing secret is ever read from or written to the file.
     scan_timeout = 3600     # seconds one oscap run may take
     lease_seconds = 60      # a job whose process stops renewing this is recovered
     worker_grace = 30       # seconds a stopping worker lets running jobs finish
+
+    [ai]                    # rule explanations through any OpenAI-compatible endpoint
+    base_url = "http://127.0.0.1:11434/v1"   # or $OPENAI_BASE_URL; none: api.openai.com
+    model = "llama3.1:8b"   # or $COMPLIANCE_TUI_LLM_MODEL; no model: no AI anywhere
+    timeout = 60            # seconds to wait for the server (between streamed chunks)
+
+The API key is never in the file: $OPENAI_API_KEY, or the OS keyring (core/ai/secrets.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import platformdirs
@@ -21,6 +29,22 @@ from core.domain.errors import InvalidInput
 
 ENV_CONFIG = "COMPLIANCE_TUI_CONFIG"
 ENV_LEASE = "COMPLIANCE_TUI_LEASE_SECONDS"
+# The openai package's own variables, and ours for the model (the environment wins over the file).
+AI_ENV = {"base_url": "OPENAI_BASE_URL", "model": "COMPLIANCE_TUI_LLM_MODEL"}
+
+
+@dataclass(frozen=True)
+class AiSettings:
+    """Where the LLM is; configured once a model is named (an explicit choice to send rule
+    texts somewhere). No base URL means api.openai.com."""
+
+    base_url: str | None = None
+    model: str | None = None
+    timeout: float = 60.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.model)
 
 
 @dataclass(frozen=True)
@@ -29,6 +53,7 @@ class Settings:
     scan_timeout: int = 3600  # a CIS L2 scan of a big host takes minutes, never an hour
     lease_seconds: float = 60.0
     worker_grace: float = 30.0
+    ai: AiSettings = field(default_factory=AiSettings)
 
     def renew_every(self) -> float:
         """Leases are renewed (and cancel requests seen) this often: one small write."""
@@ -51,13 +76,79 @@ def load_settings(path: Path | None = None) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
         settings = _apply(settings, data.get("jobs", {}), str(path))
+        settings = replace(settings, ai=ai_settings(data.get("ai", {}), str(path)))
     if os.environ.get(ENV_LEASE):
         settings = _apply(settings, {"lease_seconds": os.environ[ENV_LEASE]}, ENV_LEASE)
+    from_env = {key: os.environ[name] for key, name in AI_ENV.items() if os.environ.get(name, "").strip()}
+    if from_env:
+        settings = replace(settings, ai=ai_settings(from_env, "the environment", settings.ai))
     return settings
 
 
+def ai_settings(values: dict, where: str, base: AiSettings | None = None) -> AiSettings:
+    """[ai] values checked: an http(s) base URL, a model name on one line, a timeout in seconds."""
+    changes = {}
+    for key, value in values.items():
+        if key in ("base_url", "model"):
+            text = str(value).strip() if value is not None else ""
+            if any(ord(c) < 32 or ord(c) == 127 for c in text) or len(text) > 300:
+                raise InvalidInput(f"{where}: ai.{key} must be one short line of text")
+            if key == "base_url" and text and not text.lower().startswith(("http://", "https://")):
+                raise InvalidInput(f"{where}: ai.base_url must start with http:// or https://, not {text!r}")
+            changes[key] = text.rstrip("/") if key == "base_url" and text else (text or None)
+        elif key == "timeout":
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise InvalidInput(f"{where}: ai.timeout must be a number of seconds, not {value!r}") from None
+            if not 0 < number <= 3600:
+                raise InvalidInput(f"{where}: ai.timeout must be between 0 and 3600 seconds")
+            changes["timeout"] = number
+        elif key in ("api_key", "key"):  # said plainly, and the value is never repeated
+            raise InvalidInput(f"{where}: the API key is never read from a file: set OPENAI_API_KEY "
+                               "or store it in the OS keyring (`compliance-tui ai set-key`)")
+        else:
+            raise InvalidInput(f"{where}: unknown setting ai.{key}; known: base_url, model, timeout")
+    return replace(base or AiSettings(), **changes)
+
+
+def ai_overrides() -> dict[str, str]:
+    """The [ai] settings the environment sets now (it wins over the file): field -> variable."""
+    return {key: name for key, name in AI_ENV.items() if os.environ.get(name, "").strip()}
+
+
+def save_ai_settings(ai: AiSettings, path: Path | None = None) -> Path:
+    """Write the [ai] table into the config file, keeping every other line as it was."""
+    path = path or config_path()
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    kept, inside = [], False
+    for line in old.splitlines():
+        header = line.strip()
+        if header.startswith("["):
+            inside = header.split("#")[0].strip() == "[ai]"
+        if not inside:
+            kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    table = ["[ai]"]
+    for key in ("base_url", "model"):
+        if getattr(ai, key):
+            table.append(f"{key} = {json.dumps(getattr(ai, key))}")  # a JSON string is a TOML string
+    table.append(f"timeout = {ai.timeout:g}")
+    text = "\n".join(kept + ([""] if kept else []) + table) + "\n"
+    try:
+        ai_settings(tomllib.loads(text).get("ai", {}), str(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{path}: cannot add the [ai] table to it: {exc}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    return path
+
+
 def _apply(settings: Settings, values: dict, where: str) -> Settings:
-    known = {f.name: f.type for f in fields(Settings)}
+    known = {f.name: f.type for f in fields(Settings) if f.name != "ai"}
     changes = {}
     for key, value in values.items():
         if key not in known:
