@@ -21,6 +21,7 @@ ALLOWED = {
     "results": {"domain", "store", "content", "views"},
     "hosts": {"domain", "store", "content", "targets", "views"},
     "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views"},
+    "ai": {"domain", "store", "views"},  # the LLM: never the scan engine, SSH or results
 }
 # core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
 TOP_LEVEL = {"paths", "safexml", "workspace"}
