@@ -1,7 +1,7 @@
 """Explain one rule result: from the cache, or streamed from the LLM and then cached whole.
 
 A request that fails or is cancelled half-way keeps nothing but its usage (the server may have
-spent tokens on it). The CLI and the TUI both call explain() and test().
+spent tokens on it). The CLI and the TUI both call explain() and check() (the Test action).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from core.domain.errors import NotFound
 from core.domain.explanations import Explanation
 from core.domain.models import RuleInfo, RuleResult, Scan
 from core.domain.settings import AiSettings
+from core.domain.text import one_line
 from core.store.base import Store
 
 RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
@@ -35,14 +36,33 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class TestReport:
+class CheckReport:
     url: str
     model: str
     key: str  # masked
+    key_source: str  # OPENAI_API_KEY, keyring or none
     reply: str
     seconds: float
     models: list[str] | None
     models_error: str | None = None
+
+    def lines(self) -> list[str]:
+        """What a Test shows, for the CLI and the Settings screen alike."""
+        lines = [
+            f"endpoint    {self.url}",
+            f"model       {self.model}",
+            f"API key     {self.key} ({'not set' if self.key_source == 'none' else 'from ' + self.key_source})",
+            f"reply       {one_line(self.reply, 200) or '(empty)'}",
+            f"round trip  {self.seconds:.2f} s",
+        ]
+        if self.models is not None:
+            lines.append(f"models      {', '.join(self.models[:20]) or '(none)'}"
+                         + (f" … {len(self.models)} in all" if len(self.models) > 20 else ""))
+            if self.model not in self.models:
+                lines.append(f"note        {self.model!r} is not in the server's model list")
+        else:
+            lines.append(f"models      {self.models_error or 'the server offers no model list'}")
+        return lines
 
 
 def today() -> str:
@@ -116,7 +136,7 @@ async def _count(store: Store, model: str, answer: Answer) -> None:
                                 estimated=not usage.reported)
 
 
-async def test(store: Store, ai: AiSettings, sleep=asyncio.sleep) -> TestReport:
+async def check(store: Store, ai: AiSettings, sleep=asyncio.sleep) -> CheckReport:
     """One small request (not streamed), the server's model list, and the round trip."""
     point = await endpoint(ai)
     messages = [{"role": "user", "content": "Reply with the single word OK."}]
@@ -128,5 +148,5 @@ async def test(store: Store, ai: AiSettings, sleep=asyncio.sleep) -> TestReport:
             models = await client.models()
         except AiError as exc:  # the answer came back: a missing list is only a note
             problem = str(exc)
-    return TestReport(safe_url(point.url), point.model, point.key.masked(), answer.text.strip(),
-                      answer.seconds, models, problem)
+    return CheckReport(safe_url(point.url), point.model, point.key.masked(), point.key.source,
+                      answer.text.strip(), answer.seconds, models, problem)

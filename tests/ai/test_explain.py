@@ -155,19 +155,19 @@ async def test_429_waits_for_retry_after_once(workspace, llm):
     assert time.monotonic() - started < 1 and len(llm.chats) == 5
 
 
-async def test_the_test_action(workspace, llm):
-    report = await service.test(workspace.store, settings(llm))
+async def test_the_check_action(workspace, llm):
+    report = await service.check(workspace.store, settings(llm))
     assert report.reply == "OK" and report.models == ["other-model", "test-model"] and report.seconds < 5
     assert report.key == "••••" + KEY[-4:] and report.url == llm.url and report.models_error is None
     (request,) = llm.chats
     assert request.body.get("stream") in (None, False)
     assert [r.path for r in llm.requests] == ["/v1/chat/completions", "/v1/models"]
     llm.list_models = False
-    assert (await service.test(workspace.store, settings(llm))).models is None
+    assert (await service.check(workspace.store, settings(llm))).models is None
     assert (await workspace.store.ai_usage())[0].requests == 2
     llm.mode = "401"
     with pytest.raises(AiError, match="401"):
-        await service.test(workspace.store, settings(llm))
+        await service.check(workspace.store, settings(llm))
 
 
 async def test_explanations_keep_what_the_model_wrote(workspace, llm):
