@@ -13,7 +13,7 @@ from typing import Callable
 
 from core.ai.client import AiError, Answer, Endpoint, LlmClient, safe_url
 from core.ai.prompt import Subject, build_messages, subject_for
-from core.ai.secrets import find_key_async
+from core.ai.secrets import ApiKey, find_key_async
 from core.domain.errors import NotFound
 from core.domain.explanations import Explanation
 from core.domain.models import RuleInfo, RuleResult, Scan
@@ -69,10 +69,10 @@ def today() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d")
 
 
-async def endpoint(ai: AiSettings) -> Endpoint:
+async def endpoint(ai: AiSettings, key: ApiKey | None = None) -> Endpoint:
     if not ai.configured:
         raise AiError(NOT_CONFIGURED)
-    return Endpoint(ai, await find_key_async())
+    return Endpoint(ai, key or await find_key_async())
 
 
 async def find_result(store: Store, scan: Scan, rule_id: str) -> RuleResult:
@@ -136,9 +136,10 @@ async def _count(store: Store, model: str, answer: Answer) -> None:
                                 estimated=not usage.reported)
 
 
-async def check(store: Store, ai: AiSettings, sleep=asyncio.sleep) -> CheckReport:
-    """One small request (not streamed), the server's model list, and the round trip."""
-    point = await endpoint(ai)
+async def check(store: Store, ai: AiSettings, key: ApiKey | None = None, sleep=asyncio.sleep) -> CheckReport:
+    """One small request (not streamed), the server's model list, and the round trip; key: one
+    typed in Settings and not stored yet."""
+    point = await endpoint(ai, key)
     messages = [{"role": "user", "content": "Reply with the single word OK."}]
     async with LlmClient(point, sleep=sleep) as client:
         answer = await client.complete(messages)

@@ -1,4 +1,5 @@
-"""Results of one scan: filter, search, sort in SQL; expand a rule; pick failed ones to fix."""
+"""Results of one scan: filter, search, sort in SQL; expand a rule; pick failed ones to fix;
+explain one with AI (the AI column and `e`, only once an LLM is configured)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class ResultsScreen(BaseScreen):
         Binding("enter", "expand", "Details", tooltip="Description, rationale and remediation"),
         Binding("space", "toggle", "Select", tooltip="Select a failed rule for Quick Fix"),
         Binding("F", "quick_fix", "Quick Fix", tooltip="Quick Fix the selected failed rules"),
+        Binding("e", "explain", "Explain", tooltip="Explain the rule with AI"),
         Binding("f", "cycle('result-filter')", "Result filter (pass, fail, ...)", show=False),
         Binding("v", "cycle('severity-filter')", "Severity filter", show=False),
         Binding("s", "cycle('sort')", "Sort by severity, result, rule id", show=False),
@@ -44,9 +46,9 @@ class ResultsScreen(BaseScreen):
     ]
 
     class Rows(Message):
-        def __init__(self, rows: list[RuleResult]):
+        def __init__(self, rows: list[RuleResult], explained: set[tuple[str, str]]):
             super().__init__()
-            self.rows = rows
+            self.rows, self.explained = rows, explained
 
     def __init__(self, scan: Scan):
         super().__init__()
@@ -55,6 +57,8 @@ class ResultsScreen(BaseScreen):
         self.selected: set[str] = set()
         self._cells: dict[str, tuple] = {}  # rule id -> cells after the mark, built when drawn
         self._seen: dict[str, RuleResult] = {}  # every row any query returned
+        self._explained: set[tuple[str, str]] = set()  # (rule, result) with a cached explanation
+        self._ai = False  # an LLM is configured: the AI column and `e`
 
     def compose(self) -> ComposeResult:
         scan = self.scan
@@ -71,13 +75,14 @@ class ResultsScreen(BaseScreen):
             yield Chip("s", "Sort", SORTS, "severity", id="sort")
             yield Input(placeholder="/ search rule id or title", id="rule-search", compact=True)
         yield Static(id="results-summary")
+        self._ai = assistant.is_configured(self.app)
         yield KeyedTable([
             Column("sel", " ", 1),
             Column("rule", "Rule ID", None, min_width=14, flex=2),
             Column("title", "Title", None, min_width=12, flex=3),
             Column("severity", "Severity", 8),
             Column("result", "Result", 10),
-            Column("ai", "AI", 2),
+            *([Column("ai", "AI", 3)] if self._ai else []),
         ], empty="no rule matches these filters", id="rules")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -102,7 +107,8 @@ class ResultsScreen(BaseScreen):
     async def fetch_rules(self, result: str | None, severity: str | None, order: str, search: str) -> None:
         rows = await self.app.workspace.store.rule_results(
             self.scan.id, result=result, order=order, search=search or None, severity=severity)
-        self.post_message(self.Rows(rows))
+        explained = await assistant.explained_rules(self.app, self.scan) if self._ai else set()
+        self.post_message(self.Rows(rows, explained))
 
     @on(Chip.Changed)
     @on(Input.Changed, "#rule-search")
@@ -115,6 +121,9 @@ class ResultsScreen(BaseScreen):
 
     def on_results_screen_rows(self, message: Rows) -> None:
         self.rows = message.rows
+        if message.explained != self._explained:
+            self._explained = message.explained
+            self._cells.clear()
         seen = self._seen
         for row in self.rows:
             seen[row.rule_id] = row
@@ -131,8 +140,8 @@ class ResultsScreen(BaseScreen):
             cells = self._cells[rule_id] = (
                 Text(short_rule(result.rule_id)), Text(result.title or DASH),
                 palette.severity(result.severity), palette.result(result.result),
-                assistant.explain_cell(self.app),
-            )
+            ) + ((assistant.explain_cell(self.app, (rule_id, result.result) in self._explained),)
+                 if self._ai else ())
         mark = self.app.palette.text("✓", "text-accent", bold=True) if result.rule_id in self.selected else ""
         return (mark, *cells)
 
@@ -151,6 +160,27 @@ class ResultsScreen(BaseScreen):
         self.query_one("#results-summary", Static).update(line)
 
     # ---------------------------------------------------------------- keys
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "explain":
+            return self._ai  # no LLM: no key, and none in the footer
+        return True
+
+    def action_explain(self) -> None:
+        from tui.modals.explain import ExplainModal
+
+        key = self.query_one("#rules", KeyedTable).cursor_key
+        if key is None:
+            return
+        result = self._seen[key]
+
+        def closed(saved: bool | None) -> None:
+            if saved:
+                self._explained.add((key, result.result))
+                self._cells.pop(key, None)
+                self.query_one("#rules", KeyedTable).update_row(key)
+
+        self.app.push_screen(ExplainModal(self.scan, result), closed)
 
     def action_cycle(self, chip_id: str) -> None:
         self.query_one(f"#{chip_id}", Chip).cycle()
@@ -192,7 +222,11 @@ class ResultsScreen(BaseScreen):
 
         key = self.query_one("#rules", KeyedTable).cursor_key
         if key is not None:
-            self.app.push_screen(RuleDetailModal(self.scan, self._seen[key]))
+            self.app.push_screen(RuleDetailModal(self.scan, self._seen[key]), self._detail_closed)
+
+    def _detail_closed(self, explained: bool | None) -> None:
+        if explained:  # Explain with AI from the details cached one: show ✓
+            self.reload()
 
     @on(KeyedTable.Chosen, "#rules")
     def _chosen(self) -> None:
