@@ -13,17 +13,15 @@ import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Awaitable, Callable
-from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
 from core.ai.prompt import estimate_tokens
 from core.ai.secrets import ENV_KEY, ApiKey
 from core.domain.errors import OperatorError
-from core.domain.settings import AiSettings
+from core.domain.settings import OPENAI_URL, AiSettings, safe_url
 from core.domain.text import one_line
 
-OPENAI_URL = "https://api.openai.com/v1"
 KEYLESS = "no-key"  # local servers need none; the openai client insists on some value
 MAX_RETRY_WAIT = 60.0  # a longer Retry-After is reported, not waited for
 Sleep = Callable[[float], Awaitable[None]]
@@ -33,15 +31,6 @@ class AiError(OperatorError):
     """A failure of the LLM request, one line, never with the key in it."""
 
 
-def safe_url(url: str) -> str:
-    """The URL without user:password@ (shown in messages and on screen)."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        parts = parts._replace(netloc=host + (f":{parts.port}" if parts.port else ""))
-    return urlunsplit(parts)
-
-
 @dataclass(frozen=True)
 class Endpoint:
     settings: AiSettings
@@ -49,7 +38,7 @@ class Endpoint:
 
     @property
     def url(self) -> str:
-        return self.settings.base_url or OPENAI_URL
+        return self.settings.url
 
     @property
     def model(self) -> str:

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from core.ai.client import AiError, Answer, Endpoint, LlmClient, safe_url
+from core.ai.client import AiError, Answer, Endpoint, LlmClient
 from core.ai.prompt import Subject, build_messages, subject_for
 from core.ai.secrets import ApiKey, find_key_async
 from core.domain.errors import NotFound
 from core.domain.explanations import Explanation
 from core.domain.models import RuleInfo, RuleResult, Scan
-from core.domain.settings import AiSettings
+from core.domain.settings import AiSettings, safe_url
 from core.domain.text import one_line
 from core.store.base import Store
 

@@ -22,6 +22,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
@@ -46,6 +47,21 @@ class AiSettings:
     def configured(self) -> bool:
         return bool(self.model)
 
+    @property
+    def url(self) -> str:
+        return self.base_url or OPENAI_URL
+
+
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+def safe_url(url: str) -> str:
+    """The URL without user:password@ (for messages and the screen)."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        parts = parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else ""))
+    return urlunsplit(parts)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -67,7 +83,8 @@ def config_path() -> Path:
     return Path(platformdirs.user_config_dir("compliance-tui")) / "config.toml"
 
 
-def load_settings(path: Path | None = None) -> Settings:
+def load_settings(path: Path | None = None, environment: bool = True) -> Settings:
+    """environment=False: the file alone (what Settings edits)."""
     path = path or config_path()
     settings = Settings()
     if path.is_file():
@@ -77,6 +94,8 @@ def load_settings(path: Path | None = None) -> Settings:
             raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
         settings = _apply(settings, data.get("jobs", {}), str(path))
         settings = replace(settings, ai=ai_settings(data.get("ai", {}), str(path)))
+    if not environment:
+        return settings
     if os.environ.get(ENV_LEASE):
         settings = _apply(settings, {"lease_seconds": os.environ[ENV_LEASE]}, ENV_LEASE)
     from_env = {key: os.environ[name] for key, name in AI_ENV.items() if os.environ.get(name, "").strip()}

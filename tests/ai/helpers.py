@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jaraco.classes import properties
 from keyring.backend import KeyringBackend
 
 from core.domain.models import Host, RuleInfo, RuleResult, Scan
@@ -22,9 +23,12 @@ SCAN_ID = "9b1d2c3e-4f50-4a61-8b72-93a4b5c6d7e8"
 
 
 class MemoryKeyring(KeyringBackend):
-    """A keyring backend in memory: this machine has no Secret Service or KWallet session."""
+    """A keyring backend in memory: this machine has no Secret Service or KWallet session.
+    Never chosen on its own (keyring picks any viable subclass): tests set it explicitly."""
 
-    priority = 1
+    @properties.classproperty
+    def priority(cls):
+        raise RuntimeError("set explicitly by the tests that want a keyring")
 
     def __init__(self):
         super().__init__()

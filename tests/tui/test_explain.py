@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import time
 
+import keyring
 import pytest
+from keyring.backends import fail
 from textual.widgets import Button, Markdown, Static
 
 from tests.ai.helpers import AI_ENV, HOSTILE, KEY, ROOT_LOGIN, SCAN_ID, seed_scan
@@ -23,6 +25,7 @@ def llm(monkeypatch, tmp_path):
     for name in AI_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COMPLIANCE_TUI_CONFIG", str(tmp_path / "config.toml"))
+    keyring.set_keyring(fail.Keyring())  # as on this machine: no OS keyring
     server = LlmServer().start()
     yield server
     server.stop()
@@ -77,7 +80,7 @@ async def test_no_llm_no_ai_column_key_or_button(fleet_data, llm):
 
 async def test_explain_streams_markdown_then_comes_from_the_cache(fleet_data, configured):
     llm = configured
-    llm.piece, llm.delay = 6, 0.02  # about 80 chunks over 1.6 s: a slow model
+    llm.piece, llm.delay = 6, 0.04  # about 80 chunks over 3 s: a slow model
     app = make_app(fleet_data)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_results(pilot)
@@ -89,9 +92,16 @@ async def test_explain_streams_markdown_then_comes_from_the_cache(fleet_data, co
         modal = app.screen
         assert isinstance(modal, ExplainModal)
         text = modal.query_one("#explain-text", Markdown)
-        await wait_for(pilot, lambda: text.source, what="the first redraw")
-        assert "receiving from test-model" in status(modal)
-        assert len(text.source) < len(llm.answer)  # it streams in
+        first: dict = {}
+
+        def shown() -> bool:
+            if text.source and not first:
+                first.update(source=text.source, status=status(modal))
+            return bool(first)
+
+        await wait_for(pilot, shown, what="the first redraw")
+        assert "receiving from test-model" in first["status"]
+        assert len(first["source"]) < len(llm.answer)  # it streams in
         await finished(pilot, modal)
         elapsed = time.monotonic() - started
         assert modal.query_one("#explain-text", Markdown).source == llm.answer
