@@ -112,8 +112,8 @@ class SettingsScreen(BaseScreen):
         ai, key = self.app.workspace.settings.ai, message.key
         if ai.configured:
             lines = [f"AI assistant   {ai.model} at {safe_url(ai.url)} · timeout {ai.timeout:g} s",
-                     f"               API key {key.masked()} "
-                     + (f"from {key.source}" if key.value else "(none: fine for a local server)")]
+                     "               API key " + (f"{key.masked()} from {key.source}" if key.value
+                                                     else "none (fine for a local server)")]
         else:
             lines = ["AI assistant   off: no model named (a sets one up, or $COMPLIANCE_TUI_LLM_MODEL)"]
         today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
