@@ -105,3 +105,10 @@ def test_the_key_reaches_no_file(cli, seeded, llm, home):
     llm.mode = "401"
     cli("explain", SCAN_ID[:8], "sshd_disable_root_login", "--regenerate", env=env)
     assert files_containing(seeded, KEY) == [] and files_containing(home, KEY) == []
+
+
+def test_a_rate_limit_is_waited_for_once(cli, seeded, llm):
+    llm.mode, llm.retry_after = "429", "1"
+    done = cli.ok("explain", SCAN_ID[:8], "sshd_disable_root_login", env=llm_env(llm))
+    assert done.stdout == llm.answer and len(llm.chats) == 2
+    assert done.stderr.startswith("(rate limited (429): asking again in 1 s, as the server asks)\n")

@@ -70,6 +70,11 @@ async def test_no_llm_no_ai_column_key_or_button(fleet_data, llm):
         await pilot.press("e")
         await pilot.pause()
         assert app.screen is screen
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not [e for e in app.screen.entries if "Explain" in e[2] or "AI" in e[2]]  # nor in help
+        await pilot.press("escape")
+        await pilot.pause()
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, RuleDetailModal) and not app.screen.query(Button)
@@ -227,3 +232,16 @@ async def test_hostile_titles_and_answers_are_text(data_dir, configured):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
+
+
+async def test_a_rate_limit_is_said_and_waited_for_once(fleet_data, configured):
+    llm = configured
+    llm.mode, llm.retry_after = "429", "1"
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_results(pilot)
+        await pilot.press("e")
+        modal = app.screen
+        await wait_for(pilot, lambda: "rate limited (429): asking again in 1 s" in status(modal), what="the wait")
+        await finished(pilot, modal)
+        assert modal.query_one("#explain-text", Markdown).source == llm.answer and len(llm.chats) == 2

@@ -51,8 +51,12 @@ async def explain_rule(workspace: Workspace, args) -> int:
             sys.stdout.flush()
             printed.append(text)
 
+    async def wait(seconds: float) -> None:  # a 429: say so while honouring Retry-After
+        say(f"(rate limited (429): asking again in {seconds:.0f} s, as the server asks)", err=True)
+        await asyncio.sleep(seconds)
+
     try:
-        outcome = await explain(store, ai, scan, result, show, regenerate=args.regenerate)
+        outcome = await explain(store, ai, scan, result, show, regenerate=args.regenerate, sleep=wait)
     finally:
         if printed and not printed[-1].endswith("\n"):
             sys.stdout.write("\n")  # a cut stream: the error line starts on its own line

@@ -8,6 +8,7 @@ markup, with links that do not open.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from rich.text import Text
@@ -50,6 +51,11 @@ class ExplainModal(BaseModal):
         def __init__(self, outcome):
             super().__init__()
             self.outcome = outcome
+
+    class Waiting(Message):
+        def __init__(self, seconds: float):
+            super().__init__()
+            self.seconds = seconds
 
     class Failed(Message):
         def __init__(self, error: str):
@@ -108,13 +114,23 @@ class ExplainModal(BaseModal):
         from core.ai.explain import explain  # loads openai: only when first asked
 
         workspace = self.app.workspace
+
+        async def wait(seconds: float) -> None:  # a 429: say so while honouring Retry-After
+            self.post_message(self.Waiting(seconds))
+            await asyncio.sleep(seconds)
+
         try:
             outcome = await explain(workspace.store, workspace.settings.ai, self.scan, self.result,
-                                    lambda text: self.post_message(self.Piece(text)), regenerate=regenerate)
+                                    lambda text: self.post_message(self.Piece(text)), regenerate=regenerate,
+                                    sleep=wait)
         except OperatorError as exc:  # one line in the modal; the app goes on
             self.post_message(self.Failed(str(exc)))
             return
         self.post_message(self.Done(outcome))
+
+    def on_explain_modal_waiting(self, message: Waiting) -> None:
+        self._status(f"rate limited (429): asking again in {message.seconds:.0f} s, as the server asks "
+                     "· esc cancels")
 
     def on_explain_modal_piece(self, message: Piece) -> None:
         self._pending.append(neutralise(message.text))
