@@ -97,6 +97,7 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("results.details", "enter", "expand", "Details", tooltip="Description, rationale and remediation"),
         Key("results.select", "space", "toggle", "Select", tooltip="Select a failed rule for Quick Fix"),
         Key("results.quick_fix", "F", "quick_fix", "Quick Fix", tooltip="Quick Fix the selected failed rules"),
+        Key("results.explain", "E", "explain", "Explain", tooltip="Explain the rule with AI (once an LLM is set up)"),
         Key("results.result", "f", "cycle('result-filter')", "Result",
             tooltip="Result filter: all, pass, fail, error, ..."),
         Key("results.severity", "v", "cycle('severity-filter')", "Severity",
@@ -120,7 +121,12 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
             tooltip="Also run pending jobs in this app (as a worker would), or stop doing so"),
         Key("jobs.refresh", "r", "reload", "Refresh"),
     ),
-    "settings": (Key("settings.refresh", "r", "reload", "Rescan content"),),
+    "settings": (
+        Key("settings.refresh", "r", "reload", "Rescan content"),
+        Key("settings.ai_edit", "e", "ai_settings", "AI settings", tooltip="LLM base URL, model, timeout, API key"),
+        Key("settings.ai_test", "T", "ai_test", "Test AI", tooltip="One small request to the LLM"),
+        Key("settings.ai_usage", "u", "ai_usage", "AI usage", tooltip="Requests and tokens per day and model"),
+    ),
     "confirm": (
         Key("confirm.yes", "y", "answer(True)", "Yes"),
         Key("confirm.no", "n", "answer(False)", "No"),
@@ -159,6 +165,7 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("rule_detail.close", "escape,q", "close", "Close"), *_scroll("rule_detail"),
         Key("rule_detail.fix_left", "left", "scroll_code(-8)", "Scroll the fix left", show=False),
         Key("rule_detail.fix_right", "right", "scroll_code(8)", "Scroll the fix right", show=False),
+        Key("rule_detail.explain", "E", "explain", "Explain with AI"),
     ),
     "form": (
         Key("form.close", "escape", "close", "Cancel"),
@@ -173,6 +180,17 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("import_hosts.select", "space", "toggle", "Select"),
         Key("import_hosts.add", "ctrl+s", "add", "Add selected"),
     ),
+    "explain": (
+        Key("explain.close", "escape", "close", "Cancel / close"),
+        Key("explain.regenerate", "r", "regenerate", "Regenerate", tooltip="Ask the LLM anew (skips the cache)"),
+        *_scroll("explain"),
+    ),
+    "ai_settings": (
+        Key("ai_settings.close", "escape", "close", "Cancel"),
+        Key("ai_settings.save", "ctrl+s", "save", "Save"),
+        Key("ai_settings.test", "ctrl+t", "test", "Test"),
+    ),
+    "ai_usage": (Key("ai_usage.close", "escape,enter,q", "close", "Close"),),
     "help": (Key("help.close", "escape,question_mark,q", "close", "Close"),),
     "check": (Key("check.close", "escape,enter", "close", "Close"),),
 }

@@ -7,16 +7,25 @@ environment. Nothing secret is ever read from or written to the file.
     lease_seconds = 60      # a job whose process stops renewing this is recovered
     worker_grace = 30       # seconds a stopping worker lets running jobs finish
 
-    [keys]                  # the TUI's keys, by binding id (README: "Keys")
+    [keys]                  # the TUI's keys, by binding id (README: "Every key")
     "hosts.add" = "A"
+
+    [ai]                    # rule explanations through any OpenAI-compatible endpoint
+    base_url = "http://127.0.0.1:11434/v1"   # or $OPENAI_BASE_URL; none: api.openai.com
+    model = "llama3.1:8b"   # or $COMPLIANCE_TUI_LLM_MODEL; no model: no AI anywhere
+    timeout = 60            # seconds to wait for the server (between streamed chunks)
+
+The API key is never in the file: $OPENAI_API_KEY, or the OS keyring (core/ai/secrets.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
@@ -24,6 +33,37 @@ from core.domain.errors import InvalidInput
 
 ENV_CONFIG = "COMPLIANCE_TUI_CONFIG"
 ENV_LEASE = "COMPLIANCE_TUI_LEASE_SECONDS"
+# The openai package's own variables, and ours for the model (the environment wins over the file).
+AI_ENV = {"base_url": "OPENAI_BASE_URL", "model": "COMPLIANCE_TUI_LLM_MODEL"}
+
+
+@dataclass(frozen=True)
+class AiSettings:
+    """Where the LLM is; configured once a model is named (an explicit choice to send rule
+    texts somewhere). No base URL means api.openai.com."""
+
+    base_url: str | None = None
+    model: str | None = None
+    timeout: float = 60.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.model)
+
+    @property
+    def url(self) -> str:
+        return self.base_url or OPENAI_URL
+
+
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+def safe_url(url: str) -> str:
+    """The URL without user:password@ (for messages and the screen)."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        parts = parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else ""))
+    return urlunsplit(parts)
 
 
 @dataclass(frozen=True)
@@ -33,6 +73,7 @@ class Settings:
     lease_seconds: float = 60.0
     worker_grace: float = 30.0
     keys: tuple[tuple[str, str], ...] = ()  # (binding id, keys): the TUI checks the ids
+    ai: AiSettings = field(default_factory=AiSettings)
 
     def renew_every(self) -> float:
         """Leases are renewed (and cancel requests seen) this often: one small write."""
@@ -46,7 +87,8 @@ def config_path() -> Path:
     return Path(platformdirs.user_config_dir("compliance-tui")) / "config.toml"
 
 
-def load_settings(path: Path | None = None) -> Settings:
+def load_settings(path: Path | None = None, environment: bool = True) -> Settings:
+    """environment=False: the file alone (what Settings edits)."""
     path = path or config_path()
     settings = Settings()
     if path.is_file():
@@ -59,13 +101,81 @@ def load_settings(path: Path | None = None) -> Settings:
         if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
             raise InvalidInput(f'{path}: [keys] maps binding ids to keys, e.g. "hosts.add" = "A"')
         settings = replace(settings, keys=tuple(sorted(keys.items())))
+        settings = replace(settings, ai=ai_settings(data.get("ai", {}), str(path)))
+    if not environment:
+        return settings
     if os.environ.get(ENV_LEASE):
         settings = _apply(settings, {"lease_seconds": os.environ[ENV_LEASE]}, ENV_LEASE)
+    from_env = {key: os.environ[name] for key, name in AI_ENV.items() if os.environ.get(name, "").strip()}
+    if from_env:
+        settings = replace(settings, ai=ai_settings(from_env, "the environment", settings.ai))
     return settings
 
 
+def ai_settings(values: dict, where: str, base: AiSettings | None = None) -> AiSettings:
+    """[ai] values checked: an http(s) base URL, a model name on one line, a timeout in seconds."""
+    changes = {}
+    for key, value in values.items():
+        if key in ("base_url", "model"):
+            text = str(value).strip() if value is not None else ""
+            if any(ord(c) < 32 or ord(c) == 127 for c in text) or len(text) > 300:
+                raise InvalidInput(f"{where}: ai.{key} must be one short line of text")
+            if key == "base_url" and text and not text.lower().startswith(("http://", "https://")):
+                raise InvalidInput(f"{where}: ai.base_url must start with http:// or https://, not {text!r}")
+            changes[key] = text.rstrip("/") if key == "base_url" and text else (text or None)
+        elif key == "timeout":
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise InvalidInput(f"{where}: ai.timeout must be a number of seconds, not {value!r}") from None
+            if not 0 < number <= 3600:
+                raise InvalidInput(f"{where}: ai.timeout must be between 0 and 3600 seconds")
+            changes["timeout"] = number
+        elif key in ("api_key", "key"):  # said plainly, and the value is never repeated
+            raise InvalidInput(f"{where}: the API key is never read from a file: set OPENAI_API_KEY "
+                               "or store it in the OS keyring (`compliance-tui ai set-key`)")
+        else:
+            raise InvalidInput(f"{where}: unknown setting ai.{key}; known: base_url, model, timeout")
+    return replace(base or AiSettings(), **changes)
+
+
+def ai_overrides() -> dict[str, str]:
+    """The [ai] settings the environment sets now (it wins over the file): field -> variable."""
+    return {key: name for key, name in AI_ENV.items() if os.environ.get(name, "").strip()}
+
+
+def save_ai_settings(ai: AiSettings, path: Path | None = None) -> Path:
+    """Write the [ai] table into the config file, keeping every other line as it was."""
+    path = path or config_path()
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    kept, inside = [], False
+    for line in old.splitlines():
+        header = line.strip()
+        if header.startswith("["):
+            inside = header.split("#")[0].strip() == "[ai]"
+        if not inside:
+            kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    table = ["[ai]"]
+    for key in ("base_url", "model"):
+        if getattr(ai, key):
+            table.append(f"{key} = {json.dumps(getattr(ai, key))}")  # a JSON string is a TOML string
+    table.append(f"timeout = {ai.timeout:g}")
+    text = "\n".join(kept + ([""] if kept else []) + table) + "\n"
+    try:
+        ai_settings(tomllib.loads(text).get("ai", {}), str(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{path}: cannot add the [ai] table to it: {exc}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    return path
+
+
 def _apply(settings: Settings, values: dict, where: str) -> Settings:
-    known = {f.name: f.type for f in fields(Settings) if f.name != "keys"}
+    known = {f.name: f.type for f in fields(Settings) if f.name not in ("keys", "ai")}
     changes = {}
     for key, value in values.items():
         if key not in known:

@@ -1,4 +1,5 @@
-"""The store interface: every host, scan, rule result, rule text and job, behind one async API.
+"""The store interface: every host, scan, rule result, rule text, job and AI explanation,
+behind one async API.
 
 A backend (SQLite today; PostgreSQL later) implements every method, with its SQL kept inside
 it. Callers never see SQL, rows or connections. The store contract tests
@@ -14,6 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Iterable
 
+from core.domain.explanations import AiUsage, Explanation
 from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan
 
 
@@ -249,3 +251,27 @@ class Store(ABC):
 
     @abstractmethod
     async def job_status_counts(self) -> dict[str, int]: ...
+
+    # ------------------------------------------------------------------ AI explanations and usage
+
+    @abstractmethod
+    async def get_explanation(self, content_id: str, rule_id: str, result: str, model: str) -> Explanation | None:
+        """The cached explanation of a rule's result by this model, for this content version."""
+
+    @abstractmethod
+    async def explained_rules(self, content_id: str, model: str) -> set[tuple[str, str]]:
+        """(rule id, result) of every explanation cached for this content and model."""
+
+    @abstractmethod
+    async def save_explanation(self, explanation: Explanation) -> Explanation:
+        """Keep a whole explanation (replacing an older one of the same key); returns it with
+        its creation time."""
+
+    @abstractmethod
+    async def record_ai_usage(self, day: str, model: str, input_tokens: int, output_tokens: int,
+                              estimated: bool = False) -> None:
+        """Count one request and its tokens for this UTC day and model."""
+
+    @abstractmethod
+    async def ai_usage(self, since: str | None = None) -> list[AiUsage]:
+        """Usage per day and model, newest day first; since: the first day (YYYY-MM-DD) wanted."""

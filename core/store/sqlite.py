@@ -1,5 +1,5 @@
 """The SQLite backend of the store (core/store/base.py): hosts, content and scans here, the
-job queue in sqlite_jobs.py.
+job queue in sqlite_jobs.py, AI explanations and usage in sqlite_ai.py.
 
 One aiosqlite connection per store; a lock makes each method one transaction, because the
 concurrent jobs of a process share the connection. Other processes wait for the write lock
@@ -21,6 +21,7 @@ from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import RESULT_VALUES, Host, RuleInfo, RuleResult, Scan, ScanStatus
 from core.domain.timeutil import now_iso
 from core.store.base import Store, StoreTooNew
+from core.store.sqlite_ai import SqliteAi
 from core.store.sqlite_jobs import SqliteJobs
 from core.store.sqlite_migrations import MIGRATIONS
 
@@ -50,7 +51,7 @@ def like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-class SqliteStore(SqliteJobs, Store):
+class SqliteStore(SqliteJobs, SqliteAi, Store):
     def __init__(self, db: aiosqlite.Connection, path: Path):
         self._db = db
         self.path = path

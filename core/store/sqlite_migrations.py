@@ -140,4 +140,27 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE jobs ADD COLUMN result TEXT",  # JSON
     ],
+    # 7: AI explanations, cached per rule, content version, result and model; token usage per day
+    [
+        """CREATE TABLE ai_explanations (
+            content_id TEXT NOT NULL,       -- sha256 of the datastream the rule texts came from
+            rule_id TEXT NOT NULL,
+            result TEXT NOT NULL,
+            model TEXT NOT NULL,
+            text TEXT NOT NULL,             -- Markdown as the model wrote it; never a key or a host
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (content_id, rule_id, result, model)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE ai_usage (
+            day TEXT NOT NULL,              -- UTC YYYY-MM-DD
+            model TEXT NOT NULL,
+            requests INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            estimated INTEGER NOT NULL DEFAULT 0,  -- requests counted from the stream (no usage sent)
+            PRIMARY KEY (day, model)
+        ) WITHOUT ROWID""",
+    ],
 ]

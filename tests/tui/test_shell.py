@@ -84,7 +84,7 @@ async def test_settings_show_paths_limits_and_discovered_content(data_dir):
         facts = str(app.screen.query_one("#settings-facts").render())
         assert str(data_dir) in facts and "Scan timeout" in facts and "3600" in facts
         assert "/usr/share/xml/scap/ssg/content" in facts
-        assert "AI assistant   not yet available" in facts
+        assert "AI assistant   off: no model named" in str(app.screen.query_one("#ai-facts").render())
         table = app.screen.query_one("#content", KeyedTable)
         assert table.row_count > 0
         rows = {table.cells(key)[0]: table.cells(key) for key in table.keys}

@@ -181,3 +181,65 @@ def import_from(directory: Path):
 def test_import_results(snap_compare, snapshot_data, size):
     run = import_from(SNAPSHOT_DATA.parent / "incoming")
     assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=run)
+
+
+# ---------------------------------------------------------------- with an LLM configured
+
+EXPLAINED = """## What it protects against
+
+Without a time daemon the clock drifts: log timestamps stop lining up across hosts, and
+Kerberos or TLS checks can fail.
+
+## Why this host may fail it
+
+The `ntp` package is not installed (`dpkg -s ntp` finds nothing).
+
+## How to fix it safely
+
+```bash
+sudo apt-get install ntp
+sudo systemctl enable --now ntp
+```
+
+## What could break
+
+- `systemd-timesyncd` and `chrony` conflict with `ntp`: run only one.
+"""
+
+
+@pytest.fixture
+def llm_configured(monkeypatch):
+    """A local server named in the environment; never contacted (the explanation is cached)."""
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
+    monkeypatch.setenv("COMPLIANCE_TUI_LLM_MODEL", "llama3.1:8b")
+
+
+def explained(*pressed: str):
+    async def run_before(pilot) -> None:
+        from core.domain.explanations import Explanation
+
+        scan = await pilot.app.workspace.store.get_scan(SCAN_IDS["web-3"])
+        await pilot.app.workspace.store.save_explanation(Explanation(
+            scan.content_id, "xccdf_org.ssgproject.content_rule_package_ntp_installed", "fail",
+            "llama3.1:8b", EXPLAINED, "2025-03-30T09:00:00.000000Z", 812, 164))
+        await results_of("web-3", "f", "f", *pressed)(pilot)
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_results_with_ai(snap_compare, snapshot_data, llm_configured, size):
+    assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=explained())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_explain_cached(snap_compare, snapshot_data, llm_configured, size):
+    assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=explained("e"))
+
+
+def test_ai_settings(snap_compare, snapshot_data, llm_configured):
+    assert snap_compare(make_app(snapshot_data), terminal_size=(80, 24), run_before=keys("6", "a"))

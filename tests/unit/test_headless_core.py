@@ -22,6 +22,7 @@ ALLOWED = {
     "hosts": {"domain", "store", "content", "targets", "views"},
     "remediation": {"domain", "store", "content", "results", "targets"},
     "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation"},
+    "ai": {"domain", "store", "views"},  # the LLM: never the scan engine, SSH or results
 }
 # core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
 TOP_LEVEL = {"paths", "safexml", "workspace"}

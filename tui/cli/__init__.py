@@ -19,9 +19,9 @@ from core.domain.errors import OperatorError
 from core.domain.text import one_line
 from core.store.base import StoreTooNew
 from core.workspace import Workspace
-from tui.cli import content, fix, hosts, imports, jobs, reports, scans
+from tui.cli import ai, content, fix, hosts, imports, jobs, reports, scans
 
-GROUPS = (hosts, scans, fix, jobs, imports, reports, content)
+GROUPS = (hosts, scans, fix, jobs, imports, reports, content, ai)
 EXIT_ERROR = 1
 
 

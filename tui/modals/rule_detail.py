@@ -1,18 +1,21 @@
-"""A rule expanded: Description, Rationale and Remediation as Markdown, and the benchmark's
-shell fix as plain text that keeps its line breaks and scrolls sideways (operators copy it)."""
+"""A rule expanded: Description, Rationale and Remediation as Markdown, the benchmark's shell
+fix as plain text that keeps its line breaks and scrolls sideways (operators copy it), and
+Explain with AI once an LLM is configured."""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import ScrollableContainer, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Markdown, Static
+from textual.widgets import Button, Markdown, Static
 
 from core.domain.models import RuleInfo, RuleResult, Scan
+from core.domain.text import neutralise
 from tui import keymap
 from tui.screens.base import BaseModal
+from tui.services import assistant
 from tui.widgets.cells import short_rule
 
 
@@ -42,6 +45,7 @@ class RuleDetailModal(BaseModal):
     def __init__(self, scan: Scan, result: RuleResult):
         super().__init__()
         self.scan, self.result = scan, result
+        self.explained = False  # Explain with AI cached a new explanation
 
     def compose(self) -> ComposeResult:
         palette, result = self.app.palette, self.result
@@ -53,12 +57,17 @@ class RuleDetailModal(BaseModal):
         with Vertical(classes="dialog rule") as box:
             box.border_title = "Rule"
             yield Static(tags, id="rule-tags")
-            yield Static(result.title or result.rule_id, id="rule-title")
+            yield Static(Text(neutralise(result.title or result.rule_id)), id="rule-title")  # no markup
             with VerticalScroll(id="rule-scroll"):
                 yield Markdown("reading the rule…", id="rule-text")
                 with ScrollableContainer(id="rule-fix-box"):
                     yield Static(id="rule-fix")
-            yield Static("esc closes · j/k scroll · ←/→ scroll the fix sideways", classes="hint")
+            if assistant.is_configured(self.app):
+                with Horizontal(classes="buttons"):
+                    yield Button("Explain with AI (E)", id="explain", compact=True)
+                yield Static("esc closes · j/k scroll · ←/→ the fix · E explain with AI", classes="hint")
+            else:
+                yield Static("esc closes · j/k scroll · ←/→ scroll the fix sideways", classes="hint")
 
     def on_mount(self) -> None:
         self.load()
@@ -72,13 +81,30 @@ class RuleDetailModal(BaseModal):
         self.post_message(self.Loaded(info))
 
     async def on_rule_detail_modal_loaded(self, message: Loaded) -> None:
-        await self.query_one("#rule-text", Markdown).update(rule_markdown(self.result, message.info))
+        await self.query_one("#rule-text", Markdown).update(neutralise(rule_markdown(self.result, message.info)))
         script = message.info.fix_script if message.info else ""
         self.query_one("#rule-fix", Static).update(Text(script, no_wrap=True))
         self.query_one("#rule-fix-box").display = bool(script)
 
     def action_scroll_code(self, columns: int) -> None:
         self.query_one("#rule-fix-box").scroll_relative(x=columns, animate=False)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "explain":
+            return assistant.is_configured(self.app)
+        return True
+
+    @on(Button.Pressed, "#explain")
+    def action_explain(self) -> None:
+        from tui.modals.explain import ExplainModal
+
+        def closed(saved: bool | None) -> None:
+            self.explained = self.explained or bool(saved)
+
+        self.app.push_screen(ExplainModal(self.scan, self.result), closed)
+
+    def action_close(self) -> None:
+        self.dismiss(self.explained)
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#rule-scroll").scroll_relative(y=lines, animate=False)

@@ -1,4 +1,5 @@
-"""Results of one scan: filter, search, sort in SQL; expand a rule; pick failed ones to fix."""
+"""Results of one scan: filter, search, sort in SQL; expand a rule; pick failed ones to fix;
+explain one with AI (the AI column and `e`, only once an LLM is configured)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,9 @@ class ResultsScreen(BaseScreen):
     BINDINGS = keymap.bindings("results")
 
     class Rows(Message):
-        def __init__(self, rows: list[RuleResult]):
+        def __init__(self, rows: list[RuleResult], explained: set[tuple[str, str]]):
             super().__init__()
-            self.rows = rows
+            self.rows, self.explained = rows, explained
 
     def __init__(self, scan: Scan):
         super().__init__()
@@ -45,6 +46,8 @@ class ResultsScreen(BaseScreen):
         self._cells: dict[str, tuple] = {}  # rule id -> cells after the mark, built when drawn
         self._seen: dict[str, RuleResult] = {}  # every row any query returned
         self._to_first = False
+        self._explained: set[tuple[str, str]] = set()  # (rule, result) with a cached explanation
+        self._ai = False  # an LLM is configured: the AI column and `e`
 
     def compose(self) -> ComposeResult:
         scan = self.scan
@@ -58,16 +61,17 @@ class ResultsScreen(BaseScreen):
         with Horizontal(classes="toolbar"):
             yield Chip("f", "Result", RESULTS, "all", id="result-filter")
             yield Chip("v", "Severity", SEVERITIES, "all", id="severity-filter")
-            yield Chip("s", "Sort", SORTS, "severity", id="sort")
+            yield Chip("S", "Sort", SORTS, "severity", id="sort")
             yield Input(placeholder="/ search rule id or title", id="rule-search", compact=True)
         yield Static(id="results-summary")
+        self._ai = assistant.is_configured(self.app)
         yield KeyedTable([
             Column("sel", " ", 1),
             Column("rule", "Rule ID", None, min_width=14, flex=2),
             Column("title", "Title", None, min_width=12, flex=3),
             Column("severity", "Severity", 8),
             Column("result", "Result", 10),
-            Column("ai", "AI", 2),
+            *([Column("ai", "AI", 3)] if self._ai else []),
         ], empty="no rule matches these filters", id="rules")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -92,7 +96,8 @@ class ResultsScreen(BaseScreen):
     async def fetch_rules(self, result: str | None, severity: str | None, order: str, search: str) -> None:
         rows = await self.app.workspace.store.rule_results(
             self.scan.id, result=result, order=order, search=search or None, severity=severity)
-        self.post_message(self.Rows(rows))
+        explained = await assistant.explained_rules(self.app, self.scan) if self._ai else set()
+        self.post_message(self.Rows(rows, explained))
 
     @on(Chip.Changed)
     @on(Input.Changed, "#rule-search")
@@ -126,6 +131,9 @@ class ResultsScreen(BaseScreen):
 
     def on_results_screen_rows(self, message: Rows) -> None:
         self.rows = message.rows
+        if message.explained != self._explained:
+            self._explained = message.explained
+            self._cells.clear()
         seen = self._seen
         for row in self.rows:
             seen[row.rule_id] = row
@@ -149,8 +157,8 @@ class ResultsScreen(BaseScreen):
             cells = self._cells[rule_id] = (
                 Text(short_rule(result.rule_id)), Text(result.title or DASH),
                 palette.severity(result.severity), palette.result(result.result),
-                assistant.explain_cell(self.app),
-            )
+            ) + ((assistant.explain_cell(self.app, (rule_id, result.result) in self._explained),)
+                 if self._ai else ())
         mark = self.app.palette.text("✓", "text-accent", bold=True) if result.rule_id in self.selected else ""
         return (mark, *cells)
 
@@ -169,6 +177,27 @@ class ResultsScreen(BaseScreen):
         self.query_one("#results-summary", Static).update(line)
 
     # ---------------------------------------------------------------- keys
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "explain":
+            return self._ai  # no LLM: no key, and none in the footer
+        return True
+
+    def action_explain(self) -> None:
+        from tui.modals.explain import ExplainModal
+
+        key = self.query_one("#rules", KeyedTable).cursor_key
+        if key is None:
+            return
+        result = self._seen[key]
+
+        def closed(saved: bool | None) -> None:
+            if saved:
+                self._explained.add((key, result.result))
+                self._cells.pop(key, None)
+                self.query_one("#rules", KeyedTable).update_row(key)
+
+        self.app.push_screen(ExplainModal(self.scan, result), closed)
 
     def action_cycle(self, chip_id: str) -> None:
         self.query_one(f"#{chip_id}", Chip).cycle()
@@ -214,7 +243,11 @@ class ResultsScreen(BaseScreen):
 
         key = self.query_one("#rules", KeyedTable).cursor_key
         if key is not None:
-            self.app.push_screen(RuleDetailModal(self.scan, self._seen[key]))
+            self.app.push_screen(RuleDetailModal(self.scan, self._seen[key]), self._detail_closed)
+
+    def _detail_closed(self, explained: bool | None) -> None:
+        if explained:  # Explain with AI from the details cached one: show ✓
+            self.reload()
 
     @on(KeyedTable.Chosen, "#rules")
     def _chosen(self) -> None:

@@ -1,0 +1,193 @@
+"""Explain with AI: the rule's tags and title, then the explanation as Markdown, streamed.
+
+Redraws are throttled (at most every REDRAW seconds) so a slow SSH link is not flooded with
+one repaint per token; esc cancels the request (nothing is cached) and closes. The model's
+text is untrusted: neutralised, then shown by the Markdown widget, which reads no console
+markup, with links that do not open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Markdown, Static
+from textual.worker import WorkerState
+
+from core.domain.errors import OperatorError
+from core.domain.models import RuleResult, Scan
+from core.domain.text import neutralise
+from tui import keymap
+from tui.screens.base import BaseModal
+from tui.widgets.cells import short_rule, short_time
+
+REDRAW = 0.25  # seconds between redraws while the answer streams in
+
+
+class ExplainModal(BaseModal):
+    """Dismisses with True when a new explanation was cached (the AI column shows ✓)."""
+
+    BINDINGS = keymap.bindings("explain")
+
+    class Piece(Message):
+        def __init__(self, text: str):
+            super().__init__()
+            self.text = text
+
+    class Done(Message):
+        def __init__(self, outcome):
+            super().__init__()
+            self.outcome = outcome
+
+    class Waiting(Message):
+        def __init__(self, seconds: float):
+            super().__init__()
+            self.seconds = seconds
+
+    class Failed(Message):
+        def __init__(self, error: str):
+            super().__init__()
+            self.error = error
+
+    def __init__(self, scan: Scan, result: RuleResult, regenerate: bool = False):
+        super().__init__()
+        self.scan, self.result = scan, result
+        self._regenerate = regenerate
+        self._pending: list[str] = []
+        self._received = 0
+        self._timer: Timer | None = None
+        self._started = 0.0
+        self.saved = False  # a new explanation was cached
+        self.redraws = 0  # Markdown updates while streaming (the tests check the throttle)
+
+    def compose(self) -> ComposeResult:
+        palette, result = self.app.palette, self.result
+        tags = palette.text(f" {short_rule(result.rule_id)} ", "text-accent")
+        tags.append("  ")
+        tags.append_text(palette.severity(result.severity))
+        tags.append("  ")
+        tags.append_text(palette.result(result.result))
+        with Vertical(classes="dialog explain") as box:
+            box.border_title = "Explain with AI"
+            yield Static(tags, id="explain-tags")
+            yield Static(Text(neutralise(result.title or result.rule_id)), id="explain-title")
+            yield Static(id="explain-status")
+            with VerticalScroll(id="explain-scroll"):
+                yield Markdown("", id="explain-text", open_links=False)
+            yield Static("esc cancels or closes · r regenerate · j/k scroll", classes="hint")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#explain-scroll").focus()
+        self.start(self._regenerate)
+
+    # ---------------------------------------------------------------- asking
+
+    @property
+    def asking(self) -> bool:
+        return any(w.node is self and w.group == "explain"
+                   and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers)
+
+    def start(self, regenerate: bool) -> None:
+        self._pending.clear()
+        self._received, self._started = 0, time.monotonic()
+        model = self.app.workspace.settings.ai.model
+        self._status(f"asking {model}…" if regenerate else f"looking for a cached explanation by {model}…")
+        self.query_one("#explain-text", Markdown).update("")
+        self.ask(regenerate)
+
+    @work(group="explain", exclusive=True, exit_on_error=False)
+    async def ask(self, regenerate: bool) -> None:
+        from core.ai.explain import explain  # loads openai: only when first asked
+
+        workspace = self.app.workspace
+
+        async def wait(seconds: float) -> None:  # a 429: say so while honouring Retry-After
+            self.post_message(self.Waiting(seconds))
+            await asyncio.sleep(seconds)
+
+        try:
+            outcome = await explain(workspace.store, workspace.settings.ai, self.scan, self.result,
+                                    lambda text: self.post_message(self.Piece(text)), regenerate=regenerate,
+                                    sleep=wait)
+        except OperatorError as exc:  # one line in the modal; the app goes on
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.Done(outcome))
+
+    def on_explain_modal_waiting(self, message: Waiting) -> None:
+        self._status(f"rate limited (429): asking again in {message.seconds:.0f} s, as the server asks "
+                     "· esc cancels")
+
+    def on_explain_modal_piece(self, message: Piece) -> None:
+        self._pending.append(neutralise(message.text))
+        self._received += len(message.text)
+        if self._timer is None:
+            self._timer = self.set_timer(REDRAW, self._flush)
+
+    async def _flush(self) -> None:
+        self._timer = None
+        if not self._pending:
+            return
+        text = "".join(self._pending)
+        self._pending.clear()
+        scroll = self.query_one("#explain-scroll", VerticalScroll)
+        following = scroll.scroll_y >= scroll.max_scroll_y - 1
+        self._status(f"receiving from {self.app.workspace.settings.ai.model}… "
+                     f"{time.monotonic() - self._started:.0f} s · esc cancels")
+        self.redraws += 1
+        await self.query_one("#explain-text", Markdown).append(text)
+        if following:  # keep the newest text in view unless the reader scrolled up
+            scroll.scroll_end(animate=False)
+
+    async def on_explain_modal_done(self, message: Done) -> None:
+        self._stop_timer()
+        self._pending.clear()  # the whole text replaces what streamed in
+        outcome = message.outcome
+        found = outcome.explanation
+        await self.query_one("#explain-text", Markdown).update(neutralise(found.text))
+        if outcome.cached:
+            self._status(f"cached {short_time(found.created_at)} UTC · {found.model} · r asks anew")
+        else:
+            self.saved = True
+            counted = " (counted)" if outcome.estimated else ""
+            self._status(f"{found.model} · {outcome.seconds:.1f} s · {found.input_tokens} in / "
+                         f"{found.output_tokens} out tokens{counted} · saved")
+
+    async def on_explain_modal_failed(self, message: Failed) -> None:
+        self._stop_timer()
+        await self._flush()
+        kept = " The partial answer above was not kept." if self._received else ""
+        self._status(f"{message.error}{kept} r tries again.", error=True)
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def _status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#explain-status", Static)
+        status.update(Text(neutralise(text)))
+        status.set_class(error, "error-line")
+
+    # ---------------------------------------------------------------- keys
+
+    def action_regenerate(self) -> None:
+        if not self.asking:
+            self.start(True)
+
+    def action_close(self) -> None:
+        if self.asking:
+            self.workers.cancel_group(self, "explain")
+            self.notify("explanation cancelled; nothing was kept", timeout=4)
+        self._stop_timer()
+        self.dismiss(self.saved)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#explain-scroll").scroll_relative(y=lines, animate=False)
