@@ -128,7 +128,20 @@ def fleet(tmp_path_factory):
 def known_hosts(fleet, home) -> Path:
     path = home / ".ssh" / "known_hosts"
     path.write_text(fleet.known_hosts())
-    return path
+    yield path
+    for host in fleet.hosts.values():
+        host.kill_oscap()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed fleet test says what every played oscap was doing (a hung probe's wait channel)."""
+    outcome = yield
+    report = outcome.get_result()
+    fleet = item.funcargs.get("fleet") if hasattr(item, "funcargs") else None
+    if report.failed and fleet is not None:
+        running = [line for host in fleet.hosts.values() for line in host.oscap_processes()]
+        report.sections.append(("played oscap processes", "\n".join(running) or "none running"))
 
 
 def add_fleet_host(cli: Cli, fleet: Fleet, name: str, as_name: str | None = None,

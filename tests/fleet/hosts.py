@@ -63,6 +63,24 @@ class FleetHost:
         control = self.root / "fix-control"
         control.write_text(f"{action} {name}\n" if action else "")
 
+    def oscap_processes(self) -> list[str]:
+        """This host's running oscap processes: pid, state, kernel wait channel, age."""
+        found = subprocess.run(["pgrep", "-f", f"{self.root}/oscap.real"], capture_output=True, text=True)
+        lines = []
+        for pid in found.stdout.split():
+            ps = subprocess.run(["ps", "-o", "pid=,stat=,wchan:32=,etime=", "-p", pid],
+                                capture_output=True, text=True).stdout.strip()
+            try:
+                stack = Path(f"/proc/{pid}/stack").read_text().splitlines()[:3]
+            except OSError:
+                stack = []
+            lines.append(f"{self.name}: {ps} {' | '.join(stack)}")
+        return lines
+
+    def kill_oscap(self) -> None:
+        """End oscap runs a failed test left behind, so they cannot spill into the next test."""
+        subprocess.run(["pkill", "-KILL", "-f", f"{self.root}/oscap.real"], check=False)
+
     def kill_sessions(self) -> None:
         """Drop every open SSH connection of this host (the listener keeps running)."""
         subprocess.run(["pkill", "-KILL", "-P", str(self.process.pid)], check=False)
@@ -251,8 +269,12 @@ def _start_sshd(host: FleetHost) -> subprocess.Popen:
     # namespace and touch the real /etc: inside it, those tools (and systemctl, which fixes
     # and restores call) are not executable, so hardening falls back to its setsid switch.
     hidden = " ".join(f"[ -e {tool} ] && mount --bind /dev/null {tool};" for tool in HIDDEN_TOOLS)
+    # An autofs trigger (systemd's /proc/sys/fs/binfmt_misc on a VM) fired from this private
+    # namespace can hang the probe that stats it (partition, sysctl) for good: drop them here.
+    autofs = ("awk '$3 == \"autofs\" {print $2}' /proc/self/mounts | "
+              "while read -r m; do umount -l \"$m\" 2>/dev/null || true; done;")
     script = (
-        f"set -e; mount --bind {root}/etc /etc; {oscap_mount}; {hidden} "
+        f"set -e; {autofs} mount --bind {root}/etc /etc; {oscap_mount}; {hidden} "
         f"exec /usr/sbin/sshd -D -e -p {host.port} -o ListenAddress=127.0.0.1"
     )
     log = open(root / "sshd.log", "wb")

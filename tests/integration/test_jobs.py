@@ -44,7 +44,11 @@ def test_enqueued_scans_wait_for_a_worker_then_run_once(cli, fleet, known_hosts)
     listed = cli.ok("jobs", "list", "--status", "pending", "--json").json()
     assert {j["id"] for j in listed} == {j["id"] for j in jobs}
     assert {s["status"] for s in cli.ok("scans", "list", "--json").json()} == {"pending"}
-    done = cli("worker", "--once")
+    try:
+        done = cli("worker", "--once", timeout=300)
+    except subprocess.TimeoutExpired:
+        where = [(j["host"], j["status"], j.get("current")) for j in cli.ok("jobs", "list", "--json").json()]
+        raise AssertionError(f"worker --once did not finish in 300 s: {where}") from None
     assert done.returncode == 0, done.stderr
     assert "started" in done.stderr and "completed" in done.stderr  # a line per job, for journald
     for queued in jobs:
