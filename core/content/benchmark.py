@@ -47,15 +47,10 @@ def _inside_xccdf(element) -> bool:
     return parent is not None and _split_tag(parent)[0].startswith(_XCCDF_NS)
 
 
-def read_benchmark(path: Path, watch: frozenset[str] = frozenset()
-                   ) -> tuple[str, str, dict[str, tuple[str, int, frozenset[str]]]]:
-    """Stream the first XCCDF Benchmark's id, version and profiles; check the rest is well-formed.
-
-    Profiles map id -> (title, number of rules selected, the selected rules that are in `watch`).
-    Raises XmlError.
-    """
+def _read(path: Path) -> tuple[str, str, list[str], dict]:
+    """(benchmark id, version, rule ids in document order, raw profiles). Raises XmlError."""
     benchmark, version = None, ""
-    rules: set[str] = set()
+    rules: list[str] = []
     raw: dict[str, tuple[str, str | None, dict[str, bool]]] = {}
     events = iterparse(path, events=("end",))
     try:
@@ -63,7 +58,7 @@ def read_benchmark(path: Path, watch: frozenset[str] = frozenset()
             ns, name = _split_tag(element)
             if benchmark is None and ns.startswith(_XCCDF_NS):
                 if name == "Rule":
-                    rules.add(element.get("id", ""))
+                    rules.append(element.get("id", ""))
                 elif name == "Profile":
                     raw[element.get("id", "")] = _profile_parts(element)
                 elif name == "version" and _parent_name(element) == "Benchmark":
@@ -80,9 +75,28 @@ def read_benchmark(path: Path, watch: frozenset[str] = frozenset()
         raise XmlError("it has no XCCDF Benchmark")
     if not benchmark:
         raise XmlError("its XCCDF Benchmark has no id")
+    return benchmark, version, rules, raw
+
+
+def read_benchmark(path: Path, watch: frozenset[str] = frozenset()
+                   ) -> tuple[str, str, dict[str, tuple[str, int, frozenset[str]]]]:
+    """Stream the first XCCDF Benchmark's id, version and profiles; check the rest is well-formed.
+
+    Profiles map id -> (title, number of rules selected, the selected rules that are in `watch`).
+    Raises XmlError.
+    """
+    benchmark, version, order, raw = _read(path)
+    rules = set(order)
     profiles = {}
     for pid, (title, _extends, _selects) in raw.items():
         chosen = _selections(pid, raw)
         selected = {idref for idref, on in chosen.items() if on and idref in rules}
         profiles[pid] = (title or pid, len(selected), frozenset(selected & watch))
     return benchmark, version, profiles
+
+
+def selected_rules(path: Path, profile_id: str) -> list[str]:
+    """The rules a profile selects, in the order oscap evaluates them (the document's)."""
+    _benchmark, _version, order, raw = _read(path)
+    chosen = _selections(profile_id, raw) if profile_id in raw else {}
+    return [rule for rule in order if chosen.get(rule)]

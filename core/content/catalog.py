@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Callable, Iterable, Mapping
 
 from core.content.benchmark import read_benchmark
-from core.domain.errors import InvalidInput, OperatorError
+from core.domain.errors import InvalidInput, OperatorError, os_reason
 from core.domain.models import OsInfo
 from core.safexml import XmlError
 
@@ -174,7 +174,7 @@ def read_datastream(path: Path) -> Datastream:
     except XmlError as exc:
         raise ContentError(f"{path}: {exc}") from None
     except OSError as exc:
-        raise ContentError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+        raise ContentError(f"{path}: cannot read it: {os_reason(exc)}") from None
     return Datastream(path, product, benchmark, version, digest, profiles)
 
 

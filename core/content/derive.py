@@ -30,6 +30,7 @@ from lxml import etree
 
 from core import paths
 from core.content.catalog import ContentError, Datastream, Derivative, ProfileChoice, resolve_profile
+from core.domain.errors import os_reason
 from core.domain.models import OsInfo
 from core.safexml import open_maybe_compressed
 
@@ -96,7 +97,7 @@ def _build(source: Path, derivative: Derivative, target: Path) -> None:
         with open_maybe_compressed(source) as stream:
             tree = etree.parse(stream, _parser())
     except (etree.XMLSyntaxError, OSError, EOFError) as exc:
-        raise ContentError(f"{source}: cannot derive content for {derivative.label}: {exc}") from None
+        raise ContentError(f"{source}: cannot derive content for {derivative.label}: {os_reason(exc)}") from None
     widened = apply(tree.getroot(), derivative)
     if not widened:
         raise ContentError(f"{source.name}: no OVAL definition {_source_def(derivative)} to widen "

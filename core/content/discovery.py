@@ -26,6 +26,7 @@ from core.content.catalog import (
     read_datastream,
     watched_rules,
 )
+from core.domain.errors import os_reason
 from core.safexml import XmlError
 
 log = logging.getLogger("core.content.catalog")  # the name these warnings always had
@@ -127,7 +128,7 @@ def _entry_for(path: Path, stat: os.stat_result, cached, reader: Reader) -> tupl
     try:
         ds = reader(path)
     except (ContentError, XmlError, OSError) as exc:
-        error = str(exc) if isinstance(exc, ContentError) else f"{path}: {exc}"
+        error = str(exc) if isinstance(exc, ContentError) else f"{path}: {os_reason(exc)}"
         return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "error": error}, None
     return _to_entry(ds, stat), ds
 

@@ -47,3 +47,12 @@ class ConnectionLost(OperatorError):
 
 class CommandTimeout(OperatorError):
     pass
+
+
+def os_reason(exc: BaseException) -> str:
+    """An OS error in words ("permission denied"), without "[Errno 13] ...: '/path'"."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    if isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutExpired":
+        return "it timed out"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

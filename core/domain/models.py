@@ -147,6 +147,7 @@ class RuleResult:
     result: str
     severity: str = "unknown"
     title: str = ""
+    seconds: float | None = None  # how long oscap took on it (from its progress lines)
 
 
 class JobStatus(StrEnum):

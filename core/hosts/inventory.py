@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from core.domain.errors import InvalidInput
+from core.domain.errors import InvalidInput, os_reason
 from core.domain.models import Host
 
 SSH_CONFIG, ANSIBLE_INI, ANSIBLE_YAML = "ssh-config", "ansible-ini", "ansible-yaml"
@@ -421,7 +421,7 @@ def run_ansible_inventory(command: str, path: Path, kind: str, timeout: float = 
         done = subprocess.run([command, "-i", str(path), "--list"], capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InventoryError(f"ansible-inventory did not answer: {exc}") from None
+        raise InventoryError(f"ansible-inventory did not answer: {os_reason(exc)}") from None
     if done.returncode != 0:
         raise InventoryError(f"ansible-inventory refused {path.name}: {_refusal(done.stderr, kind)[:300]}")
     try:

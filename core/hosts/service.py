@@ -8,7 +8,14 @@ from pathlib import Path
 
 from core.content import tailoring
 from core.content.tailoring import Tailoring
-from core.domain.errors import InvalidInput, OperatorError, Unreachable
+from core.domain.errors import (
+    AuthenticationFailed,
+    HostKeyChanged,
+    HostKeyUnknown,
+    InvalidInput,
+    OperatorError,
+    Unreachable,
+)
 from core.domain.models import Host
 from core.domain.validate import validate_host
 from core.targets import remote, ssh
@@ -42,32 +49,50 @@ async def detect_os(workspace: Workspace, name: str) -> Host:
 
 @dataclass
 class Readiness:
+    """What Check found, step by step; a step after the one that failed is None (not tried)."""
+
     host: str
     reachable: bool = False
-    authenticated: bool = False
-    sudo: bool = False
-    oscap: bool = False
+    authenticated: bool | None = None
+    sudo: bool | None = None
+    oscap: bool | None = None
     oscap_version: str | None = None
     os: str | None = None
     error: str | None = None
+    host_key: str | None = None  # "trusted", "unknown" or "changed"; None: this machine, or not reached
 
     @property
     def ready(self) -> bool:
-        return self.reachable and self.authenticated and self.sudo and self.oscap
+        return bool(self.reachable and self.authenticated and self.sudo and self.oscap)
+
+    def steps(self) -> list[tuple[str, str, bool | None]]:
+        """(step, what it found, ok) in the order Check goes; ok None: not tried or not asked."""
+        def answer(ok: bool | None) -> tuple[str, bool | None]:
+            return ("not tried", None) if ok is None else ("yes" if ok else "no", ok)
+
+        key = {"trusted": ("trusted", True), "unknown": ("UNKNOWN: not trusted yet", False),
+               "changed": ("CHANGED: refused", False)}.get(self.host_key or "", ("—", None))
+        return [("reachable", *answer(self.reachable)), ("host key", *key),
+                ("authenticated", *answer(self.authenticated)), ("oscap", *answer(self.oscap)),
+                ("sudo", *answer(self.sudo))]
 
     def as_dict(self) -> dict:
         return asdict(self) | {"ready": self.ready}
 
 
 async def check_host(workspace: Workspace, name: str) -> Readiness:
-    """Reachable, authenticated, oscap present, and sudo lets us run it."""
+    """Reachable, host key trusted, authenticated, oscap present, and sudo lets us run it."""
     host = await workspace.store.require_host(name)
     report = Readiness(name)
     try:
         async with await connect(host) as transport:
             report.reachable = report.authenticated = True
+            report.host_key = "trusted" if host.transport != "local" else None
             found = await remote.probe(transport)
             report.os = found.os.pretty_name if found.os else None
+            if found.os:  # Check shows the OS: the host remembers it, as Detect would
+                host.os_id, host.os_version = found.os.id, found.os.version
+                host.os_name, host.os_family = found.os.pretty_name, found.os.family
             report.oscap, report.oscap_version = bool(found.oscap_path), found.oscap_version
             remote.require_oscap(name, found)
             command, stdin = sudo_for(host, found).wrap(shell_join("oscap", "--version"))
@@ -77,20 +102,36 @@ async def check_host(workspace: Workspace, name: str) -> Readiness:
                 raise sudo_error(name, result.stderr) or OperatorError(
                     f"{name}: sudo oscap --version failed: {result.stderr.strip()[:200]}")
     except OperatorError as exc:
-        report.reachable = report.reachable or not isinstance(exc, Unreachable)
+        if isinstance(exc, (HostKeyChanged, HostKeyUnknown)):  # the server answered; no login tried
+            report.reachable, report.host_key = True, "changed" if isinstance(exc, HostKeyChanged) else "unknown"
+        elif isinstance(exc, AuthenticationFailed):  # the key passed; the login did not
+            report.reachable, report.host_key, report.authenticated = True, "trusted", False
         report.error = str(exc)
     host.status = "online" if report.reachable else "offline"
     await workspace.store.update_host(host)
     return report
 
 
-async def host_key(workspace: Workspace, name: str):
-    """The key the host presents now and whether known_hosts trusts it already."""
+@dataclass
+class PresentedKey:
+    host: Host
+    key: object  # asyncssh.SSHKey
+    trusted: bool  # known_hosts holds this very key
+    changed: bool  # known_hosts holds a different key for the host: never trusted over it
+
+    @property
+    def fingerprint(self) -> str:
+        return ssh.fingerprint(self.key)
+
+
+async def host_key(workspace: Workspace, name: str) -> PresentedKey:
+    """The key the host presents now, and what known_hosts says of it, before anything is asked."""
     host = await workspace.store.require_host(name)
     if host.transport == "local":
         raise InvalidInput(f"{name} is this machine; it has no SSH host key to trust")
-    key = await ssh.fetch_host_key(host)
-    return host, key, key in ssh.known_keys(host)
+    known = ssh.known_keys(host)
+    key = await ssh.fetch_host_key(host, [k.get_algorithm() for k in known] or None)
+    return PresentedKey(host, key, key in known, bool(known) and key not in known)
 
 
 async def update_host(workspace: Workspace, host: Host) -> Host:

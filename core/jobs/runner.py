@@ -48,6 +48,7 @@ class JobContext:
         self.runner, self.job = runner, job
         self.workspace = runner.workspace
         self.log = JobLog(job.output)
+        self.timings: dict[str, float] = {}  # a scan: seconds each rule took
         self._event_at = 0.0
         self._write_at = 0.0
 

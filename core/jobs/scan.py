@@ -11,19 +11,23 @@ import asyncio
 import bz2
 import hashlib
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from core import paths
 from core.content import derive
+from core.content.benchmark import selected_rules
 from core.content.catalog import Datastream
 from core.content.tailoring import Tailoring, original_name, read_tailoring
 from core.domain.errors import OperatorError, Unreachable
 from core.domain.models import Host, compute_score, notice_for
 from core.domain.text import neutralise
+from core.domain.timeutil import now_iso
 from core.jobs.runner import JobContext
 from core.results import xccdf
+from core.safexml import XmlError
 from core.targets import remote
 from core.targets.connect import connect, sudo_for
 from core.targets.transport import Transport
@@ -45,6 +49,49 @@ def compressed_datastream(workspace: Workspace, datastream: Datastream) -> tuple
             partial.replace(cached)
         data = cached.read_bytes()
     return data, hashlib.sha256(data).hexdigest()
+
+
+RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
+_ORDERS: dict[tuple[str, str], list[str]] = {}  # (datastream sha256, profile) -> rule order
+
+
+async def rule_order(datastream: Datastream, profile_id: str) -> list[str]:
+    """The rules the profile selects, in oscap's order: read once per content and profile."""
+    key = (datastream.sha256, profile_id)
+    if key not in _ORDERS:
+        try:
+            _ORDERS[key] = await asyncio.to_thread(selected_rules, datastream.path, profile_id)
+        except XmlError:
+            _ORDERS[key] = []
+    return _ORDERS[key]
+
+
+class RuleClock:
+    """Which rule oscap evaluates now, and how long each took. oscap prints a rule's line when
+    it is done with it; the rule after it in the profile's order is the one running, since then."""
+
+    def __init__(self, order: list[str]):
+        self.order, self.index = order, {rule: n for n, rule in enumerate(order)}
+        self.seconds: dict[str, float] = {}
+        self.done = 0
+        self._since = time.monotonic()
+
+    def start(self) -> None:
+        self._since = time.monotonic()
+
+    def finished(self, rule_id: str) -> str | None:
+        """Record a finished rule; returns the one that runs now (None past the last)."""
+        now = time.monotonic()
+        self.seconds[rule_id] = round(now - self._since, 3)
+        self._since = now
+        self.done += 1
+        position = self.index.get(rule_id)
+        if position is None or position + 1 >= len(self.order):
+            return None
+        return self.order[position + 1]
+
+    def slowest(self, count: int) -> list[tuple[str, float]]:
+        return sorted(self.seconds.items(), key=lambda item: -item[1])[:count]
 
 
 @dataclass(frozen=True)
@@ -134,17 +181,21 @@ async def scan_on_host(
             remote_tailoring = f"{work.tmp}/tailoring.xml"
             await remote.upload(transport, tailoring.path.read_bytes(), remote_tailoring, timeout=120)
         arf = f"{work.tmp}/arf.xml"
-        done = 0
+        clock = RuleClock(await rule_order(datastream, content.profile_id))
 
         async def rule(rule_id: str, result: str) -> None:
-            nonlocal done
-            done += 1
-            await ctx.progress(done, total)
+            running = clock.finished(rule_id)
+            await ctx.progress(clock.done, total, running, now_iso() if running else None)
 
         ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
+        clock.start()
+        await ctx.progress(0, total, clock.order[0] if clock.order else None, now_iso())
         evaluated = await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, rule,
                                           remote_tailoring, work.tmp)
-        ctx.say(f"oscap finished (exit {evaluated.exit_status}) after {done} rules")
+        ctx.say(f"oscap finished (exit {evaluated.exit_status}) after {clock.done} rules")
+        for slow, seconds in clock.slowest(3):
+            ctx.say(f"    slowest: {slow.removeprefix(RULE_PREFIX)} {seconds:.1f} s")
+        ctx.timings = clock.seconds
         arf_gz = await remote.fetch_compressed(transport, sudo, arf, timeout=600)
         ctx.say(f"fetched the results ({len(arf_gz) // 1024:,} KiB gzip)")
     finally:
@@ -178,7 +229,7 @@ async def store_results(ctx: JobContext, scan_id: str, arf_path: Path, datastrea
     results = await asyncio.to_thread(xccdf.read_test_results, arf_path)
     if len(results) != 1:
         raise OperatorError(f"the results hold {len(results)} TestResults, expected one")
-    rule_results = xccdf.merge_duplicates(results[0].results)
+    rule_results = [replace(r, seconds=ctx.timings.get(r.rule_id)) for r in xccdf.merge_duplicates(results[0].results)]
     if not await store.has_rules(datastream.sha256):
         rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
         await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,

@@ -26,7 +26,7 @@ SCAN_COLUMNS = (
     "unknown", "notapplicable", "notchecked", "total", "duration_s", "created", "started",
     "finished", "content_file", "content_sha256", "error_message",
 )
-RESULT_COLUMNS = ("rule_id", "title", "severity", "result")
+RESULT_COLUMNS = ("rule_id", "title", "severity", "result", "seconds")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

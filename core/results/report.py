@@ -107,7 +107,7 @@ async def render_report(store, scan_id: str) -> str:
         ),
         E.BODY(_header(data), *_banners(data.scan), _summary(data), _details(data),
                _severity_table(data), _failed_table(data), _findings(data),
-               _all_results(data), _footer(data)),
+               *_slowest(data), _all_results(data), _footer(data)),
         lang="en",
     )
     return html.tostring(document, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
@@ -287,6 +287,28 @@ def _remediation(info: RuleInfo) -> list:
         parts.append(E.P("The content offers no remediation for this rule: follow the description.",
                          E.CLASS("hint")))
     return parts
+
+
+SLOWEST = 10
+
+
+def _slowest(data: ReportData) -> list:
+    """The rules that made the scan slow (timed from oscap's progress): what to tailor away."""
+    timed = sorted((r for r in data.results if r.seconds is not None), key=lambda r: -r.seconds)[:SLOWEST]
+    if not timed:
+        return []
+    total = sum(r.seconds for r in data.results if r.seconds is not None)
+    rows = [E.TR(E.TD(f"{r.seconds:.1f} s", E.CLASS("num")), E.TD(RESULT_LABELS.get(r.result, r.result)),
+                 E.TD(clean(r.title or "—")), E.TD(E.CODE(clean(_short_rule(r.rule_id))), E.CLASS("rid")))
+            for r in timed]
+    return [E.SECTION(
+        E.H2(f"Slowest rules ({len(timed)})"),
+        E.P(clean(f"Seconds oscap spent on each rule, of {total:.0f} s in all; a tailoring can leave "
+                  "out a slow rule that does not apply to this host."), E.CLASS("hint")),
+        E.TABLE(E.THEAD(E.TR(E.TH("Time"), E.TH("Result"), E.TH("Rule"), E.TH("Rule id"))),
+                E.TBODY(*rows), E.CLASS("list")),
+        id="slowest",
+    )]
 
 
 def _all_results(data: ReportData):

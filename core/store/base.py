@@ -136,7 +136,7 @@ class Store(ABC):
         self, scan_id: str, result: str | None = None, order: str = "rule",
         search: str | None = None, severity: str | None = None,
     ) -> list[RuleResult]:
-        """One scan's results with titles and severities; order: rule, severity or result."""
+        """One scan's results with titles and severities; order: rule, severity, result or time."""
 
     @abstractmethod
     async def latest_completed_scans(self) -> dict[str, Scan]:

@@ -42,8 +42,9 @@ RESULT_ORDER = {
     "WHEN 'low' THEN 2 ELSE 3 END, r.rule_id",
     "result": "CASE r.result WHEN 'fail' THEN 0 WHEN 'error' THEN 1 WHEN 'unknown' THEN 2 "
     "WHEN 'pass' THEN 3 ELSE 4 END, r.rule_id",
+    "time": "r.seconds DESC NULLS LAST, r.rule_id",  # the slowest first
 }
-RESULT_INSERT = "INSERT INTO rule_results (scan_id, rule_id, result, severity) VALUES (?, ?, ?, ?)"
+RESULT_INSERT = "INSERT INTO rule_results (scan_id, rule_id, result, severity, seconds) VALUES (?, ?, ?, ?, ?)"
 
 
 def like(text: str) -> str:
@@ -279,7 +280,7 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
     ) -> list[RuleResult]:
         sql = (
             "SELECT r.rule_id, r.result, COALESCE(NULLIF(i.severity, 'unknown'), r.severity) AS severity, "
-            "COALESCE(i.title, '') AS title FROM rule_results r JOIN scans s ON s.id = r.scan_id "
+            "COALESCE(i.title, '') AS title, r.seconds FROM rule_results r JOIN scans s ON s.id = r.scan_id "
             "LEFT JOIN rules i ON i.content_id = s.content_id AND i.rule_id = r.rule_id "
             "WHERE r.scan_id = ?"
         )
@@ -295,7 +296,8 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
             params += [like(search)] * 2
         sql += f" ORDER BY {RESULT_ORDER[order]}"
         rows = await self._rows(sql, params)
-        return [RuleResult(r["rule_id"], r["result"], r["severity"] or "unknown", r["title"]) for r in rows]
+        return [RuleResult(r["rule_id"], r["result"], r["severity"] or "unknown", r["title"], r["seconds"])
+                for r in rows]
 
     async def latest_completed_scans(self) -> dict[str, Scan]:
         rows = await self._rows(
@@ -338,7 +340,7 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
         started_at: str | None = None, finished_at: str | None = None,
         job_id: str | None = None, output: str | None = None,
     ) -> None:
-        rows = [(scan_id, r.rule_id, r.result, r.severity) for r in results if r.result != "notselected"]
+        rows = [(scan_id, r.rule_id, r.result, r.severity, r.seconds) for r in results if r.result != "notselected"]
         count_sql = ", ".join(f"{col} = ?" for col in COUNT_COLUMNS.values())
         now = now_iso()
         finished = finished_at or now
@@ -366,7 +368,8 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
         insert = f"INSERT INTO scans ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         statements = []
         for scan, results in imported:
-            rows = [(scan.id, r.rule_id, r.result, r.severity) for r in results if r.result != "notselected"]
+            rows = [(scan.id, r.rule_id, r.result, r.severity, r.seconds) for r in results
+                    if r.result != "notselected"]
             values = (
                 scan.id, scan.host_id, scan.profile, scan.profile_id, scan.content_id, "completed",
                 len(rows), len(rows), scan.score, scan.notice, scan.arf_path, scan.created_at,

@@ -163,4 +163,8 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (day, model)
         ) WITHOUT ROWID""",
     ],
+    # 8: how long each rule took to evaluate (from oscap's progress lines)
+    [
+        "ALTER TABLE rule_results ADD COLUMN seconds REAL",
+    ],
 ]

@@ -9,7 +9,9 @@ key is always refused.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import socket
 from pathlib import Path
 
 import asyncssh
@@ -19,8 +21,10 @@ from core.domain.errors import (
     ConnectionLost,
     HostKeyChanged,
     HostKeyUnknown,
+    InvalidInput,
     OperatorError,
     Unreachable,
+    os_reason,
 )
 from core.domain.models import Host
 from core.targets.transport import Transport
@@ -60,7 +64,7 @@ class SshTransport(Transport):
         if host.username:
             options["username"] = host.username
         if host.identity_file:
-            options["client_keys"] = [os.path.expanduser(host.identity_file)]
+            options["client_keys"] = _identity(host)
         try:
             connection = await asyncssh.connect(host.address, **options)
         except asyncssh.HostKeyNotVerifiable:
@@ -108,9 +112,41 @@ class SshTransport(Transport):
             pass
 
 
+def _identity(host: Host) -> list:
+    """The host's identity file (and its -cert.pub), read now so a bad one is named as such
+    rather than reported as "unreachable"."""
+    path = Path(os.path.expanduser(host.identity_file or ""))
+    if not path.is_file():
+        raise InvalidInput(f"{host.name}: identity file {path} does not exist; check the host's identity file")
+    try:
+        return asyncssh.load_keypairs(str(path))
+    except (asyncssh.KeyImportError, asyncssh.KeyEncryptionError) as exc:
+        if "assphrase" in str(exc) or "bcrypt" in str(exc) or isinstance(exc, asyncssh.KeyEncryptionError):
+            raise InvalidInput(f"{host.name}: identity file {path} is protected by a passphrase; load it "
+                               "into ssh-agent (ssh-add) and leave the host's identity file empty") from None
+        raise InvalidInput(f"{host.name}: identity file {path} is not a private key") from None
+    except OSError as exc:
+        raise InvalidInput(f"{host.name}: identity file {path} cannot be read: {_reason(exc)}") from None
+
+
 def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0].strip()
+    """What went wrong in the operator's words: what happened and what to check, never
+    Python's exception text ("[Errno 111] Connect call failed ('127.0.0.1', 2301)")."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "nothing listens on that port: check the port, and that sshd runs"
+    if isinstance(exc, socket.gaierror):
+        return "the name does not resolve: check the address"
+    if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "no route to it: check the address and the network"
+    if isinstance(exc, OSError) and exc.errno == errno.ETIMEDOUT:
+        return "it did not answer: check the address and any firewall"
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+        return "the connection was reset"
+    if isinstance(exc, asyncssh.ConnectionLost):
+        return "the server closed the connection"
+    if isinstance(exc, asyncssh.Error):  # the server's or asyncssh's own words, without a code
+        return (exc.reason or type(exc).__name__).splitlines()[0].strip().rstrip(".").lower()
+    return os_reason(exc)
 
 
 async def fetch_host_key(host: Host, algorithms: list[str] | None = None,
@@ -119,7 +155,9 @@ async def fetch_host_key(host: Host, algorithms: list[str] | None = None,
     try:
         key = await asyncio.wait_for(asyncssh.get_server_host_key(
             host.address, host.port, server_host_key_algs=algorithms or ()), timeout)
-    except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
+    except (asyncio.TimeoutError, TimeoutError):
+        raise Unreachable(f"{_where(host)} did not answer within {timeout:.0f} s; is it up?") from None
+    except (OSError, asyncssh.Error) as exc:
         raise Unreachable(f"{_where(host)} is unreachable: {_reason(exc)}") from None
     if key is None:
         raise Unreachable(f"{_where(host)} presented no host key")

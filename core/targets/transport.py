@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+import shutil
 import signal
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -129,8 +130,12 @@ class LocalTransport(Transport):
     """The machine the app runs on: no SSH set-up needed for a first scan."""
 
     async def _start(self, command: str):
+        # setpriv's parent-death signal: a killed app takes its commands with it (TERM, which
+        # timeout(1) passes on through sudo to a root oscap), instead of an oscap that runs on
+        # for an hour. setpriv is util-linux, on every Debian and RHEL; without it, plain sh.
+        guard = ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
         return await asyncio.create_subprocess_exec(
-            "/bin/sh", "-c", command,
+            *guard, "/bin/sh", "-c", command,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, start_new_session=True,
         )

@@ -68,6 +68,7 @@ def result_to_dict(result: RuleResult) -> dict:
         "title": result.title,
         "severity": result.severity,
         "result": result.result,
+        "seconds": result.seconds,
     }
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from core.targets.osinfo import oscap_package, parse_os_release
 from tests.conftest import add_fleet_host, free_port
@@ -56,6 +60,10 @@ def test_unknown_host_key_is_refused_until_trusted(cli, fleet, home):
     fingerprint = fleet_fingerprint(fleet.hosts["u2204"])
     assert_one_line_failure(scans["u2204"], "unknown host key", fingerprint, "hosts trust u2204")
 
+    check = cli("hosts", "check", "u2204")  # Check names the key, not a failed login
+    assert "host key       UNKNOWN: not trusted yet" in check.stdout
+    assert "authenticated  not tried" in check.stdout and "hosts trust u2204" in check.stderr
+
     refused = cli("hosts", "trust", "u2204")  # no terminal: must not trust without --yes
     assert refused.returncode == 1 and fingerprint in refused.stdout
     assert not (home / ".ssh" / "known_hosts").exists()
@@ -74,9 +82,39 @@ def test_changed_host_key_is_always_refused(cli, fleet, home, tmp_path):
     _, scans = scan_json(cli, "u2204")
     assert_one_line_failure(scans["u2204"], "HOST KEY CHANGED", fleet_fingerprint(fleet.hosts["u2204"]))
 
+    assert "host key       CHANGED: refused" in cli("hosts", "check", "u2204").stdout
     refused = cli("hosts", "trust", "u2204", "--yes")
-    assert refused.returncode == 1 and "different key" in refused.stderr
+    assert refused.returncode == 1 and "CHANGED" in refused.stderr
     assert known.read_text().count("\n") == 1, "the old key must not be replaced"
+
+
+def test_connection_faults_are_said_in_the_operators_words(cli, fleet, known_hosts, tmp_path):
+    port = str(fleet.hosts["u2204"].port)
+    not_a_key = tmp_path / "not-a-key"
+    not_a_key.write_text("hello\n")
+    gone = tmp_path / "gone"  # there when the host was added, removed since
+    gone.write_text("")
+    locked = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "a passphrase", "-f", str(locked)], check=True)
+    cases = {
+        "closed": (["--port", str(free_port())], "nothing listens on that port: check the port"),
+        "nowhere": (["--address", "no-such-host.invalid"], "the name does not resolve: check the address"),
+        "nokey": (["--identity", str(gone)], f"identity file {gone} does not exist"),
+        "badkey": (["--identity", str(not_a_key)], f"identity file {not_a_key} is not a private key"),
+        "locked": (["--identity", str(locked)], "is protected by a passphrase; load it into ssh-agent"),
+    }
+    for name, (options, words) in cases.items():
+        address = [] if "--address" in options else ["--address", "127.0.0.1"]
+        cli.ok("hosts", "add", name, *address, "--port", port, "--user", "scanner", *options)
+        if name == "nokey":
+            gone.unlink()
+        check = cli("hosts", "check", name)
+        error = check.stderr.strip()
+        assert check.returncode == 1 and words in error and error.count("\n") == 0, error
+        assert "Errno" not in error and "(" not in error.partition(")")[2], error  # no Python text
+    _, scans = scan_json(cli, "closed", "nokey")
+    assert_one_line_failure(scans["closed"], "closed (127.0.0.1:", "is unreachable: nothing listens on that port")
+    assert_one_line_failure(scans["nokey"], "identity file", "does not exist")
 
 
 def test_sudo_needing_a_password(cli, fleet, known_hosts):
@@ -206,3 +244,24 @@ def fleet_fingerprint(host) -> str:
     done = subprocess.run(["ssh-keygen", "-l", "-f", str(host.root / "etc/ssh/ssh_host_ed25519_key.pub")],
                           capture_output=True, text=True, check=True)
     return done.stdout.split()[1]  # SHA256:...
+
+
+def test_a_killed_app_takes_its_local_oscap_with_it(cli, home):
+    """The local machine's scan runs oscap as a child: kill -9 of the app must not leave it
+    running for its hour (setpriv's parent-death signal, which timeout(1) passes on)."""
+    process = subprocess.Popen([sys.executable, "-m", "tui", "scan", "localhost", "--profile", L1, "--json"],
+                               env=cli.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def local_oscap() -> list[bytes]:  # this test's oscap: its datastream is cached in this HOME
+        found = subprocess.run(["pgrep", "-f", f"xccdf eval .*{home}/.cache/compliance-tui"], capture_output=True)
+        return found.stdout.split()
+
+    try:
+        wait_for(lambda: local_oscap() or process.poll() is not None, interval=0.1, timeout=180)
+        if process.poll() is not None:
+            pytest.skip("no CIS content for this machine's own OS here (make test fetches it)")
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        wait_for(lambda: not local_oscap(), interval=0.2, timeout=20)
+    finally:
+        process.kill()

@@ -48,6 +48,14 @@ def test_scan_matches_oscap_rule_by_rule(cli, fleet, known_hosts, tmp_path, data
     used = datastream_path(scan["content"]["sha256"])
     assert ours == oscap_own_results(fleet.hosts["u2204"], used, tmp_path)
 
+    # each evaluated rule is timed from oscap's progress lines, in oscap's own order
+    slowest = cli.ok("results", scan["id"], "--sort", "time", "--json").json()
+    timed = [r for r in slowest if r["seconds"] is not None]
+    assert len(timed) >= scan["passed"] + scan["failed"]
+    assert [r["seconds"] for r in timed] == sorted((r["seconds"] for r in timed), reverse=True)
+    (job,) = [j for j in cli.ok("jobs", "list", "--json").json() if j["scan_id"] == scan["id"]]
+    assert "slowest: " in cli.ok("jobs", "show", job["id"]).stdout
+
     # rule texts come from the content, kept once per content version
     failed = cli.ok("results", scan["id"], "--result", "fail", "--json").json()
     assert failed and all(r["result"] == "fail" and r["title"] for r in failed)

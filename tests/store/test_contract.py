@@ -78,7 +78,7 @@ async def test_scan_lifecycle_results_and_rule_texts(store):
     assert (await store.get_scan(scan.id)).progress_done == 2
     progressed = await store.get_job(job.id)
     assert (progressed.progress_done, progressed.progress_total, progressed.current) == (2, 3, "r_high")
-    results = [RuleResult("r_low", "pass", "low"), RuleResult("r_high", "fail", "high"),
+    results = [RuleResult("r_low", "pass", "low", seconds=0.25), RuleResult("r_high", "fail", "high", seconds=3.5),
                RuleResult("r_other", "notapplicable"), RuleResult("r_skip", "notselected")]
     counts = {"pass": 1, "fail": 1, "notapplicable": 1, "notselected": 1}
     await store.complete_scan(scan.id, results, counts, 50.0, None, "/x.gz", job_id=job.id, output="all\n")
@@ -89,7 +89,9 @@ async def test_scan_lifecycle_results_and_rule_texts(store):
     assert finished.status is JobStatus.COMPLETED and finished.output == "all\n" and finished.lease_owner == ME
     rows = await store.rule_results(scan.id, order="severity")
     assert [r.rule_id for r in rows] == ["r_high", "r_low", "r_other"]  # notselected is not kept
-    assert rows[0].title == "High rule" and rows[0].severity == "high"
+    assert rows[0].title == "High rule" and rows[0].severity == "high" and rows[0].seconds == 3.5
+    slowest = await store.rule_results(scan.id, order="time")  # untimed rules last
+    assert [(r.rule_id, r.seconds) for r in slowest] == [("r_high", 3.5), ("r_low", 0.25), ("r_other", None)]
     assert [r.rule_id for r in await store.rule_results(scan.id, result="fail")] == ["r_high"]
     assert [r.rule_id for r in await store.rule_results(scan.id, search="low RULE")] == ["r_low"]
     assert [r.rule_id for r in await store.rule_results(scan.id, search="%")] == []

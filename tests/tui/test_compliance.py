@@ -154,9 +154,11 @@ async def test_report_is_written_and_its_path_shown(fleet_data):
         await pilot.press("down", "o")
         await settle(pilot)
         messages = [n.message for n in app._notifications]
+        last = str(app.screen.query_one("#last-file").render())  # stays after the notice goes
     (report,) = (fleet_data / "reports").glob("*.html")
     assert SCAN_IDS["web-3"][:8] in report.name
-    assert any(str(report) in m and "scp" in m for m in messages)
+    assert any(str(report) in m for m in messages)
+    assert f"last file {report}" in last and "scp " in last and f":{report} ." in last
 
 
 async def test_new_scan_without_detected_os_offers_detect(fleet_data):

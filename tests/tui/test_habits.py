@@ -102,3 +102,51 @@ async def test_a_host_filter_says_why_the_table_is_empty_and_esc_clears_it(fleet
         assert table.row_count == 0 and "no hosts match 'nomatch' (esc clears)" == table.empty_text
         await pilot.press("escape")
         await wait_for(pilot, lambda: table.row_count == 4, what="all hosts again")
+
+
+async def test_small_things_seen(fleet_data):
+    from tui.modals.new_scan import NewScanModal
+    from tui.widgets.chip import Chip
+
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_host(pilot, "web01")
+        scan = await app.workspace.store.get_scan(SCAN_IDS["web-3"])
+        await app.push_screen(ResultsScreen(scan))
+        await settle(pilot)
+        results = app.screen
+        assert "score 58.3%" in str(results.query_one("#results-title").render())  # kept at 80 columns
+        severities = [value for _text, value in results.query_one("#severity-filter", Chip).options]
+        assert severities == ["all", "high", "medium", "low", "info", "unknown"]
+        palette = app.palette
+        assert palette.severity("medium").style.color != palette.result("error").style.color
+        table = results.query_one("#rules", KeyedTable)
+        failed = next(k for k in table.keys if str(table.cells(k)[4]) == "fail")
+        table.move_to(failed)
+        await pilot.press("space")
+        assert table.cursor_key == failed  # space selects and stays
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_host(pilot, "legacy")  # no OS detected: nothing to scan with, and it says why
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NewScanModal)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert any("nothing to scan with: legacy: detect its OS first (O)" in n.message
+                   for n in app._notifications)
+        assert isinstance(app.screen, NewScanModal)
+        del screen
+
+
+async def test_the_scan_table_uses_the_specs_names_when_wide(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_host(pilot, "web01")
+        header = str(screen.query_one("#scans", KeyedTable).render_line(0).text)
+        assert "Passed" in header and "Failed" in header and "Duration" in header
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_host(pilot, "web01")
+        header = str(screen.query_one("#scans", KeyedTable).render_line(0).text)
+        assert "Pass" in header and "Dur s" in header

@@ -104,7 +104,7 @@ async def test_delete_asks_and_says_what_goes_with_the_host(fleet_data):
         await pilot.pause()
         confirm = app.screen
         assert isinstance(confirm, ConfirmModal)
-        assert "its 4 scans and their results" in confirm.question
+        assert "With it go its 4 scans, their results and evidence." in confirm.question
         await pilot.press("n")
         await settle(pilot)
         assert "web01" in table and await app.workspace.store.get_host("web01")
@@ -139,8 +139,8 @@ async def test_space_selects_hosts_for_bulk_scan(fleet_data):
         screen = await hosts_screen(pilot)
         table = screen.query_one("#hosts", KeyedTable)
         table.move_to("db01")
-        await pilot.press("space")  # selects db01 and moves down
-        assert table.cursor_key == "legacy"
+        await pilot.press("space")  # selects db01; the cursor stays (as k9s and lazygit)
+        assert table.cursor_key == "db01"
         table.move_to("web01")
         await pilot.press("space")
         await pilot.pause()

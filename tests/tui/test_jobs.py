@@ -4,6 +4,7 @@ scans queued from the TUI for a real worker process (fleet)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import sys
 
@@ -141,9 +142,16 @@ async def test_scans_queued_from_the_tui_wait_for_a_worker_and_appear_live(data_
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         try:
             # no key pressed from here: the screen re-reads the store while jobs are unfinished
-            await wait_for(pilot, lambda: [str(jobs.cells(k)[2]) for k in jobs.keys] == ["completed"] * 2,
-                           timeout=120, what="the worker to run both")
+            running: set[str] = set()  # what the output column said of a running job
+
+            def both_completed() -> bool:
+                rows = [jobs.cells(k) for k in jobs.keys]
+                running.update(str(row[6]) for row in rows if str(row[2]) == "running")
+                return [str(row[2]) for row in rows] == ["completed"] * 2
+
+            await wait_for(pilot, both_completed, timeout=120, what="the worker to run both")
         finally:
             worker.send_signal(signal.SIGTERM)
             await worker.wait()
         assert app.jobs.active == 0  # the app ran none of them
+        assert any(re.search(r"\d+ / \d+ rules · \w+ \d+s", text) for text in running), running  # the rule oscap runs

@@ -9,7 +9,8 @@ from textual.widgets import Markdown
 
 from core.domain.models import SEVERITIES
 from core.remediation.fixes import whole_script
-from tests.tui.helpers import SCAN_IDS, make_app, settle, wait_for
+from core.workspace import Workspace
+from tests.tui.helpers import SCAN_IDS, make_app, seed_scan, settle, wait_for
 from tui.modals.confirm import ConfirmModal
 from tui.modals.fix_preview import FixPreviewModal
 from tui.modals.rule_detail import RuleDetailModal
@@ -49,7 +50,7 @@ async def test_table_totals_and_colours(fleet_data):
         assert first[3].style.color.name.lower() == variables["text-error"].lower()
         fails = [k for k in table.keys if result_of(table, k) == "fail"]
         assert table.cells(fails[0])[4].style.color.name.lower() == variables["text-error"].lower()
-        assert len(first) == 5  # no LLM configured: no AI column, and no Explain key
+        assert "ai" not in [c.key for c in table.columns]  # no LLM configured: no AI column, and no Explain key
         assert "quick_fix" in {b.action for b in screen.BINDINGS} and screen.check_action("explain", ()) is False
 
 
@@ -196,5 +197,27 @@ async def test_exports_write_all_rule_results(fleet_data):
         total = screen.scan.total
     files = {p.suffix: p for p in (fleet_data / "exports").iterdir()}
     rows = list(csv.DictReader(files[".csv"].open()))
-    assert len(rows) == total and set(rows[0]) == {"rule_id", "title", "severity", "result"}
+    assert len(rows) == total and set(rows[0]) == {"rule_id", "title", "severity", "result", "seconds"}
     assert len(json.loads(files[".json"].read_text())) == total
+
+
+async def test_a_timed_scan_shows_each_rules_seconds_and_sorts_the_slowest_first(fleet_data, l1_results):
+    async with await Workspace.open(fleet_data) as workspace:
+        timed = await seed_scan(workspace, "web01", l1_results, scan_id="0d1e2f30-4a5b-4c6d-8e7f-8091a2b3c4d5",
+                                created_at="2025-03-30T09:00:00Z", timed=True)
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        untimed = await open_results(pilot)
+        assert "secs" not in [c.key for c in untimed.query_one("#rules", KeyedTable).columns]
+        assert "time" not in [value for _label, value in untimed.query_one("#sort").options]
+        await pilot.press("escape")
+        await pilot.app.push_screen(ResultsScreen(timed))
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#rules", KeyedTable)
+        assert table.columns[-1].key == "secs"
+        while screen.query_one("#sort").value != "time":
+            await pilot.press("S")
+        await settle(pilot)
+        shown = [float(str(table.cells(k)[-1])) for k in table.keys]
+        assert shown == sorted(shown, reverse=True) and shown[0] == 2.9

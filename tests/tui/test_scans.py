@@ -53,10 +53,46 @@ async def test_check_trust_and_detect(data_dir, fleet, home):
         await settle(pilot)
         report = app.screen.report
         assert report.ready and report.sudo and report.oscap_version.startswith("OpenSCAP")
-        await pilot.press("escape", "O")
+        assert report.host_key == "trusted"
+        await pilot.press("escape")
+        await settle(pilot)
+        row = screen.query_one("#hosts", KeyedTable).cells("u2204")  # Check filled the OS in
+        assert str(row[4]) == "Ubuntu 22.04" and str(row[5]) == "online"
+        await pilot.press("O")
         await settle(pilot)
         row = screen.query_one("#hosts", KeyedTable).cells("u2204")
         assert str(row[4]) == "Ubuntu 22.04" and str(row[5]) == "online"
+
+
+async def test_a_changed_host_key_is_shown_as_changed_and_never_offered(data_dir, fleet, home, tmp_path):
+    from tests.fleet.hosts import make_client_key
+    from tui.modals.message import MessageModal
+
+    impostor = make_client_key(tmp_path / "impostor").with_suffix(".pub").read_text().split()
+    known = home / ".ssh" / "known_hosts"
+    known.parent.mkdir(exist_ok=True)
+    known.write_text(f"[127.0.0.1]:{fleet.hosts['u2204'].port} {impostor[0]} {impostor[1]}\n")
+    await add_fleet_hosts(data_dir, fleet, "u2204")
+    app = make_app(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        app.screen.query_one("#hosts", KeyedTable).move_to("u2204")
+        await pilot.press("c")
+        await settle(pilot)
+        report = app.screen
+        assert isinstance(report, CheckReportModal) and report.report.host_key == "changed"
+        assert report.report.authenticated is None  # not "authenticated: no"
+        await pilot.press("escape", "t")
+        await settle(pilot)
+        message = app.screen
+        assert isinstance(message, MessageModal) and message.title_text == "HOST KEY CHANGED"
+        assert "DIFFERENT key" in message.text and "SHA256:" in message.text
+        await pilot.press("y")  # nothing to confirm: y does not trust it
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, MessageModal)
+    assert known.read_text().count("\n") == 1 and impostor[1] in known.read_text()
 
 
 async def test_new_scan_shows_live_progress_then_results(data_dir, fleet, known_hosts):

@@ -500,3 +500,13 @@ def test_rule_defaults_and_filter():
     rules = xccdf.read_rules(src(MARKUP), {"r2"})
     assert list(rules) == ["r2"]
     assert rules["r2"] == RuleInfo(rule_id="r2", title="Bare", severity="unknown")
+
+
+def test_selected_rules_come_in_oscaps_own_order(oscap_results):
+    """The running rule and each rule's seconds rest on this: oscap evaluates the profile's
+    rules in the datastream's order, the order its results list them in."""
+    from core.content.benchmark import selected_rules
+
+    evaluated = [rule for rule, result, _severity in lxml_rule_results(oscap_results.xccdf) if result != "notselected"]
+    assert selected_rules(UBUNTU_DS, CIS_L1_SERVER) == evaluated
+    assert selected_rules(UBUNTU_DS, "xccdf_no_such_profile") == []

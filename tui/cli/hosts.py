@@ -86,11 +86,15 @@ async def hosts_tailor(workspace: Workspace, args) -> int:
 
 
 async def hosts_trust(workspace: Workspace, args) -> int:
-    host, key, trusted = await service.host_key(workspace, args.name)
-    say(f"{host.name} ({host.address}:{host.port}) presents {ssh.fingerprint(key)}")
-    if trusted:
+    presented = await service.host_key(workspace, args.name)
+    host, key = presented.host, presented.key
+    say(f"{host.name} ({host.address}:{host.port}) presents {presented.fingerprint}")
+    if presented.trusted:
         say("this key is trusted already")
         return 0
+    if presented.changed:
+        raise OperatorError(f"{host.name}: HOST KEY CHANGED: {ssh.known_hosts_path(host)} holds a different key "
+                            "for this host; if the change is expected, remove the old line first")
     if not args.yes:
         if not sys.stdin.isatty():
             raise OperatorError("verify the fingerprint above, then run again with --yes")
@@ -134,9 +138,8 @@ async def hosts_check(workspace: Workspace, args) -> int:
     if args.json:
         print_json(report.as_dict())
     else:
-        for label, ok in (("reachable", report.reachable), ("authenticated", report.authenticated),
-                          ("oscap", report.oscap), ("sudo", report.sudo)):
-            say(f"{label:14} {'yes' if ok else 'no'}")
+        for label, found, _ok in report.steps():
+            say(f"{label:14} {found.replace('—', '-')}")
         say(f"{'oscap version':14} {report.oscap_version or '-'}")
         say(f"{'os':14} {report.os or '-'}")
         if report.error:

@@ -41,6 +41,8 @@ def register(commands) -> None:
     results = commands.add_parser("results", help="rule results of a scan")
     results.add_argument("scan_id", metavar="SCAN_ID", help="full UUID or its first 8 characters")
     results.add_argument("--result", choices=RESULT_VALUES)
+    results.add_argument("--sort", choices=["severity", "result", "rule", "time"], default="severity",
+                         help="time: the slowest rules first")
     form = results.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true")
     form.add_argument("--csv", action="store_true")
@@ -104,13 +106,13 @@ async def scans_list(workspace: Workspace, args) -> int:
 
 async def results(workspace: Workspace, args) -> int:
     found = await workspace.store.get_scan(args.scan_id)
-    found_results = await workspace.store.rule_results(found.id, args.result)
+    found_results = await workspace.store.rule_results(found.id, args.result, order=args.sort)
     if args.json or args.csv:
         fmt = "json" if args.json else "csv"
         to_stdout(lambda out: exports.write_results(found_results, fmt, out))
     else:
-        print_table(["RESULT", "SEVERITY", "RULE", "TITLE"],
-                    [[r.result, r.severity, r.rule_id, r.title] for r in found_results])
+        print_table(["RESULT", "SEVERITY", "SECONDS", "RULE", "TITLE"],
+                    [[r.result, r.severity, r.seconds, r.rule_id, r.title] for r in found_results])
     return 0
 
 

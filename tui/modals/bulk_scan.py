@@ -53,7 +53,8 @@ class BulkScanModal(BaseModal):
                             # a known total from the start: no indeterminate animation to
                             # redraw over a slow link while the scan waits its turn
                             yield ProgressBar(total=1, show_eta=False, id=f"bar-{index}")
-                            yield Static("waiting", classes="host-state", id=f"state-{index}")
+                            yield Static("waiting" if host.os_id else "OS not detected: the scan detects it",
+                                         classes="host-state", id=f"state-{index}")
             with Horizontal(classes="buttons"):
                 yield Button("Start Scans (ctrl+s)", id="start", variant="primary", compact=True)
                 yield Button("Close (esc)", id="close", compact=True)

@@ -1,4 +1,4 @@
-"""The result of Check: reachable, authenticated, sudo, oscap and its version."""
+"""The result of Check: reachable, host key, authenticated, oscap, sudo, the OS."""
 
 from __future__ import annotations
 
@@ -23,10 +23,9 @@ class CheckReportModal(BaseModal):
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True)
         table.add_column()
-        for label, ok in (("reachable", report.reachable), ("authenticated", report.authenticated),
-                          ("sudo", report.sudo), ("oscap", report.oscap)):
-            table.add_row(label, palette.text("yes" if ok else "no",
-                                              "text-success" if ok else "text-error", bold=True))
+        for label, found, ok in report.steps():
+            table.add_row(label, palette.muted(found) if ok is None else
+                          palette.text(found, "text-success" if ok else "text-error", bold=True))
         table.add_row("oscap version", report.oscap_version or "—")
         table.add_row("OS", report.os or "—")
         with Vertical(classes="dialog check") as box:

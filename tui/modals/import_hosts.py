@@ -139,7 +139,6 @@ class ImportHostsModal(BaseModal):
             return
         self.chosen ^= {key}
         self._render_rows()
-        table.action_cursor(1)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "add":

@@ -127,8 +127,6 @@ class NewScanModal(BaseModal):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "detect":
             return self.host is not None and not self.host.os_id
-        if action == "create":
-            return bool(self.choices)
         return True
 
     def action_detect(self) -> None:
@@ -154,6 +152,10 @@ class NewScanModal(BaseModal):
     def action_create(self) -> None:
         options = self.query_one("#profiles", OptionList)
         if self.host is None or not self.choices or options.highlighted is None:
+            why = ("choose a host first" if self.host is None else
+                   f"{self.host.name}: detect its OS first (O)" if not self.host.os_id else
+                   f"{self.host.name}: no CIS profile is installed for {self.host.os_name}")
+            self.notify(f"nothing to scan with: {why}", severity="warning")
             return
         choice = self.choices[options.highlighted]
         self.create(self.host.name, choice.short_name or choice.profile_id, choice.title,

@@ -20,8 +20,17 @@ from tui.screens.base import BaseScreen
 from tui.screens.results import ResultsScreen
 from tui.services.files import export_scans, open_report
 from tui.widgets.cards import NavBar, StatCard
-from tui.widgets.cells import DASH, duration, profile_title, progress_text, score_class, short_time
+from tui.widgets.cells import (
+    DASH,
+    duration,
+    profile_title,
+    progress_text,
+    running_rule,
+    score_class,
+    short_time,
+)
 from tui.widgets.keyed_table import Column, KeyedTable
+from tui.widgets.last_file import LastFile
 from tui.widgets.score_chart import ScoreChart, Series, since
 
 STATUSES = [("All statuses", "all"), ("Completed", "completed"), ("Running", "running"),
@@ -74,13 +83,14 @@ class ComplianceScreen(BaseScreen):
             Column("id", "Scan ID", 8),
             Column("status", "Status", 9),
             Column("score", "Score", 5, "right"),
-            Column("passed", "Pass", 4, "right"),
-            Column("failed", "Fail", 4, "right"),
-            Column("duration", "Dur s", 5, "right"),
+            Column("passed", "Pass", 4, "right", wide_label="Passed", wide_width=6),
+            Column("failed", "Fail", 4, "right", wide_label="Failed", wide_width=6),
+            Column("duration", "Dur s", 5, "right", wide_label="Duration", wide_width=8),
             Column("created", "Created", 16),
             Column("actions", "Actions", None, min_width=10),
         ], empty="no scans: press n for a new scan", id="scans")
         yield Static(id="scan-detail", classes="detail")
+        yield LastFile(id="last-file")
         yield Footer(compact=True, show_command_palette=False)
 
     # ---------------------------------------------------------------- loading
@@ -174,7 +184,9 @@ class ComplianceScreen(BaseScreen):
         elif scan.status is ScanStatus.RUNNING:
             job = self.app.jobs.for_scan(scan.id) or self.data.jobs.get(scan.id)
             done, total = (job.progress_done, job.progress_total) if job else (scan.progress_done, scan.progress_total)
-            actions = palette.text(f"{progress_text(done, total or scan.progress_total)} rules", "text-primary")
+            now = running_rule(job)
+            actions = palette.text(f"{progress_text(done, total or scan.progress_total)} rules"
+                                   + (f" · {now}" if now else ""), "text-primary")
         elif scan.status is ScanStatus.PENDING:
             job = self.data.jobs.get(scan.id)
             waiting = "queued in this app" if job and job.lease_owner else "waiting for a worker"
@@ -301,7 +313,9 @@ class ComplianceScreen(BaseScreen):
 
     @work(group="report", exit_on_error=False)
     async def report(self, scan_id: str) -> None:
-        self.notify(await open_report(self.app.workspace, scan_id), timeout=15)
+        message, path = await open_report(self.app.workspace, scan_id)
+        self.query_one(LastFile).show(path)
+        self.notify(message, timeout=8)
 
     def action_new_scan(self) -> None:
         self.app.push_screen(NewScanModal(self.host))
@@ -322,7 +336,9 @@ class ComplianceScreen(BaseScreen):
 
     @work(group="export", exit_on_error=False)
     async def export(self, fmt: str, host: str, status: str | None) -> None:
-        self.notify(await export_scans(self.app.workspace, fmt, host, status), timeout=15)
+        message, path = await export_scans(self.app.workspace, fmt, host, status)
+        self.query_one(LastFile).show(path)
+        self.notify(message, timeout=8)
 
     def on_job_event(self, event: JobEvent) -> None:
         table = self.query_one("#scans", KeyedTable)

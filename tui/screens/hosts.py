@@ -18,6 +18,7 @@ from tui.modals.check_report import CheckReportModal
 from tui.modals.confirm import ConfirmModal
 from tui.modals.host_form import HostFormModal
 from tui.modals.import_hosts import ImportHostsModal
+from tui.modals.message import MessageModal
 from tui.modals.new_scan import NewScanModal
 from tui.screens.base import BaseScreen
 from tui.services import remote
@@ -172,7 +173,6 @@ class HostsScreen(BaseScreen):
         table = self.query_one("#hosts", KeyedTable)
         table.update_row(host.name, self._row(host)[1])
         self._show_selection()
-        table.action_cursor(1)
 
     # ---------------------------------------------------------------- add, edit, delete
 
@@ -201,9 +201,10 @@ class HostsScreen(BaseScreen):
         if host is None:
             return
         count = self.rows[host.name].scans
-        what = f"its {count} scan{'s' if count != 1 else ''} and their results" if count else "no scans"
+        what = (f"With it go its {count} scan{'s' if count != 1 else ''}, their results and evidence."
+                if count else "It has no scans.")
         self.app.push_screen(ConfirmModal(
-            f"Delete host {host.name}? With it go {what}. The host itself is not touched.",
+            f"Delete host {host.name}? {what} The host itself is not touched.",
             confirm="Delete", title="Delete host", danger=True),
             lambda yes: yes and self.delete(host.name))
 
@@ -251,12 +252,21 @@ class HostsScreen(BaseScreen):
 
     @work(group="host-action", exit_on_error=False)
     async def fetch_key(self, name: str) -> None:
-        host, key, trusted = await remote.host_key(self.app.workspace, name)
-        if trusted:
-            self.notify(f"{name}: its host key is trusted already ({remote.fingerprint(key)})")
+        presented = await remote.host_key(self.app.workspace, name)
+        host, key = presented.host, presented.key
+        if presented.trusted:
+            self.notify(f"{name}: its host key is trusted already ({presented.fingerprint})")
+            return
+        if presented.changed:  # said before anything is asked: a changed key is never trusted here
+            self.app.push_screen(MessageModal(
+                f"{name} ({host.address}:{host.port}) now presents\n\n{presented.fingerprint}\n\n"
+                f"but {remote.known_hosts_path(host)} holds a DIFFERENT key for it. That is what a "
+                "machine in the middle looks like. If the change is expected (the host was reinstalled), "
+                "remove the old line from known_hosts yourself, then trust the new key.",
+                title="HOST KEY CHANGED", danger=True))
             return
         self.app.push_screen(ConfirmModal(
-            f"{name} ({host.address}:{host.port}) presents\n\n{remote.fingerprint(key)}\n\n"
+            f"{name} ({host.address}:{host.port}) presents\n\n{presented.fingerprint}\n\n"
             f"Trust it only if this fingerprint is the host's real key. It is added to "
             f"{remote.known_hosts_path(host)}.", confirm="Trust", title="Trust host key"),
             lambda yes: yes and self._trust(host, key))

@@ -24,7 +24,7 @@ from tui.modals.confirm import ConfirmModal
 from tui.modals.job_detail import JobDetailModal
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
-from tui.widgets.cells import DASH, day_time, job_status, progress_text, short_profile
+from tui.widgets.cells import DASH, day_time, job_status, progress_text, running_rule, short_profile
 from tui.widgets.chip import Chip
 from tui.widgets.keyed_table import Column, KeyedTable
 
@@ -104,7 +104,9 @@ class JobsScreen(BaseScreen):
         palette = self.app.palette
         job = self.app.jobs.live.get(job.id, job)
         if job.status is JobStatus.RUNNING:
-            output = palette.text(f"{progress_text(job.progress_done, job.progress_total)} rules", "text-primary")
+            now = running_rule(job)
+            output = palette.text(f"{progress_text(job.progress_done, job.progress_total)} rules"
+                                  + (f" · {now}" if now else ""), "text-primary")
         elif job.error:
             output = palette.text(job.error, "text-error")
         else:

@@ -20,11 +20,12 @@ from tui.widgets.cards import NavBar
 from tui.widgets.cells import DASH, profile_title, short_rule, short_time
 from tui.widgets.chip import Chip
 from tui.widgets.keyed_table import Column, KeyedTable
+from tui.widgets.last_file import LastFile
 
 RESULTS = [("all", "all"), ("pass", "pass"), ("fail", "fail"), ("error", "error"),
            ("notapplicable", "notapplicable"), ("notchecked", "notchecked")]
-SEVERITIES = [("all", "all"), ("high", "high"), ("medium", "medium"), ("low", "low")]
-SORTS = [("severity", "severity"), ("result", "result"), ("rule id", "rule")]
+SEVERITIES = [("all", "all")] + [(s, s) for s in ("high", "medium", "low", "info", "unknown")]
+SORTS = [("severity", "severity"), ("result", "result"), ("rule id", "rule"), ("time", "time")]
 
 
 class ResultsScreen(BaseScreen):
@@ -48,15 +49,17 @@ class ResultsScreen(BaseScreen):
         self._to_first = False
         self._explained: set[tuple[str, str]] = set()  # (rule, result) with a cached explanation
         self._ai = False  # an LLM is configured: the AI column and `e`
+        self._timed: bool | None = None  # rules carry their seconds (not imported or older scans)
 
     def compose(self) -> ComposeResult:
         scan = self.scan
         yield NavBar(self.MODE)
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"Results {scan.short_id}", style="bold")
+        if scan.score is not None:  # before what may be cut at 80 columns
+            title.append(" · score ")
+            title.append_text(self.app.palette.score(scan.score, "%"))
         title.append(f" · {scan.host_name} · {profile_title(scan.profile)} · {short_time(scan.created_at)}")
-        if scan.score is not None:
-            title.append(f" · score {scan.score:.1f}%")
         yield Static(title, id="results-title")
         with Horizontal(classes="toolbar"):
             yield Chip("f", "Result", RESULTS, "all", id="result-filter")
@@ -72,7 +75,9 @@ class ResultsScreen(BaseScreen):
             Column("severity", "Severity", 8),
             Column("result", "Result", 10),
             *([Column("ai", "AI", 3)] if self._ai else []),
+            Column("secs", "Secs", 5, "right", wide_label="Seconds", wide_width=7),
         ], empty="no rule matches these filters", id="rules")
+        yield LastFile(id="last-file")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -134,6 +139,13 @@ class ResultsScreen(BaseScreen):
         if message.explained != self._explained:
             self._explained = message.explained
             self._cells.clear()
+        if self._timed is None and self.rows:
+            self._timed = any(r.seconds is not None for r in self.rows)
+            if not self._timed:  # no column of dashes, no sort that changes nothing
+                table = self.query_one("#rules", KeyedTable)
+                table.columns = [c for c in table.columns if c.key != "secs"]
+                sort = self.query_one("#sort", Chip)
+                sort.options = [o for o in sort.options if o[1] != "time"]
         seen = self._seen
         for row in self.rows:
             seen[row.rule_id] = row
@@ -158,9 +170,12 @@ class ResultsScreen(BaseScreen):
                 Text(short_rule(result.rule_id)), Text(result.title or DASH),
                 palette.severity(result.severity), palette.result(result.result),
             ) + ((assistant.explain_cell(self.app, (rule_id, result.result) in self._explained),)
-                 if self._ai else ())
+                 if self._ai else ()) + (self._seconds(result) if self._timed else ())
         mark = self.app.palette.text("✓", "text-accent", bold=True) if result.rule_id in self.selected else ""
         return (mark, *cells)
+
+    def _seconds(self, result: RuleResult) -> tuple:
+        return (self.app.palette.muted(DASH) if result.seconds is None else f"{result.seconds:.1f}",)
 
     def _show_summary(self) -> None:
         palette, scan = self.app.palette, self.scan
@@ -213,7 +228,6 @@ class ResultsScreen(BaseScreen):
         self.selected ^= {key}
         table.update_row(key)
         self._show_summary()
-        table.action_cursor(1)
 
     def action_quick_fix(self) -> None:
         count = len(self.selected)
@@ -258,4 +272,6 @@ class ResultsScreen(BaseScreen):
 
     @work(group="export", exit_on_error=False)
     async def export(self, fmt: str) -> None:
-        self.notify(await export_results(self.app.workspace, self.scan.id, fmt, None), timeout=15)
+        message, path = await export_results(self.app.workspace, self.scan.id, fmt, None)
+        self.query_one(LastFile).show(path)
+        self.notify(message, timeout=8)

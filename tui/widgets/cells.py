@@ -6,11 +6,14 @@ the theme's variables so a theme change recolours everything on the next reload.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
 from core.domain.models import Host, Job, Scan, ScanStatus
+from core.domain.timeutil import parse_iso
 from core.views.summaries import profile_title
 
 RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
@@ -20,7 +23,10 @@ STATUS_VARS = {  # scans and jobs: the spec's colours, queued blue as running, c
     "pending": "foreground-muted", "queued": "text-primary", "running": "text-primary",
     "completed": "text-success", "failed": "text-error", "cancelled": "foreground-muted",
 }
-SEVERITY_VARS = {"high": "text-error", "medium": "text-warning", "low": "text-primary"}
+# The spec: severity high red, medium orange, low blue; result error yellow. Themes have no
+# orange: medium is the theme's warning colour moved towards its error colour, so it never
+# looks like an error result.
+SEVERITY_VARS = {"high": "text-error", "medium": "orange", "low": "text-primary"}
 RESULT_VARS = {
     "pass": "text-success", "fixed": "text-success", "fail": "text-error", "error": "text-warning",
     "unknown": "text-warning", "notapplicable": "foreground-muted", "notchecked": "text-primary",
@@ -46,7 +52,10 @@ class Palette:
             variables = self.app.theme_variables
             background = Color.parse(variables.get("background", "#000000"))
             try:
-                color = Color.parse(variables.get(variable, variables.get("foreground", "#ffffff")))
+                if variable == "orange":
+                    color = Color.parse(variables["text-warning"]).blend(Color.parse(variables["text-error"]), 0.45)
+                else:
+                    color = Color.parse(variables.get(variable, variables.get("foreground", "#ffffff")))
             except Exception:  # e.g. "auto 60%": fall back to the plain foreground
                 color = Color.parse(variables.get("foreground", "#ffffff"))
             if color.a < 1:
@@ -116,6 +125,17 @@ def short_rule(rule_id: str) -> str:
 
 def progress_text(done: int, total: int | None) -> str:
     return f"{done} / {total}" if total else f"{done} / ?"
+
+
+def running_rule(job: Job | None) -> str:
+    """'file_permissions_etc_shadow 2m10s': the rule oscap evaluates now, and for how long."""
+    if job is None or not job.current:
+        return ""
+    elapsed = ""
+    if job.current_since:
+        seconds = max(0, int((datetime.now(timezone.utc) - parse_iso(job.current_since)).total_seconds()))
+        elapsed = f" {seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f" {seconds}s"
+    return f"{short_rule(job.current)}{elapsed}"
 
 
 def is_unfinished(scan: Scan) -> bool:

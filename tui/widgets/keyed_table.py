@@ -35,6 +35,8 @@ class Column:
     justify: str = "left"
     min_width: int = 8
     flex: int = 1
+    wide_label: str | None = None  # the spec's name, shown with wide_width on a wide table
+    wide_width: int | None = None
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -64,6 +66,8 @@ class KeyedTable(ScrollView, can_focus=True):
         @property
         def control(self) -> "KeyedTable":
             return self.table
+
+    WIDE = 100  # columns from which a Column's wide label and width are used
 
     def __init__(self, columns: Sequence[Column], *, empty: str = "nothing to show",
                  gap: int = 1, name: str | None = None, id: str | None = None,
@@ -201,16 +205,22 @@ class KeyedTable(ScrollView, can_focus=True):
 
     # ---------------------------------------------------------------- rendering
 
+    def _wide(self) -> bool:
+        return (self.scrollable_content_region.width or self.size.width) >= self.WIDE
+
+    def _fixed(self, column: Column) -> int | None:
+        return column.wide_width if column.wide_width and self._wide() else column.width
+
     def _widths(self) -> list[int]:
         width = self.scrollable_content_region.width or self.size.width
-        fixed = sum(c.width or 0 for c in self.columns) + self.gap * (len(self.columns) - 1) + 1
+        fixed = sum(self._fixed(c) or 0 for c in self.columns) + self.gap * (len(self.columns) - 1) + 1
         flexible = [c for c in self.columns if c.width is None]
         rest = max(0, width - fixed)
         weights = sum(c.flex for c in flexible) or 1
         widths, given = [], 0
         for column in self.columns:
-            if column.width is not None:
-                widths.append(column.width)
+            if self._fixed(column) is not None:
+                widths.append(self._fixed(column))
                 continue
             share = rest - given if column is flexible[-1] else rest * column.flex // weights
             given += share
@@ -245,7 +255,9 @@ class KeyedTable(ScrollView, can_focus=True):
         widths = self._widths()
         if y == 0:
             style = base + self.get_component_rich_style("keyed-table--header")
-            strip = self._line([Text(c.label) for c in self.columns], widths, style)
+            wide = self._wide()
+            strip = self._line([Text(c.wide_label if wide and c.wide_label else c.label) for c in self.columns],
+                               widths, style)
         else:
             row = round(self.scroll_offset.y) + y - 1
             if not self._keys and y == 1:
