@@ -47,3 +47,7 @@ class ConnectionLost(OperatorError):
 
 class CommandTimeout(OperatorError):
     pass
+
+
+class OutputTooLarge(OperatorError):
+    """A target or a file sent more than the limits allow (core/domain/limits.py)."""

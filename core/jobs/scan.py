@@ -17,11 +17,14 @@ from core import paths
 from core.content import derive
 from core.content.catalog import Datastream
 from core.content.tailoring import Tailoring, original_name, read_tailoring
+from core.domain import limits
 from core.domain.errors import OperatorError, Unreachable
 from core.domain.models import Host, compute_score, notice_for
 from core.domain.text import neutralise
+from core.files import private_dir, private_file, write_private
 from core.jobs.runner import JobContext
 from core.results import xccdf
+from core.safexml import XmlError
 from core.targets import remote
 from core.targets.connect import connect, sudo_for
 from core.targets.transport import Transport
@@ -37,10 +40,8 @@ def compressed_datastream(workspace: Workspace, datastream: Datastream) -> tuple
     else:
         cached = paths.cache_dir(workspace.data_dir) / "content" / f"{datastream.sha256}.xml.bz2"
         if not cached.exists():
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_suffix(".part")
-            partial.write_bytes(bz2.compress(datastream.path.read_bytes(), 9))
-            partial.replace(cached)
+            private_dir(cached.parent)
+            write_private(cached, bz2.compress(datastream.path.read_bytes(), 9))
         data = cached.read_bytes()
     return data, hashlib.sha256(data).hexdigest()
 
@@ -50,17 +51,22 @@ async def run_scan_job(ctx: JobContext) -> None:
     workspace, job = ctx.workspace, ctx.job
     host = await workspace.store.require_host(job.host_name)
     timeout = int(job.params.get("timeout") or workspace.settings.scan_timeout)
+    evidence = paths.evidence_dir(workspace.data_dir) / f"{job.scan_id}.arf.xml.gz"
     try:
-        async with asyncio.timeout(timeout + 300):
-            tailoring = _tailoring(job.params.get("tailoring") or host.tailoring_file)
-            arf_path, datastream = await _scan_on_host(ctx, host, tailoring, timeout)
-    except Unreachable:
-        host.status = "offline"
-        await workspace.store.update_host(host)
+        try:
+            async with asyncio.timeout(timeout + 300):
+                tailoring = _tailoring(job.params.get("tailoring") or host.tailoring_file)
+                datastream, arf_limit = await _scan_on_host(ctx, host, tailoring, timeout, evidence)
+        except Unreachable:
+            host.status = "offline"
+            await workspace.store.update_host(host)
+            raise
+        except TimeoutError:
+            raise OperatorError(f"{host.name}: the scan did not finish in time and was abandoned") from None
+        await _store_results(ctx, evidence, datastream, arf_limit)
+    except BaseException:
+        evidence.unlink(missing_ok=True)  # a failed or cancelled scan leaves no evidence behind
         raise
-    except TimeoutError:
-        raise OperatorError(f"{host.name}: the scan did not finish in time and was abandoned") from None
-    await _store_results(ctx, arf_path, datastream)
 
 
 def _tailoring(kept: str | None) -> Tailoring | None:
@@ -70,9 +76,10 @@ def _tailoring(kept: str | None) -> Tailoring | None:
 
 
 async def _scan_on_host(
-    ctx: JobContext, host: Host, tailoring: Tailoring | None, timeout: int,
-) -> tuple[Path, Datastream]:
-    """Everything that talks to the target; returns the local evidence file and the content used."""
+    ctx: JobContext, host: Host, tailoring: Tailoring | None, timeout: int, evidence: Path,
+) -> tuple[Datastream, int]:
+    """Everything that talks to the target; leaves the ARF in evidence and returns the content
+    used and the largest ARF this scan may produce."""
     workspace, job, store = ctx.workspace, ctx.job, ctx.workspace.store
     where = "this machine" if host.transport == "local" else f"{host.address}:{host.port}"
     ctx.say(f"connecting to {host.name} ({where})")
@@ -110,32 +117,41 @@ async def _scan_on_host(
                 remote_tailoring = f"{work.tmp}/tailoring.xml"
                 await remote.upload(transport, tailoring.path.read_bytes(), remote_tailoring, timeout=120)
             arf = f"{work.tmp}/arf.xml"
-            done = 0
+            done, most = 0, total or limits.current().rule_results
 
             async def rule(rule_id: str, result: str) -> None:
                 nonlocal done
-                done += 1
-                await ctx.progress(done, total)
+                if done < most:  # a hostile oscap may print a million lines: the count stays true
+                    done += 1
+                    await ctx.progress(done, total)
 
             ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
             evaluated = await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, rule,
                                               remote_tailoring, work.tmp)
             ctx.say(f"oscap finished (exit {evaluated.exit_status}) after {done} rules")
-            arf_gz = await remote.fetch_compressed(transport, sudo, arf, timeout=600)
-            ctx.say(f"fetched the results ({len(arf_gz) // 1024:,} KiB gzip)")
+            arf_limit = limits.current().arf_bytes(total, _plain_size(datastream.path))
+            with private_file(evidence) as sink:  # streamed to disk, whole or not at all
+                await remote.fetch_into(transport, sudo, arf, sink, arf_limit, timeout=600)
+                fetched = sink.tell()
+            ctx.say(f"fetched the results ({fetched // 1024:,} KiB gzip)")
         finally:
-            await _cleanup(transport, work.tmp)
-    evidence = paths.evidence_dir(workspace.data_dir) / f"{job.scan_id}.arf.xml.gz"
-    evidence.parent.mkdir(parents=True, exist_ok=True)
-    evidence.write_bytes(arf_gz)
-    return evidence, datastream
+            await _cleanup(transport, work)
+    return datastream, arf_limit
 
 
-async def _cleanup(transport: Transport, tmp: str) -> None:
+def _plain_size(path: Path) -> int:
+    """The datastream's uncompressed size (an ARF embeds it); bz2 ones expand about 25x."""
+    size = path.stat().st_size
+    return size * 40 if path.suffix == ".bz2" else size
+
+
+async def _cleanup(transport: Transport, work: remote.Workdir) -> None:
     try:
-        await asyncio.shield(remote.remove(transport, tmp))
+        await asyncio.shield(remote.remove(transport, work.tmp))
     except (OperatorError, OSError) as exc:  # the connection may be gone; the next scan sweeps it
-        log.warning("could not remove %s: %s", tmp, neutralise(str(exc)))
+        log.warning("could not remove %s: %s", work.tmp, neutralise(str(exc)))
+    finally:
+        await asyncio.shield(work.release())
 
 
 async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) -> None:
@@ -146,9 +162,9 @@ async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) 
     await workspace.store.update_host(host)
 
 
-async def _store_results(ctx: JobContext, arf_path: Path, datastream: Datastream) -> None:
+async def _store_results(ctx: JobContext, arf_path: Path, datastream: Datastream, arf_limit: int) -> None:
     store, job = ctx.workspace.store, ctx.job
-    results = await asyncio.to_thread(xccdf.read_test_results, arf_path)
+    results = await asyncio.to_thread(_read_results, arf_path, arf_limit)
     if len(results) != 1:
         raise OperatorError(f"the results hold {len(results)} TestResults, expected one")
     rule_results = xccdf.merge_duplicates(results[0].results)
@@ -163,3 +179,10 @@ async def _store_results(ctx: JobContext, arf_path: Path, datastream: Datastream
             f"{counts.get('fail', 0)} fail, score {'-' if score is None else f'{score:.1f}'}")
     await store.complete_scan(job.scan_id, rule_results, counts, score, notice_for(counts),
                               str(arf_path), job_id=job.id, output=ctx.output)
+
+
+def _read_results(arf_path: Path, limit: int) -> list[xccdf.TestResultData]:
+    try:
+        return xccdf.read_test_results(arf_path, limit=limit)
+    except XmlError as exc:
+        raise OperatorError(f"the results oscap wrote cannot be read: {exc}") from None

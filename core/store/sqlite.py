@@ -199,6 +199,17 @@ class SqliteStore(SqliteJobs, Store):
             await db.execute("DELETE FROM hosts WHERE id = ?", (host.id,))
         return count
 
+    async def files_in_use(self, paths: list[str]) -> set[str]:
+        used: set[str] = set()
+        for start in range(0, len(paths), 500):
+            chunk = paths[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = await self._rows(
+                f"SELECT arf_path AS p FROM scans WHERE arf_path IN ({marks}) "
+                f"UNION SELECT tailoring_file FROM hosts WHERE tailoring_file IN ({marks})", chunk + chunk)
+            used.update(r["p"] for r in rows)
+        return used
+
     # ------------------------------------------------------------------ content and rule texts
 
     async def has_rules(self, content_id: str) -> bool:
@@ -356,24 +367,45 @@ class SqliteStore(SqliteJobs, Store):
                 "lease_until = NULL WHERE id = ?", (started_at, finished, now, len(rows), output, job_id)))
         await self._write(statements)
 
-    async def add_imported_scans(self, imported: list[tuple[Scan, list[RuleResult]]]) -> None:
+    async def add_imported_scans(self, imported: list[tuple[Scan, list[RuleResult]]],
+                                 new_host: Host | None = None) -> Host | None:
         columns = (
             "id", "host_id", "profile", "profile_id", "content_id", "status", "progress_done",
             "progress_total", "score", "notice", "arf_path", "created_at", "started_at",
             "finished_at", "updated_at", "origin", "source_file", "source_sha256", "result_key", "target",
         ) + tuple(COUNT_COLUMNS.values())
         insert = f"INSERT INTO scans ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        statements = []
-        for scan, results in imported:
-            rows = [(scan.id, r.rule_id, r.result, r.severity) for r in results if r.result != "notselected"]
-            values = (
-                scan.id, scan.host_id, scan.profile, scan.profile_id, scan.content_id, "completed",
-                len(rows), len(rows), scan.score, scan.notice, scan.arf_path, scan.created_at,
-                scan.started_at, scan.finished_at, now_iso(), "import", scan.source_file,
-                scan.source_sha256, scan.result_key, scan.target,
-            ) + tuple(scan.counts.get(r, 0) for r in COUNT_COLUMNS)
-            statements += [(insert, values), (RESULT_INSERT, rows)]
-        await self._write(statements)
+        host_columns = _HOST_FIELDS + ("created_at",)
+        try:
+            async with self._transaction() as db:
+                host = None
+                if new_host is not None:
+                    new_host.created_at = now_iso()
+                    await db.execute(
+                        f"INSERT INTO hosts ({', '.join(host_columns)}) VALUES "
+                        f"({', '.join('?' * len(host_columns))}) ON CONFLICT(name) DO NOTHING",
+                        tuple(getattr(new_host, c) for c in host_columns))
+                    row = await (await db.execute("SELECT * FROM hosts WHERE name = ?", (new_host.name,))).fetchone()
+                    host = _host(row)
+                for scan, results in imported:
+                    if host is not None:
+                        scan.host_id = host.id
+                    rows = [(scan.id, r.rule_id, r.result, r.severity) for r in results if r.result != "notselected"]
+                    values = (
+                        scan.id, scan.host_id, scan.profile, scan.profile_id, scan.content_id, "completed",
+                        len(rows), len(rows), scan.score, scan.notice, scan.arf_path, scan.created_at,
+                        scan.started_at, scan.finished_at, now_iso(), "import", scan.source_file,
+                        scan.source_sha256, scan.result_key, scan.target,
+                    ) + tuple(scan.counts.get(r, 0) for r in COUNT_COLUMNS)
+                    await db.execute(insert, values)
+                    if rows:
+                        await db.executemany(RESULT_INSERT, rows)
+        except sqlite3.IntegrityError as exc:
+            if "result_key" not in str(exc) and "scans_imported_once" not in str(exc):
+                raise
+            raise InvalidInput("this TestResult is already imported for the host (another import "
+                               "stored it at the same time)") from None
+        return host
 
     async def find_imported(self, host_id: int, result_key: str) -> Scan | None:
         rows = await self._rows(f"{_SCAN_SELECT} WHERE s.host_id = ? AND s.result_key = ?", (host_id, result_key))

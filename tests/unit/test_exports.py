@@ -106,7 +106,7 @@ async def test_formula_cells_are_neutralised(fleet_store):
     assert titles[RULE + "accounts_tmout"] == "'+cmd|' /C calc'!A0"
 
     assert [exports.safe_cell(v) for v in ("=1", "+1", "-1", "@x", "\tx", "\rx", "a=b", "", None, 58.3, 0, -2)] == [
-        "'=1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "a=b", "", "", 58.3, 0, -2]
+        "'=1", "'+1", "'-1", "'@x", "'\tx", "'\\x0dx", "a=b", "", "", 58.3, 0, -2]
 
 
 # --------------------------------------------------------------------------- results

@@ -22,8 +22,8 @@ ALLOWED = {
     "hosts": {"domain", "store", "content", "targets", "views"},
     "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views"},
 }
-# core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
-TOP_LEVEL = {"paths", "safexml", "workspace"}
+# core/files.py, core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
+TOP_LEVEL = {"files", "paths", "safexml", "workspace"}
 
 
 def core_modules() -> list[str]:

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from tui.screens.base import BaseModal
+from tui.widgets.cells import plain
 
 
 class CheckReportModal(BaseModal):
@@ -27,10 +28,10 @@ class CheckReportModal(BaseModal):
                           ("sudo", report.sudo), ("oscap", report.oscap)):
             table.add_row(label, palette.text("yes" if ok else "no",
                                               "text-success" if ok else "text-error", bold=True))
-        table.add_row("oscap version", report.oscap_version or "—")
-        table.add_row("OS", report.os or "—")
+        table.add_row("oscap version", plain(report.oscap_version or "—"))  # what the host said: plain
+        table.add_row("OS", plain(report.os or "—"))
         with Vertical(classes="dialog check") as box:
-            box.border_title = f"Check {report.host}: {'ready' if report.ready else 'not ready'}"
+            box.border_title = plain(f"Check {report.host}: {'ready' if report.ready else 'not ready'}")
             yield Static(table)
             if report.error:
                 yield Static(palette.text(report.error, "text-error"), classes="error-line")

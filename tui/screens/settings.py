@@ -15,6 +15,7 @@ from core.content.catalog import SHORT_NAME_TITLES, Datastream, load_catalog
 from core.domain.settings import config_path
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
+from tui.widgets.cells import plain
 from tui.widgets.keyed_table import Column, KeyedTable
 
 
@@ -54,7 +55,7 @@ class SettingsScreen(BaseScreen):
             f"AI assistant   not yet available (a later release adds LLM settings)\n"
             f"Content dirs\n{dirs}"
         )
-        self.query_one("#settings-facts", Static).update(facts)
+        self.query_one("#settings-facts", Static).update(plain(facts))  # paths may hold brackets
 
     def reload(self) -> None:
         self.discover()
@@ -76,7 +77,7 @@ class SettingsScreen(BaseScreen):
         table.empty_text = "no datastreams found: install the ssg-* packages or `compliance-tui content import`"
         table.set_rows(rows)
         warnings = self.query_one("#content-warnings", Static)
-        warnings.update("\n".join(message.warnings[:3]))
+        warnings.update(plain("\n".join(message.warnings[:3])))  # they name files: plain text
         warnings.display = bool(message.warnings)
 
 

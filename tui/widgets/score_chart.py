@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from core.domain.text import neutralise
 from core.domain.timeutil import parse_iso
 
 WINDOW_DAYS = 30
@@ -53,7 +54,7 @@ class ScoreChart(Vertical):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw())
 
     def show(self, title: str, series: list[Series], now: datetime) -> None:
-        self._last = (title, series, now)
+        self._last = (neutralise(title), series, now)  # host and profile names reach plotext's ANSI
         self._redraw()
 
     def _color(self, index: int) -> Color:
@@ -85,6 +86,6 @@ class ScoreChart(Vertical):
             else:
                 plt.plot(xs, ys, color=color.rgb, marker="braille")
             legend.append("● " if len(xs) == 1 else "━ ", style=Style(color=color.rich_color))
-            legend.append(f"{item.label}  ")
+            legend.append(f"{neutralise(item.label)}  ")
         self.query_one(".legend", Static).update(legend)
         plot.refresh()
