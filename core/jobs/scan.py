@@ -164,7 +164,7 @@ async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) 
 
 async def _store_results(ctx: JobContext, arf_path: Path, datastream: Datastream, arf_limit: int) -> None:
     store, job = ctx.workspace.store, ctx.job
-    results = await asyncio.to_thread(_read_results, arf_path, arf_limit)
+    results = await asyncio.to_thread(_read_results, job.host_name, arf_path, arf_limit)
     if len(results) != 1:
         raise OperatorError(f"the results hold {len(results)} TestResults, expected one")
     rule_results = xccdf.merge_duplicates(results[0].results)
@@ -181,8 +181,8 @@ async def _store_results(ctx: JobContext, arf_path: Path, datastream: Datastream
                               str(arf_path), job_id=job.id, output=ctx.output)
 
 
-def _read_results(arf_path: Path, limit: int) -> list[xccdf.TestResultData]:
+def _read_results(host_name: str, arf_path: Path, limit: int) -> list[xccdf.TestResultData]:
     try:
         return xccdf.read_test_results(arf_path, limit=limit)
     except XmlError as exc:
-        raise OperatorError(f"the results oscap wrote cannot be read: {exc}") from None
+        raise OperatorError(f"{host_name}: the results oscap wrote cannot be read: {exc}") from None

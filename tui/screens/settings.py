@@ -13,9 +13,9 @@ from textual.widgets import Footer, Static
 from core import paths
 from core.content.catalog import SHORT_NAME_TITLES, Datastream, load_catalog
 from core.domain.settings import config_path
+from core.domain.text import neutralise
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
-from tui.widgets.cells import plain
 from tui.widgets.keyed_table import Column, KeyedTable
 
 
@@ -31,7 +31,7 @@ class SettingsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
-        yield Static(id="settings-facts")
+        yield Static(id="settings-facts", markup=False)  # paths may hold brackets
         yield Static("Installed SCAP content", classes="section-title")
         yield KeyedTable([
             Column("product", "Product", 12),
@@ -39,7 +39,7 @@ class SettingsScreen(BaseScreen):
             Column("cis", "CIS Server profiles", None, min_width=12),
             Column("file", "File", 26),
         ], empty="discovering content…", id="content")
-        yield Static(id="content-warnings")
+        yield Static(id="content-warnings", markup=False)  # they name files
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -55,7 +55,7 @@ class SettingsScreen(BaseScreen):
             f"AI assistant   not yet available (a later release adds LLM settings)\n"
             f"Content dirs\n{dirs}"
         )
-        self.query_one("#settings-facts", Static).update(plain(facts))  # paths may hold brackets
+        self.query_one("#settings-facts", Static).update(neutralise(facts))
 
     def reload(self) -> None:
         self.discover()
@@ -77,7 +77,7 @@ class SettingsScreen(BaseScreen):
         table.empty_text = "no datastreams found: install the ssg-* packages or `compliance-tui content import`"
         table.set_rows(rows)
         warnings = self.query_one("#content-warnings", Static)
-        warnings.update(plain("\n".join(message.warnings[:3])))  # they name files: plain text
+        warnings.update(neutralise("\n".join(message.warnings[:3])))
         warnings.display = bool(message.warnings)
 
 
