@@ -43,29 +43,36 @@ _STOP_AND_REMOVE = (
     'rm -rf "$1"'
 )
 # The sweep: a temp dir whose lock nobody holds belongs to a scan that is gone (killed app, dead
-# link). A lock younger than 5 s may be a scan between mktemp and flock. Dirs without a lock (an
-# older version, or no flock on the host) go after a day, far beyond any scan.
+# link). A new dir is made under another name, locked, then renamed: so the sweep never sees a
+# live scan's dir unlocked. Dirs without a lock (an older version, or no flock on the host, or a
+# scan killed between mktemp and the rename) go after a day, far beyond any scan.
 PREPARE = r"""
 umask 077
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/compliance-tui"
 mkdir -p "$cache" || exit 10
 base="${TMPDIR:-/tmp}"
 flock=$(command -v flock 2>/dev/null)
-now=$(date +%s)
 stop_and_remove='""" + _STOP_AND_REMOVE + r"""'
-find "$base" -maxdepth 1 -type d -name 'compliance-tui.*' -user "$(id -u)" 2>/dev/null | while IFS= read -r d; do
-  if [ -n "$flock" ] && [ -f "$d/.lock" ]; then
-    age=$(( now - $(stat -c %Y "$d/.lock" 2>/dev/null || echo "$now") ))
-    [ "$age" -ge 5 ] && flock -n "$d/.lock" sh -c "$stop_and_remove" sh "$d"
+find "$base" -maxdepth 1 -type d \( -name 'compliance-tui.*' -o -name 'compliance-tui-new.*' \) \
+    -user "$(id -u)" 2>/dev/null | while IFS= read -r d; do
+  if [ -n "$flock" ] && [ -f "$d/.lock" ] && [ "${d#"$base"/compliance-tui.}" != "$d" ]; then
+    flock -n "$d/.lock" sh -c "$stop_and_remove" sh "$d"
   elif [ -n "$(find "$d" -maxdepth 0 -mmin +1440 2>/dev/null)" ]; then
     sh -c "$stop_and_remove" sh "$d"
   fi
 done 2>/dev/null
-tmp=$(mktemp -d "$base/compliance-tui.XXXXXXXX") || exit 11
-echo "tmp=$tmp"
+new=$(mktemp -d "$base/compliance-tui-new.XXXXXXXX") || exit 11
+tmp="$base/compliance-tui.${new##*.}"
 echo "cache=$cache"
 exec 2>/dev/null
-if [ -n "$flock" ]; then exec "$flock" -x "$tmp/.lock" sh -c 'echo ready; exec cat >/dev/null'; fi
+if [ -n "$flock" ]; then
+  : > "$new/.lock" || exit 11
+  exec "$flock" -x "$new/.lock" sh -c '[ -e "$2" ] && exit 12; mv "$1" "$2" || exit 11
+echo "tmp=$2"; echo ready; exec cat >/dev/null' sh "$new" "$tmp"
+fi
+[ -e "$tmp" ] && exit 12
+mv "$new" "$tmp" || exit 11
+echo "tmp=$tmp"
 echo ready
 exec cat >/dev/null
 """
@@ -125,7 +132,7 @@ async def prepare(transport: Transport) -> Workdir:
     if held.exit_status is not None or "tmp" not in pairs or TEMP_PREFIX not in pairs["tmp"]:
         await held.release()
         raise OscapFailed(f"{transport.host_name}: cannot create a private temp dir "
-                          f"(exit {held.exit_status}); is {pairs.get('tmp') or '/tmp'} writable and not full?")
+                          f"(exit {held.exit_status}); is its temp dir ($TMPDIR, else /tmp) writable and not full?")
     return Workdir(pairs["tmp"], pairs["cache"], held)
 
 
@@ -202,7 +209,9 @@ async def evaluate(
     if 128 < result.exit_status < 128 + 65:  # timeout(1) reports a child killed by a signal so
         raise OscapFailed(f"{transport.host_name}: oscap crashed ({_signal_name(result.exit_status - 128)}): "
                           f"{oscap_error(result.stderr)}; check the host's oscap package and its logs")
-    raise OscapFailed(f"{transport.host_name}: oscap failed (exit {result.exit_status}): {oscap_error(result.stderr)}")
+    full = re.search(r"write error|no space left", result.stderr, re.I)  # oscap says little more
+    raise OscapFailed(f"{transport.host_name}: oscap failed (exit {result.exit_status}): {oscap_error(result.stderr)}"
+                      + ("; is the disk of the host's temp dir full? (df $TMPDIR)" if full else ""))
 
 
 def _signal_name(number: int) -> str:
