@@ -255,3 +255,31 @@ def test_app_killed_mid_scan(cli, victim, data_dir):
     wait_for(lambda: not victim.processes(), timeout=15)  # "the killed scan's oscap still runs"
     assert victim.temp_dirs() == [], "the killed scan's temp dir is still on the target"
     assert integrity(data_dir) == "ok"
+
+
+def test_a_host_offering_only_rsa_after_ed25519_is_a_host_key_change(cli, fleet, home, data_dir):
+    """known_hosts trusts the host's ed25519 key; the host now offers only an RSA key. The key
+    exchange fails (no common key type): that is reported as a host key change, not as a lost
+    connection, and nothing is trusted."""
+    played = fleet.hosts.get("rsaonly") or fleet.add("rsaonly", "ubuntu2204", free_port())
+    trust(home, played)  # its ed25519 key
+    ssh = played.root / "etc/ssh"
+    if not (ssh / "ssh_host_rsa_key").exists():
+        signal_all([played.process.pid, *descendants(played.process.pid)], signal.SIGTERM)
+        played.process.wait(timeout=10)
+        subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(ssh / "ssh_host_rsa_key")],
+                       check=True)
+        config = (ssh / "sshd_config").read_text()
+        (ssh / "sshd_config").write_text(config.replace("ssh_host_ed25519_key", "ssh_host_rsa_key"))
+        played.process = _start_sshd(played)
+        _wait_for_port(played.port, played)
+    cli.ok("hosts", "add", "rsaonly", "--address", "127.0.0.1", "--port", str(played.port), "--user", "scanner",
+           "--identity", str(fleet.client_key))
+    (found,) = cli("scan", "rsaonly", "--profile", L1, "--json").json()
+    one_line_failure(found, "rsaonly", "HOST KEY CHANGED (now ssh-rsa SHA256:")
+    assert "connection lost" not in found["error_message"].lower()
+    check = cli("hosts", "check", "rsaonly")
+    assert check.returncode == 1 and "HOST KEY CHANGED" in check.stderr and "hosts trust rsaonly" in check.stderr
+    refused = cli("hosts", "trust", "rsaonly", "--yes")
+    assert refused.returncode == 1 and "different key" in refused.stderr
+    assert integrity(data_dir) == "ok"

@@ -60,8 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: one line here, the traceback in a private file
-        log = crash_log(data_dir, exc)
-        print(f"error: internal error ({type(exc).__name__}); details in {log}", file=sys.stderr)
+        try:
+            where = f"details in {crash_log(data_dir, exc)}"
+        except OSError as log_error:  # e.g. crash.log is a symlink someone planted: never followed
+            where = f"no crash log written ({log_error.strerror or log_error})"
+        print(f"error: internal error ({type(exc).__name__}); {where}", file=sys.stderr)
         return EXIT_ERROR
 
 
