@@ -82,7 +82,7 @@ def _stream(source, keep: frozenset[str], limit: int | None = None) -> Iterator[
             if inside > bounds.children or text > bounds.element_bytes:
                 raise safexml.XmlError(
                     f"one {_xccdf_name(held) or 'kept'} element holds more than {bounds.children:,} elements "
-                    f"or {bounds.element_bytes >> 20} MiB of text; refusing the file")
+                    f"or {limits_.size(bounds.element_bytes)} of text; refusing the file")
             continue  # inside a kept element: read whole at its end
         name = _xccdf_name(element)
         if event == "start":

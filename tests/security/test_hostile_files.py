@@ -7,7 +7,9 @@ from __future__ import annotations
 import bz2
 import gzip
 import os
+import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import zipfile
@@ -237,3 +239,34 @@ def test_hostile_content_through_content_import(cli, tmp_path, data_dir):
     refused, peak = measured(cli, "content", "import", str(bomb))
     assert refused.returncode == 1 and "too large to be a datastream" in refused.stderr
     assert peak < 200
+
+
+XHTML = "http://www.w3.org/1999/xhtml"
+LIVE = (f'Hi <h:a xmlns:h="{XHTML}" href="javascript:alert(2)" onclick="alert(3)">x</h:a>'
+        f'<h:script xmlns:h="{XHTML}">alert(1)</h:script><h:iframe xmlns:h="{XHTML}" src="http://evil.example/"/>'
+        f'<h:img xmlns:h="{XHTML}" src="http://evil.example/t.png" onerror="alert(4)"/>'
+        f'<h:p xmlns:h="{XHTML}" style="background:url(http://evil.example/x)">styled</h:p>')
+
+
+@pytest.mark.skipif(not shutil.which("oscap"), reason="oscap is not installed on this machine")
+def test_oscap_report_of_hostile_results_is_sanitised(cli, tmp_path):
+    """oscap copies the results' XHTML descriptions into its report: a live <script>, a
+    javascript: link, on* handlers, an iframe, a tracking image. The report written is inert."""
+    path = tmp_path / "live.xml"
+    path.write_text(documents.results(rules={f"{RULE}one": ("t", "")}).replace(
+        "<description>A rule.</description>", f"<description>{LIVE}</description>"))
+    cli.ok("import", str(path), "--host", "air01", "--create-host")
+    scan = cli.ok("scans", "list", "--json").json()[0]
+    raw = tmp_path / "raw.html"
+    subprocess.run(["oscap", "xccdf", "generate", "report", "--output", str(raw), str(path)], check=True,
+                   capture_output=True)
+    assert "alert(1)</script>" in raw.read_text()  # what oscap itself makes of the file
+    out = tmp_path / "oscap.html"
+    cli.ok("report", scan["id"][:8], "--oscap", "-o", str(out))
+    report = out.read_text()
+    body = report.split("</head>", 1)[1]
+    for live in ("<script", "javascript:", "onclick", "onerror", "<iframe", "evil.example", "alert("):
+        assert live not in body, live
+    assert "Content-Security-Policy" in report and "default-src 'none'" in report
+    assert "styled" in body and "Hi " in body  # the text itself stays
+    assert stat.filemode(out.stat().st_mode) == "-rw-------"
