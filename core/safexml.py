@@ -13,6 +13,8 @@ from typing import BinaryIO, Iterator
 
 from lxml import etree
 
+from core.domain import limits
+
 Source = str | Path | BinaryIO
 
 
@@ -21,6 +23,7 @@ class XmlError(Exception):
 
 
 MAX_XML_BYTES = 1 << 30  # 1 GiB of XML: ~70 ARFs; more is a decompression bomb, not results
+# (limits.xml_bytes overrides it; see core/domain/limits.py)
 
 
 class _Limited:
@@ -33,7 +36,7 @@ class _Limited:
         data = self.stream.read(size)
         self.left -= len(data)
         if self.left < 0:
-            raise XmlError(f"more than {self.limit:,} bytes of XML; refusing it")
+            raise XmlError(f"more than {self.limit:,} bytes of XML (decompressed); refusing it")
         return data
 
     def close(self) -> None:
@@ -56,9 +59,10 @@ def open_maybe_compressed(source: Source) -> BinaryIO:
 
 
 def iterparse(
-    source: Source, events=("start", "end"), tag=None, limit: int = MAX_XML_BYTES,
+    source: Source, events=("start", "end"), tag=None, limit: int | None = None,
 ) -> Iterator[tuple[str, etree._Element]]:
     """Stream (event, element) pairs from a possibly compressed file, safely."""
+    limit = limits.current().xml_bytes if limit is None else limit
     stream = open_maybe_compressed(source)
     parser = etree.iterparse(
         _Limited(stream, limit),

@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from core import paths
+from core import files, paths
 from core.content import catalog
 from core.domain.events import EventHub
 from core.domain.models import Host
@@ -31,14 +31,16 @@ class Workspace:
     settings: Settings = field(default_factory=Settings)
     hub: EventHub = field(default_factory=EventHub)
     _datastreams: list[catalog.Datastream] | None = field(default=None, repr=False)
+    notices: list[str] = field(default_factory=list)  # for the operator: the CLI's stderr, the TUI
 
     @classmethod
     async def open(cls, data_dir: Path, content_dirs: list[Path] | None = None,
                    settings: Settings | None = None) -> "Workspace":
         settings = settings or load_settings()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        notices = await asyncio.to_thread(make_private, data_dir)
         store = await open_store(paths.database(data_dir))
         workspace = cls(data_dir, store, content_dirs or catalog.default_content_dirs(data_dir), settings)
+        workspace.notices += notices
         await workspace.recover_expired()
         await workspace.register_localhost()
         return workspace
@@ -73,3 +75,15 @@ class Workspace:
             return
         await self.store.get_or_add_host(Host(name=LOCALHOST, address="127.0.0.1", transport="local"))
         await self.store.set_meta("localhost_registered", "1")
+
+
+def make_private(data_dir: Path) -> list[str]:
+    """The data dir 0700 and everything in it 0600, checked on every start; what an older
+    version (or a umask) left open is fixed with a notice."""
+    files.private_dir(data_dir)
+    fixed = files.secure_tree(data_dir)
+    if not fixed:
+        return []
+    fixed += files.secure_tree(data_dir, deep=True)
+    return [f"{data_dir} was readable by other users; made it private (directories 0700, "
+            f"files 0600; {len(fixed)} fixed, e.g. {fixed[0]})"]

@@ -49,12 +49,16 @@ def datastream_path(content_index, tmp_path_factory):
 def data_dir(tmp_path, content_index) -> Path:
     directory = tmp_path / "data"
     shutil.copy(content_index, _index_path(directory))
+    (paths.cache_dir(directory) / "content-index.json").chmod(0o600)
     return directory
 
 
 def _index_path(directory: Path) -> Path:
+    """Where the index goes, in a data dir made private as the app makes it (0700, files
+    0600): else every command's first line would be the notice that it fixed the modes."""
     path = paths.cache_dir(directory) / "content-index.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
     return path
 
 

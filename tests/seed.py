@@ -105,8 +105,10 @@ def _evidence(workspace: Workspace, scan_id: str, arf_path: Path) -> Path:
 def data_dir_with_index(directory: Path, content_index: Path) -> Path:
     """A data dir that starts with the session's content index (no cold discovery)."""
     target = paths.cache_dir(directory) / "content-index.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)  # private, as the app makes it (no notice that it fixed the modes)
     shutil.copy(content_index, target)
+    target.chmod(0o600)
     return directory
 
 

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from core.content.catalog import Datastream
 from core.domain.errors import OperatorError
+from core.domain.text import neutralise
 from core.store.base import StoreTooNew
 from core.workspace import Workspace
 from tui import keymap
@@ -80,6 +81,8 @@ class ComplianceApp(App):
             self.notify(str(exc), severity="error", timeout=20)
         await self.jobs.start()
         await self.switch_mode("dashboard")
+        for notice in self.workspace.notices:  # e.g. a data dir that was readable by others
+            self.notify(notice, severity="warning", timeout=20)
         self.run_worker(self.datastreams(), group="content", exit_on_error=False,
                         name="discover content")
 
@@ -170,6 +173,13 @@ class ComplianceApp(App):
         self.call_after_refresh(self.screen.run_action, action)
 
     # ---------------------------------------------------------------- errors
+
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notice is plain text: they quote host names, errors and file names, which
+        come from targets and files (markup there would run [@click=...] actions)."""
+        super().notify(neutralise(str(message)), title=neutralise(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     def report_worker(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker becomes a notice."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from core.content import catalog as content
 from core.domain.errors import InvalidInput
 from core.domain.models import OsInfo
+from core.files import copy_private, private_dir
 
 MAX_DATASTREAM_BYTES = 512 << 20  # the largest SSG datastream is ~30 MB; more is not content
 
@@ -68,10 +69,9 @@ def _read(path: Path) -> content.Datastream:
 
 
 def _keep(data_dir: Path, datastream: content.Datastream) -> Imported:
-    directory = Path(data_dir) / "content" / f"imported-{datastream.version or 'unknown'}"
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_dir(Path(data_dir) / "content" / f"imported-{datastream.version or 'unknown'}")
     target = directory / datastream.path.name
-    shutil.copyfile(datastream.path, target)
+    copy_private(datastream.path, target)
     return Imported(datastream, target)
 
 

@@ -108,7 +108,7 @@ def _build(source: Path, derivative: Derivative, target: Path) -> None:
     os.close(fd)  # a unique partial file: another process may be building the same one
     try:
         tree.write(partial, xml_declaration=True, encoding="utf-8")
-        os.chmod(partial, 0o644)
+        os.chmod(partial, 0o600)  # private like everything in the data dir
         os.replace(partial, target)
     finally:
         Path(partial).unlink(missing_ok=True)

@@ -27,6 +27,7 @@ from core.content.catalog import (
     watched_rules,
 )
 from core.domain.errors import os_reason
+from core.files import write_private
 from core.safexml import XmlError
 
 log = logging.getLogger("core.content.catalog")  # the name these warnings always had
@@ -85,14 +86,10 @@ def _load_index(path: Path | None) -> dict[str, dict]:
 
 
 def _save_index(path: Path, files: dict[str, dict]) -> str | None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         index = {"format": INDEX_FORMAT, "watch": _watch_key(), "files": files}
-        tmp.write_text(json.dumps(index, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        write_private(path, json.dumps(index, sort_keys=True))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         return f"cannot write the content index {path}: {exc.strerror or exc}"
     return None
 

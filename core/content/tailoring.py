@@ -7,7 +7,6 @@ that extends the profile we resolved, with --tailoring-file.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +14,12 @@ from lxml import etree
 
 from core import paths
 from core.domain.errors import InvalidInput
+from core.files import copy_private, private_dir
 from core.safexml import XmlError, iterparse, local_name
 
 XCCDF_12 = "http://checklists.nist.gov/xccdf/1.2"
 NAME_SUFFIX = ".tailoring.xml"
+MAX_TAILORING_BYTES = 16 << 20  # real ones are a few KB; this file is parsed whole and uploaded
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,13 @@ def read_tailoring(path: Path, name: str | None = None) -> Tailoring:
     """Check that a file is an XCCDF 1.2 Tailoring and list its profiles."""
     if not path.is_file():
         raise InvalidInput(f"tailoring file {path} does not exist")
+    if path.stat().st_size > MAX_TAILORING_BYTES:
+        raise InvalidInput(f"{path.name} is larger than any tailoring file ({MAX_TAILORING_BYTES >> 20} MiB); "
+                           "refusing it")
     profiles: dict[str, str | None] = {}
     root = None
     try:
-        for event, element in iterparse(path, events=("start",)):
+        for event, element in iterparse(path, events=("start",), limit=MAX_TAILORING_BYTES):
             if root is None:
                 root = element
                 if etree.QName(element).text != f"{{{XCCDF_12}}}Tailoring":
@@ -65,12 +69,11 @@ def read_tailoring(path: Path, name: str | None = None) -> Tailoring:
 def keep_copy(data_dir: Path, source: Path) -> Tailoring:
     """Validate the file, then keep our own copy so a moved original cannot break scans."""
     tailoring = read_tailoring(source)
-    directory = paths.tailoring_dir(data_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_dir(paths.tailoring_dir(data_dir))
     target = directory / f"{tailoring.sha256[:16]}-{source.name}"
     if not target.name.endswith(".xml"):
         target = target.with_name(target.name + NAME_SUFFIX)
-    shutil.copyfile(source, target)
+    copy_private(source, target)
     return read_tailoring(target, source.name)
 
 

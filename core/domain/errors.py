@@ -56,3 +56,7 @@ def os_reason(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutExpired":
         return "it timed out"
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+class OutputTooLarge(OperatorError):
+    """A target or a file sent more than the limits allow (core/domain/limits.py)."""

@@ -8,8 +8,10 @@ never an option-like value such as `-oProxyCommand=...`.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from pathlib import Path
+from typing import Mapping
 
 from core.domain.errors import InvalidInput
 from core.domain.models import Host
@@ -18,6 +20,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")
 USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$")
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CONVENTIONAL_ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
 def validate_host(host: Host) -> Host:
@@ -35,12 +38,30 @@ def validate_host(host: Host) -> Host:
         raise InvalidInput(f"invalid user name {host.username!r}")
     if host.identity_file and not Path(host.identity_file).expanduser().is_file():
         raise InvalidInput(f"identity file {host.identity_file} does not exist")
-    if host.sudo_password_env and not ENV_VAR.match(host.sudo_password_env):
-        raise InvalidInput(
-            f"invalid variable name {host.sudo_password_env!r}: give the NAME of an environment "
-            "variable that holds the sudo password, never the password itself"
-        )
+    check_sudo_password_env(host.sudo_password_env)
     return host
+
+
+def check_sudo_password_env(name: str | None, environ: Mapping[str, str] | None = None) -> str | None:
+    """Refuse a value that may be the password itself (it is never stored or shown); return
+    a warning for a plausible name that is not set here."""
+    if not name:
+        return None
+    environ = os.environ if environ is None else environ
+    what = "the sudo password variable (the value is not shown: it may be a password)"
+    if not ENV_VAR.match(name):
+        raise InvalidInput(f"invalid variable name for {what}: give the NAME of an environment variable "
+                           "that holds the sudo password (letters, digits, '_'), never the password itself")
+    if any(value == name for key, value in environ.items() if key != name):
+        raise InvalidInput(f"refusing {what}: it is the value of an environment variable here, so it "
+                           "looks like the password itself; give the variable's NAME instead")
+    if name in environ:
+        return None
+    if not CONVENTIONAL_ENV_VAR.match(name):
+        raise InvalidInput(f"refusing {what}: it is not set here and not written like a variable name "
+                           "(UPPER_CASE); give the NAME of the variable, never the password itself")
+    return (f"note: {name} is not set in this environment; scans of this host need it where they run "
+            "(this shell, or the worker's environment)")
 
 
 def parse_port(text: str | int) -> int:

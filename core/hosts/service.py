@@ -146,12 +146,17 @@ async def update_host(workspace: Workspace, host: Host) -> Host:
 
 async def remove_host(workspace: Workspace, name: str) -> int:
     """Forget a host with its scans and jobs (the host itself is not touched); returns the
-    number of scans that went, and their evidence files with them."""
+    number of scans that went. Their evidence files and the host's tailoring copy go too,
+    unless another host's scans or settings still use them (one file imported for two hosts)."""
+    host = await workspace.store.require_host(name)
     scans = await workspace.store.find_scans(host=name)
     removed = await workspace.store.remove_host(name)
-    for scan in scans:
-        if scan.arf_path and scan.origin == "scan":  # imported files may back other scans
-            Path(scan.arf_path).unlink(missing_ok=True)
+    candidates = {s.arf_path for s in scans if s.arf_path} | ({host.tailoring_file} if host.tailoring_file else set())
+    still_used = await workspace.store.files_in_use(sorted(candidates))
+    mine = workspace.data_dir.resolve()
+    for path in map(Path, candidates - still_used):
+        if path.resolve().is_relative_to(mine):  # only ever files of our own data dir
+            path.unlink(missing_ok=True)
     return removed
 
 

@@ -130,7 +130,7 @@ class Hardening:
             await ctx.progress(len(fixes), len(fixes))
         finally:
             beating.cancel()
-            await asyncio.shield(remote.remove(transport, work.tmp))
+            await remote.discard(transport, work)
         return failures
 
     async def _beat(self, when: str) -> None:

@@ -21,10 +21,11 @@ from core.content import derive
 from core.content.benchmark import selected_rules
 from core.content.catalog import Datastream
 from core.content.tailoring import Tailoring, original_name, read_tailoring
+from core.domain import limits
 from core.domain.errors import OperatorError, Unreachable
 from core.domain.models import Host, compute_score, notice_for
-from core.domain.text import neutralise
 from core.domain.timeutil import now_iso
+from core.files import private_dir, private_file, write_private
 from core.jobs.runner import JobContext
 from core.results import xccdf
 from core.safexml import XmlError
@@ -43,10 +44,8 @@ def compressed_datastream(workspace: Workspace, datastream: Datastream) -> tuple
     else:
         cached = paths.cache_dir(workspace.data_dir) / "content" / f"{datastream.sha256}.xml.bz2"
         if not cached.exists():
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_suffix(".part")
-            partial.write_bytes(bz2.compress(datastream.path.read_bytes(), 9))
-            partial.replace(cached)
+            private_dir(cached.parent)
+            write_private(cached, bz2.compress(datastream.path.read_bytes(), 9))
         data = cached.read_bytes()
     return data, hashlib.sha256(data).hexdigest()
 
@@ -95,6 +94,14 @@ class RuleClock:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A scan's ARF on disk, and the most it may hold (what parsing it is bounded by)."""
+
+    path: Path
+    limit: int
+
+
+@dataclass(frozen=True)
 class Content:
     """What one oscap run evaluates."""
 
@@ -116,14 +123,14 @@ async def run_scan_job(ctx: JobContext) -> None:
                 found = await probe_host(ctx, transport, host)
                 choice = await derive.resolve(workspace, found.os, job.profile)
                 content = Content(choice.datastream, choice.profile_id, choice.rule_count, choice.derived_label)
-                arf_path = await scan_on_host(ctx, transport, host, found, job.scan_id, content, tailoring, timeout)
+                evidence = await scan_on_host(ctx, transport, host, found, job.scan_id, content, tailoring, timeout)
     except Unreachable:
         host.status = "offline"
         await workspace.store.update_host(host)
         raise
     except TimeoutError:
         raise OperatorError(f"{host.name}: the scan did not finish in time and was abandoned") from None
-    await store_results(ctx, job.scan_id, arf_path, content.datastream)
+    await store_results(ctx, job.scan_id, evidence, content.datastream)
 
 
 def _tailoring(kept: str | None) -> Tailoring | None:
@@ -151,7 +158,7 @@ async def probe_host(ctx: JobContext, transport: Transport, host: Host) -> remot
 async def scan_on_host(
     ctx: JobContext, transport: Transport, host: Host, found: remote.Probe, scan_id: str,
     content: Content, tailoring: Tailoring | None, timeout: int,
-) -> Path:
+) -> Evidence:
     """One oscap run through an open connection; returns the local evidence file."""
     workspace, store = ctx.workspace, ctx.workspace.store
     datastream = content.datastream
@@ -182,10 +189,12 @@ async def scan_on_host(
             await remote.upload(transport, tailoring.path.read_bytes(), remote_tailoring, timeout=120)
         arf = f"{work.tmp}/arf.xml"
         clock = RuleClock(await rule_order(datastream, content.profile_id))
+        most = total or limits.current().rule_results
 
         async def rule(rule_id: str, result: str) -> None:
-            running = clock.finished(rule_id)
-            await ctx.progress(clock.done, total, running, now_iso() if running else None)
+            if clock.done < most:  # a hostile oscap may print a million lines: the count stays true
+                running = clock.finished(rule_id)
+                await ctx.progress(clock.done, total, running, now_iso() if running else None)
 
         ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
         clock.start()
@@ -196,21 +205,21 @@ async def scan_on_host(
         for slow, seconds in clock.slowest(3):
             ctx.say(f"    slowest: {slow.removeprefix(RULE_PREFIX)} {seconds:.1f} s")
         ctx.timings = clock.seconds
-        arf_gz = await remote.fetch_compressed(transport, sudo, arf, timeout=600)
-        ctx.say(f"fetched the results ({len(arf_gz) // 1024:,} KiB gzip)")
+        evidence = Evidence(paths.evidence_dir(workspace.data_dir) / f"{scan_id}.arf.xml.gz",
+                            limits.current().arf_bytes(total, _plain_size(datastream.path)))
+        with private_file(evidence.path) as sink:  # streamed to disk, whole or not at all
+            await remote.fetch_into(transport, sudo, arf, sink, evidence.limit, timeout=600)
+            fetched = sink.tell()
+        ctx.say(f"fetched the results ({fetched // 1024:,} KiB gzip)")
     finally:
-        await _cleanup(transport, work.tmp)
-    evidence = paths.evidence_dir(workspace.data_dir) / f"{scan_id}.arf.xml.gz"
-    evidence.parent.mkdir(parents=True, exist_ok=True)
-    evidence.write_bytes(arf_gz)
+        await remote.discard(transport, work)
     return evidence
 
 
-async def _cleanup(transport: Transport, tmp: str) -> None:
-    try:
-        await asyncio.shield(remote.remove(transport, tmp))
-    except (OperatorError, OSError) as exc:  # the connection may be gone; the next scan sweeps it
-        log.warning("could not remove %s: %s", tmp, neutralise(str(exc)))
+def _plain_size(path: Path) -> int:
+    """The datastream's uncompressed size (an ARF embeds it); bz2 ones expand about 25x: allow 40."""
+    size = path.stat().st_size
+    return size * 40 if path.suffix == ".bz2" else size
 
 
 async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) -> None:
@@ -221,12 +230,22 @@ async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) 
     await workspace.store.update_host(host)
 
 
-async def store_results(ctx: JobContext, scan_id: str, arf_path: Path, datastream: Datastream,
+async def store_results(ctx: JobContext, scan_id: str, evidence: Evidence, datastream: Datastream,
                         job_result: Callable[[dict[str, str]], dict] | None = None) -> None:
     """Parse and keep the results; the scan and its job end completed at once. job_result
-    turns the rule results (rule id -> result) into what the job records it found."""
+    turns the rule results (rule id -> result) into what the job records it found. A scan
+    that fails here leaves no evidence behind."""
+    try:
+        await _store_results(ctx, scan_id, evidence, datastream, job_result)
+    except BaseException:
+        evidence.path.unlink(missing_ok=True)
+        raise
+
+
+async def _store_results(ctx: JobContext, scan_id: str, evidence: Evidence, datastream: Datastream,
+                         job_result: Callable[[dict[str, str]], dict] | None) -> None:
     store, job = ctx.workspace.store, ctx.job
-    results = await asyncio.to_thread(xccdf.read_test_results, arf_path)
+    results = await asyncio.to_thread(_read_results, job.host_name, evidence.path, evidence.limit)
     if len(results) != 1:
         raise OperatorError(f"the results hold {len(results)} TestResults, expected one")
     rule_results = [replace(r, seconds=ctx.timings.get(r.rule_id)) for r in xccdf.merge_duplicates(results[0].results)]
@@ -242,4 +261,11 @@ async def store_results(ctx: JobContext, scan_id: str, arf_path: Path, datastrea
     if job_result is not None:
         await store.set_job_result(job.id, job_result({r.rule_id: r.result for r in rule_results}))
     await store.complete_scan(scan_id, rule_results, counts, score, notice_for(counts),
-                              str(arf_path), job_id=job.id, output=ctx.output)
+                              str(evidence.path), job_id=job.id, output=ctx.output)
+
+
+def _read_results(host_name: str, arf_path: Path, limit: int) -> list[xccdf.TestResultData]:
+    try:
+        return xccdf.read_test_results(arf_path, limit=limit)
+    except XmlError as exc:
+        raise OperatorError(f"{host_name}: the results oscap wrote cannot be read: {exc}") from None

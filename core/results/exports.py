@@ -2,7 +2,9 @@
 
 JSON uses the stable shapes of core.serialize, so CLI output and exports agree.
 CSV cells that a spreadsheet would run as a formula are neutralised with a leading
-single quote: host names, titles and error messages come from hosts and datastreams.
+single quote: host names, titles and error messages come from hosts and datastreams. CSV text
+also shows control characters visibly (a CSV is often `cat` to a terminal); JSON keeps the
+data exact, with C1 controls escaped as \\uNNNN.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
 from core.domain.errors import InvalidInput
 from core.domain.models import RESULT_VALUES, RuleResult, Scan, ScanStatus
+from core.domain.text import json_safe, neutralise
+from core.files import write_private
 from core.views.serialize import result_to_dict, scan_to_dict
 
 FORMATS = ("csv", "json")
@@ -41,8 +43,8 @@ def safe_cell(value):
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+        return "'" + neutralise(value)
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def scan_row(scan: Scan) -> dict:
@@ -73,7 +75,7 @@ def write_results(results: list[RuleResult], fmt: str, out: TextIO) -> None:
 
 
 def _write_json(rows: list[dict], out: TextIO) -> None:
-    out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
 
 
 def _write_csv(columns: tuple[str, ...], rows: list[dict], out: TextIO) -> None:
@@ -96,19 +98,7 @@ def write_atomically(path: Path, text: str) -> Path:
 
     The file is private (0600): reports and exports list a host's weaknesses.
     """
-    path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    return path
+    return write_private(path, text)
 
 
 def _render(write, items, fmt: str) -> str:
@@ -148,7 +138,7 @@ async def scan_results(workspace, scan_id: str, result: str | None) -> tuple[Sca
     if result is not None and result not in RESULT_VALUES:
         raise InvalidInput(f"unknown result {result!r}: use one of {', '.join(RESULT_VALUES)}")
     scan = await workspace.store.get_scan(scan_id)
-    return scan, await workspace.store.rule_results(scan.id, result)
+    return scan, await workspace.store.rule_results(scan.id, result, order="severity")  # as the report and `results`
 
 
 def file_safe(name: str) -> str:

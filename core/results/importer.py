@@ -1,7 +1,12 @@
 """Import results produced elsewhere (air-gapped hosts, usg, Foreman, CI) as first-class scans.
 
 Every TestResult of a file becomes one completed scan. The whole file is read and
-checked before anything is stored, and all its scans are stored in one transaction.
+checked before anything is stored, and all its scans are stored in one transaction (with
+the host, when it is new: parallel imports for one new host all succeed).
+
+Rule texts embedded in a file are keyed by their own digest, so a file can only ever
+describe its own scans: another file claiming the same benchmark id and version gets its own
+texts, never these. Reports say when the texts come from a results file.
 """
 
 from __future__ import annotations
@@ -9,15 +14,16 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import json
 import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import paths
+from core import files, paths
 from core.content.catalog import SHORT_NAMES, load_catalog, version_key
 from core.domain.errors import InvalidInput, NotFound, OperatorError
-from core.domain.models import Host, Scan, ScanStatus, compute_score, notice_for
+from core.domain.models import Host, RuleInfo, Scan, ScanStatus, compute_score, notice_for
 from core.domain.timeutil import now_iso, parse_iso, to_iso
 from core.domain.validate import valid_address, validate_host
 from core.results import xccdf
@@ -25,6 +31,7 @@ from core.safexml import XmlError
 from core.workspace import Workspace
 
 NO_RULE_TEXTS = "rule texts unavailable: the file embeds no benchmark and no local content matches it"
+FROM_FILE = "embedded-"  # content ids of rule texts read from a results file
 
 
 class TargetMismatch(OperatorError):
@@ -40,6 +47,7 @@ class ImportPlan:
     results: list[xccdf.TestResultData]
     scans: list[tuple[Scan, list]]
     rule_source: Path | None  # where the rule texts come from, when not stored yet
+    rules: dict[str, RuleInfo] | None = None  # the file's own texts, read while planning
 
 
 def short_name_for(profile_id: str | None) -> str | None:
@@ -71,21 +79,15 @@ async def import_files(
     """Import every file, or stop at the first one that cannot be imported whole."""
     parsed = [(path, await _read(path)) for path in files]
     host = await workspace.store.get_host(host_name)
-    created = host is None
-    if created:
+    if host is None:
         if not create_host:
             raise NotFound(f"no host named {host_name!r}; add it first, or import with --create-host")
-        host = await _create_host(workspace, host_name, parsed[0][1][0])
+        host = _new_host(host_name, parsed[0][1][0])  # stored with the first file's scans
     imported = []
-    try:
-        for path, results in parsed:
-            plan = await _plan(workspace, path, results, host, accept_other_target)
-            await _store(workspace, plan)
-            imported += [await workspace.store.get_scan(scan.id) for scan, _ in plan.scans]
-    except Exception:
-        if created and not imported:  # a refused import leaves no host behind either
-            await workspace.store.remove_host(host.name)
-        raise
+    for path, results in parsed:
+        plan = await _plan(workspace, path, results, host, accept_other_target)
+        host = await _store(workspace, plan, host)
+        imported += [await workspace.store.get_scan(scan.id) for scan, _ in plan.scans]
     return imported
 
 
@@ -98,12 +100,12 @@ async def _read(path: Path) -> list[xccdf.TestResultData]:
         raise InvalidInput(f"{path.name}: {exc}") from None
 
 
-async def _create_host(workspace: Workspace, name: str, result: xccdf.TestResultData) -> Host:
+def _new_host(name: str, result: xccdf.TestResultData) -> Host:
     """A host for results from a machine we may never reach: its address as the file records it."""
     candidates = [a for a in result.target_addresses if not a.startswith(("127.", "::1", "fe80"))]
     candidates += [result.target or "", name]
     address = next((c for c in candidates if c and valid_address(c)), "0.0.0.0")
-    return await workspace.store.add_host(validate_host(Host(name=name, address=address)))
+    return validate_host(Host(name=name, address=address))
 
 
 async def _plan(
@@ -119,25 +121,44 @@ async def _plan(
             raise TargetMismatch(
                 f"{path.name}: results are for target {result.target!r}, not {host.name} "
                 f"({host.address}); confirm to import them anyway (--yes)")
-        existing = await workspace.store.find_imported(host.id, key)
+        existing = await workspace.store.find_imported(host.id, key) if host.id is not None else None
         if existing:
             raise InvalidInput(f"{path.name}: this TestResult is already imported for {host.name} "
                                f"as scan {existing.short_id}")
-    content_id, rule_source, notice = await _content_for(workspace, path, results[0])
+    content_id, rule_source, rules, notice = await _content_for(workspace, path, results[0])
     scans = [_scan(host, path, digest, result, content_id, notice) for result in results]
-    return ImportPlan(path, digest, results, scans, rule_source)
+    return ImportPlan(path, digest, results, scans, rule_source, rules)
 
 
 async def _content_for(workspace: Workspace, path: Path, result: xccdf.TestResultData):
-    """(content id, file to read rule texts from or None, notice): embedded benchmark first."""
+    """(content id, file to read rule texts from, the texts read already, notice): content
+    installed here first; else the benchmark embedded in the file, keyed by its own texts."""
     for datastream in await workspace.datastreams():  # the same benchmark installed here
         if datastream.benchmark_id == result.benchmark_id and result.benchmark_version and (
                 version_key(datastream.version) == version_key(result.benchmark_version)):
-            return datastream.sha256, datastream.path, None
+            return datastream.sha256, datastream.path, None, None
     if result.has_benchmark:
-        identity = f"{result.benchmark_id}\0{result.benchmark_version}".encode()
-        return "embedded-" + hashlib.sha256(identity).hexdigest(), path, None
-    return None, None, NO_RULE_TEXTS
+        rules = await asyncio.to_thread(_read_rules, path)
+        return FROM_FILE + texts_digest(result, rules), path, rules, None
+    return None, None, None, NO_RULE_TEXTS
+
+
+def _read_rules(path: Path) -> dict[str, RuleInfo]:
+    try:
+        return xccdf.read_rules(path)
+    except XmlError as exc:
+        raise InvalidInput(f"{path.name}: cannot read its rule texts: {exc}") from None
+
+
+def texts_digest(result: xccdf.TestResultData, rules: dict[str, RuleInfo]) -> str:
+    """What the texts are: the sha256 of the benchmark's id, version and every rule's texts."""
+    digest = hashlib.sha256(json.dumps([result.benchmark_id, result.benchmark_version]).encode())
+    for rule_id in sorted(rules):
+        info = rules[rule_id]
+        fields = [info.rule_id, info.title, info.severity, info.description, info.rationale,
+                  info.fixtext, info.fix_script]
+        digest.update(json.dumps(fields, ensure_ascii=False).encode())
+    return digest.hexdigest()
 
 
 def _scan(host: Host, path: Path, digest: str, result: xccdf.TestResultData,
@@ -167,38 +188,43 @@ def _when(text: str | None) -> str | None:
         return None
 
 
-async def _store(workspace: Workspace, plan: ImportPlan) -> None:
+async def _store(workspace: Workspace, plan: ImportPlan, host: Host) -> Host:
+    """Rule texts, evidence, then the scans (and a new host) in one transaction."""
     first = plan.results[0]
     content_id = plan.scans[0][0].content_id
     if content_id and not await workspace.store.has_rules(content_id):
-        rules = await asyncio.to_thread(xccdf.read_rules, plan.rule_source)
+        rules = plan.rules
+        if rules is None:
+            rules = await asyncio.to_thread(_read_rules, plan.rule_source)
         await workspace.store.save_content(content_id, plan.rule_source.name, first.benchmark_id,
                                            first.benchmark_version, rules.values())
     evidence = await asyncio.to_thread(_keep_evidence, workspace, plan)
     for scan, _ in plan.scans:
         scan.arf_path = str(evidence)
     try:
-        await workspace.store.add_imported_scans(plan.scans)
-    except Exception:
-        evidence.unlink(missing_ok=True)
+        created = await workspace.store.add_imported_scans(plan.scans, host if host.id is None else None)
+    except BaseException:
+        evidence.unlink(missing_ok=True)  # named for this import alone: no other scan uses it
         raise
+    return created or host
 
 
 def _keep_evidence(workspace: Workspace, plan: ImportPlan) -> Path:
-    """The file as evidence, compressed: gzip it unless it is gzip or bzip2 already."""
-    directory = paths.evidence_dir(workspace.data_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    """The file as evidence (0600), compressed: gzip it unless it is gzip or bzip2 already.
+    Named for this import, so a failed parallel import can only remove its own."""
+    directory = files.private_dir(paths.evidence_dir(workspace.data_dir))
+    name = f"import-{plan.sha256[:16]}-{plan.scans[0][0].id[:8]}"
     with open(plan.path, "rb") as source:
         head = source.read(3)
         source.seek(0)
-        if head[:2] == b"\x1f\x8b" or head == b"BZh":
-            target = directory / f"import-{plan.sha256}{''.join(plan.path.suffixes[-1:])}"
-            with open(target, "wb") as out:
+        compressed = head[:2] == b"\x1f\x8b" or head == b"BZh"
+        target = directory / (f"{name}{''.join(plan.path.suffixes[-1:])}" if compressed else f"{name}.xml.gz")
+        with files.private_file(target) as out:
+            if compressed:
                 shutil.copyfileobj(source, out)
-        else:
-            target = directory / f"import-{plan.sha256}.xml.gz"
-            with gzip.open(target, "wb") as out:
-                shutil.copyfileobj(source, out)
+            else:
+                with gzip.GzipFile(fileobj=out, mode="wb") as packed:
+                    shutil.copyfileobj(source, packed)
     return target
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import gzip
 import os
 import shlex
 import shutil
@@ -24,11 +23,14 @@ from lxml import html
 from lxml.html import builder as E
 
 from core.content.catalog import SHORT_NAME_TITLES
+from core.domain import limits
 from core.domain.errors import InvalidInput, NotFound, OscapFailed, OscapMissing
 from core.domain.models import SEVERITIES, RuleInfo, RuleResult, Scan, ScanStatus, compute_score
 from core.domain.timeutil import parse_iso
+from core.results import oscap_html
 from core.results.exports import file_safe, stamp, write_atomically
 from core.results.report_markup import CSS, clean, markdown
+from core.safexml import open_maybe_compressed
 
 FINDING_RESULTS = ("fail", "error", "unknown")  # shown in detail, in this order
 RESULT_LABELS = {"pass": "Passed", "fail": "Failed", "error": "Error", "unknown": "Unknown",
@@ -126,8 +128,19 @@ def _header(data: ReportData):
     )
 
 
+def texts_from_file(scan: Scan) -> bool:
+    """The rule texts came with an imported results file, not from content installed here."""
+    return scan.origin == "import" and (scan.content_id or "").startswith("embedded-")
+
+
 def _banners(scan: Scan) -> list:
     found = []
+    if texts_from_file(scan):
+        found.append(E.DIV(E.STRONG("Rule texts from the results file: "), clean(
+            f"descriptions, remediation and fix scripts come from the imported file "
+            f"{scan.source_file or ''} itself, not from SCAP content installed here; whoever made "
+            "the file wrote them. Check a fix script against the benchmark before running it."),
+            E.CLASS("banner error")))
     if scan.notice:
         found.append(E.DIV(E.STRONG("Notice: "), clean(scan.notice), E.CLASS("banner notice")))
     if scan.error_message:
@@ -258,12 +271,13 @@ def _failed_table(data: ReportData):
 
 
 def _findings(data: ReportData):
-    articles = [_finding(i, r, data.infos.get(r.rule_id)) for i, r in enumerate(data.findings, 1)]
+    from_file = texts_from_file(data.scan)
+    articles = [_finding(i, r, data.infos.get(r.rule_id), from_file) for i, r in enumerate(data.findings, 1)]
     return E.SECTION(E.H2("Detailed findings"), *(articles or [E.P("Nothing to report.")]),
                      id="findings")
 
 
-def _finding(index: int, result: RuleResult, info: RuleInfo | None):
+def _finding(index: int, result: RuleResult, info: RuleInfo | None, from_file: bool = False):
     info = info or RuleInfo(result.rule_id, result.title, result.severity)
     body = [
         E.H3(clean(info.title or result.rule_id)),
@@ -273,14 +287,15 @@ def _finding(index: int, result: RuleResult, info: RuleInfo | None):
     for heading, text in (("Description", info.description), ("Rationale", info.rationale)):
         if text:
             body += [E.H4(heading), *markdown(text)]
-    body += [E.H4("Remediation"), *_remediation(info)]
+    body += [E.H4("Remediation"), *_remediation(info, from_file)]
     return E.ARTICLE(*body, E.CLASS(f"finding sev-{_css(result.severity)}"), id=f"finding-{index}")
 
 
-def _remediation(info: RuleInfo) -> list:
+def _remediation(info: RuleInfo, from_file: bool = False) -> list:
     parts = list(markdown(info.fixtext)) if info.fixtext else []
     if info.fix_script:
-        parts += [E.P("Fix script from the content (shell); review it before running it as root:",
+        source = "the imported results file (not content installed here)" if from_file else "the content"
+        parts += [E.P(f"Fix script from {source} (shell); review it before running it as root:",
                       E.CLASS("hint")),
                   E.PRE(E.CODE(clean(info.fix_script)), E.CLASS("script"))]
     if not parts:
@@ -391,23 +406,26 @@ async def save_oscap_report(workspace, scan_id: str, output: Path | None = None)
         raise OscapMissing("oscap is not installed on this machine: install openscap-scanner "
                            "(or your distribution's openscap package), or leave out --oscap")
     path = Path(output or default_report_path(workspace.data_dir, scan, "-oscap")).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # oscap writes into our private temp dir (never a name a local user could plant); the
+    # report is sanitised (oscap copies the results' XHTML) and written 0600 through a temp file
     with tempfile.TemporaryDirectory(prefix="compliance-tui-report.") as tmp:
         plain = await asyncio.to_thread(_decompress, arf, Path(tmp) / "arf.xml")
-        partial = path.with_name(f".{path.name}.part")
-        try:
-            await _run_oscap(oscap, plain, partial)
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
-    return path
+        rendered = Path(tmp) / "report.html"
+        await _run_oscap(oscap, plain, rendered)
+        text = await asyncio.to_thread(lambda: oscap_html.sanitise(rendered.read_text("utf-8", "replace")))
+    return await asyncio.to_thread(write_atomically, path, text)
 
 
 def _decompress(arf: Path, target: Path) -> Path:
-    with arf.open("rb") as head:
-        compressed = head.read(2) == b"\x1f\x8b"
-    with (gzip.open(arf) if compressed else arf.open("rb")) as src, target.open("wb") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
+    """The stored results as plain XML (or bz2, which oscap reads), at most limits.xml_bytes."""
+    most, written = limits.current().xml_bytes, 0
+    with open_maybe_compressed(arf) as src, target.open("wb") as dst:
+        while block := src.read(1 << 20):
+            written += len(block)
+            if written > most:
+                raise InvalidInput(f"the stored results of this scan expand beyond {most >> 20} MiB; "
+                                   "refusing to render them")
+            dst.write(block)
     return target
 
 

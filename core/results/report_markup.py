@@ -12,6 +12,8 @@ import re
 
 from lxml.html import builder as E
 
+from core.domain.text import neutralise
+
 _FENCE = re.compile(r"^(```|~~~)\s*$")
 _ITEM = re.compile(r"^( *)- (.*)$")
 _INLINE = re.compile(
@@ -27,8 +29,9 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def clean(text) -> str:
-    """Any text as something lxml accepts as element text (it does the escaping)."""
-    return _NOT_XML.sub("\ufffd", "" if text is None else str(text))
+    """Any text as something lxml accepts as element text (it does the escaping), with control
+    characters shown visibly as in the terminal (a report may be read with `less`)."""
+    return _NOT_XML.sub("\ufffd", neutralise("" if text is None else str(text)))
 
 
 def markdown(text: str) -> list:

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 from lxml import etree
 
 from core import safexml
+from core.domain import limits as limits_
 from core.domain.models import RESULT_VALUES, SEVERITIES, RuleInfo, RuleResult
 
 XCCDF_NS_PREFIX = "{http://checklists.nist.gov/xccdf/"  # 1.2, and 1.1 costs nothing
@@ -58,22 +59,36 @@ def xccdf_name(element: etree._Element) -> str | None:
     return None
 
 
-def stream(source, keep: frozenset[str]) -> Iterator[tuple[str, str, etree._Element]]:
+def stream(source, keep: frozenset[str], limit: int | None = None) -> Iterator[tuple[str, str, etree._Element]]:
     """Yield (event, local name, element) for XCCDF elements, releasing as we go.
 
     Elements named in `keep` are handed over whole at their end event (their
     children are not reported separately); everything else, XCCDF or not, is
     released as soon as it ends, so memory stays flat whatever the file holds.
+    A kept element may hold at most limits.children elements (a real rule-result
+    or Rule holds a few dozen; a bomb holds millions).
     """
+    bounds = limits_.current()
     held: etree._Element | None = None
-    for event, element in safexml.iterparse(source):
+    inside = text = 0
+    for event, element in safexml.iterparse(source, limit=limit):
         if held is not None and element is not held:
+            if event == "start":
+                inside += 1
+                previous = element.getprevious()
+                text += len(previous.tail or "") if previous is not None else len(element.getparent().text or "")
+            else:
+                text += len(element.text or "")
+            if inside > bounds.children or text > bounds.element_bytes:
+                raise safexml.XmlError(
+                    f"one {xccdf_name(held) or 'kept'} element holds more than {bounds.children:,} elements "
+                    f"or {limits_.size(bounds.element_bytes)} of text; refusing the file")
             continue  # inside a kept element: read whole at its end
         name = xccdf_name(element)
         if event == "start":
             if name is not None:
                 if name in keep:
-                    held = element
+                    held, inside, text = element, 0, 0
                 yield event, name, element
             continue
         if name is not None:
@@ -98,19 +113,25 @@ def text_of(element: etree._Element) -> str:
 _RESULT_KEEP = frozenset({"rule-result", "target", "target-address", "version"})
 
 
-def read_test_results(source) -> list[TestResultData]:
-    """One TestResultData per XCCDF TestResult in an ARF or plain XCCDF results file."""
+def read_test_results(source, limit: int | None = None) -> list[TestResultData]:
+    """One TestResultData per XCCDF TestResult in an ARF or plain XCCDF results file; limit:
+    the most bytes of XML to read (default limits.xml_bytes)."""
+    bounds = limits_.current()
+    stored = 0  # rule results kept from the whole file
     found: list[dict] = []
     benchmarks: list[str | None] = []  # ids of the Benchmarks we are inside
     seen_benchmarks: list[str | None] = []
     versions: dict[str | None, str] = {}
     current: dict | None = None
-    for event, name, element in stream(source, _RESULT_KEEP):
+    for event, name, element in stream(source, _RESULT_KEEP, limit):
         if event == "start":
             if name == "Benchmark":
                 benchmarks.append(element.get("id"))
                 seen_benchmarks.append(element.get("id"))
             elif name == "TestResult":
+                if len(found) >= bounds.test_results:
+                    raise safexml.XmlError(f"more than {bounds.test_results} TestResults in one file; "
+                                           "split it, or raise the test_results limit")
                 current = _start_test_result(element, benchmarks[-1] if benchmarks else None)
             continue
         if name == "Benchmark":
@@ -123,6 +144,12 @@ def read_test_results(source) -> list[TestResultData]:
             found.append(current)
             current = None
         elif _parent_name(element) == "TestResult":
+            if name == "rule-result":
+                stored += 1
+                if len(current["results"]) >= bounds.rule_results or stored > bounds.file_rule_results:
+                    raise safexml.XmlError(
+                        f"TestResult {current['id']!r} holds more rule results than any benchmark has "
+                        f"(limit {bounds.rule_results:,} per TestResult, {bounds.file_rule_results:,} per file)")
             _read_test_result_child(current, name, element)
     if not found:
         raise safexml.XmlError("not SCAP results: no XCCDF TestResult found")
@@ -230,21 +257,31 @@ def merge_duplicates(results: Iterable[RuleResult]) -> list[RuleResult]:
 
 def read_rules(source, rule_ids: set[str] | None = None) -> dict[str, RuleInfo]:
     """Rule metadata from the Benchmark in a datastream, an ARF or an XCCDF file."""
+    bounds = limits_.current()
     rules: dict[str, dict[str, str]] = {}
     values: dict[str, str] = {}
+    kept = 0  # characters of text kept: a hostile file cannot make us hold gigabytes of it
     seen_benchmark = False
     keep = frozenset({"Rule", "Value", "plain-text"})
     for event, name, element in stream(source, keep):
         if event == "start":
             seen_benchmark = seen_benchmark or name == "Benchmark"
-        elif name == "Rule":
+            continue
+        if name == "Rule":
             rule_id = element.get("id")
             if rule_id and (rule_ids is None or rule_id in rule_ids):
                 rules[rule_id] = _rule_fields(element)
+                kept += sum(map(len, rules[rule_id].values()))
+                if len(rules) > bounds.rules:
+                    raise safexml.XmlError(f"the benchmark describes more than {bounds.rules:,} rules; refusing it")
         elif name == "Value":
             _read_value(element, values)
+            kept += len(values.get(element.get("id") or "", ""))
         elif name == "plain-text" and element.get("id"):
             values[element.get("id")] = text_of(element)
+            kept += len(values[element.get("id")])
+        if kept > bounds.rule_text_bytes or len(values) > bounds.rules * 4:
+            raise safexml.XmlError("the benchmark's rule texts are larger than any real benchmark's; refusing them")
     if not seen_benchmark:
         raise safexml.XmlError("no XCCDF Benchmark found")
     return {rid: _resolve_rule(rid, fields, values) for rid, fields in rules.items()}

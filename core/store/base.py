@@ -95,6 +95,10 @@ class Store(ABC):
     async def remove_host(self, name: str) -> int:
         """Remove a host with its scans and jobs; returns how many scans went with it."""
 
+    @abstractmethod
+    async def files_in_use(self, paths: list[str]) -> set[str]:
+        """Those of these files that a scan (its evidence) or a host (its tailoring) refers to."""
+
     # ------------------------------------------------------------------ content and rule texts
 
     @abstractmethod
@@ -165,8 +169,12 @@ class Store(ABC):
         """Every rule result and the totals, and the job that made them completed, at once."""
 
     @abstractmethod
-    async def add_imported_scans(self, imported: list[tuple[Scan, list[RuleResult]]]) -> None:
-        """Completed scans from results files, all in one transaction."""
+    async def add_imported_scans(self, imported: list[tuple[Scan, list[RuleResult]]],
+                                 new_host: Host | None = None) -> Host | None:
+        """Completed scans from results files, all in one transaction. With new_host, the host
+        of that name is created in the same transaction when missing (processes importing for
+        one new host at once all succeed), and the scans are its; returns it. A TestResult
+        imported for the host already is refused with InvalidInput, nothing stored."""
 
     @abstractmethod
     async def find_imported(self, host_id: int, result_key: str) -> Scan | None: ...

@@ -1,9 +1,11 @@
 """The SQLite backend of the store (core/store/base.py): hosts, content and scans here, the
 job queue in sqlite_jobs.py, AI explanations and usage in sqlite_ai.py.
 
-One aiosqlite connection per store; a lock makes each method one transaction, because the
-concurrent jobs of a process share the connection. Other processes wait for the write lock
+One aiosqlite connection per store for writes; a lock makes each method one transaction, because
+the concurrent jobs of a process share the connection. Other processes wait for the write lock
 (busy_timeout); writers take it at BEGIN IMMEDIATE, so a transaction never fails half-way.
+Plain reads go through a second, read-only connection: WAL lets them run while a write of this
+process waits for the lock behind a busy worker, so a screen never waits for a write.
 """
 
 from __future__ import annotations
@@ -53,10 +55,12 @@ def like(text: str) -> str:
 
 
 class SqliteStore(SqliteJobs, SqliteAi, Store):
-    def __init__(self, db: aiosqlite.Connection, path: Path):
+    def __init__(self, db: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None = None):
         self._db = db
+        self._reader = reader or db
         self.path = path
         self._lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock() if reader else self._lock
 
     @classmethod
     async def open(cls, path: Path) -> "SqliteStore":
@@ -74,12 +78,19 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
             await db.execute("PRAGMA synchronous=NORMAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await store._migrate()
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            reader.row_factory = aiosqlite.Row
+            for pragma in ("busy_timeout=30000", "query_only=ON", "foreign_keys=ON"):
+                await reader.execute(f"PRAGMA {pragma}")
+            store._reader, store._read_lock = reader, asyncio.Lock()
         except BaseException:
-            await db.close()
+            await store.close()
             raise
         return store
 
     async def close(self) -> None:
+        if self._reader is not self._db:
+            await self._reader.close()
         await self._db.close()
 
     async def _migrate(self) -> None:
@@ -144,8 +155,8 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
                     await db.execute(sql, params)
 
     async def _rows(self, sql: str, params: tuple | list = ()) -> list[aiosqlite.Row]:
-        async with self._lock:
-            return list(await self._db.execute_fetchall(sql, tuple(params)))
+        async with self._read_lock:
+            return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
     async def get_meta(self, key: str) -> str | None:
         rows = await self._rows("SELECT value FROM meta WHERE key = ?", (key,))
@@ -200,6 +211,17 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
             await db.execute("DELETE FROM jobs WHERE host_id = ?", (host.id,))
             await db.execute("DELETE FROM hosts WHERE id = ?", (host.id,))
         return count
+
+    async def files_in_use(self, paths: list[str]) -> set[str]:
+        used: set[str] = set()
+        for start in range(0, len(paths), 500):
+            chunk = paths[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = await self._rows(
+                f"SELECT arf_path AS p FROM scans WHERE arf_path IN ({marks}) "
+                f"UNION SELECT tailoring_file FROM hosts WHERE tailoring_file IN ({marks})", chunk + chunk)
+            used.update(r["p"] for r in rows)
+        return used
 
     # ------------------------------------------------------------------ content and rule texts
 
@@ -300,10 +322,12 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
                 for r in rows]
 
     async def latest_completed_scans(self) -> dict[str, Scan]:
+        # one index seek per host (not per scan): a year of daily scans of 500 hosts stays fast
         rows = await self._rows(
-            f"{_SCAN_SELECT} WHERE s.status = 'completed' AND s.id = (SELECT x.id FROM scans x "
-            "WHERE x.host_id = s.host_id AND x.status = 'completed' "
-            "ORDER BY x.created_at DESC, x.id DESC LIMIT 1)"
+            "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version, "
+            "c.derived_from AS content_derived_from FROM hosts h "
+            "JOIN scans s ON s.id = (SELECT x.id FROM scans x WHERE x.host_id = h.id AND x.status = 'completed' "
+            "ORDER BY x.created_at DESC, x.id DESC LIMIT 1) LEFT JOIN contents c ON c.id = s.content_id"
         )
         return {r["host_name"]: _scan(r) for r in rows}
 
@@ -359,25 +383,48 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
                 "lease_until = NULL WHERE id = ?", (started_at, finished, now, len(rows), output, job_id)))
         await self._write(statements)
 
-    async def add_imported_scans(self, imported: list[tuple[Scan, list[RuleResult]]]) -> None:
+    async def add_imported_scans(self, imported: list[tuple[Scan, list[RuleResult]]],
+                                 new_host: Host | None = None) -> Host | None:
         columns = (
             "id", "host_id", "profile", "profile_id", "content_id", "status", "progress_done",
             "progress_total", "score", "notice", "arf_path", "created_at", "started_at",
             "finished_at", "updated_at", "origin", "source_file", "source_sha256", "result_key", "target",
         ) + tuple(COUNT_COLUMNS.values())
         insert = f"INSERT INTO scans ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        statements = []
-        for scan, results in imported:
-            rows = [(scan.id, r.rule_id, r.result, r.severity, r.seconds) for r in results
-                    if r.result != "notselected"]
-            values = (
-                scan.id, scan.host_id, scan.profile, scan.profile_id, scan.content_id, "completed",
-                len(rows), len(rows), scan.score, scan.notice, scan.arf_path, scan.created_at,
-                scan.started_at, scan.finished_at, now_iso(), "import", scan.source_file,
-                scan.source_sha256, scan.result_key, scan.target,
-            ) + tuple(scan.counts.get(r, 0) for r in COUNT_COLUMNS)
-            statements += [(insert, values), (RESULT_INSERT, rows)]
-        await self._write(statements)
+        host_columns = _HOST_FIELDS + ("created_at",)
+        try:
+            async with self._transaction() as db:
+                host = None
+                if new_host is not None:
+                    new_host.created_at = now_iso()
+                    await db.execute(
+                        f"INSERT INTO hosts ({', '.join(host_columns)}) VALUES "
+                        f"({', '.join('?' * len(host_columns))}) ON CONFLICT(name) DO NOTHING",
+                        tuple(getattr(new_host, c) for c in host_columns))
+                    row = await (await db.execute("SELECT * FROM hosts WHERE name = ?", (new_host.name,))).fetchone()
+                    host = _host(row)
+                scan_rows, result_rows = [], []
+                for scan, results in imported:
+                    if host is not None:
+                        scan.host_id = host.id
+                    rows = [(scan.id, r.rule_id, r.result, r.severity, r.seconds) for r in results
+                            if r.result != "notselected"]
+                    scan_rows.append((
+                        scan.id, scan.host_id, scan.profile, scan.profile_id, scan.content_id, "completed",
+                        len(rows), len(rows), scan.score, scan.notice, scan.arf_path, scan.created_at,
+                        scan.started_at, scan.finished_at, now_iso(), "import", scan.source_file,
+                        scan.source_sha256, scan.result_key, scan.target,
+                    ) + tuple(scan.counts.get(r, 0) for r in COUNT_COLUMNS))
+                    result_rows += rows
+                await db.executemany(insert, scan_rows)  # one statement each: a year of scans in seconds
+                if result_rows:
+                    await db.executemany(RESULT_INSERT, result_rows)
+        except sqlite3.IntegrityError as exc:
+            if "result_key" not in str(exc) and "scans_imported_once" not in str(exc):
+                raise
+            raise InvalidInput("this TestResult is already imported for the host (another import "
+                               "stored it at the same time)") from None
+        return host
 
     async def find_imported(self, host_id: int, result_key: str) -> Scan | None:
         rows = await self._rows(f"{_SCAN_SELECT} WHERE s.host_id = ? AND s.result_key = ?", (host_id, result_key))

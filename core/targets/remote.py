@@ -2,6 +2,10 @@
 
 Only oscap runs under sudo: the ARF it writes is readable by the scanning user
 (umask 022 inside a 0700 temp dir), so fetching and cleaning need no root.
+
+Each scan's temp dir is locked (flock) by a process that lives as long as the scan's SSH
+connection: when the app is killed or the link dies, the lock goes with it, and the next scan
+of the host stops that scan's oscap and removes its dir (PREPARE's sweep).
 """
 
 from __future__ import annotations
@@ -9,12 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import signal
 from dataclasses import dataclass
+from typing import BinaryIO
 
-from core.domain.errors import CommandTimeout, OperatorError, OscapFailed, OscapMissing
+from core.domain.errors import CommandTimeout, OperatorError, OscapFailed, OscapMissing, OutputTooLarge
+from core.domain.limits import size
 from core.domain.models import OsInfo
+from core.domain.text import neutralise, one_line
 from core.targets.osinfo import install_hint, parse_os_release
-from core.targets.transport import CommandResult, Sudo, Transport, shell_join, sudo_error
+from core.targets.transport import CommandResult, Held, Sudo, Transport, shell_join, sudo_error
 
 log = logging.getLogger(__name__)
 PROGRESS_LINE = re.compile(r"^(xccdf_\S+):(\w+)$")
@@ -28,15 +36,45 @@ echo "---os-release---"
 cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release
 """
 
-# Stale temp dirs are those of scans whose connection died; a day is far beyond any scan.
+# Stopping a dead scan's oscap: its pid file names timeout(1), which passes TERM on through sudo.
+_STOP_AND_REMOVE = (
+    'p=$(cat "$1/oscap.pid" 2>/dev/null) && [ "$(cat /proc/"$p"/comm 2>/dev/null)" = timeout ] && '
+    'kill -TERM "$p" 2>/dev/null && for i in 1 2 3 4 5 6 7 8 9 10; do [ -d /proc/"$p" ] || break; sleep 0.5; done; '
+    'rm -rf "$1"'
+)
+# The sweep: a temp dir whose lock nobody holds belongs to a scan that is gone (killed app, dead
+# link). A new dir is made under another name, locked, then renamed: so the sweep never sees a
+# live scan's dir unlocked. Dirs without a lock (an older version, or no flock on the host, or a
+# scan killed between mktemp and the rename) go after a day, far beyond any scan.
 PREPARE = r"""
 umask 077
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/compliance-tui"
 mkdir -p "$cache" || exit 10
-find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'compliance-tui.*' -user "$(id -u)" -mmin +1440 -exec rm -rf {} + 2>/dev/null
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/compliance-tui.XXXXXXXX") || exit 11
-echo "tmp=$tmp"
+base="${TMPDIR:-/tmp}"
+flock=$(command -v flock 2>/dev/null)
+stop_and_remove='""" + _STOP_AND_REMOVE + r"""'
+find "$base" -maxdepth 1 -type d \( -name 'compliance-tui.*' -o -name 'compliance-tui-new.*' \) \
+    -user "$(id -u)" 2>/dev/null | while IFS= read -r d; do
+  if [ -n "$flock" ] && [ -f "$d/.lock" ] && [ "${d#"$base"/compliance-tui.}" != "$d" ]; then
+    flock -n "$d/.lock" sh -c "$stop_and_remove" sh "$d"
+  elif [ -n "$(find "$d" -maxdepth 0 -mmin +1440 2>/dev/null)" ]; then
+    sh -c "$stop_and_remove" sh "$d"
+  fi
+done 2>/dev/null
+new=$(mktemp -d "$base/compliance-tui-new.XXXXXXXX") || exit 11
+tmp="$base/compliance-tui.${new##*.}"
 echo "cache=$cache"
+exec 2>/dev/null
+if [ -n "$flock" ]; then
+  : > "$new/.lock" || exit 11
+  exec "$flock" -x "$new/.lock" sh -c '[ -e "$2" ] && exit 12; mv "$1" "$2" || exit 11
+echo "tmp=$2"; echo ready; exec cat >/dev/null' sh "$new" "$tmp"
+fi
+[ -e "$tmp" ] && exit 12
+mv "$new" "$tmp" || exit 11
+echo "tmp=$tmp"
+echo ready
+exec cat >/dev/null
 """
 
 
@@ -80,16 +118,22 @@ def require_oscap(host_name: str, found: Probe) -> None:
 class Workdir:
     tmp: str
     cache: str
+    lock: Held | None = None  # holds the temp dir's lock on the target until released
+
+    async def release(self) -> None:
+        if self.lock is not None:
+            await self.lock.release()
 
 
 async def prepare(transport: Transport) -> Workdir:
-    result = await transport.run(PREPARE, timeout=60)
-    pairs = _pairs(result.text)
-    if result.exit_status != 0 or "tmp" not in pairs:
-        raise OscapFailed(
-            f"{transport.host_name}: cannot create a private temp dir: {result.stderr.strip() or result.exit_status}"
-        )
-    return Workdir(pairs["tmp"], pairs["cache"])
+    """Sweep what dead scans left, then a private temp dir, locked while this scan lives."""
+    held = await transport.hold(PREPARE, "ready", timeout=60)
+    pairs = _pairs("\n".join(held.lines))
+    if held.exit_status is not None or "tmp" not in pairs or TEMP_PREFIX not in pairs["tmp"]:
+        await held.release()
+        raise OscapFailed(f"{transport.host_name}: cannot create a private temp dir "
+                          f"(exit {held.exit_status}); is its temp dir ($TMPDIR, else /tmp) writable and not full?")
+    return Workdir(pairs["tmp"], pairs["cache"], held)
 
 
 async def is_cached(transport: Transport, path: str, sha256: str) -> bool:
@@ -139,8 +183,13 @@ async def evaluate(
     pid_file = f"{work_dir}/oscap.pid" if work_dir else None
     command, stdin = eval_command(sudo, profile_id, datastream, arf, timeout_s, tailoring, pid_file)
     try:
-        result = await transport.stream(command, line, input=stdin, timeout=timeout_s + 30)
-    except (asyncio.CancelledError, CommandTimeout):
+        # timeout(1) sends KILL 10 s after TERM, so the exit status is due by timeout_s + 10;
+        # later than that the link itself hangs, and there is nothing left to stop over it
+        result = await transport.stream(command, line, input=stdin, timeout=timeout_s + 15)
+    except CommandTimeout:
+        raise CommandTimeout(f"{transport.host_name}: no answer from the host for {timeout_s + 15} s while "
+                             f"oscap ran (limit {timeout_s} s); the network or the host hangs") from None
+    except asyncio.CancelledError:
         if pid_file:
             await asyncio.shield(stop(transport, pid_file))
         raise
@@ -157,7 +206,19 @@ async def evaluate(
     if "oscap: command not found" in result.stderr:
         raise OscapMissing(f"{transport.host_name}: sudo cannot find oscap in its secure_path; "
                            "install openscap-scanner or add its directory to secure_path")
-    raise OscapFailed(f"{transport.host_name}: oscap failed (exit {result.exit_status}): {oscap_error(result.stderr)}")
+    if 128 < result.exit_status < 128 + 65:  # timeout(1) reports a child killed by a signal so
+        raise OscapFailed(f"{transport.host_name}: oscap crashed ({_signal_name(result.exit_status - 128)}): "
+                          f"{oscap_error(result.stderr)}; check the host's oscap package and its logs")
+    full = re.search(r"write error|no space left", result.stderr, re.I)  # oscap says little more
+    raise OscapFailed(f"{transport.host_name}: oscap failed (exit {result.exit_status}): {oscap_error(result.stderr)}"
+                      + ("; is the disk of the host's temp dir full? (df $TMPDIR)" if full else ""))
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"killed by {signal.Signals(number).name}"
+    except ValueError:
+        return f"killed by signal {number}"
 
 
 async def stop(transport: Transport, pid_file: str) -> None:
@@ -170,13 +231,13 @@ async def stop(transport: Transport, pid_file: str) -> None:
 
 
 def oscap_error(stderr: str) -> str:
-    """oscap's own reason, without the warnings it prints on every run."""
+    """oscap's own reason, without the warnings it prints on every run (one neutralised line)."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     for marker in ("OpenSCAP Error:", "E: "):
         found = [line for line in lines if marker in line]
         if found:
-            return found[0][:300]
-    return (lines[-1] if lines else "no error output")[:300]
+            return one_line(found[0], 300)
+    return one_line(lines[-1] if lines else "no error output", 300)
 
 
 async def fetch_compressed(transport: Transport, sudo: Sudo, path: str, timeout: float) -> bytes:
@@ -187,10 +248,49 @@ async def fetch_compressed(transport: Transport, sudo: Sudo, path: str, timeout:
         wrapped, stdin = sudo.wrap(command)  # a sudoers umask made the ARF root-only
         result = await transport.run(wrapped, input=stdin, timeout=timeout)
     if result.exit_status != 0:
-        raise OscapFailed(f"{transport.host_name}: cannot fetch the results: {result.stderr.strip()[:200]}")
+        raise OscapFailed(f"{transport.host_name}: cannot fetch the results: {one_line(result.stderr, 200)}")
     return result.stdout
 
 
+TOO_BIG_EXIT = 3
+
+
+async def fetch_into(transport: Transport, sudo: Sudo, path: str, sink: BinaryIO, limit: int,
+                     timeout: float) -> None:
+    """Stream the file gzip-compressed into sink, refusing one over limit bytes (checked on the
+    target first, then on what arrives): a hostile host's 2 GB ARF never reaches our memory."""
+    quoted = shell_join(path)
+    command = (f"s=$(stat -c %s {quoted}) || exit 1; if [ \"$s\" -gt {int(limit)} ]; then "
+               f"echo \"size=$s\" >&2; exit {TOO_BIG_EXIT}; fi; exec gzip -c {quoted}")
+    try:
+        result = await transport.run(command, timeout=timeout, sink=sink, max_output=limit)
+        if result.exit_status != 0 and "Permission denied" in result.stderr:
+            sink.seek(0)
+            sink.truncate()
+            wrapped, stdin = sudo.wrap(f"sh -c {shell_join(command)}")  # a sudoers umask made it root-only
+            result = await transport.run(wrapped, input=stdin, timeout=timeout, sink=sink, max_output=limit)
+    except OutputTooLarge:
+        raise OutputTooLarge(f"{transport.host_name}: the results are larger than {size(limit)}, more than "
+                             "this profile can produce; refusing them (see limits in the README)") from None
+    if result.exit_status == TOO_BIG_EXIT and "size=" in result.stderr:
+        found = result.stderr.rpartition("size=")[2].split()[0]
+        raise OutputTooLarge(f"{transport.host_name}: oscap wrote {size(int(found)) if found.isdigit() else found} "
+                             f"of results, more than this profile can produce ({size(limit)}); refusing them")
+    if result.exit_status != 0:
+        raise OscapFailed(f"{transport.host_name}: cannot fetch the results: {one_line(result.stderr, 200)}")
+
+
+async def discard(transport: Transport, work: Workdir) -> None:
+    """Remove a scan's temp dir and release its lock; with the connection gone, the next
+    scan's sweep removes it."""
+    try:
+        await asyncio.shield(remove(transport, work.tmp))
+    except (OperatorError, OSError) as exc:
+        log.warning("could not remove %s: %s", work.tmp, neutralise(str(exc)))
+    finally:
+        await asyncio.shield(work.release())
+
+
 async def remove(transport: Transport, path: str) -> None:
-    if TEMP_PREFIX in path:  # only ever our own temp dirs
-        await transport.run(f"rm -rf {shell_join(path)}", timeout=60)
+    if TEMP_PREFIX in path and not transport.stalled:  # only ever our own temp dirs
+        await transport.run(f"rm -rf {shell_join(path)}", timeout=30)

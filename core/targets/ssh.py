@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import signal
 import socket
 from pathlib import Path
 
@@ -69,6 +70,13 @@ class SshTransport(Transport):
             connection = await asyncssh.connect(host.address, **options)
         except asyncssh.HostKeyNotVerifiable:
             raise await _host_key_error(host) from None
+        except (asyncssh.KeyExchangeFailed, asyncssh.ConnectionLost, ConnectionResetError, BrokenPipeError) as exc:
+            # a server that now offers only key types known_hosts has none of (RSA where an
+            # ed25519 key is known) fails the key exchange: say it is a host-key change
+            changed = await _key_type_changed(host)
+            if changed:
+                raise changed from None
+            raise Unreachable(f"{_where(host)} is unreachable: {_reason(exc)}") from None
         except asyncssh.PermissionDenied:
             raise AuthenticationFailed(
                 f"{_where(host)}: authentication failed for user {host.username or 'default'}; "
@@ -86,15 +94,25 @@ class SshTransport(Transport):
         except (asyncssh.Error, OSError) as exc:
             raise ConnectionLost(f"{self.host_name}: connection lost: {_reason(exc)}") from None
 
-    async def _execute(self, command, on_line, input):
+    async def _execute(self, command, on_line, input, sink=None, max_output=None):
         try:
-            return await super()._execute(command, on_line, input)
+            return await super()._execute(command, on_line, input, sink, max_output)
+        except (asyncssh.Error, BrokenPipeError, ConnectionError) as exc:
+            raise ConnectionLost(f"{self.host_name}: connection lost: {_reason(exc)}") from None
+
+    async def hold(self, command, ready, timeout=60):
+        try:
+            return await super().hold(command, ready, timeout)
         except (asyncssh.Error, BrokenPipeError, ConnectionError) as exc:
             raise ConnectionLost(f"{self.host_name}: connection lost: {_reason(exc)}") from None
 
     async def _wait(self, process) -> int:
         completed = await process.wait()
-        if completed.exit_status is None:  # killed by a signal, or the channel went away
+        if completed.exit_signal:  # killed by signal N: 128 + N, as a shell reports it
+            number = getattr(signal.Signals, f"SIG{completed.exit_signal[0]}", None)
+            if number is not None:
+                return 128 + int(number)
+        if completed.exit_status is None or completed.exit_status < 0:  # the channel went away
             raise ConnectionLost(
                 f"{self.host_name}: the remote command ended without an exit status "
                 f"({completed.exit_signal[0] if completed.exit_signal else 'connection lost'})"
@@ -179,18 +197,38 @@ def known_keys(host: Host) -> list[asyncssh.SSHKey]:
 
 async def _host_key_error(host: Host) -> OperatorError:
     known = known_keys(host)
-    key = await fetch_host_key(host, [k.get_algorithm() for k in known])
-    where = known_hosts_path(host)
+    try:
+        key = await fetch_host_key(host, [k.get_algorithm() for k in known])
+    except Unreachable:
+        if not known:
+            raise
+        key = await fetch_host_key(host)  # none of the known key types is offered any more
     if known:
-        return HostKeyChanged(
-            f"{_where(host)}: HOST KEY CHANGED (now {fingerprint(key)}), refusing to connect; "
-            f"if the change is expected, remove the old key from {where} and run "
-            f"`compliance-tui hosts trust {host.name}`"
-        )
+        return _changed(host, key)
     return HostKeyUnknown(
         f"{_where(host)}: unknown host key {fingerprint(key)}; verify it, then run "
         f"`compliance-tui hosts trust {host.name}`"
     )
+
+
+def _changed(host: Host, key: asyncssh.SSHKey) -> HostKeyChanged:
+    return HostKeyChanged(
+        f"{_where(host)}: HOST KEY CHANGED (now {fingerprint(key)}), refusing to connect; "
+        f"if the change is expected, remove the old key from {known_hosts_path(host)} and run "
+        f"`compliance-tui hosts trust {host.name}`"
+    )
+
+
+async def _key_type_changed(host: Host) -> HostKeyChanged | None:
+    """After a failed key exchange: a key known_hosts does not hold, where it holds others."""
+    known = known_keys(host)
+    if not known:
+        return None
+    try:
+        key = await fetch_host_key(host)
+    except Unreachable:
+        return None
+    return None if key in known else _changed(host, key)
 
 
 def known_hosts_entry(host: Host, key: asyncssh.SSHKey) -> str:

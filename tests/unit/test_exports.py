@@ -106,7 +106,7 @@ async def test_formula_cells_are_neutralised(fleet_store):
     assert titles[RULE + "accounts_tmout"] == "'+cmd|' /C calc'!A0"
 
     assert [exports.safe_cell(v) for v in ("=1", "+1", "-1", "@x", "\tx", "\rx", "a=b", "", None, 58.3, 0, -2)] == [
-        "'=1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "a=b", "", "", 58.3, 0, -2]
+        "'=1", "'+1", "'-1", "'@x", "'\tx", "'\\x0dx", "a=b", "", "", 58.3, 0, -2]
 
 
 # --------------------------------------------------------------------------- results
@@ -138,7 +138,7 @@ async def test_files_respect_filters_and_land_in_exports(fleet_store, tmp_path):
     assert re.fullmatch(rf"web1-{web.short_id}-results-\d{{8}}-\d{{6}}\.csv", path.name)
     rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
     assert len(rows) == web.counts["fail"] and {r["result"] for r in rows} == {"fail"}
-    expected = await workspace.store.rule_results(web.id, "fail")
+    expected = await workspace.store.rule_results(web.id, "fail", order="severity")
     assert [r["rule_id"] for r in rows] == [r.rule_id for r in expected]
 
 

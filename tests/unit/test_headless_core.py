@@ -24,8 +24,8 @@ ALLOWED = {
     "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation"},
     "ai": {"domain", "store", "views"},  # the LLM: never the scan engine, SSH or results
 }
-# core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
-TOP_LEVEL = {"paths", "safexml", "workspace"}
+# core/files.py, core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
+TOP_LEVEL = {"files", "paths", "safexml", "workspace"}
 
 
 def core_modules() -> list[str]:

@@ -208,7 +208,7 @@ def test_markdown_subset_renders_to_safe_elements():
     assert items[1].xpath("code/text()") == ["item"] and items[1].xpath("ul/li/text()") == ["nested"]
     assert parts[2][0].tag == "code" and parts[2][0].text == "  echo 42\n    indented   line"
     assert parts[3][0].text == "uses ``` inside"
-    assert parts[4].text_content() == "Tail with a * star and 2*3*4 maths and ctrl\ufffdchar."
+    assert parts[4].text_content() == "Tail with a * star and 2*3*4 maths and ctrl\\x01char."
     assert markdown("") == []
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
@@ -16,7 +17,8 @@ from pathlib import Path
 from core import paths
 from core.content.catalog import ContentError
 from core.domain.errors import OperatorError
-from core.domain.text import one_line
+from core.domain.text import NeutralFormatter, neutralise, one_line
+from core.files import append_private
 from core.store.base import StoreTooNew
 from core.workspace import Workspace
 from tui.cli import ai, content, fix, hosts, imports, jobs, reports, scans
@@ -38,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # whatever this process creates (files, dirs, sqlite's -wal) is private
+    _log_to_stderr()
     args = build_parser().parse_args(argv)
     data_dir = paths.data_dir(args.data_dir)
     if args.command is None:
@@ -56,28 +60,41 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: one line here, the traceback in a private file
-        log = crash_log(data_dir, exc)
-        print(f"error: internal error ({type(exc).__name__}); details in {log}", file=sys.stderr)
+        try:
+            where = f"details in {crash_log(data_dir, exc)}"
+        except OSError as log_error:  # e.g. crash.log is a symlink someone planted: never followed
+            where = f"no crash log written ({log_error.strerror or log_error})"
+        print(f"error: internal error ({type(exc).__name__}); {where}", file=sys.stderr)
         return EXIT_ERROR
 
 
+def _log_to_stderr() -> None:
+    """Warnings on stderr, neutralised: a logged error may quote what a target sent."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(NeutralFormatter("%(levelname)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
+
+
 def crash_log(data_dir: Path, exc: BaseException) -> Path:
-    """Append the traceback to DATA_DIR/crash.log (0600); secrets never reach exceptions."""
+    """Append the traceback to DATA_DIR/crash.log (0600, never through a symlink), its text
+    neutralised; secrets never reach exceptions, and only the command's name is recorded."""
     import traceback
 
     from core.domain.timeutil import now_iso
 
     path = data_dir / "crash.log"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as out:
-        out.write(f"--- {now_iso()} compliance-tui {' '.join(sys.argv[1:2])}\n")
-        out.write("".join(traceback.format_exception(exc)))
-    return path
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    text = "".join(traceback.format_exception(exc))
+    return append_private(path, f"--- {now_iso()} compliance-tui {' '.join(sys.argv[1:2])}\n{neutralise(text)}")
 
 
 async def _dispatch(args: argparse.Namespace, data_dir: Path) -> int:
     handlers = {key: handler for group in GROUPS for key, handler in group.COMMANDS.items()}
     handler = handlers[(args.command, getattr(args, "action", None))]
     async with await Workspace.open(data_dir) as workspace:
+        for notice in workspace.notices:
+            print(f"notice: {one_line(notice, 1000)}", file=sys.stderr)
         return await handler(workspace, args)

@@ -8,7 +8,7 @@ from pathlib import Path
 from core.content.catalog import ContentError, available_profiles
 from core.domain.errors import OperatorError
 from core.domain.models import Host, OsInfo
-from core.domain.validate import parse_port, validate_host
+from core.domain.validate import check_sudo_password_env, parse_port, validate_host
 from core.hosts import service
 from core.targets import ssh
 from core.views.serialize import host_to_dict
@@ -54,6 +54,9 @@ async def hosts_add(workspace: Workspace, args) -> int:
         sudo_password_env=args.sudo_password_env,
     ))
     await service.add_host(workspace, host)
+    warning = check_sudo_password_env(host.sudo_password_env)
+    if warning:
+        say(warning, err=True)
     if args.tailoring:
         await service.set_tailoring(workspace, host.name, args.tailoring)
     say(f"added {host.name} ({host.address}:{host.port}); next: compliance-tui hosts check {host.name}")

@@ -9,22 +9,17 @@ overrides the same way (\\u0085), which JSON readers decode back to the original
 from __future__ import annotations
 
 import json
-import re
 import sys
 
-from core.domain.text import neutralise
+from core.domain.text import json_safe, neutralise
 
 
 def say(text, err: bool = False) -> None:
     print(neutralise(str(text)), file=sys.stderr if err else sys.stdout)
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def print_json(value) -> None:
-    text = json.dumps(value, indent=2, ensure_ascii=False)
-    print(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    print(json_safe(json.dumps(value, indent=2, ensure_ascii=False)))
 
 
 def print_table(headers: list[str], rows: list[list]) -> None:

@@ -19,7 +19,7 @@ from core.domain.models import Host, Job, JobStatus
 from core.jobs import queue
 from tui import keymap
 from tui.screens.base import BaseModal
-from tui.widgets.cells import progress_text
+from tui.widgets.cells import plain, progress_text
 from tui.widgets.run_choice import RunChoice
 
 
@@ -138,7 +138,7 @@ class BulkScanModal(BaseModal):
             state.update(palette.text("completed: see Compliance (3)", "text-success"))
         elif job.status.finished:
             state.update(palette.text(f"{job.status.value}: {job.error or ''}", "text-error"))
-            state.tooltip = job.error
+            state.tooltip = plain(job.error) if job.error else None
         else:
             state.update(palette.text(f"{job.short_id} {job.status.value}", "foreground-muted"))
         finished = sum(1 for j in self.jobs.values() if j.status.finished)

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from tui import keymap
 from tui.screens.base import BaseModal
+from tui.widgets.cells import plain
 
 
 class CheckReportModal(BaseModal):
@@ -26,10 +27,10 @@ class CheckReportModal(BaseModal):
         for label, found, ok in report.steps():
             table.add_row(label, palette.muted(found) if ok is None else
                           palette.text(found, "text-success" if ok else "text-error", bold=True))
-        table.add_row("oscap version", report.oscap_version or "—")
-        table.add_row("OS", report.os or "—")
+        table.add_row("oscap version", plain(report.oscap_version or "—"))  # what the host said: plain
+        table.add_row("OS", plain(report.os or "—"))
         with Vertical(classes="dialog check") as box:
-            box.border_title = f"Check {report.host}: {'ready' if report.ready else 'not ready'}"
+            box.border_title = plain(f"Check {report.host}: {'ready' if report.ready else 'not ready'}")
             yield Static(table)
             if report.error:
                 yield Static(palette.text(report.error, "text-error"), classes="error-line")

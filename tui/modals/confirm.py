@@ -8,6 +8,7 @@ from textual.widgets import Button, Static
 
 from tui import keymap
 from tui.screens.base import BaseModal
+from tui.widgets.cells import plain
 
 
 class ConfirmModal(BaseModal):
@@ -22,10 +23,10 @@ class ConfirmModal(BaseModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog confirm") as box:
-            box.border_title = self.title_text
-            yield Static(self.question, classes="question")
+            box.border_title = plain(self.title_text)  # questions quote host names and errors: plain text
+            yield Static(plain(self.question), classes="question")
             with Horizontal(classes="buttons"):
-                yield Button(f"{self.confirm} (y)", id="yes",
+                yield Button(plain(f"{self.confirm} (y)"), id="yes",
                              variant="error" if self.danger else "primary", compact=True)
                 yield Button("Cancel (n)", id="no", compact=True)
 

@@ -17,6 +17,7 @@ from core.domain.models import Host
 from core.domain.validate import parse_port, validate_host
 from tui import keymap
 from tui.screens.base import BaseModal
+from tui.widgets.cells import plain
 
 Save = Callable[[Host], Awaitable[Host]]
 FIELDS = (
@@ -47,7 +48,7 @@ class HostFormModal(BaseModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog host-form") as box:
-            box.border_title = f"Edit {self.host.name}" if self.host else "Add host"
+            box.border_title = plain(f"Edit {self.host.name}" if self.host else "Add host")
             with Grid(classes="form"):
                 for field, label, hint in FIELDS:
                     yield Label(label)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -19,7 +18,7 @@ from core.hosts.inventory import Found
 from tui import keymap
 from tui.screens.base import BaseModal
 from tui.services.remote import add_host
-from tui.widgets.cells import DASH
+from tui.widgets.cells import DASH, plain
 from tui.widgets.keyed_table import Column, KeyedTable
 
 KINDS = [("detect from the file", "auto"), ("SSH client config", inventory.SSH_CONFIG),
@@ -105,7 +104,7 @@ class ImportHostsModal(BaseModal):
         usable = len(self.chosen)
         kind = dict((v, k) for k, v in KINDS)[message.kind]
         self.query_one("#import-note", Label).update(
-            f"{kind}: {len(self.found)} host(s), {usable} can be added; space toggles one")
+            plain(f"{kind}: {len(self.found)} host(s), {usable} can be added; space toggles one"))
         error = "; ".join(message.warnings[:2])
         self.query_one("#import-error", Static).update(self.app.palette.text(error, "text-warning"))
         self._render_rows()
@@ -121,8 +120,8 @@ class ImportHostsModal(BaseModal):
             mark = palette.text("✓", "text-accent", bold=True) if host.name in self.chosen else ""
             note = (palette.text(item.problem, "text-warning") if item.problem
                     else palette.muted(item.origin))
-            rows.append((host.name, (mark, Text(host.name), Text(host.address), str(host.port),
-                                     Text(host.username or DASH), note)))
+            rows.append((host.name, (mark, plain(host.name), plain(host.address), str(host.port),
+                                     plain(host.username or DASH), note)))
         self.query_one("#preview", KeyedTable).set_rows(rows)
         button = self.query_one("#add", Button)
         button.label = f"Add selected ({len(self.chosen)}) (ctrl+s)"

@@ -19,6 +19,7 @@ from core.results import importer
 from tui import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.screens.base import BaseModal
+from tui.widgets.cells import plain
 
 SUFFIXES = (".xml", ".xml.gz", ".xml.bz2")
 MAX_LISTED = 100  # a picker, not a file manager: type more of the name to narrow it
@@ -115,7 +116,7 @@ class ImportResultsModal(BaseModal):
         self.directory = message.directory
         options = self.query_one("#import-files", OptionList)
         options.clear_options()
-        options.add_options(Option(name, id=name) for name in message.entries)
+        options.add_options(Option(plain(name), id=name) for name in message.entries)  # names on disk: plain
         if message.more:
             options.add_option(Option(f"… {message.more} more: type more of the name", disabled=True))
         options.display = options.option_count > 0
@@ -186,7 +187,7 @@ class ImportResultsModal(BaseModal):
             self.post_message(self.Imported(scans, path.name))
 
     def on_import_results_modal_failed(self, message: Failed) -> None:
-        self.query_one("#import-error", Static).update(message.error)
+        self.query_one("#import-error", Static).update(plain(message.error))
 
     def on_import_results_modal_mismatch(self, message: Mismatch) -> None:
         self.query_one("#import-error", Static).update("")

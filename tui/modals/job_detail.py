@@ -17,7 +17,7 @@ from core.views.summaries import profile_title
 from tui import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.screens.base import BaseModal
-from tui.widgets.cells import DASH, job_status, short_time
+from tui.widgets.cells import DASH, job_status, plain, short_time
 
 LIVE_EVERY = 2.0  # seconds
 
@@ -72,8 +72,8 @@ class JobDetailModal(BaseModal):
         duration = DASH if job.duration_s is None else f"{job.duration_s:.1f} s"
         progress = f"{job.progress_done} / {job.progress_total or '?'} rules"
         pairs = [
-            ("Host", Text(job.host_name)),
-            ("Kind", Text(f"{job.kind} · {profile_title(job.profile)}" if job.profile else job.kind)),
+            ("Host", plain(job.host_name)),
+            ("Kind", plain(f"{job.kind} · {profile_title(job.profile)}" if job.profile else job.kind)),
             ("Status", job_status(palette, job)), ("Priority", Text(str(job.priority))),
             ("Created", Text(short_time(job.created_at))), ("Started", Text(short_time(job.started_at))),
             ("Completed", Text(short_time(job.finished_at))), ("Duration", Text(duration)),
@@ -82,15 +82,15 @@ class JobDetailModal(BaseModal):
         for left, right in zip(pairs[::2], pairs[1::2]):
             fields.add_row(*left, *right)
         for name, value in (("Job", job.id), ("Scan", job.scan_id), ("Worker", job.lease_owner)):
-            ids.add_row(name, Text(value or DASH))
+            ids.add_row(name, plain(value or DASH))
         self.query_one("#job-fields", Static).update(Group(ids, fields))
         self.query_one("#job-result", Static).update(self._result(job))
         error = self.query_one("#job-error", Static)
         error.display = bool(job.error)
-        error.update(Text(job.error or ""))
+        error.update(plain(job.error or ""))
         scroll = self.query_one("#job-log-scroll", VerticalScroll)
         at_end = scroll.scroll_y >= scroll.max_scroll_y - 1
-        self.query_one("#job-log", Static).update(Text(job.output.rstrip() or "(no output yet)", no_wrap=True))
+        self.query_one("#job-log", Static).update(plain(job.output.rstrip() or "(no output yet)", no_wrap=True))
         if at_end and not job.status.finished:
             scroll.call_after_refresh(scroll.scroll_end, animate=False)
         if not job.status.finished:

@@ -15,6 +15,7 @@ from core.jobs import queue
 from tui import keymap
 from tui.screens.base import BaseModal
 from tui.services import remote
+from tui.widgets.cells import plain
 from tui.widgets.run_choice import RunChoice
 
 
@@ -69,7 +70,7 @@ class NewScanModal(BaseModal):
 
     def on_new_scan_modal_hosts(self, message: Hosts) -> None:
         select = self.query_one("#scan-host", Select)
-        select.set_options([(name, name) for name in message.names])
+        select.set_options([(plain(name), name) for name in message.names])
         if self.host_name in message.names:
             select.value = self.host_name
             self.query_one("#profiles").focus()
@@ -104,7 +105,7 @@ class NewScanModal(BaseModal):
         self.host, self.choices = message.host, message.choices
         options = self.query_one("#profiles", OptionList)
         options.clear_options()
-        options.add_options(Option(profile_option(c), id=c.short_name or c.profile_id)
+        options.add_options(Option(plain(profile_option(c)), id=c.short_name or c.profile_id)
                             for c in self.choices)
         note = self.query_one("#profile-note", Static)
         palette = self.app.palette
@@ -131,7 +132,7 @@ class NewScanModal(BaseModal):
 
     def action_detect(self) -> None:
         if self.host is not None:
-            self.query_one("#profile-note", Static).update(f"detecting the OS of {self.host.name}…")
+            self.query_one("#profile-note", Static).update(plain(f"detecting the OS of {self.host.name}…"))
             self.detect(self.host.name)
 
     @work(group="detect", exclusive=True, exit_on_error=False)

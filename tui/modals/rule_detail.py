@@ -4,7 +4,6 @@ Explain with AI once an LLM is configured."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
@@ -13,17 +12,21 @@ from textual.widgets import Button, Markdown, Static
 
 from core.domain.models import RuleInfo, RuleResult, Scan
 from core.domain.text import neutralise
+from core.results.report import texts_from_file
 from tui import keymap
 from tui.screens.base import BaseModal
 from tui.services import assistant
-from tui.widgets.cells import short_rule
+from tui.widgets.cells import plain, short_rule
 
 
-def rule_markdown(result: RuleResult, info: RuleInfo | None) -> str:
+def rule_markdown(result: RuleResult, info: RuleInfo | None, from_file: bool = False) -> str:
+    """Rule texts come from content or an imported file: control characters made visible."""
     if info is None:
         return ("The rule texts of this scan's content are not stored, so only the verdict is "
                 "known. Rescanning with the content installed here stores them.")
-    parts = ["## Description", info.description or "_none given_",
+    parts = ["> **Rule texts from the imported results file**, not from content installed here: "
+             "whoever made the file wrote them; check a fix against the benchmark."] if from_file else []
+    parts += ["## Description", info.description or "_none given_",
              "## Rationale", info.rationale or "_none given_", "## Remediation"]
     if info.fixtext:
         parts.append(info.fixtext)
@@ -31,7 +34,7 @@ def rule_markdown(result: RuleResult, info: RuleInfo | None) -> str:
         parts.append("Shell fix from the benchmark (below; the arrow keys scroll it sideways):")
     if not (info.fixtext or info.fix_script):
         parts.append("_The benchmark gives no remediation for this rule._")
-    return "\n\n".join(parts)
+    return neutralise("\n\n".join(parts))
 
 
 class RuleDetailModal(BaseModal):
@@ -57,9 +60,10 @@ class RuleDetailModal(BaseModal):
         with Vertical(classes="dialog rule") as box:
             box.border_title = "Rule"
             yield Static(tags, id="rule-tags")
-            yield Static(Text(neutralise(result.title or result.rule_id)), id="rule-title")  # no markup
+            yield Static(plain(result.title or result.rule_id), id="rule-title")
             with VerticalScroll(id="rule-scroll"):
-                yield Markdown("reading the rule…", id="rule-text")
+                # links in rule texts are shown, never opened: the texts may come from a hostile file
+                yield Markdown("reading the rule…", id="rule-text", open_links=False)
                 with ScrollableContainer(id="rule-fix-box"):
                     yield Static(id="rule-fix")
             if assistant.is_configured(self.app):
@@ -81,9 +85,10 @@ class RuleDetailModal(BaseModal):
         self.post_message(self.Loaded(info))
 
     async def on_rule_detail_modal_loaded(self, message: Loaded) -> None:
-        await self.query_one("#rule-text", Markdown).update(neutralise(rule_markdown(self.result, message.info)))
+        await self.query_one("#rule-text", Markdown).update(
+            rule_markdown(self.result, message.info, texts_from_file(self.scan)))
         script = message.info.fix_script if message.info else ""
-        self.query_one("#rule-fix", Static).update(Text(script, no_wrap=True))
+        self.query_one("#rule-fix", Static).update(plain(script, no_wrap=True))
         self.query_one("#rule-fix-box").display = bool(script)
 
     def action_scroll_code(self, columns: int) -> None:

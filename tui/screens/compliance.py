@@ -23,9 +23,11 @@ from tui.widgets.cards import NavBar, StatCard
 from tui.widgets.cells import (
     DASH,
     duration,
+    plain,
     profile_title,
     progress_text,
     running_rule,
+    safe,
     score_class,
     short_time,
 )
@@ -125,7 +127,7 @@ class ComplianceScreen(BaseScreen):
             with select.prevent(Select.Changed):
                 if self._host_names != data.hosts:
                     self._host_names = list(data.hosts)
-                    select.set_options([(name, name) for name in data.hosts])
+                    select.set_options([(plain(name), name) for name in data.hosts])
                 if data.host is not None and select.value != data.host:
                     select.value = data.host
             self._show_cards()
@@ -195,7 +197,7 @@ class ComplianceScreen(BaseScreen):
             actions = palette.text(f"⏎ Job output · {scan.error_message or 'failed'}", "text-error")
         counts = scan.counts if scan.status is ScanStatus.COMPLETED else {}
         return (
-            Text(scan.short_id), palette.status(scan), palette.score(scan.score),
+            plain(scan.short_id), palette.status(scan), palette.score(scan.score),
             palette.count(counts.get("pass")), palette.count(counts.get("fail"), "text-error"),
             duration(scan), short_time(scan.created_at), actions,
         )
@@ -235,8 +237,8 @@ class ComplianceScreen(BaseScreen):
             line.append_text(palette.text(scan.notice, "text-warning"))
         elif scan.status is ScanStatus.COMPLETED:
             line.append(f" · {scan.total} rules")
-        detail.update(line)
-        detail.tooltip = scan.error_message or scan.notice
+        detail.update(safe(line))
+        detail.tooltip = plain(scan.error_message or scan.notice) if (scan.error_message or scan.notice) else None
 
     # ---------------------------------------------------------------- toolbar
 

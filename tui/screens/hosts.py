@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -23,7 +22,7 @@ from tui.modals.new_scan import NewScanModal
 from tui.screens.base import BaseScreen
 from tui.services import remote
 from tui.widgets.cards import NavBar
-from tui.widgets.cells import DASH, os_label, progress_text, short_time
+from tui.widgets.cells import DASH, os_label, plain, progress_text, short_time
 from tui.widgets.keyed_table import Column, KeyedTable
 
 STATUS_VARS = {"online": "text-success", "offline": "text-error"}
@@ -129,8 +128,8 @@ class HostsScreen(BaseScreen):
             address = "this machine"
         return host.name, (
             palette.text("✓", "text-accent", bold=True) if host.name in self.selected else "",
-            Text(host.name), Text(address), Text(host.username or DASH),
-            Text(os_label(host) or "") if os_label(host) else palette.muted("unknown"),
+            plain(host.name), plain(address), plain(host.username or DASH),
+            plain(os_label(host)) if os_label(host) else palette.muted("unknown"),
             palette.text(host.status, STATUS_VARS.get(host.status, "foreground-muted")),
             score,
         )
@@ -158,7 +157,7 @@ class HostsScreen(BaseScreen):
             parts.append(f"last completed {short_time(latest.created_at)}")
         if host.identity_file:
             parts.append(f"key {host.identity_file}")
-        detail.update(Text(f"{host.name}: " + " · ".join(parts), no_wrap=True, overflow="ellipsis"))
+        detail.update(plain(f"{host.name}: " + " · ".join(parts), no_wrap=True, overflow="ellipsis"))
 
     def _show_selection(self) -> None:
         button = self.query_one("#bulk", Button)

@@ -24,7 +24,16 @@ from tui.modals.confirm import ConfirmModal
 from tui.modals.job_detail import JobDetailModal
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
-from tui.widgets.cells import DASH, day_time, job_status, progress_text, running_rule, short_profile
+from tui.widgets.cells import (
+    DASH,
+    day_time,
+    job_status,
+    plain,
+    progress_text,
+    running_rule,
+    safe,
+    short_profile,
+)
 from tui.widgets.chip import Chip
 from tui.widgets.keyed_table import Column, KeyedTable
 
@@ -111,10 +120,10 @@ class JobsScreen(BaseScreen):
             output = palette.text(job.error, "text-error")
         else:
             last = job.output.rstrip().rpartition("\n")[2]  # the list carries the log's end only
-            output = Text(last[9:] if last else DASH)
+            output = plain(last[9:] if last else DASH)
         kind = f"{job.kind} · {short_profile(job.profile)}" if job.profile else job.kind
         duration = DASH if job.duration_s is None else f"{job.duration_s:.0f}"
-        return (Text(job.host_name), Text(kind), job_status(palette, job), duration,
+        return (plain(job.host_name), plain(kind), job_status(palette, job), duration,
                 day_time(job.started_at), day_time(job.finished_at), output)
 
     def _show_range(self) -> None:
@@ -131,7 +140,7 @@ class JobsScreen(BaseScreen):
                 "text-warning"))
         if self.app.jobs.runner and self.app.jobs.runner.take_pending:
             line.append_text(self.app.palette.text("  this app runs the queue (W stops)", "text-accent"))
-        self.query_one("#job-range", Static).update(line)
+        self.query_one("#job-range", Static).update(safe(line))
 
     # ---------------------------------------------------------------- selection
 
@@ -162,7 +171,7 @@ class JobsScreen(BaseScreen):
             found = job.result
             line.append(f" · fixed {len(found['fixed'])}, still failing {len(found['still_failing'])}, "
                         f"without fix {len(found['without_fix'])}")
-        detail.update(line)
+        detail.update(safe(line))
 
     # ---------------------------------------------------------------- actions
 

@@ -17,7 +17,7 @@ from tui.screens.base import BaseScreen
 from tui.services import assistant
 from tui.services.files import export_results
 from tui.widgets.cards import NavBar
-from tui.widgets.cells import DASH, profile_title, short_rule, short_time
+from tui.widgets.cells import DASH, plain, profile_title, safe, short_rule, short_time
 from tui.widgets.chip import Chip
 from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.last_file import LastFile
@@ -60,7 +60,7 @@ class ResultsScreen(BaseScreen):
             title.append(" · score ")
             title.append_text(self.app.palette.score(scan.score, "%"))
         title.append(f" · {scan.host_name} · {profile_title(scan.profile)} · {short_time(scan.created_at)}")
-        yield Static(title, id="results-title")
+        yield Static(safe(title), id="results-title")
         with Horizontal(classes="toolbar"):
             yield Chip("f", "Result", RESULTS, "all", id="result-filter")
             yield Chip("v", "Severity", SEVERITIES, "all", id="severity-filter")
@@ -167,7 +167,7 @@ class ResultsScreen(BaseScreen):
         if cells is None:
             palette = self.app.palette
             cells = self._cells[rule_id] = (
-                Text(short_rule(result.rule_id)), Text(result.title or DASH),
+                plain(short_rule(result.rule_id)), plain(result.title or DASH),
                 palette.severity(result.severity), palette.result(result.result),
             ) + ((assistant.explain_cell(self.app, (rule_id, result.result) in self._explained),)
                  if self._ai else ()) + (self._seconds(result) if self._timed else ())
@@ -189,7 +189,7 @@ class ResultsScreen(BaseScreen):
             line.append(f"Quick Fix ({len(self.selected)}): F", style=palette.style("text-accent", bold=True))
         else:
             line.append("  ·  space picks failed rules to fix", style=palette.style("foreground-muted"))
-        self.query_one("#results-summary", Static).update(line)
+        self.query_one("#results-summary", Static).update(safe(line))
 
     # ---------------------------------------------------------------- keys
 

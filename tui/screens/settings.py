@@ -17,6 +17,7 @@ from core.ai.secrets import ApiKey, find_key_async
 from core.content.catalog import SHORT_NAME_TITLES, Datastream, load_catalog
 from core.domain.explanations import AiUsage
 from core.domain.settings import config_path, safe_url
+from core.domain.text import neutralise
 from tui import keymap
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
@@ -40,7 +41,7 @@ class SettingsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
-        yield Static(id="settings-facts")
+        yield Static(id="settings-facts", markup=False)  # paths may hold brackets
         yield Static(id="ai-facts")
         yield Static("Installed SCAP content", classes="section-title")
         yield KeyedTable([
@@ -49,7 +50,7 @@ class SettingsScreen(BaseScreen):
             Column("cis", "CIS Server profiles", None, min_width=12),
             Column("file", "File", 26),
         ], empty="discovering content…", id="content")
-        yield Static(id="content-warnings")
+        yield Static(id="content-warnings", markup=False)  # they name files
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -64,7 +65,7 @@ class SettingsScreen(BaseScreen):
             f"Config file    {tilde(config_path())}\n"
             f"Content dirs\n{dirs}"
         )
-        self.query_one("#settings-facts", Static).update(facts)
+        self.query_one("#settings-facts", Static).update(neutralise(facts))
 
     def reload(self) -> None:
         self.discover()
@@ -131,7 +132,7 @@ class SettingsScreen(BaseScreen):
         table.empty_text = "no datastreams found: install the ssg-* packages or `compliance-tui content import`"
         table.set_rows(rows)
         warnings = self.query_one("#content-warnings", Static)
-        warnings.update("\n".join(message.warnings[:3]))
+        warnings.update(neutralise("\n".join(message.warnings[:3])))
         warnings.display = bool(message.warnings)
 
 

@@ -2,6 +2,10 @@
 
 Cells are Rich Text (never markup strings: rule titles contain brackets), coloured with
 the theme's variables so a theme change recolours everything on the next reload.
+
+Host names, OS names, rule ids and titles, error messages and file names come from targets
+and files: plain() and safe() show them as they are, never as markup, with control
+characters visible (an ESC would reach the operator's terminal through Textual unchanged).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from rich.text import Text
 from textual.color import Color
 
 from core.domain.models import Host, Job, Scan, ScanStatus
+from core.domain.text import neutralise
 from core.domain.timeutil import parse_iso
 from core.views.summaries import profile_title
 
@@ -64,7 +69,7 @@ class Palette:
         return self._styles[key]
 
     def text(self, value: str, variable: str | None, bold: bool = False) -> Text:
-        return Text(value, style=self.style(variable, bold) if variable else "", end="")
+        return Text(neutralise(value), style=self.style(variable, bold) if variable else "", end="")
 
     def muted(self, value: str) -> Text:
         return self.text(value, "foreground-muted")
@@ -87,6 +92,29 @@ class Palette:
         if value is None:
             return self.muted(DASH)
         return self.text(str(value), variable if value else None)
+
+
+def plain(value: object, **options) -> Text:
+    """Text from a target or a file, shown as it is: never markup, control characters visible."""
+    return Text(neutralise("" if value is None else str(value)), **options)
+
+
+def safe(text: Text | str | None) -> Text:
+    """A Text (or str) with every control character made visible, its styles kept."""
+    if not isinstance(text, Text):
+        return plain(text)
+    source = text.plain
+    if neutralise(source) == source:
+        return text
+    out = text.blank_copy()
+    cuts = sorted({0, len(source), *(s.start for s in text.spans), *(s.end for s in text.spans)})
+    for start, end in zip(cuts, cuts[1:]):
+        begin = len(out.plain)
+        out.append(neutralise(source[start:end]))
+        for span in text.spans:
+            if span.start <= start and span.end >= end:
+                out.stylize(span.style, begin, len(out.plain))
+    return out
 
 
 def score_variable(score: float) -> str:

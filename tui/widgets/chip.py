@@ -10,6 +10,8 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import Static
 
+from core.domain.text import neutralise
+
 
 class Chip(Static):
     class Changed(Message):
@@ -58,5 +60,5 @@ class Chip(Static):
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(self.key, style=self.app.palette.style("text-accent", bold=True))
         line.append(f" {self.label}: ")
-        line.append(shown, style="bold")
+        line.append(neutralise(str(shown)), style="bold")  # e.g. a host name
         self.update(line)

@@ -23,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui import keymap
+from tui.widgets.cells import plain, safe
 
 Cell = Text | str | None
 
@@ -235,7 +236,8 @@ class KeyedTable(ScrollView, can_focus=True):
         spacer = " " * self.gap
         for i, (column, width) in enumerate(zip(self.columns, widths)):
             value = cells[i] if i < len(cells) else None
-            text = value.copy() if isinstance(value, Text) else Text("" if value is None else str(value))
+            # cells hold host names, OS names and rule titles: never markup, controls visible
+            text = safe(value).copy() if isinstance(value, Text) else plain(value)
             text.no_wrap = True
             if text.cell_len > width:
                 text.truncate(width, overflow="ellipsis")

@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from core.domain.text import neutralise
 from core.domain.timeutil import parse_iso
 
 WINDOW_DAYS = 30
@@ -55,7 +56,7 @@ class ScoreChart(Vertical):
     def show(self, title: str, series: list[Series], now: datetime,
              marks: list[tuple[str, float]] | None = None) -> None:
         """marks: (time, score) points drawn as ▲ over the lines (scans after a hardening job)."""
-        self._last = (title, series, now, marks or [])
+        self._last = (neutralise(title), series, now, marks or [])  # names reach plotext's ANSI
         self._redraw()
 
     def _color(self, index: int) -> Color:
@@ -87,7 +88,7 @@ class ScoreChart(Vertical):
             else:
                 plt.plot(xs, ys, color=color.rgb, marker="braille")
             legend.append("● " if len(xs) == 1 else "━ ", style=Style(color=color.rich_color))
-            legend.append(f"{item.label}  ")
+            legend.append(f"{neutralise(item.label)}  ")
         if marks:
             color = Color.parse(self.app.theme_variables.get("accent", "#ffffff"))
             plt.scatter([round((parse_iso(stamp) - now).total_seconds() / 86400, 3) for stamp, _ in marks],
