@@ -123,3 +123,9 @@ async def export_tailoring(workspace: Workspace, exc_ids: list[str], output: Pat
 
 def now_stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+async def list_exceptions(workspace: Workspace) -> list[tuple[RuleException, bool]]:
+    """Every exception with whether it has expired (expired ones count again)."""
+    day = today()
+    return [(e, e.expired(day)) for e in await workspace.store.find_exceptions()]

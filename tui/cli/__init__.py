@@ -2,7 +2,7 @@
 
 Thin on purpose: one module per command group, each with register(commands) and COMMANDS;
 every command opens a Workspace and calls a core service. Exit codes: 0 success, 1 an
-operator error (one line on stderr), 2 bad usage, 3 a score below --fail-under.
+operator error (one line on stderr), 2 bad usage, 3 a CI gate failed (--fail-under, --fail-on-new).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from core.domain.errors import OperatorError
 from core.domain.text import one_line
 from core.store.base import StoreTooNew
 from core.workspace import Workspace
-from tui.cli import content, fix, hosts, imports, jobs, reports, scans
+from tui.cli import content, exceptions, fix, hosts, imports, jobs, reports, scans, schedules
 
-GROUPS = (hosts, scans, fix, jobs, imports, reports, content)
+GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, content)
 EXIT_ERROR = 1
 
 
