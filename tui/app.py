@@ -31,6 +31,7 @@ from tui.modals.help import HelpModal
 from tui.registry import NAV, screen_classes
 from tui.screens.compliance import ComplianceScreen
 from tui.services.jobs import AppJobs
+from tui.services.schedules import ScheduleTicker
 from tui.widgets.cells import Palette
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class ComplianceApp(App):
         self.workspace: Workspace | None = None
         self.palette = Palette(self)
         self.jobs = AppJobs(self)
+        self.schedules = ScheduleTicker(self)  # enqueues due scheduled scans while the app is open
         self._content_lock = asyncio.Lock()
         self._history: list[str] = []
 
@@ -78,11 +80,13 @@ class ComplianceApp(App):
             self.exit(return_code=1, message=f"error: cannot open the data dir {self.data_dir}: {exc}")
             return
         await self.jobs.start()
+        self.schedules.start()
         await self.switch_mode("dashboard")
         self.run_worker(self.datastreams(), group="content", exit_on_error=False,
                         name="discover content")
 
     async def on_unmount(self) -> None:
+        self.schedules.stop()
         await self.jobs.shutdown()
         if self.workspace is not None:
             await self.workspace.close()
