@@ -52,6 +52,7 @@ class SchedulesScreen(BaseScreen):
         super().__init__()
         self.view: SchedulesView | None = None
         self.rows: dict[str, ScheduleRow] = {}
+        self._select: str | None = None  # a saved schedule: the cursor goes there on the next load
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
@@ -85,7 +86,10 @@ class SchedulesScreen(BaseScreen):
         self.rows = {r.schedule.id: r for r in view.rows}
         with self.app.batch_update():
             self._show_note()
-            self.query_one("#schedules", KeyedTable).set_rows((r.schedule.id, self._row(r)) for r in view.rows)
+            table = self.query_one("#schedules", KeyedTable)
+            table.set_rows((r.schedule.id, self._row(r)) for r in view.rows)
+            if self._select and table.move_to(self._select):
+                self._select = None
             self._show_detail()
         self.arm_refresh(view.active_jobs > 0)
 
@@ -170,7 +174,7 @@ class SchedulesScreen(BaseScreen):
         if schedule is not None:
             self.notify(f"schedule {schedule.short_id} saved: {schedule.profile} of {schedule.target_text()}",
                         timeout=4)
-            self.query_one("#schedules", KeyedTable).move_to(schedule.id)
+            self._select = schedule.id
             self.reload()
 
     def action_pause(self) -> None:
