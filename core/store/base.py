@@ -270,7 +270,8 @@ class Store(ABC):
 
     @abstractmethod
     async def add_schedule(self, schedule: Schedule) -> Schedule:
-        """Store a new schedule; its slots up to now (or schedule.not_before) never run."""
+        """Store a new schedule (with schedule.id when given); its slots up to now (or
+        schedule.not_before) never run."""
 
     @abstractmethod
     async def update_schedule(self, schedule: Schedule) -> Schedule:

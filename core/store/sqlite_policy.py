@@ -31,7 +31,7 @@ class SqlitePolicy:
     # ------------------------------------------------------------------ exceptions
 
     async def add_exception(self, exc: RuleException) -> RuleException:
-        exc_id, now = str(uuid.uuid4()), now_iso()
+        exc_id, now = exc.id or str(uuid.uuid4()), now_iso()  # a given id: tests
         async with self._transaction() as db:
             host_id = None
             if exc.scope == "host":

@@ -34,7 +34,7 @@ class SqliteSchedules:
     """Mixed into SqliteStore: uses its _transaction, _rows and _by_prefix."""
 
     async def add_schedule(self, schedule: Schedule) -> Schedule:
-        schedule_id, now = str(uuid.uuid4()), now_iso()
+        schedule_id, now = schedule.id or str(uuid.uuid4()), now_iso()  # a given id: tests
         not_before = schedule.not_before or now
         async with self._transaction() as db:
             await db.execute(

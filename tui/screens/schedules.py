@@ -139,7 +139,7 @@ class SchedulesScreen(BaseScreen):
             return
         s = row.schedule
         line = Text(overflow="ellipsis")
-        line.append(f"{s.short_id} · {s.profile} of {s.target_text()} ({row.hosts} hosts now) · "
+        line.append(f"{s.short_id} · {s.profile} of {s.target_text()} ({row.hosts} host{'s' if row.hosts != 1 else ''} now) · "
                     f"{row.cadence_text}, {s.tz} · priority {s.priority}")
         if row.next_run:
             local = parse_iso(row.next_run).astimezone(cadences.zone(s.tz)).strftime("%a %Y-%m-%d %H:%M")
