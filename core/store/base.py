@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan
 from core.domain.policy import RuleException, Schedule
@@ -43,16 +43,13 @@ class Expired:
     requeued: bool
 
 
-@dataclass(frozen=True)
-class ScorePoint:
-    """One completed scan on a trend: who, when, which profile, what score (no Scan object:
-    the Dashboard reads thousands at a time)."""
+class ScorePoint(NamedTuple):
+    """One completed scan on a trend: who, when, which profile, what score (a tuple, not a
+    Scan or a dataclass: the Dashboard reads thousands at a time)."""
 
     host: str
     scan_id: str
     created_at: str
-    finished_at: str | None
-    profile: str
     score: float | None
     good: int = 0  # pass + fixed
     bad: int = 0  # fail + error + unknown

@@ -20,6 +20,17 @@ _BAD = "(" + ", ".join(f"'{r}'" for r in sorted(SCORED_BAD)) + ")"
 CHUNK = 900  # ids per IN (...): well under SQLite's variable limit
 
 
+async def _tuples(store, sql: str, params: list | tuple = ()) -> list[tuple]:
+    """Rows as plain tuples (no sqlite3.Row per row): these reads return thousands."""
+    async with store._lock:
+        cursor = await store._db.execute(sql, tuple(params))
+        cursor._cursor.row_factory = None
+        try:
+            return await cursor.fetchall()
+        finally:
+            await cursor.close()
+
+
 def _chunks(items: list, size: int = CHUNK):
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -77,34 +88,33 @@ class SqlitePolicy:
         if not rule_ids:
             return []
         rules = list(rule_ids)[:CHUNK]
-        rows = await self._rows(
-            "SELECT r.scan_id, r.rule_id, r.result FROM scans s JOIN rule_results r ON r.scan_id = s.id "
+        return await _tuples(
+            self, "SELECT r.scan_id, r.rule_id, r.result FROM scans s JOIN rule_results r ON r.scan_id = s.id "
             f"WHERE s.status = 'completed' AND s.created_at >= ? AND r.rule_id IN ({', '.join('?' * len(rules))}) "
             f"AND r.result IN {_BAD}", [since or "", *rules])
-        return [tuple(r) for r in rows]
 
     # ------------------------------------------------------------------ fleet reads
 
     async def score_points(self, since: str | None = None, host: str | None = None) -> list[ScorePoint]:
         """Completed scans created since then, oldest first, as lean points."""
-        sql = ("SELECT h.name, s.id, s.created_at, s.finished_at, s.profile, s.score, "
-               "COALESCE(s.n_pass, 0) + COALESCE(s.n_fixed, 0), "
-               "COALESCE(s.n_fail, 0) + COALESCE(s.n_error, 0) + COALESCE(s.n_unknown, 0) FROM scans s "
-               "JOIN hosts h ON h.id = s.host_id WHERE s.status = 'completed' AND s.created_at >= ?")
+        sql = ("SELECT h.name, s.id, s.created_at, s.score, COALESCE(s.n_pass, 0) + COALESCE(s.n_fixed, 0), "
+               "COALESCE(s.n_fail, 0) + COALESCE(s.n_error, 0) + COALESCE(s.n_unknown, 0) "
+               "FROM scans s INDEXED BY scans_trend JOIN hosts h ON h.id = s.host_id "
+               "WHERE s.status = 'completed' AND s.created_at >= ?")
         params: list = [since or ""]
         if host is not None:
             sql += " AND h.name = ?"
             params.append(host)
-        rows = await self._rows(sql + " ORDER BY s.created_at, s.id", params)
-        return [ScorePoint(*r) for r in rows]
+        # the order of the covering index scans_trend: no table reads, no sort
+        return [ScorePoint(*r) for r in await _tuples(self, sql + " ORDER BY s.created_at", params)]
 
     async def results_of(self, scan_ids: list[str], result: str = "fail") -> list[tuple[str, str]]:
         """(scan, rule) of every rule with this result in these scans."""
         found = []
         for part in _chunks(list(scan_ids)):
-            found += [tuple(r) for r in await self._rows(
-                f"SELECT scan_id, rule_id FROM rule_results WHERE scan_id IN ({', '.join('?' * len(part))}) "
-                "AND result = ?", [*part, result])]
+            found += await _tuples(
+                self, f"SELECT scan_id, rule_id FROM rule_results WHERE scan_id IN ({', '.join('?' * len(part))}) "
+                "AND result = ?", [*part, result])
         return found
 
     async def rule_titles(self, rule_ids: list[str]) -> dict[str, tuple[str, str]]:

@@ -53,6 +53,8 @@ class Dashboard:
     excepted: int = 0  # failures accepted by exceptions in the latest scans
     active_jobs: int = 0
     days: list[str] = field(default_factory=list)  # the window's days, oldest first
+    complete: bool = False  # False: the head only (first paint), days, fleet and rules to come
+    _context: tuple = field(default=(), repr=False)
 
 
 def _day_index(points: list[ScorePoint], days: list[str]) -> dict[str, dict[int, float]]:
@@ -115,37 +117,53 @@ async def _spread(store: Store, latest: dict[str, Scan], rules_of) -> list[Sprea
     return [SpreadRule(rule, *titles.get(rule, ("", "unknown")), sorted(found)) for rule, found in top]
 
 
-async def dashboard_view(store: Store, now: datetime | None = None) -> Dashboard:
+async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard:
+    """What the first paint shows: every host with its latest scan, the counts, mean and worst
+    (no sparklines, fleet line or rules yet: dashboard_fill adds them)."""
     now = now or datetime.now(timezone.utc)
-    first = (now - timedelta(days=WINDOW_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    since = to_iso(first)
     hosts = await store.find_hosts()
     tags = {h.name: h.tags for h in hosts}
     book = await load_book(store, now.date())
     latest = await store.latest_completed_scans()
     await apply_to_scans(store, list(latest.values()), book, tags)
-    points = await apply_to_points(store, await store.score_points(since), since, book, tags)
-    days = [(first + timedelta(days=i)).date().isoformat() for i in range(WINDOW_DAYS)]
-    by_host = _day_index(points, days)
     overdue = _overdue(await store.find_schedules(), hosts, latest, now)
-    accepted = {h.name: book.for_host(h.name, h.tags) for h in hosts} if book.active else {}
-    standings = [Standing(h, latest.get(h.name), [by_host.get(h.name, {}).get(i) for i in range(WINDOW_DAYS)],
-                          overdue.get(h.name)) for h in hosts]
+    standings = [Standing(h, latest.get(h.name), [None] * WINDOW_DAYS, overdue.get(h.name)) for h in hosts]
     standings.sort(key=lambda s: (s.latest is None or s.latest.score is None,
                                   s.latest.score if s.latest and s.latest.score is not None else 0, s.host.name))
     scored = [s for s in standings if s.latest is not None and s.latest.score is not None]
     recent = to_iso(now - timedelta(days=RECENT_DAYS))
     statuses = await store.job_status_counts()
-    return Dashboard(
+    first = (now - timedelta(days=WINDOW_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    board = Dashboard(
         standings=standings,
         scanned_recently=sum(1 for s in latest.values() if s.created_at >= recent),
         never=[h.name for h in hosts if h.name not in latest],
         overdue=sorted(overdue),
         mean=round(sum(s.latest.score for s in scored) / len(scored), 1) if scored else None,
         worst=scored[0] if scored else None,
-        fleet=_fleet_line(by_host, days),
-        rules=await _spread(store, latest, lambda host: accepted.get(host, {})),
         excepted=sum(s.excepted for s in latest.values()),
         active_jobs=sum(statuses.get(s.value, 0) for s in UNFINISHED_JOBS),
-        days=days,
+        days=[(first + timedelta(days=i)).date().isoformat() for i in range(WINDOW_DAYS)],
     )
+    board._context = (book, tags, latest)
+    return board
+
+
+async def dashboard_fill(store: Store, board: Dashboard) -> Dashboard:
+    """The head with each host's 30 days, the fleet's line and the most failed rules."""
+    book, tags, latest = board._context
+    since = f"{board.days[0]}T00:00:00.000000Z"
+    points = await apply_to_points(store, await store.score_points(since), since, book, tags)
+    by_host = _day_index(points, board.days)
+    for standing in board.standings:
+        days = by_host.get(standing.host.name, {})
+        standing.days = [days.get(i) for i in range(WINDOW_DAYS)]
+    accepted = {h: book.for_host(h, t) for h, t in tags.items()} if book.active else {}
+    board.fleet = _fleet_line(by_host, board.days)
+    board.rules = await _spread(store, latest, lambda host: accepted.get(host, {}))
+    board.complete = True
+    return board
+
+
+async def dashboard_view(store: Store, now: datetime | None = None) -> Dashboard:
+    return await dashboard_fill(store, await dashboard_head(store, now))

@@ -71,7 +71,7 @@ async def apply_to_points(store: Store, points: list[ScorePoint], since: str | N
     excepted = _excepted_counts(rows, lambda scan_id: by_host[host_of[scan_id]])
     if not excepted:
         return points
-    return [replace(p, score=_score(p.good, p.bad - sum(excepted[p.scan_id].values())))
+    return [p._replace(score=_score(p.good, p.bad - sum(excepted[p.scan_id].values())))
             if p.scan_id in excepted else p for p in points]
 
 
