@@ -3,14 +3,17 @@ scans compared, exceptions in the results, and the app enqueueing due schedules 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Select
 
+from core.domain.models import Host
 from core.domain.timeutil import to_iso
 from core.workspace import Workspace
+from tests.conftest import free_port
 from tests.tui.helpers import NOW, SCAN_IDS, make_app, settle, wait_for
 from tests.tui.seed_policy import EXCEPTED_RULE, seed_policy
 from tui.modals.schedule_form import ScheduleFormModal
@@ -160,9 +163,11 @@ async def test_results_show_an_excepted_failure(policy_data):
 
 async def test_the_open_app_enqueues_a_due_slot_once_and_runs_it_without_a_worker(policy_data):
     async with await Workspace.open(policy_data) as workspace:
+        # on loopback with nothing listening: the scan the app runs fails at once, going nowhere
+        await workspace.store.add_host(Host(name="lab1", address="127.0.0.1", port=free_port(), tags=("lab",)))
         (weekly, _paused, _cron) = await workspace.store.find_schedules()
-        await workspace.store.update_schedule(weekly.__class__(**{
-            **weekly.__dict__, "cadence": "daily 11:00", "tz": "UTC", "not_before": to_iso(NOW - timedelta(days=3))}))
+        await workspace.store.update_schedule(replace(weekly, targets=("lab",), cadence="daily 11:00", tz="UTC",
+                                                      not_before=to_iso(NOW - timedelta(days=3))))
     app = make_app(policy_data)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -170,4 +175,4 @@ async def test_the_open_app_enqueues_a_due_slot_once_and_runs_it_without_a_worke
         assert await app.schedules.run_once() == 0
         jobs, _ = await app.workspace.store.find_jobs()
         mine = [j for j in jobs if j.params.get("slot") == "2025-03-31T11:00:00.000000Z"]
-        assert [j.host_name for j in mine] == ["web01"] and mine[0].lease_owner == app.jobs.runner.owner
+        assert [j.host_name for j in mine] == ["lab1"] and mine[0].lease_owner == app.jobs.runner.owner
