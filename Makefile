@@ -37,6 +37,7 @@ bench: app-packages fleet-packages venv content
 	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m tests.bench.bench_scan
 	$(VENV)/bin/python -m tests.bench.bench_tui
 	$(VENV)/bin/python -m tests.bench.bench_queue
+	$(VENV)/bin/python -m tests.bench.bench_dashboard
 
 # Exit 2 is "no Debian mirror known": the app then runs on the packaged content, `content list`
 # names the rows that need more, and the tests that need it skip saying so.

@@ -33,6 +33,7 @@ from tui.modals.help import HelpModal
 from tui.registry import NAV, screen_classes
 from tui.screens.compliance import ComplianceScreen
 from tui.services.jobs import AppJobs
+from tui.services.schedules import ScheduleTicker
 from tui.widgets.cells import Palette
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class ComplianceApp(App):
         self.workspace: Workspace | None = None
         self.palette = Palette(self)
         self.jobs = AppJobs(self)
+        self.schedules = ScheduleTicker(self)  # enqueues due scheduled scans while the app is open
         self._content_lock = asyncio.Lock()
         self._history: list[str] = []
 
@@ -80,6 +82,7 @@ class ComplianceApp(App):
         except OperatorError as exc:
             self.notify(str(exc), severity="error", timeout=20)
         await self.jobs.start()
+        self.schedules.start()
         await self.switch_mode("dashboard")
         for notice in self.workspace.notices:  # e.g. a data dir that was readable by others
             self.notify(notice, severity="warning", timeout=20)
@@ -87,6 +90,7 @@ class ComplianceApp(App):
                         name="discover content")
 
     async def on_unmount(self) -> None:
+        self.schedules.stop()
         await self.jobs.shutdown()
         if self.workspace is not None:
             await self.workspace.close()

@@ -62,7 +62,7 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("table.last", "end,G", "jump(-1)", "Last", show=False),
     ),
     "dashboard": (
-        Key("dashboard.open", "enter", "open_host", "Host scans"),
+        Key("dashboard.open", "enter", "choose", "Open", tooltip="A host: its scans; a rule: the hosts that fail it"),
         Key("dashboard.refresh", "r", "reload", "Refresh"),
     ),
     "hosts": (
@@ -91,6 +91,9 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("compliance.csv", "x", "export('csv')", "CSV", tooltip="Export the visible scans as CSV"),
         Key("compliance.json", "X", "export('json')", "JSON", tooltip="Export the visible scans as JSON"),
         Key("compliance.import", "i", "import", "Import", tooltip="Import results files (ARF or XCCDF) as scans"),
+        Key("compliance.mark", "space", "mark", "Mark", show=False, tooltip="Mark a completed scan to compare (two at most)"),
+        Key("compliance.compare", "C", "compare", "Compare", show=False,
+            tooltip="Compare the two marked scans, or this scan with the previous one of its profile"),
         Key("compliance.refresh", "r", "reload", "Refresh"),
     ),
     "results": (
@@ -121,6 +124,17 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
             tooltip="Also run pending jobs in this app (as a worker would), or stop doing so"),
         Key("jobs.refresh", "r", "reload", "Refresh"),
     ),
+    "schedules": (
+        Key("schedules.add", "a", "add", "Add", tooltip="A new schedule: hosts, a tag or all; a cadence"),
+        Key("schedules.edit", "e,enter", "edit", "Edit"),
+        Key("schedules.pause", "p", "pause", "Pause/resume", tooltip="Pause the schedule, or resume it"),
+        Key("schedules.delete", "d", "delete", "Delete"),
+        Key("schedules.refresh", "r", "reload", "Refresh", show=False),
+    ),
+    "compare": (
+        Key("compare.category", "f", "cycle", "Category",
+            tooltip="changed, newly failing, newly passing, still failing, ..."),
+    ),
     "settings": (
         Key("settings.refresh", "r", "reload", "Rescan content"),
         Key("settings.ai_edit", "e", "ai_settings", "AI settings", tooltip="LLM base URL, model, timeout, API key"),
@@ -148,7 +162,7 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
     "fix_preview": (
         Key("fix_preview.close", "escape", "close", "Cancel"),
         Key("fix_preview.apply", "y", "apply", "Apply"),
-        Key("fix_preview.playbook", "p", "save_playbook", "Save playbook",
+        Key("fix_preview.playbook", "A", "save_playbook", "Save playbook",
             tooltip="Save these fixes as an Ansible playbook"),
         Key("fix_preview.runner", "w", "toggle_runner", "Here / worker"),
         *_scroll("fix_preview"),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from core.domain.timeutil import seconds_between
+
+if TYPE_CHECKING:
+    from core.domain.policy import RuleException  # noqa: F401 (annotation only)
 
 
 class ScanStatus(StrEnum):
@@ -61,6 +65,7 @@ class Host:
     sudo_password_env: str | None = None  # name of an env var, never the secret
     transport: str = "ssh"  # "ssh" or "local"
     tailoring_file: str | None = None  # our copy of the host's XCCDF tailoring
+    tags: tuple[str, ...] = ()  # what schedules and exceptions can target
     os_id: str | None = None
     os_version: str | None = None
     os_name: str | None = None
@@ -112,6 +117,10 @@ class Scan:
     source_sha256: str | None = None
     result_key: str | None = None  # imported: which TestResult of the file
     target: str | None = None  # imported: the target name the results record
+    # Set by core.views.exceptions, never stored: failures an exception accepts are left out
+    # of score; score_before_exceptions keeps the stored one.
+    excepted: int = 0
+    score_before_exceptions: float | None = None
 
     @property
     def short_id(self) -> str:
@@ -148,6 +157,7 @@ class RuleResult:
     severity: str = "unknown"
     title: str = ""
     seconds: float | None = None  # how long oscap took on it (from its progress lines)
+    exception: "RuleException | None" = None  # the exception that accepts this failure (views set it)
 
 
 class JobStatus(StrEnum):

@@ -17,6 +17,7 @@ from core.domain.errors import (
     Unreachable,
 )
 from core.domain.models import Host
+from core.domain.policy import parse_tags
 from core.domain.validate import validate_host
 from core.targets import remote, ssh
 from core.targets.connect import connect, sudo_for
@@ -167,3 +168,11 @@ async def set_tailoring(workspace: Workspace, name: str, source: Path | None) ->
     host.tailoring_file = str(kept.path) if kept else None
     await workspace.store.update_host(host)
     return host, kept
+
+
+async def set_tags(workspace: Workspace, name: str, tags: list[str] | str | None) -> Host:
+    """Give a host these tags (schedules and exceptions can target a tag); none clears them."""
+    host = await workspace.store.require_host(name)
+    host.tags = parse_tags(tags)
+    await workspace.store.update_host(host)
+    return host

@@ -9,16 +9,19 @@ signal skips the grace period.
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from core.domain.timeutil import now_iso, parse_iso
 from core.jobs.runner import Runner
+from core.schedules.service import enqueue_due
 from core.workspace import Workspace
 
 HEARTBEAT = "worker_heartbeat"  # meta key: "<time> <owner>" of the last worker seen alive
 ALIVE = timedelta(seconds=60)  # a heartbeat younger than this: a worker runs
+SCHEDULE_EVERY = 20.0  # seconds between looks for due schedules (slots are minutes apart at least)
 
 
 def worker_alive(heartbeat: str | None, now: datetime | None = None) -> bool:
@@ -47,7 +50,11 @@ async def run_worker(workspace: Workspace, *, once: bool = False,
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
     beat = asyncio.create_task(_heartbeat(workspace, runner))
+    ticks = None
     try:
+        # due and missed schedules first, so that --once runs them too
+        await enqueue_scheduled(workspace, runner, say)
+        ticks = asyncio.create_task(_schedule_loop(workspace, runner, say))
         await runner.start()
         say(f"worker {runner.owner}: running up to {workspace.settings.max_concurrent} jobs at once")
         waits = [asyncio.create_task(stopping.wait())]
@@ -62,9 +69,32 @@ async def run_worker(workspace: Workspace, *, once: bool = False,
         await runner.stop(grace=0 if signals > 1 else workspace.settings.worker_grace, release=True)
     finally:
         beat.cancel()
+        if ticks is not None:
+            ticks.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
     return 0
+
+
+async def enqueue_scheduled(workspace: Workspace, runner: Runner, say: Callable[[str], None]) -> int:
+    """Enqueue the schedules' due slots (pending for any worker); a line for each."""
+    done = await enqueue_due(workspace, runner.owner)
+    for run in done:
+        missing = f" ({', '.join(run.missing)}: no such host)" if run.missing else ""
+        say(f"schedule {run.schedule.short_id}: slot {run.slot[:16].replace('T', ' ')} UTC, "
+            f"{len(run.jobs)} scan job(s) enqueued{missing}")
+    if done:
+        runner.wake()
+    return len(done)
+
+
+async def _schedule_loop(workspace: Workspace, runner: Runner, say: Callable[[str], None]) -> None:
+    while True:
+        await asyncio.sleep(SCHEDULE_EVERY)
+        try:
+            await enqueue_scheduled(workspace, runner, say)
+        except Exception:  # e.g. the database locked for long: the next tick tries again
+            logging.getLogger(__name__).exception("enqueueing scheduled scans failed")
 
 
 async def _heartbeat(workspace: Workspace, runner: Runner) -> None:

@@ -20,15 +20,16 @@ from core.domain.errors import InvalidInput
 from core.domain.models import RESULT_VALUES, RuleResult, Scan, ScanStatus
 from core.domain.text import json_safe, neutralise
 from core.files import write_private
+from core.views.exceptions import apply_to_scans, results_with_exceptions
 from core.views.serialize import result_to_dict, scan_to_dict
 
 FORMATS = ("csv", "json")
 SCAN_COLUMNS = (
     "id", "host", "profile", "profile_id", "status", "score", "passed", "failed", "error",
     "unknown", "notapplicable", "notchecked", "total", "duration_s", "created", "started",
-    "finished", "content_file", "content_sha256", "error_message",
+    "finished", "content_file", "content_sha256", "error_message", "excepted",
 )
-RESULT_COLUMNS = ("rule_id", "title", "severity", "result", "seconds")
+RESULT_COLUMNS = ("rule_id", "title", "severity", "result", "seconds", "exception_reason", "exception_expires")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -71,6 +72,9 @@ def write_results(results: list[RuleResult], fmt: str, out: TextIO) -> None:
     if check_format(fmt) == "json":
         _write_json(rows, out)
     else:
+        for row in rows:  # an accepted failure says so, with why and until when
+            exc = row["exception"] or {}
+            row["exception_reason"], row["exception_expires"] = exc.get("reason"), exc.get("expires")
         _write_csv(RESULT_COLUMNS, rows, out)
 
 
@@ -131,14 +135,14 @@ async def visible_scans(workspace, host: str | None, status: str | None) -> list
         raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(s.value for s in ScanStatus)}")
     if host is not None:
         await workspace.store.require_host(host)  # a typo gets a clear error, not an empty file
-    return await workspace.store.find_scans(host=host, status=status)
+    return await apply_to_scans(workspace.store, await workspace.store.find_scans(host=host, status=status))
 
 
 async def scan_results(workspace, scan_id: str, result: str | None) -> tuple[Scan, list[RuleResult]]:
     if result is not None and result not in RESULT_VALUES:
         raise InvalidInput(f"unknown result {result!r}: use one of {', '.join(RESULT_VALUES)}")
     scan = await workspace.store.get_scan(scan_id)
-    return scan, await workspace.store.rule_results(scan.id, result, order="severity")  # as the report and `results`
+    return scan, await results_with_exceptions(workspace.store, scan, result, order="severity")  # as the report
 
 
 def file_safe(name: str) -> str:

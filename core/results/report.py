@@ -15,7 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,11 +26,13 @@ from core.content.catalog import SHORT_NAME_TITLES
 from core.domain import limits
 from core.domain.errors import InvalidInput, NotFound, OscapFailed, OscapMissing
 from core.domain.models import SEVERITIES, RuleInfo, RuleResult, Scan, ScanStatus, compute_score
+from core.domain.policy import RuleException
 from core.domain.timeutil import parse_iso
 from core.results import oscap_html
 from core.results.exports import file_safe, stamp, write_atomically
 from core.results.report_markup import CSS, clean, markdown
 from core.safexml import open_maybe_compressed
+from core.views.exceptions import apply_to_scans, exceptions_for, load_book, mark_results
 
 FINDING_RESULTS = ("fail", "error", "unknown")  # shown in detail, in this order
 RESULT_LABELS = {"pass": "Passed", "fail": "Failed", "error": "Error", "unknown": "Unknown",
@@ -44,8 +46,9 @@ class ReportData:
     scan: Scan
     os_name: str
     content: dict | None
-    results: list[RuleResult]
+    results: list[RuleResult]  # failures an exception accepts carry it
     infos: dict[str, RuleInfo]
+    expired: list[RuleException] = field(default_factory=list)  # expired ones of failing rules
 
     @property
     def findings(self) -> list[RuleResult]:
@@ -72,8 +75,13 @@ async def load_report_data(store, scan_id: str) -> ReportData:
     require_completed(scan)
     host = await store.get_host(scan.host_name)
     content = await store.get_content(scan.content_id) if scan.content_id else None
-    results = await store.rule_results(scan.id, order="severity")
-    data = ReportData(scan, _os_name(host), content, results, {})
+    book = await load_book(store)
+    await apply_to_scans(store, [scan], book)
+    accepted, expired = await exceptions_for(store, host, book)
+    results = mark_results(await store.rule_results(scan.id, order="severity"), accepted)
+    failing = {r.rule_id for r in results if r.result in FINDING_RESULTS}
+    data = ReportData(scan, _os_name(host), content, results, {},
+                      [e for rule, e in expired.items() if rule in failing])
     ids = [r.rule_id for r in data.findings]
     if scan.content_id and ids:
         # A few hundred ids fit one IN (...); past that fetch the content's rules whole.
@@ -108,7 +116,7 @@ async def render_report(store, scan_id: str) -> str:
             E.STYLE(CSS),
         ),
         E.BODY(_header(data), *_banners(data.scan), _summary(data), _details(data),
-               _severity_table(data), _failed_table(data), _findings(data),
+               _severity_table(data), _failed_table(data), *_exceptions(data), _findings(data),
                *_slowest(data), _all_results(data), _footer(data)),
         lang="en",
     )
@@ -187,6 +195,14 @@ def _summary_sentences(data: ReportData, score: float | None) -> list[str]:
     third = (f"{counts.get('fail', 0)} rules failed (severity: {split}); fix the high-severity "
              "ones first." if by_severity else "No rule failed.")
     sentences = [first, second, third]
+    if scan.excepted:
+        good_bad = f"{good} passed and {bad - scan.excepted} did not"
+        sentences[1] = (f"Of {good + bad - scan.excepted} scored rules, {good_bad}, for a compliance score of "
+                        f"{score:.1f}%.")
+        sentences.append(f"{scan.excepted} failed rules are excepted (documented exceptions, listed below) and "
+                         f"left out of the score; without them it would be {scan.score_before_exceptions:.1f}%.")
+    if data.expired:
+        sentences.append(f"{len(data.expired)} exceptions of failing rules have expired and count again.")
     if counts.get("notapplicable"):
         sentences.append(f"{counts['notapplicable']} rules did not apply to this host.")
     return sentences
@@ -256,7 +272,7 @@ def _failed_table(data: ReportData):
     findings = data.findings
     if not findings:
         return E.SECTION(E.H2("Failed rules"), E.P("No rule failed."), id="failed")
-    rows = [E.TR(E.TD(_severity_badge(r.severity)), E.TD(RESULT_LABELS.get(r.result, r.result)),
+    rows = [E.TR(E.TD(_severity_badge(r.severity)), E.TD(_result_label(r)),
                  E.TD(E.A(clean(r.title or r.rule_id), href=f"#finding-{i}")),
                  E.TD(E.CODE(clean(_short_rule(r.rule_id))), E.CLASS("rid")))
             for i, r in enumerate(findings, 1)]
@@ -270,6 +286,36 @@ def _failed_table(data: ReportData):
     )
 
 
+def _result_label(result: RuleResult) -> str:
+    label = RESULT_LABELS.get(result.result, result.result)
+    return f"{label} (excepted)" if result.exception is not None else label
+
+
+def _exception_text(exc: RuleException) -> str:
+    return f"{exc.reason} (accepted by {exc.accepted_by} for {exc.scope_text()}, until {exc.expires})"
+
+
+def _exceptions(data: ReportData) -> list:
+    """The documented exceptions this scan's score honours, and the expired ones that count again."""
+    accepted = [r for r in data.results if r.exception is not None]
+    if not accepted and not data.expired:
+        return []
+    rows = [E.TR(E.TD(clean(r.title or r.rule_id)), E.TD(E.CODE(clean(_short_rule(r.rule_id))), E.CLASS("rid")),
+                 E.TD(clean(r.exception.reason)), E.TD(clean(r.exception.accepted_by)),
+                 E.TD(clean(r.exception.expires)), E.TD("in force")) for r in accepted]
+    rows += [E.TR(E.TD("—"), E.TD(E.CODE(clean(_short_rule(e.rule_id))), E.CLASS("rid")), E.TD(clean(e.reason)),
+                  E.TD(clean(e.accepted_by)), E.TD(clean(e.expires)), E.TD("expired: counts again"))
+             for e in data.expired]
+    return [E.SECTION(
+        E.H2(f"Exceptions ({len(accepted)} excepted, {len(data.expired)} expired)"),
+        E.P("Failed rules accepted for a business reason are left out of the score until their "
+            "exception expires.", E.CLASS("hint")),
+        E.TABLE(E.THEAD(E.TR(E.TH("Rule"), E.TH("Rule id"), E.TH("Reason"), E.TH("Accepted by"),
+                             E.TH("Until"), E.TH("State"))), E.TBODY(*rows), E.CLASS("list")),
+        id="exceptions",
+    )]
+
+
 def _findings(data: ReportData):
     from_file = texts_from_file(data.scan)
     articles = [_finding(i, r, data.infos.get(r.rule_id), from_file) for i, r in enumerate(data.findings, 1)]
@@ -281,9 +327,11 @@ def _finding(index: int, result: RuleResult, info: RuleInfo | None, from_file: b
     info = info or RuleInfo(result.rule_id, result.title, result.severity)
     body = [
         E.H3(clean(info.title or result.rule_id)),
-        E.P(_severity_badge(result.severity), " ", RESULT_LABELS.get(result.result, result.result),
+        E.P(_severity_badge(result.severity), " ", _result_label(result),
             " · ", E.CODE(clean(result.rule_id)), E.CLASS("meta")),
     ]
+    if result.exception is not None:
+        body.append(E.P(E.STRONG("Excepted: "), clean(_exception_text(result.exception)), E.CLASS("hint")))
     for heading, text in (("Description", info.description), ("Rationale", info.rationale)):
         if text:
             body += [E.H4(heading), *markdown(text)]
@@ -330,7 +378,7 @@ def _all_results(data: ReportData):
     order = [*FINDING_RESULTS, *(r for r in RESULT_LABELS if r not in FINDING_RESULTS)]
     ordered = sorted(data.results, key=lambda r: (order.index(r.result) if r.result in order
                                                   else len(order), severity_rank(r.severity), r.rule_id))
-    rows = [E.TR(E.TD(RESULT_LABELS.get(r.result, r.result), E.CLASS(f"res r-{_css(r.result)}")),
+    rows = [E.TR(E.TD(_result_label(r), E.CLASS(f"res r-{_css(r.result)}")),
                  E.TD(clean(r.severity)), E.TD(clean(r.title or "—")),
                  E.TD(E.CODE(clean(_short_rule(r.rule_id))), E.CLASS("rid")))
             for r in ordered]
@@ -346,7 +394,7 @@ def _footer(data: ReportData):
     return E.FOOTER(E.P(
         clean(f"Generated by compliance-tui on {_when(None)} from scan {data.scan.id}. "),
         "Score = 100 × (pass + fixed) / (pass + fixed + fail + error + unknown); "
-        "not applicable and not checked rules are left out. "
+        "not applicable and not checked rules, and failures accepted by a documented exception, are left out. "
         "Bands: green from 80, yellow from 60, red below.",
     ))
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from core.domain.explanations import AiUsage, Explanation
 from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan
+from core.domain.policy import RuleException, Schedule
 
 
 class StoreTooNew(Exception):
@@ -42,6 +43,18 @@ class Expired:
 
     job: Job
     requeued: bool
+
+
+class ScorePoint(NamedTuple):
+    """One completed scan on a trend: who, when, which profile, what score (a tuple, not a
+    Scan or a dataclass: the Dashboard reads thousands at a time)."""
+
+    host: str
+    scan_id: str
+    created_at: str
+    score: float | None
+    good: int = 0  # pass + fixed
+    bad: int = 0  # fail + error + unknown
 
 
 class Store(ABC):
@@ -283,3 +296,80 @@ class Store(ABC):
     @abstractmethod
     async def ai_usage(self, since: str | None = None) -> list[AiUsage]:
         """Usage per day and model, newest day first; since: the first day (YYYY-MM-DD) wanted."""
+
+    # ------------------------------------------------------------------ schedules (issue 14)
+
+    @abstractmethod
+    async def add_schedule(self, schedule: Schedule) -> Schedule:
+        """Store a new schedule (with schedule.id when given); its slots up to now (or
+        schedule.not_before) never run."""
+
+    @abstractmethod
+    async def update_schedule(self, schedule: Schedule) -> Schedule:
+        """Save target, profile, tailoring, cadence, zone, priority, paused and not_before."""
+
+    @abstractmethod
+    async def get_schedule(self, schedule_id: str) -> Schedule:
+        """By full UUID or a unique prefix of at least 8 characters."""
+
+    @abstractmethod
+    async def find_schedules(self) -> list[Schedule]: ...
+
+    @abstractmethod
+    async def remove_schedule(self, schedule_id: str) -> Schedule: ...
+
+    @abstractmethod
+    async def enqueue_schedule_slot(
+        self, schedule_id: str, slot: str, wanted: list[NewScanJob], enqueued_by: str,
+        owner: str | None = None, lease_until: str | None = None,
+    ) -> list[Job] | None:
+        """In one transaction: take this slot of the schedule (it must be later than the last
+        slot taken and than not_before, and the schedule not paused) and create its scan jobs,
+        each with the schedule and slot in its params. None when the slot was taken already
+        (by any process): a slot is enqueued once."""
+
+    @abstractmethod
+    async def schedule_runs(self, schedule_id: str) -> list[dict]:
+        """The slots that ran: slot, enqueued_at, enqueued_by, jobs; oldest first."""
+
+    @abstractmethod
+    async def schedule_outcomes(self) -> dict[str, dict[str, int]]:
+        """Schedule id -> job status -> how many jobs of its last run are in that status."""
+
+    # ------------------------------------------------------------------ exceptions (issue 14)
+
+    @abstractmethod
+    async def add_exception(self, exc: RuleException) -> RuleException:
+        """NotFound when a host-scoped exception names no known host."""
+
+    @abstractmethod
+    async def get_exception(self, exc_id: str) -> RuleException: ...
+
+    @abstractmethod
+    async def find_exceptions(self) -> list[RuleException]:
+        """Every exception, expired ones too, oldest first."""
+
+    @abstractmethod
+    async def remove_exception(self, exc_id: str) -> RuleException: ...
+
+    @abstractmethod
+    async def failing_results(self, scan_ids: list[str], rule_ids: list[str]) -> list[tuple[str, str, str]]:
+        """(scan id, rule id, result) where one of these rules gave fail, error or unknown."""
+
+    @abstractmethod
+    async def failing_results_since(self, since: str | None, rule_ids: list[str]) -> list[tuple[str, str, str]]:
+        """failing_results() of every completed scan created since then."""
+
+    # ------------------------------------------------------------------ fleet reads (issue 14)
+
+    @abstractmethod
+    async def score_points(self, since: str | None = None, host: str | None = None) -> list[ScorePoint]:
+        """Completed scans created since then (all hosts, or one), oldest first."""
+
+    @abstractmethod
+    async def results_of(self, scan_ids: list[str], result: str = "fail") -> list[tuple[str, str]]:
+        """(scan id, rule id) of every rule with this result in these scans."""
+
+    @abstractmethod
+    async def rule_titles(self, rule_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Rule id -> (title, severity), from any content version that has the rule."""

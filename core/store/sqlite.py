@@ -11,6 +11,7 @@ process waits for the lock behind a busy worker, so a screen never waits for a w
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 from contextlib import asynccontextmanager
@@ -26,12 +27,14 @@ from core.store.base import Store, StoreTooNew
 from core.store.sqlite_ai import SqliteAi
 from core.store.sqlite_jobs import SqliteJobs
 from core.store.sqlite_migrations import MIGRATIONS
+from core.store.sqlite_policy import SqlitePolicy
+from core.store.sqlite_schedules import SqliteSchedules
 
 COUNT_COLUMNS = {r: f"n_{r}" for r in RESULT_VALUES}
 _HOST_FIELDS = (
     "name", "address", "port", "username", "identity_file", "known_hosts",
     "sudo_password_env", "transport", "os_id", "os_version", "os_name", "os_family", "status",
-    "tailoring_file",
+    "tailoring_file", "tags",
 )
 _SCAN_SELECT = (
     "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version, "
@@ -54,7 +57,7 @@ def like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-class SqliteStore(SqliteJobs, SqliteAi, Store):
+class SqliteStore(SqliteJobs, SqliteAi, SqliteSchedules, SqlitePolicy, Store):
     def __init__(self, db: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None = None):
         self._db = db
         self._reader = reader or db
@@ -176,7 +179,7 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
     async def get_or_add_host(self, host: Host) -> tuple[Host, bool]:
         columns = _HOST_FIELDS + ("created_at",)
         host.created_at = now_iso()
-        values = tuple(getattr(host, c) for c in columns)
+        values = tuple(_host_value(host, c) for c in columns)
         async with self._transaction() as db:
             cursor = await db.execute(
                 f"INSERT INTO hosts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
@@ -187,7 +190,7 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
 
     async def update_host(self, host: Host) -> None:
         assignments = ", ".join(f"{c} = ?" for c in _HOST_FIELDS)
-        values = tuple(getattr(host, c) for c in _HOST_FIELDS) + (host.id,)
+        values = tuple(_host_value(host, c) for c in _HOST_FIELDS) + (host.id,)
         await self._write([(f"UPDATE hosts SET {assignments} WHERE id = ?", values)])
 
     async def get_host(self, name: str) -> Host | None:
@@ -322,12 +325,10 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
                 for r in rows]
 
     async def latest_completed_scans(self) -> dict[str, Scan]:
-        # one index seek per host (not per scan): a year of daily scans of 500 hosts stays fast
+        # one seek per host on scans_host_completed, not a subquery per scan
         rows = await self._rows(
-            "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version, "
-            "c.derived_from AS content_derived_from FROM hosts h "
-            "JOIN scans s ON s.id = (SELECT x.id FROM scans x WHERE x.host_id = h.id AND x.status = 'completed' "
-            "ORDER BY x.created_at DESC, x.id DESC LIMIT 1) LEFT JOIN contents c ON c.id = s.content_id"
+            f"{_SCAN_SELECT} WHERE s.id IN (SELECT (SELECT x.id FROM scans x WHERE x.host_id = hh.id "
+            "AND x.status = 'completed' ORDER BY x.created_at DESC, x.id DESC LIMIT 1) FROM hosts hh)"
         )
         return {r["host_name"]: _scan(r) for r in rows}
 
@@ -431,8 +432,13 @@ class SqliteStore(SqliteJobs, SqliteAi, Store):
         return _scan(rows[0]) if rows else None
 
 
+def _host_value(host: Host, column: str):
+    return json.dumps(list(host.tags)) if column == "tags" else getattr(host, column)
+
+
 def _host(row: aiosqlite.Row) -> Host:
-    return Host(**{k: row[k] for k in _HOST_FIELDS}, id=row["id"], created_at=row["created_at"])
+    fields = {k: row[k] for k in _HOST_FIELDS} | {"tags": tuple(json.loads(row["tags"] or "[]"))}
+    return Host(**fields, id=row["id"], created_at=row["created_at"])
 
 
 def _scan(row: aiosqlite.Row) -> Scan:

@@ -34,25 +34,31 @@ class SqliteJobs:
     async def create_scan_jobs(
         self, wanted: list[NewScanJob], owner: str | None = None, lease_until: str | None = None,
     ) -> list[Job]:
+        async with self._transaction() as db:
+            ids = await self._insert_scan_jobs(db, wanted, owner, lease_until)
+        return [await self.get_job(i) for i in ids]
+
+    async def _insert_scan_jobs(self, db, wanted: list[NewScanJob], owner: str | None,
+                                lease_until: str | None) -> list[str]:
+        """The scans and jobs of create_scan_jobs, inside the caller's transaction."""
         now = now_iso()
         status = JobStatus.QUEUED if owner else JobStatus.PENDING
         ids = []
-        async with self._transaction() as db:
-            for item in wanted:
-                scan_id = item.scan_id or str(uuid.uuid4())
-                created = item.created_at or now
-                params = item.params | {"profile": item.profile}
-                await db.execute(
-                    "INSERT INTO scans (id, host_id, profile, status, created_at, updated_at) "
-                    "VALUES (?, ?, ?, 'pending', ?, ?)", (scan_id, item.host.id, item.profile, created, now))
-                job_id = item.job_id or str(uuid.uuid4())
-                await db.execute(
-                    "INSERT INTO jobs (id, kind, host_id, params, priority, status, created_at, scan_id, "
-                    "lease_owner, lease_until, updated_at) VALUES (?, 'scan', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (job_id, item.host.id, json.dumps(params), item.priority, status.value, created,
-                     scan_id, owner, lease_until if owner else None, now))
-                ids.append(job_id)
-        return [await self.get_job(i) for i in ids]
+        for item in wanted:
+            scan_id = item.scan_id or str(uuid.uuid4())
+            created = item.created_at or now
+            params = item.params | {"profile": item.profile}
+            await db.execute(
+                "INSERT INTO scans (id, host_id, profile, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'pending', ?, ?)", (scan_id, item.host.id, item.profile, created, now))
+            job_id = item.job_id or str(uuid.uuid4())
+            await db.execute(
+                "INSERT INTO jobs (id, kind, host_id, params, priority, status, created_at, scan_id, "
+                "lease_owner, lease_until, updated_at) VALUES (?, 'scan', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, item.host.id, json.dumps(params), item.priority, status.value, created,
+                 scan_id, owner, lease_until if owner else None, now))
+            ids.append(job_id)
+        return ids
 
     async def create_harden_job(self, host: Host, params: dict, priority: int,
                                 owner: str | None = None, lease_until: str | None = None) -> Job:

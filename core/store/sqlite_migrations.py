@@ -167,4 +167,51 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE rule_results ADD COLUMN seconds REAL",
     ],
+    # 9 (issue 14): host tags, schedules, documented exceptions; the dashboard's latest scans
+    [
+        "ALTER TABLE hosts ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'",  # JSON list of tags
+        """CREATE TABLE schedules (
+            id TEXT PRIMARY KEY,            -- UUID
+            target_kind TEXT NOT NULL CHECK (target_kind IN ('hosts', 'all', 'tag')),
+            targets TEXT NOT NULL DEFAULT '[]',  -- JSON: host names, or the one tag
+            profile TEXT NOT NULL,
+            tailoring TEXT,                 -- our copy of the tailoring file
+            cadence TEXT NOT NULL,          -- daily HH:MM, weekly DAY@HH:MM or cron EXPR
+            tz TEXT NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 5 CHECK (priority BETWEEN 1 AND 10),
+            paused INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            not_before TEXT NOT NULL,       -- slots up to here never run (creation, resume)
+            last_slot TEXT,                 -- the last slot enqueued
+            last_run_at TEXT,
+            last_jobs INTEGER NOT NULL DEFAULT 0
+        )""",
+        # one row per slot that ran: the key that keeps two processes from enqueueing it twice
+        """CREATE TABLE schedule_runs (
+            schedule_id TEXT NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+            slot TEXT NOT NULL,
+            enqueued_at TEXT NOT NULL,
+            enqueued_by TEXT NOT NULL,
+            jobs INTEGER NOT NULL,
+            PRIMARY KEY (schedule_id, slot)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE rule_exceptions (
+            id TEXT PRIMARY KEY,            -- UUID
+            scope TEXT NOT NULL CHECK (scope IN ('host', 'tag', 'all')),
+            host_id INTEGER REFERENCES hosts(id) ON DELETE CASCADE,
+            tag TEXT,
+            rule_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            accepted_by TEXT NOT NULL,
+            expires TEXT NOT NULL,          -- YYYY-MM-DD, holds through that day
+            created_at TEXT NOT NULL,
+            CHECK ((scope = 'host') = (host_id IS NOT NULL) AND (scope = 'tag') = (tag IS NOT NULL))
+        )""",
+        # the latest completed scan of each host in one index seek per host
+        "CREATE INDEX scans_host_completed ON scans (host_id, created_at) WHERE status = 'completed'",
+        # the trend's points straight from the index (covering), in time order
+        "CREATE INDEX scans_trend ON scans (created_at, host_id, score, n_pass, n_fixed, n_fail, n_error, "
+        "n_unknown, id, status) WHERE status = 'completed'",
+    ],
 ]

@@ -7,6 +7,7 @@ from pathlib import Path
 from core.content import tailoring
 from core.content.catalog import SHORT_NAMES
 from core.domain.models import Host, Job, RuleResult, Scan
+from core.domain.policy import RuleException, Schedule
 
 
 def host_to_dict(host: Host) -> dict:
@@ -17,6 +18,7 @@ def host_to_dict(host: Host) -> dict:
         "user": host.username,
         "transport": host.transport,
         "tailoring": tailoring.original_name(Path(host.tailoring_file)) if host.tailoring_file else None,
+        "tags": list(host.tags),
         "os": {"id": host.os_id, "version": host.os_version, "name": host.os_name,
                "family": host.os_family} if host.os_id else None,
         "status": host.status,
@@ -59,6 +61,8 @@ def scan_to_dict(scan: Scan) -> dict:
                       "base_profile_id": scan.base_profile_id} if scan.tailoring_file else None,
         "imported": {"file": scan.source_file, "sha256": scan.source_sha256, "target": scan.target}
         if scan.origin == "import" else None,
+        "excepted": scan.excepted,
+        "score_before_exceptions": scan.score_before_exceptions if scan.excepted else None,
     }
 
 
@@ -69,6 +73,7 @@ def result_to_dict(result: RuleResult) -> dict:
         "severity": result.severity,
         "result": result.result,
         "seconds": result.seconds,
+        "exception": exception_brief(result.exception) if result.exception else None,
     }
 
 
@@ -96,3 +101,63 @@ def job_to_dict(job: Job, with_output: bool = False) -> dict:
     if with_output:
         shape["output"] = job.output
     return shape
+
+
+def exception_brief(exc: RuleException) -> dict:
+    return {"id": exc.id, "reason": exc.reason, "accepted_by": exc.accepted_by, "expires": exc.expires,
+            "scope": exc.scope_text()}
+
+
+def exception_to_dict(exc: RuleException, expired: bool) -> dict:
+    return {
+        "id": exc.id,
+        "scope": exc.scope,
+        "host": exc.host,
+        "tag": exc.tag,
+        "rule_id": exc.rule_id,
+        "reason": exc.reason,
+        "accepted_by": exc.accepted_by,
+        "expires": exc.expires,
+        "expired": expired,
+        "created": exc.created_at,
+    }
+
+
+def schedule_to_dict(schedule: Schedule, *, next_run: str | None, outcome: dict[str, int],
+                     hosts: int, missing: list[str], cadence_text: str) -> dict:
+    return {
+        "id": schedule.id,
+        "target": {"kind": schedule.target_kind, "hosts": list(schedule.targets) if schedule.target_kind == "hosts"
+                   else None, "tag": schedule.targets[0] if schedule.target_kind == "tag" else None},
+        "hosts": hosts,
+        "missing_hosts": missing,
+        "profile": schedule.profile,
+        "tailoring": tailoring.original_name(Path(schedule.tailoring)) if schedule.tailoring else None,
+        "cadence": schedule.cadence,
+        "cadence_text": cadence_text,
+        "tz": schedule.tz,
+        "priority": schedule.priority,
+        "paused": schedule.paused,
+        "next_run": next_run,
+        "last_run": schedule.last_slot,
+        "last_enqueued": schedule.last_run_at,
+        "last_outcome": outcome,
+        "created": schedule.created_at,
+    }
+
+
+def comparison_to_dict(comparison) -> dict:
+    """A core.views.compare.Comparison."""
+    def change(c) -> dict:
+        return {"rule_id": c.rule_id, "title": c.title, "severity": c.severity, "before": c.before,
+                "after": c.after, "excepted": c.excepted}
+
+    older, newer = comparison.older, comparison.newer
+    return {
+        "host": newer.host_name,
+        "older": {"id": older.id, "created": older.created_at, "score": older.score, "content": older.content_file},
+        "newer": {"id": newer.id, "created": newer.created_at, "score": newer.score, "content": newer.content_file},
+        "same_content": comparison.same_content,
+        "hardening_between": [j.id for j in comparison.hardening],
+        **{category: [change(c) for c in changes] for category, changes in comparison.changes.items()},
+    }

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from core.content.catalog import SHORT_NAME_TITLES
 from core.domain.models import UNFINISHED_JOBS, Host, Job, Scan
 from core.store.base import Store
+from core.views.exceptions import apply_to_scans, load_book
 
 JOBS_PAGE = 50
 
@@ -55,6 +56,7 @@ class HostsView:
 
 async def hosts_view(store: Store, search: str | None = None) -> HostsView:
     latest = await store.latest_completed_scans()
+    await apply_to_scans(store, list(latest.values()))
     counts = await store.scan_counts_by_host()
     active = await _active_by_host(store)
     rows = [HostRow(h, latest.get(h.name), counts.get(h.name, 0), active.get(h.name))
@@ -86,10 +88,12 @@ async def host_scans(store: Store, host: str | None, status: str | None = None,
     scans = await store.find_scans(host=host, status=status, id_prefix=search or None)
     jobs, _ = await store.find_jobs(host=host)
     trend = await store.find_scans(host=host, status="completed", since=since)
+    latest = (await store.latest_completed_scans()).get(host)
+    book = await load_book(store)  # scores as shown honour documented exceptions
+    await apply_to_scans(store, scans + trend + ([latest] if latest else []), book)
     return HostScans(
-        host, hosts, scans, await store.scan_status_counts(host),
-        (await store.latest_completed_scans()).get(host), sorted(trend, key=lambda s: s.created_at),
-        {j.scan_id: j for j in jobs if j.scan_id}, active,
+        host, hosts, scans, await store.scan_status_counts(host), latest,
+        sorted(trend, key=lambda s: s.created_at), {j.scan_id: j for j in jobs if j.scan_id}, active,
     )
 
 

@@ -17,7 +17,7 @@ MEANING = {
     "scroll(-10)": "page up", "page(-1)": "page up", "scroll(10)": "page down", "page(1)": "page down",
     "scroll_end": "last", "jump(-1)": "last", "jump(0)": "first",
     "create": "save", "start": "save", "import": "save", "add": "save", "save": "save",
-    "apply": "answer(True)", "regenerate": "reload", "test": "ai_test", "ai_settings": "edit",
+    "apply": "answer(True)", "cycle": "result filter", "cycle('result-filter')": "result filter", "regenerate": "reload", "test": "ai_test", "ai_settings": "edit",
 }
 # Keys whose meaning depends on the layer, as the README's key table says.
 LAYERED = {

@@ -197,7 +197,8 @@ async def test_exports_write_all_rule_results(fleet_data):
         total = screen.scan.total
     files = {p.suffix: p for p in (fleet_data / "exports").iterdir()}
     rows = list(csv.DictReader(files[".csv"].open()))
-    assert len(rows) == total and set(rows[0]) == {"rule_id", "title", "severity", "result", "seconds"}
+    assert len(rows) == total and set(rows[0]) == {"rule_id", "title", "severity", "result", "seconds", "exception_reason",
+                                                   "exception_expires"}
     assert len(json.loads(files[".json"].read_text())) == total
 
 

@@ -31,14 +31,17 @@ async def test_number_keys_reach_every_screen_and_esc_goes_back(data_dir):
         assert isinstance(app.screen, SettingsScreen)  # back to the screen visited before
 
 
-async def test_later_features_say_so_plainly(data_dir):
+async def test_an_empty_screen_says_what_to_do(data_dir):
+    from tui.widgets.keyed_table import KeyedTable
+
     app = make_app(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        for key, word in (("5", "Schedules: not yet available"),):
-            await pilot.press(key)
-            await pilot.pause()
-            texts = " ".join(str(w.render()) for w in app.screen.query(Static))
-            assert word in texts
+        await pilot.press("5")  # Schedules (issue 14) replaced its "not yet available" placeholder
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.query_one(KeyedTable).empty_text == "no schedules yet: press a to add a recurring scan"
+        assert "0 schedules" in " ".join(str(w.render()) for w in app.screen.query(Static))
 
 
 async def test_help_lists_every_key_of_the_screen(data_dir):

@@ -116,9 +116,11 @@ async def test_results_round_trip_in_both_formats(fleet_store):
     results = await workspace.store.rule_results(web.id)
     assert len(results) == web.total
     rows = list(csv.DictReader(io.StringIO(render(exports.write_results, results, "csv"))))
-    assert list(rows[0]) == ["rule_id", "title", "severity", "result", "seconds"]
-    as_text = [{k: "" if v is None else str(v) for k, v in result_to_dict(r).items()} for r in results]
-    assert [{**r, "title": unquote(r["title"])} for r in rows] == as_text
+    base = ["rule_id", "title", "severity", "result"]
+    assert list(rows[0]) == base + ["seconds", "exception_reason", "exception_expires"]  # empty: no exception here
+    assert {(r["exception_reason"], r["exception_expires"]) for r in rows} == {("", "")}
+    assert [{k: unquote(r[k]) if k == "title" else r[k] for k in base} for r in rows] == [
+        {k: result_to_dict(r)[k] for k in base} for r in results]
     assert json.loads(render(exports.write_results, results, "json")) == [result_to_dict(r) for r in results]
 
 

@@ -17,11 +17,13 @@ ALLOWED = {
     "store": {"domain"},
     "content": {"domain"},
     "targets": {"domain"},
-    "views": {"domain", "store", "content"},
+    "views": {"domain", "store", "content", "schedules"},
+    "schedules": {"domain", "store", "content"},
+    "policy": {"domain", "store", "content", "views", "results"},
     "results": {"domain", "store", "content", "views"},
     "hosts": {"domain", "store", "content", "targets", "views"},
     "remediation": {"domain", "store", "content", "results", "targets"},
-    "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation"},
+    "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation", "schedules"},
     "ai": {"domain", "store", "views"},  # the LLM: never the scan engine, SSH or results
 }
 # core/files.py, core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer

@@ -2,7 +2,7 @@
 
 Thin on purpose: one module per command group, each with register(commands) and COMMANDS;
 every command opens a Workspace and calls a core service. Exit codes: 0 success, 1 an
-operator error (one line on stderr), 2 bad usage, 3 a score below --fail-under.
+operator error (one line on stderr), 2 bad usage, 3 a CI gate failed (--fail-under, --fail-on-new).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from core.domain.text import NeutralFormatter, neutralise, one_line
 from core.files import append_private
 from core.store.base import StoreTooNew
 from core.workspace import Workspace
-from tui.cli import ai, content, fix, hosts, imports, jobs, reports, scans
+from tui.cli import ai, content, exceptions, fix, hosts, imports, jobs, reports, scans, schedules
 
-GROUPS = (hosts, scans, fix, jobs, imports, reports, content, ai)
+GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, content, ai)
 EXIT_ERROR = 1
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from core.content.catalog import ContentError, available_profiles
 from core.domain.errors import OperatorError
 from core.domain.models import Host, OsInfo
+from core.domain.policy import parse_tags
 from core.domain.validate import check_sudo_password_env, parse_port, validate_host
 from core.hosts import service
 from core.targets import ssh
@@ -30,6 +31,10 @@ def register(commands) -> None:
     add.add_argument("--sudo-password-env", metavar="VAR",
                      help="name of an environment variable holding the sudo password")
     add.add_argument("--tailoring", metavar="FILE", type=Path, help="XCCDF tailoring file for its scans")
+    add.add_argument("--tag", action="append", metavar="TAG", help="a tag (repeat, or comma-separated)")
+    tag = hosts.add_parser("tag", help="set a host's tags (none: clear them)")
+    tag.add_argument("name")
+    tag.add_argument("tags", nargs="*", metavar="TAG")
     tailor = hosts.add_parser("tailor", help="set or clear the XCCDF tailoring file of a host")
     tailor.add_argument("name")
     which = tailor.add_mutually_exclusive_group(required=True)
@@ -51,7 +56,7 @@ async def hosts_add(workspace: Workspace, args) -> int:
     host = validate_host(Host(
         name=args.name, address=args.address, port=parse_port(args.port),
         username=args.user, identity_file=args.identity, known_hosts=args.known_hosts,
-        sudo_password_env=args.sudo_password_env,
+        sudo_password_env=args.sudo_password_env, tags=parse_tags(args.tag),
     ))
     await service.add_host(workspace, host)
     warning = check_sudo_password_env(host.sudo_password_env)
@@ -68,8 +73,15 @@ async def hosts_list(workspace: Workspace, args) -> int:
     if args.json:
         print_json([host_to_dict(h) for h in hosts])
         return 0
-    print_table(["NAME", "ADDRESS", "PORT", "USER", "OS", "STATUS"],
-                [[h.name, h.address, h.port, h.username, h.os_name, h.status] for h in hosts])
+    print_table(["NAME", "ADDRESS", "PORT", "USER", "OS", "STATUS", "TAGS"],
+                [[h.name, h.address, h.port, h.username, h.os_name, h.status, ",".join(h.tags) or None]
+                 for h in hosts])
+    return 0
+
+
+async def hosts_tag(workspace: Workspace, args) -> int:
+    host = await service.set_tags(workspace, args.name, args.tags)
+    say(f"{host.name}: tags {', '.join(host.tags)}" if host.tags else f"{host.name}: no tags")
     return 0
 
 
@@ -156,6 +168,7 @@ COMMANDS = {
     ("hosts", "remove"): hosts_remove,
     ("hosts", "trust"): hosts_trust,
     ("hosts", "tailor"): hosts_tailor,
+    ("hosts", "tag"): hosts_tag,
     ("hosts", "detect"): hosts_detect,
     ("hosts", "check"): hosts_check,
 }

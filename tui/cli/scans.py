@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.domain.errors import InvalidInput
 from core.domain.models import RESULT_VALUES, ScanStatus
 from core.jobs import queue
 from core.jobs.runner import Runner
-from core.results import exports
+from core.results import exports, gates
+from core.views.exceptions import apply_to_scans, results_with_exceptions
 from core.views.serialize import job_to_dict, scan_to_dict
 from core.workspace import Workspace
 from tui.cli.output import print_json, print_table, say
@@ -31,6 +33,10 @@ def register(commands) -> None:
                       help="XCCDF tailoring file for these scans (instead of the hosts' own)")
     scan.add_argument("--enqueue", action="store_true",
                       help="leave the scans to a worker (compliance-tui worker) and print their job ids")
+    scan.add_argument("--junit", metavar="FILE", type=Path, help="write a JUnit XML file: a test case per rule")
+    scan.add_argument("--sarif", metavar="FILE", type=Path, help="write a SARIF 2.1.0 file: a result per failed rule")
+    scan.add_argument("--fail-on-new", action="store_true",
+                      help="exit 3 when a rule that passed in the host's previous scan of the profile fails now")
 
     scans = commands.add_parser("scans", help="list scans").add_subparsers(dest="action", required=True)
     listing = scans.add_parser("list", help="list scans, newest first")
@@ -53,6 +59,8 @@ async def scan(workspace: Workspace, args) -> int:
         workspace.configure(max_concurrent=max(1, args.max_concurrent))
     wanted = await queue.scan_requests(workspace, args.names, args.profile, tailoring_file=args.tailoring,
                                        timeout=args.timeout, priority=args.priority)
+    if args.enqueue and (args.junit or args.sarif or args.fail_on_new or args.fail_under is not None):
+        raise InvalidInput("--junit, --sarif, --fail-on-new and --fail-under need the results: leave out --enqueue")
     if args.enqueue:
         jobs = await queue.enqueue_for_workers(workspace, wanted)
         if args.json:
@@ -69,7 +77,8 @@ async def scan(workspace: Workspace, args) -> int:
     finally:
         await runner.stop()
         unsubscribe()
-    scans = [await workspace.store.get_scan(j.scan_id) for j in jobs]
+    scans = await apply_to_scans(workspace.store, [await workspace.store.get_scan(j.scan_id) for j in jobs])
+    new = await ci_gates(workspace, scans, args)
     if args.json:
         print_json([scan_to_dict(s) for s in scans])
     else:
@@ -86,13 +95,40 @@ async def scan(workspace: Workspace, args) -> int:
         return EXIT_ERROR
     if args.fail_under is not None and any((s.score or 0) < args.fail_under for s in scans):
         return EXIT_BELOW_THRESHOLD
+    if args.fail_on_new and new:
+        return EXIT_BELOW_THRESHOLD
     return 0
+
+
+async def ci_gates(workspace: Workspace, scans, args) -> int:
+    """Write the JUnit and SARIF files; with --fail-on-new, say which rules newly fail. Returns
+    how many newly failing rules were found."""
+    if args.junit or args.sarif:
+        items = await gates.gate_scans(workspace.store, scans)
+        if args.junit:
+            exports.write_atomically(args.junit, gates.junit_xml(items).decode("utf-8"))
+            say(f"JUnit XML written to {args.junit}", err=True)
+        if args.sarif:
+            exports.write_atomically(args.sarif, gates.sarif_json(items))
+            say(f"SARIF written to {args.sarif}", err=True)
+    found = 0
+    if args.fail_on_new:
+        for scan in scans:
+            previous, failing = await gates.new_failures(workspace.store, scan)
+            if previous is None and scan.status is ScanStatus.COMPLETED:
+                say(f"{scan.short_id} {scan.host_name}: no previous completed scan of this profile; "
+                    "every failure is old news to --fail-on-new", err=True)
+            for result in failing:
+                say(f"{scan.short_id} {scan.host_name}: newly failing since {previous.short_id}: "
+                    f"{result.rule_id} ({result.severity}, {result.result})", err=True)
+            found += len(failing)
+    return found
 
 
 async def scans_list(workspace: Workspace, args) -> int:
     if args.host:
         await workspace.store.require_host(args.host)
-    scans = await workspace.store.find_scans(host=args.host, status=args.status)
+    scans = await apply_to_scans(workspace.store, await workspace.store.find_scans(host=args.host, status=args.status))
     if args.json:
         print_json([scan_to_dict(s) for s in scans])
         return 0
@@ -106,13 +142,14 @@ async def scans_list(workspace: Workspace, args) -> int:
 
 async def results(workspace: Workspace, args) -> int:
     found = await workspace.store.get_scan(args.scan_id)
-    found_results = await workspace.store.rule_results(found.id, args.result, order=args.sort)
+    found_results = await results_with_exceptions(workspace.store, found, args.result, order=args.sort)
     if args.json or args.csv:
         fmt = "json" if args.json else "csv"
         to_stdout(lambda out: exports.write_results(found_results, fmt, out))
     else:
         print_table(["RESULT", "SEVERITY", "SECONDS", "RULE", "TITLE"],
-                    [[r.result, r.severity, r.seconds, r.rule_id, r.title] for r in found_results])
+                    [[r.result + (" (excepted)" if r.exception else ""), r.severity, r.seconds, r.rule_id, r.title]
+                     for r in found_results])
     return 0
 
 

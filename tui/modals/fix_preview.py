@@ -41,7 +41,7 @@ class FixPreviewModal(BaseModal):
             yield RunChoice(id="run-choice")
             with Horizontal(classes="buttons"):
                 yield Button("Apply (y)", id="apply", variant="error", compact=True)
-                yield Button("Save playbook (p)", id="playbook", compact=True)
+                yield Button("Save playbook (A)", id="playbook", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:

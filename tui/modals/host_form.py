@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from core.domain.errors import OperatorError
 from core.domain.models import Host
+from core.domain.policy import parse_tags
 from core.domain.validate import parse_port, validate_host
 from tui import keymap
 from tui.screens.base import BaseModal
@@ -28,6 +29,7 @@ FIELDS = (
     ("identity_file", "Identity file", "~/.ssh/id_ed25519 (optional)"),
     ("known_hosts", "known_hosts", "default ~/.ssh/known_hosts"),
     ("sudo_password_env", "Sudo pw env", "NAME of a variable, never the password"),
+    ("tags", "Tags", "comma-separated, e.g. web, prod (for schedules)"),
 )
 
 
@@ -53,6 +55,8 @@ class HostFormModal(BaseModal):
                 for field, label, hint in FIELDS:
                     yield Label(label)
                     value = "" if self.host is None else getattr(self.host, field)
+                    if field == "tags":
+                        value = ", ".join(value)
                     if field == "port" and self.host is None:
                         value = 22
                     yield Input("" if value is None else str(value), placeholder=hint,
@@ -68,6 +72,7 @@ class HostFormModal(BaseModal):
     def _host(self) -> Host:
         values = {field: self._value(field) for field, _label, _hint in FIELDS}
         port = parse_port(values.pop("port") or "22")
+        values["tags"] = parse_tags(values.pop("tags"))
         if self.host is not None:
             host = replace(self.host, port=port, **values)
         else:

@@ -12,11 +12,13 @@ from textual.widgets import Footer, Input, Select, Static
 from core.domain.events import JobEvent
 from core.domain.models import Scan, ScanStatus
 from core.domain.timeutil import to_iso
+from core.views.compare import previous_scan
 from core.views.summaries import HostScans, hardened_points, host_scans, score_series
 from tui import keymap
 from tui.modals.import_results import ImportResultsModal
 from tui.modals.new_scan import NewScanModal
 from tui.screens.base import BaseScreen
+from tui.screens.compare import CompareScreen
 from tui.screens.results import ResultsScreen
 from tui.services.files import export_scans, open_report
 from tui.widgets.cards import NavBar, StatCard
@@ -68,6 +70,7 @@ class ComplianceScreen(BaseScreen):
         self.data: HostScans | None = None
         self._host_names: list[str] = []
         self._to_first = False  # a filter changed: the cursor goes to the first match
+        self.marked: list[str] = []  # scan ids picked to compare, oldest pick first
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
@@ -181,7 +184,9 @@ class ComplianceScreen(BaseScreen):
 
     def _row(self, scan: Scan) -> tuple:
         palette = self.app.palette
-        if scan.status is ScanStatus.COMPLETED:
+        if scan.status is ScanStatus.COMPLETED and scan.id in self.marked:
+            actions = palette.text("✓ marked: C compares", "text-accent", bold=True)
+        elif scan.status is ScanStatus.COMPLETED:
             actions = palette.text("⏎ Results  o Report", "text-accent")
         elif scan.status is ScanStatus.RUNNING:
             job = self.app.jobs.for_scan(scan.id) or self.data.jobs.get(scan.id)
@@ -306,6 +311,35 @@ class ComplianceScreen(BaseScreen):
     @on(KeyedTable.Chosen, "#scans")
     def _chosen(self) -> None:
         self.action_results()
+
+    def action_mark(self) -> None:
+        scan = self._completed("Comparisons")
+        if scan is None:
+            return
+        table = self.query_one("#scans", KeyedTable)
+        if scan.id in self.marked:
+            self.marked.remove(scan.id)
+        else:
+            self.marked = [*self.marked, scan.id][-2:]
+        for other in self.data.scans:
+            table.update_row(other.id, self._row(other))
+        table.action_cursor(1)
+
+    def action_compare(self) -> None:
+        marked = [m for m in self.marked if any(s.id == m for s in self.data.scans)] if self.data else []
+        if len(marked) == 2:
+            self.marked = []
+            self.reload()
+            self.app.push_screen(CompareScreen(*marked))
+            return
+        scan = self._completed("Comparisons")
+        if scan is not None:
+            self.compare_previous(scan)
+
+    @work(group="compare", exclusive=True, exit_on_error=False)
+    async def compare_previous(self, scan: Scan) -> None:
+        older = await previous_scan(self.app.workspace.store, scan)
+        self.app.push_screen(CompareScreen(older.id, scan.id))
 
     def action_report(self) -> None:
         scan = self._completed("Reports")

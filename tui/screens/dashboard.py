@@ -1,26 +1,31 @@
-"""Dashboard: the fleet at a glance, straight from the store."""
+"""Dashboard: the fleet at a glance (core.views.dashboard builds it).
+
+Cards: hosts, scanned in the last 7 days, never scanned or overdue for a schedule, mean and
+worst score. The fleet's mean and worst score over 30 days. Hosts ranked by score, worst
+first, each with its 30-day sparkline; beside them the rules failing on the most hosts:
+enter on a rule shows only the hosts that fail it, enter on a host opens its scans.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from core.domain.events import JobEvent
-from core.domain.timeutil import to_iso
-from core.views.summaries import Fleet, fleet_view, score_series
+from core.views.dashboard import Dashboard, Standing, dashboard_fill, dashboard_head
 from tui import keymap
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar, StatCard
-from tui.widgets.cells import DASH, os_label, score_class, short_time
+from tui.widgets.cells import DASH, day_time, score_class, short_rule
 from tui.widgets.keyed_table import Column, KeyedTable
-from tui.widgets.score_chart import ScoreChart, Series, since
+from tui.widgets.score_chart import ScoreChart, Series
+from tui.widgets.sparkline import sparkline
 
-MAX_LINES = 6  # hosts drawn one line each; more become one fleet-average line
+SPARK = 10  # characters of the 30-day sparkline: three days each
 
 
 class DashboardScreen(BaseScreen):
@@ -29,27 +34,41 @@ class DashboardScreen(BaseScreen):
     BINDINGS = keymap.bindings("dashboard")
 
     class Loaded(Message):
-        def __init__(self, fleet: Fleet):
+        def __init__(self, board: Dashboard):
             super().__init__()
-            self.fleet = fleet
+            self.board = board
+
+    def __init__(self):
+        super().__init__()
+        self.board: Dashboard | None = None
+        self.rule_filter: str | None = None  # show only the hosts failing this rule
+        self._standings: dict[str, Standing] = {}
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
         with Horizontal(id="cards"):
             yield StatCard("Hosts", id="card-hosts")
-            yield StatCard("Scans", id="card-scans")
-            yield StatCard("Fleet Score", id="card-score")
-            yield StatCard("Failed Rules", id="card-failed", classes="-bad")
+            yield StatCard("Scanned 7d", id="card-recent")
+            yield StatCard("Overdue", id="card-missing")
+            yield StatCard("Mean score", id="card-mean")
+            yield StatCard("Worst", id="card-worst")
         yield ScoreChart(id="trend")
-        yield KeyedTable([
-            Column("host", "Host", None, min_width=10, flex=3),
-            Column("os", "OS", None, min_width=12, flex=2),
-            Column("status", "Status", 7),
-            Column("score", "Score", 6, "right"),
-            Column("failed", "Failed", 6, "right"),
-            Column("last", "Last scan", 16),
-        ], empty="no hosts yet: press 2, then a to add one", id="fleet")
+        yield Static(id="fleet-note", classes="detail")
+        with Horizontal(id="fleet-tables"):
+            yield KeyedTable([
+                Column("host", "Host", None, min_width=8, flex=2),
+                Column("score", "Score", 5, "right"),
+                Column("spark", "30 days", SPARK),
+                Column("failed", "Fail", 4, "right"),
+                Column("last", "Last scan", 11),
+            ], empty="no hosts yet: press 2, then a to add one", id="fleet")
+            yield KeyedTable([
+                Column("hosts", "Hosts", 5, "right"),
+                Column("rule", "Most failed rules", None, min_width=12),
+            ], empty="no failed rule in the latest scans", id="rules")
         yield Footer(compact=True, show_command_palette=False)
+
+    # ---------------------------------------------------------------- loading
 
     def reload(self) -> None:
         self.load()
@@ -59,67 +78,107 @@ class DashboardScreen(BaseScreen):
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        fleet = await fleet_view(self.app.workspace.store, to_iso(since(self.app.clock())))
-        self.post_message(self.Loaded(fleet))
+        """Two steps: hosts and cards first (a first paint in tens of ms on a big fleet), then
+        the sparklines, the fleet's line and the most failed rules."""
+        store = self.app.workspace.store
+        board = await dashboard_head(store, self.app.clock())
+        if self.board is None:
+            self.post_message(self.Loaded(board))
+        self.post_message(self.Loaded(await dashboard_fill(store, board)))
 
     def on_dashboard_screen_loaded(self, message: Loaded) -> None:
-        fleet, palette = message.fleet, self.app.palette
+        board = self.board = message.board
+        self._standings = {s.host.name: s for s in board.standings}
         with self.app.batch_update():
-            online = sum(1 for h in fleet.hosts if h.status == "online")
-            self.query_one("#card-hosts", StatCard).show(f"{len(fleet.hosts)} · {online} online")
-            total = sum(fleet.statuses.values())
-            unfinished = fleet.statuses.get("running", 0) + fleet.statuses.get("pending", 0)
-            self.query_one("#card-scans", StatCard).show(
-                f"{total}" + (f" · {unfinished} running" if unfinished else ""),
-                "-info" if unfinished else None)
-            scores = [s.score for s in fleet.latest.values() if s.score is not None]
-            average = round(sum(scores) / len(scores), 1) if scores else None
-            self.query_one("#card-score", StatCard).show(
-                DASH if average is None else f"{average:.1f}%", score_class(average))
-            failed = sum(s.counts.get("fail", 0) for s in fleet.latest.values())
-            self.query_one("#card-failed", StatCard).show(str(failed) if fleet.latest else DASH, "-bad")
-            self._draw_trend(fleet)
-            rows = []
-            for host in fleet.hosts:
-                scan = fleet.latest.get(host.name)
-                rows.append((host.name, (
-                    host.name, os_label(host) or palette.muted("not detected"),
-                    palette.text(host.status, {"online": "text-success", "offline": "text-error"}.get(
-                        host.status, "foreground-muted")),
-                    palette.score(scan.score if scan else None),
-                    palette.count(scan.counts.get("fail", 0) if scan else None, "text-error"),
-                    short_time(scan.created_at if scan else None),
-                )))
-            self.query_one("#fleet", KeyedTable).set_rows(rows)
-        self.arm_refresh(fleet.active_jobs > 0)
+            self._show_cards(board)
+            if board.complete:
+                self._show_trend(board)
+                self.query_one("#rules", KeyedTable).set_rows(
+                    (r.rule_id, (str(len(r.hosts)), Text(r.title or short_rule(r.rule_id)))) for r in board.rules)
+            self._show_fleet()
+        if board.complete:
+            self.arm_refresh(board.active_jobs > 0)
 
-    def _draw_trend(self, fleet: Fleet) -> None:
-        by_host = score_series(fleet.trend, "host")
-        if len(by_host) <= MAX_LINES:
-            series = [Series(name, tuple(points)) for name, points in sorted(by_host.items())]
-            title = "Compliance trend, all hosts (last 30 days)"
+    def _show_cards(self, board: Dashboard) -> None:
+        hosts = len(board.standings)
+        self.query_one("#card-hosts", StatCard).show(str(hosts))
+        self.query_one("#card-recent", StatCard).show(
+            f"{board.scanned_recently} / {hosts}", "-good" if hosts and board.scanned_recently == hosts else None)
+        missing = len(board.never) + len(board.overdue)
+        self.query_one("#card-missing", StatCard).show(
+            f"{len(board.overdue)} · {len(board.never)} never", "-warn" if missing else "-good")
+        self.query_one("#card-mean", StatCard).show(
+            DASH if board.mean is None else f"{board.mean:.1f}%", score_class(board.mean))
+        worst = board.worst
+        score = worst.latest.score if worst else None
+        self.query_one("#card-worst", StatCard).show(
+            DASH if worst is None else f"{score:.1f} {worst.host.name}", score_class(score))
+
+    def _show_trend(self, board: Dashboard) -> None:
+        series = [Series("fleet mean", tuple((d, m) for d, m, _ in board.fleet)),
+                  Series("worst host", tuple((d, w) for d, _, w in board.fleet))]
+        title = (f"Fleet score, last 30 days: {len(board.standings)} hosts" if board.fleet
+                 else "Fleet score: no completed scans in the last 30 days")
+        if board.excepted:
+            title += f" ({board.excepted} excepted failures left out)"
+        self.query_one("#trend", ScoreChart).show(title, series if board.fleet else [], self.app.clock())
+
+    def _show_fleet(self) -> None:
+        board = self.board
+        names = [s.host.name for s in board.standings]
+        note = Text(no_wrap=True, overflow="ellipsis")
+        if self.rule_filter:
+            rule = next((r for r in board.rules if r.rule_id == self.rule_filter), None)
+            failing = set(rule.hosts) if rule else set()
+            names = [n for n in names if n in failing]
+            note.append(f"{len(names)} hosts fail {short_rule(self.rule_filter)}", style="bold")
+            note.append_text(self.app.palette.muted("  ·  esc: every host"))
         else:
-            days: dict[str, list[float]] = defaultdict(list)
-            for points in by_host.values():
-                for stamp, score in points:
-                    days[stamp[:10]].append(score)
-            series = [Series("fleet average", tuple(
-                (f"{day}T12:00:00.000000Z", round(sum(v) / len(v), 1)) for day, v in sorted(days.items())))]
-            title = f"Compliance trend, average of {len(by_host)} hosts (last 30 days)"
-        if not by_host:
-            title = "Compliance trend: no completed scans in the last 30 days"
-        self.query_one("#trend", ScoreChart).show(title, series, self.app.clock())
+            note.append("Hosts by score, worst first")
+            if board.never or board.overdue:
+                note.append_text(self.app.palette.text(
+                    f"  ·  never scanned {len(board.never)}, overdue {len(board.overdue)}", "text-warning"))
+            note.append_text(self.app.palette.muted("  ·  tab: rules"))
+        self.query_one("#fleet-note", Static).update(note)
+        self.query_one("#fleet", KeyedTable).set_keys(names, self._host_row)
 
-    @on(KeyedTable.Chosen, "#fleet")
-    def _chosen(self, event: KeyedTable.Chosen) -> None:
-        self.app.open_compliance(event.key)
+    def _host_row(self, name: str) -> tuple:
+        standing, palette = self._standings[name], self.app.palette
+        scan = standing.latest
+        if standing.overdue:
+            last = palette.text("overdue", "text-warning")
+        elif scan is None:
+            last = palette.muted("never")
+        else:
+            last = Text(day_time(scan.created_at))
+        return (Text(name), palette.score(scan.score if scan else None), sparkline(palette, standing.days, SPARK),
+                palette.count(scan.counts.get("fail", 0) if scan else None, "text-error"), last)
 
-    def action_open_host(self) -> None:
+    # ---------------------------------------------------------------- keys
+
+    def action_choose(self) -> None:
+        focused = self.focused
+        if isinstance(focused, KeyedTable) and focused.id == "rules":
+            if focused.cursor_key:
+                self.rule_filter = focused.cursor_key
+                self._show_fleet()
+                self.query_one("#fleet", KeyedTable).focus()
+            return
         key = self.query_one("#fleet", KeyedTable).cursor_key
         if key:
             self.app.open_compliance(key)
 
+    @on(KeyedTable.Chosen)
+    def _chosen(self) -> None:
+        self.action_choose()
+
+    def action_back(self) -> None:
+        if self.rule_filter:  # esc first clears the rule filter
+            self.rule_filter = None
+            self._show_fleet()
+            return
+        super().action_back()
+
     def on_job_event(self, event: JobEvent) -> None:
         if event.kind in ("created", "finished"):
             self.load()
-

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from core.domain.models import RuleResult, Scan
+from core.views.exceptions import results_with_exceptions
 from tui import keymap
 from tui.screens.base import BaseScreen
 from tui.services import assistant
@@ -99,8 +100,8 @@ class ResultsScreen(BaseScreen):
 
     @work(group="rules", exclusive=True, exit_on_error=False)
     async def fetch_rules(self, result: str | None, severity: str | None, order: str, search: str) -> None:
-        rows = await self.app.workspace.store.rule_results(
-            self.scan.id, result=result, order=order, search=search or None, severity=severity)
+        rows = await results_with_exceptions(self.app.workspace.store, self.scan, result, order=order,
+                                             search=search or None, severity=severity)
         explained = await assistant.explained_rules(self.app, self.scan) if self._ai else set()
         self.post_message(self.Rows(rows, explained))
 
@@ -168,7 +169,8 @@ class ResultsScreen(BaseScreen):
             palette = self.app.palette
             cells = self._cells[rule_id] = (
                 plain(short_rule(result.rule_id)), plain(result.title or DASH),
-                palette.severity(result.severity), palette.result(result.result),
+                palette.severity(result.severity),
+                palette.muted(f"{result.result} exc") if result.exception else palette.result(result.result),
             ) + ((assistant.explain_cell(self.app, (rule_id, result.result) in self._explained),)
                  if self._ai else ()) + (self._seconds(result) if self._timed else ())
         mark = self.app.palette.text("✓", "text-accent", bold=True) if result.rule_id in self.selected else ""
@@ -183,6 +185,8 @@ class ResultsScreen(BaseScreen):
         line.append(f"Total {scan.total} rules  ")
         line.append(f" Failed {scan.counts.get('fail', 0)} ",
                     style=palette.style("text-error", bold=True) + Style(reverse=True))
+        if scan.excepted:
+            line.append(f"  excepted {scan.excepted}", style=palette.style("foreground-muted"))
         line.append(f"  showing {len(self.rows)}")
         if self.selected:
             line.append("  ·  ")

@@ -1,12 +1,206 @@
-"""Schedules: a later issue."""
+"""Schedules: recurring scans with their next run, last run and last outcome.
+
+a adds, e (or enter) edits, p pauses or resumes, d deletes (asks first). The worker enqueues
+due scans; so does this app while it is open (tui/services/schedules.py). Times are UTC, as
+everywhere in the app; the detail line shows the schedule's own zone.
+"""
 
 from __future__ import annotations
 
-from tui.screens.not_yet import NotYetScreen
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import Footer, Static
+
+from core.domain.events import JobEvent
+from core.domain.timeutil import parse_iso
+from core.jobs.worker import worker_alive
+from core.schedules import cadence as cadences
+from core.schedules import service
+from core.views.schedules import ScheduleRow, SchedulesView, schedules_view
+from tui import keymap
+from tui.modals.confirm import ConfirmModal
+from tui.modals.schedule_form import ScheduleForm, ScheduleFormModal
+from tui.screens.base import BaseScreen
+from tui.widgets.cards import NavBar
+from tui.widgets.cells import DASH, day_time, short_profile
+from tui.widgets.keyed_table import Column, KeyedTable
+
+OUTCOME_VARS = {"failed": "text-error", "completed": "text-success", "running": "text-primary",
+                "queued": "text-primary", "pending": "foreground-muted", "cancelled": "foreground-muted"}
 
 
-class SchedulesScreen(NotYetScreen):
+class SchedulesScreen(BaseScreen):
     MODE = "schedules"
-    TITLE_TEXT = "Schedules: not yet available"
-    TEXT = ("Recurring scans come in a later release. Until then, schedule the headless CLI "
-            "with cron, e.g.  compliance-tui scan HOST --profile cis-level1-server")
+    MAIN = "schedules"
+    BINDINGS = keymap.bindings("schedules")
+
+    class Loaded(Message):
+        def __init__(self, view: SchedulesView):
+            super().__init__()
+            self.view = view
+
+    def __init__(self):
+        super().__init__()
+        self.view: SchedulesView | None = None
+        self.rows: dict[str, ScheduleRow] = {}
+        self._select: str | None = None  # a saved schedule: the cursor goes there on the next load
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE)
+        yield Static(id="schedules-note", classes="detail")
+        yield KeyedTable([
+            Column("id", "ID", 8),
+            Column("target", "Target", None, min_width=9, flex=2),
+            Column("profile", "Profile", 7),
+            Column("cadence", "Cadence", None, min_width=12, flex=3),
+            Column("next", "Next run", 11),
+            Column("last", "Last run", 11),
+            Column("outcome", "Outcome", None, min_width=10, flex=2),
+        ], empty="no schedules yet: press a to add a recurring scan", id="schedules")
+        yield Static(id="schedule-detail", classes="detail")
+        yield Footer(compact=True, show_command_palette=False)
+
+    # ---------------------------------------------------------------- loading
+
+    def reload(self) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(group="load", exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        self.post_message(self.Loaded(await schedules_view(self.app.workspace.store, self.app.clock())))
+
+    def on_schedules_screen_loaded(self, message: Loaded) -> None:
+        view = self.view = message.view
+        self.rows = {r.schedule.id: r for r in view.rows}
+        with self.app.batch_update():
+            self._show_note()
+            table = self.query_one("#schedules", KeyedTable)
+            table.set_rows((r.schedule.id, self._row(r)) for r in view.rows)
+            if self._select and table.move_to(self._select):
+                self._select = None
+            self._show_detail()
+        self.arm_refresh(view.active_jobs > 0)
+
+    def _show_note(self) -> None:
+        palette, view = self.app.palette, self.view
+        line = Text(no_wrap=True, overflow="ellipsis")
+        active = sum(1 for r in view.rows if not r.schedule.paused)
+        line.append(f"{len(view.rows)} schedules, {active} active · times in UTC")
+        if view.rows and not worker_alive(view.worker_seen, self.app.clock()):
+            line.append_text(palette.text(
+                " · no worker seen: this app runs due scans while it is open",
+                "text-warning"))
+        self.query_one("#schedules-note", Static).update(line)
+
+    def _row(self, row: ScheduleRow) -> tuple:
+        palette, s = self.app.palette, row.schedule
+        if row.problem:
+            outcome = palette.text(row.problem, "text-error")
+        elif row.outcome_counts:
+            worst = next((k for k in ("failed", "running", "queued", "pending", "completed", "cancelled")
+                          if row.outcome_counts.get(k)), None)
+            outcome = palette.text(row.outcome, OUTCOME_VARS.get(worst))
+        else:
+            outcome = palette.muted(row.outcome)
+        target = Text(s.target_text())
+        if row.missing:
+            target.append_text(palette.text(" !", "text-warning"))
+        nxt = palette.muted("paused") if s.paused else Text(day_time(row.next_run) if row.next_run else DASH)
+        return (Text(s.short_id), target, Text(short_profile(s.profile)), Text(s.cadence),
+                nxt, Text(day_time(row.last_run)), outcome)
+
+    # ---------------------------------------------------------------- selection
+
+    def _current(self) -> ScheduleRow | None:
+        key = self.query_one("#schedules", KeyedTable).cursor_key
+        return self.rows.get(key) if key else None
+
+    @on(KeyedTable.Highlighted, "#schedules")
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        row, palette = self._current(), self.app.palette
+        detail = self.query_one("#schedule-detail", Static)
+        if row is None:
+            detail.update("")
+            return
+        s = row.schedule
+        line = Text(overflow="ellipsis")
+        line.append(f"{s.short_id} · {s.profile} of {s.target_text()} ({row.hosts} host{'s' if row.hosts != 1 else ''} now) · "
+                    f"{row.cadence_text}, {s.tz} · priority {s.priority}")
+        if row.next_run:
+            local = parse_iso(row.next_run).astimezone(cadences.zone(s.tz)).strftime("%a %Y-%m-%d %H:%M")
+            line.append(f" · next {local} {s.tz}")
+        if s.tailoring:
+            line.append(" · tailored")
+        if row.missing:
+            line.append_text(palette.text(f" · no host named {', '.join(row.missing)}: skipped", "text-warning"))
+        detail.update(line)
+
+    # ---------------------------------------------------------------- actions
+
+    def action_add(self) -> None:
+        self.app.push_screen(ScheduleFormModal(None, self._save_new), self._saved)
+
+    def action_edit(self) -> None:
+        row = self._current()
+        if row is not None:
+            self.app.push_screen(ScheduleFormModal(row.schedule, lambda form: self._save_edit(row.schedule.id, form)),
+                                 self._saved)
+
+    async def _save_new(self, form: ScheduleForm):
+        return await service.add_schedule(self.app.workspace, form.target, form.profile, form.cadence, form.tz,
+                                          form.tailoring, form.priority)
+
+    async def _save_edit(self, schedule_id: str, form: ScheduleForm):
+        return await service.edit_schedule(self.app.workspace, schedule_id, target=form.target,
+                                           profile=form.profile, cadence=form.cadence, tz=form.tz,
+                                           tailoring_file=form.tailoring, priority=form.priority)
+
+    def _saved(self, schedule) -> None:
+        if schedule is not None:
+            self.notify(f"schedule {schedule.short_id} saved: {schedule.profile} of {schedule.target_text()}",
+                        timeout=4)
+            self._select = schedule.id
+            self.reload()
+
+    def action_pause(self) -> None:
+        row = self._current()
+        if row is not None:
+            self.toggle_pause(row.schedule.id, not row.schedule.paused)
+
+    @work(group="schedule-action", exit_on_error=False)
+    async def toggle_pause(self, schedule_id: str, paused: bool) -> None:
+        schedule = await service.set_paused(self.app.workspace, schedule_id, paused)
+        self.notify(f"schedule {schedule.short_id} " + ("paused" if paused else "resumed from its next slot"),
+                    timeout=4)
+        self.reload()
+
+    def action_delete(self) -> None:
+        row = self._current()
+        if row is None:
+            return
+        s = row.schedule
+        self.app.push_screen(ConfirmModal(
+            f"Delete schedule {s.short_id} ({s.profile} of {s.target_text()}, {s.cadence})? Its past scans stay.",
+            confirm="Delete", title="Delete schedule", danger=True), lambda yes: yes and self.delete(s.id))
+
+    @work(group="schedule-action", exit_on_error=False)
+    async def delete(self, schedule_id: str) -> None:
+        schedule = await service.remove_schedule(self.app.workspace, schedule_id)
+        self.notify(f"schedule {schedule.short_id} deleted", timeout=4)
+        self.reload()
+
+    @on(KeyedTable.Chosen, "#schedules")
+    def _chosen(self) -> None:
+        self.action_edit()
+
+    def on_job_event(self, event: JobEvent) -> None:
+        if event.kind in ("created", "finished") and event.job.params.get("schedule"):
+            self.reload()

@@ -1,0 +1,181 @@
+"""Schedules: create, edit, pause, resume and delete recurring scans, and enqueue the due ones.
+
+enqueue_due() is what the worker (and the TUI while open) calls every few seconds. Each due
+slot is taken and its scan jobs created in one store transaction keyed by schedule and slot,
+so however many processes call it at once, a slot is enqueued once. A schedule that missed
+slots while nothing ran gets one run, for its latest slot.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from core.content import tailoring
+from core.content.catalog import validate_profile
+from core.domain.errors import InvalidInput
+from core.domain.events import JobEvent
+from core.domain.models import DEFAULT_PRIORITY, Host, Job
+from core.domain.policy import Schedule, check_tag
+from core.domain.timeutil import now_iso, parse_iso, to_iso
+from core.schedules import cadence as cadences
+from core.store.base import NewScanJob
+from core.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who a schedule scans: hosts by name, every host, or the hosts with a tag."""
+
+    kind: str
+    names: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, hosts: list[str] | str | None = None, all_hosts: bool = False, tag: str | None = None) -> "Target":
+        if isinstance(hosts, str):
+            hosts = [h for h in hosts.replace(",", " ").split() if h]
+        given = sum(bool(x) for x in (hosts, all_hosts, tag))
+        if given != 1:
+            raise InvalidInput("give the schedule's target: --hosts NAME[,NAME...], --all or --tag TAG")
+        if all_hosts:
+            return cls("all")
+        if tag:
+            return cls("tag", (check_tag(tag.strip().lower()),))
+        return cls("hosts", tuple(dict.fromkeys(hosts)))
+
+
+def _priority(value: int | str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if not 1 <= number <= 10:
+        raise InvalidInput(f"invalid priority {value!r}: use a number from 1 (last) to 10 (first)")
+    return number
+
+
+async def _check_target(workspace: Workspace, target: Target) -> None:
+    if target.kind == "hosts":
+        for name in target.names:
+            await workspace.store.require_host(name)
+
+
+async def add_schedule(
+    workspace: Workspace, target: Target, profile: str, cadence: cadences.Cadence, tz: str | None = None,
+    tailoring_file: Path | None = None, priority: int | str = DEFAULT_PRIORITY,
+) -> Schedule:
+    """A new schedule; its first run is its first slot from now on."""
+    validate_profile(profile)
+    zone = tz or cadences.local_zone_name()
+    cadences.zone(zone)
+    await _check_target(workspace, target)
+    kept = str(tailoring.keep_copy(workspace.data_dir, tailoring_file).path) if tailoring_file else None
+    return await workspace.store.add_schedule(Schedule(
+        target.kind, target.names, profile, cadence.text, zone, kept, priority=_priority(priority)))
+
+
+async def edit_schedule(
+    workspace: Workspace, schedule_id: str, *, target: Target | None = None, profile: str | None = None,
+    cadence: cadences.Cadence | None = None, tz: str | None = None, tailoring_file: Path | None = None,
+    clear_tailoring: bool = False, priority: int | str | None = None,
+) -> Schedule:
+    """Change what is given; the next run follows the new cadence from now on (a changed
+    cadence does not make up for slots the old one would have had)."""
+    schedule = await workspace.store.get_schedule(schedule_id)
+    changes: dict = {}
+    if target is not None:
+        await _check_target(workspace, target)
+        changes |= {"target_kind": target.kind, "targets": target.names}
+    if profile is not None:
+        validate_profile(profile)
+        changes["profile"] = profile
+    if cadence is not None or tz is not None:
+        if tz is not None:
+            cadences.zone(tz)
+            changes["tz"] = tz
+        if cadence is not None:
+            changes["cadence"] = cadence.text
+        changes["not_before"] = now_iso()
+    if tailoring_file is not None:
+        changes["tailoring"] = str(tailoring.keep_copy(workspace.data_dir, tailoring_file).path)
+    elif clear_tailoring:
+        changes["tailoring"] = None
+    if priority is not None:
+        changes["priority"] = _priority(priority)
+    return await workspace.store.update_schedule(replace(schedule, **changes))
+
+
+async def set_paused(workspace: Workspace, schedule_id: str, paused: bool) -> Schedule:
+    """Pause, or resume: a resumed schedule runs from its next slot on, not for the slots it
+    slept through."""
+    schedule = await workspace.store.get_schedule(schedule_id)
+    if schedule.paused == paused:
+        return schedule
+    changes = {"paused": paused} | ({} if paused else {"not_before": now_iso()})
+    return await workspace.store.update_schedule(replace(schedule, **changes))
+
+
+async def remove_schedule(workspace: Workspace, schedule_id: str) -> Schedule:
+    return await workspace.store.remove_schedule(schedule_id)
+
+
+async def resolve_targets(workspace: Workspace, schedule: Schedule) -> tuple[list[Host], list[str]]:
+    """The hosts a schedule scans now, and the named hosts that no longer exist."""
+    return targets_of(schedule, await workspace.store.find_hosts())
+
+
+def targets_of(schedule: Schedule, hosts: list[Host]) -> tuple[list[Host], list[str]]:
+    if schedule.target_kind == "all":
+        return hosts, []
+    if schedule.target_kind == "tag":
+        return [h for h in hosts if schedule.targets[0] in h.tags], []
+    by_name = {h.name: h for h in hosts}
+    return ([by_name[n] for n in schedule.targets if n in by_name],
+            [n for n in schedule.targets if n not in by_name])
+
+
+def due(schedule: Schedule, now: datetime) -> datetime | None:
+    """The slot this schedule should run now, or None."""
+    if schedule.paused:
+        return None
+    after = max(parse_iso(t) for t in (schedule.not_before, schedule.last_slot) if t)
+    return cadences.due_slot(cadences.parse(schedule.cadence), cadences.zone(schedule.tz), after, now)
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    schedule: Schedule
+    slot: str
+    jobs: list[Job]
+    missing: list[str]  # named hosts that are gone
+
+
+async def enqueue_due(workspace: Workspace, enqueued_by: str, now: datetime | None = None,
+                      owner: str | None = None, lease_until: str | None = None) -> list[Enqueued]:
+    """Enqueue every schedule's due slot, once across all processes. Jobs are pending for any
+    worker, or queued for owner (the TUI runs them itself when no worker is alive)."""
+    now = now or datetime.now(timezone.utc)
+    done = []
+    for schedule in await workspace.store.find_schedules():
+        try:
+            slot = due(schedule, now)
+        except InvalidInput as exc:  # a zone this machine's tzdata lacks: say so, skip it
+            log.warning("schedule %s: %s", schedule.short_id, exc)
+            continue
+        if slot is None:
+            continue
+        hosts, missing = await resolve_targets(workspace, schedule)
+        params = {"tailoring": schedule.tailoring} if schedule.tailoring else {}
+        wanted = [NewScanJob(h, schedule.profile, dict(params), schedule.priority) for h in hosts]
+        jobs = await workspace.store.enqueue_schedule_slot(schedule.id, to_iso(slot), wanted, enqueued_by,
+                                                           owner, lease_until if owner else None)
+        if jobs is None:
+            continue  # another process took this slot first
+        for job in jobs:
+            workspace.hub.publish(JobEvent("created", job))
+        done.append(Enqueued(schedule, to_iso(slot), jobs, missing))
+    return done

@@ -1,0 +1,169 @@
+"""The Dashboard's read model: the fleet at a glance.
+
+Built from three lean reads however big the fleet: the latest completed scan of every host
+(one index seek per host), the scores of the last 30 days as plain points (no Scan objects),
+and the failed rules of those latest scans. Exceptions are honoured throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from core.domain.errors import InvalidInput
+from core.domain.models import UNFINISHED_JOBS, Host, Scan
+from core.domain.timeutil import parse_iso, to_iso
+from core.schedules import cadence as cadences
+from core.schedules.service import targets_of
+from core.store.base import ScorePoint, Store
+from core.views.exceptions import apply_to_points, apply_to_scans, load_book
+
+WINDOW_DAYS = 30
+RECENT_DAYS = 7
+OVERDUE_GRACE = timedelta(hours=2)  # a slot's scans have this long to complete
+TOP_RULES = 20
+
+
+@dataclass
+class Standing:
+    host: Host
+    latest: Scan | None  # the latest completed scan, exceptions honoured
+    days: list[float | None]  # WINDOW_DAYS daily scores, oldest first (the day's last scan)
+    overdue: str | None = None  # the schedule slot (UTC ISO) it has no completed scan for
+
+
+@dataclass
+class SpreadRule:
+    rule_id: str
+    title: str
+    severity: str
+    hosts: list[str]  # hosts whose latest scan fails it (and no exception accepts it)
+
+
+@dataclass
+class Dashboard:
+    standings: list[Standing]  # worst score first; never scanned last
+    scanned_recently: int  # hosts with a completed scan in the last RECENT_DAYS days
+    never: list[str]
+    overdue: list[str]
+    mean: float | None
+    worst: Standing | None
+    fleet: list[tuple[str, float, float]] = field(default_factory=list)  # (day, mean, worst)
+    rules: list[SpreadRule] = field(default_factory=list)
+    excepted: int = 0  # failures accepted by exceptions in the latest scans
+    active_jobs: int = 0
+    days: list[str] = field(default_factory=list)  # the window's days, oldest first
+    complete: bool = False  # False: the head only (first paint), days, fleet and rules to come
+    _context: tuple = field(default=(), repr=False)
+
+
+def _day_index(points: list[ScorePoint], days: list[str]) -> dict[str, dict[int, float]]:
+    """host -> day number -> the day's last score (points come oldest first; the store keeps
+    UTC times as ISO text, so a point's day is its first ten characters)."""
+    number = {day: i for i, day in enumerate(days)}
+    found: dict[str, dict[int, float]] = {}
+    for point in points:
+        day = number.get(point.created_at[:10])
+        if day is not None and point.score is not None:
+            found.setdefault(point.host, {})[day] = point.score
+    return found
+
+
+def _fleet_line(by_host: dict[str, dict[int, float]], days: list[str]) -> list[tuple[str, float, float]]:
+    """Each day: mean and worst of every host's latest score so far in the window."""
+    current: dict[str, float] = {}
+    line = []
+    for index, day in enumerate(days):
+        for host, scores in by_host.items():
+            if index in scores:
+                current[host] = scores[index]
+        if current:
+            values = current.values()
+            line.append((f"{day}T12:00:00.000000Z", round(sum(values) / len(values), 1), min(values)))
+    return line
+
+
+def _overdue(schedules, hosts: list[Host], latest: dict[str, Scan], now: datetime) -> dict[str, str]:
+    """host -> the slot it missed: a schedule covering it had a slot over OVERDUE_GRACE ago and
+    the host has no completed scan created since."""
+    found: dict[str, str] = {}
+    for schedule in schedules:
+        if schedule.paused:
+            continue
+        try:
+            slot = cadences.latest_slot(cadences.parse(schedule.cadence), cadences.zone(schedule.tz),
+                                        now - OVERDUE_GRACE)
+        except InvalidInput:
+            continue
+        if slot is None or slot <= parse_iso(schedule.not_before):
+            continue
+        due = to_iso(slot)
+        for host in targets_of(schedule, hosts)[0]:
+            scan = latest.get(host.name)
+            if (scan is None or scan.created_at < due) and due > found.get(host.name, ""):
+                found[host.name] = due
+    return found
+
+
+async def _spread(store: Store, latest: dict[str, Scan], rules_of) -> list[SpreadRule]:
+    host_of = {s.id: name for name, s in latest.items()}
+    failing: dict[str, list[str]] = {}
+    for scan_id, rule_id in await store.results_of(list(host_of), "fail"):
+        host = host_of[scan_id]
+        if rule_id not in rules_of(host):
+            failing.setdefault(rule_id, []).append(host)
+    top = sorted(failing.items(), key=lambda item: (-len(item[1]), item[0]))[:TOP_RULES]
+    titles = await store.rule_titles([rule for rule, _ in top])
+    return [SpreadRule(rule, *titles.get(rule, ("", "unknown")), sorted(found)) for rule, found in top]
+
+
+async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard:
+    """What the first paint shows: every host with its latest scan, the counts, mean and worst
+    (no sparklines, fleet line or rules yet: dashboard_fill adds them)."""
+    now = now or datetime.now(timezone.utc)
+    hosts = await store.find_hosts()
+    tags = {h.name: h.tags for h in hosts}
+    book = await load_book(store, now.date())
+    latest = await store.latest_completed_scans()
+    await apply_to_scans(store, list(latest.values()), book, tags)
+    overdue = _overdue(await store.find_schedules(), hosts, latest, now)
+    standings = [Standing(h, latest.get(h.name), [None] * WINDOW_DAYS, overdue.get(h.name)) for h in hosts]
+    standings.sort(key=lambda s: (s.latest is None or s.latest.score is None,
+                                  s.latest.score if s.latest and s.latest.score is not None else 0, s.host.name))
+    scored = [s for s in standings if s.latest is not None and s.latest.score is not None]
+    recent = to_iso(now - timedelta(days=RECENT_DAYS))
+    statuses = await store.job_status_counts()
+    first = (now - timedelta(days=WINDOW_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    board = Dashboard(
+        standings=standings,
+        scanned_recently=sum(1 for s in latest.values() if s.created_at >= recent),
+        never=[h.name for h in hosts if h.name not in latest],
+        overdue=sorted(overdue),
+        mean=round(sum(s.latest.score for s in scored) / len(scored), 1) if scored else None,
+        worst=scored[0] if scored else None,
+        excepted=sum(s.excepted for s in latest.values()),
+        active_jobs=sum(statuses.get(s.value, 0) for s in UNFINISHED_JOBS),
+        days=[(first + timedelta(days=i)).date().isoformat() for i in range(WINDOW_DAYS)],
+    )
+    board._context = (book, tags, latest)
+    return board
+
+
+async def dashboard_fill(store: Store, board: Dashboard) -> Dashboard:
+    """The head with each host's 30 days, the fleet's line and the most failed rules."""
+    book, tags, latest = board._context
+    since = f"{board.days[0]}T00:00:00.000000Z"
+    points = await apply_to_points(store, await store.score_points(since), since, book, tags)
+    by_host = _day_index(points, board.days)
+    for standing in board.standings:
+        days = by_host.get(standing.host.name, {})
+        standing.days = [days.get(i) for i in range(WINDOW_DAYS)]
+    accepted = {h: book.for_host(h, t) for h, t in tags.items()} if book.active else {}
+    board.fleet = _fleet_line(by_host, board.days)
+    board.rules = await _spread(store, latest, lambda host: accepted.get(host, {}))
+    board.complete = True
+    return board
+
+
+async def dashboard_view(store: Store, now: datetime | None = None) -> Dashboard:
+    return await dashboard_fill(store, await dashboard_head(store, now))

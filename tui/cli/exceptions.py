@@ -1,0 +1,112 @@
+"""`compliance-tui exceptions`: failed rules accepted for a business reason, until a date;
+and `compliance-tui diff`: two scans of a host compared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.policy import exceptions as service
+from core.results.report import copy_hint
+from core.views.compare import CATEGORIES, LABELS, compare_scans, previous_scan
+from core.views.serialize import comparison_to_dict, exception_to_dict
+from core.workspace import Workspace
+from tui.cli.output import print_json, print_table, say
+
+
+def register(commands) -> None:
+    exceptions = commands.add_parser("exceptions", help="documented exceptions: accepted failed rules")
+    actions = exceptions.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="accept a failed rule for a host, a tag or all hosts")
+    scope = add.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--host", metavar="NAME")
+    scope.add_argument("--tag", metavar="TAG")
+    scope.add_argument("--all", action="store_true", dest="all_hosts")
+    add.add_argument("--rule", required=True, metavar="RULE_ID", help="the XCCDF rule id (or its part after _rule_)")
+    add.add_argument("--reason", required=True, metavar="TEXT", help="the business justification")
+    add.add_argument("--expires", required=True, metavar="YYYY-MM-DD", help="holds through this day (UTC)")
+    add.add_argument("--json", action="store_true")
+    actions.add_parser("list", help="every exception, expired ones marked").add_argument("--json", action="store_true")
+    actions.add_parser("remove", help="delete an exception").add_argument("exception_id", metavar="ID")
+    export = actions.add_parser("export", help="write exceptions as an XCCDF tailoring that switches the rules off")
+    export.add_argument("exception_ids", nargs="+", metavar="ID")
+    export.add_argument("--profile", metavar="XCCDF_ID", help="the profile the tailoring extends "
+                        "(default: the one the newest scan of those rules ran)")
+    export.add_argument("-o", "--output", type=Path, metavar="FILE")
+
+    diff = commands.add_parser("diff", help="compare two scans of a host (or one with its previous)")
+    diff.add_argument("scans", nargs="+", metavar="SCAN", help="two scan ids, or one: compared with the "
+                      "previous completed scan of the same host and profile")
+    diff.add_argument("--json", action="store_true")
+
+
+async def exceptions_add(workspace: Workspace, args) -> int:
+    exc = await service.add_exception(workspace, rule=args.rule, reason=args.reason, expires=args.expires,
+                                      host=args.host, tag=args.tag, all_hosts=args.all_hosts)
+    if args.json:
+        print_json(exception_to_dict(exc, False))
+    else:
+        say(f"exception {exc.short_id}: {exc.rule_id} accepted for {exc.scope_text()} until {exc.expires} "
+            f"by {exc.accepted_by}; scores and reports leave it out until then")
+    return 0
+
+
+async def exceptions_list(workspace: Workspace, args) -> int:
+    found = await service.list_exceptions(workspace)
+    if args.json:
+        print_json([exception_to_dict(e, expired) for e, expired in found])
+        return 0
+    print_table(["ID", "SCOPE", "RULE", "UNTIL", "STATE", "BY", "REASON"],
+                [[e.short_id, e.scope_text(), e.rule_id.removeprefix("xccdf_org.ssgproject.content_rule_"),
+                  e.expires, "expired" if expired else "in force", e.accepted_by, e.reason] for e, expired in found])
+    return 0
+
+
+async def exceptions_remove(workspace: Workspace, args) -> int:
+    exc = await service.remove_exception(workspace, args.exception_id)
+    say(f"removed exception {exc.short_id} ({exc.rule_id} for {exc.scope_text()}); it counts again")
+    return 0
+
+
+async def exceptions_export(workspace: Workspace, args) -> int:
+    path = await service.export_tailoring(workspace, args.exception_ids, args.output, args.profile)
+    say(str(path))
+    say(f"copy it to your machine: {copy_hint(path)}", err=True)
+    return 0
+
+
+async def diff(workspace: Workspace, args) -> int:
+    if len(args.scans) > 2:
+        say("error: give two scans, or one to compare with its previous", err=True)
+        return 2
+    if len(args.scans) == 1:
+        newer = await workspace.store.get_scan(args.scans[0])
+        older = await previous_scan(workspace.store, newer)
+        comparison = await compare_scans(workspace.store, older.id, newer.id)
+    else:
+        comparison = await compare_scans(workspace.store, *args.scans)
+    if args.json:
+        print_json(comparison_to_dict(comparison))
+        return 0
+    older, newer = comparison.older, comparison.newer
+    say(f"{newer.host_name}: {older.short_id} ({older.created_at[:16].replace('T', ' ')}, score "
+        f"{older.score}) -> {newer.short_id} ({newer.created_at[:16].replace('T', ' ')}, score {newer.score})")
+    if not comparison.same_content:
+        say(f"content changed: {older.content_file} -> {newer.content_file}")
+    for job in comparison.hardening:
+        say(f"hardening job {job.short_id} ran in between ({job.status.value})")
+    say(", ".join(f"{comparison.count(c)} {LABELS[c]}" for c in CATEGORIES))
+    rows = [[LABELS[c], ch.severity, ch.rule_id.removeprefix("xccdf_org.ssgproject.content_rule_"),
+             ch.before or "-", (ch.after or "-") + (" (excepted)" if ch.excepted else "")]
+            for c in CATEGORIES if c != "still_failing" for ch in comparison.changes[c]]
+    if rows:
+        print_table(["CHANGE", "SEVERITY", "RULE", "BEFORE", "AFTER"], rows)
+    return 0
+
+
+COMMANDS = {
+    ("exceptions", "add"): exceptions_add,
+    ("exceptions", "list"): exceptions_list,
+    ("exceptions", "remove"): exceptions_remove,
+    ("exceptions", "export"): exceptions_export,
+    ("diff", None): diff,
+}

@@ -1,0 +1,158 @@
+"""`compliance-tui schedules`: recurring scans that `compliance-tui worker` enqueues."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.domain.errors import InvalidInput
+from core.schedules import cadence as cadences
+from core.schedules import service
+from core.views.schedules import ScheduleRow, schedules_view
+from core.views.serialize import schedule_to_dict
+from core.workspace import Workspace
+from tui.cli.output import print_json, print_table, say
+
+
+def _target_options(parser, required: bool) -> None:
+    target = parser.add_mutually_exclusive_group(required=required)
+    target.add_argument("--hosts", metavar="NAME[,NAME...]", help="these hosts")
+    target.add_argument("--all", action="store_true", dest="all_hosts", help="every host")
+    target.add_argument("--tag", metavar="TAG", help="the hosts with this tag")
+    when = parser.add_mutually_exclusive_group(required=required)
+    when.add_argument("--daily", metavar="HH:MM", help="every day at this time")
+    when.add_argument("--weekly", metavar="DAY@HH:MM", help="every week, e.g. mon@02:00")
+    when.add_argument("--cron", metavar="EXPR", help="a five-field cron expression, e.g. '0 2 * * 1-5'")
+    parser.add_argument("--tz", metavar="ZONE", help="IANA time zone of the times (default: this machine's)")
+    parser.add_argument("--tailoring", metavar="FILE", type=Path, help="XCCDF tailoring file for its scans")
+    parser.add_argument("--priority", metavar="N", help="1 (last) to 10 (first); default 5")
+
+
+def register(commands) -> None:
+    schedules = commands.add_parser("schedules", help="recurring scans (run by compliance-tui worker)")
+    actions = schedules.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add a recurring scan")
+    _target_options(add, required=True)
+    add.add_argument("--profile", required=True, help="cis-level1-server, cis-level2-server or an xccdf id")
+    add.add_argument("--json", action="store_true")
+    edit = actions.add_parser("edit", help="change a schedule (what is given)")
+    edit.add_argument("schedule_id", metavar="ID")
+    _target_options(edit, required=False)
+    edit.add_argument("--profile")
+    edit.add_argument("--clear-tailoring", action="store_true")
+    edit.add_argument("--json", action="store_true")
+    actions.add_parser("list", help="schedules with next run, last run and outcome").add_argument(
+        "--json", action="store_true")
+    for action, text in (("pause", "pause a schedule"), ("resume", "resume a paused schedule (from its next slot)"),
+                         ("remove", "delete a schedule (its past scans stay)")):
+        actions.add_parser(action, help=text).add_argument("schedule_id", metavar="ID")
+
+
+def cadence_of(args) -> cadences.Cadence | None:
+    if args.daily:
+        return cadences.daily(args.daily)
+    if args.weekly:
+        return cadences.weekly(args.weekly)
+    if args.cron:
+        return cadences.cron(args.cron)
+    return None
+
+
+def target_of(args) -> service.Target | None:
+    if not (args.hosts or args.all_hosts or args.tag):
+        return None
+    return service.Target.of(args.hosts, args.all_hosts, args.tag)
+
+
+async def _row(workspace: Workspace, schedule_id: str) -> ScheduleRow:
+    view = await schedules_view(workspace.store)
+    return next(r for r in view.rows if r.schedule.id == schedule_id)
+
+
+def row_to_dict(row: ScheduleRow) -> dict:
+    return schedule_to_dict(row.schedule, next_run=row.next_run, outcome=row.outcome_counts, hosts=row.hosts,
+                            missing=row.missing, cadence_text=row.cadence_text)
+
+
+def _when(iso: str | None) -> str | None:
+    return iso[:16].replace("T", " ") + " UTC" if iso else None
+
+
+async def _show(workspace: Workspace, schedule_id: str, verb: str, as_json: bool) -> int:
+    row = await _row(workspace, schedule_id)
+    if as_json:
+        print_json(row_to_dict(row))
+        return 0
+    s = row.schedule
+    say(f"{verb} schedule {s.short_id}: {s.profile} of {s.target_text()} ({row.hosts} host(s) now), "
+        f"{row.cadence_text} {s.tz}; next run {_when(row.next_run) or 'none (paused)'}")
+    if row.missing:
+        say(f"warning: no host named {', '.join(row.missing)}; those are skipped", err=True)
+    return 0
+
+
+async def schedules_add(workspace: Workspace, args) -> int:
+    schedule = await service.add_schedule(workspace, target_of(args), args.profile, cadence_of(args), args.tz,
+                                          args.tailoring, args.priority or 5)
+    await _show(workspace, schedule.id, "added", args.json)
+    if not args.json:
+        say("scans are enqueued by `compliance-tui worker` (or the TUI while it is open)", err=True)
+    return 0
+
+
+async def schedules_edit(workspace: Workspace, args) -> int:
+    if args.tz and not cadence_of(args):
+        cadences.zone(args.tz)
+    schedule = await service.edit_schedule(
+        workspace, args.schedule_id, target=target_of(args), profile=args.profile, cadence=cadence_of(args),
+        tz=args.tz, tailoring_file=args.tailoring, clear_tailoring=args.clear_tailoring, priority=args.priority)
+    return await _show(workspace, schedule.id, "changed", args.json)
+
+
+async def schedules_list(workspace: Workspace, args) -> int:
+    view = await schedules_view(workspace.store)
+    if args.json:
+        print_json([row_to_dict(r) for r in view.rows])
+        return 0
+    print_table(["ID", "TARGET", "PROFILE", "CADENCE", "TZ", "STATE", "NEXT RUN", "LAST RUN", "LAST OUTCOME"],
+                [[r.schedule.short_id, r.schedule.target_text(), r.schedule.profile, r.cadence_text, r.schedule.tz,
+                  r.state, _when(r.next_run), _when(r.last_run), r.problem or r.outcome] for r in view.rows])
+    return 0
+
+
+async def schedules_pause(workspace: Workspace, args) -> int:
+    schedule = await service.set_paused(workspace, args.schedule_id, True)
+    say(f"schedule {schedule.short_id} paused: no scans until `compliance-tui schedules resume {schedule.short_id}`")
+    return 0
+
+
+async def schedules_resume(workspace: Workspace, args) -> int:
+    schedule = await service.set_paused(workspace, args.schedule_id, False)
+    return await _show(workspace, schedule.id, "resumed", False)
+
+
+async def schedules_remove(workspace: Workspace, args) -> int:
+    schedule = await service.remove_schedule(workspace, args.schedule_id)
+    say(f"removed schedule {schedule.short_id} ({schedule.profile} of {schedule.target_text()}); its scans stay")
+    return 0
+
+
+def check_edit(args) -> None:
+    if not any((args.hosts, args.all_hosts, args.tag, args.daily, args.weekly, args.cron, args.tz,
+                args.tailoring, args.priority, args.profile, args.clear_tailoring)):
+        raise InvalidInput("nothing to change: give --hosts/--all/--tag, --daily/--weekly/--cron, --tz, "
+                           "--profile, --tailoring, --clear-tailoring or --priority")
+
+
+async def _edit(workspace: Workspace, args) -> int:
+    check_edit(args)
+    return await schedules_edit(workspace, args)
+
+
+COMMANDS = {
+    ("schedules", "add"): schedules_add,
+    ("schedules", "edit"): _edit,
+    ("schedules", "list"): schedules_list,
+    ("schedules", "pause"): schedules_pause,
+    ("schedules", "resume"): schedules_resume,
+    ("schedules", "remove"): schedules_remove,
+}
