@@ -7,7 +7,10 @@ and times so that screenshots come out the same on every run.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -139,3 +142,16 @@ async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
+
+
+@contextmanager
+def held_fixed_dir(directory: Path):
+    """An exclusive lock on a fixed path that snapshots show (the same on every run), held while
+    a module uses it: two test runs on one machine take turns instead of deleting each other's."""
+    with open(f"{directory}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(directory, ignore_errors=True)
+        try:
+            yield directory
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)

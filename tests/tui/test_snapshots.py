@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core import paths
-from tests.tui.helpers import SCAN_IDS, make_app, seed_fleet, settle
+from tests.tui.helpers import SCAN_IDS, held_fixed_dir, make_app, seed_fleet, settle
 from tui.screens.results import ResultsScreen
 
 SNAPSHOT_DATA = Path("/tmp/compliance-tui-snapshots/data")  # shown on Settings: must not vary
@@ -21,13 +21,12 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 
 @pytest.fixture(scope="module")
 def snapshot_data(content_index, l1_results, l2_results) -> Path:
-    shutil.rmtree(SNAPSHOT_DATA.parent, ignore_errors=True)
-    index = paths.cache_dir(SNAPSHOT_DATA) / "content-index.json"
-    index.parent.mkdir(parents=True)
-    shutil.copy(content_index, index)
-    asyncio.run(seed_fleet(SNAPSHOT_DATA, l1_results, l2_results))
-    yield SNAPSHOT_DATA
-    shutil.rmtree(SNAPSHOT_DATA.parent, ignore_errors=True)
+    with held_fixed_dir(SNAPSHOT_DATA.parent):
+        index = paths.cache_dir(SNAPSHOT_DATA) / "content-index.json"
+        index.parent.mkdir(parents=True)
+        shutil.copy(content_index, index)
+        asyncio.run(seed_fleet(SNAPSHOT_DATA, l1_results, l2_results))
+        yield SNAPSHOT_DATA
 
 
 @pytest.fixture(autouse=True)
