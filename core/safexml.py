@@ -44,13 +44,18 @@ class _Limited:
 
 
 def open_maybe_compressed(source: Source) -> BinaryIO:
-    """Open a path or wrap a binary stream, decompressing gzip or bzip2 by magic bytes."""
+    """Open a path or wrap a binary stream, decompressing gzip or bzip2 by magic bytes; split
+    evidence (core/evidence.py) reads as the ARF it was split from."""
+    from core import evidence
+
     raw = open(source, "rb") if isinstance(source, (str, Path)) else source
-    head = raw.peek(3)[:3] if hasattr(raw, "peek") else None
+    head = raw.peek(len(evidence.MAGIC))[:len(evidence.MAGIC)] if hasattr(raw, "peek") else None
     if head is None:
         start = raw.tell()
-        head = raw.read(3)
+        head = raw.read(len(evidence.MAGIC))
         raw.seek(start)
+    if head == evidence.MAGIC and isinstance(source, (str, Path)):
+        return evidence.open_split(Path(source), raw)  # the exact ARF, joined again
     if head[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if head == b"BZh":

@@ -16,16 +16,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from core import evidence as evidence_files
 from core import paths
 from core.content import derive
 from core.content.benchmark import selected_rules
 from core.content.catalog import Datastream
 from core.content.tailoring import Tailoring, original_name, read_tailoring
 from core.domain import limits
-from core.domain.errors import OperatorError, Unreachable
+from core.domain.errors import OperatorError, OscapFailed, Unreachable
 from core.domain.models import Host, compute_score, notice_for
 from core.domain.timeutil import now_iso
-from core.files import private_dir, private_file, write_private
+from core.files import private_dir, write_private
 from core.jobs.runner import JobContext
 from core.results import xccdf
 from core.safexml import XmlError
@@ -205,15 +206,45 @@ async def scan_on_host(
         for slow, seconds in clock.slowest(3):
             ctx.say(f"    slowest: {slow.removeprefix(RULE_PREFIX)} {seconds:.1f} s")
         ctx.timings = clock.seconds
-        evidence = Evidence(paths.evidence_dir(workspace.data_dir) / f"{scan_id}.arf.xml.gz",
-                            limits.current().arf_bytes(total, _plain_size(datastream.path)))
-        with private_file(evidence.path) as sink:  # streamed to disk, whole or not at all
-            await remote.fetch_into(transport, sudo, arf, sink, evidence.limit, timeout=600)
-            fetched = sink.tell()
-        ctx.say(f"fetched the results ({fetched // 1024:,} KiB gzip)")
+        limit = limits.current().arf_bytes(total, _plain_size(datastream.path))
+        evidence = await fetch_evidence(ctx, transport, sudo, arf, work.tmp, scan_id, limit)
     finally:
         await remote.discard(transport, work)
     return evidence
+
+
+KNOWN_BLOCKS = 64  # the newest blocks kept here that a target need not send again
+
+
+async def fetch_evidence(ctx: JobContext, transport: Transport, sudo, arf: str, tmp: str, scan_id: str,
+                         limit: int) -> Evidence:
+    """The ARF, moving only what is new: its embedded datastream block once per datastream."""
+    directory = paths.evidence_dir(ctx.workspace.data_dir)
+    known = evidence_files.known_blocks(directory)[:KNOWN_BLOCKS]
+    fetched = await remote.fetch_evidence(transport, sudo, arf, tmp, known, limit, timeout=600)
+    if fetched.shape == "split" and fetched.block_data is None \
+            and not evidence_files.block_path(directory, fetched.block).is_file():
+        fetched = await remote.fetch_evidence(transport, sudo, arf, tmp, [], limit, timeout=600)  # pruned since
+    try:
+        path = await asyncio.to_thread(_keep_evidence, directory, scan_id, fetched)
+    except evidence_files.EvidenceError as exc:
+        raise OscapFailed(f"{transport.host_name}: {exc}") from None
+    moved = len(fetched.data) + len(fetched.block_data or b"")
+    how = {"whole": "the whole ARF, gzip", "split": "its datastream block " +
+           ("sent once for this datastream" if fetched.block_data else "known here already")}[fetched.shape]
+    ctx.say(f"fetched the results: {moved // 1024:,} KiB ({how}); sha256 checked")
+    return Evidence(path, limit)
+
+
+def _keep_evidence(directory: Path, scan_id: str, fetched: remote.Fetched) -> Path:
+    private_dir(directory)
+    if fetched.shape == "whole":
+        return evidence_files.write_whole(directory / f"{scan_id}.arf.xml.gz", fetched.sha256, fetched.size,
+                                          fetched.data)
+    if fetched.block_data is not None:
+        evidence_files.keep_block(directory, fetched.block, fetched.block_data)
+    header = evidence_files.SplitHeader(fetched.sha256, fetched.block, fetched.head_lines, fetched.size)
+    return evidence_files.write_split(directory / f"{scan_id}.arf.split", header, fetched.data)
 
 
 def _plain_size(path: Path) -> int:

@@ -15,7 +15,6 @@ import logging
 import re
 import signal
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from core.domain.errors import CommandTimeout, OperatorError, OscapFailed, OscapMissing, OutputTooLarge
 from core.domain.limits import size
@@ -240,35 +239,57 @@ def oscap_error(stderr: str) -> str:
     return one_line(lines[-1] if lines else "no error output", 300)
 
 
-async def fetch_compressed(transport: Transport, sudo: Sudo, path: str, timeout: float) -> bytes:
-    """The file gzip-compressed on the target (about 15x smaller for an ARF)."""
-    command = shell_join("gzip", "-c", path)
-    result = await transport.run(command, timeout=timeout)
-    if result.exit_status != 0 and "Permission denied" in result.stderr:
-        wrapped, stdin = sudo.wrap(command)  # a sudoers umask made the ARF root-only
-        result = await transport.run(wrapped, input=stdin, timeout=timeout)
-    if result.exit_status != 0:
-        raise OscapFailed(f"{transport.host_name}: cannot fetch the results: {one_line(result.stderr, 200)}")
-    return result.stdout
-
-
 TOO_BIG_EXIT = 3
 
 
-async def fetch_into(transport: Transport, sudo: Sudo, path: str, sink: BinaryIO, limit: int,
-                     timeout: float) -> None:
-    """Stream the file gzip-compressed into sink, refusing one over limit bytes (checked on the
-    target first, then on what arrives): a hostile host's 2 GB ARF never reaches our memory."""
-    quoted = shell_join(path)
-    command = (f"s=$(stat -c %s {quoted}) || exit 1; if [ \"$s\" -gt {int(limit)} ]; then "
-               f"echo \"size=$s\" >&2; exit {TOO_BIG_EXIT}; fi; exec gzip -c {quoted}")
+# Split the ARF on the target (DESIGN.md, "Evidence"): the embedded datastream block, byte for
+# byte the same on every scan of that datastream, is sent only when the controller lacks it.
+# stdout: the rest compressed, then the block compressed when it is sent; stderr's last line
+# says how. An ARF of another shape is sent whole (gzip), as before.
+SPLIT = r"""
+s=$(stat -c %s "$arf") || exit 1
+if [ "$s" -gt "$limit" ]; then echo "size=$s" >&2; exit 3; fi
+whole=$(sha256sum < "$arf") || exit 1; whole=${whole%% *}
+if command -v xz >/dev/null 2>&1; then z="xz -c -1"; else z="gzip -c"; fi
+start=$(grep -n -m1 -x '[[:space:]]*<arf:report-requests>' "$arf" | cut -d: -f1)
+end=$(grep -n -m1 -x '[[:space:]]*</arf:report-requests>' "$arf" | cut -d: -f1)
+if [ -z "$start" ] || [ -z "$end" ] || [ "$end" -le "$start" ]; then
+  echo "shape=whole sha256=$whole size=$s" >&2; exec gzip -c "$arf"
+fi
+block=$(sed -n "${start},${end}p" "$arf" | sha256sum) || exit 1; block=${block%% *}
+{ head -n $((start - 1)) "$arf" && tail -n +$((end + 1)) "$arf"; } | $z > "$tmp/rest.z" || exit 1
+rest=$(wc -c < "$tmp/rest.z")
+case " $known " in *" $block "*) sent=0 ;; *) sent=1 ;; esac
+echo "shape=split sha256=$whole size=$s block=$block head=$((start - 1)) rest=$rest sent=$sent" >&2
+cat "$tmp/rest.z" || exit 1
+if [ "$sent" = 1 ]; then sed -n "${start},${end}p" "$arf" | $z; fi
+"""
+
+
+@dataclass
+class Fetched:
+    """What fetch_evidence brought: the whole ARF gzipped, or its rest and maybe its block."""
+
+    shape: str  # "whole" or "split"
+    sha256: str
+    size: int
+    data: bytes  # whole: the gzip file; split: the rest, compressed
+    block: str | None = None
+    head_lines: int = 0
+    block_data: bytes | None = None  # compressed; None when the controller has it
+
+
+async def fetch_evidence(transport: Transport, sudo: Sudo, arf: str, tmp: str, known: list[str],
+                         limit: int, timeout: float) -> Fetched:
+    """The results, moving only what the controller lacks; refuses more than limit bytes."""
+    setup = (f"arf={shell_join(arf)}; tmp={shell_join(tmp)}; limit={int(limit)}; "
+             f"known={shell_join(' '.join(known))}\n")
+    command = f"sh -c {shell_join(setup + SPLIT)}"
     try:
-        result = await transport.run(command, timeout=timeout, sink=sink, max_output=limit)
+        result = await transport.run(command, timeout=timeout, max_output=limit)
         if result.exit_status != 0 and "Permission denied" in result.stderr:
-            sink.seek(0)
-            sink.truncate()
-            wrapped, stdin = sudo.wrap(f"sh -c {shell_join(command)}")  # a sudoers umask made it root-only
-            result = await transport.run(wrapped, input=stdin, timeout=timeout, sink=sink, max_output=limit)
+            wrapped, stdin = sudo.wrap(command)  # a sudoers umask made the ARF root-only
+            result = await transport.run(wrapped, input=stdin, timeout=timeout, max_output=limit)
     except OutputTooLarge:
         raise OutputTooLarge(f"{transport.host_name}: the results are larger than {size(limit)}, more than "
                              "this profile can produce; refusing them (see limits in the README)") from None
@@ -278,6 +299,27 @@ async def fetch_into(transport: Transport, sudo: Sudo, path: str, sink: BinaryIO
                              f"of results, more than this profile can produce ({size(limit)}); refusing them")
     if result.exit_status != 0:
         raise OscapFailed(f"{transport.host_name}: cannot fetch the results: {one_line(result.stderr, 200)}")
+    return _fetched(transport.host_name, result.stderr, result.stdout)
+
+
+def _fetched(host_name: str, stderr: str, stdout: bytes) -> Fetched:
+    said = next((line for line in reversed(stderr.splitlines()) if line.startswith("shape=")), "")
+    fields = _pairs(said.replace(" ", "\n"))
+    try:
+        whole = Fetched(fields["shape"], fields["sha256"], int(fields["size"]), stdout)
+        if whole.shape == "whole":
+            return whole
+        rest = int(fields["rest"])
+        if whole.shape != "split" or not 0 < rest <= len(stdout):
+            raise ValueError
+        block_data = stdout[rest:] if fields["sent"] == "1" else None
+        if fields["sent"] == "1" and not block_data:
+            raise ValueError
+        return Fetched("split", whole.sha256, whole.size, stdout[:rest], fields["block"],
+                       int(fields["head"]), block_data)
+    except (KeyError, ValueError):
+        raise OscapFailed(f"{host_name}: the results arrived incomplete (the transfer was cut short "
+                          "or the target's shell tools misbehaved); nothing was stored") from None
 
 
 async def discard(transport: Transport, work: Workdir) -> None:

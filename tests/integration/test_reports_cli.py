@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 from lxml import html
 
+from core.safexml import open_maybe_compressed
 from tests.conftest import add_fleet_host
 
 L1 = "cis-level1-server"
@@ -52,6 +55,17 @@ def test_oscap_report_and_its_errors(cli, fleet, known_hosts, data_dir, tmp_path
     assert own.parent == data_dir / "reports" and own.name.endswith("-oscap.html")
     text = own.read_text(encoding="utf-8")
     assert "OpenSCAP Evaluation Report" in text and "content_rule_accounts_tmout" in text
+    # stored split (core/evidence.py), the report is the one the whole ARF gives (as older stores keep it)
+    with sqlite3.connect(data_dir / "compliance.db") as db:
+        (stored,) = db.execute("SELECT arf_path FROM scans WHERE id = ?", (done["id"],)).fetchone()
+        split = Path(stored)
+        assert split.name.endswith(".arf.split")
+        whole = split.with_name(split.name.replace(".arf.split", ".arf.xml.gz"))
+        with open_maybe_compressed(split) as arf:
+            whole.write_bytes(gzip.compress(arf.read()))
+        db.execute("UPDATE scans SET arf_path = ? WHERE id = ?", (str(whole), done["id"]))
+    from_whole = Path(cli.ok("report", done["id"], "--oscap", "-o", str(tmp_path / "whole.html")).stdout.strip())
+    assert from_whole.read_text(encoding="utf-8") == text
 
     missing = cli("report", done["id"], "--oscap", "-o", str(tmp_path / "o.html"),
                   env={"PATH": str(tmp_path)})

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sqlite3
 from pathlib import Path
 
 from lxml import etree
 
+from core import evidence as evidence_lib
+from core.evidence import read_header
+from core.safexml import open_maybe_compressed
 from tests.conftest import add_fleet_host
 from tests.oscap_results import CIS_L1_SERVER
 
@@ -61,9 +66,12 @@ def test_scan_matches_oscap_rule_by_rule(cli, fleet, known_hosts, tmp_path, data
     assert failed and all(r["result"] == "fail" and r["title"] for r in failed)
     assert len(failed) == scan["failed"]
 
-    # the ARF is kept compressed as evidence
-    evidence = data_dir / "evidence" / f"{scan['id']}.arf.xml.gz"
-    assert evidence.read_bytes()[:2] == b"\x1f\x8b"
+    # the ARF is kept as evidence: its results compressed, the datastream block once, by sha256
+    evidence = data_dir / "evidence" / f"{scan['id']}.arf.split"
+    header = read_header(evidence)
+    assert evidence_lib.block_path(data_dir / "evidence", header.block).is_file()
+    with open_maybe_compressed(evidence) as arf:
+        assert hashlib.sha256(arf.read()).hexdigest() == header.sha256
 
 
 def test_second_os_and_listing(cli, fleet, known_hosts, tmp_path, datastream_path):
@@ -101,6 +109,13 @@ def test_concurrent_scans_and_repeat_uses_the_cached_datastream(cli, fleet, know
     assert repeat[0]["status"] == "completed"
     assert {p: p.stat().st_mtime_ns for p in cache.glob("*.xml.bz2")} == stamps, \
         "an unchanged datastream is not uploaded again"
+    # the repeat moved only its results: the datastream block is known here
+    (job,) = [j for j in cli.ok("jobs", "list", "--json").json() if j["scan_id"] == repeat[0]["id"]]
+    output = cli.ok("jobs", "show", job["id"], "--json").json()["output"]
+    assert "known here already" in output
+    fetched = re.search(r"fetched the results: ([\d,]+) KiB", output)
+    assert int(fetched.group(1).replace(",", "")) < 250
+    assert len(list((data_dir / "evidence" / "blocks").glob("*.xz"))) == 1  # three scans, one block
     # no temp dir is left behind on the target
     assert scanner_temp_dirs(fleet.hosts["u2204"]) == temp_dirs_before
 

@@ -26,8 +26,8 @@ ALLOWED = {
     "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation", "schedules"},
     "ai": {"domain", "store", "views"},  # the LLM: never the scan engine, SSH or results
 }
-# core/files.py, core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
-TOP_LEVEL = {"files", "paths", "safexml", "workspace"}
+# core/evidence.py, core/files.py, core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
+TOP_LEVEL = {"evidence", "files", "paths", "safexml", "workspace"}
 
 
 def core_modules() -> list[str]:
