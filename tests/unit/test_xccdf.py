@@ -107,10 +107,9 @@ def test_compressed_arf_gives_same_results(oscap_results, arf_data, tmp_path, co
     assert rules == xccdf.read_rules(oscap_results.arf, {RULE + "accounts_tmout"})
 
 
-def test_read_test_results_of_real_arf_is_fast(oscap_results):
-    started = time.perf_counter()
-    xccdf.read_test_results(oscap_results.arf)
-    assert time.perf_counter() - started < 2.0  # measured about 0.3 s here
+def test_read_test_results_of_a_real_arf_within_the_limits(oscap_results):
+    (found,) = xccdf.read_test_results(oscap_results.arf)  # its speed: `make bench` (ingest)
+    assert len(found.results) > 100
 
 
 MEMORY_PROBE = """
@@ -222,11 +221,9 @@ def test_rules_from_arf_equal_rules_from_datastream(oscap_results, ubuntu_rules)
 
 
 @pytest.mark.skipif(not RHEL8_DS.is_file(), reason="SSG RHEL 8 datastream not installed")
-def test_read_rules_of_big_rhel_datastream_is_fast():
-    started = time.perf_counter()
-    rules = xccdf.read_rules(RHEL8_DS)
-    assert time.perf_counter() - started < 2.0  # 24 MB; measured about 0.35 s here
-    assert len(rules) > 1000
+def test_read_rules_of_a_big_rhel_datastream_stays_within_the_limits():
+    rules = xccdf.read_rules(RHEL8_DS)  # 24 MB: its speed is a figure of `make bench`, not a test
+    assert len(rules) > 1000 and all(r.title for r in rules.values())
 
 
 # --------------------------------------------------------------------------- hand-written results
