@@ -58,7 +58,7 @@ def open_maybe_compressed(source: Source) -> BinaryIO:
         return evidence.open_split(Path(source), raw)  # the exact ARF, joined again
     if head[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-    if head == b"BZh":
+    if head[:3] == b"BZh":
         return bz2.BZ2File(raw)  # type: ignore[return-value]
     return raw
 
