@@ -7,6 +7,10 @@ environment. Nothing secret is ever read from or written to the file.
     lease_seconds = 60      # a job whose process stops renewing this is recovered
     worker_grace = 30       # seconds a stopping worker lets running jobs finish
 
+    [evidence]              # the worker prunes ARF evidence daily (results and scores stay)
+    keep_days = 90          # keep evidence of scans younger than this
+    keep_last = 3           # and of the newest N scans of each host and profile (at least 1)
+
     [keys]                  # the TUI's keys, by binding id (README: "Every key")
     "hosts.add" = "A"
 
@@ -67,6 +71,30 @@ def safe_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class EvidenceSettings:
+    """What the worker keeps when it prunes evidence daily; neither set: it keeps everything."""
+
+    keep_days: int | None = None
+    keep_last: int | None = None
+
+    @property
+    def prunes(self) -> bool:
+        return self.keep_days is not None or self.keep_last is not None
+
+
+def evidence_settings(values: dict, where: str) -> EvidenceSettings:
+    changes = {}
+    for key, value in values.items():
+        if key not in ("keep_days", "keep_last"):
+            raise InvalidInput(f"{where}: unknown setting evidence.{key}; known: keep_days, keep_last")
+        if not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "keep_days" else 1):
+            raise InvalidInput(f"{where}: evidence.{key} must be a whole number"
+                               f"{' of days, 0 or more' if key == 'keep_days' else ', 1 or more'}")
+        changes[key] = value
+    return EvidenceSettings(**changes)
+
+
+@dataclass(frozen=True)
 class Settings:
     max_concurrent: int = 4
     scan_timeout: int = 3600  # a CIS L2 scan of a big host takes minutes, never an hour
@@ -74,6 +102,7 @@ class Settings:
     worker_grace: float = 30.0
     keys: tuple[tuple[str, str], ...] = ()  # (binding id, keys): the TUI checks the ids
     ai: AiSettings = field(default_factory=AiSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     def renew_every(self) -> float:
         """Leases are renewed (and cancel requests seen) this often: one small write."""
@@ -101,7 +130,8 @@ def load_settings(path: Path | None = None, environment: bool = True) -> Setting
         if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
             raise InvalidInput(f'{path}: [keys] maps binding ids to keys, e.g. "hosts.add" = "A"')
         settings = replace(settings, keys=tuple(sorted(keys.items())))
-        settings = replace(settings, ai=ai_settings(data.get("ai", {}), str(path)))
+        settings = replace(settings, ai=ai_settings(data.get("ai", {}), str(path)),
+                           evidence=evidence_settings(data.get("evidence", {}), str(path)))
     if not environment:
         return settings
     if os.environ.get(ENV_LEASE):
@@ -175,7 +205,7 @@ def save_ai_settings(ai: AiSettings, path: Path | None = None) -> Path:
 
 
 def _apply(settings: Settings, values: dict, where: str) -> Settings:
-    known = {f.name: f.type for f in fields(Settings) if f.name not in ("keys", "ai")}
+    known = {f.name: f.type for f in fields(Settings) if f.name not in ("keys", "ai", "evidence")}
     changes = {}
     for key, value in values.items():
         if key not in known:

@@ -14,6 +14,7 @@ import signal
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from core.domain.text import one_line
 from core.domain.timeutil import now_iso, parse_iso
 from core.jobs.runner import Runner
 from core.schedules.service import enqueue_due
@@ -50,6 +51,7 @@ async def run_worker(workspace: Workspace, *, once: bool = False,
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
     beat = asyncio.create_task(_heartbeat(workspace, runner))
+    pruning = asyncio.create_task(_prune_daily(workspace, say)) if workspace.settings.evidence.prunes else None
     ticks = None
     try:
         # due and missed schedules first, so that --once runs them too
@@ -69,6 +71,8 @@ async def run_worker(workspace: Workspace, *, once: bool = False,
         await runner.stop(grace=0 if signals > 1 else workspace.settings.worker_grace, release=True)
     finally:
         beat.cancel()
+        if pruning is not None:
+            pruning.cancel()
         if ticks is not None:
             ticks.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -102,3 +106,21 @@ async def _heartbeat(workspace: Workspace, runner: Runner) -> None:
     while True:
         await workspace.store.set_meta(HEARTBEAT, f"{now_iso()} {runner.owner}")
         await asyncio.sleep(workspace.settings.renew_every() * 2)
+
+
+PRUNE_EVERY = 24 * 3600
+
+
+async def _prune_daily(workspace: Workspace, say: Callable[[str], None]) -> None:
+    """The [evidence] policy, at start and then daily: a worker is the process that runs for days."""
+    from core.results.retention import prune
+
+    policy = workspace.settings.evidence
+    while True:
+        try:
+            done = await prune(workspace, policy.keep_days, policy.keep_last)
+            if done.scans or done.blocks:
+                say(f"evidence pruned: {done.scans} scan(s), {done.blocks} block(s), {done.bytes / 1e6:.1f} MB")
+        except Exception as exc:  # a full disk or a locked store must not stop the worker
+            say(f"evidence prune failed: {one_line(str(exc))}")
+        await asyncio.sleep(PRUNE_EVERY)

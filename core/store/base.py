@@ -112,6 +112,15 @@ class Store(ABC):
     async def files_in_use(self, paths: list[str]) -> set[str]:
         """Those of these files that a scan (its evidence) or a host (its tailoring) refers to."""
 
+    @abstractmethod
+    async def evidence_scans(self) -> list[tuple[str, int, str, str, str]]:
+        """(scan id, host id, profile id, created_at, arf_path) of every scan that keeps evidence,
+        newest first."""
+
+    @abstractmethod
+    async def forget_evidence(self, scan_ids: list[str]) -> None:
+        """These scans no longer keep evidence; their results and scores stay."""
+
     # ------------------------------------------------------------------ content and rule texts
 
     @abstractmethod

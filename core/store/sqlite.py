@@ -226,6 +226,14 @@ class SqliteStore(SqliteJobs, SqliteAi, SqliteSchedules, SqlitePolicy, Store):
             used.update(r["p"] for r in rows)
         return used
 
+    async def evidence_scans(self) -> list[tuple[str, int, str, str, str]]:
+        rows = await self._rows("SELECT id, host_id, profile_id, created_at, arf_path FROM scans "
+                                "WHERE arf_path IS NOT NULL ORDER BY created_at DESC, id DESC")
+        return [tuple(r) for r in rows]
+
+    async def forget_evidence(self, scan_ids: list[str]) -> None:
+        await self._write([("UPDATE scans SET arf_path = NULL WHERE id = ?", [(i,) for i in scan_ids])])
+
     # ------------------------------------------------------------------ content and rule texts
 
     async def has_rules(self, content_id: str) -> bool:

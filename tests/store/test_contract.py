@@ -121,6 +121,24 @@ async def test_scan_ids_prefixes_and_ranges(store):
     assert [s.id[-1] for s in await store.find_scans(id_prefix="ABCDEF01-0000-4000-8000-00000000000")] == ["2", "1"]
 
 
+async def test_evidence_is_listed_newest_first_and_forgotten_without_the_results(store):
+    web = await host(store)
+    ids = [f"e0000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3)]
+    jobs = await store.create_scan_jobs([wanted(web, scan_id=i, created_at=f"2026-0{n}-01T00:00:00.000000Z")
+                                         for n, i in enumerate(ids, start=1)], ME, FAR)
+    for job in jobs:
+        await store.claim_job(ME, FAR, take_pending=False)
+        await store.complete_scan(job.scan_id, [RuleResult("r", "pass")], {"pass": 1}, 100.0, None,
+                                  None if job.scan_id == ids[1] else f"/e/{job.scan_id}.arf.split", job_id=job.id)
+    kept = await store.evidence_scans()
+    assert [(r[0], r[1], r[4]) for r in kept] == [(i, web.id, f"/e/{i}.arf.split") for i in (ids[2], ids[0])]
+    await store.forget_evidence([ids[0]])
+    assert [r[0] for r in await store.evidence_scans()] == [ids[2]]
+    forgotten = await store.get_scan(ids[0])
+    assert forgotten.arf_path is None and forgotten.score == 100.0
+    assert [r.rule_id for r in await store.rule_results(ids[0])] == ["r"]
+
+
 async def test_a_failed_write_is_rolled_back_whole(store):
     web = await host(store)
     (job,) = await store.create_scan_jobs([wanted(web)], ME, FAR)

@@ -21,9 +21,9 @@ from core.domain.text import NeutralFormatter, neutralise, one_line
 from core.files import append_private
 from core.store.base import StoreTooNew
 from core.workspace import Workspace
-from tui.cli import ai, content, exceptions, fix, hosts, imports, jobs, reports, scans, schedules
+from tui.cli import ai, content, evidence, exceptions, fix, hosts, imports, jobs, reports, scans, schedules
 
-GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, content, ai)
+GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, content, ai)
 EXIT_ERROR = 1
 
 

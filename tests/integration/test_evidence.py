@@ -1,0 +1,68 @@
+"""Evidence on the test fleet: what it weighs, pruning by policy (CLI and the worker's daily
+run), and what stays: results, scores, and the newest scan's ARF."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tests.conftest import add_fleet_host
+
+L1 = "cis-level1-server"
+
+
+def scan(cli, host: str) -> dict:
+    (found,) = cli.ok("scan", host, "--profile", L1, "--json").json()
+    assert found["status"] == "completed", found["error_message"]
+    return found
+
+
+def test_prune_keeps_results_and_the_newest_evidence(cli, fleet, known_hosts, data_dir, tmp_path):
+    add_fleet_host(cli, fleet, "u2204")
+    scans = [scan(cli, "u2204") for _ in range(3)]
+    evidence = data_dir / "evidence"
+    used = cli.ok("evidence", "du", "--json").json()
+    assert used["scans"] == 3 and used["blocks"] == 1 and used["leftover"] == 0
+    assert used["scan_bytes"] / 3 < 250_000 < used["block_bytes"]  # per scan: its results; the datastream once
+    files = sorted(evidence.glob("*.arf.split"))
+    assert len(files) == 3
+
+    planned = cli.ok("evidence", "prune", "--keep-last", "1", "--dry-run", "--json").json()
+    assert planned["scans"] == 2 and planned["dry_run"] and len(sorted(evidence.glob("*.arf.split"))) == 3
+    said = cli.ok("evidence", "prune", "--keep-last", "1")
+    assert said.stdout.startswith("removed the evidence of 2 scan(s) and 0 datastream block(s)")
+    newest = scans[-1]["id"]
+    assert [f.name for f in evidence.glob("*.arf.split")] == [f"{newest}.arf.split"]
+    for old in scans[:2]:  # results and score stay; only OpenSCAP's own report needs the ARF
+        assert cli.ok("results", old["id"], "--json").json()
+        assert cli.ok("scans", "list", "--json").json()
+        refused = cli("report", old["id"], "--oscap")
+        assert refused.returncode == 1 and "has no stored OpenSCAP results" in refused.stderr
+        assert Path(cli.ok("report", old["id"], "-o", str(tmp_path / f"{old['id']}.html")).stdout.strip()).is_file()
+    assert Path(cli.ok("report", newest, "--oscap", "-o", str(tmp_path / "o.html")).stdout.strip()).is_file()
+
+    # the newest of a host and profile keeps its evidence whatever the policy says
+    assert cli.ok("evidence", "prune", "--keep-days", "0", "--json").json()["scans"] == 0
+    bad = cli("evidence", "prune")
+    assert bad.returncode == 1 and bad.stderr.strip() == "error: say what to keep: --keep-days N, --keep-last N, or both"
+
+
+def test_the_worker_prunes_by_the_config_files_policy(cli, fleet, known_hosts, data_dir, tmp_path):
+    add_fleet_host(cli, fleet, "u2204")
+    first, second = scan(cli, "u2204"), scan(cli, "u2204")
+    config = tmp_path / "config.toml"
+    config.write_text("[evidence]\nkeep_last = 1\n")
+    stray = data_dir / "evidence" / "deadbeef.arf.split"  # a scan killed after fetching, long ago
+    stray.write_bytes(b"x")
+    os.utime(stray, (1, 1))
+    done = cli("worker", "--once", env={"COMPLIANCE_TUI_CONFIG": str(config)})
+    assert done.returncode == 0, done.stderr
+    assert "evidence pruned: 1 scan(s)" in done.stderr
+    assert [f.name for f in (data_dir / "evidence").glob("*.arf.*")] == [f"{second['id']}.arf.split"]
+    assert cli.ok("results", first["id"], "--json").json()
+
+    config.write_text("[evidence]\nkeep_last = 0\n")
+    refused = cli("worker", "--once", env={"COMPLIANCE_TUI_CONFIG": str(config)})
+    assert refused.returncode == 1 and "evidence.keep_last must be a whole number, 1 or more" in refused.stderr
+    assert json.loads(cli.ok("evidence", "du", "--json").stdout)["scans"] == 1
