@@ -2,7 +2,7 @@
 environment. Nothing secret is ever read from or written to the file.
 
     [jobs]
-    max_concurrent = 4      # jobs a process runs at once
+    max_concurrent = 64     # jobs a process runs at once (default: 64, fewer with few file descriptors)
     scan_timeout = 3600     # seconds one oscap run may take
     lease_seconds = 60      # a job whose process stops renewing this is recovered
     worker_grace = 30       # seconds a stopping worker lets running jobs finish
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -94,9 +95,17 @@ def evidence_settings(values: dict, where: str) -> EvidenceSettings:
     return EvidenceSettings(**changes)
 
 
+def default_concurrency() -> int:
+    """Jobs at once: the targets do the work, a scan here costs one connection and a few MB
+    while it waits, so a fleet scans in about one host's time. Bounded by file descriptors
+    (a few per SSH connection and subprocess) and kept modest beside a small jump host."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(4, min(64, soft // 16))
+
+
 @dataclass(frozen=True)
 class Settings:
-    max_concurrent: int = 4
+    max_concurrent: int = field(default_factory=default_concurrency)
     scan_timeout: int = 3600  # a CIS L2 scan of a big host takes minutes, never an hour
     lease_seconds: float = 60.0
     worker_grace: float = 30.0

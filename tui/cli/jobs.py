@@ -28,7 +28,7 @@ def register(commands) -> None:
 
     worker = commands.add_parser("worker", help="run queued jobs until stopped (SIGTERM/SIGINT)")
     worker.add_argument("--once", action="store_true", help="run what is queued now, then exit")
-    worker.add_argument("--max-concurrent", type=int, metavar="N", help="jobs at once (default 4)")
+    worker.add_argument("--max-concurrent", type=int, metavar="N", help="jobs at once (default: jobs.max_concurrent, 64)")
 
 
 async def jobs_list(workspace: Workspace, args) -> int:
