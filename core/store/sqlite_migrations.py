@@ -10,6 +10,23 @@ _COUNTS = ", ".join(
     )
 )
 
+# Result and severity codes of the compact rule results (migration 10); never renumber them.
+RESULT_CODES = ("pass", "fail", "error", "unknown", "notapplicable", "notchecked", "notselected",
+                "informational", "fixed")
+SEVERITY_CODES = ("high", "medium", "low", "info", "unknown")
+
+
+def _encode(names: tuple[str, ...]) -> str:
+    return "CASE {} " + " ".join(f"WHEN '{n}' THEN {i}" for i, n in enumerate(names)) + " END"
+
+
+def _decode(names: tuple[str, ...]) -> str:
+    return "CASE {} " + " ".join(f"WHEN {i} THEN '{n}'" for i, n in enumerate(names)) + " END"
+
+
+RESULT_CODE, RESULT_NAME = _encode(RESULT_CODES), _decode(RESULT_CODES)
+SEVERITY_CODE, SEVERITY_NAME = _encode(SEVERITY_CODES), _decode(SEVERITY_CODES)
+
 MIGRATIONS: list[list[str]] = [
     # 1: hosts, content versions with their rule texts, scans and rule results
     [
@@ -213,5 +230,43 @@ MIGRATIONS: list[list[str]] = [
         # the trend's points straight from the index (covering), in time order
         "CREATE INDEX scans_trend ON scans (created_at, host_id, score, n_pass, n_fixed, n_fail, n_error, "
         "n_unknown, id, status) WHERE status = 'completed'",
+    ],
+    # 10 (issue 15): compact rule results, a few bytes each instead of 126: an integer scan key
+    # (scans.seq, never reused), rule ids interned once, result and severity as small codes,
+    # seconds as milliseconds. The view `rule_results` keeps the old shape for every reader; its
+    # INSTEAD OF trigger interns and encodes what is inserted through it.
+    [
+        "ALTER TABLE scans ADD COLUMN seq INTEGER",
+        "UPDATE scans SET seq = rowid",
+        "CREATE UNIQUE INDEX scans_seq ON scans (seq)",
+        """CREATE TRIGGER scans_seq AFTER INSERT ON scans WHEN NEW.seq IS NULL BEGIN
+            UPDATE scans SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM scans) WHERE id = NEW.id;
+        END""",
+        "CREATE TABLE rule_names (id INTEGER PRIMARY KEY, rule_id TEXT NOT NULL UNIQUE)",
+        """CREATE TABLE results (
+            scan_seq INTEGER NOT NULL REFERENCES scans(seq) ON DELETE CASCADE,
+            rule INTEGER NOT NULL REFERENCES rule_names(id),
+            result INTEGER NOT NULL,        -- the index of the value in RESULT_CODES below
+            severity INTEGER,               -- high 0, medium 1, low 2, info 3, unknown 4
+            ms INTEGER,                     -- milliseconds oscap spent on the rule
+            PRIMARY KEY (scan_seq, rule)
+        ) WITHOUT ROWID""",
+        "INSERT INTO rule_names (rule_id) SELECT DISTINCT rule_id FROM rule_results ORDER BY rule_id",
+        f"""INSERT INTO results SELECT s.seq, n.id, {RESULT_CODE.format("r.result")},
+            {SEVERITY_CODE.format("r.severity")}, CAST(ROUND(r.seconds * 1000) AS INTEGER)
+            FROM rule_results r JOIN scans s ON s.id = r.scan_id JOIN rule_names n ON n.rule_id = r.rule_id""",
+        "DROP TABLE rule_results",
+        f"""CREATE VIEW rule_results (scan_id, rule_id, result, severity, seconds) AS
+            SELECT s.id, n.rule_id, {RESULT_NAME.format("x.result")}, {SEVERITY_NAME.format("x.severity")},
+                   x.ms / 1000.0
+            FROM results x JOIN scans s ON s.seq = x.scan_seq JOIN rule_names n ON n.id = x.rule""",
+        f"""CREATE TRIGGER rule_results_insert INSTEAD OF INSERT ON rule_results BEGIN
+            INSERT OR IGNORE INTO rule_names (rule_id) VALUES (NEW.rule_id);
+            INSERT INTO results VALUES (
+                (SELECT seq FROM scans WHERE id = NEW.scan_id),
+                (SELECT id FROM rule_names WHERE rule_id = NEW.rule_id),
+                {RESULT_CODE.format("NEW.result")}, {SEVERITY_CODE.format("NEW.severity")},
+                CAST(ROUND(NEW.seconds * 1000) AS INTEGER));
+        END""",
     ],
 ]

@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from core.domain.models import JobStatus, ScanStatus
-from core.store.base import StoreTooNew
+from core.domain.models import JobStatus, RuleResult, ScanStatus
+from core.store.base import NewScanJob, StoreTooNew
 from core.store.sqlite import SqliteStore
 from core.store.sqlite_migrations import MIGRATIONS
 
@@ -22,7 +22,9 @@ async def test_migrations_set_user_version_wal_foreign_keys_and_a_private_file(t
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert {"hosts", "scans", "rule_results", "rules", "contents", "meta", "jobs"} <= tables
+        views = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='view'")}
+    assert {"hosts", "scans", "results", "rule_names", "rules", "contents", "meta", "jobs"} <= tables
+    assert views == {"rule_results"}  # the compact results in their old shape
     assert {"scans_host_created", "jobs_waiting", "jobs_running"} <= indexes
     reopened = await SqliteStore.open(tmp_path / "c.db")  # a second open migrates nothing
     assert await reopened.schema_version() == len(MIGRATIONS)
@@ -79,3 +81,32 @@ async def test_an_older_store_is_migrated_and_its_scans_get_their_jobs(tmp_path)
         assert await store.integrity_check() == "ok"
     finally:
         await store.close()
+
+
+async def test_rule_results_of_an_older_store_are_compacted_exactly(tmp_path):
+    old_store(tmp_path / "c.db", 9)
+    kept = [("r_a", "pass", "low", 0.25), ("r_b", "fail", "high", 3.5), ("r_c", "notapplicable", None, None),
+            ("r_d", "fixed", "unknown", 12.0)]
+    first = "a" * 8 + "-0000-4000-8000-000000000001"
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        db.executemany("INSERT INTO rule_results (scan_id, rule_id, result, severity, seconds) VALUES (?, ?, ?, ?, ?)",
+                       [(first, *row) for row in kept])
+        db.execute("INSERT INTO rule_results VALUES (?, 'r_a', 'error', 'medium', NULL)",
+                   ("c" * 8 + "-0000-4000-8000-000000000003",))
+    store = await SqliteStore.open(tmp_path / "c.db")
+    try:
+        rows = await store.rule_results(first)
+        assert [(r.rule_id, r.result, r.severity, r.seconds) for r in rows] == [
+            (rule, result, severity or "unknown", seconds) for rule, result, severity, seconds in kept]
+        assert [r.result for r in await store.rule_results("c" * 8 + "-0000-4000-8000-000000000003")] == ["error"]
+        later = (await store.create_scan_jobs([NewScanJob(await store.require_host("web1"), "p", {}, 5)]))[0]
+        await store.complete_scan(later.scan_id, [RuleResult("r_a", "pass"), RuleResult("r_new", "fail")],
+                                  {"pass": 1, "fail": 1}, 50.0, None, None, job_id=later.id)
+        assert [r.rule_id for r in await store.rule_results(later.scan_id)] == ["r_a", "r_new"]
+        await store.remove_host("web1")  # results go with their scans
+        assert await store.integrity_check() == "ok"
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(DISTINCT rule_id) FROM rule_names").fetchone() == (5,)  # interned once
