@@ -127,23 +127,32 @@ class _Lines:
         return self.stream.readline()
 
 
-def open_split(path: Path, raw: BinaryIO | None = None) -> BinaryIO:
-    """The exact ARF of a split evidence file (raw: the file, opened, past nothing yet)."""
+def open_split(path: Path, raw: BinaryIO | None = None, with_block: bool = True) -> BinaryIO:
+    """The exact ARF of a split evidence file (raw: the file, opened, past nothing yet).
+    with_block=False: the ARF without its embedded datastream, still well-formed XML, which
+    holds every result (a scan's own results are read so, in a quarter of the time)."""
     raw = raw or open(path, "rb")
     try:
         if raw.readline() != MAGIC:
             raise EvidenceError(f"{path} is not split evidence")
         header = SplitHeader.parse(raw.readline())
         block_file = block_path(Path(path).parent, header.block)
-        if not block_file.is_file():
+        if with_block and not block_file.is_file():
             raise EvidenceError(f"the datastream block {header.block[:12]} of {Path(path).name} is missing "
                                 f"from {blocks_dir(Path(path).parent)}")
         rest = _open_compressed(raw)
-        block = lzma.open(block_file, "rb")
+        block = lzma.open(block_file, "rb") if with_block else io.BytesIO()
     except BaseException:
         raw.close()
         raise
     return io.BufferedReader(_Joined(rest, block, header.head_lines), CHUNK)
+
+
+def open_results(path: Path) -> BinaryIO:
+    """What a scan's results are read from: split evidence without its datastream block."""
+    from core.safexml import open_maybe_compressed
+
+    return open_split(path, with_block=False) if is_split(path) else open_maybe_compressed(path)
 
 
 def is_split(path: Path) -> bool:

@@ -297,6 +297,7 @@ async def _store_results(ctx: JobContext, scan_id: str, evidence: Evidence, data
 
 def _read_results(host_name: str, arf_path: Path, limit: int) -> list[xccdf.TestResultData]:
     try:
-        return xccdf.read_test_results(arf_path, limit=limit)
+        with evidence_files.open_results(arf_path) as stream:
+            return xccdf.read_test_results(stream, limit=limit)
     except XmlError as exc:
         raise OperatorError(f"{host_name}: the results oscap wrote cannot be read: {exc}") from None

@@ -16,6 +16,7 @@ import pytest
 from core import evidence
 from core.domain.errors import OscapFailed
 from core.jobs.scan import _keep_evidence
+from core.results import xccdf
 from core.safexml import open_maybe_compressed
 from core.targets import remote
 from core.targets.transport import LocalTransport, Sudo
@@ -122,3 +123,9 @@ async def test_a_missing_block_is_said_and_old_evidence_still_reads(arf, tmp_pat
     legacy = tmp_path / "old.arf.xml.gz"  # what scans stored before
     legacy.write_bytes(gzip.compress(arf.read_bytes()))
     assert joined(legacy) == arf.read_bytes()
+
+
+async def test_results_read_without_the_block_equal_those_of_the_whole_arf(arf, tmp_path):
+    path = _keep_evidence(tmp_path, "scan", await fetch(arf, []))
+    with evidence.open_results(path) as stream:
+        assert xccdf.read_test_results(stream)[0].results == xccdf.read_test_results(arf)[0].results
