@@ -179,11 +179,6 @@ async def scan_on_host(
     work = await remote.prepare(transport)
     try:
         remote_ds = f"{work.cache}/{digest}.xml.bz2"
-        if await remote.is_cached(transport, remote_ds, digest):
-            ctx.say("datastream cached on the target already")
-        else:
-            ctx.say(f"uploading the datastream ({len(data) // 1024:,} KiB bz2)")
-            await remote.upload(transport, data, remote_ds, timeout=600)
         remote_tailoring = None
         if tailoring:
             remote_tailoring = f"{work.tmp}/tailoring.xml"
@@ -197,11 +192,18 @@ async def scan_on_host(
                 running = clock.finished(rule_id)
                 await ctx.progress(clock.done, total, running, now_iso() if running else None)
 
-        ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
-        clock.start()
-        await ctx.progress(0, total, clock.order[0] if clock.order else None, now_iso())
-        evaluated = await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, rule,
-                                          remote_tailoring, work.tmp)
+        async def oscap(cached: str | None):
+            ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
+            clock.start()
+            await ctx.progress(0, total, clock.order[0] if clock.order else None, now_iso())
+            return await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, rule,
+                                         remote_tailoring, work.tmp, cached=cached)
+
+        evaluated = await oscap(digest)  # the datastream checked in the same round trip
+        if evaluated.exit_status == remote.NOT_CACHED:
+            ctx.say(f"the datastream is not on the target yet: uploading it ({len(data) // 1024:,} KiB bz2)")
+            await remote.upload(transport, data, remote_ds, timeout=600)
+            evaluated = await oscap(None)
         ctx.say(f"oscap finished (exit {evaluated.exit_status}) after {clock.done} rules")
         for slow, seconds in clock.slowest(3):
             ctx.say(f"    slowest: {slow.removeprefix(RULE_PREFIX)} {seconds:.1f} s")

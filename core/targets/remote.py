@@ -135,12 +135,6 @@ async def prepare(transport: Transport) -> Workdir:
     return Workdir(pairs["tmp"], pairs["cache"], held)
 
 
-async def is_cached(transport: Transport, path: str, sha256: str) -> bool:
-    check = f"printf '%s  %s\\n' {shell_join(sha256, path)} | sha256sum -c --status"
-    result = await transport.run(f"[ -f {shell_join(path)} ] && {check}", timeout=120)
-    return result.exit_status == 0
-
-
 async def upload(transport: Transport, data: bytes, path: str, timeout: float) -> None:
     """Write a file through stdin, renamed into place only when complete."""
     # a unique partial file: two scans of one host may upload at the same time
@@ -151,9 +145,12 @@ async def upload(transport: Transport, data: bytes, path: str, timeout: float) -
         raise OscapFailed(f"{transport.host_name}: upload of {path} failed: {result.stderr.strip()}")
 
 
+NOT_CACHED = 99  # evaluate(cached=...): the datastream is not on the target (yet): upload it
+
+
 def eval_command(
     sudo: Sudo, profile_id: str, datastream: str, arf: str, timeout_s: int, tailoring: str | None = None,
-    pid_file: str | None = None,
+    pid_file: str | None = None, cached: str | None = None,
 ) -> tuple[str, bytes | None]:
     options = ["--tailoring-file", tailoring] if tailoring else []
     oscap = shell_join("oscap", "xccdf", "eval", *options, "--profile", profile_id, "--progress",
@@ -163,15 +160,20 @@ def eval_command(
     # (the shell's, kept by exec) lets a cancel stop it: timeout passes the signal on to sudo
     # and sudo to oscap, so no root is needed to stop a root oscap
     record = f"echo $$ > {shell_join(pid_file)}; " if pid_file else ""
-    return f"umask 022; {record}exec timeout -k 10 {int(timeout_s)} {command}", stdin
+    # the cache check rides on this command: a repeat scan saves a round trip
+    check = (f"printf '%s  %s\\n' {shell_join(cached, datastream)} | sha256sum -c --status >/dev/null 2>&1 "
+             f"|| exit {NOT_CACHED}; ") if cached else ""
+    return f"umask 022; {check}{record}exec timeout -k 10 {int(timeout_s)} {command}", stdin
 
 
 async def evaluate(
     transport: Transport, sudo: Sudo, profile_id: str, datastream: str, arf: str,
     timeout_s: int, on_rule, tailoring: str | None = None, work_dir: str | None = None,
+    cached: str | None = None,
 ) -> CommandResult:
     """Run oscap, calling on_rule(rule_id, result) for each progress line. Cancelled, or past
-    its time, it is stopped on the target too (through work_dir's pid file)."""
+    its time, it is stopped on the target too (through work_dir's pid file). cached: the
+    datastream's sha256; when the file is not that, nothing runs and the exit is NOT_CACHED."""
 
     def line(text: str):
         match = PROGRESS_LINE.match(text.strip())
@@ -180,7 +182,7 @@ async def evaluate(
         return None
 
     pid_file = f"{work_dir}/oscap.pid" if work_dir else None
-    command, stdin = eval_command(sudo, profile_id, datastream, arf, timeout_s, tailoring, pid_file)
+    command, stdin = eval_command(sudo, profile_id, datastream, arf, timeout_s, tailoring, pid_file, cached)
     try:
         # timeout(1) sends KILL 10 s after TERM, so the exit status is due by timeout_s + 10;
         # later than that the link itself hangs, and there is nothing left to stop over it
@@ -192,7 +194,7 @@ async def evaluate(
         if pid_file:
             await asyncio.shield(stop(transport, pid_file))
         raise
-    if result.exit_status in (0, 2):
+    if result.exit_status in (0, 2) or (cached and result.exit_status == NOT_CACHED):
         return result
     if result.exit_status in TIMEOUT_EXITS:
         raise CommandTimeout(
