@@ -121,10 +121,19 @@ async def run_scan_job(ctx: JobContext) -> None:
         async with asyncio.timeout(timeout + 300):
             tailoring = _tailoring(job.params.get("tailoring") or host.tailoring_file)
             async with await _connect(ctx, host) as transport:
-                found = await probe_host(ctx, transport, host)
-                choice = await derive.resolve(workspace, found.os, job.profile)
+                found, work = await remote.probe_and_prepare(transport)  # one round trip
+                try:
+                    await _probed(ctx, host, found)
+                    if isinstance(work, OscapFailed):
+                        raise work
+                    choice = await derive.resolve(workspace, found.os, job.profile)
+                except BaseException:
+                    if isinstance(work, remote.Workdir):
+                        await remote.discard(transport, work)
+                    raise
                 content = Content(choice.datastream, choice.profile_id, choice.rule_count, choice.derived_label)
-                evidence = await scan_on_host(ctx, transport, host, found, job.scan_id, content, tailoring, timeout)
+                evidence = await scan_on_host(ctx, transport, host, found, job.scan_id, content, tailoring,
+                                              timeout, work)
     except Unreachable:
         host.status = "offline"
         await workspace.store.update_host(host)
@@ -149,35 +158,40 @@ async def _connect(ctx: JobContext, host: Host) -> Transport:
 async def probe_host(ctx: JobContext, transport: Transport, host: Host) -> remote.Probe:
     """Who we are there, oscap, the OS (remembered on the host); refuses a host without oscap."""
     found = await remote.probe(transport)
+    await _probed(ctx, host, found)
+    return found
+
+
+async def _probed(ctx: JobContext, host: Host, found: remote.Probe) -> None:
     ctx.say(f"uid {found.uid}, oscap {found.oscap_version or 'missing'}, "
             f"OS {found.os.pretty_name if found.os else 'unknown'}")
     await _remember_host(ctx.workspace, host, found)
     remote.require_oscap(host.name, found)
-    return found
 
 
 async def scan_on_host(
     ctx: JobContext, transport: Transport, host: Host, found: remote.Probe, scan_id: str,
-    content: Content, tailoring: Tailoring | None, timeout: int,
+    content: Content, tailoring: Tailoring | None, timeout: int, work: remote.Workdir | None = None,
 ) -> Evidence:
-    """One oscap run through an open connection; returns the local evidence file."""
+    """One oscap run through an open connection (in work, else a work dir of its own);
+    returns the local evidence file."""
     workspace, store = ctx.workspace, ctx.workspace.store
     datastream = content.datastream
-    await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
-                             datastream.version, derived_from=datastream.derived_from)
-    profile_id, total, tailored = content.profile_id, content.rule_count, None
-    if tailoring:  # the tailoring's own selections change the rule count: unknown up front
-        profile_id, total = tailoring.profile_for(content.profile_id), None
-        tailored = (tailoring.name, tailoring.sha256, content.profile_id)
-        ctx.say(f"tailoring {tailoring.name}: profile {profile_id}")
-    ctx.say(f"content {datastream.path.name} (SSG {datastream.version}"
-            f"{', ' + content.label if content.label else ''}), {profile_id}"
-            f"{f', {total} rules' if total else ''}")
-    await store.assign_content(scan_id, profile_id, datastream.sha256, total, tailored)
-    sudo = sudo_for(host, found)
-    data, digest = await asyncio.to_thread(compressed_datastream, workspace, datastream)
-    work = await remote.prepare(transport)
+    work = work or await remote.prepare(transport)
     try:
+        await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
+                                 datastream.version, derived_from=datastream.derived_from)
+        profile_id, total, tailored = content.profile_id, content.rule_count, None
+        if tailoring:  # the tailoring's own selections change the rule count: unknown up front
+            profile_id, total = tailoring.profile_for(content.profile_id), None
+            tailored = (tailoring.name, tailoring.sha256, content.profile_id)
+            ctx.say(f"tailoring {tailoring.name}: profile {profile_id}")
+        ctx.say(f"content {datastream.path.name} (SSG {datastream.version}"
+                f"{', ' + content.label if content.label else ''}), {profile_id}"
+                f"{f', {total} rules' if total else ''}")
+        sudo = sudo_for(host, found)
+        await store.assign_content(scan_id, profile_id, datastream.sha256, total, tailored)
+        data, digest = await asyncio.to_thread(compressed_datastream, workspace, datastream)
         remote_ds = f"{work.cache}/{digest}.xml.bz2"
         remote_tailoring = None
         if tailoring:

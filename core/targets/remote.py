@@ -96,7 +96,11 @@ def _pairs(text: str) -> dict[str, str]:
 async def probe(transport: Transport, timeout: float = 30) -> Probe:
     """Who we are, where oscap is, and which OS the host runs: one round trip."""
     result = await transport.run(PROBE, timeout=timeout)
-    head, _, os_release = result.text.partition("---os-release---\n")
+    return _probe(result.text)
+
+
+def _probe(text: str) -> Probe:
+    head, _, os_release = text.partition("---os-release---\n")
     pairs = _pairs(head)
     try:
         os_info = parse_os_release(os_release)
@@ -126,7 +130,26 @@ class Workdir:
 
 async def prepare(transport: Transport) -> Workdir:
     """Sweep what dead scans left, then a private temp dir, locked while this scan lives."""
-    held = await transport.hold(PREPARE, "ready", timeout=60)
+    return await _workdir(transport, await transport.hold(PREPARE, "ready", timeout=60))
+
+
+PROBE_END = "---end-of-probe---"
+
+
+async def probe_and_prepare(transport: Transport) -> tuple[Probe, "Workdir | OscapFailed"]:
+    """probe() and prepare() in one round trip, a scan's first: the work dir, or why there is
+    none (said once the caller has checked for oscap, the likelier fault)."""
+    held = await transport.hold(f"{PROBE}echo {PROBE_END}\n{PREPARE}", "ready", timeout=60)
+    text = "\n".join(held.lines)
+    probed, _, prepared = text.partition(f"\n{PROBE_END}\n")
+    held.lines = prepared.splitlines()
+    try:
+        return _probe(probed), await _workdir(transport, held)
+    except OscapFailed as exc:
+        return _probe(probed), exc
+
+
+async def _workdir(transport: Transport, held: Held) -> Workdir:
     pairs = _pairs("\n".join(held.lines))
     if held.exit_status is not None or "tmp" not in pairs or TEMP_PREFIX not in pairs["tmp"]:
         await held.release()
