@@ -71,7 +71,7 @@ def test_cancel_stops_oscap_on_the_target(cli, fleet, known_hosts):
         cancelled = cli.ok("jobs", "cancel", queued["id"][:8])
         assert "asked it to stop" in cancelled.stdout
         wait_for(lambda: job(cli, queued["id"])["status"] == "cancelled", timeout=30)
-        wait_for(lambda: not oscap_pids(fleet.hosts["u2204"]), timeout=30)
+        wait_for(lambda: not oscap_pids(fleet.hosts["u2204"]), timeout=60)  # KILL comes 10 s after TERM
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
