@@ -49,7 +49,7 @@ def measure(quick: bool, hosts: int = 100) -> tuple[list[Figure], list[str]]:
     rss = statistics.median(r.max_rss_mb for r in fleets)
     one_cpu = statistics.median(r.cpu for r in singles)
     method = (f"`compliance-tui scan h000 … h{hosts - 1:03d} --max-concurrent {hosts}` (one process) against "
-              f"{hosts} played Ubuntu 22.04 hosts whose oscap replays a recorded CIS L1 run; rusage of "
+              f"{hosts} played Ubuntu 22.04 hosts whose oscap replays a recorded CIS L1 run; CPU from os.wait4 on "
               "that process from os.wait4")
     figures = [
         Figure(section, "controller CPU per scan", cpu, "s", 0.15, runs=runs,
@@ -59,7 +59,7 @@ def measure(quick: bool, hosts: int = 100) -> tuple[list[Figure], list[str]]:
                      "15 MB ARF and stores its results: the ARF's embedded datastream is most of that work "
                      "(issue 15, items 1 and 4)."),
         Figure(section, "controller peak memory", rss, "MiB", 400, runs=runs,
-               method=f"{method}: ru_maxrss.",
+               method=f"{method}: peak RSS (VmHWM of that process, polled from /proc).",
                limit="ARFs parsed whole while many scans are in flight."),
         Figure(section, "fleet wall / one host's wall", wall / one, "x", 3, op="<", runs=runs,
                method=f"wall of the {hosts}-host command ({wall:.1f} s) over the same command with one host "

@@ -98,7 +98,7 @@ def measure(quick: bool) -> tuple[list[Figure], list[str]]:
                limit="the CLI's start (about 0.5 s of imports, as above) plus rendering every rule's text."),
         Figure(SECTION, f"`compliance-tui report` on a {rule_count}-rule scan, peak RSS", report_rss, "MiB",
                op="", runs=runs,
-               method=f"ru_maxrss of that process; bounded: it reads the store, not the {big_mb:.0f} MiB ARF."),
+               method=f"peak RSS (VmHWM, polled from /proc) of that process; bounded: it reads the store, not the {big_mb:.0f} MiB ARF."),
         Figure(SECTION, "first import of the largest ARF (content not yet known)", first.wall, "s", op="",
                runs=1, method="`compliance-tui import`, whole process, rule texts read and stored once."),
     ]
