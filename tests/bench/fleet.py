@@ -1,7 +1,7 @@
 """100 played hosts scanned at once by one `compliance-tui scan` with a stand-in oscap.
 
 The stand-in (tests/bench/standin.py) replays a real run instantly, so the figures are the
-controller's: its CPU and peak RSS from os.wait4 on that one process, and its wall against the
+controller's: its CPU (os.wait4) and peak RSS (VmHWM) of that one process, and its wall against the
 same command scanning one host. A first fleet scan (datastream uploads, content choice) runs
 before the measured ones, so those are repeat scans.
 """
@@ -50,7 +50,7 @@ def measure(quick: bool, hosts: int = 100) -> tuple[list[Figure], list[str]]:
     one_cpu = statistics.median(r.cpu for r in singles)
     method = (f"`compliance-tui scan h000 … h{hosts - 1:03d} --max-concurrent {hosts}` (one process) against "
               f"{hosts} played Ubuntu 22.04 hosts whose oscap replays a recorded CIS L1 run; CPU from os.wait4 on "
-              "that process from os.wait4")
+              "that process")
     figures = [
         Figure(section, "controller CPU per scan", cpu, "s", 0.15, runs=runs,
                method=f"{method}: user + system CPU over {hosts} (one host alone: {one_cpu:.2f} s, "
