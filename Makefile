@@ -23,7 +23,7 @@ DEBIAN_MIRROR ?=
 # SSG_SUITES=bookworm: where the machine's own SSG has no RHEL 7 content (Amazon Linux 2's source)
 SSG_SUITES ?=
 
-.PHONY: run test bench app-packages fleet-packages venv content
+.PHONY: run test bench bench-packages app-packages fleet-packages venv content
 
 run: app-packages venv
 	-@$(MAKE) --no-print-directory content  # without it the app still runs on bookworm's content
@@ -33,11 +33,14 @@ run: app-packages venv
 test: app-packages fleet-packages venv content
 	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-bench: app-packages fleet-packages venv content
-	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m tests.bench.bench_scan
-	$(VENV)/bin/python -m tests.bench.bench_tui
-	$(VENV)/bin/python -m tests.bench.bench_queue
-	$(VENV)/bin/python -m tests.bench.bench_dashboard
+# Every figure of issue 15 on the test fleet: one table, and docs/benchmarks.md (BENCH_ARGS=--quick
+# for fewer repetitions and no doc). oscap-ssh (openscap-utils) is measured side by side.
+BENCH_ARGS ?=
+bench: app-packages fleet-packages bench-packages venv content
+	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m tests.bench.suite $(BENCH_ARGS)
+
+bench-packages:
+	@$(call apt_install,openscap-utils)
 
 # Exit 2 is "no Debian mirror known": the app then runs on the packaged content, `content list`
 # names the rows that need more, and the tests that need it skip saying so.

@@ -7,52 +7,21 @@ A counting TCP relay between the app and the host's sshd measures the wire exact
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from tests.bench.relay import CountingRelay  # shared with the suite (tests/bench/wire.py)
 from tests.conftest import free_port
 from tests.fleet.hosts import Fleet, make_client_key
 from tests.oscap_results import CIS_L1_SERVER, datastream
 
 RUNS = 3
-
-
-class CountingRelay:
-    """Forwards loopback TCP to a port and counts the bytes in both directions."""
-
-    def __init__(self, target_port: int):
-        self.target_port = target_port
-        self.port = free_port()
-        self.bytes = 0
-        self._loop = asyncio.new_event_loop()
-        threading.Thread(target=self._loop.run_forever, daemon=True).start()
-        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result()
-
-    async def _serve(self):
-        self._server = await asyncio.start_server(self._client, "127.0.0.1", self.port)
-
-    async def _client(self, reader, writer):
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-
-    async def _pipe(self, reader, writer):
-        try:
-            while data := await reader.read(65536):
-                self.bytes += len(data)
-                writer.write(data)
-                await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
 
 
 def cli(env: dict, *args: str) -> tuple[float, object]:
@@ -83,7 +52,7 @@ def main() -> None:
 
         scans = []
         for run in range(RUNS + 1):
-            relay.bytes = 0
+            relay.reset()
             wall, (scan,) = cli(env, "scan", "u2204", "--profile", "cis-level1-server", "--json")
             assert scan["status"] == "completed", scan["error_message"]
             scans.append((relay.bytes, wall, scan["duration_s"]))

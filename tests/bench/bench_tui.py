@@ -84,6 +84,8 @@ async def keystroke(pilot, table, key: str) -> float:
     begin = time.perf_counter()
     pilot.app._driver.send_message(event)
     while table._keys is before:
+        if time.perf_counter() - begin > 10:  # a key that changed nothing: fail, never hang the suite
+            raise RuntimeError(f"key {key!r} did not update the table within 10 s")
         await asyncio.sleep(POLL)
     return time.perf_counter() - begin
 
@@ -103,13 +105,13 @@ async def measure(data_dir: Path, scan_id: str) -> dict[str, object]:
     from tui.widgets.keyed_table import KeyedTable
 
     figures: dict[str, object] = {}
-    drawn: list[float] = []  # when the table drew a row (Textual renders lines on refresh)
+    drawn: list[tuple[float, int]] = []  # when the table drew a row, and its rows then
     render_line = KeyedTable.render_line
 
     def timed_render_line(table, y):
         strip = render_line(table, y)
         if y > 0 and table.row_count:
-            drawn.append(time.perf_counter())
+            drawn.append((time.perf_counter(), table.row_count))
         return strip
 
     KeyedTable.render_line = timed_render_line
@@ -133,10 +135,11 @@ async def measure(data_dir: Path, scan_id: str) -> dict[str, object]:
             while table.row_count != scan.total:
                 await asyncio.sleep(POLL)
             opens.append(time.perf_counter() - begin)
-            filled = time.perf_counter()
-            while not any(t >= filled for t in drawn):  # a row drawn after the rows arrived
+            # the first row drawn with every row in the table (a time taken after seeing the rows
+            # would race a paint that came first, and wait for ever)
+            while not any(rows == scan.total for _, rows in drawn):
                 await asyncio.sleep(POLL)
-            painted.append(max(drawn) - begin)
+            painted.append(min(t for t, rows in drawn if rows == scan.total) - begin)
             await pilot.pause()
             await app.pop_screen()
             await pilot.pause()
@@ -155,7 +158,7 @@ async def measure(data_dir: Path, scan_id: str) -> dict[str, object]:
             for key in [*SEARCH] + ["backspace"] * len(SEARCH):
                 keystrokes.append(await keystroke(pilot, table, key))
         await pilot.press("escape")
-        for key in ("f", "f", "v", "s"):  # result filter, severity filter, sort
+        for key in ("f", "f", "v", "S"):  # result filter, severity filter, sort (S: keymap "results.sort")
             keystrokes.append(await keystroke(pilot, table, key))
         figures["keystrokes"] = keystrokes
     return figures
