@@ -70,6 +70,14 @@ class Store(ABC):
     async def integrity_check(self) -> str:
         """'ok', or what the backend's own check found."""
 
+    async def wait_for_change(self, timeout: float) -> bool:
+        """Wait up to timeout seconds for another process to change a job; True when one did.
+        A backend that cannot be told (SQLite) just waits: callers poll on return either way."""
+        import asyncio
+
+        await asyncio.sleep(timeout)
+        return False
+
     @abstractmethod
     async def get_meta(self, key: str) -> str | None: ...
 
@@ -216,10 +224,12 @@ class Store(ABC):
         """What the job found, kept as JSON (e.g. each fixed rule before and after)."""
 
     @abstractmethod
-    async def claim_job(self, owner: str, lease_until: str, take_pending: bool) -> Job | None:
+    async def claim_job(self, owner: str, lease_until: str, take_pending: bool,
+                        zone: str | None = None) -> Job | None:
         """Atomically start the next job this process may run: its own queued jobs, and with
-        take_pending any pending one; highest priority first, then oldest. A job of a kind that
-        changes its host waits while another job of that host runs, and the other way round."""
+        take_pending any pending one of a host in this zone (None: of hosts without a zone);
+        highest priority first, then oldest. A job of a kind that changes its host waits while
+        another job of that host runs, and the other way round."""
 
     @abstractmethod
     async def renew_leases(self, owner: str, lease_until: str) -> set[str]:

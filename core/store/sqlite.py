@@ -34,7 +34,7 @@ COUNT_COLUMNS = {r: f"n_{r}" for r in RESULT_VALUES}
 _HOST_FIELDS = (
     "name", "address", "port", "username", "identity_file", "known_hosts",
     "sudo_password_env", "transport", "os_id", "os_version", "os_name", "os_family", "status",
-    "tailoring_file", "tags",
+    "tailoring_file", "tags", "zone",
 )
 _SCAN_SELECT = (
     "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version, "

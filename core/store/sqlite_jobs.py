@@ -97,7 +97,8 @@ class SqliteJobs:
             await db.execute("UPDATE jobs SET result = ?, updated_at = ? WHERE id = ?",
                              (json.dumps(result), now_iso(), job_id))
 
-    async def claim_job(self, owner: str, lease_until: str, take_pending: bool) -> Job | None:
+    async def claim_job(self, owner: str, lease_until: str, take_pending: bool,
+                        zone: str | None = None) -> Job | None:
         now = now_iso()
         async with self._transaction() as db:
             row = await (await db.execute(
@@ -106,12 +107,13 @@ class SqliteJobs:
                 "updated_at = :now WHERE id = ("
                 # the partial index jobs_waiting gives the order; jobs_running answers the host test
                 "  SELECT j.id FROM jobs j WHERE j.status IN ('pending', 'queued')"
-                "  AND ((j.status = 'queued' AND j.lease_owner = :owner) OR (:take AND j.status = 'pending'))"
+                "  AND ((j.status = 'queued' AND j.lease_owner = :owner) OR (:take AND j.status = 'pending'"
+                "    AND (SELECT z.zone FROM hosts z WHERE z.id = j.host_id) IS :zone))"
                 "  AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status = 'running' AND r.host_id = j.host_id"
                 f"    AND (r.kind IN {_CHANGING} OR j.kind IN {_CHANGING}))"
                 "  ORDER BY j.priority DESC, j.created_at, j.rowid LIMIT 1"
                 ") RETURNING id, scan_id",
-                {"owner": owner, "until": lease_until, "now": now, "take": int(take_pending)})).fetchone()
+                {"owner": owner, "until": lease_until, "now": now, "take": int(take_pending), "zone": zone})).fetchone()
             if row is None:
                 return None
             if row["scan_id"]:

@@ -214,4 +214,9 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX scans_trend ON scans (created_at, host_id, score, n_pass, n_fixed, n_fail, n_error, "
         "n_unknown, id, status) WHERE status = 'completed'",
     ],
+    # 10 (issue 17): a host's network zone; a worker started with --zone runs only its zone's jobs
+    [
+        "ALTER TABLE hosts ADD COLUMN zone TEXT",
+        "CREATE INDEX hosts_zone ON hosts (zone)",
+    ],
 ]

@@ -12,7 +12,7 @@ from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import Host, JobStatus, RuleInfo, RuleResult
 from core.domain.policy import RuleException, Schedule
 from core.store.base import NewScanJob
-from tests.store.conftest import open_backend
+from tests.store.conftest import reopen
 
 ME = "test:1:me"
 FAR = "2999-01-01T00:00:00.000000Z"
@@ -92,7 +92,7 @@ async def test_paused_or_not_yet_started_schedules_take_no_slot(store):
 async def test_two_connections_racing_for_one_slot_enqueue_it_once(store, tmp_path):
     web = await host(store)
     schedule = await store.add_schedule(weekly())
-    others = [await open_backend("sqlite", tmp_path) for _ in range(3)] if hasattr(store, "path") else []
+    others = [await reopen(store) for _ in range(3)]
     try:
         everyone = [store, *others]
         wanted = [NewScanJob(web, "cis-level1-server", {}, 5)]
