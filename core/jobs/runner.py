@@ -92,9 +92,11 @@ def default_handlers() -> dict[str, Handler]:
 
 class Runner:
     def __init__(self, workspace: Workspace, *, take_pending: bool = False,
-                 handlers: dict[str, Handler] | None = None, poll_seconds: float = 2.0):
+                 handlers: dict[str, Handler] | None = None, poll_seconds: float = 2.0,
+                 zone: str | None = None):
         self.workspace = workspace
         self.take_pending = take_pending  # a worker: any pending job; else only its own
+        self.zone = zone  # pending jobs of hosts in this zone only (None: hosts without a zone)
         self.handlers = handlers or default_handlers()
         self.poll_seconds = poll_seconds
         self.owner = owner_id()
@@ -113,6 +115,8 @@ class Runner:
     async def start(self) -> "Runner":
         self._tasks = [asyncio.create_task(self._claim_loop(), name="runner-claim"),
                        asyncio.create_task(self._renew_loop(), name="runner-renew")]
+        if self.workspace.store.notifies:
+            self._tasks.append(asyncio.create_task(self._listen_loop(), name="runner-listen"))
         return self
 
     async def __aenter__(self) -> "Runner":
@@ -221,7 +225,7 @@ class Runner:
                         log.warning("job %s: %s stopped; %s", expired.job.short_id, expired.job.lease_owner,
                                     "re-queued" if expired.requeued else "failed")
                 while self._claiming and len(self.running) < self.max_concurrent:
-                    job = await store.claim_job(self.owner, self.lease_until(), self.take_pending)
+                    job = await store.claim_job(self.owner, self.lease_until(), self.take_pending, self.zone)
                     if job is None:
                         self._empty_claim = True
                         self._changed.set()
@@ -233,6 +237,18 @@ class Runner:
                 await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
             except TimeoutError:
                 pass
+
+    async def _listen_loop(self) -> None:
+        """A shared store that tells of changes: claim a new job, or see a job of another
+        process end, at once rather than at the next poll (which stays as the fallback)."""
+        while True:
+            try:
+                if await self.workspace.store.wait_for_change(30.0):
+                    self._changed.set()
+                    self.wake()
+            except Exception:
+                log.exception("listening for store changes failed")
+                await asyncio.sleep(self.poll_seconds)
 
     async def _renew_loop(self) -> None:
         store = self.workspace.store

@@ -31,9 +31,10 @@ def worker_alive(heartbeat: str | None, now: datetime | None = None) -> bool:
     return (now or datetime.now(timezone.utc)) - seen < ALIVE
 
 
-async def run_worker(workspace: Workspace, *, once: bool = False,
+async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | None = None,
                      say: Callable[[str], None] = lambda _line: None) -> int:
-    runner = Runner(workspace, take_pending=True)
+    """zone: run the pending jobs of that zone's hosts; None: of hosts without a zone."""
+    runner = Runner(workspace, take_pending=True, zone=zone)
     stopping = asyncio.Event()
     signals = 0
 
@@ -56,7 +57,8 @@ async def run_worker(workspace: Workspace, *, once: bool = False,
         await enqueue_scheduled(workspace, runner, say)
         ticks = asyncio.create_task(_schedule_loop(workspace, runner, say))
         await runner.start()
-        say(f"worker {runner.owner}: running up to {workspace.settings.max_concurrent} jobs at once")
+        which = f"of zone {zone}" if zone else "of hosts without a zone"
+        say(f"worker {runner.owner}: running jobs {which}, up to {workspace.settings.max_concurrent} at once")
         waits = [asyncio.create_task(stopping.wait())]
         if once:
             waits.append(asyncio.create_task(runner.run_until_idle()))

@@ -11,7 +11,7 @@ from core.store.base import Store
 async def open_store(path: Path, url: str | None = None) -> Store:
     """The PostgreSQL store the URL names, else the data dir's database file (SQLite)."""
     if url:
-        from core.store.store_url import check_url
+        from core.domain.store_url import check_url
 
         check_url(url, "the store URL", password_allowed=True)
         try:

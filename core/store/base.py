@@ -58,6 +58,8 @@ class ScorePoint(NamedTuple):
 
 
 class Store(ABC):
+    notifies = False  # True: wait_for_change() hears other processes' job changes (LISTEN/NOTIFY)
+
     # ------------------------------------------------------------------ lifecycle
 
     @abstractmethod

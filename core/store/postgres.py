@@ -25,7 +25,7 @@ from core.store.postgres_jobs import PostgresJobs
 from core.store.postgres_migrations import CHANNEL, MIGRATIONS
 from core.store.postgres_policy import PostgresPolicy
 from core.store.sqlite import COUNT_COLUMNS, _host, _scan  # row -> model readers: no SQL in them
-from core.store.store_url import masked, where
+from core.domain.store_url import masked, where
 
 HOST_FIELDS = (
     "name", "address", "port", "username", "identity_file", "known_hosts",
@@ -62,6 +62,8 @@ def host_value(host: Host, column: str):
 
 
 class PostgresStore(PostgresJobs, PostgresPolicy, Store):
+    notifies = True
+
     def __init__(self, pool: asyncpg.Pool, url: str):
         self._pool = pool
         self.url = url  # never shown unmasked
@@ -201,6 +203,45 @@ class PostgresStore(PostgresJobs, PostgresPolicy, Store):
     def _wake_all(self) -> None:
         for event in self._waiters:
             event.set()
+
+    # ------------------------------------------------------------------ copying in (store migrate)
+
+    async def _column_types(self, table: str) -> dict[str, str]:
+        rows = await self._rows("SELECT column_name, data_type FROM information_schema.columns "
+                                "WHERE table_schema = current_schema() AND table_name = $1", table)
+        return {r["column_name"]: r["data_type"] for r in rows}
+
+    async def import_rows(self, table: str, columns: list[str], rows: list[tuple]) -> int:
+        """Insert rows copied from another store, keeping every value (ids too); rows whose key
+        is here already are left as they are, so a second copy adds nothing. Returns how many
+        were added. table and columns come from core/store/copy.py, never from input."""
+        types = await self._column_types(table)
+        keep = [i for i, c in enumerate(columns) if c in types]
+        flags = {i for i in keep if types[columns[i]] == "boolean"}  # SQLite keeps 0 and 1
+        names = [columns[i] for i in keep]
+        marks = ", ".join(f"${n}" for n in range(1, len(names) + 1))
+        values = [tuple(bool(row[i]) if i in flags and row[i] is not None else row[i] for i in keep) for row in rows]
+        async with self._transaction() as db:
+            before = await db.fetchval(f"SELECT COUNT(*) FROM {table}")
+            for start in range(0, len(values), 5000):
+                await db.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) "
+                                     "ON CONFLICT DO NOTHING", values[start:start + 5000])
+            if "id" in names and types.get("id") == "bigint":  # identity columns go on after the copied ids
+                await db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"GREATEST((SELECT MAX(id) FROM {table}), 1))")
+            return await db.fetchval(f"SELECT COUNT(*) FROM {table}") - before
+
+    async def missing_keys(self, table: str, key: list[str], keys: list[tuple]) -> int:
+        """How many of these keys (values of the key columns) have no row in the table."""
+        types = await self._column_types(table)
+        arrays = ", ".join(f"${n}::{types[c]}[]" for n, c in enumerate(key, start=1))
+        match = " AND ".join(f"t.{c} = k.{c}" for c in key)
+        return await self._val(
+            f"SELECT COUNT(*) FROM unnest({arrays}) AS k({', '.join(key)}) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})", *([k[i] for k in keys] for i in range(len(key))))
+
+    async def host_ids(self) -> dict[str, int]:
+        return {r["name"]: r["id"] for r in await self._rows("SELECT name, id FROM hosts")}
 
     # ------------------------------------------------------------------ meta
 

@@ -161,6 +161,19 @@ class SqliteStore(SqliteJobs, SqliteAi, SqliteSchedules, SqlitePolicy, Store):
         async with self._read_lock:
             return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
+    async def export_rows(self, table: str, order: str) -> tuple[list[str], list[tuple]]:
+        """Every row of one table as stored, in this order (for `store migrate`; table and
+        order come from core/store/copy.py, never from input)."""
+        async with self._read_lock:
+            cursor = await self._reader.execute(f"SELECT * FROM {table} ORDER BY {order}")
+            cursor._cursor.row_factory = None
+            try:
+                rows = await cursor.fetchall()
+                columns = [d[0] for d in cursor.description]
+            finally:
+                await cursor.close()
+        return columns, rows
+
     async def get_meta(self, key: str) -> str | None:
         rows = await self._rows("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0]["value"] if rows else None
