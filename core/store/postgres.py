@@ -19,13 +19,13 @@ import asyncpg
 
 from core.domain.errors import InvalidInput, NotFound, OperatorError
 from core.domain.models import Host, RuleInfo, RuleResult, Scan
+from core.domain.store_url import masked, where
 from core.domain.timeutil import now_iso
 from core.store.base import Store, StoreTooNew
 from core.store.postgres_jobs import PostgresJobs
 from core.store.postgres_migrations import CHANNEL, MIGRATIONS
 from core.store.postgres_policy import PostgresPolicy
 from core.store.sqlite import COUNT_COLUMNS, _host, _scan  # row -> model readers: no SQL in them
-from core.domain.store_url import masked, where
 
 HOST_FIELDS = (
     "name", "address", "port", "username", "identity_file", "known_hosts",
@@ -109,9 +109,16 @@ class PostgresStore(PostgresJobs, PostgresPolicy, Store):
         async with self._pool.acquire() as db:
             async with db.transaction():
                 await db.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-                await db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                                 "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+                # looked up first: a role without CREATE (the app's) may open a migrated store
+                if await db.fetchval("SELECT to_regclass('schema_migrations')") is None:
+                    await db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                                     "applied_at TEXT NOT NULL)")
                 version = await db.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                if version < len(MIGRATIONS) and not await db.fetchval(
+                        "SELECT has_schema_privilege(current_schema(), 'CREATE')"):
+                    raise OperatorError(
+                        f"the store at {where(self.url)} needs its schema upgraded ({version} -> {len(MIGRATIONS)}) "
+                        "and this role may not: run compliance-tui once as the database's owner role")
                 if version > len(MIGRATIONS):
                     raise StoreTooNew(
                         f"the store at {where(self.url)} was written by a newer compliance-tui (schema "
