@@ -99,6 +99,7 @@ class ComplianceApp(App):
 
     async def on_unmount(self) -> None:
         self.schedules.stop()
+        self.store_changes.stop()
         await self.jobs.shutdown()
         if self.workspace is not None:
             await self.workspace.close()
