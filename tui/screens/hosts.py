@@ -59,8 +59,8 @@ class HostsScreen(BaseScreen):
             Column("address", "Address", None, min_width=12),
             Column("user", "User", 8),
             Column("os", "OS", None, min_width=12),
-            Column("status", "Status", 7),
-            Column("zone", "Zone", 6),
+            Column("status", "Status", 8),
+            Column("zone", "Zone", 7),
             Column("score", "Score", 9, "right"),
         ], empty="no hosts: press a to add one, or i to import", id="hosts")
         yield Static(id="host-detail", classes="detail")
