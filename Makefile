@@ -40,6 +40,7 @@ bench: app-packages fleet-packages pg-packages venv content
 	$(VENV)/bin/python -m tests.bench.bench_tui
 	$(VENV)/bin/python -m tests.bench.bench_queue
 	$(VENV)/bin/python -m tests.bench.bench_dashboard
+	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m tests.bench.bench_pg
 
 # Exit 2 is "no Debian mirror known": the app then runs on the packaged content, `content list`
 # names the rows that need more, and the tests that need it skip saying so.
