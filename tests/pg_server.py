@@ -69,6 +69,14 @@ class PgServer:
     def drop_database(self, name: str) -> None:
         self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def restart(self) -> None:
+        """Drop every connection and start again on the same port (pg_ctl keeps the options)."""
+        done = subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / "pg_ctl"), "-D", str(self.data),
+                               "-m", "fast", "-w", "-l", str(self.base / "log"), "restart"],
+                              capture_output=True, text=True, timeout=120)  # -l: the server holds no pipe of ours
+        if done.returncode:
+            raise RuntimeError(f"pg_ctl restart failed: {done.stderr.strip()}")
+
     def stop(self) -> None:
         subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / "pg_ctl"), "-D", str(self.data),
                         "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)

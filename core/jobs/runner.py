@@ -36,6 +36,16 @@ PROGRESS_WRITE_EVERY = 1.0  # seconds between progress writes to the store
 CANCELLED = "cancelled by the operator"
 
 
+def log_failure(what: str, exc: Exception) -> None:
+    """A store that is away for a moment (a PostgreSQL restart, a lost link, a lock held long)
+    is one line, and the loop tries again; anything else is a bug and gets its traceback."""
+    if isinstance(exc, (OSError, TimeoutError, OperatorError)) or \
+            type(exc).__module__.split(".")[0] in ("asyncpg", "sqlite3"):
+        log.warning("%s failed: %s; trying again", what, one_line(str(exc) or type(exc).__name__, 300))
+    else:
+        log.exception("%s failed", what)
+
+
 def owner_id() -> str:
     """Names this process in leases: unique across machines and restarts."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -231,8 +241,8 @@ class Runner:
                         self._changed.set()
                         break
                     self._begin(job)
-            except Exception:  # e.g. the database locked for too long: try again shortly
-                log.exception("claiming jobs failed")
+            except Exception as exc:  # e.g. the database locked for too long: try again shortly
+                log_failure("claiming jobs", exc)
             try:
                 await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
             except TimeoutError:
@@ -246,8 +256,8 @@ class Runner:
                 if await self.workspace.store.wait_for_change(30.0):
                     self._changed.set()
                     self.wake()
-            except Exception:
-                log.exception("listening for store changes failed")
+            except Exception as exc:
+                log_failure("listening for store changes", exc)
                 await asyncio.sleep(self.poll_seconds)
 
     async def _renew_loop(self) -> None:
@@ -259,8 +269,8 @@ class Runner:
                     if job_id in self.running and job_id not in self._cancel_reasons:
                         self._cancel_reasons[job_id] = CANCELLED
                         self.running[job_id].cancel()
-            except Exception:
-                log.exception("renewing leases failed")
+            except Exception as exc:
+                log_failure("renewing leases", exc)
 
     # ------------------------------------------------------------------ one job
 

@@ -9,13 +9,12 @@ signal skips the grace period.
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from core.domain.timeutil import now_iso, parse_iso
-from core.jobs.runner import Runner
+from core.jobs.runner import Runner, log_failure
 from core.schedules.service import enqueue_due
 from core.workspace import Workspace
 
@@ -95,12 +94,15 @@ async def _schedule_loop(workspace: Workspace, runner: Runner, say: Callable[[st
         await asyncio.sleep(SCHEDULE_EVERY)
         try:
             await enqueue_scheduled(workspace, runner, say)
-        except Exception:  # e.g. the database locked for long: the next tick tries again
-            logging.getLogger(__name__).exception("enqueueing scheduled scans failed")
+        except Exception as exc:  # e.g. the database locked for long: the next tick tries again
+            log_failure("enqueueing scheduled scans", exc)
 
 
 async def _heartbeat(workspace: Workspace, runner: Runner) -> None:
     """Lets a TUI say whether any worker is alive when jobs sit pending."""
     while True:
-        await workspace.store.set_meta(HEARTBEAT, f"{now_iso()} {runner.owner}")
+        try:
+            await workspace.store.set_meta(HEARTBEAT, f"{now_iso()} {runner.owner}")
+        except Exception as exc:  # a store away for a moment must not stop the heartbeat for good
+            log_failure("the worker heartbeat", exc)
         await asyncio.sleep(workspace.settings.renew_every() * 2)

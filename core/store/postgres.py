@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Iterable
 
@@ -71,7 +72,10 @@ class PostgresStore(PostgresJobs, PostgresPolicy, Store):
         self._waiters: set[asyncio.Event] = set()
 
     @classmethod
-    async def open(cls, url: str, min_size: int = 1, max_size: int = POOL_SIZE) -> "PostgresStore":
+    async def open(cls, url: str, min_size: int = 0, max_size: int = POOL_SIZE) -> "PostgresStore":
+        """min_size 0: connections are made when needed, so a server restart costs no
+        background reconnecting, just one failed call that the caller retries."""
+        _quiet_asyncpg()
         try:
             pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size,
                                              command_timeout=60, server_settings={"application_name": "compliance-tui"})
@@ -506,6 +510,24 @@ class PostgresStore(PostgresJobs, PostgresPolicy, Store):
     async def find_imported(self, host_id: int, result_key: str) -> Scan | None:
         rows = await self._rows(f"{SCAN_SELECT} WHERE s.host_id = $1 AND s.result_key = $2", host_id, result_key)
         return _scan(rows[0]) if rows else None
+
+
+class _OneLine(logging.Filter):
+    """asyncpg logs its own trouble (a pool refilling after a server restart) with a traceback:
+    the operator gets its one-line gist instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()}: {_server_words(error) if error else ''}"
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
+def _quiet_asyncpg() -> None:
+    logger = logging.getLogger("asyncpg.pool")  # the one logger asyncpg has (a filter is per logger)
+    if not any(isinstance(f, _OneLine) for f in logger.filters):
+        logger.addFilter(_OneLine())
 
 
 def _server_words(exc: Exception) -> str:

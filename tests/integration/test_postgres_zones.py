@@ -125,3 +125,22 @@ async def test_migrate_copies_a_store_filled_by_real_scans_and_can_run_again(cli
     cli.ok("hosts", "add", "new1", "--address", "10.0.0.9", env=on_pg)
     refused = cli("store", "migrate", "--to", pg_url + "x", env=env)
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "no such database" in refused.stderr
+
+
+def test_a_worker_rides_out_a_postgres_restart_in_one_line_per_failure(pg_cli, pg_server):
+    pg_cli.ok("hosts", "add", "gone", "--address", "127.0.0.1", "--port", "1", "--zone", "east")
+    worker = background(pg_cli, "worker", "--zone", "east")
+    try:
+        time.sleep(3)  # it has claimed (nothing), listens and beats
+        pg_server.restart()  # every connection of the worker is cut
+        time.sleep(4)  # it notices while renewing and claiming
+        (queued,) = pg_cli.ok("scan", "gone", "--profile", L1, "--enqueue", "--json").json()
+        ran = wait_for(lambda: (found := job(pg_cli, queued["id"]))["status"] in ("failed", "completed") and found,
+                       timeout=60)
+        assert ran["status"] == "failed" and ":" + str(worker.pid) + ":" in ran["worker"]
+        assert "nothing listens on that port" in ran["error"]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _out, said = worker.communicate(timeout=60)
+    assert worker.returncode == 0, said
+    assert "Traceback" not in said and "trying again" in said, said
