@@ -79,6 +79,12 @@ class PostgresStore(PostgresJobs, PostgresPolicy, Store):
         try:
             pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size,
                                              command_timeout=60, server_settings={"application_name": "compliance-tui"})
+            try:
+                async with pool.acquire():  # connect now: a wrong password or host is said at open
+                    pass
+            except BaseException:
+                pool.terminate()
+                raise
         except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
             raise OperatorError(f"cannot open the store at {where(url)}: authentication failed "
                                 f"({_server_words(exc)}); the password comes from $PGPASSWORD or ~/.pgpass") from None

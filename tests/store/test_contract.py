@@ -257,3 +257,16 @@ async def test_a_zone_worker_claims_only_its_zone_and_no_zone_only_hosts_without
     lab.zone = None
     await store.update_host(lab)
     assert (await store.get_host("lab1")).zone is None
+
+
+async def test_an_expired_hardening_job_is_failed_with_the_reason_not_requeued(store):
+    web = await host(store, zone="dmz")
+    harden = await store.create_harden_job(web, {"profile": "cis-level1-server"}, 5, ME, PAST)
+    with pytest.raises(InvalidInput, match="one at a time"):
+        await store.create_harden_job(web, {}, 5)
+    assert (await store.claim_job(ME, PAST, False)).id == harden.id
+    (expired,) = await store.expire_leases(now_iso())
+    assert expired.job.id == harden.id and not expired.requeued
+    failed = await store.get_job(harden.id)
+    assert failed.status is JobStatus.FAILED and failed.attempts == 1
+    assert failed.error == "worker stopped (lease expired); the host's dead man's switch restores /etc"
