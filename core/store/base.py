@@ -35,6 +35,7 @@ class NewScanJob:
     scan_id: str | None = None  # given only where fixed ids are needed (tests)
     created_at: str | None = None
     job_id: str | None = None
+    for_workers: bool = False  # pending for a worker even when the jobs are created for an owner
 
 
 @dataclass(frozen=True)

@@ -62,14 +62,15 @@ class PostgresJobs:
     async def _insert_scan_jobs(self, db, wanted: list[NewScanJob], owner: str | None,
                                 lease_until: str | None) -> list[str]:
         now = now_iso()
-        status = JobStatus.QUEUED if owner else JobStatus.PENDING
         scans, jobs = [], []
         for item in wanted:
+            mine = owner if not item.for_workers else None
+            status = JobStatus.QUEUED if mine else JobStatus.PENDING
             scan_id = item.scan_id or str(uuid.uuid4())
             created = item.created_at or now
             scans.append((scan_id, item.host.id, item.profile, created, now))
             jobs.append((item.job_id or str(uuid.uuid4()), item.host.id, json.dumps(item.params | {"profile": item.profile}),
-                         item.priority, status.value, created, scan_id, owner, lease_until if owner else None, now))
+                         item.priority, status.value, created, scan_id, mine, lease_until if mine else None, now))
         if scans:  # one statement each: a schedule's thousands of jobs in one round trip
             await db.executemany("INSERT INTO scans (id, host_id, profile, status, created_at, updated_at) "
                                  "VALUES ($1, $2, $3, 'pending', $4, $5)", scans)

@@ -42,9 +42,10 @@ class SqliteJobs:
                                 lease_until: str | None) -> list[str]:
         """The scans and jobs of create_scan_jobs, inside the caller's transaction."""
         now = now_iso()
-        status = JobStatus.QUEUED if owner else JobStatus.PENDING
         ids = []
         for item in wanted:
+            mine = owner if not item.for_workers else None
+            status = JobStatus.QUEUED if mine else JobStatus.PENDING
             scan_id = item.scan_id or str(uuid.uuid4())
             created = item.created_at or now
             params = item.params | {"profile": item.profile}
@@ -56,7 +57,7 @@ class SqliteJobs:
                 "INSERT INTO jobs (id, kind, host_id, params, priority, status, created_at, scan_id, "
                 "lease_owner, lease_until, updated_at) VALUES (?, 'scan', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (job_id, item.host.id, json.dumps(params), item.priority, status.value, created,
-                 scan_id, owner, lease_until if owner else None, now))
+                 scan_id, mine, lease_until if mine else None, now))
             ids.append(job_id)
         return ids
 

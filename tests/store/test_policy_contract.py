@@ -138,3 +138,13 @@ async def test_fleet_reads_points_failures_and_titles(store):
     assert sorted(await store.results_of([new, other])) == sorted([(new, "rule_c"), (other, "rule_a")])
     assert await store.rule_titles(["rule_a", "nope"]) == {"rule_a": ("Rule A", "high")}
     assert {n: s.id for n, s in (await store.latest_completed_scans()).items()} == {"web1": new, "db1": other}
+
+
+async def test_a_slot_run_by_a_tui_leaves_a_zone_hosts_job_to_its_zone_worker(store):
+    here, far = await host(store), await host(store, "dmz1", zone="dmz")
+    schedule = await store.add_schedule(weekly())
+    wanted = [NewScanJob(here, "cis-level1-server", {}, 5), NewScanJob(far, "cis-level1-server", {}, 5, for_workers=True)]
+    jobs = {j.host_name: j for j in await store.enqueue_schedule_slot(schedule.id, SLOT_1, wanted, "tui", ME, FAR)}
+    assert (jobs["web1"].status, jobs["web1"].lease_owner) == (JobStatus.QUEUED, ME)
+    assert (jobs["dmz1"].status, jobs["dmz1"].lease_owner) == (JobStatus.PENDING, None)
+    assert (await store.claim_job("w:dmz", FAR, True, zone="dmz")).id == jobs["dmz1"].id
