@@ -1,7 +1,7 @@
 """The store interface: every host, scan, rule result, rule text, job and AI explanation,
 behind one async API.
 
-A backend (SQLite today; PostgreSQL later) implements every method, with its SQL kept inside
+A backend (SQLite, sqlite.py; PostgreSQL, postgres.py) implements every method, with its SQL kept inside
 it. Callers never see SQL, rows or connections. The store contract tests
 (tests/store/test_contract.py) run the same tests against every backend.
 

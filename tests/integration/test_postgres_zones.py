@@ -144,3 +144,39 @@ def test_a_worker_rides_out_a_postgres_restart_in_one_line_per_failure(pg_cli, p
         _out, said = worker.communicate(timeout=60)
     assert worker.returncode == 0, said
     assert "Traceback" not in said and "trying again" in said, said
+
+
+async def test_zone_workers_and_a_tui_on_postgres_enqueue_a_due_slot_once(pg_cli, data_dir, pg_url):
+    from dataclasses import replace
+    from datetime import datetime, timedelta, timezone
+
+    from core.domain.settings import Settings
+    from core.domain.timeutil import to_iso
+    from core.workspace import Workspace
+    from tests.conftest import free_port
+    from tests.tui.helpers import make_app
+
+    for name, zone in (("gone1", "east"), ("gone2", "")):  # nothing listens there: each scan fails at once
+        pg_cli.ok("hosts", "add", name, "--address", "127.0.0.1", "--port", str(free_port()), "--tag", "lab",
+                  "--zone", zone)
+    now = datetime.now(timezone.utc)
+    added = pg_cli.ok("schedules", "add", "--tag", "lab", "--profile", L1, "--daily",
+                      f"{now - timedelta(hours=1):%H:%M}", "--tz", "UTC", "--json").json()
+    settings = Settings(store_url=pg_url)
+    async with await Workspace.open(data_dir, settings=settings) as workspace:  # made 5 days ago
+        schedule = await workspace.store.get_schedule(added["id"])
+        await workspace.store.update_schedule(replace(schedule, not_before=to_iso(now - timedelta(days=5))))
+    workers = [background(pg_cli, "worker", "--once", *zone) for zone in (("--zone", "east"), ())]
+    app = make_app(data_dir, settings=settings, clock=lambda: datetime.now(timezone.utc))
+    async with app.run_test() as pilot:
+        await app.schedules.run_once()
+        await pilot.pause()
+        for worker in workers:
+            finish(worker, timeout=120)
+        await app.schedules.run_once()  # the slot is taken: nothing more
+    async with await Workspace.open(data_dir, settings=settings) as workspace:
+        runs = await workspace.store.schedule_runs(added["id"])
+        jobs = [j for j in (await workspace.store.find_jobs())[0] if j.params.get("schedule") == added["id"]]
+    assert len(runs) == 1 and runs[0]["jobs"] == 2
+    assert sorted(j.host_name for j in jobs) == ["gone1", "gone2"]
+    assert {j.params["slot"] for j in jobs} == {runs[0]["slot"]}
