@@ -184,3 +184,34 @@ def readme_grants() -> dict[str, list[str]]:
         body = body.replace("\\c compliance\n", "").replace("DATABASE compliance", "DATABASE ct_roles")
         blocks[label] = [s.strip() for s in body.split(";") if s.strip() and not s.strip().startswith("--")]
     return blocks
+
+
+async def test_four_worker_processes_on_postgres_run_each_job_exactly_once(pg_url, tmp_path):
+    """The real Runner in four processes (tests/standin_worker.py) sharing one PostgreSQL store."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from core.domain.settings import Settings
+    from core.domain.store_url import ENV_STORE
+    from core.workspace import Workspace
+
+    data, root = tmp_path / "data", Path(__file__).resolve().parents[2]
+    async with await Workspace.open(data, content_dirs=[tmp_path / "none"],
+                                    settings=Settings(store_url=pg_url)) as workspace:
+        web = await workspace.store.add_host(Host(name="web1", address="10.0.0.1"))
+        jobs = await workspace.store.create_scan_jobs(
+            [NewScanJob(web, "cis-level1-server", {}, 1 + n % 10) for n in range(300)])
+    outs = [tmp_path / f"ran-{n}.txt" for n in range(4)]
+    workers = [subprocess.Popen([sys.executable, "-m", "tests.standin_worker", str(data), str(out), "4"], cwd=root,
+                                env=os.environ | {ENV_STORE: pg_url}) for out in outs]
+    assert await asyncio.gather(*(asyncio.to_thread(w.wait, 120) for w in workers)) == [0, 0, 0, 0]
+    ran = [line for out in outs for line in out.read_text().splitlines() if not line.startswith("#")]
+    assert sorted(ran) == sorted(j.id for j in jobs), "every job ran exactly once"
+    assert sum(1 for out in outs if len(out.read_text().splitlines()) > 1) >= 2, "they shared the work"
+    store = await PostgresStore.open(pg_url)
+    try:
+        assert await store.job_status_counts() == {"completed": 300}
+        assert await store.integrity_check() == "ok"
+    finally:
+        await store.close()
