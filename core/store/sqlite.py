@@ -414,7 +414,7 @@ class SqliteStore(SqliteJobs, SqliteAi, SqliteSchedules, SqlitePolicy, Store):
                     await db.execute(
                         f"INSERT INTO hosts ({', '.join(host_columns)}) VALUES "
                         f"({', '.join('?' * len(host_columns))}) ON CONFLICT(name) DO NOTHING",
-                        tuple(getattr(new_host, c) for c in host_columns))
+                        tuple(_host_value(new_host, c) for c in host_columns))
                     row = await (await db.execute("SELECT * FROM hosts WHERE name = ?", (new_host.name,))).fetchone()
                     host = _host(row)
                 scan_rows, result_rows = [], []
