@@ -131,7 +131,7 @@ async def host_key(workspace: Workspace, name: str) -> PresentedKey:
     if host.transport == "local":
         raise InvalidInput(f"{name} is this machine; it has no SSH host key to trust")
     known = ssh.known_keys(host)
-    key = await ssh.fetch_host_key(host, [k.get_algorithm() for k in known] or None)
+    key = await ssh.presented_key(host, known)
     return PresentedKey(host, key, key in known, bool(known) and key not in known)
 
 

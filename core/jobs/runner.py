@@ -72,14 +72,15 @@ class JobContext:
     async def progress(self, done: int, total: int | None, current: str | None = None,
                        current_since: str | None = None) -> None:
         """Live progress: an event at most every 0.25 s, a store write at most every second."""
+        first = done > 0 and not self.job.progress_done  # others wait for "it has begun"
         self.job = replace(self.job, progress_done=done, progress_total=total or self.job.progress_total,
                            current=current, current_since=current_since)
         now = time.monotonic()
         last = bool(total) and done >= total
-        if last or now - self._event_at >= PROGRESS_EVENT_EVERY:
+        if first or last or now - self._event_at >= PROGRESS_EVENT_EVERY:
             self._event_at = now
             self.runner.publish("progress", self.job)
-        if last or now - self._write_at >= PROGRESS_WRITE_EVERY:
+        if first or last or now - self._write_at >= PROGRESS_WRITE_EVERY:
             await self.flush()
 
     async def flush(self) -> None:

@@ -195,14 +195,19 @@ def known_keys(host: Host) -> list[asyncssh.SSHKey]:
     return list(matches[0])
 
 
-async def _host_key_error(host: Host) -> OperatorError:
-    known = known_keys(host)
+async def presented_key(host: Host, known: list[asyncssh.SSHKey]) -> asyncssh.SSHKey:
+    """The key the host presents now, of a type known_hosts holds when it still offers one."""
     try:
-        key = await fetch_host_key(host, [k.get_algorithm() for k in known])
+        return await fetch_host_key(host, [k.get_algorithm() for k in known] or None)
     except Unreachable:
         if not known:
             raise
-        key = await fetch_host_key(host)  # none of the known key types is offered any more
+        return await fetch_host_key(host)  # none of the known key types is offered any more
+
+
+async def _host_key_error(host: Host) -> OperatorError:
+    known = known_keys(host)
+    key = await presented_key(host, known)
     if known:
         return _changed(host, key)
     return HostKeyUnknown(
