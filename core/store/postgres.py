@@ -326,6 +326,16 @@ class PostgresStore(PostgresJobs, PostgresPolicy, Store):
             "UNION SELECT tailoring_file FROM hosts WHERE tailoring_file = ANY($1::text[])", list(paths))
         return {r["p"] for r in rows}
 
+    # evidence retention (issue 15, on main): which scans keep an ARF, and forgetting it
+    async def evidence_scans(self) -> list[tuple[str, int, str, str, str]]:
+        rows = await self._rows("SELECT id, host_id, profile_id, created_at, arf_path FROM scans "
+                                "WHERE arf_path IS NOT NULL ORDER BY created_at DESC, id DESC")
+        return [tuple(r) for r in rows]
+
+    async def forget_evidence(self, scan_ids: list[str]) -> None:
+        async with self._transaction() as db:
+            await db.execute("UPDATE scans SET arf_path = NULL WHERE id = ANY($1::text[])", list(scan_ids))
+
     # ------------------------------------------------------------------ content and rule texts
 
     async def has_rules(self, content_id: str) -> bool:

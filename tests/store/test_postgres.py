@@ -215,3 +215,22 @@ async def test_four_worker_processes_on_postgres_run_each_job_exactly_once(pg_ur
         assert await store.integrity_check() == "ok"
     finally:
         await store.close()
+
+
+async def test_evidence_of_scans_is_listed_newest_first_and_forgotten(pg_url):
+    """The two evidence operations issue 15 adds to the store interface (on main), ready here."""
+    store = await PostgresStore.open(pg_url)
+    try:
+        web = await store.add_host(Host(name="web1", address="10.0.0.1"))
+        old, new = await store.create_scan_jobs([
+            NewScanJob(web, "p", {}, 5, created_at="2025-01-01T00:00:00.000000Z"),
+            NewScanJob(web, "p", {}, 5, created_at="2025-02-01T00:00:00.000000Z")], "w:1", FAR)
+        for job in (old, new):
+            await store.claim_job("w:1", FAR, False)
+            await store.complete_scan(job.scan_id, [], {}, None, None, f"/e/{job.scan_id}.gz", job_id=job.id)
+        assert [row[0] for row in await store.evidence_scans()] == [new.scan_id, old.scan_id]
+        await store.forget_evidence([old.scan_id])
+        assert [row[4] for row in await store.evidence_scans()] == [f"/e/{new.scan_id}.gz"]
+        assert (await store.get_scan(old.scan_id)).arf_path is None
+    finally:
+        await store.close()
