@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh Debian or Ubuntu machine:
 #   make run    system packages, virtualenv, then the app on its embedded SQLite store
-#   make test   the same plus the test fleet's packages, then the whole suite
+#   make test   the same plus the test fleet's packages and PostgreSQL, then the whole suite
 # Both are idempotent: what is installed already is left alone. On a machine whose apt sources
 # name no Debian mirror (Ubuntu), newer SSG content needs one: make content DEBIAN_MIRROR=URL.
 
@@ -14,6 +14,8 @@ OSCAP_PACKAGE := $(shell . /etc/os-release 2>/dev/null; case "$$ID $$VERSION_ID"
 APP_PACKAGES := $(OSCAP_PACKAGE) ssg-debderived ssg-debian ssg-nondebian bzip2
 # the test fleet: real sshd, sudo and namespaces on loopback
 FLEET_PACKAGES := openssh-server openssh-client sudo util-linux openssl procps rpm
+# the PostgreSQL store's tests: Debian's server, run privately by the tests (tests/pg_server.py)
+PG_PACKAGES := postgresql
 
 # Newer SCAP Security Guide releases (Ubuntu 24.04, Debian 12 and 13, RHEL 10, AlmaLinux 9 need
 # them) go into the data dir's content/ folder, where the app looks first. The mirror is the one in
@@ -23,21 +25,23 @@ DEBIAN_MIRROR ?=
 # SSG_SUITES=bookworm: where the machine's own SSG has no RHEL 7 content (Amazon Linux 2's source)
 SSG_SUITES ?=
 
-.PHONY: run test bench bench-packages app-packages fleet-packages venv content
+.PHONY: run test bench bench-packages app-packages fleet-packages pg-packages venv content
 
 run: app-packages venv
 	-@$(MAKE) --no-print-directory content  # without it the app still runs on bookworm's content
 	$(VENV)/bin/compliance-tui $(ARGS)
 
 # The test fleet needs root; the tests see the newer content through COMPLIANCE_TUI_CONTENT_DIRS.
-test: app-packages fleet-packages venv content
+test: app-packages fleet-packages pg-packages venv content
 	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # Every figure of issue 15 on the test fleet: one table, and docs/benchmarks.md (BENCH_ARGS=--quick
-# for fewer repetitions and no doc). oscap-ssh (openscap-utils) is measured side by side.
+# for fewer repetitions and no doc). oscap-ssh (openscap-utils) is measured side by side; then
+# scans per minute on PostgreSQL for 1, 2 and 4 workers (issue 17).
 BENCH_ARGS ?=
-bench: app-packages fleet-packages bench-packages venv content
+bench: app-packages fleet-packages bench-packages pg-packages venv content
 	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m tests.bench.suite $(BENCH_ARGS)
+	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m tests.bench.bench_pg
 
 bench-packages:
 	@$(call apt_install,openscap-utils)
@@ -54,6 +58,9 @@ app-packages:
 
 fleet-packages:
 	@$(call apt_install,$(FLEET_PACKAGES))
+
+pg-packages:
+	@$(call apt_install,$(PG_PACKAGES))
 
 venv: $(VENV)/.installed
 

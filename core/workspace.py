@@ -38,7 +38,7 @@ class Workspace:
                    settings: Settings | None = None) -> "Workspace":
         settings = settings or load_settings()
         notices = await asyncio.to_thread(make_private, data_dir)
-        store = await open_store(paths.database(data_dir))
+        store = await open_store(paths.database(data_dir), settings.store_url)
         workspace = cls(data_dir, store, content_dirs or catalog.default_content_dirs(data_dir), settings)
         workspace.notices += notices
         await workspace.recover_expired()

@@ -128,6 +128,35 @@ def fleet(tmp_path_factory):
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """A private PostgreSQL server on loopback for the session (tests/pg_server.py); its
+    superuser's password in $PGPASSWORD, as an operator would provide it."""
+    from tests import pg_server
+
+    if os.geteuid() != 0:
+        pytest.skip("the test PostgreSQL runs as the postgres system user: needs root, like the fleet")
+    try:
+        server = pg_server.start(free_port())
+    except pg_server.PostgresUnavailable as exc:
+        pytest.fail(f"cannot start the test PostgreSQL: {exc}")
+    os.environ.update(server.env())
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """A fresh database of its own for one test, dropped afterwards: its URL (no password)."""
+    import uuid
+
+    name = pg_server.create_database(f"ct_{uuid.uuid4().hex[:12]}")
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
 @pytest.fixture
 def known_hosts(fleet, home) -> Path:
     path = home / ".ssh" / "known_hosts"

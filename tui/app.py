@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from core.content.catalog import Datastream
 from core.domain.errors import OperatorError
+from core.domain.settings import Settings
 from core.domain.text import neutralise
 from core.store.base import StoreTooNew
 from core.workspace import Workspace
@@ -34,6 +35,7 @@ from tui.registry import NAV, screen_classes
 from tui.screens.compliance import ComplianceScreen
 from tui.services.jobs import AppJobs
 from tui.services.schedules import ScheduleTicker
+from tui.services.store_changes import StoreChanges
 from tui.widgets.cells import Palette
 
 log = logging.getLogger(__name__)
@@ -58,9 +60,10 @@ class ComplianceApp(App):
     ]
 
     def __init__(self, data_dir: Path, *, clock: Clock = utc_now, refresh_seconds: float = 10.0,
-                 cursor_blink: bool = True):
+                 cursor_blink: bool = True, settings: Settings | None = None):
         super().__init__()
         self.data_dir = data_dir
+        self.settings = settings  # None: read the config file and the environment at mount
         self.clock = clock
         self.refresh_seconds = refresh_seconds
         self.cursor_blink = cursor_blink
@@ -68,13 +71,17 @@ class ComplianceApp(App):
         self.palette = Palette(self)
         self.jobs = AppJobs(self)
         self.schedules = ScheduleTicker(self)  # enqueues due scheduled scans while the app is open
+        self.store_changes = StoreChanges(self)  # PostgreSQL: reload early when another process changes a job
         self._content_lock = asyncio.Lock()
         self._history: list[str] = []
 
     async def on_mount(self) -> None:
         try:
-            self.workspace = await Workspace.open(self.data_dir)
-        except (OperatorError, StoreTooNew, OSError, sqlite3.Error) as exc:
+            self.workspace = await Workspace.open(self.data_dir, settings=self.settings)
+        except OperatorError as exc:  # says which store and why (never its password)
+            self.exit(return_code=1, message=f"error: {exc}")
+            return
+        except (StoreTooNew, OSError, sqlite3.Error) as exc:
             self.exit(return_code=1, message=f"error: cannot open the data dir {self.data_dir}: {exc}")
             return
         try:
@@ -83,6 +90,7 @@ class ComplianceApp(App):
             self.notify(str(exc), severity="error", timeout=20)
         await self.jobs.start()
         self.schedules.start()
+        self.store_changes.start()
         await self.switch_mode("dashboard")
         for notice in self.workspace.notices:  # e.g. a data dir that was readable by others
             self.notify(notice, severity="warning", timeout=20)
@@ -91,6 +99,7 @@ class ComplianceApp(App):
 
     async def on_unmount(self) -> None:
         self.schedules.stop()
+        self.store_changes.stop()
         await self.jobs.shutdown()
         if self.workspace is not None:
             await self.workspace.close()
@@ -201,7 +210,7 @@ class ComplianceApp(App):
         self.report_worker(event)
 
 
-def run_app(data_dir: Path) -> int:
-    app = ComplianceApp(data_dir)
+def run_app(data_dir: Path, settings: Settings | None = None) -> int:
+    app = ComplianceApp(data_dir, settings=settings)
     app.run()
     return app.return_code or 0

@@ -66,6 +66,7 @@ class Host:
     transport: str = "ssh"  # "ssh" or "local"
     tailoring_file: str | None = None  # our copy of the host's XCCDF tailoring
     tags: tuple[str, ...] = ()  # what schedules and exceptions can target
+    zone: str | None = None  # network zone: only workers of this zone run its jobs (None: no zone)
     os_id: str | None = None
     os_version: str | None = None
     os_name: str | None = None

@@ -40,6 +40,17 @@ def check_tag(tag: str) -> str:
     return tag
 
 
+def parse_zone(text: str | None) -> str | None:
+    """A network zone name as tags are written ('' or None: no zone)."""
+    zone = (text or "").strip().lower()
+    if not zone:
+        return None
+    if not TAG.match(zone):
+        raise InvalidInput(f"invalid zone {text!r}: use lowercase letters, digits, '.', '_' and '-' "
+                           "(at most 32), starting with a letter or digit")
+    return zone
+
+
 def full_rule_id(rule_id: str) -> str:
     """A rule id as results carry it: SSG's short form gets its prefix."""
     rule_id = (rule_id or "").strip()

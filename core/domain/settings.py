@@ -14,6 +14,10 @@ environment. Nothing secret is ever read from or written to the file.
     [keys]                  # the TUI's keys, by binding id (README: "Every key")
     "hosts.add" = "A"
 
+    [store]                 # a shared PostgreSQL store instead of the data dir's SQLite file
+    url = "postgresql://compliance@db.example.net/compliance?sslmode=verify-full"
+                            # or $COMPLIANCE_TUI_STORE, or --store; never a password here
+
     [ai]                    # rule explanations through any OpenAI-compatible endpoint
     base_url = "http://127.0.0.1:11434/v1"   # or $OPENAI_BASE_URL; none: api.openai.com
     model = "llama3.1:8b"   # or $COMPLIANCE_TUI_LLM_MODEL; no model: no AI anywhere
@@ -35,6 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 import platformdirs
 
 from core.domain.errors import InvalidInput
+from core.domain.store_url import ENV_STORE, check_url
 
 ENV_CONFIG = "COMPLIANCE_TUI_CONFIG"
 ENV_LEASE = "COMPLIANCE_TUI_LEASE_SECONDS"
@@ -110,6 +115,7 @@ class Settings:
     lease_seconds: float = 60.0
     worker_grace: float = 30.0
     keys: tuple[tuple[str, str], ...] = ()  # (binding id, keys): the TUI checks the ids
+    store_url: str | None = None  # postgresql://...; None: the data dir's SQLite database
     ai: AiSettings = field(default_factory=AiSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
@@ -141,14 +147,26 @@ def load_settings(path: Path | None = None, environment: bool = True) -> Setting
         settings = replace(settings, keys=tuple(sorted(keys.items())))
         settings = replace(settings, ai=ai_settings(data.get("ai", {}), str(path)),
                            evidence=evidence_settings(data.get("evidence", {}), str(path)))
+        settings = replace(settings, store_url=_store_url(data.get("store", {}), str(path)))
     if not environment:
         return settings
+    if os.environ.get(ENV_STORE, "").strip():  # the environment may hold a password: it is private
+        settings = replace(settings, store_url=check_url(os.environ[ENV_STORE], ENV_STORE, password_allowed=True))
     if os.environ.get(ENV_LEASE):
         settings = _apply(settings, {"lease_seconds": os.environ[ENV_LEASE]}, ENV_LEASE)
     from_env = {key: os.environ[name] for key, name in AI_ENV.items() if os.environ.get(name, "").strip()}
     if from_env:
         settings = replace(settings, ai=ai_settings(from_env, "the environment", settings.ai))
     return settings
+
+
+def _store_url(values, where: str) -> str | None:
+    if not isinstance(values, dict) or set(values) - {"url"}:
+        raise InvalidInput(f'{where}: [store] takes one key, url = "postgresql://USER@HOST/DATABASE"')
+    url = values.get("url")
+    if url is None or not str(url).strip():
+        return None
+    return check_url(str(url), f"{where}: store.url", password_allowed=False)
 
 
 def ai_settings(values: dict, where: str, base: AiSettings | None = None) -> AiSettings:

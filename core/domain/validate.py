@@ -39,6 +39,10 @@ def validate_host(host: Host) -> Host:
     if host.identity_file and not Path(host.identity_file).expanduser().is_file():
         raise InvalidInput(f"identity file {host.identity_file} does not exist")
     check_sudo_password_env(host.sudo_password_env)
+    if host.zone is not None:
+        from core.domain.policy import parse_zone
+
+        host.zone = parse_zone(host.zone)
     return host
 
 

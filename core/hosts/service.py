@@ -17,7 +17,7 @@ from core.domain.errors import (
     Unreachable,
 )
 from core.domain.models import Host
-from core.domain.policy import parse_tags
+from core.domain.policy import parse_tags, parse_zone
 from core.domain.validate import validate_host
 from core.targets import remote, ssh
 from core.targets.connect import connect, sudo_for
@@ -168,6 +168,24 @@ async def set_tailoring(workspace: Workspace, name: str, source: Path | None) ->
     host.tailoring_file = str(kept.path) if kept else None
     await workspace.store.update_host(host)
     return host, kept
+
+
+EDITABLE = ("address", "port", "username", "identity_file", "known_hosts", "sudo_password_env", "zone")
+
+
+async def edit_host(workspace: Workspace, name: str, **changes) -> Host:
+    """Change what is given of a host's connection and zone (validated as when added); an
+    empty zone takes the host out of its zone."""
+    host = await workspace.store.require_host(name)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    for field_name, value in changes.items():
+        setattr(host, field_name, value)
+    if "zone" in changes:
+        host.zone = parse_zone(host.zone)
+    await workspace.store.update_host(validate_host(host))
+    return host
 
 
 async def set_tags(workspace: Workspace, name: str, tags: list[str] | str | None) -> Host:

@@ -36,6 +36,16 @@ PROGRESS_WRITE_EVERY = 1.0  # seconds between progress writes to the store
 CANCELLED = "cancelled by the operator"
 
 
+def log_failure(what: str, exc: Exception) -> None:
+    """A store that is away for a moment (a PostgreSQL restart, a lost link, a lock held long)
+    is one line, and the loop tries again; anything else is a bug and gets its traceback."""
+    if isinstance(exc, (OSError, TimeoutError, OperatorError)) or \
+            type(exc).__module__.split(".")[0] in ("asyncpg", "sqlite3"):
+        log.warning("%s failed: %s; trying again", what, one_line(str(exc) or type(exc).__name__, 300))
+    else:
+        log.exception("%s failed", what)
+
+
 def owner_id() -> str:
     """Names this process in leases: unique across machines and restarts."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -93,9 +103,11 @@ def default_handlers() -> dict[str, Handler]:
 
 class Runner:
     def __init__(self, workspace: Workspace, *, take_pending: bool = False,
-                 handlers: dict[str, Handler] | None = None, poll_seconds: float = 2.0):
+                 handlers: dict[str, Handler] | None = None, poll_seconds: float = 2.0,
+                 zone: str | None = None):
         self.workspace = workspace
         self.take_pending = take_pending  # a worker: any pending job; else only its own
+        self.zone = zone  # pending jobs of hosts in this zone only (None: hosts without a zone)
         self.handlers = handlers or default_handlers()
         self.poll_seconds = poll_seconds
         self.owner = owner_id()
@@ -114,6 +126,8 @@ class Runner:
     async def start(self) -> "Runner":
         self._tasks = [asyncio.create_task(self._claim_loop(), name="runner-claim"),
                        asyncio.create_task(self._renew_loop(), name="runner-renew")]
+        if self.workspace.store.notifies:
+            self._tasks.append(asyncio.create_task(self._listen_loop(), name="runner-listen"))
         return self
 
     async def __aenter__(self) -> "Runner":
@@ -222,18 +236,30 @@ class Runner:
                         log.warning("job %s: %s stopped; %s", expired.job.short_id, expired.job.lease_owner,
                                     "re-queued" if expired.requeued else "failed")
                 while self._claiming and len(self.running) < self.max_concurrent:
-                    job = await store.claim_job(self.owner, self.lease_until(), self.take_pending)
+                    job = await store.claim_job(self.owner, self.lease_until(), self.take_pending, self.zone)
                     if job is None:
                         self._empty_claim = True
                         self._changed.set()
                         break
                     self._begin(job)
-            except Exception:  # e.g. the database locked for too long: try again shortly
-                log.exception("claiming jobs failed")
+            except Exception as exc:  # e.g. the database locked for too long: try again shortly
+                log_failure("claiming jobs", exc)
             try:
                 await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
             except TimeoutError:
                 pass
+
+    async def _listen_loop(self) -> None:
+        """A shared store that tells of changes: claim a new job, or see a job of another
+        process end, at once rather than at the next poll (which stays as the fallback)."""
+        while True:
+            try:
+                if await self.workspace.store.wait_for_change(30.0):
+                    self._changed.set()
+                    self.wake()
+            except Exception as exc:
+                log_failure("listening for store changes", exc)
+                await asyncio.sleep(self.poll_seconds)
 
     async def _renew_loop(self) -> None:
         store = self.workspace.store
@@ -244,8 +270,8 @@ class Runner:
                     if job_id in self.running and job_id not in self._cancel_reasons:
                         self._cancel_reasons[job_id] = CANCELLED
                         self.running[job_id].cancel()
-            except Exception:
-                log.exception("renewing leases failed")
+            except Exception as exc:
+                log_failure("renewing leases", exc)
 
     # ------------------------------------------------------------------ one job
 

@@ -9,14 +9,13 @@ signal skips the grace period.
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from core.domain.text import one_line
 from core.domain.timeutil import now_iso, parse_iso
-from core.jobs.runner import Runner
+from core.jobs.runner import Runner, log_failure
 from core.schedules.service import enqueue_due
 from core.workspace import Workspace
 
@@ -32,9 +31,10 @@ def worker_alive(heartbeat: str | None, now: datetime | None = None) -> bool:
     return (now or datetime.now(timezone.utc)) - seen < ALIVE
 
 
-async def run_worker(workspace: Workspace, *, once: bool = False,
+async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | None = None,
                      say: Callable[[str], None] = lambda _line: None) -> int:
-    runner = Runner(workspace, take_pending=True)
+    """zone: run the pending jobs of that zone's hosts; None: of hosts without a zone."""
+    runner = Runner(workspace, take_pending=True, zone=zone)
     stopping = asyncio.Event()
     signals = 0
 
@@ -58,7 +58,8 @@ async def run_worker(workspace: Workspace, *, once: bool = False,
         await enqueue_scheduled(workspace, runner, say)
         ticks = asyncio.create_task(_schedule_loop(workspace, runner, say))
         await runner.start()
-        say(f"worker {runner.owner}: running up to {workspace.settings.max_concurrent} jobs at once")
+        which = f"of zone {zone}" if zone else "of hosts without a zone"
+        say(f"worker {runner.owner}: running jobs {which}, up to {workspace.settings.max_concurrent} at once")
         waits = [asyncio.create_task(stopping.wait())]
         if once:
             waits.append(asyncio.create_task(runner.run_until_idle()))
@@ -97,14 +98,17 @@ async def _schedule_loop(workspace: Workspace, runner: Runner, say: Callable[[st
         await asyncio.sleep(SCHEDULE_EVERY)
         try:
             await enqueue_scheduled(workspace, runner, say)
-        except Exception:  # e.g. the database locked for long: the next tick tries again
-            logging.getLogger(__name__).exception("enqueueing scheduled scans failed")
+        except Exception as exc:  # e.g. the database locked for long: the next tick tries again
+            log_failure("enqueueing scheduled scans", exc)
 
 
 async def _heartbeat(workspace: Workspace, runner: Runner) -> None:
     """Lets a TUI say whether any worker is alive when jobs sit pending."""
     while True:
-        await workspace.store.set_meta(HEARTBEAT, f"{now_iso()} {runner.owner}")
+        try:
+            await workspace.store.set_meta(HEARTBEAT, f"{now_iso()} {runner.owner}")
+        except Exception as exc:  # a store away for a moment must not stop the heartbeat for good
+            log_failure("the worker heartbeat", exc)
         await asyncio.sleep(workspace.settings.renew_every() * 2)
 
 

@@ -157,7 +157,8 @@ class Enqueued:
 async def enqueue_due(workspace: Workspace, enqueued_by: str, now: datetime | None = None,
                       owner: str | None = None, lease_until: str | None = None) -> list[Enqueued]:
     """Enqueue every schedule's due slot, once across all processes. Jobs are pending for any
-    worker, or queued for owner (the TUI runs them itself when no worker is alive)."""
+    worker, or queued for owner (the TUI runs them itself when no worker is alive), except those
+    of hosts in a zone: they are pending for that zone's worker."""
     now = now or datetime.now(timezone.utc)
     done = []
     for schedule in await workspace.store.find_schedules():
@@ -170,7 +171,9 @@ async def enqueue_due(workspace: Workspace, enqueued_by: str, now: datetime | No
             continue
         hosts, missing = await resolve_targets(workspace, schedule)
         params = {"tailoring": schedule.tailoring} if schedule.tailoring else {}
-        wanted = [NewScanJob(h, schedule.profile, dict(params), schedule.priority) for h in hosts]
+        # a zone's host waits for its zone's worker, even when a TUI runs the others itself
+        wanted = [NewScanJob(h, schedule.profile, dict(params), schedule.priority, for_workers=bool(h.zone))
+                  for h in hosts]
         jobs = await workspace.store.enqueue_schedule_slot(schedule.id, to_iso(slot), wanted, enqueued_by,
                                                            owner, lease_until if owner else None)
         if jobs is None:

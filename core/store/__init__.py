@@ -1,4 +1,5 @@
-"""The store: an interface (base.py) and its backends (sqlite.py today)."""
+"""The store: an interface (base.py) and its backends: SQLite (sqlite.py, the embedded
+default) and PostgreSQL (postgres.py, shared by workers and TUIs on several machines)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,19 @@ from pathlib import Path
 from core.store.base import Store
 
 
-async def open_store(path: Path) -> Store:
-    """The store in this data dir's database file (SQLite, the embedded default)."""
+async def open_store(path: Path, url: str | None = None) -> Store:
+    """The PostgreSQL store the URL names, else the data dir's database file (SQLite)."""
+    if url:
+        from core.domain.store_url import check_url
+
+        check_url(url, "the store URL", password_allowed=True)
+        try:
+            from core.store.postgres import PostgresStore
+        except ImportError:
+            from core.domain.errors import OperatorError
+
+            raise OperatorError("a PostgreSQL store needs asyncpg: pip install 'compliance-tui[postgres]'") from None
+        return await PostgresStore.open(url)
     from core.store.sqlite import SqliteStore
 
     return await SqliteStore.open(path)

@@ -1,7 +1,7 @@
 """The store interface: every host, scan, rule result, rule text, job and AI explanation,
 behind one async API.
 
-A backend (SQLite today; PostgreSQL later) implements every method, with its SQL kept inside
+A backend (SQLite, sqlite.py; PostgreSQL, postgres.py) implements every method, with its SQL kept inside
 it. Callers never see SQL, rows or connections. The store contract tests
 (tests/store/test_contract.py) run the same tests against every backend.
 
@@ -35,6 +35,7 @@ class NewScanJob:
     scan_id: str | None = None  # given only where fixed ids are needed (tests)
     created_at: str | None = None
     job_id: str | None = None
+    for_workers: bool = False  # pending for a worker even when the jobs are created for an owner
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class ScorePoint(NamedTuple):
 
 
 class Store(ABC):
+    notifies = False  # True: wait_for_change() hears other processes' job changes (LISTEN/NOTIFY)
+
     # ------------------------------------------------------------------ lifecycle
 
     @abstractmethod
@@ -69,6 +72,14 @@ class Store(ABC):
     @abstractmethod
     async def integrity_check(self) -> str:
         """'ok', or what the backend's own check found."""
+
+    async def wait_for_change(self, timeout: float) -> bool:
+        """Wait up to timeout seconds for another process to change a job; True when one did.
+        A backend that cannot be told (SQLite) just waits: callers poll on return either way."""
+        import asyncio
+
+        await asyncio.sleep(timeout)
+        return False
 
     @abstractmethod
     async def get_meta(self, key: str) -> str | None: ...
@@ -225,10 +236,12 @@ class Store(ABC):
         """What the job found, kept as JSON (e.g. each fixed rule before and after)."""
 
     @abstractmethod
-    async def claim_job(self, owner: str, lease_until: str, take_pending: bool) -> Job | None:
+    async def claim_job(self, owner: str, lease_until: str, take_pending: bool,
+                        zone: str | None = None) -> Job | None:
         """Atomically start the next job this process may run: its own queued jobs, and with
-        take_pending any pending one; highest priority first, then oldest. A job of a kind that
-        changes its host waits while another job of that host runs, and the other way round."""
+        take_pending any pending one of a host in this zone (None: of hosts without a zone);
+        highest priority first, then oldest. A job of a kind that changes its host waits while
+        another job of that host runs, and the other way round."""
 
     @abstractmethod
     async def renew_leases(self, owner: str, lease_until: str) -> set[str]:

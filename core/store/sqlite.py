@@ -34,7 +34,7 @@ COUNT_COLUMNS = {r: f"n_{r}" for r in RESULT_VALUES}
 _HOST_FIELDS = (
     "name", "address", "port", "username", "identity_file", "known_hosts",
     "sudo_password_env", "transport", "os_id", "os_version", "os_name", "os_family", "status",
-    "tailoring_file", "tags",
+    "tailoring_file", "tags", "zone",
 )
 _SCAN_SELECT = (
     "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version, "
@@ -160,6 +160,19 @@ class SqliteStore(SqliteJobs, SqliteAi, SqliteSchedules, SqlitePolicy, Store):
     async def _rows(self, sql: str, params: tuple | list = ()) -> list[aiosqlite.Row]:
         async with self._read_lock:
             return list(await self._reader.execute_fetchall(sql, tuple(params)))
+
+    async def export_rows(self, table: str, order: str) -> tuple[list[str], list[tuple]]:
+        """Every row of one table as stored, in this order (for `store migrate`; table and
+        order come from core/store/copy.py, never from input)."""
+        async with self._read_lock:
+            cursor = await self._reader.execute(f"SELECT * FROM {table} ORDER BY {order}")
+            cursor._cursor.row_factory = None
+            try:
+                rows = await cursor.fetchall()
+                columns = [d[0] for d in cursor.description]
+            finally:
+                await cursor.close()
+        return columns, rows
 
     async def get_meta(self, key: str) -> str | None:
         rows = await self._rows("SELECT value FROM meta WHERE key = ?", (key,))

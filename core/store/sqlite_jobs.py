@@ -42,9 +42,10 @@ class SqliteJobs:
                                 lease_until: str | None) -> list[str]:
         """The scans and jobs of create_scan_jobs, inside the caller's transaction."""
         now = now_iso()
-        status = JobStatus.QUEUED if owner else JobStatus.PENDING
         ids = []
         for item in wanted:
+            mine = owner if not item.for_workers else None
+            status = JobStatus.QUEUED if mine else JobStatus.PENDING
             scan_id = item.scan_id or str(uuid.uuid4())
             created = item.created_at or now
             params = item.params | {"profile": item.profile}
@@ -56,7 +57,7 @@ class SqliteJobs:
                 "INSERT INTO jobs (id, kind, host_id, params, priority, status, created_at, scan_id, "
                 "lease_owner, lease_until, updated_at) VALUES (?, 'scan', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (job_id, item.host.id, json.dumps(params), item.priority, status.value, created,
-                 scan_id, owner, lease_until if owner else None, now))
+                 scan_id, mine, lease_until if mine else None, now))
             ids.append(job_id)
         return ids
 
@@ -97,7 +98,8 @@ class SqliteJobs:
             await db.execute("UPDATE jobs SET result = ?, updated_at = ? WHERE id = ?",
                              (json.dumps(result), now_iso(), job_id))
 
-    async def claim_job(self, owner: str, lease_until: str, take_pending: bool) -> Job | None:
+    async def claim_job(self, owner: str, lease_until: str, take_pending: bool,
+                        zone: str | None = None) -> Job | None:
         now = now_iso()
         async with self._transaction() as db:
             row = await (await db.execute(
@@ -106,12 +108,13 @@ class SqliteJobs:
                 "updated_at = :now WHERE id = ("
                 # the partial index jobs_waiting gives the order; jobs_running answers the host test
                 "  SELECT j.id FROM jobs j WHERE j.status IN ('pending', 'queued')"
-                "  AND ((j.status = 'queued' AND j.lease_owner = :owner) OR (:take AND j.status = 'pending'))"
+                "  AND ((j.status = 'queued' AND j.lease_owner = :owner) OR (:take AND j.status = 'pending'"
+                "    AND (SELECT z.zone FROM hosts z WHERE z.id = j.host_id) IS :zone))"
                 "  AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status = 'running' AND r.host_id = j.host_id"
                 f"    AND (r.kind IN {_CHANGING} OR j.kind IN {_CHANGING}))"
                 "  ORDER BY j.priority DESC, j.created_at, j.rowid LIMIT 1"
                 ") RETURNING id, scan_id",
-                {"owner": owner, "until": lease_until, "now": now, "take": int(take_pending)})).fetchone()
+                {"owner": owner, "until": lease_until, "now": now, "take": int(take_pending), "zone": zone})).fetchone()
             if row is None:
                 return None
             if row["scan_id"]:

@@ -269,4 +269,9 @@ MIGRATIONS: list[list[str]] = [
                 CAST(ROUND(NEW.seconds * 1000) AS INTEGER));
         END""",
     ],
+    # 11 (issue 17): a host's network zone; a worker started with --zone runs only its zone's jobs
+    [
+        "ALTER TABLE hosts ADD COLUMN zone TEXT",
+        "CREATE INDEX hosts_zone ON hosts (zone)",
+    ],
 ]

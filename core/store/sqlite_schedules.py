@@ -85,7 +85,7 @@ class SqliteSchedules:
                 if cursor.rowcount != 1:
                     raise _SlotTaken
                 tagged = [NewScanJob(w.host, w.profile, w.params | {"schedule": schedule_id, "slot": slot},
-                                     w.priority, w.scan_id, w.created_at, w.job_id) for w in wanted]
+                                     w.priority, w.scan_id, w.created_at, w.job_id, w.for_workers) for w in wanted]
                 ids = await self._insert_scan_jobs(db, tagged, owner, lease_until)
         except _SlotTaken:
             return None

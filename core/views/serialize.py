@@ -19,6 +19,7 @@ def host_to_dict(host: Host) -> dict:
         "transport": host.transport,
         "tailoring": tailoring.original_name(Path(host.tailoring_file)) if host.tailoring_file else None,
         "tags": list(host.tags),
+        "zone": host.zone,
         "os": {"id": host.os_id, "version": host.os_version, "name": host.os_name,
                "family": host.os_family} if host.os_id else None,
         "status": host.status,

@@ -257,3 +257,34 @@ async def test_meta_and_integrity(store):
     await store.set_meta("k", "v")
     assert await store.get_meta("k") == "v"
     assert await store.integrity_check() == "ok"
+
+
+# ------------------------------------------------------------------ zones (issue 17)
+
+async def test_a_zone_worker_claims_only_its_zone_and_no_zone_only_hosts_without_one(store):
+    dmz, lab, plain = await host(store, "dmz1", zone="dmz"), await host(store, "lab1", zone="lab"), await host(store)
+    assert (await store.get_host("dmz1")).zone == "dmz" and (await store.get_host("web1")).zone is None
+    jobs = {h.name: (await store.create_scan_jobs([wanted(h)]))[0] for h in (dmz, lab, plain)}
+    mine = (await store.create_scan_jobs([wanted(dmz)], ME, FAR))[0]
+    assert (await store.claim_job(OTHER, FAR, True, zone="dmz")).id == jobs["dmz1"].id
+    assert await store.claim_job(OTHER, FAR, True, zone="dmz") is None
+    assert (await store.claim_job(OTHER, FAR, True)).id == jobs["web1"].id  # no zone: unzoned hosts
+    assert await store.claim_job(OTHER, FAR, True) is None
+    assert (await store.claim_job(ME, FAR, False, zone="lab")).id == mine.id  # its own queued job: any zone
+    assert (await store.claim_job(OTHER, FAR, True, zone="lab")).id == jobs["lab1"].id
+    lab.zone = None
+    await store.update_host(lab)
+    assert (await store.get_host("lab1")).zone is None
+
+
+async def test_an_expired_hardening_job_is_failed_with_the_reason_not_requeued(store):
+    web = await host(store, zone="dmz")
+    harden = await store.create_harden_job(web, {"profile": "cis-level1-server"}, 5, ME, PAST)
+    with pytest.raises(InvalidInput, match="one at a time"):
+        await store.create_harden_job(web, {}, 5)
+    assert (await store.claim_job(ME, PAST, False)).id == harden.id
+    (expired,) = await store.expire_leases(now_iso())
+    assert expired.job.id == harden.id and not expired.requeued
+    failed = await store.get_job(harden.id)
+    assert failed.status is JobStatus.FAILED and failed.attempts == 1
+    assert failed.error == "worker stopped (lease expired); the host's dead man's switch restores /etc"

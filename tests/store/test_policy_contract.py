@@ -12,7 +12,7 @@ from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import Host, JobStatus, RuleInfo, RuleResult
 from core.domain.policy import RuleException, Schedule
 from core.store.base import NewScanJob
-from tests.store.conftest import open_backend
+from tests.store.conftest import reopen
 
 ME = "test:1:me"
 FAR = "2999-01-01T00:00:00.000000Z"
@@ -92,7 +92,7 @@ async def test_paused_or_not_yet_started_schedules_take_no_slot(store):
 async def test_two_connections_racing_for_one_slot_enqueue_it_once(store, tmp_path):
     web = await host(store)
     schedule = await store.add_schedule(weekly())
-    others = [await open_backend("sqlite", tmp_path) for _ in range(3)] if hasattr(store, "path") else []
+    others = [await reopen(store) for _ in range(3)]
     try:
         everyone = [store, *others]
         wanted = [NewScanJob(web, "cis-level1-server", {}, 5)]
@@ -138,3 +138,13 @@ async def test_fleet_reads_points_failures_and_titles(store):
     assert sorted(await store.results_of([new, other])) == sorted([(new, "rule_c"), (other, "rule_a")])
     assert await store.rule_titles(["rule_a", "nope"]) == {"rule_a": ("Rule A", "high")}
     assert {n: s.id for n, s in (await store.latest_completed_scans()).items()} == {"web1": new, "db1": other}
+
+
+async def test_a_slot_run_by_a_tui_leaves_a_zone_hosts_job_to_its_zone_worker(store):
+    here, far = await host(store), await host(store, "dmz1", zone="dmz")
+    schedule = await store.add_schedule(weekly())
+    wanted = [NewScanJob(here, "cis-level1-server", {}, 5), NewScanJob(far, "cis-level1-server", {}, 5, for_workers=True)]
+    jobs = {j.host_name: j for j in await store.enqueue_schedule_slot(schedule.id, SLOT_1, wanted, "tui", ME, FAR)}
+    assert (jobs["web1"].status, jobs["web1"].lease_owner) == (JobStatus.QUEUED, ME)
+    assert (jobs["dmz1"].status, jobs["dmz1"].lease_owner) == (JobStatus.PENDING, None)
+    assert (await store.claim_job("w:dmz", FAR, True, zone="dmz")).id == jobs["dmz1"].id

@@ -130,7 +130,7 @@ async def test_filter_runs_in_sql(fleet_data):
         await settle(pilot)
         assert table.keys == ["db01", "web01"]
         latest = await app.workspace.store.get_scan(SCAN_IDS["web-3"])
-        assert str(table.cells("web01")[6]) == f"{latest.score:.1f}"
+        assert str(table.cells("web01")[7]) == f"{latest.score:.1f}"  # after the Zone column
 
 
 async def test_space_selects_hosts_for_bulk_scan(fleet_data):

@@ -155,7 +155,7 @@ async def test_bulk_scan_of_selected_hosts(data_dir, fleet, known_hosts):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, HostsScreen) and screen.selected == set()
-        scores = {name: str(table.cells(name)[6]) for name in ("u2004", "u2204")}
+        scores = {name: str(table.cells(name)[7]) for name in ("u2004", "u2204")}
         assert all(s != "—" for s in scores.values()), scores
 
 

@@ -12,18 +12,22 @@ import asyncio
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from core import paths
 from core.content.catalog import ContentError
 from core.domain.errors import OperatorError
+from core.domain.settings import Settings, load_settings
+from core.domain.store_url import ENV_STORE, check_url
 from core.domain.text import NeutralFormatter, neutralise, one_line
 from core.files import append_private
 from core.store.base import StoreTooNew
 from core.workspace import Workspace
-from tui.cli import ai, content, evidence, exceptions, fix, hosts, imports, jobs, reports, scans, schedules
+from tui.cli import ai, content, evidence, exceptions, fix, hosts, imports, jobs, reports, scans, schedules, store
 
-GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, content, ai)
+GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, content, ai, store)
+STORELESS = set(store.COMMANDS.values())
 EXIT_ERROR = 1
 
 
@@ -33,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="CIS compliance scans of Linux servers with OpenSCAP over SSH.",
     )
     parser.add_argument("--data-dir", help=f"where the store lives (default: platform data dir, or ${paths.ENV_HOME})")
+    parser.add_argument("--store", metavar="URL",
+                        help=f"a PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (or ${ENV_STORE}, or "
+                             "[store] url in the config file); the password from $PGPASSWORD or ~/.pgpass")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in GROUPS:
         group.register(commands)
@@ -44,12 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     _log_to_stderr()
     args = build_parser().parse_args(argv)
     data_dir = paths.data_dir(args.data_dir)
+    try:
+        settings = load_settings()
+        if args.store:  # on the command line: seen by every user of this machine, so no password
+            settings = replace(settings, store_url=check_url(args.store, "--store", password_allowed=False))
+    except OperatorError as exc:
+        print(f"error: {one_line(str(exc), 1000)}", file=sys.stderr)
+        return EXIT_ERROR
     if args.command is None:
         from tui.app import run_app  # only here: headless commands never load Textual
 
-        return run_app(data_dir)
+        return run_app(data_dir, settings)
     try:
-        return asyncio.run(_dispatch(args, data_dir))
+        return asyncio.run(_dispatch(args, data_dir, settings))
     except (OperatorError, ContentError, StoreTooNew) as exc:
         print(f"error: {one_line(str(exc), 1000)}", file=sys.stderr)
         return EXIT_ERROR
@@ -91,10 +105,12 @@ def crash_log(data_dir: Path, exc: BaseException) -> Path:
     return append_private(path, f"--- {now_iso()} compliance-tui {' '.join(sys.argv[1:2])}\n{neutralise(text)}")
 
 
-async def _dispatch(args: argparse.Namespace, data_dir: Path) -> int:
+async def _dispatch(args: argparse.Namespace, data_dir: Path, settings: Settings) -> int:
     handlers = {key: handler for group in GROUPS for key, handler in group.COMMANDS.items()}
     handler = handlers[(args.command, getattr(args, "action", None))]
-    async with await Workspace.open(data_dir) as workspace:
+    if handler in STORELESS:  # e.g. `store migrate`: it opens the stores it names itself
+        return await handler(data_dir, settings, args)
+    async with await Workspace.open(data_dir, settings=settings) as workspace:
         for notice in workspace.notices:
             print(f"notice: {one_line(notice, 1000)}", file=sys.stderr)
         return await handler(workspace, args)

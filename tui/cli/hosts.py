@@ -8,7 +8,7 @@ from pathlib import Path
 from core.content.catalog import ContentError, available_profiles
 from core.domain.errors import OperatorError
 from core.domain.models import Host, OsInfo
-from core.domain.policy import parse_tags
+from core.domain.policy import parse_tags, parse_zone
 from core.domain.validate import check_sudo_password_env, parse_port, validate_host
 from core.hosts import service
 from core.targets import ssh
@@ -32,6 +32,16 @@ def register(commands) -> None:
                      help="name of an environment variable holding the sudo password")
     add.add_argument("--tailoring", metavar="FILE", type=Path, help="XCCDF tailoring file for its scans")
     add.add_argument("--tag", action="append", metavar="TAG", help="a tag (repeat, or comma-separated)")
+    add.add_argument("--zone", metavar="NAME", help="its network zone: only `worker --zone NAME` runs its jobs")
+    edit = hosts.add_parser("edit", help="change a host's address, port, user, identity or zone")
+    edit.add_argument("name")
+    edit.add_argument("--address")
+    edit.add_argument("--port")
+    edit.add_argument("--user")
+    edit.add_argument("--identity", help="private key file")
+    edit.add_argument("--known-hosts", help="known_hosts file")
+    edit.add_argument("--sudo-password-env", metavar="VAR")
+    edit.add_argument("--zone", metavar="NAME", help="its network zone; '' takes it out of its zone")
     tag = hosts.add_parser("tag", help="set a host's tags (none: clear them)")
     tag.add_argument("name")
     tag.add_argument("tags", nargs="*", metavar="TAG")
@@ -56,7 +66,7 @@ async def hosts_add(workspace: Workspace, args) -> int:
     host = validate_host(Host(
         name=args.name, address=args.address, port=parse_port(args.port),
         username=args.user, identity_file=args.identity, known_hosts=args.known_hosts,
-        sudo_password_env=args.sudo_password_env, tags=parse_tags(args.tag),
+        sudo_password_env=args.sudo_password_env, tags=parse_tags(args.tag), zone=parse_zone(args.zone),
     ))
     await service.add_host(workspace, host)
     warning = check_sudo_password_env(host.sudo_password_env)
@@ -68,13 +78,28 @@ async def hosts_add(workspace: Workspace, args) -> int:
     return 0
 
 
+async def hosts_edit(workspace: Workspace, args) -> int:
+    given = {"address": args.address, "port": args.port, "username": args.user, "identity_file": args.identity,
+             "known_hosts": args.known_hosts, "sudo_password_env": args.sudo_password_env, "zone": args.zone}
+    changes = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise OperatorError("nothing to change: give --address, --port, --user, --identity, --known-hosts, "
+                            "--sudo-password-env or --zone")
+    if "port" in changes:
+        changes["port"] = parse_port(changes["port"])
+    host = await service.edit_host(workspace, args.name, **changes)
+    zone = f", zone {host.zone}" if host.zone else ", no zone"
+    say(f"changed {host.name} ({host.address}:{host.port}{zone})")
+    return 0
+
+
 async def hosts_list(workspace: Workspace, args) -> int:
     hosts = await workspace.store.find_hosts()
     if args.json:
         print_json([host_to_dict(h) for h in hosts])
         return 0
-    print_table(["NAME", "ADDRESS", "PORT", "USER", "OS", "STATUS", "TAGS"],
-                [[h.name, h.address, h.port, h.username, h.os_name, h.status, ",".join(h.tags) or None]
+    print_table(["NAME", "ADDRESS", "PORT", "USER", "OS", "STATUS", "ZONE", "TAGS"],
+                [[h.name, h.address, h.port, h.username, h.os_name, h.status, h.zone, ",".join(h.tags) or None]
                  for h in hosts])
     return 0
 
@@ -164,6 +189,7 @@ async def hosts_check(workspace: Workspace, args) -> int:
 
 COMMANDS = {
     ("hosts", "add"): hosts_add,
+    ("hosts", "edit"): hosts_edit,
     ("hosts", "list"): hosts_list,
     ("hosts", "remove"): hosts_remove,
     ("hosts", "trust"): hosts_trust,

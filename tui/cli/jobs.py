@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.domain.models import JobStatus
+from core.domain.policy import parse_zone
 from core.jobs import queue
 from core.jobs.worker import run_worker
 from core.views.serialize import job_to_dict
@@ -29,6 +30,8 @@ def register(commands) -> None:
     worker = commands.add_parser("worker", help="run queued jobs until stopped (SIGTERM/SIGINT)")
     worker.add_argument("--once", action="store_true", help="run what is queued now, then exit")
     worker.add_argument("--max-concurrent", type=int, metavar="N", help="jobs at once (default: jobs.max_concurrent, 64)")
+    worker.add_argument("--zone", metavar="NAME",
+                        help="run the jobs of this zone's hosts (default: of hosts without a zone)")
 
 
 async def jobs_list(workspace: Workspace, args) -> int:
@@ -90,7 +93,8 @@ async def worker(workspace: Workspace, args) -> int:
     if args.max_concurrent is not None:
         workspace.configure(max_concurrent=max(1, args.max_concurrent))
     workspace.hub.subscribe(JobProgress(live=False))  # a line per job started and ended (journald)
-    return await run_worker(workspace, once=args.once, say=lambda line: say(line, err=True))
+    zone = parse_zone(args.zone)
+    return await run_worker(workspace, once=args.once, zone=zone, say=lambda line: say(line, err=True))
 
 
 COMMANDS = {

@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from core.domain.errors import OperatorError
 from core.domain.models import Host
-from core.domain.policy import parse_tags
+from core.domain.policy import parse_tags, parse_zone
 from core.domain.validate import parse_port, validate_host
 from tui import keymap
 from tui.screens.base import BaseModal
@@ -30,6 +30,7 @@ FIELDS = (
     ("known_hosts", "known_hosts", "default ~/.ssh/known_hosts"),
     ("sudo_password_env", "Sudo pw env", "NAME of a variable, never the password"),
     ("tags", "Tags", "comma-separated, e.g. web, prod (for schedules)"),
+    ("zone", "Zone", "network zone: `worker --zone NAME` runs its jobs"),
 )
 
 
@@ -73,6 +74,7 @@ class HostFormModal(BaseModal):
         values = {field: self._value(field) for field, _label, _hint in FIELDS}
         port = parse_port(values.pop("port") or "22")
         values["tags"] = parse_tags(values.pop("tags"))
+        values["zone"] = parse_zone(values.pop("zone"))
         if self.host is not None:
             host = replace(self.host, port=port, **values)
         else:

@@ -59,7 +59,8 @@ class HostsScreen(BaseScreen):
             Column("address", "Address", None, min_width=12),
             Column("user", "User", 8),
             Column("os", "OS", None, min_width=12),
-            Column("status", "Status", 7),
+            Column("status", "Status", 8),
+            Column("zone", "Zone", 7),
             Column("score", "Score", 9, "right"),
         ], empty="no hosts: press a to add one, or i to import", id="hosts")
         yield Static(id="host-detail", classes="detail")
@@ -131,6 +132,7 @@ class HostsScreen(BaseScreen):
             plain(host.name), plain(address), plain(host.username or DASH),
             plain(os_label(host)) if os_label(host) else palette.muted("unknown"),
             palette.text(host.status, STATUS_VARS.get(host.status, "foreground-muted")),
+            plain(host.zone) if host.zone else palette.muted(DASH),
             score,
         )
 

@@ -17,6 +17,7 @@ from core.ai.secrets import ApiKey, find_key_async
 from core.content.catalog import SHORT_NAME_TITLES, Datastream, load_catalog
 from core.domain.explanations import AiUsage
 from core.domain.settings import config_path, safe_url
+from core.domain.store_url import masked
 from core.domain.text import neutralise
 from tui import keymap
 from tui.screens.base import BaseScreen
@@ -57,9 +58,11 @@ class SettingsScreen(BaseScreen):
         workspace = self.app.workspace
         dirs = "\n".join(
             f"  {d}" + ("" if d.is_dir() else "  (not there yet)") for d in workspace.content_dirs)
+        url = workspace.settings.store_url
+        database = f"PostgreSQL {masked(url)}" if url else paths.database(workspace.data_dir)
         facts = (
             f"Data dir       {workspace.data_dir}\n"
-            f"Database       {paths.database(workspace.data_dir)}\n"
+            f"Database       {database}\n"
             f"Scan timeout   {workspace.settings.scan_timeout} s    Concurrent jobs  "
             f"{workspace.settings.max_concurrent}    Lease  {workspace.settings.lease_seconds:.0f} s\n"
             f"Config file    {tilde(config_path())}\n"

@@ -1,0 +1,51 @@
+"""`compliance-tui store migrate --to postgresql://...`: the data dir's SQLite store into a
+shared PostgreSQL store (core/store/copy.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core import paths
+from core.domain.errors import OperatorError
+from core.domain.settings import Settings
+from core.domain.store_url import check_url, masked
+from tui.cli.output import print_json, say
+
+
+def register(commands) -> None:
+    store = commands.add_parser("store", help="the store").add_subparsers(dest="action", required=True)
+    migrate = store.add_parser("migrate", help="copy the data dir's SQLite store into a PostgreSQL store "
+                                               "(safe to run again: nothing is duplicated)")
+    migrate.add_argument("--to", required=True, metavar="URL",
+                         help="postgresql://USER@HOST:PORT/DATABASE; the password from $PGPASSWORD or ~/.pgpass")
+    migrate.add_argument("--json", action="store_true")
+
+
+async def store_migrate(data_dir: Path, settings: Settings, args) -> int:
+    from core.store import copy
+    from core.store.postgres import PostgresStore
+    from core.store.sqlite import SqliteStore
+
+    url = check_url(args.to, "--to", password_allowed=False)
+    database = paths.database(data_dir)
+    if not database.is_file():
+        raise OperatorError(f"no SQLite store at {database}: nothing to migrate (see --data-dir)")
+    source = await SqliteStore.open(database)
+    try:
+        target = await PostgresStore.open(url)
+        try:
+            copied = await copy.migrate(source, target, say=lambda line: say(line, err=True))
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    if args.json:
+        print_json({"to": masked(url), "tables": {c.table: {"rows": c.rows, "added": c.added} for c in copied}})
+    else:
+        total, added = sum(c.rows for c in copied), sum(c.added for c in copied)
+        say(f"migrated {database} to {masked(url)}: {total} row(s) checked, {added} added; "
+            f"next: compliance-tui --store {masked(url)} (or [store] url in the config file)")
+    return 0
+
+
+COMMANDS = {("store", "migrate"): store_migrate}

@@ -1,0 +1,54 @@
+"""Early reloads on a shared store: on PostgreSQL every process's job changes arrive by
+LISTEN/NOTIFY (Store.wait_for_change), and the screen on top reloads within about a second
+instead of at its next 10 s refresh, which stays as the fallback. A burst of changes (a
+schedule enqueueing hundreds of jobs) is one reload. SQLite tells nobody: nothing runs then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from tui.screens.base import BaseScreen
+
+log = logging.getLogger(__name__)
+LISTEN_FOR = 30.0  # seconds per wait; a lost listener connection is made again after it
+SETTLE = 0.5  # seconds to let a burst of changes end before reloading once
+
+
+class StoreChanges:
+    """A task of its own for the app's lifetime, not a Textual worker: it never completes, and
+    waiting for the app's workers to finish (tests, screens) must not wait for it."""
+
+    def __init__(self, app):
+        self.app = app
+        self.reloads = 0  # early reloads done (tests)
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self.app.workspace.store.notifies:
+            self._task = asyncio.create_task(self._listen(), name="listen for store changes")
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _listen(self) -> None:
+        store = self.app.workspace.store
+        while True:
+            try:
+                if await store.wait_for_change(LISTEN_FOR):
+                    await asyncio.sleep(SETTLE)
+                    self._reload_screen()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store went away for a moment: the periodic refresh covers it
+                log.warning("listening for store changes failed; retrying", exc_info=True)
+                await asyncio.sleep(LISTEN_FOR)
+
+    def _reload_screen(self) -> None:
+        screen = self.app.screen
+        if isinstance(screen, BaseScreen) and screen.is_current and screen.is_mounted:
+            self.reloads += 1
+            screen.reload()
