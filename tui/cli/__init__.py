@@ -24,7 +24,20 @@ from core.domain.text import NeutralFormatter, neutralise, one_line
 from core.files import append_private
 from core.store.base import StoreTooNew
 from core.workspace import Workspace
-from tui.cli import ai, content, evidence, exceptions, fix, hosts, imports, jobs, reports, scans, schedules, store
+from tui.cli import (
+    ai,
+    content,
+    evidence,
+    exceptions,
+    fix,
+    hosts,
+    imports,
+    jobs,
+    reports,
+    scans,
+    schedules,
+    store,
+)
 
 GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, content, ai, store)
 STORELESS = set(store.COMMANDS.values())
