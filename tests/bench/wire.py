@@ -169,10 +169,11 @@ def measure(quick: bool) -> tuple[list[Figure], list[str]]:
                method=f"median wall of the whole `compliance-tui scan` process ({repeat_wall:.2f} s) over the "
                       f"median of `oscap xccdf eval` run directly in the played host's namespace with nsenter "
                       f"({own_wall:.2f} s), same datastream and profile; the two alternate in one run.",
-               limit="fixed costs around oscap: interpreter start and imports, SSH connect, probe and cache "
-                     "check, compressing and fetching the whole ARF, parsing it and storing; and oscap itself "
-                     "runs longer inside a scan than alone (see the breakdown: the scan hands it the cached "
-                     ".bz2 datastream, which it decompresses as it loads)."),
+               limit="fixed costs around oscap: interpreter start and imports (every command's modules load at "
+                     "start), SSH connect, the probe and work dir (one round trip), splitting and compressing "
+                     "the ARF on the target, joining it and checking its sha256 here, parsing its results and "
+                     "storing; and oscap itself runs longer inside a scan than alone (see the breakdown: the "
+                     "scan hands it the cached .bz2 datastream, which it decompresses as it loads)."),
         Figure(SECTION, "repeat scan wall", repeat_wall, "s", op="", runs=repeat_runs,
                method="the whole command, as above."),
         Figure(SECTION, "oscap's own evaluation", own_wall, "s", op="", runs=repeat_runs,
