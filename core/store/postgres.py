@@ -26,26 +26,9 @@ from core.store.base import Store, StoreTooNew
 from core.store.postgres_jobs import PostgresJobs
 from core.store.postgres_migrations import CHANNEL, MIGRATIONS
 from core.store.postgres_policy import PostgresPolicy
+from core.store.shared_sql import HOST_FIELDS, RESULT_ORDER, SCAN_SELECT
 from core.store.sqlite import COUNT_COLUMNS, _host, _scan  # row -> model readers: no SQL in them
 
-HOST_FIELDS = (
-    "name", "address", "port", "username", "identity_file", "known_hosts",
-    "sudo_password_env", "transport", "os_id", "os_version", "os_name", "os_family", "status",
-    "tailoring_file", "tags", "zone",
-)
-SCAN_SELECT = (
-    "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version, "
-    "c.derived_from AS content_derived_from "
-    "FROM scans s JOIN hosts h ON h.id = s.host_id LEFT JOIN contents c ON c.id = s.content_id"
-)
-RESULT_ORDER = {
-    "rule": "r.rule_id",
-    "severity": "CASE COALESCE(i.severity, r.severity) WHEN 'high' THEN 0 WHEN 'medium' THEN 1 "
-    "WHEN 'low' THEN 2 ELSE 3 END, r.rule_id",
-    "result": "CASE r.result WHEN 'fail' THEN 0 WHEN 'error' THEN 1 WHEN 'unknown' THEN 2 "
-    "WHEN 'pass' THEN 3 ELSE 4 END, r.rule_id",
-    "time": "r.seconds DESC NULLS LAST, r.rule_id",
-}
 RESULT_INSERT = "INSERT INTO rule_results (scan_id, rule_id, result, severity, seconds) VALUES ($1, $2, $3, $4, $5)"
 MIGRATION_LOCK = 0x43540017  # an advisory lock: one process migrates, the others wait for it
 POOL_SIZE = 8

@@ -24,6 +24,9 @@ from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import RESULT_VALUES, Host, RuleInfo, RuleResult, Scan, ScanStatus
 from core.domain.timeutil import now_iso
 from core.store.base import Store, StoreTooNew
+from core.store.shared_sql import HOST_FIELDS as _HOST_FIELDS
+from core.store.shared_sql import RESULT_ORDER
+from core.store.shared_sql import SCAN_SELECT as _SCAN_SELECT
 from core.store.sqlite_ai import SqliteAi
 from core.store.sqlite_jobs import SqliteJobs
 from core.store.sqlite_migrations import MIGRATIONS
@@ -31,24 +34,6 @@ from core.store.sqlite_policy import SqlitePolicy
 from core.store.sqlite_schedules import SqliteSchedules
 
 COUNT_COLUMNS = {r: f"n_{r}" for r in RESULT_VALUES}
-_HOST_FIELDS = (
-    "name", "address", "port", "username", "identity_file", "known_hosts",
-    "sudo_password_env", "transport", "os_id", "os_version", "os_name", "os_family", "status",
-    "tailoring_file", "tags", "zone",
-)
-_SCAN_SELECT = (
-    "SELECT s.*, h.name AS host_name, c.file_name AS content_file, c.version AS content_version, "
-    "c.derived_from AS content_derived_from "
-    "FROM scans s JOIN hosts h ON h.id = s.host_id LEFT JOIN contents c ON c.id = s.content_id"
-)
-RESULT_ORDER = {
-    "rule": "r.rule_id",
-    "severity": "CASE COALESCE(i.severity, r.severity) WHEN 'high' THEN 0 WHEN 'medium' THEN 1 "
-    "WHEN 'low' THEN 2 ELSE 3 END, r.rule_id",
-    "result": "CASE r.result WHEN 'fail' THEN 0 WHEN 'error' THEN 1 WHEN 'unknown' THEN 2 "
-    "WHEN 'pass' THEN 3 ELSE 4 END, r.rule_id",
-    "time": "r.seconds DESC NULLS LAST, r.rule_id",  # the slowest first
-}
 RESULT_INSERT = "INSERT INTO rule_results (scan_id, rule_id, result, severity, seconds) VALUES (?, ?, ?, ?, ?)"
 
 
