@@ -7,7 +7,7 @@ Each binding has an id (`hosts.add`), so the config file can move it:
     "jobs.cancel" = "ctrl+x"
 
 The footer shows a screen's bindings in this order: the most used first. `?` lists them all.
-A few letters differ by layer, as the README says: in a yes/no question y and n answer it
+A few letters differ by layer, as docs/tui.md says: in a yes/no question y and n answer it
 (elsewhere n starts a new scan); w switches where scans run only inside the dialogs that
 start them; space pages down in read-only views (rule details, job details), where nothing
 can be selected.
@@ -225,7 +225,7 @@ def check_user_keymap(keys: dict[str, str]) -> dict[str, str]:
     if unknown:
         from core.domain.errors import InvalidInput
 
-        raise InvalidInput(f"config [keys]: unknown key id {unknown[0]!r}; see the README's key table")
+        raise InvalidInput(f"config [keys]: unknown key id {unknown[0]!r}; see the key table in docs/tui.md")
     return {k: str(v) for k, v in keys.items()}
 
 
@@ -235,7 +235,7 @@ SCOPE_NAMES = {"app": "everywhere", "screen": "every screen", "modal": "every di
 
 
 def markdown_table() -> str:
-    """The README's table of every key (a test keeps the two the same)."""
+    """docs/tui.md's table of every key (a test keeps the two the same)."""
     rows = ["| where | keys | what | id |", "| --- | --- | --- | --- |"]
     for scope, keys in KEYMAP.items():
         for key in keys:

@@ -23,7 +23,7 @@ from core.store.base import Store
 
 RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
 NOT_CONFIGURED = ("no LLM is configured: name a model in Settings, in the config file's [ai] table "
-                  "or in $COMPLIANCE_TUI_LLM_MODEL (see README, AI explanations)")
+                  "or in $COMPLIANCE_TUI_LLM_MODEL (see docs/ai.md)")
 
 
 @dataclass(frozen=True)

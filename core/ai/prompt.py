@@ -3,7 +3,7 @@ the profile. Nothing else: no host name, address, user, key, scan id, other host
 anything read from the target beyond the rule's result (the OS is the detected id and version,
 reduced to letters, digits and dots).
 
-README's "What is sent" shows a real example; tests/ai/test_prompt.py checks these rules.
+docs/ai.md's "What is sent" shows a real example; tests/ai/test_prompt.py checks these rules.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ environment. Nothing secret is ever read from or written to the file.
     keep_days = 90          # keep evidence of scans younger than this
     keep_last = 3           # and of the newest N scans of each host and profile (at least 1)
 
-    [keys]                  # the TUI's keys, by binding id (README: "Every key")
+    [keys]                  # the TUI's keys, by binding id (docs/tui.md: "Every key")
     "hosts.add" = "A"
 
     [store]                 # a shared PostgreSQL store instead of the data dir's SQLite file

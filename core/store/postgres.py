@@ -73,7 +73,7 @@ class PostgresStore(PostgresJobs, PostgresPolicy, Store):
                                 f"({_server_words(exc)}); the password comes from $PGPASSWORD or ~/.pgpass") from None
         except asyncpg.InvalidCatalogNameError:
             raise OperatorError(f"cannot open the store at {where(url)}: no such database; create it "
-                                "(README: PostgreSQL and zones)") from None
+                                "(docs/postgresql.md)") from None
         except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise OperatorError(f"cannot connect to the store at {where(url)}: {_connect_words(exc)}") from None
         store = cls(pool, url)

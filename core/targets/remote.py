@@ -320,7 +320,7 @@ async def fetch_evidence(transport: Transport, sudo: Sudo, arf: str, tmp: str, k
             result = await transport.run(wrapped, input=stdin, timeout=timeout, max_output=limit)
     except OutputTooLarge:
         raise OutputTooLarge(f"{transport.host_name}: the results are larger than {size(limit)}, more than "
-                             "this profile can produce; refusing them (see limits in the README)") from None
+                             "this profile can produce; refusing them (limits: docs/security.md)") from None
     if result.exit_status == TOO_BIG_EXIT and "size=" in result.stderr:
         found = result.stderr.rpartition("size=")[2].split()[0]
         raise OutputTooLarge(f"{transport.host_name}: oscap wrote {size(int(found)) if found.isdigit() else found} "

@@ -64,7 +64,7 @@ async def test_a_rule_without_texts_and_long_texts(data_dir):
 
 
 def test_the_readme_shows_exactly_what_is_sent():
-    """README's example is this builder's output for a real rule of the installed content."""
+    """docs/ai.md's example is this builder's output for a real rule of the installed content."""
     from pathlib import Path
 
     import pytest
@@ -76,12 +76,12 @@ def test_the_readme_shows_exactly_what_is_sent():
 
     datastream = Path("/usr/share/xml/scap/ssg/content/ssg-ubuntu2204-ds.xml")
     if not datastream.is_file() or installed_ssg() != PINNED_SSG:
-        pytest.skip(f"the README shows SSG {PINNED_SSG}'s Ubuntu 22.04 texts; installed: {installed_ssg()}")
+        pytest.skip(f"docs/ai.md shows SSG {PINNED_SSG}'s Ubuntu 22.04 texts; installed: {installed_ssg()}")
     rule = xccdf.read_rules(datastream, {PREFIX + "sshd_disable_root_login"})[PREFIX + "sshd_disable_root_login"]
     scan = Scan(id="x", host_id=1, host_name="web01", profile="cis-level1-server",
                 profile_id="xccdf_org.ssgproject.content_profile_cis_level1_server",
                 content_file=datastream.name, content_version=PINNED_SSG)
     host = Host(name="web01", address="10.0.0.5", os_id="ubuntu", os_version="22.04")
     system, user = build_messages(subject_for(scan, host, rule, "fail"))
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "ai.md").read_text()
     assert f"--- system\n{SYSTEM}\n--- user\n{user['content']}\n```\n" in readme

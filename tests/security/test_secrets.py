@@ -1,5 +1,5 @@
-"""Secrets: a sudo password and an API key, in the environment as the README says, never reach
-the database, the job logs, exports, reports, crash output, the target's logs or any
+"""Secrets: a sudo password and an API key, in the environment as docs/targets.md and docs/ai.md
+say, never reach the database, the job logs, exports, reports, crash output, the target's logs or any
 process's argv (every /proc/*/cmdline on this machine, the played targets' too, is sampled
 while the scans run)."""
 

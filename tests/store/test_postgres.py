@@ -139,7 +139,7 @@ async def test_wait_for_change_is_woken_by_another_process_changing_a_job(pg_url
 
 
 async def test_a_least_privilege_role_runs_the_app_on_a_store_its_owner_made(pg_server):
-    """The README's roles and GRANTs, as written there: the owner migrates, the app role only
+    """docs/postgresql.md's roles and GRANTs, as written there: the owner migrates, the app role only
     reads and writes rows."""
     database = "ct_roles"
     try:
@@ -171,10 +171,10 @@ async def test_a_least_privilege_role_runs_the_app_on_a_store_its_owner_made(pg_
 
 
 def readme_grants() -> dict[str, list[str]]:
-    """The SQL blocks of README's least-privilege section, passwords set for the test."""
+    """The SQL blocks of docs/postgresql.md's least-privilege section, passwords set for the test."""
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "docs" / "postgresql.md").read_text()
     blocks = {}
     for label in ("server", "database"):
         marker = f"-- roles: {label}\n"

@@ -1,4 +1,4 @@
-"""One keymap: a key means one thing on every screen (the README says where and why not),
+"""One keymap: a key means one thing on every screen (docs/tui.md says where and why not),
 and the config file can move any binding."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ MEANING = {
     "create": "save", "start": "save", "import": "save", "add": "save", "save": "save",
     "apply": "answer(True)", "cycle": "result filter", "cycle('result-filter')": "result filter", "regenerate": "reload", "test": "ai_test", "ai_settings": "edit",
 }
-# Keys whose meaning depends on the layer, as the README's key table says.
+# Keys whose meaning depends on the layer, as docs/tui.md's key table says.
 LAYERED = {
     "n": "no in a yes/no question, New Scan elsewhere",
     "space": "pages down in read-only views (rule and job details), selects in lists",
@@ -45,11 +45,11 @@ def test_no_key_means_two_things_on_two_screens():
 def test_every_binding_has_an_id_a_description_and_is_listed_in_the_readme():
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "tui.md").read_text()
     for keys in KEYMAP.values():
         for key in keys:
             assert key.id and key.description, key
-    assert markdown_table() in readme, "README's key table: paste tui.keymap.markdown_table()"
+    assert markdown_table() in readme, "docs/tui.md's key table: paste tui.keymap.markdown_table()"
 
 
 async def test_the_config_file_moves_a_key(data_dir, tmp_path, monkeypatch):
