@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from core import paths
+from core.content import values
 from core.domain.errors import InvalidInput
 from core.files import copy_private, private_dir
 from core.safexml import XmlError, iterparse, local_name
@@ -42,7 +43,9 @@ class Tailoring:
 
 
 def read_tailoring(path: Path, name: str | None = None) -> Tailoring:
-    """Check that a file is an XCCDF 1.2 Tailoring and list its profiles."""
+    """Check that a file is an XCCDF 1.2 Tailoring and list its profiles. Every value it sets
+    is held to the rules of core/content/values.py here already (when it is given, and when a
+    scan starts); the fixes check it again against the Value's declared type."""
     if not path.is_file():
         raise InvalidInput(f"tailoring file {path} does not exist")
     if path.stat().st_size > MAX_TAILORING_BYTES:
@@ -51,13 +54,16 @@ def read_tailoring(path: Path, name: str | None = None) -> Tailoring:
     profiles: dict[str, str | None] = {}
     root = None
     try:
-        for event, element in iterparse(path, events=("start",), limit=MAX_TAILORING_BYTES):
+        for event, element in iterparse(path, events=("start", "end"), limit=MAX_TAILORING_BYTES):
             if root is None:
                 root = element
                 if etree.QName(element).text != f"{{{XCCDF_12}}}Tailoring":
                     raise InvalidInput(f"{path.name} is not an XCCDF 1.2 tailoring file")
-            elif local_name(element) == "Profile" and element.get("id"):
+            elif event == "start" and local_name(element) == "Profile" and element.get("id"):
                 profiles[element.get("id")] = element.get("extends")
+            elif event == "end" and local_name(element) == "set-value":
+                values.check(None, element.get("idref") or "?", "".join(element.itertext()),
+                             f"tailoring {name or path.name}")
     except XmlError as exc:
         raise InvalidInput(f"{path.name}: {exc}") from None
     if root is None or not profiles:

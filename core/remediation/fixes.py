@@ -15,6 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.content.values import ValueDef, check, definition_of, short
 from core.domain.errors import InvalidInput
 from core.results.xccdf import SUB_RE, raw_text, stream, text_of, to_markdown, xccdf_name
 
@@ -77,7 +78,7 @@ class Plan:
     profile_id: str
     fixes: list[Fix] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
-    values: dict[str, str] = field(default_factory=dict)  # Value id -> value, those the fixes use
+    values: list[UsedValue] = field(default_factory=list)  # those the fixes use, checked
 
     @property
     def locks_out(self) -> bool:
@@ -170,10 +171,12 @@ def playbook(plan: Plan, host_pattern: str = "all") -> str:
 
 def read_plan(datastream: Path, profile_id: str, rule_ids: list[str], *,
               tailoring: Path | None = None, tailored_profile: str | None = None,
-              system: str = "sh") -> Plan:
-    """The fixes of rule_ids (in that order) with the values profile_id selects."""
+              tailoring_name: str | None = None, system: str = "sh") -> Plan:
+    """The fixes of rule_ids (in that order) with the values profile_id selects, each value
+    checked (core/content/values.py) before it is put in a script."""
     wanted = list(dict.fromkeys(rule_ids))
     rules: dict[str, dict] = {}
+    definitions: dict[str, ValueDef] = {}
     choices: dict[str, dict[str, str]] = {}  # Value id -> selector ('' default) -> value
     profiles: dict[str, tuple[str | None, dict[str, str]]] = {}  # id -> (extends, refine-values)
     keep = frozenset({"Rule", "Value", "Profile"})
@@ -183,16 +186,15 @@ def read_plan(datastream: Path, profile_id: str, rule_ids: list[str], *,
         if name == "Rule" and element.get("id") in wanted:
             rules[element.get("id")] = _rule(element, SYSTEMS[system])
         elif name == "Value" and element.get("id"):
+            definitions[element.get("id")] = definition_of(element, xccdf_name, text_of)
             choices[element.get("id")] = _choices(element)
         elif name == "Profile" and element.get("id"):
             profiles[element.get("id")] = _refinements(element)
-    selected = _selected_values(profiles, profile_id)
+    selected = _selected_values(profiles, profile_id, f"profile {profile_id.rpartition('_profile_')[2]}")
     if tailoring is not None:
-        tailored = {}
-        for event, name, element in stream(tailoring, frozenset({"Profile"})):
-            if event == "end" and name == "Profile" and element.get("id"):
-                tailored[element.get("id")] = _refinements(element)
-        selected.update(_selected_values(tailored, tailored_profile or "", inherit=False))
+        selected.update(_selected_values(tailoring_profiles(tailoring), tailored_profile or "",
+                                         f"tailoring {tailoring_name or tailoring.name}", inherit=False))
+    values = _Values(definitions, choices, selected, f"{Path(datastream).name} (default)")
     plan = Plan(profile_id)
     for rule_id in wanted:
         found = rules.get(rule_id)
@@ -201,15 +203,24 @@ def read_plan(datastream: Path, profile_id: str, rule_ids: list[str], *,
         if not found["fix"]:
             plan.missing.append(Missing(rule_id, found["title"], found["fixtext"]))
             continue
-        text, used = _substitute(found["fix"], choices, selected, system)
-        plan.values.update(used)
+        text = _substitute(found["fix"], values, system)
         risks = tuple(risk for risk, pattern in RISKS if pattern.search(text))
         if NETWORK.search(text) and "firewall" not in risks:
             risks += ("firewall",)  # the network: a lock-out risk like the firewall
         plan.fixes.append(Fix(rule_id, found["title"], found["severity"], text,
                               found["reboot"], found["disruption"], found["complexity"],
                               found["strategy"], risks))
+    plan.values = list(values.used.values())
     return plan
+
+
+def tailoring_profiles(path: Path) -> dict[str, tuple[str | None, dict[str, str]]]:
+    """The refinements of each Profile of a tailoring file (see _refinements)."""
+    tailored = {}
+    for event, name, element in stream(path, frozenset({"Profile"})):
+        if event == "end" and name == "Profile" and element.get("id"):
+            tailored[element.get("id")] = _refinements(element)
+    return tailored
 
 
 def _rule(element, system: str) -> dict:
@@ -251,40 +262,64 @@ def _refinements(element) -> tuple[str | None, dict[str, str]]:
     return element.get("extends"), refined
 
 
-def _selected_values(profiles: dict, profile_id: str, inherit: bool = True) -> dict[str, str]:
-    """Refinements of a profile and the profiles it extends (its own win)."""
+def _selected_values(profiles: dict, profile_id: str, source: str,
+                     inherit: bool = True) -> dict[str, tuple[str, str]]:
+    """Value id -> (refinement, where it came from), of a profile and those it extends (its own win)."""
     chain, current = [], profile_id
     while current in profiles and current not in chain:
         chain.append(current)
         current = profiles[current][0] if inherit else None
-    merged: dict[str, str] = {}
+    merged: dict[str, tuple[str, str]] = {}
     for pid in reversed(chain):
-        merged.update(profiles[pid][1])
+        merged.update((value_id, (how, source)) for value_id, how in profiles[pid][1].items())
     return merged
 
 
-def _substitute(text: str, choices: dict, selected: dict, system: str) -> tuple[str, dict[str, str]]:
-    used: dict[str, str] = {}
+@dataclass(frozen=True)
+class UsedValue:
+    """A Value a script uses: its text, and where it came from (the preview lists them)."""
+
+    id: str
+    value: str
+    source: str
+
+    @property
+    def short_id(self) -> str:
+        return short(self.id)
+
+
+@dataclass
+class _Values:
+    definitions: dict[str, ValueDef]
+    choices: dict[str, dict[str, str]]
+    selected: dict[str, tuple[str, str]]
+    default_source: str
+    used: dict[str, UsedValue] = field(default_factory=dict)
+
+    def get(self, value_id: str) -> str:
+        """The value a profile selects for value_id, checked; remembered as used."""
+        if value_id not in self.used:
+            options = self.choices.get(value_id, {})
+            how, source = self.selected.get(value_id, ("", self.default_source))
+            if how.startswith("value:"):
+                value, source = how[len("value:"):], f"{source} (set-value)"
+            else:
+                selector = how[len("selector:"):]
+                value = options.get(selector, options.get("", ""))
+                source += f" (selector {selector})" if selector else ""
+            check(self.definitions.get(value_id), value_id, value, source)
+            self.used[value_id] = UsedValue(value_id, value, source)
+        return self.used[value_id].value
+
+
+def _substitute(text: str, values: _Values, system: str) -> str:
     out, last = [], 0
     for match in SUB_RE.finditer(text):
-        value_id = match.group(1)
-        value = _value(value_id, choices, selected)
-        short = value_id.rpartition("_value_")[2] or value_id
-        used[short] = value
         out.append(text[last:match.start()])
-        out.append(_quoted(value, "".join(out), system))
+        out.append(_quoted(values.get(match.group(1)), "".join(out), system))
         last = match.end()
     out.append(text[last:])
-    return "".join(out), used
-
-
-def _value(value_id: str, choices: dict, selected: dict) -> str:
-    options = choices.get(value_id, {})
-    how = selected.get(value_id, "")
-    if how.startswith("value:"):
-        return how[len("value:"):]
-    selector = how[len("selector:"):] if how.startswith("selector:") else ""
-    return options.get(selector, options.get("", ""))
+    return "".join(out)
 
 
 def _quoted(value: str, before: str, system: str) -> str:

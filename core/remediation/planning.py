@@ -91,7 +91,7 @@ async def _request(workspace: Workspace, scan: Scan, rule_ids: list[str], system
     plan = await asyncio.to_thread(
         read_plan, datastream.path, base_profile, rule_ids, system=system,
         tailoring=tailoring.path if tailoring else None,
-        tailored_profile=scan.profile_id if tailoring else None)
+        tailored_profile=scan.profile_id if tailoring else None, tailoring_name=tailoring.name if tailoring else None)
     unknown = set(rule_ids) - {f.rule_id for f in plan.fixes} - {m.rule_id for m in plan.missing}
     if unknown:
         raise InvalidInput(f"rule {sorted(unknown)[0]} is not in {datastream.path.name}")

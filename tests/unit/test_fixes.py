@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.domain.errors import InvalidInput
-from core.remediation.fixes import collections_needed, playbook, read_plan, whole_script
+from core.remediation.fixes import UsedValue, _quoted, collections_needed, playbook, read_plan, whole_script
 
 SSG = Path("/usr/share/xml/scap/ssg/content")
 DS = SSG / "ssg-ubuntu2204-ds.xml"
@@ -61,19 +61,33 @@ def test_tailoring_values_win_and_match_oscap(tmp_path):
     (fix,) = plan.fixes
     assert "var_accounts_tmout='123'" in fix.text
     assert fix.text.strip() == blocks[R + "accounts_tmout"]
-    assert plan.values == {"var_accounts_tmout": "123"}
+    assert plan.values == [UsedValue(V + "var_accounts_tmout", "123", "tailoring tailoring.xml (set-value)")]
 
 
-@pytest.mark.parametrize("hostile", ["x'; touch {canary}; echo '", "$(touch {canary})", "`touch {canary}`",
-                                     'a"; touch {canary}; "', "a b\nc"])
-def test_a_hostile_value_stays_a_value(tmp_path, hostile):
+HOSTILE = ["x'; touch {canary}; echo '", "$(touch {canary})", "`touch {canary}`", 'a"; touch {canary}; "', "a b\nc"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_hostile_tailoring_value_makes_no_script(tmp_path, hostile):
+    value = hostile.format(canary=tmp_path / "canary")
+    path = tailoring(tmp_path, {"var_accounts_tmout": value.replace("&", "&amp;").replace("<", "&lt;")})
+    with pytest.raises(InvalidInput) as refused:
+        read_plan(DS, L1, [R + "accounts_tmout"], tailoring=path, tailored_profile="xccdf_test_profile_t",
+                  tailoring_name="site.xml")
+    message = str(refused.value)
+    assert message.startswith("refused Value var_accounts_tmout = ") and "from tailoring site.xml" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+@pytest.mark.parametrize("before", ["x=", "x='", 'x="'])
+def test_quoting_keeps_any_value_a_value(tmp_path, hostile, before):
+    """Behind the value check, quoting still holds: whatever the value, bash sees one value."""
     canary = tmp_path / "canary"
     value = hostile.format(canary=canary)
-    path = tailoring(tmp_path, {"var_accounts_tmout": value.replace("&", "&amp;").replace("<", "&lt;")})
-    plan = read_plan(DS, L1, [R + "accounts_tmout"], tailoring=path, tailored_profile="xccdf_test_profile_t")
-    assignment = re.search(r"^var_accounts_tmout='.*?'$", plan.fixes[0].text, re.S | re.M).group()
-    shown = subprocess.run(["bash", "-c", f'{assignment}\nprintf %s "$var_accounts_tmout"'],
-                           capture_output=True, text=True)
+    closing = before[-1] if before[-1] in "'\"" else ""
+    assignment = before + _quoted(value, before, "sh") + closing
+    shown = subprocess.run(["bash", "-c", f'{assignment}\nprintf %s "$x"'], capture_output=True, text=True)
     assert shown.stdout == value and not canary.exists()
 
 
@@ -109,6 +123,8 @@ def test_an_ansible_playbook_and_template_values_refused(tmp_path):
     assert "hosts: web1" in text and "become: true" in text and "var_sudo_logfile: !!str '/var/log/sudo.log'" in text
     assert collections_needed(plan) == ["ansible.posix"]
     path = tailoring(tmp_path, {"var_sudo_logfile": "{{ lookup('pipe', 'id') }}"})
-    with pytest.raises(InvalidInput, match="looks like an Ansible template"):
+    with pytest.raises(InvalidInput, match="refused Value var_sudo_logfile"):
         read_plan(DS, L1, [R + "sudo_custom_logfile"], system="ansible", tailoring=path,
                   tailored_profile="xccdf_test_profile_t")
+    with pytest.raises(InvalidInput, match="looks like an Ansible template"):  # behind the check, still
+        _quoted("{{ lookup('pipe', 'id') }}", "", "ansible")
