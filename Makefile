@@ -1,8 +1,10 @@
 # Two commands do all the set-up on a fresh Debian or Ubuntu machine:
-#   make run    system packages, virtualenv, then the app on its embedded SQLite store
+#   make run    system packages, the locked virtualenv, then the app on its embedded SQLite store
 #   make test   the same plus the test fleet's packages and PostgreSQL, then the whole suite
 # Both are idempotent: what is installed already is left alone. On a machine whose apt sources
 # name no Debian mirror (Ubuntu), newer SSG content needs one: make content DEBIAN_MIRROR=URL.
+#   make check  the quick loop: unit, store and TUI tests, no test fleet
+#   make lock   re-resolve requirements.lock on purpose (then let `make test` judge it)
 
 VENV := .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -25,15 +27,22 @@ DEBIAN_MIRROR ?=
 # SSG_SUITES=bookworm: where the machine's own SSG has no RHEL 7 content (Amazon Linux 2's source)
 SSG_SUITES ?=
 
-.PHONY: run test bench bench-packages app-packages fleet-packages pg-packages venv content
+.PHONY: run test check lock bench bench-packages app-packages fleet-packages pg-packages venv content
 
 run: app-packages venv
 	-@$(MAKE) --no-print-directory content  # without it the app still runs on bookworm's content
 	$(VENV)/bin/compliance-tui $(ARGS)
 
 # The test fleet needs root; the tests see the newer content through COMPLIANCE_TUI_CONTENT_DIRS.
+# Parallel workers (pytest-xdist), each with a test fleet and a PostgreSQL server of its own.
+TEST_WORKERS ?= auto
 test: app-packages fleet-packages pg-packages venv content
-	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# Unit, store, AI and TUI tests: no test fleet, no root needed (the PostgreSQL store tests then skip).
+check: app-packages venv
+	env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) \
+		-m "not fleet" tests/unit tests/store tests/ai tests/tui $(PYTEST_ARGS)
 
 # Every figure of issue 15 on the test fleet: one table, and docs/benchmarks.md (BENCH_ARGS=--quick
 # for fewer repetitions and no doc). oscap-ssh (openscap-utils) is measured side by side; then
@@ -64,22 +73,49 @@ pg-packages:
 
 venv: $(VENV)/.installed
 
-# Python 3.11 or newer with venv; Ubuntu 22.04's python3 is 3.10, so take python3.11 there.
-$(VENV)/.installed: pyproject.toml
-	@python=$$(for p in python3 python3.13 python3.12 python3.11; do \
-		command -v $$p >/dev/null && $$p -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
-		&& { echo $$p; break; }; done); \
-	if [ -z "$$python" ]; then \
-		if python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
-			pkgs="python3-venv $$(python3 -c 'import sys; print("python3.%d-venv" % sys.version_info[1])')"; \
-			python=python3; \
-		else pkgs="python3.11 python3.11-venv"; python=python3.11; fi; \
-		$(call apt_install,$$pkgs); \
-	fi; \
-	echo "using $$python"; $$python -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+# The virtualenv holds exactly what requirements.lock names, each file checked against its hash.
+# It is rebuilt, never patched, when the lock changes: nothing installed earlier survives.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@python=$$($(find_python)); \
+	rm -rf $(VENV); echo "using $$python"; $$python -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		--only-binary :all: -r requirements.lock
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		--no-index -e .
 	touch $@
+
+# uv resolves the lock: one file for Python 3.11 to 3.13 on every platform (markers where they
+# differ), every file's sha256, and no index address in it. uv itself is pinned by hash here.
+UV_VERSION := 0.13.9
+UV_HASHES := d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19 \
+	2c45530751517d6c3bbc69a19473f6effe47cce047bede01ffd8af7ea7b36b25 \
+	5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe \
+	ecb6028d79dc96fbeafffe5c8af62a7099487ebc05a701e76714eebcffd06375
+UV := .tools/bin/uv
+
+lock: $(UV)
+	echo 'setuptools>=68' | $(UV) pip compile pyproject.toml - --all-extras --universal \
+		--python-version 3.11 --generate-hashes --upgrade --quiet \
+		--custom-compile-command 'make lock' -o requirements.lock
+	@echo "requirements.lock re-resolved: review the diff, then run make test"
+
+$(UV):
+	@python=$$($(find_python)); $$python -m venv .tools
+	printf 'uv==$(UV_VERSION)%s\n' "$(foreach h,$(UV_HASHES), --hash=sha256:$(h))" > .tools/uv.txt
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		--only-binary :all: -r .tools/uv.txt
+
+# Python 3.11 or newer with venv; Ubuntu 22.04's python3 is 3.10, so take python3.11 there.
+define find_python
+	for p in python3 python3.13 python3.12 python3.11; do \
+		command -v $$p >/dev/null && $$p -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+		&& { echo $$p; exit 0; }; done; \
+	if python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
+		pkgs="python3-venv $$(python3 -c 'import sys; print("python3.%d-venv" % sys.version_info[1])')"; \
+		python=python3; \
+	else pkgs="python3.11 python3.11-venv"; python=python3.11; fi; \
+	{ $(call apt_install,$$pkgs); } >&2; echo $$python
+endef
 
 # Install only the packages that are missing; apt-get update only when needed.
 define apt_install

@@ -89,10 +89,10 @@ def _open_compressed(raw: BinaryIO) -> BinaryIO:
 class _Joined(io.RawIOBase):
     """The rest's first head_lines lines, the block, then the rest's remaining bytes."""
 
-    def __init__(self, rest: BinaryIO, block: BinaryIO, head_lines: int):
+    def __init__(self, rest: BinaryIO, block: BinaryIO, head_lines: int, raw: BinaryIO):
         self.parts = iter((_Lines(rest, head_lines), block, rest))
         self.current = next(self.parts)
-        self.closers = (rest, block)
+        self.closers = (rest, block, raw)  # the decompressor does not close the file under it
 
     def readable(self) -> bool:
         return True
@@ -145,7 +145,7 @@ def open_split(path: Path, raw: BinaryIO | None = None, with_block: bool = True)
     except BaseException:
         raw.close()
         raise
-    return io.BufferedReader(_Joined(rest, block, header.head_lines), CHUNK)
+    return io.BufferedReader(_Joined(rest, block, header.head_lines, raw), CHUNK)
 
 
 def open_results(path: Path) -> BinaryIO:

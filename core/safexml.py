@@ -57,10 +57,26 @@ def open_maybe_compressed(source: Source) -> BinaryIO:
     if head == evidence.MAGIC and isinstance(source, (str, Path)):
         return evidence.open_split(Path(source), raw)  # the exact ARF, joined again
     if head[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return _owning(gzip.GzipFile(fileobj=raw), raw, source)
     if head[:3] == b"BZh":
-        return bz2.BZ2File(raw)  # type: ignore[return-value]
+        return _owning(bz2.BZ2File(raw), raw, source)
     return raw
+
+
+def _owning(reader, raw: BinaryIO, source: Source) -> BinaryIO:
+    """A decompressing reader that also closes the file under it when we opened that file
+    (GzipFile and BZ2File leave it open); a caller's stream stays the caller's."""
+    if isinstance(source, (str, Path)):
+        close = reader.close
+
+        def close_both() -> None:
+            try:
+                close()
+            finally:
+                raw.close()
+
+        reader.close = close_both
+    return reader
 
 
 def iterparse(

@@ -11,6 +11,7 @@
 # FETCH_SSG_DRY_RUN=1 prints the mirror and the suites it would fetch, and fetches nothing.
 # Exit status: 0 done, 1 failed, 2 no Debian mirror known (nothing fetched; the app says what is missing).
 set -euo pipefail
+umask 077  # the content lands in the app's data dir, which is private (0700, files 0600)
 
 dest=${1:?usage: fetch-debian-ssg.sh DEST [SUITE...]}
 shift
@@ -95,6 +96,7 @@ for suite in "${suites[@]}"; do
   mkdir -p "$target"
   shopt -s nullglob
   for file in "$work"/keep/*; do
+    chmod 600 "$file"  # dpkg-deb kept the package's 0644
     mv -f "$file" "$target/"
   done
   shopt -u nullglob

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +28,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """A directory of this run that make(directory) fills once: the first xdist worker to ask
+    makes it, under a lock, and the others use it (other runs have a base temp of their own)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the run's workers
+    directory, done = base / name, base / f"{name}.done"
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir()
+            make(directory)
+            done.touch()
+    return directory
+
+
 @pytest.fixture(scope="session")
 def content_index(tmp_path_factory) -> Path:
-    """Discover installed datastreams once; each test's data dir starts with this index."""
-    index = tmp_path_factory.mktemp("index") / "content-index.json"
-    content.discover(content.default_content_dirs(tmp_path_factory.mktemp("empty")), index)
-    return index
+    """Discover installed datastreams once per run; each test's data dir starts with this index."""
+    def make(directory: Path) -> None:
+        content.discover(content.default_content_dirs(directory / "empty"), directory / "content-index.json")
+
+    return made_once(tmp_path_factory, "content-index", make) / "content-index.json"
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Every test that uses the test fleet carries the fleet marker (`make check` leaves them out)."""
+    for item in items:
+        if {"fleet", "hosts"} & set(getattr(item, "fixturenames", ())):  # hosts: the hardening tests' own
+            item.add_marker(pytest.mark.fleet)
 
 
 @pytest.fixture(scope="session")

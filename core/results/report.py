@@ -494,16 +494,20 @@ async def _run_oscap(oscap: str, arf: Path, output: Path) -> None:
         raise OscapFailed(f"oscap could not render the report: {lines[-1] if lines else proc.returncode}")
 
 
+_browsers: list[subprocess.Popen] = []  # started, never waited for; reaped once they end
+
+
 def open_in_browser(path: Path) -> bool:
     """Open the report in a browser when one is plausible here; never waits for it."""
     command = _browser_command(Path(path).resolve())
     if command is None:
         return False
     try:
-        subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
+        started = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
     except OSError:
         return False
+    _browsers[:] = [p for p in _browsers if p.poll() is None] + [started]
     return True
 
 

@@ -19,11 +19,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests import procs
 from tests.oscap_results import PLAYED_FILES, PLAYED_OS, PLAYED_RPM, RpmRelease
 
 SCAN_USER = "scanner"
 HIDDEN_TOOLS = ("/usr/bin/systemd-run", "/usr/bin/systemctl", "/bin/systemctl", "/usr/bin/at",
                 "/usr/bin/atq", "/usr/bin/atrm")
+STATE_DIR = "/var/lib/compliance-tui"
 PASSWORD_USER = "needpw"  # sudo asks this one for a password
 SUDO_PASSWORD = "fleet-sudo-secret"
 
@@ -63,12 +65,15 @@ class FleetHost:
         control = self.root / "fix-control"
         control.write_text(f"{action} {name}\n" if action else "")
 
+    def processes(self, needle: str) -> list[int]:
+        """This host's processes (its own mount namespace) whose command line holds needle."""
+        return procs.in_namespace_of(self.process.pid, needle)
+
     def oscap_processes(self) -> list[str]:
         """This host's running oscap processes: pid, state, kernel wait channel, age."""
-        found = subprocess.run(["pgrep", "-f", f"{self.root}/oscap.real"], capture_output=True, text=True)
         lines = []
-        for pid in found.stdout.split():
-            ps = subprocess.run(["ps", "-o", "pid=,stat=,wchan:32=,etime=", "-p", pid],
+        for pid in self.processes(f"{self.root}/oscap.real"):
+            ps = subprocess.run(["ps", "-o", "pid=,stat=,wchan:32=,etime=", "-p", str(pid)],
                                 capture_output=True, text=True).stdout.strip()
             try:
                 stack = Path(f"/proc/{pid}/stack").read_text().splitlines()[:3]
@@ -79,7 +84,7 @@ class FleetHost:
 
     def kill_oscap(self) -> None:
         """End oscap runs a failed test left behind, so they cannot spill into the next test."""
-        subprocess.run(["pkill", "-KILL", "-f", f"{self.root}/oscap.real"], check=False)
+        procs.kill(self.processes(f"{self.root}/oscap.real"))
 
     def kill_sessions(self) -> None:
         """Drop every open SSH connection of this host (the listener keeps running)."""
@@ -182,6 +187,7 @@ def _build_root(host: FleetHost, authorized_key: str) -> None:
     )
     (root / "tmp").mkdir(mode=0o1777)
     (root / "tmp").chmod(0o1777)
+    (root / "var/lib/compliance-tui").mkdir(parents=True, mode=0o700)  # hardening's /etc archives
 
     # oscap with its probes confined to R: real results in seconds, not minutes
     shutil.copy2("/usr/bin/oscap", root / "oscap.real")
@@ -273,15 +279,17 @@ def _start_sshd(host: FleetHost) -> subprocess.Popen:
     # namespace can hang the probe that stats it (partition, sysctl) for good: drop them here.
     autofs = ("awk '$3 == \"autofs\" {print $2}' /proc/self/mounts | "
               "while read -r m; do umount -l \"$m\" 2>/dev/null || true; done;")
+    # Hardening keeps /etc archives in /var/lib/compliance-tui: each host its own, as a real one.
+    state = f"mkdir -p {STATE_DIR}; mount --bind {root}{STATE_DIR} {STATE_DIR};"
     script = (
-        f"set -e; {autofs} mount --bind {root}/etc /etc; {oscap_mount}; {hidden} "
+        f"set -e; {autofs} mount --bind {root}/etc /etc; {state} {oscap_mount}; {hidden} "
         f"exec /usr/sbin/sshd -D -e -p {host.port} -o ListenAddress=127.0.0.1"
     )
-    log = open(root / "sshd.log", "wb")
-    return subprocess.Popen(
-        ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    with open(root / "sshd.log", "wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
 
 
 def _wait_for_port(port: int, host: FleetHost, timeout: float = 10.0) -> None:

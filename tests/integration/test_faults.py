@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.targets.osinfo import oscap_package, parse_os_release
+from tests import procs
 from tests.conftest import add_fleet_host, free_port
 from tests.fleet.hosts import PASSWORD_USER, SUDO_PASSWORD, make_client_key
 from tests.oscap_results import PLAYED_OS
@@ -170,12 +171,12 @@ def test_hung_oscap_times_out(cli, fleet, known_hosts, data_dir):
     started = time.monotonic()
     process = start_scan_process(cli, "u2204", "u2004", extra=("--timeout", "5"))
     try:
-        oscap = f"{host.root}/oscap.real xccdf eval"  # the pid namespace is shared: this host's only
-        pids = wait_for(lambda: subprocess.run(["pgrep", "-f", oscap], capture_output=True).stdout.split(), 0.02)
-        subprocess.run(["kill", "-STOP", *[p.decode() for p in pids]], check=True)
+        oscap = f"{host.root}/oscap.real xccdf eval"
+        pids = wait_for(lambda: host.processes(oscap), 0.02)
+        procs.kill(pids, signal.SIGSTOP)
         out, _ = process.communicate(timeout=120)
     finally:
-        subprocess.run(["pkill", "-KILL", "-f", oscap])
+        procs.kill(host.processes(oscap))
     scans = {s["host"]: s for s in json.loads(out)}
     assert_one_line_failure(scans["u2204"], "did not finish within 5 s")
     assert scans["u2004"]["status"] == "completed"
@@ -252,9 +253,11 @@ def test_a_killed_app_takes_its_local_oscap_with_it(cli, home):
     process = subprocess.Popen([sys.executable, "-m", "tui", "scan", "localhost", "--profile", L1, "--json"],
                                env=cli.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def local_oscap() -> list[bytes]:  # this test's oscap: its datastream is cached in this HOME
-        found = subprocess.run(["pgrep", "-f", f"xccdf eval .*{home}/.cache/compliance-tui"], capture_output=True)
-        return found.stdout.split()
+    oscap = procs.Tracked()  # this test's oscap: below the app while it lives, followed after
+
+    def local_oscap() -> list[int]:
+        return oscap.add([pid for pid in procs.descendants(process.pid)
+                          if Path(f"/proc/{pid}/comm").read_text().strip() == "oscap"])
 
     try:
         wait_for(lambda: local_oscap() or process.poll() is not None, interval=0.1, timeout=180)
@@ -262,6 +265,6 @@ def test_a_killed_app_takes_its_local_oscap_with_it(cli, home):
             pytest.skip("no CIS content for this machine's own OS here (make test fetches it)")
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-        wait_for(lambda: not local_oscap(), interval=0.2, timeout=20)
+        wait_for(lambda: not oscap.alive(), interval=0.2, timeout=20)
     finally:
         process.kill()

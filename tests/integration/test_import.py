@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.conftest import add_fleet_host
+from tests.conftest import add_fleet_host, made_once
 from tests.oscap_results import CIS_L1_SERVER, produce_results
 
 XCCDF = "http://checklists.nist.gov/xccdf/1.2"
@@ -20,9 +20,9 @@ CIS_L2_SERVER = "xccdf_org.ssgproject.content_profile_cis_level2_server"
 @pytest.fixture(scope="module")
 def made_elsewhere(tmp_path_factory):
     """Real oscap output: Ubuntu 22.04 L1 (ARF and plain XCCDF) and Ubuntu 20.04 L2 (ARF)."""
-    arf, plain = produce_results(tmp_path_factory.mktemp("u2204"))
-    arf_2004, _ = produce_results(tmp_path_factory.mktemp("u2004"), "ubuntu2004", CIS_L2_SERVER)
-    return {"arf": arf, "xccdf": plain, "arf_2004_l2": arf_2004}
+    l1 = made_once(tmp_path_factory, "oscap-l1", lambda d: produce_results(d))
+    l2_2004 = made_once(tmp_path_factory, "oscap-u2004-l2", lambda d: produce_results(d, "ubuntu2004", CIS_L2_SERVER))
+    return {"arf": l1 / "arf.xml", "xccdf": l1 / "xccdf.xml", "arf_2004_l2": l2_2004 / "arf.xml"}
 
 
 def compressed(path: Path, kind: str, where: Path) -> Path:

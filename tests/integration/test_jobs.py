@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+from tests import procs
 from tests.conftest import add_fleet_host
 from tests.integration.test_faults import assert_one_line_failure, wait_for
 
@@ -30,10 +31,9 @@ def running_with_progress(cli, job_id: str, env: dict | None = None):
     return found if found["status"] == "running" and found["progress"]["done"] > 0 else None
 
 
-def oscap_pids(host) -> list[str]:
-    """oscap of this played host (the pid namespace is shared; each host has its own binary)."""
-    found = subprocess.run(["pgrep", "-f", f"{host.root}/oscap.real xccdf eval"], capture_output=True, text=True)
-    return found.stdout.split()
+def oscap_pids(host) -> list[int]:
+    """oscap of this played host (in its own mount namespace)."""
+    return host.processes(f"{host.root}/oscap.real xccdf eval")
 
 
 def test_enqueued_scans_wait_for_a_worker_then_run_once(cli, fleet, known_hosts):
@@ -67,7 +67,7 @@ def test_cancel_stops_oscap_on_the_target(cli, fleet, known_hosts):
     try:
         wait_for(lambda: running_with_progress(cli, queued["id"]), interval=0.05)
         # stopped, oscap cannot finish first; only timeout(1)'s KILL, 10 s after the TERM, ends it
-        subprocess.run(["kill", "-STOP", *oscap_pids(fleet.hosts["u2204"])], check=True)
+        procs.kill(oscap_pids(fleet.hosts["u2204"]), signal.SIGSTOP)
         cancelled = cli.ok("jobs", "cancel", queued["id"][:8])
         assert "asked it to stop" in cancelled.stdout
         wait_for(lambda: job(cli, queued["id"])["status"] == "cancelled", timeout=30)

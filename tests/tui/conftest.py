@@ -6,22 +6,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.oscap_results import CIS_L1_SERVER, oscap_available
-from tests.tui.helpers import CIS_L2_SERVER, Results, real_results, seed_fleet
+from tests.conftest import made_once
+from tests.oscap_results import oscap_available, produce_results
+from tests.tui.helpers import CIS_L2_SERVER, Results, read_results, seed_fleet
 
 
 @pytest.fixture(scope="session")
 def l1_results(tmp_path_factory) -> Results:
     if not oscap_available("ubuntu2204"):
         pytest.skip("oscap or the SSG Ubuntu 22.04 datastream is not installed")
-    return real_results(tmp_path_factory.mktemp("oscap-l1"), "ubuntu2204", CIS_L1_SERVER)
+    return read_results(made_once(tmp_path_factory, "oscap-l1", lambda d: produce_results(d)))
 
 
 @pytest.fixture(scope="session")
 def l2_results(tmp_path_factory) -> Results:
     if not oscap_available("ubuntu2204"):
         pytest.skip("oscap or the SSG Ubuntu 22.04 datastream is not installed")
-    return real_results(tmp_path_factory.mktemp("oscap-l2"), "ubuntu2204", CIS_L2_SERVER)
+    return read_results(made_once(tmp_path_factory, "oscap-l2",
+                                  lambda d: produce_results(d, "ubuntu2204", CIS_L2_SERVER)))
 
 
 @pytest.fixture
@@ -40,3 +42,16 @@ def isolated_home(monkeypatch, home) -> Path:
                  "OPENAI_API_KEY", "OPENAI_BASE_URL", "COMPLIANCE_TUI_LLM_MODEL"):  # no real LLM
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+@pytest.fixture(scope="module")
+def snapshot_home(tmp_path_factory) -> Path:
+    """A home of the module's own: Settings shows the data dir and config file under it as
+    ~/data and ~/config.toml, the same on every run, whatever the temp dir is called."""
+    return tmp_path_factory.mktemp("snapshot-home")
+
+
+@pytest.fixture
+def fixed_home(monkeypatch, snapshot_home):
+    monkeypatch.setenv("HOME", str(snapshot_home))
+    monkeypatch.setenv("COMPLIANCE_TUI_CONFIG", str(snapshot_home / "config.toml"))

@@ -7,10 +7,7 @@ and times so that screenshots come out the same on every run.
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import shutil
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +16,6 @@ from core.domain.models import Host, Scan, ScanStatus, compute_score, notice_for
 from core.domain.timeutil import to_iso
 from core.results import xccdf
 from core.workspace import Workspace
-from tests.oscap_results import produce_results
 from tests.seed import seed_job
 from tui.app import ComplianceApp
 
@@ -47,8 +43,9 @@ class Results:
     found: xccdf.TestResultData
 
 
-def real_results(directory: Path, product: str, profile: str) -> Results:
-    arf, _plain = produce_results(directory, product, profile)
+def read_results(directory: Path) -> Results:
+    """The results of a real oscap run that tests.oscap_results.produce_results made there."""
+    arf = directory / "arf.xml"
     (found,) = xccdf.read_test_results(arf)
     return Results(arf, found)
 
@@ -144,14 +141,3 @@ async def settle(pilot) -> None:
 
 
 
-@contextmanager
-def held_fixed_dir(directory: Path):
-    """An exclusive lock on a fixed path that snapshots show (the same on every run), held while
-    a module uses it: two test runs on one machine take turns instead of deleting each other's."""
-    with open(f"{directory}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        shutil.rmtree(directory, ignore_errors=True)
-        try:
-            yield directory
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)

@@ -140,7 +140,8 @@ async def test_exports_write_the_visible_scans(fleet_data):
         messages = [n.message for n in app._notifications]
     exports = sorted((fleet_data / "exports").iterdir())
     by_suffix = {p.suffix: p for p in exports}
-    rows = list(csv.DictReader(by_suffix[".csv"].open()))
+    with by_suffix[".csv"].open() as f:
+        rows = list(csv.DictReader(f))
     assert {r["id"] for r in rows} == {SCAN_IDS[k] for k in ("web-1", "web-2", "web-3")}
     data = json.loads(by_suffix[".json"].read_text())
     assert len(data) == 3 and all(item["status"] == "completed" for item in data)

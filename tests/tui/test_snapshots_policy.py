@@ -13,23 +13,23 @@ from pathlib import Path
 import pytest
 
 from core import paths
-from tests.tui.helpers import SCAN_IDS, held_fixed_dir, make_app, seed_fleet, settle
+from tests.tui.helpers import SCAN_IDS, make_app, seed_fleet, settle
 from tests.tui.seed_policy import seed_policy
 from tests.tui.test_snapshots import SIZES, keys
 from tui.screens.compare import CompareScreen
 
-DATA = Path("/tmp/compliance-tui-snapshots-policy/data")
+pytestmark = pytest.mark.usefixtures("fixed_home")
 
 
 @pytest.fixture(scope="module")
-def policy_data(content_index, l1_results, l2_results) -> Path:
-    with held_fixed_dir(DATA.parent):
-        index = paths.cache_dir(DATA) / "content-index.json"
-        index.parent.mkdir(parents=True)
-        shutil.copy(content_index, index)
-        asyncio.run(seed_fleet(DATA, l1_results, l2_results))
-        asyncio.run(seed_policy(DATA))
-        yield DATA
+def policy_data(snapshot_home, content_index, l1_results, l2_results) -> Path:
+    data = snapshot_home / "data"
+    index = paths.cache_dir(data) / "content-index.json"
+    index.parent.mkdir(parents=True)
+    shutil.copy(content_index, index)
+    asyncio.run(seed_fleet(data, l1_results, l2_results))
+    asyncio.run(seed_policy(data))
+    return data
 
 
 def compare(older: str, newer: str, *pressed: str):

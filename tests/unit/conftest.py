@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import made_once
 from tests.oscap_results import oscap_available, produce_results
 
 
@@ -21,5 +22,5 @@ def oscap_results(tmp_path_factory) -> OscapResults:
     """One real CIS Level 1 Server scan of a played Ubuntu 22.04, shared by the session."""
     if not oscap_available("ubuntu2204"):
         pytest.skip("oscap or the SSG Ubuntu 22.04 datastream is not installed")
-    arf, plain = produce_results(tmp_path_factory.mktemp("oscap"))
-    return OscapResults(arf=arf, xccdf=plain)
+    directory = made_once(tmp_path_factory, "oscap-l1", lambda d: produce_results(d))
+    return OscapResults(arf=directory / "arf.xml", xccdf=directory / "xccdf.xml")

@@ -20,6 +20,7 @@ from core.results import xccdf
 from core.safexml import open_maybe_compressed
 from core.targets import remote
 from core.targets.transport import LocalTransport, Sudo
+from tests.conftest import made_once
 from tests.oscap_results import oscap_available, produce_results
 
 LIMIT = 200 << 20
@@ -30,7 +31,7 @@ SHELL_TOOLS = ("sh", "stat", "sha256sum", "grep", "cut", "sed", "head", "tail", 
 def arf(tmp_path_factory) -> Path:
     if not oscap_available("ubuntu2204"):
         pytest.skip("oscap or the SSG Ubuntu 22.04 datastream is not installed")
-    return produce_results(tmp_path_factory.mktemp("oscap"))[0]
+    return made_once(tmp_path_factory, "oscap-l1", lambda d: produce_results(d)) / "arf.xml"
 
 
 def joined(path: Path) -> bytes:

@@ -133,12 +133,14 @@ async def test_files_respect_filters_and_land_in_exports(fleet_store, tmp_path):
     assert [s["id"] for s in json.loads(path.read_text(encoding="utf-8"))] == [web.id]
 
     path = await exports.export_scans_to_file(workspace, "csv", status="failed", path=tmp_path / "f.csv")
-    rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
     assert [r["status"] for r in rows] == ["failed"]
 
     path = await exports.export_results_to_file(workspace, web.short_id, "csv", result="fail")
     assert re.fullmatch(rf"web1-{web.short_id}-results-\d{{8}}-\d{{6}}\.csv", path.name)
-    rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
     assert len(rows) == web.counts["fail"] and {r["result"] for r in rows} == {"fail"}
     expected = await workspace.store.rule_results(web.id, "fail", order="severity")
     assert [r["rule_id"] for r in rows] == [r.rule_id for r in expected]

@@ -57,11 +57,11 @@ class SettingsScreen(BaseScreen):
     def on_mount(self) -> None:
         workspace = self.app.workspace
         dirs = "\n".join(
-            f"  {d}" + ("" if d.is_dir() else "  (not there yet)") for d in workspace.content_dirs)
+            f"  {tilde(d)}" + ("" if d.is_dir() else "  (not there yet)") for d in workspace.content_dirs)
         url = workspace.settings.store_url
-        database = f"PostgreSQL {masked(url)}" if url else paths.database(workspace.data_dir)
+        database = f"PostgreSQL {masked(url)}" if url else tilde(paths.database(workspace.data_dir))
         facts = (
-            f"Data dir       {workspace.data_dir}\n"
+            f"Data dir       {tilde(workspace.data_dir)}\n"
             f"Database       {database}\n"
             f"Scan timeout   {workspace.settings.scan_timeout} s    Concurrent jobs  "
             f"{workspace.settings.max_concurrent}    Lease  {workspace.settings.lease_seconds:.0f} s\n"
