@@ -146,6 +146,9 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("confirm.no", "n", "answer(False)", "No"),
         Key("confirm.cancel", "escape", "answer(False)", "Cancel"),
     ),
+    "typed_confirm": (
+        Key("typed_confirm.cancel", "escape", "answer(False)", "Cancel"),
+    ),
     "new_scan": (
         Key("new_scan.close", "escape", "close", "Cancel"),
         Key("new_scan.create", "ctrl+s", "create", "Create Scan"),
@@ -167,9 +170,17 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("fix_preview.runner", "w", "toggle_runner", "Here / worker"),
         *_scroll("fix_preview"),
     ),
+    "rollback": (
+        Key("rollback.close", "escape", "close", "Cancel"),
+        Key("rollback.apply", "y", "apply", "Roll back"),
+        Key("rollback.runner", "w", "toggle_runner", "Here / worker"),
+        *_scroll("rollback"),
+    ),
     "job_detail": (
         Key("job_detail.close", "escape,q", "close", "Close"),
         Key("job_detail.cancel", "ctrl+k", "cancel", "Cancel job"),
+        Key("job_detail.rollback", "R", "rollback", "Roll back",
+            tooltip="Put back the files a hardening job changed, from the archive it kept"),
         Key("job_detail.priority_up", "plus,equals_sign", "priority(1)", "Prio +"),
         Key("job_detail.priority_down", "minus", "priority(-1)", "Prio -"),
         *_scroll("job_detail"),

@@ -32,6 +32,11 @@ class Limits:
     rule_text_bytes: int = 64 * MIB  # rule texts read from one file
     children: int = 10_000  # elements inside one element read whole (a rule-result, a Rule)
     element_bytes: int = 16 * MIB  # text inside one element read whole
+    grace_min: int = 60  # seconds: the shortest dead man's switch (a test fleet on loopback lowers it)
+    llm_answer_chars: int = 64 * KIB  # an explanation (kept, cached, shown); a real one is 2-8 KiB
+    llm_answer_tokens: int = 4096  # max_tokens asked of the model
+    llm_response_bytes: int = 16 * MIB  # bytes of one HTTP response from the LLM server, framing included
+    inventory_hosts: int = 10_000  # hosts one inventory file may name (ranges counted before expanding)
 
     def arf_bytes(self, rule_count: int | None, datastream_bytes: int) -> int:
         """The largest ARF a scan of rule_count rules may bring back (unknown: the rule cap)."""

@@ -4,12 +4,16 @@ environment. Nothing secret is ever read from or written to the file.
     [jobs]
     max_concurrent = 64     # jobs a process runs at once (default: 64, fewer with few file descriptors)
     scan_timeout = 3600     # seconds one oscap run may take
+    transfer_timeout = 600  # seconds one upload (the datastream) or one results transfer may take
     lease_seconds = 60      # a job whose process stops renewing this is recovered
     worker_grace = 30       # seconds a stopping worker lets running jobs finish
 
     [evidence]              # the worker prunes ARF evidence daily (results and scores stay)
     keep_days = 90          # keep evidence of scans younger than this
     keep_last = 3           # and of the newest N scans of each host and profile (at least 1)
+
+    [remediation]           # Quick Fix and Harden
+    keep_days = 7           # a hardening job's /etc archive stays on the target this long (fix rollback)
 
     [keys]                  # the TUI's keys, by binding id (docs/tui.md: "Every key")
     "hosts.add" = "A"
@@ -40,6 +44,7 @@ import platformdirs
 
 from core.domain.errors import InvalidInput
 from core.domain.store_url import ENV_STORE, check_url
+from core.domain.text import one_line
 
 ENV_CONFIG = "COMPLIANCE_TUI_CONFIG"
 ENV_LEASE = "COMPLIANCE_TUI_LEASE_SECONDS"
@@ -88,6 +93,22 @@ class EvidenceSettings:
         return self.keep_days is not None or self.keep_last is not None
 
 
+@dataclass(frozen=True)
+class RemediationSettings:
+    keep_days: int = 7  # days a hardening job's /etc archive stays on its target, for `fix rollback`
+
+
+def remediation_settings(values: dict, where: str) -> RemediationSettings:
+    if not isinstance(values, dict):
+        raise InvalidInput(f"{where}: [remediation] is a table, e.g. keep_days = 7")
+    for key, value in values.items():
+        if key != "keep_days":
+            raise InvalidInput(f"{where}: unknown setting remediation.{key}; known: keep_days")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 365:
+            raise InvalidInput(f"{where}: remediation.keep_days must be a whole number of days, 0 to 365")
+    return RemediationSettings(**values)
+
+
 def evidence_settings(values: dict, where: str) -> EvidenceSettings:
     changes = {}
     for key, value in values.items():
@@ -112,12 +133,14 @@ def default_concurrency() -> int:
 class Settings:
     max_concurrent: int = field(default_factory=default_concurrency)
     scan_timeout: int = 3600  # a CIS L2 scan of a big host takes minutes, never an hour
+    transfer_timeout: int = 600  # 30 MB over a slow link; a stalled one is given up after this
     lease_seconds: float = 60.0
     worker_grace: float = 30.0
     keys: tuple[tuple[str, str], ...] = ()  # (binding id, keys): the TUI checks the ids
     store_url: str | None = None  # postgresql://...; None: the data dir's SQLite database
     ai: AiSettings = field(default_factory=AiSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    remediation: RemediationSettings = field(default_factory=RemediationSettings)
 
     def renew_every(self) -> float:
         """Leases are renewed (and cancel requests seen) this often: one small write."""
@@ -140,20 +163,24 @@ def load_settings(path: Path | None = None, environment: bool = True) -> Setting
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
-        settings = _apply(settings, data.get("jobs", {}), str(path))
+        _tables(data, path)
+        settings = _apply(settings, data.get("jobs", {}), str(path), strict=True)
         keys = data.get("keys", {})
-        if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
-            raise InvalidInput(f'{path}: [keys] maps binding ids to keys, e.g. "hosts.add" = "A"')
+        wrong = next((k for k, v in keys.items() if not isinstance(v, str)), None)
+        if wrong is not None:
+            raise InvalidInput(f'{path}: keys."{one_line(wrong, 60)}" must be text: [keys] maps binding ids to keys, '
+                               'e.g. "hosts.add" = "A"')
         settings = replace(settings, keys=tuple(sorted(keys.items())))
         settings = replace(settings, ai=ai_settings(data.get("ai", {}), str(path)),
-                           evidence=evidence_settings(data.get("evidence", {}), str(path)))
+                           evidence=evidence_settings(data.get("evidence", {}), str(path)),
+                           remediation=remediation_settings(data.get("remediation", {}), str(path)))
         settings = replace(settings, store_url=_store_url(data.get("store", {}), str(path)))
     if not environment:
         return settings
     if os.environ.get(ENV_STORE, "").strip():  # the environment may hold a password: it is private
         settings = replace(settings, store_url=check_url(os.environ[ENV_STORE], ENV_STORE, password_allowed=True))
     if os.environ.get(ENV_LEASE):
-        settings = _apply(settings, {"lease_seconds": os.environ[ENV_LEASE]}, ENV_LEASE)
+        settings = _apply(settings, {"lease_seconds": os.environ[ENV_LEASE]}, ENV_LEASE, strict=False)
     from_env = {key: os.environ[name] for key, name in AI_ENV.items() if os.environ.get(name, "").strip()}
     if from_env:
         settings = replace(settings, ai=ai_settings(from_env, "the environment", settings.ai))
@@ -164,6 +191,9 @@ def _store_url(values, where: str) -> str | None:
     if not isinstance(values, dict) or set(values) - {"url"}:
         raise InvalidInput(f'{where}: [store] takes one key, url = "postgresql://USER@HOST/DATABASE"')
     url = values.get("url")
+    if url is not None and not isinstance(url, str):
+        raise InvalidInput(f'{where}: store.url must be text, e.g. url = "postgresql://USER@HOST/DATABASE", '
+                           f"not {_kind(url)}")
     if url is None or not str(url).strip():
         return None
     return check_url(str(url), f"{where}: store.url", password_allowed=False)
@@ -174,6 +204,8 @@ def ai_settings(values: dict, where: str, base: AiSettings | None = None) -> AiS
     changes = {}
     for key, value in values.items():
         if key in ("base_url", "model"):
+            if value is not None and not isinstance(value, str):
+                raise InvalidInput(f"{where}: ai.{key} must be text (in quotes), not {_kind(value)}")
             text = str(value).strip() if value is not None else ""
             if any(ord(c) < 32 or ord(c) == 127 for c in text) or len(text) > 300:
                 raise InvalidInput(f"{where}: ai.{key} must be one short line of text")
@@ -181,6 +213,8 @@ def ai_settings(values: dict, where: str, base: AiSettings | None = None) -> AiS
                 raise InvalidInput(f"{where}: ai.base_url must start with http:// or https://, not {text!r}")
             changes[key] = text.rstrip("/") if key == "base_url" and text else (text or None)
         elif key == "timeout":
+            if isinstance(value, bool):
+                raise InvalidInput(f"{where}: ai.timeout must be a number of seconds, not {_kind(value)}")
             try:
                 number = float(value)
             except (TypeError, ValueError):
@@ -231,13 +265,37 @@ def save_ai_settings(ai: AiSettings, path: Path | None = None) -> Path:
     return path
 
 
-def _apply(settings: Settings, values: dict, where: str) -> Settings:
-    known = {f.name: f.type for f in fields(Settings) if f.name not in ("keys", "ai", "evidence")}
+TABLES = ("jobs", "evidence", "remediation", "keys", "store", "ai")
+
+
+def _kind(value) -> str:
+    """What a TOML value is, in the operator's words (its text is not repeated: it may be long)."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    names = {int: "a whole number", float: "a number", str: "text", list: "a list", dict: "a table"}
+    return next((name for kind, name in names.items() if isinstance(value, kind)), "a date or time")
+
+
+def _tables(data: dict, path: Path) -> None:
+    """Each known section is a table: `jobs = 5` is one line, not a crash."""
+    for name in TABLES:
+        if name in data and not isinstance(data[name], dict):
+            raise InvalidInput(f"{path}: [{name}] must be a table (a [{name}] header and key = value lines), "
+                               f"not {_kind(data[name])}")
+
+
+def _apply(settings: Settings, values: dict, where: str, strict: bool = False) -> Settings:
+    """[jobs] numbers; strict (the file): a TOML number of the right kind, not text or true."""
+    known = {f.name: f.type for f in fields(Settings) if f.type in ("int", "float")}
     changes = {}
     for key, value in values.items():
         if key not in known:
             raise InvalidInput(f"{where}: unknown setting jobs.{key}; known: {', '.join(known)}")
         kind = int if known[key] == "int" else float
+        if strict and (isinstance(value, bool) or not isinstance(value, (int, float))
+                       or (kind is int and isinstance(value, float))):
+            raise InvalidInput(f"{where}: jobs.{key} must be {'a whole number' if kind is int else 'a number'}, "
+                               f"not {_kind(value)}")
         try:
             number = kind(value)
         except (TypeError, ValueError):

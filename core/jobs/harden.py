@@ -6,9 +6,12 @@
 4. each fix runs on its own through the open session, its exit status and output recorded;
    after each fix that can lock out (PAM, sshd, sudo, firewall, network), and after the
    last, a NEW SSH connection must log in and run `sudo -n true`;
-5. all good: the switch is cancelled and checked gone; else /etc is restored through the
-   open session (or by the switch, when the session died), a fresh login is checked again,
-   and the job fails with "rolled back: <reason>";
+5. all good: the switch is cancelled and checked gone, and the archive kept for a rollback
+   after the fact ([remediation] keep_days) with the list of files the job changed; else /etc
+   is restored through the open session (or by the switch, when the session died), a fresh
+   login is checked again, and the job fails with "rolled back: <reason>". A switch that
+   fired while the job ran (a heartbeat that could not get through) is seen at the next
+   heartbeat: no fix runs after it, /etc is restored again, and the job says when and why;
 6. the host is scanned again with the same content and profile, and each fixed rule's
    result before and after is recorded.
 """
@@ -20,10 +23,13 @@ import getpass
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from typing import Awaitable, Callable
 
 from core.domain.errors import ConnectionLost, OperatorError
 from core.domain.models import Host
 from core.domain.text import one_line
+from core.domain.timeutil import to_iso
+from core.jobs import queue
 from core.jobs.runner import JobContext
 from core.jobs.scan import Content, probe_host, scan_on_host, store_results
 from core.remediation import safety
@@ -33,15 +39,31 @@ from core.targets import remote
 from core.targets.connect import connect, sudo_for
 from core.targets.transport import Transport, shell_join
 
+MAX_LISTED = 1000  # changed files recorded in a job's result (the target keeps the whole list)
 PART_TIMEOUT = 900  # seconds one rule's fix may take (package installs included)
-DEFAULT_GRACE = 300  # seconds without a heartbeat before the switch restores /etc
 
 
 class RolledBack(OperatorError):
     pass
 
 
+class SwitchFired(OperatorError):
+    pass
+
+
+
 async def run_harden_job(ctx: JobContext) -> None:
+    try:
+        await _harden(ctx)
+    except BaseException:
+        then = ctx.job.params.get("then") or []
+        if then:
+            ctx.say(f"canary failed on {ctx.job.host_name}: the other {len(then)} host(s) were not touched: "
+                    + ", ".join(f["host"] for f in then))
+        raise
+
+
+async def _harden(ctx: JobContext) -> None:
     workspace, job = ctx.workspace, ctx.job
     request = await load(workspace, job.params)
     host, plan = request.host, request.plan
@@ -51,31 +73,54 @@ async def run_harden_job(ctx: JobContext) -> None:
         ctx.say(f"no automated fix: {missing.rule_id}")
     if not plan.fixes:
         raise OperatorError(f"{host.name}: none of the chosen rules has an automated fix; see their fix texts")
-    run = Hardening(ctx, host, int(job.params.get("grace") or DEFAULT_GRACE))
+    run = Hardening(ctx, host, safety.check_grace(job.params.get("grace", safety.DEFAULT_GRACE)))
     run.login = await _login_check(ctx, host, plan.locks_out)
     async with await connect(host) as transport:
         found = await probe_host(ctx, transport, host)
         run.root = safety.RootCommand(transport, sudo_for(host, found))
         await run.prepare(plan.locks_out)
-        try:
-            failures = await run.apply(transport, plan.fixes)
-            await run.login("after the fixes")
-        except RolledBack:
-            raise
-        except ConnectionLost as exc:
-            await run.after_lost_connection(exc)
-        except asyncio.CancelledError:
-            try:  # cancelled by the operator: put /etc back, then end as cancelled
-                await asyncio.shield(run.roll_back("the job was cancelled"))
-            except (OperatorError, asyncio.CancelledError):
-                pass
-            raise
-        except (OperatorError, TimeoutError) as exc:
-            await run.roll_back(one_line(str(exc)) or "timed out")
-        await run.finish()
+        failures: list[str] = []
+
+        async def fixes() -> None:
+            failures.extend(await run.apply(transport, plan.fixes))
+
+        kept = await run.guarded(fixes)
         if failures:
             ctx.say(f"{len(failures)} fix(es) exited non-zero: {', '.join(failures)}")
-        await _rescan(ctx, transport, host, found, request)
+        chosen, missing = [f.rule_id for f in plan.fixes], [m.rule_id for m in plan.missing]
+
+        async def summary(scan_id: str, after: dict[str, str]) -> dict:
+            fixed = [r for r in chosen if after.get(r) in ("pass", "fixed")]
+            still = [r for r in chosen if r not in fixed]
+            ctx.say(f"fixed {len(fixed)}, still failing {len(still)}, without fix {len(missing)}")
+            return {"source_scan": request.scan.id, "rescan": scan_id, "fixed": fixed, "still_failing": still,
+                    "without_fix": missing,
+                    "rules": {r: {"before": "fail", "after": after.get(r, "notchecked")} for r in chosen + missing},
+                    **kept, **await release_followers(ctx, failures)}  # before this job ends
+
+        await rescan(ctx, transport, host, found, request, summary)
+
+
+async def release_followers(ctx: JobContext, failures: list[str]) -> dict:
+    """A canary's hosts to harden next: only once it passed (its fresh logins, its scan again,
+    which got here, and every fix exiting 0). What the canary's result says of them."""
+    then = ctx.job.params.get("then") or []
+    if not then:
+        return {}
+    if failures:
+        ctx.say(f"canary: {len(failures)} fix(es) exited non-zero on {ctx.job.host_name}, so the other "
+                f"{len(then)} host(s) were not touched: {', '.join(f['host'] for f in then)}")
+        return {"canary": "stopped", "followers": []}
+    jobs = []
+    for follower in then:
+        host = await ctx.workspace.store.require_host(follower["host"])
+        if ctx.job.params.get("here"):
+            jobs.append(await ctx.runner.enqueue_harden(host, follower["params"], ctx.job.priority))
+        else:
+            jobs.append(await queue.harden_for_workers(ctx.workspace, host, follower["params"], ctx.job.priority))
+    ctx.say(f"canary passed on {ctx.job.host_name}: hardening the other {len(jobs)} host(s): "
+            + ", ".join(f"{j.host_name} ({j.short_id})" for j in jobs))
+    return {"canary": "passed", "followers": [j.id for j in jobs]}
 
 
 class Hardening:
@@ -85,6 +130,9 @@ class Hardening:
         self.ctx, self.host, self.grace = ctx, host, grace
         self.root: safety.RootCommand | None = None
         self.rollback: safety.Rollback | None = None
+        self.directory: str | None = None  # the /etc archive on the target
+        self.fired: safety.Fired | None = None  # the switch restored /etc while the job ran
+        self.capabilities: safety.Capabilities | None = None
         self.login = None
 
     async def prepare(self, locks_out: bool) -> None:
@@ -94,18 +142,43 @@ class Hardening:
         if result.exit_status != 0 or result.text.strip() != "0":
             raise OperatorError(f"{host.name}: sudo does not let this user run fixes as root (sh); hardening "
                                 f"needs sudo rights beyond oscap: {one_line(result.stderr, 200) or 'refused'}")
-        capabilities = await safety.capabilities(root)
+        capabilities = self.capabilities = await safety.capabilities(root)
         switch = capabilities.switch
         if switch is None and locks_out:
             raise OperatorError(f"{host.name}: no systemd-run, at or setsid to run a dead man's switch; refusing "
                                 "fixes that change PAM, sshd, sudo, the firewall or the network")
         await self.login("before any change")
-        directory = await safety.snapshot(root, self.ctx.job.id, capabilities)
+        for removed in await safety.clean(root, own=f"{safety.ROLLBACK_DIR}/{self.ctx.job.id}"):
+            self.ctx.say(f"removed an /etc archive past its retention, or of a job that never finished: {removed}")
+        directory = self.directory = await safety.snapshot(root, self.ctx.job.id, capabilities)
         self.ctx.say(f"archived /etc and the package list in {directory}")
         if switch:
             self.rollback = await safety.arm(root, directory, switch, self.grace, self.ctx.job.id)
             self.ctx.say(f"dead man's switch armed ({switch}): /etc is restored {self.grace} s after the "
                          "last heartbeat")
+
+    async def guarded(self, change: Callable[[], Awaitable[None]]) -> dict:
+        """Run change under the switch, then a fresh login, and keep the archive (what finish()
+        returns); a failure, a lost connection, a fired switch or a cancel rolls /etc back."""
+        try:
+            await change()
+            await self.login("after the changes")
+            return await self.finish()
+        except RolledBack:
+            raise
+        except SwitchFired as exc:
+            await self.roll_back(str(exc))
+        except ConnectionLost as exc:
+            await self.after_lost_connection(exc)
+        except asyncio.CancelledError:
+            try:  # cancelled by the operator: put /etc back, then end as cancelled
+                await asyncio.shield(self.roll_back("the job was cancelled"))
+            except (OperatorError, asyncio.CancelledError):
+                pass
+            raise
+        except (OperatorError, TimeoutError) as exc:
+            await self.roll_back(one_line(str(exc)) or "timed out")
+        raise AssertionError("roll_back always raises")  # pragma: no cover
 
     async def apply(self, transport: Transport, fixes: list[Fix]) -> list[str]:
         """Each fix alone as root; a fix that can lock out is followed by a fresh login. While
@@ -114,6 +187,7 @@ class Hardening:
         beating = asyncio.create_task(self._keep_beating())
         try:
             for index, fix in enumerate(fixes, start=1):
+                await self._beat(f"before {fix.short_id}")  # no fix runs once the switch has fired
                 await ctx.progress(index - 1, len(fixes), fix.rule_id)
                 path = f"{work.tmp}/fix-{index}.sh"
                 await remote.upload(transport, rule_part(index, len(fixes), fix).encode(), path, timeout=120)
@@ -134,27 +208,43 @@ class Hardening:
         return failures
 
     async def _beat(self, when: str) -> None:
+        """The heartbeat; raises SwitchFired when the switch restored /etc meanwhile."""
         if self.rollback is None:
             return
-        result = await self.root.run(f"touch {shell_join(self.rollback.directory + '/heartbeat')}",
-                                     timeout=30, check=False)
-        if result.exit_status != 0:
-            raise OperatorError(f"sudo stopped working in the open session {when}: "
-                                f"{one_line(result.stderr, 200) or f'exit {result.exit_status}'}")
+        if self.fired is None:
+            try:
+                self.fired = await safety.beat(self.root, self.rollback.directory)
+            except OperatorError as exc:
+                raise OperatorError(f"sudo stopped working in the open session {when}: {exc}") from None
+        if self.fired is not None:
+            raise SwitchFired(str(self.fired))
 
     async def _keep_beating(self) -> None:
-        while self.rollback is not None:
-            await asyncio.sleep(max(1.0, self.grace / 3))
+        """While a fix runs: every third of the grace. A fix running when the switch fired is
+        not stopped (it would leave a half-written file); none starts after it."""
+        while self.rollback is not None and self.fired is None:
+            await asyncio.sleep(self.grace / 3)
             try:
                 await self._beat("while a fix ran")
             except OperatorError:
-                return  # the switch takes over
+                return  # fired (the next fix sees it), or sudo gone: the switch takes over
 
-    async def finish(self) -> None:
+    async def finish(self) -> dict:
+        """Cancel the switch; keep the archive for a rollback after the fact; what was kept."""
         if self.rollback:
+            await self._beat("after the fixes")  # fired at the last moment: still a rollback
             await safety.disarm(self.root, self.rollback)
             self.ctx.say("dead man's switch cancelled, and checked gone")
-            await safety.remove(self.root, self.rollback)
+        days = self.ctx.workspace.settings.remediation.keep_days
+        until = datetime.now(timezone.utc) + timedelta(days=days)
+        changed = await safety.keep(self.root, self.directory, int(until.timestamp()))
+        self.ctx.say(f"the job changed {len(changed)} file(s) of /etc: "
+                     f"{', '.join(path for _kind, path in changed[:10]) or 'none'}"
+                     + (f" and {len(changed) - 10} more" if len(changed) > 10 else ""))
+        self.ctx.say(f"the /etc archive stays in {self.directory} until {until:%Y-%m-%d %H:%M} UTC: "
+                     f"compliance-tui fix rollback {self.ctx.job.short_id}")
+        return {"archive": {"directory": self.directory, "keep_until": to_iso(until), "state": "kept"},
+                "changed_files": [[kind, path] for kind, path in changed[:MAX_LISTED]]}
 
     async def roll_back(self, reason: str) -> None:
         """Restore /etc through the open session, or, when sudo no longer works there, let the
@@ -250,23 +340,13 @@ async def _sudo_works(transport: Transport, host: Host, when: str) -> None:
                             f"{one_line(result.stderr, 200) or f'exit {result.exit_status}'}")
 
 
-async def _rescan(ctx: JobContext, transport: Transport, host: Host, found, request: FixRequest) -> None:
-    """The same content and profile again; each fixed rule before and after."""
+async def rescan(ctx: JobContext, transport: Transport, host: Host, found: remote.Probe, request: FixRequest,
+                 summary: Callable[[str, dict[str, str]], Awaitable[dict] | dict]) -> None:
+    """The same content and profile again; summary(scan id, rule results) is what the job found."""
     store = ctx.workspace.store
     scan_id = await store.add_job_scan(ctx.job.id, request.scan.profile)
     ctx.say(f"scanning again (scan {scan_id[:8]}) with the same content")
     content = Content(request.datastream, request.profile_id, None, None)
     timeout = ctx.workspace.settings.scan_timeout
     arf = await scan_on_host(ctx, transport, host, found, scan_id, content, request.tailoring, timeout)
-    chosen = [f.rule_id for f in request.plan.fixes]
-    missing = [m.rule_id for m in request.plan.missing]
-
-    def summary(after: dict[str, str]) -> dict:
-        fixed = [r for r in chosen if after.get(r) in ("pass", "fixed")]
-        still = [r for r in chosen if r not in fixed]
-        ctx.say(f"fixed {len(fixed)}, still failing {len(still)}, without fix {len(missing)}")
-        return {"source_scan": request.scan.id, "rescan": scan_id, "fixed": fixed, "still_failing": still,
-                "without_fix": missing,
-                "rules": {r: {"before": "fail", "after": after.get(r, "notchecked")} for r in chosen + missing}}
-
-    await store_results(ctx, scan_id, arf, request.datastream, summary)
+    await store_results(ctx, scan_id, arf, request.datastream, lambda after: summary(scan_id, after))

@@ -12,7 +12,7 @@ from core.content import tailoring
 from core.content.catalog import validate_profile
 from core.domain.errors import InvalidInput
 from core.domain.events import JobEvent
-from core.domain.models import DEFAULT_PRIORITY, Job
+from core.domain.models import DEFAULT_PRIORITY, Host, Job
 from core.store.base import NewScanJob
 from core.workspace import Workspace
 
@@ -58,3 +58,22 @@ async def harden_for_workers(workspace: Workspace, host, params: dict, priority:
     job = await workspace.store.create_harden_job(host, params, check_priority(priority))
     workspace.hub.publish(JobEvent("created", job))
     return job
+
+
+async def submit_hardening(workspace: Workspace, runner, params_by_host: list[tuple[Host, dict]], priority: int,
+                           canary: bool = True) -> list[Job]:
+    """Hardening jobs, run by runner (this process) or, without one, left to a worker. With
+    several hosts and canary: one job, for the first host; the others follow only when it
+    passed (core/jobs/harden.py), so a fix that breaks a host breaks one."""
+    priority = check_priority(priority)
+    if canary and len(params_by_host) > 1:
+        (first, params), rest = params_by_host[0], params_by_host[1:]
+        followers = [{"host": host.name, "params": dict(p)} for host, p in rest]
+        params_by_host = [(first, {**params, "then": followers, "here": runner is not None})]
+    jobs = []
+    for host, params in params_by_host:
+        if runner is not None:
+            jobs.append(await runner.enqueue_harden(host, params, priority))
+        else:
+            jobs.append(await harden_for_workers(workspace, host, params, priority))
+    return jobs

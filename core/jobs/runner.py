@@ -28,6 +28,7 @@ from core.domain.models import Job, JobStatus
 from core.domain.text import one_line
 from core.domain.timeutil import to_iso
 from core.jobs.log import JobLog
+from core.store.faults import storage_fault
 from core.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,13 @@ Handler = Callable[[JobContext], Awaitable[None]]
 
 def default_handlers() -> dict[str, Handler]:
     from core.jobs.harden import run_harden_job
+    from core.jobs.rollback import run_rollback_job
     from core.jobs.scan import run_scan_job
 
-    return {"scan": run_scan_job, "harden": run_harden_job}
+    async def remediation(context: JobContext) -> None:  # a rollback after the fact is one too
+        await (run_rollback_job if "rollback_of" in context.job.params else run_harden_job)(context)
+
+    return {"scan": run_scan_job, "harden": remediation}
 
 
 class Runner:
@@ -293,9 +298,12 @@ class Runner:
             status, error = JobStatus.CANCELLED, self._cancel_reasons.get(job.id, CANCELLED)
         except (OperatorError, ContentError) as exc:
             status, error = JobStatus.FAILED, one_line(str(exc))
-        except Exception as exc:  # a bug must not leave the job running
-            log.exception("job %s failed", job.id)
-            status, error = JobStatus.FAILED, one_line(f"internal error: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug (or a full disk) must not leave the job running
+            fault = storage_fault(exc, getattr(self.workspace.store, "path", None), self.workspace.data_dir)
+            if fault is None:
+                log.exception("job %s failed", job.id)
+            status, error = JobStatus.FAILED, one_line(str(fault) if fault else
+                                                       f"internal error: {type(exc).__name__}: {exc}")
         try:
             await asyncio.shield(self._end(context, status, error))
         finally:

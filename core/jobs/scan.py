@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import bz2
 import hashlib
+import inspect
 import logging
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from core import evidence as evidence_files
 from core import paths
@@ -118,7 +119,8 @@ async def run_scan_job(ctx: JobContext) -> None:
     host = await workspace.store.require_host(job.host_name)
     timeout = int(job.params.get("timeout") or workspace.settings.scan_timeout)
     try:
-        async with asyncio.timeout(timeout + 300):
+        # every step has its own bound; this one catches what none of them covers
+        async with asyncio.timeout(timeout + 2 * workspace.settings.transfer_timeout + 300):
             tailoring = _tailoring(job.params.get("tailoring") or host.tailoring_file)
             async with await _connect(ctx, host) as transport:
                 found, work = await remote.probe_and_prepare(transport)  # one round trip
@@ -216,7 +218,7 @@ async def scan_on_host(
         evaluated = await oscap(digest)  # the datastream checked in the same round trip
         if evaluated.exit_status == remote.NOT_CACHED:
             ctx.say(f"the datastream is not on the target yet: uploading it ({len(data) // 1024:,} KiB bz2)")
-            await remote.upload(transport, data, remote_ds, timeout=600)
+            await remote.upload(transport, data, remote_ds, timeout=workspace.settings.transfer_timeout)
             evaluated = await oscap(None)
         ctx.say(f"oscap finished (exit {evaluated.exit_status}) after {clock.done} rules")
         for slow, seconds in clock.slowest(3):
@@ -237,10 +239,11 @@ async def fetch_evidence(ctx: JobContext, transport: Transport, sudo, arf: str, 
     """The ARF, moving only what is new: its embedded datastream block once per datastream."""
     directory = paths.evidence_dir(ctx.workspace.data_dir)
     known = evidence_files.known_blocks(directory)[:KNOWN_BLOCKS]
-    fetched = await remote.fetch_evidence(transport, sudo, arf, tmp, known, limit, timeout=600)
+    timeout = ctx.workspace.settings.transfer_timeout
+    fetched = await remote.fetch_evidence(transport, sudo, arf, tmp, known, limit, timeout=timeout)
     if fetched.shape == "split" and fetched.block_data is None \
             and not evidence_files.block_path(directory, fetched.block).is_file():
-        fetched = await remote.fetch_evidence(transport, sudo, arf, tmp, [], limit, timeout=600)  # pruned since
+        fetched = await remote.fetch_evidence(transport, sudo, arf, tmp, [], limit, timeout=timeout)  # pruned since
     try:
         path = await asyncio.to_thread(_keep_evidence, directory, scan_id, fetched)
     except evidence_files.EvidenceError as exc:
@@ -278,10 +281,11 @@ async def _remember_host(workspace: Workspace, host: Host, found: remote.Probe) 
 
 
 async def store_results(ctx: JobContext, scan_id: str, evidence: Evidence, datastream: Datastream,
-                        job_result: Callable[[dict[str, str]], dict] | None = None) -> None:
+                        job_result: Callable[[dict[str, str]], Any] | None = None) -> None:
     """Parse and keep the results; the scan and its job end completed at once. job_result
-    turns the rule results (rule id -> result) into what the job records it found. A scan
-    that fails here leaves no evidence behind."""
+    turns the rule results (rule id -> result) into what the job records it found (a dict,
+    or an awaitable of one: what must happen before the job ends). A scan that fails here
+    leaves no evidence behind."""
     try:
         await _store_results(ctx, scan_id, evidence, datastream, job_result)
     except BaseException:
@@ -290,7 +294,7 @@ async def store_results(ctx: JobContext, scan_id: str, evidence: Evidence, datas
 
 
 async def _store_results(ctx: JobContext, scan_id: str, evidence: Evidence, datastream: Datastream,
-                         job_result: Callable[[dict[str, str]], dict] | None) -> None:
+                         job_result: Callable[[dict[str, str]], Any] | None) -> None:
     store, job = ctx.workspace.store, ctx.job
     results = await asyncio.to_thread(_read_results, job.host_name, evidence.path, evidence.limit)
     if len(results) != 1:
@@ -306,7 +310,8 @@ async def _store_results(ctx: JobContext, scan_id: str, evidence: Evidence, data
     ctx.say(f"stored {evaluated} rule results: {counts.get('pass', 0)} pass, "
             f"{counts.get('fail', 0)} fail, score {'-' if score is None else f'{score:.1f}'}")
     if job_result is not None:
-        await store.set_job_result(job.id, job_result({r.rule_id: r.result for r in rule_results}))
+        found = job_result({r.rule_id: r.result for r in rule_results})
+        await store.set_job_result(job.id, await found if inspect.isawaitable(found) else found)
     await store.complete_scan(scan_id, rule_results, counts, score, notice_for(counts),
                               str(evidence.path), job_id=job.id, output=ctx.output)
 

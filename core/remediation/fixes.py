@@ -88,19 +88,44 @@ class Plan:
     def needs_second_confirmation(self) -> bool:
         return any(f.needs_second_confirmation for f in self.fixes)
 
+    def warning_classes(self) -> list[tuple[str, list[str]]]:
+        """(what, rules) for each kind of risk an operator must see before anything runs, in the
+        order of the preview's summary; kinds no rule carries are left out."""
+        found = []
+        for risk, _pattern in RISKS:
+            verb = "installs or removes packages" if risk == "packages" else f"changes {risk}"
+            found.append((verb, [f.short_id for f in self.fixes if risk in f.risks]))
+        found += [("needs a reboot", [f.short_id for f in self.fixes if f.reboot]),
+                  ("high disruption", [f.short_id for f in self.fixes if f.disruption == "high"]),
+                  ("no automated fix", [m.rule_id.removeprefix(RULE_PREFIX) for m in self.missing])]
+        order = {name: n for n, name in enumerate(WARNING_ORDER)}
+        return sorted(((what, rules) for what, rules in found if rules), key=lambda item: order.get(item[0], 99))
+
     def warnings(self) -> list[str]:
         """One line per kind of risk, naming the rules that carry it."""
-        lines = []
-        for risk, _pattern in RISKS:
-            rules = [f.short_id for f in self.fixes if risk in f.risks]
-            if rules:
-                verb = "installs or removes packages" if risk == "packages" else f"changes {risk}"
-                lines.append(f"{verb}: {', '.join(rules)}")
-        for label, rules in (("needs a reboot", [f.short_id for f in self.fixes if f.reboot]),
-                             ("high disruption", [f.short_id for f in self.fixes if f.disruption == "high"])):
-            if rules:
-                lines.append(f"{label}: {', '.join(rules)}")
-        return lines
+        return [f"{what}: {', '.join(rules)}" for what, rules in self.warning_classes()]
+
+
+# The summary's order: what can lock anyone out first, then what needs planning.
+WARNING_ORDER = ("changes PAM", "changes sshd", "changes sudoers", "changes firewall", "needs a reboot",
+                 "installs or removes packages", "changes kernel parameters", "high disruption", "no automated fix")
+
+
+def summary_lines(warnings: list[tuple[str, list[str]]], width: int) -> list[str]:
+    """Each warning class on one line of at most width: its count, then as many rules as fit."""
+    lines = []
+    for what, rules in warnings:
+        head = f"{what} ({len(rules)}): "
+        shown: list[str] = []
+        for n, rule in enumerate(rules):
+            rest = len(rules) - n - 1
+            more = f", +{rest} more" if rest else ""
+            if len(head + ", ".join([*shown, rule]) + more) > width and shown:
+                shown.append(f"+{len(rules) - n} more")
+                break
+            shown.append(rule)
+        lines.append((head + ", ".join(shown))[:width])
+    return lines
 
 
 def rule_part(index: int, total: int, fix: Fix) -> str:

@@ -17,6 +17,7 @@ from core.content.tailoring import Tailoring, original_name, read_tailoring
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import Host, OsInfo, Scan, ScanStatus
 from core.remediation.fixes import RULE_PREFIX, Plan, read_plan
+from core.remediation.safety import check_grace
 from core.workspace import Workspace
 
 
@@ -33,7 +34,20 @@ class FixRequest:
         """What the hardening job needs to rebuild this request in any process."""
         return {"profile": self.scan.profile, "source_scan": self.scan.id,
                 "rules": [f.rule_id for f in self.plan.fixes] + [m.rule_id for m in self.plan.missing],
-                "grace": int(grace)}
+                "grace": check_grace(grace)}
+
+
+TYPED_ABOVE = 20  # rules on one host beyond which the operator types the host's name to go on
+
+
+def typed_confirmation(requests: list[FixRequest]) -> str | None:
+    """What the operator must type to apply these fixes, for a change too big for a y: the
+    count of hosts, or the host's name for more than TYPED_ABOVE rules (None: a y will do)."""
+    if len(requests) > 1:
+        return str(len(requests))
+    if len(requests[0].plan.fixes) > TYPED_ABOVE:
+        return requests[0].host.name
+    return None
 
 
 def full_rule_id(rule: str) -> str:

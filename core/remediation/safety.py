@@ -15,11 +15,30 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from core.domain.errors import OperatorError
+from core.domain import limits
+from core.domain.errors import InvalidInput, OperatorError
+from core.domain.text import one_line
 from core.targets.transport import Sudo, Transport, shell_join
 
 ROLLBACK_DIR = "/var/lib/compliance-tui/rollback"
 SWITCHES = ("systemd-run", "at", "setsid")
+DEFAULT_GRACE = 300  # seconds without a heartbeat before the switch restores /etc
+MAX_GRACE = 7200  # longer: a locked-out host waits hours; shorter than limits' grace_min (60 s): a slow link
+# could fire the switch in the middle of a job
+
+
+def check_grace(grace) -> int:
+    """The switch's grace in seconds, or InvalidInput: 0, negatives and extremes are refused."""
+    shortest = limits.current().grace_min
+    try:
+        seconds = int(grace)
+    except (TypeError, ValueError):
+        seconds = 0
+    if not shortest <= seconds <= MAX_GRACE:
+        raise InvalidInput(f"invalid grace {grace!r}: the dead man's switch restores /etc this many seconds "
+                           f"after the last heartbeat; give {shortest} to {MAX_GRACE} (default {DEFAULT_GRACE})")
+    return seconds
+
 
 CAPABILITIES = r"""
 [ -d /run/systemd/system ] && p=$(command -v systemd-run 2>/dev/null) && [ -x "$p" ] && echo switch=systemd-run
@@ -29,6 +48,15 @@ tar --help 2>/dev/null | grep -q -- '--acls' && echo tar_acls=1
 command -v dpkg-query >/dev/null 2>&1 && echo packages=dpkg
 command -v rpm >/dev/null 2>&1 && echo packages=rpm
 exit 0
+"""
+
+# Files of /etc that differ from the archive, one "KIND<tab>PATH" line each: changed, deleted
+# (in the archive, gone now) or new (not in it). A mere change of mtime is no change.
+CHANGED = r"""
+{ tar $opts -dzf "$d/etc.tar.gz" -C / etc 2>&1 | sed -n -e '/: Mod time differs$/d' \
+    -e 's/^tar: \(etc\/[^:]*\): Warning: Cannot stat.*/deleted\t\/\1/p' -e 's/^\(etc\/[^:]*\): .*/changed\t\/\1/p'
+  find /etc -xdev -print 2>/dev/null | LC_ALL=C sort | LC_ALL=C comm -13 "$d/etc.before" - | sed 's/^/new\t/'
+} | LC_ALL=C sort -u -t "$(printf '\t')" -k2,2
 """
 
 SNAPSHOT = r"""
@@ -41,12 +69,20 @@ tar $opts --one-file-system -cpzf "$d/etc.tar.gz" -C / etc
 find /etc -xdev -print 2>/dev/null | LC_ALL=C sort > "$d/etc.before"
 { dpkg-query -W -f='${Package}\n' 2>/dev/null || rpm -qa --qf '%{NAME}\n' 2>/dev/null || true; } \
   | LC_ALL=C sort > "$d/packages.before"
+cat > "$d/changed.sh" <<CHANGED
+d='$d'; opts='$opts'
+CHANGED
+cat >> "$d/changed.sh" <<'CHANGED'
+""" + CHANGED.strip("\n") + r"""
+CHANGED
 cat > "$d/restore.sh" <<RESTORE
 #!/bin/sh
-# compliance-tui: put /etc back as it was before this hardening job
+# compliance-tui: put /etc back as it was before this hardening job. The switch runs it once;
+# "force" (an explicit restore) always restores, whatever markers exist.
 d='$d'
-[ -f "\$d/restored" ] && exit 0
+[ "\$1" = force ] || [ ! -f "\$d/restored" ] || exit 0
 cd / || exit 1
+sh "\$d/changed.sh" > "\$d/restored-files" 2>/dev/null
 tar $opts -xpzf "\$d/etc.tar.gz" -C / etc || exit 2
 find /etc -xdev -print 2>/dev/null | LC_ALL=C sort > "\$d/etc.now"
 LC_ALL=C comm -13 "\$d/etc.before" "\$d/etc.now" | while IFS= read -r p; do
@@ -62,7 +98,11 @@ d='$d'; grace=\$1
 echo \$\$ > "\$d/watch.pid"
 while [ ! -f "\$d/disarmed" ]; do
   beat=\$(stat -c %Y "\$d/heartbeat" 2>/dev/null || echo 0)
-  if [ \$((\$(date +%s) - beat)) -ge "\$grace" ]; then sh "\$d/restore.sh"; break; fi
+  if [ \$((\$(date +%s) - beat)) -ge "\$grace" ]; then
+    echo "no heartbeat for \$grace s, the last at \$(date -u -d @\$beat +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo \$beat)" \
+      > "\$d/fired"
+    sh "\$d/restore.sh"; break
+  fi
   sleep 1
 done
 rm -f "\$d/watch.pid"
@@ -101,6 +141,30 @@ d=$1
 
 WATCHING = r"""d=$1; [ -f "$d/watch.pid" ] && kill -0 "$(cat "$d/watch.pid")" 2>/dev/null && echo watching; \
 [ -f "$d/restored" ] && echo "restored=$(cat "$d/restored")"; exit 0"""
+
+# The heartbeat, and whether the switch has fired meanwhile (then no fix may run after it).
+BEAT = r"""d=$1; touch "$d/heartbeat" || exit 1
+if [ -f "$d/restored" ]; then
+  echo "restored=$(cat "$d/restored")"; echo "why=$(cat "$d/fired" 2>/dev/null)"
+  head -n 50 "$d/restored-files" 2>/dev/null | sed 's/^/file=/'
+fi
+exit 0"""
+
+# After a job: what it changed, and how long the archive stays for a rollback after the fact.
+KEEP = r"""d=$1; until=$2; sh "$d/changed.sh" > "$d/changed" 2>/dev/null; echo "$until" > "$d/kept-until"
+head -c 262144 "$d/changed"; exit 0"""
+
+# Archives a new job may remove, once no switch watches them (a switch restores from its
+# archive): past their retention; of a job that never finished, whose switch restored /etc;
+# of one with neither mark whose heartbeat stopped two hours ago (the longest grace).
+CLEAN = r"""top=$1; own=$2; now=$(date +%s)
+for d in "$top"/*/; do
+  d=${d%/}; [ "$d" = "$own" ] || [ ! -d "$d" ] && continue
+  [ -f "$d/watch.pid" ] && kill -0 "$(cat "$d/watch.pid")" 2>/dev/null && continue
+  if [ -f "$d/kept-until" ]; then [ "$(cat "$d/kept-until")" -lt "$now" ] 2>/dev/null || continue
+  elif [ ! -f "$d/restored" ] && [ -f "$d/heartbeat" ]; then [ -n "$(find "$d/heartbeat" -mmin +120)" ] || continue; fi
+  rm -rf -- "$d" && echo "removed=$d"
+done; exit 0"""
 
 
 @dataclass(frozen=True)
@@ -171,8 +235,116 @@ async def disarm(root: RootCommand, rollback: Rollback) -> None:
 
 
 async def restore(root: RootCommand, rollback: Rollback) -> None:
+    """An explicit restore: always, even when the switch restored already."""
     await root.run(f"touch {shell_join(rollback.directory + '/disarmed')}; "
-                   f"sh {shell_join(rollback.directory + '/restore.sh')}", timeout=600)
+                   f"sh {shell_join(rollback.directory + '/restore.sh')} force", timeout=600)
+
+
+@dataclass(frozen=True)
+class Fired:
+    """The switch restored /etc while its job was still running."""
+
+    at: str
+    why: str
+    files: tuple[str, ...]
+
+    def __str__(self) -> str:
+        files = ", ".join(self.files[:10]) + (f" and {len(self.files) - 10} more" if len(self.files) > 10 else "")
+        return (f"the dead man's switch restored /etc at {self.at} while the job ran ({self.why or 'no heartbeat'}); "
+                f"restored: {files or 'no file had changed'}")
+
+
+async def beat(root: RootCommand, directory: str) -> Fired | None:
+    """Touch the heartbeat; the switch's restore, when it has fired meanwhile."""
+    result = await root.run(BEAT, directory, timeout=30, check=False)
+    if result.exit_status != 0:
+        raise OperatorError(f"the heartbeat failed: {one_line(result.stderr, 200) or f'exit {result.exit_status}'}")
+    pairs = [line.split("=", 1) for line in result.text.splitlines() if "=" in line]
+    found = dict(pairs)
+    if "restored" not in found:
+        return None
+    files = tuple(value.partition("\t")[2] or value for key, value in pairs if key == "file")
+    return Fired(found["restored"], found.get("why", ""), files)
+
+
+async def keep(root: RootCommand, directory: str, until_epoch: int) -> list[tuple[str, str]]:
+    """Record what the job changed and keep the archive until then; returns (kind, path) pairs."""
+    result = await root.run(KEEP, directory, str(int(until_epoch)), timeout=300, check=False)
+    return parse_changed(result.text)
+
+
+def parse_changed(text: str) -> list[tuple[str, str]]:
+    pairs = [line.split("\t", 1) for line in text.splitlines() if "\t" in line]
+    return [(kind, path) for kind, path in pairs if kind in ("changed", "deleted", "new") and path.startswith("/etc/")]
+
+
+# A rollback after the fact: the files a job changed (recorded when it ended), as a diff
+# against the archive, and restoring only those.
+LISTED = r"""d=$1; [ -f "$d/etc.tar.gz" ] || { echo "no-archive"; exit 0; }
+[ -f "$d/changed" ] || sh "$d/changed.sh" > "$d/changed" 2>/dev/null; cat "$d/changed"; exit 0"""
+
+DIFF = r"""d=$1; opts=$2; c="$d/compare"
+rm -rf "$c"; mkdir -m 700 "$c"
+grep -v '^new' "$d/changed" | cut -f2 | sed 's|^/||' > "$c.list"
+[ -s "$c.list" ] && tar $opts -xpzf "$d/etc.tar.gz" -C "$c" -T "$c.list" 2>/dev/null
+tab=$(printf '\t')
+while IFS="$tab" read -r kind p; do
+  case "$kind" in
+    changed) diff -u --label "$p (before the job)" --label "$p (now)" "$c$p" "$p"
+             [ "$(stat -c '%A %u:%g' "$c$p" 2>/dev/null)" = "$(stat -c '%A %u:%g' "$p" 2>/dev/null)" ] ||
+               echo "mode and owner of $p: $(stat -c '%A %u:%g' "$c$p") before, $(stat -c '%A %u:%g' "$p") now" ;;
+    deleted) diff -u --label "$p (before the job)" --label "$p (now: gone)" "$c$p" /dev/null ;;
+    new) diff -u --label "$p (before the job: none)" --label "$p (now)" /dev/null "$p" ;;
+  esac
+done < "$d/changed" | head -c 262144
+rm -rf "$c" "$c.list"; exit 0"""
+
+RESTORE_CHANGED = r"""d=$1; opts=$2; cd / || exit 1
+grep -v '^new' "$d/changed" | cut -f2 | sed 's|^/||' > "$d/restore.list"
+if [ -s "$d/restore.list" ]; then tar $opts -xpzf "$d/etc.tar.gz" -C / -T "$d/restore.list" || exit 2; fi
+grep '^new' "$d/changed" | cut -f2 | while IFS= read -r p; do case "$p" in /etc/?*) rm -rf -- "$p" ;; esac; done
+if [ -d /run/systemd/system ]; then systemctl try-reload-or-restart ssh sshd >/dev/null 2>&1; fi
+rm -f "$d/restore.list"; echo restored"""
+
+
+async def changed_files(root: RootCommand, directory: str) -> list[tuple[str, str]] | None:
+    """What the job of that archive changed, or None when the archive is gone."""
+    result = await root.run(LISTED, directory, timeout=300, check=False)
+    return None if result.text.strip() == "no-archive" else parse_changed(result.text)
+
+
+async def diff(root: RootCommand, directory: str, found: Capabilities) -> str:
+    """Those files now against the archive, as a unified diff (at most 256 KiB: the target's words)."""
+    result = await root.run(DIFF, directory, tar_options(found), timeout=300, check=False)
+    return result.text
+
+
+async def restore_changed(root: RootCommand, directory: str, found: Capabilities) -> None:
+    """Put back only the files the archive's job changed (and remove those it created)."""
+    result = await root.run(RESTORE_CHANGED, directory, tar_options(found), timeout=600)
+    if "restored" not in result.text:
+        raise OperatorError(f"{root.transport.host_name}: restoring the job's files from {directory} failed")
+
+
+REMOVE_IDLE = r"""for d in "$@"; do
+  case "$d" in /var/lib/compliance-tui/rollback/?*) ;; *) continue ;; esac
+  if [ -f "$d/watch.pid" ] && kill -0 "$(cat "$d/watch.pid")" 2>/dev/null; then echo "watched=$d"; continue; fi
+  rm -rf -- "$d" && echo "removed=$d"
+done; exit 0"""
+
+
+async def remove_idle(root: RootCommand, directories: list[str]) -> tuple[list[str], list[str]]:
+    """Remove these archives unless a switch still watches one; (removed, still watched)."""
+    result = await root.run(REMOVE_IDLE, *directories, timeout=300, check=False)
+    lines = result.text.splitlines()
+    return ([x.split("=", 1)[1] for x in lines if x.startswith("removed=")],
+            [x.split("=", 1)[1] for x in lines if x.startswith("watched=")])
+
+
+async def clean(root: RootCommand, own: str | None = None) -> list[str]:
+    """Remove archives past retention and those of killed jobs; returns what went."""
+    result = await root.run(CLEAN, ROLLBACK_DIR, own or "", timeout=300, check=False)
+    return [line.split("=", 1)[1] for line in result.text.splitlines() if line.startswith("removed=")]
 
 
 async def switch_state(root: RootCommand, rollback: Rollback) -> tuple[bool, str | None]:

@@ -22,39 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import add_fleet_host, free_port
-from tests.fleet.hosts import Fleet, make_client_key
+from tests.conftest import add_fleet_host
 from tests.integration.test_faults import wait_for
 
 L1 = "cis-level1-server"
-BOOKWORM = {"COMPLIANCE_TUI_CONTENT_DIRS": ""}  # the system's SSG 0.1.65 only
 # failed on a played Ubuntu 22.04; their fixes touch only /etc, and none checks for a container
 TURN_TO_PASS = ["accounts_umask_etc_bashrc", "file_permissions_etc_shadow", "sudo_custom_logfile"]
-
-
-@pytest.fixture
-def hosts(tmp_path):
-    """Played Ubuntu 22.04 hosts: `plain` and `pam` (sshd with UsePAM yes), both with fix control."""
-    if os.geteuid() != 0:
-        pytest.skip("the test fleet needs root (mount namespaces, sshd)")
-    base = Path("/var/tmp") / f"compliance-tui-harden-{os.getpid()}-{tmp_path.name}"
-    fleet = Fleet(base / "hosts", make_client_key(base / "client"))
-    try:
-        fleet.add("plain", "ubuntu2204", free_port(), {"fix-control"})
-        fleet.add("pam", "ubuntu2204", free_port(), {"pam", "fix-control"})
-        yield fleet
-    finally:
-        fleet.stop()
-        shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture
-def ready(cli, hosts, home):
-    (home / ".ssh" / "known_hosts").write_text(hosts.known_hosts())
-    cli.env |= BOOKWORM
-    for name in hosts.hosts:
-        add_fleet_host(cli, hosts, name)
-    return cli
 
 
 def scanned(cli, name: str) -> dict:
@@ -82,7 +55,12 @@ def etc_digest(host) -> str | None:
 
 
 def no_switch_left(host) -> bool:
-    return subprocess.run(["pgrep", "-f", "compliance-tui/rollback/.*/watch.sh"], capture_output=True).returncode != 0
+    return not host.processes("compliance-tui/rollback/")
+
+
+def archives(host) -> list[Path]:
+    """The /etc archives hardening jobs left on a played host (its own /var/lib/compliance-tui)."""
+    return sorted((host.root / "var/lib/compliance-tui/rollback").glob("*"))
 
 
 def job_output(data_dir: Path) -> str:
@@ -114,7 +92,11 @@ def test_quick_fix_turns_failed_rules_to_pass_and_leaves_no_switch(ready, hosts)
                  "dead man's switch cancelled, and checked gone", "fixed 3, still failing 0, without fix 1"):
         assert line in job["output"], line
     assert no_switch_left(hosts.hosts["plain"])
-    assert not list((hosts.hosts["plain"].root / "var").glob("lib/compliance-tui/rollback/*"))
+    (kept,) = archives(hosts.hosts["plain"])  # for a rollback after the fact
+    assert kept.name == job["id"] and (kept / "kept-until").is_file() and (kept / "etc.tar.gz").is_file()
+    assert result["archive"]["state"] == "kept" and result["archive"]["directory"].endswith(job["id"])
+    assert ["changed", "/etc/sudoers"] in result["changed_files"]
+    assert f"compliance-tui fix rollback {job['id'][:8]}" in job["output"]
     rescan = ready.ok("scans", "list", "--host", "plain", "--json").json()[0]
     assert rescan["id"] == result["rescan"] and rescan["score"] > scan["score"]
 

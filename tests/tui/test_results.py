@@ -159,9 +159,10 @@ async def test_quick_fix_previews_the_exact_script_and_asks_twice_for_a_reboot(f
         preview = app.screen
         assert preview.query_one(".fix-preview").border_title == "Quick Fix (3) of web01"
         summary = str(preview.query_one("#fix-summary").render())
-        assert "web01: 2 fix(es) from scan a51b7e03 (ssg-ubuntu2204-ds.xml, SSG 0.1.65)" in summary
-        assert "changes PAM: accounts_passwords_pam_tally2" in summary and "needs a reboot: " in summary
-        assert "no automated fix: partition_for_tmp" in summary
+        assert "2 fix(es) as root · web01: scan a51b7e03 · SSG 0.1.65 ssg-ubuntu2204-ds.xml" in summary
+        assert "⚠ changes PAM (1): accounts_passwords_pam_tally2" in summary
+        assert "⚠ needs a reboot (1): kernel_module_cramfs_disabled" in summary
+        assert "⚠ no automated fix (1): partition_for_tmp" in summary
         script = str(preview.query_one("#fix-script").render())
         (request,) = preview.requests
         assert whole_script(request.plan, "web01").splitlines()[0] in script
@@ -196,7 +197,8 @@ async def test_exports_write_all_rule_results(fleet_data):
         await settle(pilot)
         total = screen.scan.total
     files = {p.suffix: p for p in (fleet_data / "exports").iterdir()}
-    rows = list(csv.DictReader(files[".csv"].open()))
+    with files[".csv"].open() as f:
+        rows = list(csv.DictReader(f))
     assert len(rows) == total and set(rows[0]) == {"rule_id", "title", "severity", "result", "seconds", "exception_reason",
                                                    "exception_expires"}
     assert len(json.loads(files[".json"].read_text())) == total
@@ -222,3 +224,46 @@ async def test_a_timed_scan_shows_each_rules_seconds_and_sorts_the_slowest_first
         await settle(pilot)
         shown = [float(str(table.cells(k)[-1])) for k in table.keys]
         assert shown == sorted(shown, reverse=True) and shown[0] == 2.9
+
+
+async def test_a_big_harden_shows_every_warning_at_80x24_and_asks_for_the_host_name(fleet_data):
+    """Harden of every failed rule of web01 (more than 20): the summary of each kind of risk is
+    whole on screen above the script, the confirmation repeats it, and a y is not enough."""
+    from tui.modals.confirm import TypedConfirmModal
+    from tui.modals.harden import HardenModal
+
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        host = await app.workspace.store.require_host("web01")
+        await app.push_screen(HardenModal([host]))
+        await settle(pilot)
+        await pilot.press("enter")  # CIS Level 1 Server
+        await wait_for(pilot, lambda: isinstance(app.screen, FixPreviewModal), what="the preview")
+        preview = app.screen
+        (request,) = preview.requests
+        assert len(request.plan.fixes) > 20
+        summary = preview.query_one("#fix-summary")
+        lines = str(summary.render()).splitlines()
+        classes = request.plan.warning_classes()
+        assert len(classes) >= 5 and len(lines) == len(classes) + 2
+        for (what, rules), line in zip(classes, lines[1:]):
+            assert line.startswith(f"⚠ {what} ({len(rules)}): "), line
+        assert summary.region.height == len(lines) and summary.region.bottom <= app.size.height
+        assert preview.query_one("#fix-script-scroll").region.height >= 3  # the script still shows
+        await pilot.press("w", "y")
+        await pilot.pause()
+        typed = app.screen
+        assert isinstance(typed, TypedConfirmModal) and typed.word == "web01"
+        assert all(f"{what} ({len(rules)})" in typed.question for what, rules in classes)
+        await pilot.press(*"web02", "enter")
+        await pilot.pause()
+        assert app.screen is typed and (await app.workspace.store.find_jobs(kind="harden"))[1] == 0
+        typed.query_one("#typed").value = ""
+        await pilot.press(*"web01", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal) and "may need a reboot" in app.screen.question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not isinstance(app.screen, (FixPreviewModal, ConfirmModal)), what="the job")
+        (job,), _ = await app.workspace.store.find_jobs(kind="harden")
+        assert job.status.value == "pending" and len(job.params["rules"]) == len(request.plan.fixes) + len(
+            request.plan.missing)

@@ -12,27 +12,21 @@ from pathlib import Path
 import pytest
 
 from core import paths
-from tests.tui.helpers import SCAN_IDS, held_fixed_dir, make_app, seed_fleet, settle
+from tests.tui.helpers import SCAN_IDS, make_app, seed_fleet, settle
 from tui.screens.results import ResultsScreen
 
-SNAPSHOT_DATA = Path("/tmp/compliance-tui-snapshots/data")  # shown on Settings: must not vary
+pytestmark = pytest.mark.usefixtures("fixed_home")
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 @pytest.fixture(scope="module")
-def snapshot_data(content_index, l1_results, l2_results) -> Path:
-    with held_fixed_dir(SNAPSHOT_DATA.parent):
-        index = paths.cache_dir(SNAPSHOT_DATA) / "content-index.json"
-        index.parent.mkdir(parents=True)
-        shutil.copy(content_index, index)
-        asyncio.run(seed_fleet(SNAPSHOT_DATA, l1_results, l2_results))
-        yield SNAPSHOT_DATA
-
-
-@pytest.fixture(autouse=True)
-def fixed_config_path(monkeypatch):
-    """Settings shows the config file's path: the same on every run."""
-    monkeypatch.setenv("COMPLIANCE_TUI_CONFIG", str(SNAPSHOT_DATA.parent / "config.toml"))
+def snapshot_data(snapshot_home, content_index, l1_results, l2_results) -> Path:
+    data = snapshot_home / "data"
+    index = paths.cache_dir(data) / "content-index.json"
+    index.parent.mkdir(parents=True)
+    shutil.copy(content_index, index)
+    asyncio.run(seed_fleet(data, l1_results, l2_results))
+    return data
 
 
 def keys(*pressed: str):
@@ -113,14 +107,37 @@ def test_jobs(snap_compare, snapshot_data, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_quick_fix_preview(snap_compare, snapshot_data, size):
-    run = results_of("web-3", "f", "f", "space", "space", "F")
+    run = results_of("web-3", "f", "f", "space", "down", "space", "F")
     assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=run)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_quick_fix_confirmation(snap_compare, snapshot_data, size):
-    run = results_of("web-3", "f", "f", "space", "space", "F", "y")
+    run = results_of("web-3", "f", "f", "space", "down", "space", "F", "y")
     assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=run)
+
+
+def harden_of(host: str, *pressed: str):
+    async def run_before(pilot) -> None:
+        from tui.modals.harden import HardenModal
+
+        await settle(pilot)
+        await pilot.app.push_screen(HardenModal([await pilot.app.workspace.store.require_host(host)]))
+        await settle(pilot)
+        for key in ("enter", *pressed):  # CIS Level 1 Server
+            await pilot.press(key)
+            await settle(pilot)
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_harden_preview(snap_compare, snapshot_data, size):
+    """Every failed rule of web01 (68): every kind of risk on screen, above the script."""
+    assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=harden_of("web01"))
+
+
+def test_harden_typed_confirmation(snap_compare, snapshot_data):
+    assert snap_compare(make_app(snapshot_data), terminal_size=(80, 24), run_before=harden_of("web01", "y"))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -171,14 +188,14 @@ def import_from(directory: Path):
         await settle(pilot)
         pilot.app.open_compliance("web01")
         await settle(pilot)
-        await pilot.app.push_screen(ImportResultsModal("web01", path=f"{directory}/"))
+        await pilot.app.push_screen(ImportResultsModal("web01", path="~/incoming/"))  # HOME: snapshot_home
         await settle(pilot)
     return run_before
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_import_results(snap_compare, snapshot_data, size):
-    run = import_from(SNAPSHOT_DATA.parent / "incoming")
+def test_import_results(snap_compare, snapshot_home, snapshot_data, size):
+    run = import_from(snapshot_home / "incoming")
     assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=run)
 
 

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from core.domain.errors import InvalidInput
-from core.remediation.fixes import UsedValue, _quoted, collections_needed, playbook, read_plan, whole_script
+from core.remediation.fixes import (
+    UsedValue,
+    _quoted,
+    collections_needed,
+    playbook,
+    read_plan,
+    summary_lines,
+    whole_script,
+)
 
 SSG = Path("/usr/share/xml/scap/ssg/content")
 DS = SSG / "ssg-ubuntu2204-ds.xml"
@@ -101,7 +109,11 @@ def test_risks_missing_fixes_and_the_whole_script():
     assert "packages" in by_id["package_aide_installed"].risks and not by_id["package_aide_installed"].locks_out
     assert {m.rule_id for m in plan.missing} == {R + "partition_for_tmp", R + "grub2_password"}
     assert "Ensure" in next(m.title for m in plan.missing if m.rule_id.endswith("partition_for_tmp"))
-    assert plan.warnings()[0] == "installs or removes packages: package_aide_installed"
+    assert plan.warning_classes() == [
+        ("changes PAM", ["accounts_passwords_pam_tally2"]), ("changes sudoers", ["sudo_custom_logfile"]),
+        ("installs or removes packages", ["package_aide_installed"]),
+        ("no automated fix", ["partition_for_tmp", "grub2_password"])]
+    assert plan.warnings()[0] == "changes PAM: accounts_passwords_pam_tally2"
     script = whole_script(plan, "web1")
     assert script.startswith("#!/usr/bin/env bash\n# compliance-tui Quick Fix of web1: 3 rule(s)")
     assert "# no automated fix: xccdf_org.ssgproject.content_rule_partition_for_tmp" in script
@@ -128,3 +140,10 @@ def test_an_ansible_playbook_and_template_values_refused(tmp_path):
                   tailored_profile="xccdf_test_profile_t")
     with pytest.raises(InvalidInput, match="looks like an Ansible template"):  # behind the check, still
         _quoted("{{ lookup('pipe', 'id') }}", "", "ansible")
+
+
+def test_a_summary_line_per_warning_class_that_fits_its_width():
+    rules = [f"rule_number_{n}" for n in range(30)]
+    lines = summary_lines([("changes PAM", rules), ("needs a reboot", ["one"])], 60)
+    assert lines[0].startswith("changes PAM (30): rule_number_0, rule_number_1") and lines[0].endswith(" more")
+    assert all(len(line) <= 60 for line in lines) and lines[1] == "needs a reboot (1): one"

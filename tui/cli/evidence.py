@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from core.jobs.archives import prune_archives
 from core.results import retention
 from core.workspace import Workspace
 from tui.cli.output import print_json, say
@@ -44,12 +45,19 @@ async def evidence_du(workspace: Workspace, args) -> int:
 
 
 async def evidence_prune(workspace: Workspace, args) -> int:
+    """The evidence here, and the /etc archives hardening jobs left on their targets once due."""
     done = await retention.prune(workspace, args.keep_days, args.keep_last, dry_run=args.dry_run)
+    archives = await prune_archives(workspace, dry_run=args.dry_run)
     if args.json:
-        print_json(asdict(done))
+        print_json(asdict(done) | {"archives": asdict(archives)})
         return 0
     verb = "would remove" if done.dry_run else "removed"
     say(f"{verb} the evidence of {done.scans:,} scan(s) and {done.blocks:,} datastream block(s): {_mb(done.bytes)}")
+    if archives.removed or archives.waiting or archives.unreachable:
+        say(f"{verb} {len(archives.removed)} /etc archive(s) of hardening jobs on their hosts"
+            + (f"; {len(archives.waiting)} still watched by a dead man's switch" if archives.waiting else ""))
+    for line in archives.unreachable:
+        say(f"warning: archives not removed on {line}", err=True)
     return 0
 
 

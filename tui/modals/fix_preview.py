@@ -1,7 +1,11 @@
-"""Quick Fix / Harden preview: each fix's attributes and warnings, the rules without a fix,
-and the whole script as it will run (line breaks kept, scrolls both ways). Nothing runs
-until the operator confirms here, and a second time for fixes that need a reboot or carry
-high disruption. `a` saves the same fixes as an Ansible playbook instead.
+"""Quick Fix / Harden preview. On top, always on screen (at 80x24 too): what the fixes do
+that an operator must know, one line per kind with its count and rules (PAM, sshd, sudoers,
+firewall, a reboot, packages, kernel parameters, no fix). Below, scrolling both ways: the
+Values the script uses and where each came from, each fix's attributes, then the script as it
+will run. Nothing runs until the operator confirms, which repeats the summary; many rules or
+several hosts ask for the host's name or the count of hosts to be typed, and a reboot or high
+disruption asks once more. Several hosts: the first is a canary, the rest follow once it
+passed. `A` saves the same fixes as an Ansible playbook instead.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from core.jobs import queue
-from core.jobs.harden import DEFAULT_GRACE
 from core.remediation import planning
-from core.remediation.fixes import playbook, whole_script
+from core.remediation.fixes import WARNING_ORDER, playbook, summary_lines, whole_script
+from core.remediation.safety import DEFAULT_GRACE
 from tui import keymap
-from tui.modals.confirm import ConfirmModal
+from tui.modals.confirm import ConfirmModal, TypedConfirmModal
 from tui.screens.base import BaseModal
 from tui.widgets.run_choice import RunChoice
 
@@ -35,9 +39,9 @@ class FixPreviewModal(BaseModal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog fix-preview") as box:
             box.border_title = self.title_text
-            yield Static(self._summary(), id="fix-summary")
+            yield Static(self.summary(), id="fix-summary")
             with VerticalScroll(id="fix-script-scroll"):
-                yield Static(Text(self._script(), no_wrap=True), id="fix-script")
+                yield Static(self._details(), id="fix-script")
             yield RunChoice(id="run-choice")
             with Horizontal(classes="buttons"):
                 yield Button("Apply (y)", id="apply", variant="error", compact=True)
@@ -48,23 +52,52 @@ class FixPreviewModal(BaseModal):
         super().on_mount()
         self.query_one("#cancel", Button).focus()
 
-    def _summary(self) -> Text:
-        palette = self.app.palette
-        lines: list[Text] = []
+    def summary(self, width: int | None = None) -> Text:
+        """The lines that must never scroll away: what, where, and every kind of risk."""
+        palette, requests = self.app.palette, self.requests
+        width = width or max(40, self.app.size.width - 6)
+        count = sum(len(r.plan.fixes) for r in requests)
+        first = requests[0]
+        where = (f"{first.host.name}: scan {first.scan.short_id}" if len(requests) == 1 else
+                 f"{len(requests)} hosts, {requests[0].host.name} first (a canary), then the rest")
+        lines = [Text(f"{count} fix(es) as root · {where} · SSG {first.datastream.version} "
+                      f"{first.datastream.path.name}"[:width], style="bold")]
+        lines += [palette.text(f"⚠ {line}", "text-warning") for line in summary_lines(self.warnings(), width - 2)]
+        used = sum(len(r.plan.values) for r in requests)
+        lines.append(palette.muted(f"{used} Value(s) used: below, before each fix and the script" if used else
+                                   "no Value is used: each fix and the script below"))
+        return Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
+
+    def warnings(self) -> list[tuple[str, list[str]]]:
+        """Every request's warning classes, merged (a rule named once per class)."""
+        merged: dict[str, list[str]] = {}
+        for request in self.requests:
+            for what, rules in request.plan.warning_classes():
+                merged.setdefault(what, [])
+                merged[what] += [r for r in rules if r not in merged[what]]
+        order = {name: n for n, name in enumerate(WARNING_ORDER)}
+        return sorted(merged.items(), key=lambda item: order.get(item[0], 99))
+
+    def _details(self) -> Text:
+        palette, parts = self.app.palette, []
         for request in self.requests:
             plan = request.plan
-            lines.append(Text(f"{request.host.name}: {len(plan.fixes)} fix(es) from scan {request.scan.short_id} "
-                              f"({request.datastream.path.name}, SSG {request.datastream.version})", style="bold"))
+            parts.append(Text(f"{request.host.name}: {len(plan.fixes)} fix(es) from scan {request.scan.short_id}",
+                              style="bold"))
+            for value in plan.values:
+                row = Text(f"  {value.short_id} = ")
+                row.append_text(palette.text(value.value, "text-accent"))
+                row.append_text(palette.muted(f"  ({value.source})"))
+                parts.append(row)
             for fix in plan.fixes:
                 row = Text(f"  {fix.short_id}  ")
                 row.append_text(palette.muted(f"reboot {'yes' if fix.reboot else 'no'} · disruption "
-                                              f"{fix.disruption or '?'} · complexity {fix.complexity or '?'} · "
-                                              f"{fix.strategy or '?'}"))
-                lines.append(row)
-            lines += [palette.text(f"  ⚠ {warning}", "text-warning") for warning in plan.warnings()]
-            lines += [palette.text(f"  no automated fix: {m.rule_id.rpartition('_rule_')[2]} (its fix text is "
-                                   "in the script below)", "text-error") for m in plan.missing]
-        return Text("\n").join(lines)
+                                              f"{fix.disruption or '-'} · complexity {fix.complexity or '-'} · "
+                                              f"{fix.strategy or '-'}"))
+                parts.append(row)
+            parts.append(Text(""))
+        parts.append(Text(self._script(), no_wrap=True))
+        return Text("\n", no_wrap=True).join(parts)
 
     def _script(self) -> str:
         parts = []
@@ -91,10 +124,17 @@ class FixPreviewModal(BaseModal):
     def action_apply(self) -> None:
         hosts = ", ".join(r.host.name for r in self.requests)
         count = sum(len(r.plan.fixes) for r in self.requests)
-        self.app.push_screen(ConfirmModal(
-            f"Apply {count} fix(es) to {hosts} as root? /etc is archived first and restored on its own "
-            "if a fresh login fails or the connection dies.", confirm="Apply", title="Apply fixes", danger=True),
-            self._confirmed)
+        question = Text(f"Apply {count} fix(es) to {hosts} as root?\n/etc is archived first and restored if a "
+                        "fresh login fails.\n\n", no_wrap=True, overflow="ellipsis")
+        question.append_text(self.summary(60))
+        word = planning.typed_confirmation(self.requests)
+        if word is None:
+            self.app.push_screen(ConfirmModal(question, confirm="Apply", title="Apply fixes", danger=True),
+                                 self._confirmed)
+            return
+        what = f"the number of hosts ({word})" if len(self.requests) > 1 else f"the host's name ({word})"
+        self.app.push_screen(TypedConfirmModal(question, word, f"Type {what} to apply", title="Apply fixes"),
+                             self._confirmed)
 
     def _confirmed(self, yes: bool | None) -> None:
         if not yes:
@@ -111,15 +151,11 @@ class FixPreviewModal(BaseModal):
     @work(group="apply", exclusive=True, exit_on_error=False)
     async def start(self) -> None:
         here = self.query_one(RunChoice).here
-        runner, workspace, jobs = self.app.jobs.runner, self.app.workspace, []
-        for request in self.requests:
-            params = request.params(DEFAULT_GRACE)
-            if here:
-                jobs.append(await runner.enqueue_harden(request.host, params, 5))
-            else:
-                jobs.append(await queue.harden_for_workers(workspace, request.host, params, 5))
+        params = [(request.host, request.params(DEFAULT_GRACE)) for request in self.requests]
+        jobs = await queue.submit_hardening(self.app.workspace, self.app.jobs.runner if here else None, params, 5)
         where = "running in this app" if here else "queued for a worker"
-        self.notify(f"{len(jobs)} hardening job(s) {where}: follow them on Jobs (4)")
+        rest = f"; the other {len(params) - 1} host(s) follow once it passed" if len(params) > 1 else ""
+        self.notify(f"{len(jobs)} hardening job(s) {where}{rest}: follow them on Jobs (4)")
         self.dismiss(jobs)
 
     def action_save_playbook(self) -> None:

@@ -16,6 +16,7 @@ from core.domain.models import Job, JobStatus
 from core.views.summaries import profile_title
 from tui import keymap
 from tui.modals.confirm import ConfirmModal
+from tui.modals.rollback import RollbackModal
 from tui.screens.base import BaseModal
 from tui.widgets.cells import DASH, job_status, plain, short_time
 
@@ -46,7 +47,8 @@ class JobDetailModal(BaseModal):
             yield Static(id="job-result")
             with VerticalScroll(id="job-log-scroll"):
                 yield Static(id="job-log")
-            yield Static("ctrl+k cancel · + - priority · j/k scroll · G end · esc closes", classes="hint")
+            yield Static("ctrl+k cancel · + - priority · R roll back · j/k scroll · G end · esc closes",
+                         classes="hint")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -97,17 +99,38 @@ class JobDetailModal(BaseModal):
             self.set_timer(LIVE_EVERY, self.load)
 
     def _result(self, job: Job) -> Text:
-        """A hardening job: fixed / still failing / without fix, and each rule before and after."""
+        """A hardening job: fixed / still failing / without fix, each rule before and after, its
+        /etc archive and a canary's outcome; a rollback: what it restored, what fails again."""
         found = job.result or {}
         if "rules" not in found:
             return Text("")
         palette = self.app.palette
-        text = Text(f"fixed {len(found['fixed'])}, still failing {len(found['still_failing'])}, "
-                    f"without fix {len(found['without_fix'])}", style="bold")
+        if "rollback_of" in found:
+            head = (f"rolled back job {str(found['rollback_of'])[:8]}: {len(found.get('restored_files', []))} "
+                    f"file(s) restored, {len(found.get('failing_again', []))} rule(s) fail again")
+        else:
+            head = (f"fixed {len(found.get('fixed', []))}, still failing {len(found.get('still_failing', []))}, "
+                    f"without fix {len(found.get('without_fix', []))}")
+        text = Text(head, style="bold")
+        archive = found.get("archive") or {}
+        if archive.get("state") == "kept" and "rollback_of" not in found:
+            text.append_text(palette.muted(f"\n  /etc archive kept until {short_time(archive.get('keep_until'))}: "
+                                           "R rolls this job back"))
+        elif archive.get("state"):
+            text.append_text(palette.muted(f"\n  /etc archive: {archive['state']}"))
+        if found.get("canary"):
+            text.append_text(palette.muted(f"\n  canary {found['canary']}: {len(found.get('followers', []))} "
+                                           "host(s) released"))
         for rule, outcome in found["rules"].items():
             text.append(f"\n  {rule.rpartition('_rule_')[2]}: {outcome['before']} → ")
             text.append_text(palette.result(outcome["after"]))
         return text
+
+    def action_rollback(self) -> None:
+        if self.job is None or self.job.kind != "harden":
+            self.notify("only a hardening job (Quick Fix, Harden) can be rolled back")
+            return
+        self.app.push_screen(RollbackModal(self.job_id), lambda job: job and self.dismiss(True))
 
     def action_close(self) -> None:
         self.dismiss(self.changed)
