@@ -21,11 +21,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from core import paths
 from core.content.catalog import Datastream
 from core.domain.errors import OperatorError
 from core.domain.settings import Settings
 from core.domain.text import neutralise
 from core.store.base import StoreTooNew
+from core.store.faults import storage_fault
 from core.workspace import Workspace
 from tui import keymap
 from tui.commands import ScreenCommands
@@ -82,7 +84,9 @@ class ComplianceApp(App):
             self.exit(return_code=1, message=f"error: {exc}")
             return
         except (StoreTooNew, OSError, sqlite3.Error) as exc:
-            self.exit(return_code=1, message=f"error: cannot open the data dir {self.data_dir}: {exc}")
+            fault = self.storage_fault(exc)
+            said = str(fault) if fault else f"cannot open the data dir {self.data_dir}: {exc}"
+            self.exit(return_code=1, message=f"error: {said}")
             return
         try:
             self.set_keymap(keymap.check_user_keymap(dict(self.workspace.settings.keys)))
@@ -199,12 +203,19 @@ class ComplianceApp(App):
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
-        if isinstance(error, OperatorError):
-            self.notify(str(error), severity="error", timeout=12)
+        fault = None if isinstance(error, OperatorError) else self.storage_fault(error)
+        if isinstance(error, OperatorError) or fault is not None:
+            self.notify(str(fault or error), severity="error", timeout=20 if fault else 12)
         else:
             log.error("worker %s failed", event.worker.name, exc_info=error)
             self.notify(f"internal error in {event.worker.name}: {type(error).__name__}: {error}",
                         severity="error", timeout=20)
+
+    def storage_fault(self, error: BaseException) -> OperatorError | None:
+        """A damaged database or a full disk in the operator's words (as the CLI says them)."""
+        settings = self.workspace.settings if self.workspace else self.settings
+        database = None if settings and settings.store_url else paths.database(self.data_dir)
+        return storage_fault(error, database, self.data_dir)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.report_worker(event)

@@ -16,11 +16,14 @@ from typing import Awaitable, Callable
 
 import openai
 
+from core.ai.bounds import ResponseTooLarge, StreamRedactor, bounded_http_client
 from core.ai.prompt import estimate_tokens
 from core.ai.secrets import ENV_KEY, ApiKey
+from core.domain import limits
 from core.domain.errors import OperatorError
+from core.domain.limits import size
 from core.domain.settings import OPENAI_URL, AiSettings, safe_url
-from core.domain.text import one_line
+from core.domain.text import one_line, redact
 
 KEYLESS = "no-key"  # local servers need none; the openai client insists on some value
 MAX_RETRY_WAIT = 60.0  # a longer Retry-After is reported, not waited for
@@ -68,9 +71,12 @@ class LlmClient:
         if endpoint.settings.base_url is None and not endpoint.key.value:
             raise AiError(f"no API key for {OPENAI_URL}: set {ENV_KEY}, or store one in Settings "
                           "(or `compliance-tui ai set-key`); a local server needs a base URL")
+        self._limits = limits.current()
+        self._deadline: asyncio.Timeout | None = None  # of the request under way
         self._client = openai.AsyncOpenAI(
             base_url=self.endpoint.url, api_key=endpoint.key.value or KEYLESS,
-            timeout=endpoint.settings.timeout, max_retries=0)
+            timeout=endpoint.settings.timeout, max_retries=0,
+            http_client=bounded_http_client(self._limits.llm_response_bytes))
 
     async def close(self) -> None:
         await self._client.close()
@@ -84,36 +90,13 @@ class LlmClient:
     # ---------------------------------------------------------------- requests
 
     async def stream(self, messages: list[dict], on_text: Callable[[str], None], answer: Answer) -> Answer:
-        """Stream a chat completion, calling on_text with each piece; fills answer as it goes
-        (so a caller sees what was spent even when this raises)."""
+        """Stream a chat completion, calling on_text with each piece (redacted); fills answer as
+        it goes (so a caller sees what was spent even when this raises). The whole answer must
+        arrive within the timeout and the size bound, or nothing of it is kept."""
         start = time.monotonic()
-        options = {"stream_options": {"include_usage": True}}
         try:
-            try:
-                stream = await self._create(messages, stream=True, **options)
-            except openai.BadRequestError as exc:
-                if "stream_options" not in str(exc):
-                    raise
-                stream = await self._create(messages, stream=True)  # a server that knows no usage option
-            answer.started = True
-            pieces = 0
-            try:
-                async for chunk in stream:
-                    if getattr(chunk, "usage", None) and chunk.usage.completion_tokens is not None:
-                        answer.usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens, True)
-                    for choice in chunk.choices or ():
-                        text = choice.delta.content if choice.delta else None
-                        if text:
-                            pieces += 1
-                            answer.text += text
-                            on_text(text)
-                        if choice.finish_reason:
-                            answer.finish_reason = choice.finish_reason
-            finally:
-                await stream.close()
-                if not answer.usage.reported:
-                    prompt = "".join(m["content"] for m in messages)
-                    answer.usage = Usage(estimate_tokens(prompt), pieces, False)
+            async with asyncio.timeout(self.endpoint.settings.timeout) as self._deadline:
+                await self._stream(messages, on_text, answer)
         except Exception as exc:
             raise self._error(exc, answer.started) from None
         answer.seconds = time.monotonic() - start
@@ -125,15 +108,62 @@ class LlmClient:
                           "try again or choose another model")
         return answer
 
+    async def _stream(self, messages: list[dict], on_text: Callable[[str], None], answer: Answer) -> None:
+        stream = await self._create_stream(messages)
+        answer.started = True
+        pieces, most = 0, self._limits.llm_answer_chars
+        redactor = StreamRedactor(self.endpoint.key.value)
+        received = 0
+        try:
+            async for chunk in stream:
+                if getattr(chunk, "usage", None) and chunk.usage.completion_tokens is not None:
+                    answer.usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens, True)
+                for choice in chunk.choices or ():
+                    text = choice.delta.content if choice.delta else None
+                    if text:
+                        pieces += 1
+                        received += len(text)
+                        if received > most:
+                            raise AiError(f"the LLM's answer passed {most:,} characters, the most kept; it was "
+                                          "stopped and nothing was kept (limit llm_answer_chars, docs/security.md)")
+                        _emit(redactor.feed(text), answer, on_text)
+                    if choice.finish_reason:
+                        answer.finish_reason = choice.finish_reason
+            _emit(redactor.flush(), answer, on_text)
+        finally:
+            await stream.close()
+            if not answer.usage.reported:
+                prompt = "".join(m["content"] for m in messages)
+                answer.usage = Usage(estimate_tokens(prompt), pieces, False)
+
+    async def _create_stream(self, messages: list[dict]):
+        """The streamed request; a server that refuses an option (usage in streams, max_tokens
+        under that name) is asked again without it."""
+        options = {"stream_options": {"include_usage": True}, "max_tokens": self._limits.llm_answer_tokens}
+        for _attempt in range(2):
+            try:
+                return await self._create(messages, stream=True, **options)
+            except openai.BadRequestError as exc:
+                said = str(exc)
+                if "stream_options" in said and "stream_options" in options:
+                    del options["stream_options"]
+                elif "max_tokens" in said and "max_tokens" in options:
+                    options["max_completion_tokens"] = options.pop("max_tokens")
+                else:
+                    raise
+        return await self._create(messages, stream=True, **options)
+
     async def complete(self, messages: list[dict]) -> Answer:
-        """One answer, not streamed (the Test action)."""
+        """One short answer, not streamed (the Test action), within the timeout."""
         start = time.monotonic()
         answer = Answer()
         try:
-            response = await self._create(messages, stream=False)
+            async with asyncio.timeout(self.endpoint.settings.timeout) as self._deadline:
+                response = await self._create(messages, stream=False)  # its size: the byte bound
             answer.started = True
             choice = response.choices[0] if response.choices else None
-            answer.text = (choice.message.content or "") if choice and choice.message else ""
+            text = (choice.message.content or "") if choice and choice.message else ""
+            answer.text = redact(text[: self._limits.llm_answer_chars], self.endpoint.key.value)
             answer.finish_reason = choice.finish_reason if choice else None
             usage = response.usage
             if usage is not None and usage.completion_tokens is not None:
@@ -149,8 +179,9 @@ class LlmClient:
     async def models(self) -> list[str] | None:
         """The server's model ids from /v1/models; None where it offers no list."""
         try:
-            page = await self._client.models.list()
-            return sorted({m.id for m in page.data if getattr(m, "id", None)})
+            async with asyncio.timeout(self.endpoint.settings.timeout):
+                page = await self._client.models.list()
+            return sorted({one_line(m.id, 120) for m in page.data if getattr(m, "id", None)})[:1000]
         except openai.NotFoundError:
             return None
         except Exception as exc:
@@ -166,16 +197,30 @@ class LlmClient:
             if wait > MAX_RETRY_WAIT:
                 raise AiError(f"the LLM server is rate limiting (429) and asks to wait {wait:.0f} s; "
                               "try again later") from None
+            if self._deadline is not None:  # the wait the server asks for is not the answer's time
+                self._deadline.reschedule(self._deadline.when() + wait)
             await self._sleep(wait)
             return await call(model=self.endpoint.model, messages=messages, **options)
 
     # ---------------------------------------------------------------- errors
 
     def _error(self, exc: Exception, started: bool) -> Exception:
-        if isinstance(exc, (AiError, asyncio.CancelledError)):
+        if isinstance(exc, asyncio.CancelledError):
             return exc
+        found = exc if isinstance(exc, AiError) else self._explained(exc, started)
+        if not isinstance(found, AiError):
+            return found
+        return AiError(redact(str(found), self.endpoint.key.value))  # whatever the server repeated
+
+    def _explained(self, exc: Exception, started: bool) -> Exception:
         url, model = safe_url(self.endpoint.url), self.endpoint.model
         said = _server_message(exc)
+        if _caused_by(exc, ResponseTooLarge):
+            return AiError(f"the LLM server sent more than {size(self._limits.llm_response_bytes)} in one "
+                           "response; it was stopped and nothing was kept (limit llm_response_bytes, docs/security.md)")
+        if isinstance(exc, TimeoutError) and started:  # ours: the whole answer, not one read
+            return AiError(f"the LLM at {url} did not finish its answer within {self.endpoint.settings.timeout:g} s "
+                           "(the timeout in Settings covers the whole answer); it was stopped and nothing was kept")
         if isinstance(exc, openai.AuthenticationError):
             where = {"none": "no API key is set", "keyring": "the key comes from the OS keyring"}.get(
                 self.endpoint.key.source, f"the key comes from ${ENV_KEY}")
@@ -191,7 +236,7 @@ class LlmClient:
             return AiError(f"the LLM server is still rate limiting (429{said}) after one retry; try again later")
         if isinstance(exc, openai.APIStatusError):
             return AiError(f"the LLM server answered {exc.status_code}{said or ' (no reason given)'}")
-        if isinstance(exc, openai.APITimeoutError):
+        if isinstance(exc, (openai.APITimeoutError, TimeoutError)):
             return AiError(f"the LLM at {url} did not answer within {self.endpoint.settings.timeout:g} s "
                            "(the timeout in Settings); nothing was kept")
         if isinstance(exc, openai.APIConnectionError):
@@ -206,6 +251,21 @@ class LlmClient:
             return AiError("the LLM server sent a malformed answer (not chat-completions JSON); "
                            "nothing was kept: is the base URL an OpenAI-compatible API?")
         return exc
+
+
+def _emit(text: str, answer: Answer, on_text: Callable[[str], None]) -> None:
+    if text:
+        answer.text += text
+        on_text(text)
+
+
+def _caused_by(exc: BaseException, kind: type) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, kind):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def _server_message(exc: Exception) -> str:

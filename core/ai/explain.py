@@ -7,18 +7,20 @@ spent tokens on it). The CLI and the TUI both call explain() and check() (the Te
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable
 
 from core.ai.client import AiError, Answer, Endpoint, LlmClient
 from core.ai.prompt import Subject, build_messages, subject_for
-from core.ai.secrets import ApiKey, find_key_async
+from core.ai.secrets import ENV_KEY, ApiKey, find_key_async
+from core.domain import limits
 from core.domain.errors import NotFound
 from core.domain.explanations import Explanation
 from core.domain.models import RuleInfo, RuleResult, Scan
 from core.domain.settings import AiSettings, safe_url
-from core.domain.text import one_line
+from core.domain.text import one_line, redact
 from core.store.base import Store
 
 RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
@@ -96,9 +98,23 @@ async def subject(store: Store, scan: Scan, result: RuleResult) -> Subject:
 
 
 async def cached(store: Store, ai: AiSettings, scan: Scan, result: RuleResult) -> Explanation | None:
+    """The cached explanation, at most limit llm_answer_chars of it (an older version kept
+    answers of any size: stored_chars then says how long it is), redacted."""
     if not (ai.configured and scan.content_id):
         return None
-    return await store.get_explanation(scan.content_id, result.rule_id, result.result, ai.model)
+    found = await store.get_explanation(scan.content_id, result.rule_id, result.result, ai.model,
+                                        limit=limits.current().llm_answer_chars)
+    if found is None:
+        return None
+    return replace(found, text=redact(found.text, os.environ.get(ENV_KEY)))
+
+
+def cut_note(found: Explanation) -> str | None:
+    """One line when only the start of a cached explanation is shown."""
+    if not found.stored_chars:
+        return None
+    return (f"only the first {len(found.text):,} of this cached answer's {found.stored_chars:,} characters "
+            "are shown (more than an answer may be now); regenerate it to replace it")
 
 
 async def explain(

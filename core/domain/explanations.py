@@ -16,6 +16,7 @@ class Explanation:
     created_at: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    stored_chars: int | None = None  # set when only the start of a longer stored text was read
 
 
 @dataclass(frozen=True)

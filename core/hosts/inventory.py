@@ -25,17 +25,13 @@ import yaml
 
 from core.domain.errors import InvalidInput, os_reason
 from core.domain.models import Host
+from core.hosts.ranges import HostBudget, InventoryError, check_ranges, expand_hosts  # noqa: F401 (API)
 
 SSH_CONFIG, ANSIBLE_INI, ANSIBLE_YAML = "ssh-config", "ansible-ini", "ansible-yaml"
-_RANGE = re.compile(r"\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::([0-9]+))?\]")
 _ADDRESS_VARS = ("ansible_host", "ansible_ssh_host")
 _PORT_VARS = ("ansible_port", "ansible_ssh_port")
 _USER_VARS = ("ansible_user", "ansible_ssh_user")
 _KEY_VARS = ("ansible_ssh_private_key_file", "ansible_private_key_file")
-
-
-class InventoryError(InvalidInput):
-    """The file cannot be read as the format it claims (message names the line)."""
 
 
 @dataclass
@@ -131,7 +127,7 @@ def parse_ssh_config(text: str, *, home: Path | None = None) -> Parsed:
     parsed = Parsed(SSH_CONFIG)
     blocks: list[tuple[list[str] | None, dict[str, str]]] = [(None, {})]  # None: applies to all
     aliases: list[tuple[str, int]] = []
-    skipping = False
+    budget, skipping = HostBudget(), False
     for number, line in enumerate(text.splitlines(), start=1):
         words = _ssh_words(line)
         if words is None:
@@ -143,6 +139,7 @@ def parse_ssh_config(text: str, *, home: Path | None = None) -> Parsed:
             skipping = False
             for pattern in patterns:
                 if not _is_pattern(pattern):
+                    budget.take(1, f"line {number}: ", pattern)
                     aliases.append((pattern, number))
         elif key == "match":
             skipping = True
@@ -184,23 +181,6 @@ def _set_port(host: Host, value: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- ansible
-
-def expand_hosts(pattern: str) -> list[str]:
-    """Ansible host ranges: web[01:03] -> web01 web02 web03, db-[a:c], [0:10:5]."""
-    match = _RANGE.search(pattern)
-    if not match:
-        return [pattern]
-    start, end, step = match[1], match[2], int(match[3] or 1)
-    head, tail = pattern[: match.start()], pattern[match.end():]
-    if start.isdigit() and end.isdigit():
-        width = len(start) if start.startswith("0") and len(start) > 1 else 0
-        items = [str(n).zfill(width) for n in range(int(start), int(end) + 1, max(step, 1))]
-    elif len(start) == len(end) == 1 and start.isalpha() and end.isalpha():
-        items = [chr(c) for c in range(ord(start), ord(end) + 1, max(step, 1))]
-    else:
-        raise InvalidInput(f"invalid host range in {pattern!r}")
-    return [name for item in items for name in expand_hosts(head + item + tail)]
-
 
 class _Inventory:
     """Groups with hosts, vars and children, resolved the way Ansible merges them."""
@@ -286,7 +266,7 @@ def _ini_vars(words: list[str], number: int) -> dict[str, str]:
 
 
 def parse_ansible_ini(text: str, *, home: Path | None = None) -> Parsed:
-    inventory = _Inventory()
+    inventory, budget = _Inventory(), HostBudget()
     section, mode = "ungrouped", "hosts"
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -316,7 +296,9 @@ def parse_ansible_ini(text: str, *, home: Path | None = None) -> Parsed:
         else:
             variables = _ini_vars(words[1:], number)
             try:
-                names = expand_hosts(words[0])
+                names = budget.expand(words[0], f"line {number}: ")
+            except InventoryError:
+                raise
             except InvalidInput as exc:
                 raise InventoryError(f"line {number}: {exc}") from None
             for name in names:
@@ -331,6 +313,7 @@ class _YamlLoader(yaml.SafeLoader):
 _YamlLoader.add_constructor("!vault", lambda loader, node: None)
 _YamlLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
 MAX_ENTRIES = 100_000  # hosts and groups walked: aliases can repeat a mapping endlessly
+MAX_FILE_BYTES = 16 << 20  # a 10,000-host inventory with variables is well under 2 MiB
 
 
 def parse_yaml(text: str):
@@ -348,7 +331,7 @@ def parse_ansible_yaml(text: str, *, home: Path | None = None) -> Parsed:
         return Parsed(ANSIBLE_YAML)
     if not isinstance(data, dict):
         raise InventoryError("the YAML inventory must be a mapping of groups (all: hosts: ...)")
-    inventory = _Inventory()
+    inventory, budget = _Inventory(), HostBudget()
     walked = 0
 
     def read_group(name: str, body, path: str) -> None:
@@ -366,7 +349,7 @@ def parse_ansible_yaml(text: str, *, home: Path | None = None) -> Parsed:
             raise InventoryError(f"group {path}: hosts must be a mapping of host names")
         for pattern, variables in hosts.items():
             variables = variables if isinstance(variables, dict) else {}
-            for host in expand_hosts(str(pattern)):
+            for host in budget.expand(str(pattern), f"group {path}: "):
                 walked += 1
                 inventory.add_host(name, host, {str(k): _scalar_text(v) for k, v in variables.items()},
                                    f"group {name}")
@@ -408,7 +391,9 @@ def parse_ansible_list(listing: dict, kind: str, *, home: Path | None = None) ->
             for name in body.get("hosts") or []:
                 origins.setdefault(str(name), f"group {group}")
     parsed = Parsed(kind)
-    for name in sorted(set(hostvars) | set(origins)):
+    names = set(hostvars) | set(origins)
+    HostBudget().take(len(names))  # a dynamic inventory's plugin may list any number
+    for name in sorted(names):
         variables = hostvars.get(name) or {}
         scalars = {str(k): _scalar_text(v) for k, v in variables.items()}  # vaulted: a dict, left out
         parsed.found.append(_ansible_host(name, scalars, origins.get(name, "ansible-inventory"), home))
@@ -459,12 +444,16 @@ def read_file(path: str | Path, kind: str | None = None, *, home: Path | None = 
     Ansible inventory goes through ansible-inventory when it is installed (use_ansible)."""
     path = Path(path).expanduser()
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InventoryError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB; not an inventory to import")
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         raise InvalidInput(f"{path}: no such file") from None
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read it: {exc.strerror or exc}") from None
     kind = kind or detect_kind(path, text)
+    if kind in (ANSIBLE_INI, ANSIBLE_YAML):
+        check_ranges(text)  # before ansible-inventory expands them in its own memory
     command = ansible_inventory() if use_ansible and kind in (ANSIBLE_INI, ANSIBLE_YAML) else None
     if command is None:
         return parse(text, kind, home=home)

@@ -298,8 +298,11 @@ class Store(ABC):
     # ------------------------------------------------------------------ AI explanations and usage
 
     @abstractmethod
-    async def get_explanation(self, content_id: str, rule_id: str, result: str, model: str) -> Explanation | None:
-        """The cached explanation of a rule's result by this model, for this content version."""
+    async def get_explanation(self, content_id: str, rule_id: str, result: str, model: str,
+                              limit: int | None = None) -> Explanation | None:
+        """The cached explanation of a rule's result by this model, for this content version;
+        with limit, at most its first limit characters are read (stored_chars then says how
+        many there are, when there are more)."""
 
     @abstractmethod
     async def explained_rules(self, content_id: str, model: str) -> set[tuple[str, str]]:

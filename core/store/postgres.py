@@ -21,6 +21,7 @@ import asyncpg
 from core.domain.errors import InvalidInput, NotFound, OperatorError
 from core.domain.models import Host, RuleInfo, RuleResult, Scan
 from core.domain.store_url import masked, where
+from core.domain.text import redact
 from core.domain.timeutil import now_iso
 from core.store.base import Store, StoreTooNew
 from core.store.postgres_jobs import PostgresJobs
@@ -52,6 +53,7 @@ class PostgresStore(PostgresJobs, PostgresPolicy, Store):
         self._pool = pool
         self.url = url  # never shown unmasked
         self._listener: asyncpg.Connection | None = None
+        self._listen_lock = asyncio.Lock()  # the runner and the TUI both wait: one connection
         self._waiters: set[asyncio.Event] = set()
 
     @classmethod
@@ -187,6 +189,10 @@ class PostgresStore(PostgresJobs, PostgresPolicy, Store):
             self._waiters.discard(event)
 
     async def _listening(self) -> bool:
+        async with self._listen_lock:
+            return await self._listen()
+
+    async def _listen(self) -> bool:
         if self._listener is not None and not self._listener.is_closed():
             return True
         try:
@@ -531,8 +537,8 @@ def _quiet_asyncpg() -> None:
 
 
 def _server_words(exc: Exception) -> str:
-    """The server's message (it names the role, never a password), on one line."""
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+    """The server's message (it names the role; anything shaped like a secret redacted), on one line."""
+    return " ".join(redact(str(exc)).split())[:200] or type(exc).__name__
 
 
 def _connect_words(exc: Exception) -> str:

@@ -18,6 +18,7 @@ from core.domain.models import SCORED_BAD, Job
 from core.domain.policy import RuleException, Schedule
 from core.domain.timeutil import now_iso
 from core.store.base import NewScanJob, ScorePoint
+from core.store.sqlite_ai import explanation_of
 from core.store.sqlite_policy import _exception  # row -> model readers: no SQL in them
 from core.store.sqlite_schedules import _schedule
 
@@ -187,15 +188,14 @@ class PostgresPolicy:
 
     # ------------------------------------------------------------------ AI explanations and usage
 
-    async def get_explanation(self, content_id: str, rule_id: str, result: str, model: str) -> Explanation | None:
+    async def get_explanation(self, content_id: str, rule_id: str, result: str, model: str,
+                              limit: int | None = None) -> Explanation | None:
         rows = await self._rows(
-            "SELECT * FROM ai_explanations WHERE content_id = $1 AND rule_id = $2 AND result = $3 AND model = $4",
-            content_id, rule_id, result, model)
-        if not rows:
-            return None
-        r = rows[0]
-        return Explanation(r["content_id"], r["rule_id"], r["result"], r["model"], r["text"],
-                           r["created_at"], r["input_tokens"], r["output_tokens"])
+            "SELECT content_id, rule_id, result, model, substr(text, 1, $5) AS text, length(text) AS length, "
+            "created_at, input_tokens, output_tokens FROM ai_explanations "
+            "WHERE content_id = $1 AND rule_id = $2 AND result = $3 AND model = $4",
+            content_id, rule_id, result, model, limit or 2**31 - 1)
+        return explanation_of(rows[0]) if rows else None
 
     async def explained_rules(self, content_id: str, model: str) -> set[tuple[str, str]]:
         rows = await self._rows("SELECT rule_id, result FROM ai_explanations WHERE content_id = $1 AND model = $2",

@@ -12,15 +12,14 @@ from core.domain.timeutil import now_iso
 class SqliteAi:
     """Mixed into SqliteStore: uses its _write and _rows."""
 
-    async def get_explanation(self, content_id: str, rule_id: str, result: str, model: str) -> Explanation | None:
+    async def get_explanation(self, content_id: str, rule_id: str, result: str, model: str,
+                              limit: int | None = None) -> Explanation | None:
         rows = await self._rows(
-            "SELECT * FROM ai_explanations WHERE content_id = ? AND rule_id = ? AND result = ? AND model = ?",
-            (content_id, rule_id, result, model))
-        if not rows:
-            return None
-        r = rows[0]
-        return Explanation(r["content_id"], r["rule_id"], r["result"], r["model"], r["text"],
-                           r["created_at"], r["input_tokens"], r["output_tokens"])
+            "SELECT content_id, rule_id, result, model, substr(text, 1, ?) AS text, length(text) AS length, "
+            "created_at, input_tokens, output_tokens FROM ai_explanations "
+            "WHERE content_id = ? AND rule_id = ? AND result = ? AND model = ?",
+            (limit or 2**31 - 1, content_id, rule_id, result, model))
+        return explanation_of(rows[0]) if rows else None
 
     async def explained_rules(self, content_id: str, model: str) -> set[tuple[str, str]]:
         rows = await self._rows(
@@ -53,3 +52,10 @@ class SqliteAi:
         rows = await self._rows(sql + " ORDER BY day DESC, model", params)
         return [AiUsage(r["day"], r["model"], r["requests"], r["input_tokens"], r["output_tokens"],
                         r["estimated"]) for r in rows]
+
+
+def explanation_of(r) -> Explanation:
+    """A row read by get_explanation (either backend): stored_chars only when the text was cut."""
+    cut = r["length"] if r["length"] is not None and r["length"] > len(r["text"] or "") else None
+    return Explanation(r["content_id"], r["rule_id"], r["result"], r["model"], r["text"] or "",
+                       r["created_at"], r["input_tokens"], r["output_tokens"], cut)

@@ -163,7 +163,11 @@ async def upload(transport: Transport, data: bytes, path: str, timeout: float) -
     # a unique partial file: two scans of one host may upload at the same time
     command = (f"umask 077 && t=$(mktemp {shell_join(path + '.XXXXXX')}) && "
                f"cat > \"$t\" && mv -f \"$t\" {shell_join(path)}")
-    result = await transport.run(command, input=data, timeout=timeout)
+    try:
+        result = await transport.run(command, input=data, timeout=timeout)
+    except CommandTimeout:
+        raise CommandTimeout(f"{transport.host_name}: the upload of {path} ({size(len(data))}) did not finish within "
+                             f"{timeout:.0f} s: the link or the host stalls ([jobs] transfer_timeout)") from None
     if result.exit_status != 0:
         raise OscapFailed(f"{transport.host_name}: upload of {path} failed: {result.stderr.strip()}")
 
@@ -318,6 +322,10 @@ async def fetch_evidence(transport: Transport, sudo: Sudo, arf: str, tmp: str, k
         if result.exit_status != 0 and "Permission denied" in result.stderr:
             wrapped, stdin = sudo.wrap(command)  # a sudoers umask made the ARF root-only
             result = await transport.run(wrapped, input=stdin, timeout=timeout, max_output=limit)
+    except CommandTimeout:
+        raise CommandTimeout(f"{transport.host_name}: the results did not arrive within {timeout:.0f} s: the "
+                             "transfer stalled, or the link is too slow for them ([jobs] transfer_timeout); "
+                             "nothing was stored") from None
     except OutputTooLarge:
         raise OutputTooLarge(f"{transport.host_name}: the results are larger than {size(limit)}, more than "
                              "this profile can produce; refusing them (limits: docs/security.md)") from None

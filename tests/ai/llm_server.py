@@ -3,15 +3,19 @@
 Streaming (server-sent events: `data: {...}` chunks, then `data: [DONE]`) and not, `/v1/models`,
 and the failures a real server shows: a wrong key (401), an unknown model (404), rate limiting
 (429 with Retry-After), a stream closed mid-answer, an empty or malformed answer, no answer at
-all (a hang). It records every request it receives, headers and body, so tests can check what
-was sent and where the key went. It runs in its own thread, so a CLI in a subprocess can use it
-while the test waits.
+all (a hang). Hostile ones too (issue 22): an answer that never ends (`endless`), one that
+drips (`delay` with `endless`), a huge one (`huge_chars`), one SSE line that never ends
+(`oneline`), and an error whose body repeats the request's Authorization header (`echo-auth`,
+with `status`, as JSON or as plain text). It records every request it receives, headers and
+body, so tests can check what was sent and where the key went. It runs in its own thread, so
+a CLI in a subprocess can use it while the test waits.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -32,6 +36,7 @@ class Recorded:
     headers: dict[str, str]
     body: dict | None
     raw: bytes = b""
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def prompt(self) -> str:
@@ -46,7 +51,10 @@ class LlmServer:
     plain_answer: str = "OK"  # not streamed
     piece: int = 12  # characters per streamed chunk
     delay: float = 0.0  # seconds between chunks
-    mode: str = "ok"  # ok, 401, 429, close, empty, malformed, hang, no-finish, length
+    mode: str = "ok"  # ok, 401, 429, close, empty, malformed, hang, no-finish, length, endless, oneline, echo-auth
+    huge_chars: int = 0  # > 0: stream this many characters (made as they go) instead of answer
+    status: int = 500  # echo-auth: the status of the error
+    plain_error: bool = False  # echo-auth: the body as plain text, not OpenAI's JSON
     retry_after: str = "1"
     rate_limits: int = 1  # 429s before answering
     send_usage: bool = True
@@ -165,6 +173,9 @@ class _Handler(BaseHTTPRequestHandler):
             llm._release.wait(60)
             self.close_connection = True
             return
+        if llm.mode == "echo-auth":
+            self._echo_auth()
+            return
         if body.get("stream"):
             self._stream(body, model)
         else:
@@ -175,6 +186,43 @@ class _Handler(BaseHTTPRequestHandler):
                              "finish_reason": "stop"}],
                 **({"usage": llm.usage_for(body, text)} if llm.send_usage else {}),
             })
+
+    def _echo_auth(self) -> None:
+        """A misconfigured proxy's error page: the request's headers repeated back."""
+        said = f"Authorization: {self.headers.get('Authorization')} was rejected by upstream"
+        if not self.llm.plain_error:
+            self._error(self.llm.status, said, "upstream_error")
+            return
+        data = f"<html><body>Bad gateway. Request headers: {said}</body></html>".encode()
+        self.send_response(self.llm.status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _hostile_stream(self, model: str) -> bool:
+        """The endless, huge and one-line answers; False when the mode is none of them."""
+        llm = self.llm
+        if llm.mode == "oneline":  # one SSE line that never ends: no event is ever complete
+            self._chunk('data: {"id": "chatcmpl-test", "choices": [{"delta": {"content": "')
+            while not llm._release.is_set():
+                self._chunk("x" * 65536)
+            return True
+        if llm.mode != "endless" and not llm.huge_chars:
+            return False
+        sent = 0
+        while llm.mode == "endless" or sent < llm.huge_chars:
+            if llm._release.is_set():
+                return True
+            self._event(model, {"content": "lorem ipsum " * (llm.piece // 12 or 1)})
+            sent += 12 * (llm.piece // 12 or 1)
+            if llm.delay:
+                time.sleep(llm.delay)
+        self._event(model, {}, "stop")
+        self._chunk("data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+        return True
 
     def _chunk(self, data: str) -> None:
         payload = data.encode()
@@ -187,17 +235,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._chunk(f"data: {json.dumps(chunk)}\n\n")
 
     def _stream(self, body: dict, model: str) -> None:
-        import time
-
         llm = self.llm
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        self._event(model, {"role": "assistant", "content": ""})
+        if self._hostile_stream(model):
+            return
         text = "" if llm.mode == "empty" else llm.answer
         pieces = [text[i:i + llm.piece] for i in range(0, len(text), llm.piece)]
-        self._event(model, {"role": "assistant", "content": ""})
         for number, piece in enumerate(pieces):
             if llm.mode == "close" and number == len(pieces) // 2:
                 self.close_connection = True  # no terminating chunk: the peer sees a cut body

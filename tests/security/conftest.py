@@ -52,10 +52,9 @@ class HostileHost:
     def temp_dirs(self) -> list[Path]:
         return sorted((self.root / "tmp").glob("compliance-tui.*"))
 
-    def processes(self) -> list[str]:
-        """Pids of this host's fake oscap (the pid namespace is shared; the path is its own)."""
-        found = subprocess.run(["pgrep", "-f", f"{self.root}/fake_oscap.py"], capture_output=True, text=True)
-        return found.stdout.split()
+    def processes(self) -> list[int]:
+        """Pids of this host's fake oscap (in its own mount namespace)."""
+        return self.played.processes(f"{self.root}/fake_oscap.py")
 
 
 @pytest.fixture(scope="session")
@@ -106,11 +105,14 @@ def assert_inert(text: str, where: str = "") -> None:
 
 
 PEAK = "peak-rss-kib="
+# VmHWM, not getrusage's ru_maxrss: Linux keeps ru_maxrss across exec, so a child forked from a
+# large pytest process would report pytest's size, not its own.
 MEASURED = (
-    "import resource, sys\n"
-    "from tui.cli import main\n"
+    "import re, sys\n"
+    "from tui.entry import main\n"
     "try:\n    code = main(sys.argv[1:])\nfinally:\n"
-    f"    print('{PEAK}%d' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "    hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+    f"    print('{PEAK}' + hwm, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
@@ -127,7 +129,7 @@ def measured(cli, *args: str, env: dict | None = None, timeout: float = 600):
 
 MANY = (
     "import contextlib, io, json, sys\n"
-    "from tui.cli import main\n"
+    "from tui.entry import main\n"
     "results = []\n"
     "for argv in json.load(sys.stdin):\n"
     "    out, err = io.StringIO(), io.StringIO()\n"

@@ -7,7 +7,7 @@ Run by the played host's /usr/bin/oscap wrapper (through sudo for `xccdf eval`, 
 user for `--version`). It uses only the standard library: it runs with the machine's python3.
 Behaviour keys (all optional): version, stderr, stderr_bytes, progress (lines), progress_count,
 long_line_bytes, sleep, crash (a signal name), exit, arf (a kind, see write_arf), rules,
-rule_payload, target, padding_bytes, pid_file.
+rule_payload, target, padding_bytes, pid_file, started_file and stall (arf "fifo_stall").
 """
 
 from __future__ import annotations
@@ -77,7 +77,14 @@ def write_arf(path: str, behaviour: dict, profile: str, rules: list[str]) -> Non
                 os.dup2(devnull, fd)
             with open(path, "wb") as out:
                 try:
-                    if kind == "fifo_random":
+                    if kind == "fifo_stall":  # the transfer begins, then nothing more comes
+                        with open(behaviour["started_file"], "w") as started:
+                            started.write(repr(time.time()))
+                        out.write(b'<?xml version="1.0"?><Benchmark xmlns="%s"><!-- ' % XCCDF.encode())
+                        out.write(os.urandom(256 << 10))
+                        out.flush()
+                        time.sleep(behaviour.get("stall", 300))
+                    elif kind == "fifo_random":
                         for _ in range(behaviour.get("fifo_mb", 200)):
                             out.write(os.urandom(1 << 20))
                     else:  # plain XML that compresses a thousandfold

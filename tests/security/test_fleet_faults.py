@@ -19,8 +19,10 @@ import pytest
 from core.domain.models import Host
 from core.hosts import service
 from core.workspace import Workspace
+from tests import procs
 from tests.conftest import free_port
 from tests.fleet.hosts import PASSWORD_USER, _start_sshd, _wait_for_port, make_client_key
+from tests.procs import Tracked
 from tests.security.conftest import add, integrity, trust, wait_for
 
 pytestmark = pytest.mark.fleet
@@ -282,4 +284,68 @@ def test_a_host_offering_only_rsa_after_ed25519_is_a_host_key_change(cli, fleet,
     assert check.returncode == 1 and "HOST KEY CHANGED" in check.stderr and "hosts trust rsaonly" in check.stderr
     refused = cli("hosts", "trust", "rsaonly", "--yes")
     assert refused.returncode == 1 and "different key" in refused.stderr
+    assert integrity(data_dir) == "ok"
+
+
+def test_22_6_sigkill_of_a_worker_mid_scan_recovers_its_job(cli, victim, data_dir):
+    """A `compliance-tui worker` is killed with SIGKILL while oscap runs on the target: the job
+    comes back (re-queued once, its lease expired) with one line in its log, nothing of the
+    worker is left running here, the next worker runs it to the end, and the orphaned oscap
+    and temp dir on the target are cleaned up by that run."""
+    victim.behave(sleep=120)
+    short = {"COMPLIANCE_TUI_LEASE_SECONDS": "1"}
+    cli.ok("scan", "victim", "--profile", L1, "--enqueue", env=short)
+    worker = subprocess.Popen([sys.executable, "-m", "tui", "worker"], env=cli.env | short,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tracked = Tracked()
+    try:
+        wait_for(lambda: running(data_dir, "victim"))
+        wait_for(lambda: victim.processes())
+        tracked.add([worker.pid, *procs.descendants(worker.pid)])
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        worker.kill()
+        worker.communicate(timeout=10)
+    time.sleep(1.5)  # the lease runs out
+    (job,) = cli.ok("jobs", "list", "--json", env=short).json()
+    assert job["status"] in ("queued", "pending", "failed"), job
+    if job["status"] == "failed":
+        assert job["error"] and "\n" not in job["error"], job
+    assert tracked.alive() == [], "the killed worker left processes running"
+    shown = cli.ok("jobs", "show", job["id"][:8], env=short).stdout
+    assert "lease expired" in shown, shown
+    victim.behave()
+    worked = cli("worker", "--once", env=short)
+    assert worked.returncode == 0, worked.stderr
+    (scan,) = cli.ok("scans", "list", "--json", env=short).json()
+    assert scan["status"] == "completed", scan
+    wait_for(lambda: not victim.processes(), timeout=15)
+    assert victim.temp_dirs() == []
+    assert integrity(data_dir) == "ok"
+
+
+def test_22_6_a_target_that_stalls_mid_transfer_is_given_up_at_the_transfer_timeout(cli, quick, victim, data_dir,
+                                                                                    tmp_path):
+    """The victim's results begin to arrive, then nothing more comes (its ARF is a pipe whose
+    writer stops): the transfer is given up at [jobs] transfer_timeout with one line, nothing
+    is stored for it, and the other scan completes."""
+    started = victim.root / "transfer-started"
+    started.unlink(missing_ok=True)
+    victim.behave(arf="fifo_stall", started_file=str(started), stall=120)
+    config = tmp_path / "config.toml"
+    config.write_text("[jobs]\ntransfer_timeout = 5\n")
+    try:
+        done = cli("scan", "quick", "victim", "--profile", L1, "--json", env={"COMPLIANCE_TUI_CONFIG": str(config)})
+        ended = time.time()
+        scans = scans_of(done.stdout)
+        assert scans["quick"]["status"] == "completed", scans["quick"]["error_message"]
+        one_line_failure(scans["victim"], "victim: the results did not arrive within 5 s", "transfer stalled",
+                         "nothing was stored")
+        took = ended - float(started.read_text())
+        assert took < 5 + 2, f"given up {took:.1f} s after the transfer began"
+    finally:
+        procs.kill([int(p) for p in victim.processes()])  # the stalled writer on the target
+    evidence = [p.name for p in (data_dir / "evidence").glob("*.arf*")]
+    assert not any(scans["victim"]["id"] in name for name in evidence)
     assert integrity(data_dir) == "ok"

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from xml.sax.saxutils import escape
 
 import pytest
 
@@ -274,3 +275,95 @@ def test_oscap_report_of_hostile_results_is_sanitised(cli, tmp_path):
     assert "Content-Security-Policy" in report and "default-src 'none'" in report
     assert "styled" in body and "Hi " in body  # the text itself stays
     assert stat.filemode(out.stat().st_mode) == "-rw-------"
+
+
+VALUE = "xccdf_org.ssgproject.content_value_var_banner"
+
+
+def _datastream_with(version: str, doctype: str = "", title: str = "t", value: str = "x", fix: str = "") -> str:
+    """A datastream with a Value and a Rule whose fix substitutes it (as SSG's fixes do)."""
+    rule = f"{RULE}banner"
+    fix_xml = f'<fix system="urn:xccdf:fix:script:sh">{fix}</fix>' if fix else ""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}<Benchmark xmlns="{documents.XCCDF}" '
+            f'id="xccdf_org.ssgproject.content_benchmark_UBUNTU_22-04"><version>{version}</version>'
+            f'<Profile id="{documents.L1}"><title>{title}</title><select idref="{rule}" selected="true"/>'
+            f'<refine-value idref="{VALUE}" selector="evil"/></Profile>'
+            f'<Value id="{VALUE}" type="string"><title>banner</title><value>{value}</value>'
+            f'<value selector="evil">{value}</value></Value>'
+            f'<Rule id="{rule}" severity="low"><title>Banner</title><description>d</description>{fix_xml}</Rule>'
+            "</Benchmark>\n")
+
+
+def test_22_6_content_import_of_a_hostile_datastream_is_refused_or_inert(cli, tmp_path, data_dir, home):
+    """Bombs (bz2 past the XML bound, a billion laughs through parameter entities), entities
+    (an external file, an external DTD that a listening server never sees asked for), and a
+    fix whose Value is shell: refused with one line each, or imported byte for byte and never
+    run; nothing on this machine changes."""
+    import bz2
+    import socket
+
+    canary, secret = tmp_path / "canary", tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CANARY\n")
+    shell = f"$(touch {canary})`touch {canary}`;touch {canary}"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.1)
+    port = listener.getsockname()[1]
+    cases = {
+        "xxe": _datastream_with("9.1.1", f'<!DOCTYPE Benchmark [<!ENTITY x SYSTEM "file://{secret}">]>',
+                                title="&x;"),
+        "external-dtd": _datastream_with("9.1.2", f'<!DOCTYPE Benchmark SYSTEM "http://127.0.0.1:{port}/x.dtd">'),
+        "parameter": _datastream_with("9.1.3", "<!DOCTYPE Benchmark [<!ENTITY % p SYSTEM "
+                                               f'"http://127.0.0.1:{port}/p.dtd"> %p;]>'),
+        "laughs": _datastream_with("9.1.4", "<!DOCTYPE Benchmark [<!ENTITY a \"aaaaaaaaaa\">" + "".join(
+            f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)) + "]>", title="&j;"),
+    }
+    for name, text in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "ssg-ubuntu2204-ds.xml").write_text(text)
+        done = cli("content", "import", str(folder))
+        said = done.stdout + done.stderr + cli.ok("content", "list").stdout
+        if done.returncode == 0:  # imported with the entity left unexpanded: inert
+            assert "TOP-SECRET-CANARY" not in said and "imported ssg-ubuntu2204-ds.xml" in done.stdout, name
+        else:
+            assert done.returncode == 1 and done.stderr.count("\n") == 1, (name, done.stderr)
+            assert done.stderr.startswith("error: not imported: ") and "Traceback" not in done.stderr
+        assert "TOP-SECRET-CANARY" not in said
+    try:
+        listener.accept()
+        raise AssertionError("the parser asked the network for a DTD")
+    except TimeoutError:
+        pass
+    finally:
+        listener.close()
+
+    bombs = tmp_path / "bombs"
+    bombs.mkdir()
+    head, tail = _datastream_with("9.1.5").split("<version>")
+    with bz2.open(bombs / "ssg-rhel8-ds.xml.bz2", "wb") as out:  # ~1 KB holding 80 MiB of XML
+        out.write((head + "<!-- ").encode())
+        for _ in range(80):
+            out.write(b" " * (1 << 20))
+        out.write((" --><version>" + tail).encode())
+    small = {"COMPLIANCE_TUI_LIMITS": "xml_bytes=67108864"}  # 64 MiB: the bound, proven small
+    refused, peak = measured(cli, "content", "import", str(bombs), env=small)
+    assert refused.returncode == 1 and "more than 67,108,864 bytes of XML (decompressed)" in refused.stderr
+    assert peak < BOUNDED
+
+    values = tmp_path / "values"
+    values.mkdir()
+    fix = f'echo \'<sub idref="{VALUE}"/>\' > /etc/issue.net'
+    hostile = _datastream_with("9.1.6", value=escape(shell), fix=escape(fix).replace(
+        escape(f'<sub idref="{VALUE}"/>'), f'<sub idref="{VALUE}"/>'))
+    (values / "ssg-ubuntu2204-ds.xml").write_text(hostile)
+    done = cli.ok("content", "import", str(values))
+    listing = cli.ok("content", "list")
+    copied = data_dir / "content" / "imported-9.1.6" / "ssg-ubuntu2204-ds.xml"
+    assert copied.read_text() == hostile  # kept as it is: content, for a preview to show and quote
+    assert_inert(done.stdout + done.stderr + listing.stdout + listing.stderr, "content import output")
+    assert not canary.exists(), "a Value's shell ran on the jump host"
+    assert count(data_dir, "scans") == 0 and integrity(data_dir) == "ok"
+    stored = [p for p in data_dir.rglob("*") if p.is_file() and b"TOP-SECRET-CANARY" in p.read_bytes()]
+    assert stored == [], stored

@@ -176,3 +176,90 @@ async def test_the_tui_and_two_cli_processes_writing_at_once_lose_no_row(data_di
     assert len([s for s in imported if s.host_name == "cli-b"]) == 40
     assert total == queued and len([s for s in scans if s.origin == "scan"]) == queued
     assert integrity(data_dir) == "ok"
+
+
+# A worker process (the real Runner and store, a stand-in scan that only records its job) that
+# claims pending jobs until STOP exists, then runs what is left and writes the ids it ran.
+WORKER = r"""
+import asyncio, sys
+from pathlib import Path
+from core.jobs.runner import Runner
+from core.workspace import Workspace
+
+async def main(data, out, stop):
+    ran = []
+
+    async def stand_in(ctx):
+        ran.append(ctx.job.id)
+        await ctx.flush()  # a write of its own, as a scan's progress is
+
+    workspace = await Workspace.open(data, content_dirs=[data / "none"])
+    try:
+        runner = Runner(workspace, take_pending=True, handlers={"scan": stand_in}, poll_seconds=0.2)
+        await runner.start()
+        while not stop.exists():
+            await asyncio.sleep(0.1)
+        await runner.run_until_idle()
+        await runner.stop()
+    finally:
+        await workspace.close()
+    out.write_text("".join(f"{job_id}\n" for job_id in ran))
+
+asyncio.run(main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])))
+"""
+
+
+async def test_22_6_a_tui_a_worker_and_two_clis_writing_at_once_lose_nothing(data_dir, tmp_path, cli):
+    """The TUI queues scans for workers, a worker claims and runs them (claims, lease renewals,
+    log writes, job ends), and two `import` processes add 40 results files each, all at once on
+    one SQLite file: no "database is locked" reaches anyone, every row lands, every job runs once."""
+    from core.jobs import queue
+    from tests.tui.helpers import make_app
+
+    files = {}
+    for who in ("a", "b"):
+        folder = tmp_path / who
+        folder.mkdir()
+        files[who] = [str(_results_file(folder / f"{i}.xml", who, i)) for i in range(40)]
+    async with await Workspace.open(data_dir) as workspace:
+        for name in ("tui-1", "tui-2", "tui-3"):
+            await workspace.store.add_host(Host(name=name, address="10.0.0.9"))
+    ran, stop = tmp_path / "ran.txt", tmp_path / "stop"
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(data_dir), str(ran), str(stop)], cwd=ROOT,
+                              env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    app = make_app(data_dir)
+    queued, errors = 0, []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        writers = [subprocess.Popen([sys.executable, "-m", "tui", "import", *paths, "--host", f"cli-{who}",
+                                     "--create-host"], env=cli.env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for who, paths in files.items()]
+        while any(w.poll() is None for w in writers) or queued < 60:
+            wanted = await queue.scan_requests(app.workspace, ["tui-1", "tui-2", "tui-3"], "cis-level1-server")
+            await app.jobs.scan(wanted, False)  # pending: for the worker
+            queued += 3
+            await pilot.pause(0.01)
+        results = [w.communicate(timeout=120) for w in writers]
+        stop.touch()
+        worker_out, worker_err = worker.communicate(timeout=120)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+    for writer, (out, err) in zip(writers, results):
+        assert writer.returncode == 0 and "locked" not in err, err
+    assert worker.returncode == 0 and "locked" not in worker_err, worker_err
+    assert not errors and not any("locked" in e for e in errors), errors
+    async with await Workspace.open(data_dir) as workspace:
+        scans = await workspace.store.find_scans()
+        jobs, total = await workspace.store.find_jobs(limit=10_000)
+    imported = [s for s in scans if s.origin == "import"]
+    assert sorted(s.host_name for s in imported) == ["cli-a"] * 40 + ["cli-b"] * 40
+    assert total == queued and {j.status.value for j in jobs} == {"completed"}, {j.status.value for j in jobs}
+    done = ran.read_text().split()
+    assert sorted(done) == sorted(j.id for j in jobs)  # each job ran once, none lost
+    assert integrity(data_dir) == "ok"
+
+
+def _results_file(path: Path, who: str, i: int) -> Path:
+    rules = {f"{documents.RULE}r{n}": (f"rule {n}", "") for n in range(200)}
+    path.write_text(documents.results(f"xccdf_t_{who}_{i}", target=f"cli-{who}", rules=rules,
+                                      start=f"2025-01-{1 + i % 28:02d}T{i % 24:02d}:00:00"))
+    return path

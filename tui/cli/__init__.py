@@ -20,9 +20,10 @@ from core.content.catalog import ContentError
 from core.domain.errors import OperatorError
 from core.domain.settings import Settings, load_settings
 from core.domain.store_url import ENV_STORE, check_url
-from core.domain.text import NeutralFormatter, neutralise, one_line
+from core.domain.text import NeutralFormatter, neutralise, one_line, redact
 from core.files import append_private
 from core.store.base import StoreTooNew
+from core.store.faults import storage_fault
 from core.workspace import Workspace
 from tui.cli import (
     ai,
@@ -49,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="compliance-tui",
         description="CIS compliance scans of Linux servers with OpenSCAP over SSH.",
     )
+    parser.add_argument("--version", action="store_true",
+                        help="the version, and the OpenSCAP, content releases and store it finds here")
     parser.add_argument("--data-dir", help=f"where the store lives (default: platform data dir, or ${paths.ENV_HOME})")
     parser.add_argument("--store", metavar="URL",
                         help=f"a PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE (or ${ENV_STORE}, or "
@@ -71,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     except OperatorError as exc:
         print(f"error: {one_line(str(exc), 1000)}", file=sys.stderr)
         return EXIT_ERROR
+    if args.version:
+        from tui.cli.about import report
+
+        print(report(data_dir, settings))
+        return 0
     if args.command is None:
         from tui.app import run_app  # only here: headless commands never load Textual
 
@@ -87,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: one line here, the traceback in a private file
+        fault = storage_fault(exc, None if settings.store_url else paths.database(data_dir), data_dir)
+        if fault is not None:  # a damaged database, a full disk: the operator's words, the way out
+            print(f"error: {one_line(str(fault), 1000)}", file=sys.stderr)
+            return EXIT_ERROR
         try:
             where = f"details in {crash_log(data_dir, exc)}"
         except OSError as log_error:  # e.g. crash.log is a symlink someone planted: never followed
@@ -115,6 +127,7 @@ def crash_log(data_dir: Path, exc: BaseException) -> Path:
     path = data_dir / "crash.log"
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     text = "".join(traceback.format_exception(exc))
+    text = redact(text, os.environ.get("OPENAI_API_KEY"))  # a server's or a store's words may quote one
     return append_private(path, f"--- {now_iso()} compliance-tui {' '.join(sys.argv[1:2])}\n{neutralise(text)}")
 
 

@@ -38,7 +38,7 @@ def register(commands) -> None:
 
 
 async def explain_rule(workspace: Workspace, args) -> int:
-    from core.ai.explain import explain, find_result
+    from core.ai.explain import cut_note, explain, find_result
 
     store, ai = workspace.store, workspace.settings.ai
     scan = await store.get_scan(args.scan_id)
@@ -67,10 +67,13 @@ async def explain_rule(workspace: Workspace, args) -> int:
             "severity": result.severity, "result": result.result, "model": found.model,
             "cached": outcome.cached, "created": found.created_at, "input_tokens": found.input_tokens,
             "output_tokens": found.output_tokens, "estimated": outcome.estimated, "text": found.text,
+            "stored_chars": found.stored_chars or len(found.text),
         })
         return 0
     if outcome.cached:
         say(found.text.rstrip("\n"))
+        if cut_note(found):
+            say(f"({cut_note(found)}: --regenerate)", err=True)
         say(f"(cached {found.created_at[:16].replace('T', ' ')} UTC, model {found.model}; "
             "--regenerate asks anew)", err=True)
     else:

@@ -1,5 +1,6 @@
 """`compliance-tui store migrate --to postgresql://...`: the data dir's SQLite store into a
-shared PostgreSQL store (core/store/copy.py)."""
+shared PostgreSQL store (core/store/copy.py); `store check` and `store backup FILE`
+(core/store/maintenance.py), which open the store themselves, so they work on a damaged one."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def register(commands) -> None:
     migrate.add_argument("--to", required=True, metavar="URL",
                          help="postgresql://USER@HOST:PORT/DATABASE; the password from $PGPASSWORD or ~/.pgpass")
     migrate.add_argument("--json", action="store_true")
+    store.add_parser("check", help="check the store: SQLite's integrity_check and foreign keys; on "
+                                   "PostgreSQL the schema version and rows that point at nothing")
+    backup = store.add_parser("backup", help="a consistent copy of the SQLite store while it is in use "
+                                             "(private, 0600); PostgreSQL: use pg_dump")
+    backup.add_argument("file", metavar="FILE", help="the backup file to write (replaced if it exists)")
 
 
 async def store_migrate(data_dir: Path, settings: Settings, args) -> int:
@@ -48,4 +54,25 @@ async def store_migrate(data_dir: Path, settings: Settings, args) -> int:
     return 0
 
 
-COMMANDS = {("store", "migrate"): store_migrate}
+async def store_check(data_dir: Path, settings: Settings, args) -> int:
+    from core.store import maintenance
+
+    report = await maintenance.check(paths.database(data_dir), settings.store_url)
+    say(f"store           {report.store}")
+    for line in report.lines:
+        say(line)
+    if not report.ok:
+        say("error: the store has problems (above): restore a backup, or move the file aside to start afresh; "
+            "docs/data.md", err=True)
+        return 1
+    return 0
+
+
+async def store_backup(data_dir: Path, settings: Settings, args) -> int:
+    from core.store import maintenance
+
+    say(await maintenance.backup(paths.database(data_dir), settings.store_url, Path(args.file)))
+    return 0
+
+
+COMMANDS = {("store", "migrate"): store_migrate, ("store", "check"): store_check, ("store", "backup"): store_backup}

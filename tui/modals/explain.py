@@ -3,7 +3,9 @@
 Redraws are throttled (at most every REDRAW seconds) so a slow SSH link is not flooded with
 one repaint per token; esc cancels the request (nothing is cached) and closes. The model's
 text is untrusted: neutralised, then shown by the Markdown widget, which reads no console
-markup, with links that do not open.
+markup, with links that do not open. Markdown builds a widget per block (16,000 list items
+take minutes): a text longer than MARKDOWN_CHARS or MARKDOWN_LINES is shown as plain text in
+a read-only TextArea instead, which draws only the lines in view.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Markdown, Static
+from textual.widgets import Markdown, Static, TextArea
 from textual.worker import WorkerState
 
 from core.domain.errors import OperatorError
@@ -28,6 +30,12 @@ from tui.screens.base import BaseModal
 from tui.widgets.cells import short_rule, short_time
 
 REDRAW = 0.25  # seconds between redraws while the answer streams in
+MARKDOWN_CHARS = 16 * 1024  # a real explanation is 2-8 KiB and 30-60 lines
+MARKDOWN_LINES = 150
+
+
+def fits_markdown(text: str) -> bool:
+    return len(text) <= MARKDOWN_CHARS and text.count("\n") <= MARKDOWN_LINES
 
 
 class ExplainModal(BaseModal):
@@ -60,6 +68,7 @@ class ExplainModal(BaseModal):
         self.scan, self.result = scan, result
         self._regenerate = regenerate
         self._pending: list[str] = []
+        self._shown = ""  # what the answer area holds, neutralised
         self._received = 0
         self._timer: Timer | None = None
         self._started = 0.0
@@ -80,6 +89,7 @@ class ExplainModal(BaseModal):
             yield Static(id="explain-status")
             with VerticalScroll(id="explain-scroll"):
                 yield Markdown("", id="explain-text", open_links=False)
+            yield TextArea("", id="explain-plain", read_only=True, soft_wrap=True, show_cursor=False)
             yield Static("esc cancels or closes · r regenerate · j/k scroll", classes="hint")
 
     def on_mount(self) -> None:
@@ -99,6 +109,8 @@ class ExplainModal(BaseModal):
         self._received, self._started = 0, time.monotonic()
         model = self.app.workspace.settings.ai.model
         self._status(f"asking {model}…" if regenerate else f"looking for a cached explanation by {model}…")
+        self._shown = ""
+        self._plain(False)
         self.query_one("#explain-text", Markdown).update("")
         self.ask(regenerate)
 
@@ -137,23 +149,31 @@ class ExplainModal(BaseModal):
             return
         text = "".join(self._pending)
         self._pending.clear()
-        scroll = self.query_one("#explain-scroll", VerticalScroll)
+        scroll = self._scroller()
         following = scroll.scroll_y >= scroll.max_scroll_y - 1
         self._status(f"receiving from {self.app.workspace.settings.ai.model}… "
                      f"{time.monotonic() - self._started:.0f} s · esc cancels")
         self.redraws += 1
-        await self.query_one("#explain-text", Markdown).append(text)
+        self._shown += text
+        if self.plain or not fits_markdown(self._shown):
+            self._show_plain(self._shown)
+        else:
+            await self.query_one("#explain-text", Markdown).append(text)
         if following:  # keep the newest text in view unless the reader scrolled up
-            scroll.scroll_end(animate=False)
+            self._scroller().scroll_end(animate=False)
 
     async def on_explain_modal_done(self, message: Done) -> None:
         self._stop_timer()
         self._pending.clear()  # the whole text replaces what streamed in
         outcome = message.outcome
         found = outcome.explanation
-        await self.query_one("#explain-text", Markdown).update(neutralise(found.text))
+        await self._show(neutralise(found.text))
         if outcome.cached:
-            self._status(f"cached {short_time(found.created_at)} UTC · {found.model} · r asks anew")
+            from core.ai.explain import cut_note
+
+            note = cut_note(found)
+            self._status(f"cached {short_time(found.created_at)} UTC · {found.model} · r asks anew"
+                         + (f" · {note}" if note else ""), error=bool(note))
         else:
             self.saved = True
             counted = " (counted)" if outcome.estimated else ""
@@ -165,6 +185,35 @@ class ExplainModal(BaseModal):
         await self._flush()
         kept = " The partial answer above was not kept." if self._received else ""
         self._status(f"{message.error}{kept} r tries again.", error=True)
+
+    # ---------------------------------------------------------------- the answer area
+
+    @property
+    def plain(self) -> bool:
+        return self.query_one("#explain-plain", TextArea).display
+
+    def _plain(self, on: bool) -> None:
+        plain, scroll = self.query_one("#explain-plain", TextArea), self.query_one("#explain-scroll")
+        plain.display, scroll.display = on, not on
+        (plain if on else scroll).focus()
+
+    def _scroller(self):
+        return self.query_one("#explain-plain" if self.plain else "#explain-scroll")
+
+    def _show_plain(self, text: str) -> None:
+        if not self.plain:
+            self._plain(True)
+        self.query_one("#explain-plain", TextArea).load_text(text)
+
+    async def _show(self, text: str) -> None:
+        """The whole answer: as Markdown when it is of an explanation's size, else plain."""
+        self._shown = text
+        if fits_markdown(text):
+            self._plain(False)
+            await self.query_one("#explain-text", Markdown).update(text)
+        else:
+            await self.query_one("#explain-text", Markdown).update("")
+            self._show_plain(text)
 
     def _stop_timer(self) -> None:
         if self._timer is not None:
@@ -190,4 +239,4 @@ class ExplainModal(BaseModal):
         self.dismiss(self.saved)
 
     def action_scroll(self, lines: int) -> None:
-        self.query_one("#explain-scroll").scroll_relative(y=lines, animate=False)
+        self._scroller().scroll_relative(y=lines, animate=False)
