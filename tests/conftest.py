@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -211,3 +212,12 @@ def add_fleet_host(cli: Cli, fleet: Fleet, name: str, as_name: str | None = None
     cli.ok("hosts", "add", as_name, "--address", "127.0.0.1", "--port", str(host.port),
            "--user", user, "--identity", str(fleet.client_key), *extra)
     return as_name
+
+
+def plant_a_bug(cli: Cli, data_dir: Path) -> None:
+    """A store whose only host has tags that are not JSON: reading it is a bug of ours (an
+    "internal error" with a crash log), not a storage fault the operator could act on."""
+    cli.ok("--data-dir", str(data_dir), "hosts", "add", "buggy", "--address", "127.0.0.1")
+    with sqlite3.connect(paths.database(data_dir)) as db:
+        db.execute("UPDATE hosts SET tags = '{not json'")
+    db.close()

@@ -98,7 +98,7 @@ class ComplianceApp(App):
         await self.switch_mode("dashboard")
         for notice in self.workspace.notices:  # e.g. a data dir that was readable by others
             self.notify(notice, severity="warning", timeout=20)
-        self.run_worker(self.datastreams(), group="content", exit_on_error=False,
+        self.run_worker(self.datastreams, group="content", exit_on_error=False,
                         name="discover content")
 
     async def on_unmount(self) -> None:
@@ -171,7 +171,7 @@ class ComplianceApp(App):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(self._cancel_scans_and_exit(), group="quit", exit_on_error=False)
+                self.run_worker(self._cancel_scans_and_exit, group="quit", exit_on_error=False)
 
         self.push_screen(ConfirmModal(
             f"This app runs {running} job{'s' if running != 1 else ''}. Quit and cancel "

@@ -154,8 +154,8 @@ def _build_root(host: FleetHost, authorized_key: str) -> None:
         (root / "var/lib/dpkg").mkdir(parents=True)
         shutil.copy2("/var/lib/dpkg/status", root / "var/lib/dpkg/status")
 
-    password_hash = subprocess.run(["openssl", "passwd", "-6", SUDO_PASSWORD], check=True,
-                                   capture_output=True, text=True).stdout.strip()
+    password_hash = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=SUDO_PASSWORD, check=True,
+                                   capture_output=True, text=True).stdout.strip()  # never in argv
     for user, uid, sudo_rule, shadow in (
         (SCAN_USER, 2001, "NOPASSWD: ALL", "*"),
         (PASSWORD_USER, 2002, "ALL", password_hash),

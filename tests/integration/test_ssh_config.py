@@ -65,3 +65,4 @@ def test_keys_from_the_agent(cli, fleet, known_hosts, tmp_path):
         assert "authentication failed" in without_agent.json()["error"]
     finally:
         agent.kill()
+        agent.wait()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import plant_a_bug
 from tests.security import documents
 from tests.security.conftest import add, every_file, trust, wait_for
 from tests.security.test_fleet_faults import running
@@ -74,8 +75,7 @@ def test_everything_the_app_writes_is_private(cli, quick, data_dir, tmp_path):
     cli.ok("report", scan["id"][:8], "-o", str(outside / "r.html"))
     cli.ok("export", "results", scan["id"][:8], "--format", "json", "-o", str(outside / "r.json"))
     broken = tmp_path / "broken"
-    broken.mkdir()
-    (broken / "compliance.db").write_bytes(b"not a database" * 100)
+    plant_a_bug(cli, broken)
     assert "internal error" in cli("--data-dir", str(broken), "hosts", "list").stderr
 
     kinds = {p.parent.name for p in every_file(data_dir)}
@@ -133,8 +133,7 @@ def test_a_planted_symlink_cannot_redirect_a_write(cli, quick, data_dir, tmp_pat
         path = shared / name
         assert not path.is_symlink() and stat.filemode(path.stat().st_mode) == "-rw-------", name
     (data_dir / "crash.log").symlink_to(victim)
-    (data_dir / "compliance.db").rename(data_dir / "kept.db")
-    (data_dir / "compliance.db").write_bytes(b"not a database" * 100)
+    plant_a_bug(cli, data_dir)
     crashed = cli("hosts", "list")
     assert "no crash log written" in crashed.stderr and victim.read_text() == "precious"
 

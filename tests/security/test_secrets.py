@@ -1,7 +1,7 @@
 """Secrets: a sudo password and an API key, in the environment as docs/targets.md and docs/ai.md
 say, never reach the database, the job logs, exports, reports, crash output, the target's logs or any
-process's argv (every /proc/*/cmdline on this machine, the played targets' too, is sampled
-while the scans run)."""
+process's argv (the command line of every process this test started, the played target's sshd,
+sudo and oscap below it too, is sampled while the scans run)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import add_fleet_host
+from tests import procs
+from tests.conftest import add_fleet_host, plant_a_bug
 from tests.fleet.hosts import PASSWORD_USER, SUDO_PASSWORD
 from tests.security.conftest import every_file
 
@@ -24,7 +25,8 @@ SECRETS = (SUDO_PASSWORD.encode(), API_KEY.encode())
 
 
 class ArgvSampler(threading.Thread):
-    """Reads every process's command line every few milliseconds until stopped."""
+    """Reads the command line of every process below this one every few milliseconds until
+    stopped (never the whole machine's: other runs' processes are not ours to judge)."""
 
     def __init__(self):
         super().__init__(daemon=True)
@@ -34,12 +36,11 @@ class ArgvSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            for pid in os.listdir("/proc"):
-                if pid.isdigit():
-                    try:
-                        self.seen.add(Path(f"/proc/{pid}/cmdline").read_bytes())
-                    except OSError:
-                        pass
+            for pid in procs.descendants(os.getpid()):
+                try:
+                    self.seen.add(Path(f"/proc/{pid}/cmdline").read_bytes())
+                except OSError:
+                    pass
             self.samples += 1
             time.sleep(0.005)
 
@@ -85,8 +86,7 @@ def test_secrets_never_leave_the_environment(cli, fleet, known_hosts, data_dir, 
     assert all(r.returncode == 0 for r in produced), [r.stderr for r in produced if r.returncode]
 
     broken = tmp_path / "broken-data"  # an internal error: the crash log and its stderr line
-    broken.mkdir(mode=0o700)
-    (broken / "compliance.db").write_bytes(b"this is not a database" * 100)
+    plant_a_bug(cli, broken)
     crashed = cli("--data-dir", str(broken), "hosts", "list", env=SECRET_ENV)
     assert crashed.returncode == 1 and "internal error" in crashed.stderr and (broken / "crash.log").is_file()
 

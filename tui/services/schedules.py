@@ -29,7 +29,7 @@ class ScheduleTicker:
 
     def _tick(self) -> None:
         self._timer = None
-        self.app.run_worker(self.run_once(), group="schedules", exclusive=True, exit_on_error=False,
+        self.app.run_worker(self.run_once, group="schedules", exclusive=True, exit_on_error=False,
                             name="enqueue scheduled scans")
 
     async def run_once(self) -> int:
