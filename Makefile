@@ -20,9 +20,10 @@ FLEET_PACKAGES := openssh-server openssh-client sudo util-linux openssl procps r
 PG_PACKAGES := postgresql
 
 # Newer SCAP Security Guide releases (Ubuntu 24.04, Debian 12 and 13, RHEL 10, AlmaLinux 9 need
-# them) go into the data dir's content/ folder, where the app looks first. The mirror is the one in
-# the apt sources, or DEBIAN_MIRROR=URL (no host name is written into the project).
-DATA_DIR = $$($(VENV)/bin/python -c 'from core.paths import data_dir; print(data_dir())')
+# them) go into the user's releases folder, which every data dir of the user sees (whatever
+# COMPLIANCE_TUI_HOME says). The mirror is the one in the apt sources, or DEBIAN_MIRROR=URL (no host
+# name is written into the project).
+CONTENT_DIR = $$($(VENV)/bin/python -c 'from core.paths import shared_content_dir; print(shared_content_dir())')
 DEBIAN_MIRROR ?=
 # SSG_SUITES=bookworm: where the machine's own SSG has no RHEL 7 content (Amazon Linux 2's source)
 SSG_SUITES ?=
@@ -33,15 +34,16 @@ run: app-packages venv
 	-@$(MAKE) --no-print-directory content  # without it the app still runs on bookworm's content
 	$(VENV)/bin/compliance-tui $(ARGS)
 
-# The test fleet needs root; the tests see the newer content through COMPLIANCE_TUI_CONTENT_DIRS.
+# The test fleet needs root; the tests (each with a HOME of its own) see the newer content through
+# COMPLIANCE_TUI_CONTENT_DIRS.
 # Parallel workers (pytest-xdist), each with a test fleet and a PostgreSQL server of its own.
 TEST_WORKERS ?= auto
 test: app-packages fleet-packages pg-packages venv content
-	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(CONTENT_DIR)" $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Unit, store, AI and TUI tests: no test fleet, no root needed (the PostgreSQL store tests then skip).
 check: app-packages venv
-	env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) \
+	env COMPLIANCE_TUI_CONTENT_DIRS="$(CONTENT_DIR)" $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) \
 		-m "not fleet" tests/unit tests/store tests/ai tests/tui $(PYTEST_ARGS)
 
 # Every figure of issue 15 on the test fleet: one table, and docs/benchmarks.md (BENCH_ARGS=--quick
@@ -49,8 +51,8 @@ check: app-packages venv
 # scans per minute on PostgreSQL for 1, 2 and 4 workers (issue 17).
 BENCH_ARGS ?=
 bench: app-packages fleet-packages bench-packages pg-packages venv content
-	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m tests.bench.suite $(BENCH_ARGS)
-	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(DATA_DIR)/content" $(VENV)/bin/python -m tests.bench.bench_pg
+	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(CONTENT_DIR)" $(VENV)/bin/python -m tests.bench.suite $(BENCH_ARGS)
+	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(CONTENT_DIR)" $(VENV)/bin/python -m tests.bench.bench_pg
 
 bench-packages:
 	@$(call apt_install,openscap-utils)
@@ -59,7 +61,7 @@ bench-packages:
 # names the rows that need more, and the tests that need it skip saying so.
 content: venv
 	$(if $(DEBIAN_MIRROR),@$(call apt_install,debian-archive-keyring))
-	@DEBIAN_MIRROR="$(DEBIAN_MIRROR)" scap_content/fetch-debian-ssg.sh "$(DATA_DIR)/content" $(SSG_SUITES) \
+	@DEBIAN_MIRROR="$(DEBIAN_MIRROR)" scap_content/fetch-debian-ssg.sh "$(CONTENT_DIR)" $(SSG_SUITES) \
 		|| [ $$? -eq 2 ]
 
 app-packages:

@@ -17,6 +17,13 @@ def data_dir(override: str | Path | None = None) -> Path:
     return path.expanduser().resolve()
 
 
+def shared_content_dir() -> Path:
+    """Content fetched for this user (`make content`: newer SCAP Security Guide releases): every
+    data dir of the user sees it, whatever COMPLIANCE_TUI_HOME says. A data dir's own content/
+    holds what `content import` added to it."""
+    return (Path(platformdirs.user_data_dir("compliance-tui")) / "releases").expanduser().resolve()
+
+
 def database(base: Path) -> Path:
     return base / "compliance.db"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core import files, paths
-from core.content import catalog
+from core.content import catalog, discovery
 from core.domain.events import EventHub
 from core.domain.models import Host
 from core.domain.settings import Settings, load_settings
@@ -31,6 +31,7 @@ class Workspace:
     settings: Settings = field(default_factory=Settings)
     hub: EventHub = field(default_factory=EventHub)
     _datastreams: list[catalog.Datastream] | None = field(default=None, repr=False)
+    _content_seen: tuple = field(default=(), repr=False)  # discovery.fingerprint() of _datastreams
     notices: list[str] = field(default_factory=list)  # for the operator: the CLI's stderr, the TUI
 
     @classmethod
@@ -59,10 +60,14 @@ class Workspace:
         self.settings = replace(self.settings, **changes)
 
     async def datastreams(self) -> list[catalog.Datastream]:
-        """Installed datastreams, read once per workspace (an index makes repeats cheap)."""
-        if self._datastreams is None:
+        """Installed datastreams: read again only when a datastream file was added, changed or
+        removed since the last look (`content import` from another process, `make content`),
+        and then only the files the index does not know."""
+        seen = await asyncio.to_thread(discovery.fingerprint, self.content_dirs)
+        if self._datastreams is None or seen != self._content_seen:
             index = paths.cache_dir(self.data_dir) / "content-index.json"
             self._datastreams = await asyncio.to_thread(catalog.discover, self.content_dirs, index)
+            self._content_seen = seen
         return self._datastreams
 
     async def recover_expired(self) -> list[Expired]:

@@ -213,7 +213,9 @@ def make_probe_root(root: Path, product: str) -> Path:
 def produce_results(
     workdir: Path, product: str = "ubuntu2204", profile: str = CIS_L1_SERVER
 ) -> tuple[Path, Path]:
-    """Run a real oscap evaluation; return (ARF path, plain XCCDF results path).
+    """Run a real oscap evaluation; return (ARF path, plain XCCDF results path). What its
+    --progress printed, one `rule_id:result` line per rule as it was done, is kept beside them
+    in progress.txt.
 
     Debian's oscap 1.3.7 has been seen, rarely, to deadlock (every thread in a futex wait, no
     CPU) on this evaluation that takes seconds: these are sample results, not a test of oscap,
@@ -221,7 +223,7 @@ def produce_results(
     workdir.mkdir(parents=True, exist_ok=True)
     root = make_probe_root(workdir / "root", product)
     arf, plain = workdir / "arf.xml", workdir / "xccdf.xml"
-    command = ["oscap", "xccdf", "eval", "--profile", profile,
+    command = ["oscap", "xccdf", "eval", "--profile", profile, "--progress",
                "--results-arf", str(arf), "--results", str(plain), str(datastream(product))]
     for _attempt in range(3):
         try:
@@ -234,4 +236,5 @@ def produce_results(
         raise RuntimeError("oscap did not finish in 3 minutes, 3 times")
     if proc.returncode not in (0, 2) or not arf.is_file() or not plain.is_file():
         raise RuntimeError(f"oscap failed with exit {proc.returncode}: {proc.stderr[-2000:]}")
+    (workdir / "progress.txt").write_text(proc.stdout)
     return arf, plain

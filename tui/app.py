@@ -39,6 +39,7 @@ from tui.services.jobs import AppJobs
 from tui.services.schedules import ScheduleTicker
 from tui.services.store_changes import StoreChanges
 from tui.widgets.cells import Palette
+from tui.words import plural, said
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -73,9 +74,10 @@ class ComplianceApp(App):
         self.palette = Palette(self)
         self.jobs = AppJobs(self)
         self.schedules = ScheduleTicker(self)  # enqueues due scheduled scans while the app is open
-        self.store_changes = StoreChanges(self)  # PostgreSQL: reload early when another process changes a job
+        self.store_changes = StoreChanges(self)  # reload within ~2 s when any process changes a job
         self._content_lock = asyncio.Lock()
         self._history: list[str] = []
+        self.user_keys: dict[str, str] = {}  # binding id -> keys, as the config moved them
 
     async def on_mount(self) -> None:
         try:
@@ -88,10 +90,7 @@ class ComplianceApp(App):
             said = str(fault) if fault else f"cannot open the data dir {self.data_dir}: {exc}"
             self.exit(return_code=1, message=f"error: {said}")
             return
-        try:
-            self.set_keymap(keymap.check_user_keymap(dict(self.workspace.settings.keys)))
-        except OperatorError as exc:
-            self.notify(str(exc), severity="error", timeout=20)
+        self.apply_user_keys()
         await self.jobs.start()
         self.schedules.start()
         self.store_changes.start()
@@ -100,6 +99,19 @@ class ComplianceApp(App):
             self.notify(notice, severity="warning", timeout=20)
         self.run_worker(self.datastreams, group="content", exit_on_error=False,
                         name="discover content")
+
+    def apply_user_keys(self) -> None:
+        """The config file's [keys]; a move onto a key another binding of that view has is said
+        (one line each) and left out, so that neither binding disappears."""
+        try:
+            moved = keymap.check_user_keymap(dict(self.workspace.settings.keys))
+        except OperatorError as exc:
+            self.notify(str(exc), severity="error", timeout=20)
+            return
+        self.user_keys, clashes = keymap.without_clashes(moved)
+        self.set_keymap(self.user_keys)
+        for clash in clashes:
+            self.notify(str(clash), severity="warning", timeout=20)
 
     async def on_unmount(self) -> None:
         self.schedules.stop()
@@ -174,10 +186,10 @@ class ComplianceApp(App):
                 self.run_worker(self._cancel_scans_and_exit, group="quit", exit_on_error=False)
 
         self.push_screen(ConfirmModal(
-            f"This app runs {running} job{'s' if running != 1 else ''}. Quit and cancel "
+            f"This app runs {plural(running, 'job')}. Quit and cancel "
             f"{'them' if running != 1 else 'it'}? Cancelled scans are marked failed; jobs left to "
             "a worker (compliance-tui worker) are not affected.",
-            confirm="Quit", title="Quit"), answered)
+            confirm="Quit", refuse="Stay", title="Quit"), answered)
 
     async def _cancel_scans_and_exit(self) -> None:
         self.notify("cancelling this app's jobs…", timeout=5)
@@ -205,7 +217,7 @@ class ComplianceApp(App):
         error = event.worker.error
         fault = None if isinstance(error, OperatorError) else self.storage_fault(error)
         if isinstance(error, OperatorError) or fault is not None:
-            self.notify(str(fault or error), severity="error", timeout=20 if fault else 12)
+            self.notify(said(fault or error), severity="error", timeout=20 if fault else 12)
         else:
             log.error("worker %s failed", event.worker.name, exc_info=error)
             self.notify(f"internal error in {event.worker.name}: {type(error).__name__}: {error}",

@@ -8,6 +8,7 @@ from typing import Callable, Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.keymap import key_label
 from tui.registry import GLOBAL_ACTIONS, NAV
 
 Command = tuple[str, str, Callable[[], object]]
@@ -23,7 +24,8 @@ class ScreenCommands(Provider):
             if not action or not description or action in ("back", "close") or action in seen:
                 continue
             seen.add(action)
-            yield (description, f"this screen (key {binding.key})", partial(screen.run_action, action))
+            keys = getattr(app, "user_keys", {}).get(getattr(binding, "id", None)) or binding.key
+            yield (description, f"this screen (key {key_label(keys)})", partial(screen.run_action, action))
         for key, mode, label in NAV:
             yield (f"Go to {label}", f"Show the {label} screen (key {key})", partial(app.action_go, mode))
         for title, help_text, mode, action in GLOBAL_ACTIONS:

@@ -6,7 +6,10 @@ Each binding has an id (`hosts.add`), so the config file can move it:
     "hosts.add" = "A"
     "jobs.cancel" = "ctrl+x"
 
-The footer shows a screen's bindings in this order: the most used first. `?` lists them all.
+The footer shows a screen's bindings in this order: the most used first. Those with show fit
+an 80-column footer (tests/tui/test_keymap.py checks it); the others are in help (`?`) and the
+palette, or named where they act (the toolbar's chips and buttons carry their keys; the search
+fields start with "/"). `?` lists them all.
 A few letters differ by layer, as docs/tui.md says: in a yes/no question y and n answer it
 (elsewhere n starts a new scan); w switches where scans run only inside the dialogs that
 start them; space pages down in read-only views (rule details, job details), where nothing
@@ -18,6 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.binding import Binding
+from textual.keys import _character_to_key, format_key
+
+from tui.registry import NAV
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,11 @@ def _scroll(scope: str) -> tuple[Key, ...]:
 KEYMAP: dict[str, tuple[Key, ...]] = {
     "app": (
         Key("app.help", "question_mark", "help", "Help"),
-        Key("app.quit", "q", "quit", "Quit", tooltip="Leave this view; on a top screen, quit"),
-        Key("app.interrupt", "ctrl+c", "quit_app", "Quit", show=False, tooltip="Quit (asks while jobs run)",
+        Key("app.quit", "q", "quit", "Quit", show=False,
+            tooltip="Leave this view; on a top screen, quit (asks while this app runs jobs)"),
+        Key("app.interrupt", "ctrl+c", "quit_app", "Quit", show=False, tooltip="Quit (asks while this app runs jobs)",
             priority=True),
-        Key("app.search", "slash", "filter", "Search", priority=True),
+        Key("app.search", "slash", "filter", "Search", show=False, priority=True),  # each search field says "/"
         Key("app.next_field", "tab", "focus_next", "Next field", show=False, priority=True),
         Key("app.previous_field", "shift+tab", "focus_previous", "Previous field", show=False, priority=True),
     ),
@@ -69,17 +76,18 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("hosts.scans", "enter", "open_scans", "Scans", tooltip="The host's scans (Compliance)"),
         Key("hosts.new_scan", "n", "new_scan", "New Scan", tooltip="New scan of this host"),
         Key("hosts.select", "space", "toggle", "Select", tooltip="Select the host for Bulk Scan or Harden"),
-        Key("hosts.bulk_scan", "b", "bulk_scan", "Bulk Scan"),
+        Key("hosts.bulk_scan", "b", "bulk_scan", "Bulk Scan", show=False,  # the toolbar's "Bulk Scan (N) b"
+            tooltip="Bulk Scan the selected hosts"),
         Key("hosts.add", "a", "add", "Add"),
         Key("hosts.edit", "e", "edit", "Edit"),
         Key("hosts.delete", "d", "delete", "Delete"),
         Key("hosts.check", "c", "check", "Check", tooltip="Check SSH, sudo and oscap on the host"),
-        Key("hosts.detect", "O", "detect", "Detect OS", tooltip="Detect the host's OS"),
-        Key("hosts.trust", "t", "trust", "Trust key", tooltip="Review and trust the host's SSH key"),
+        Key("hosts.detect", "O", "detect", "Detect OS", show=False, tooltip="Detect the host's OS"),
+        Key("hosts.trust", "t", "trust", "Trust key", show=False, tooltip="Review and trust the host's SSH key"),
         Key("hosts.harden", "H", "harden", "Harden",
             tooltip="Harden the selected hosts (or this one) against a profile: preview first"),
-        Key("hosts.import", "i", "import", "Import", tooltip="Import hosts from ~/.ssh/config or an Ansible inventory"),
-        Key("hosts.refresh", "r", "reload", "Refresh"),
+        Key("hosts.import", "i", "import", "Import", show=False, tooltip="Import hosts from ~/.ssh/config or an Ansible inventory"),
+        Key("hosts.refresh", "r", "reload", "Refresh", show=False),
     ),
     "compliance": (
         Key("compliance.results", "enter", "results", "Results", tooltip="Results; a failed scan: its job's output"),
@@ -88,39 +96,39 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("compliance.status", "s", "cycle_status", "Status",
             tooltip="Status filter: all, completed, running, pending, failed"),
         Key("compliance.report", "o", "report", "Report", tooltip="HTML report of the selected completed scan"),
-        Key("compliance.csv", "x", "export('csv')", "CSV", tooltip="Export the visible scans as CSV"),
-        Key("compliance.json", "X", "export('json')", "JSON", tooltip="Export the visible scans as JSON"),
-        Key("compliance.import", "i", "import", "Import", tooltip="Import results files (ARF or XCCDF) as scans"),
-        Key("compliance.mark", "space", "mark", "Mark", show=False, tooltip="Mark a completed scan to compare (two at most)"),
-        Key("compliance.compare", "C", "compare", "Compare", show=False,
+        Key("compliance.csv", "x", "export('csv')", "CSV", show=False, tooltip="Export the visible scans as CSV"),
+        Key("compliance.json", "X", "export('json')", "JSON", show=False, tooltip="Export the visible scans as JSON"),
+        Key("compliance.import", "i", "import", "Import", show=False, tooltip="Import results files (ARF or XCCDF) as scans"),
+        Key("compliance.mark", "space", "mark", "Mark", tooltip="Mark a completed scan to compare (two at most)"),
+        Key("compliance.compare", "C", "compare", "Compare",
             tooltip="Compare the two marked scans, or this scan with the previous one of its profile"),
-        Key("compliance.refresh", "r", "reload", "Refresh"),
+        Key("compliance.refresh", "r", "reload", "Refresh", show=False),
     ),
     "results": (
         Key("results.details", "enter", "expand", "Details", tooltip="Description, rationale and remediation"),
         Key("results.select", "space", "toggle", "Select", tooltip="Select a failed rule for Quick Fix"),
         Key("results.quick_fix", "F", "quick_fix", "Quick Fix", tooltip="Quick Fix the selected failed rules"),
         Key("results.explain", "E", "explain", "Explain", tooltip="Explain the rule with AI (once an LLM is set up)"),
-        Key("results.result", "f", "cycle('result-filter')", "Result",
+        Key("results.result", "f", "cycle('result-filter')", "Result", show=False,  # the toolbar shows f, v, S
             tooltip="Result filter: all, pass, fail, error, ..."),
-        Key("results.severity", "v", "cycle('severity-filter')", "Severity",
+        Key("results.severity", "v", "cycle('severity-filter')", "Severity", show=False,
             tooltip="Severity filter: all, high, medium, low, info, unknown"),
-        Key("results.sort", "S", "cycle('sort')", "Sort", tooltip="Sort by severity, result, rule id, time"),
+        Key("results.sort", "S", "cycle('sort')", "Sort", show=False, tooltip="Sort by severity, result, rule id, time"),
         Key("results.csv", "x", "export('csv')", "CSV", tooltip="Export all rule results as CSV"),
         Key("results.json", "X", "export('json')", "JSON", tooltip="Export all rule results as JSON"),
     ),
     "jobs": (
         Key("jobs.details", "enter", "details", "Details", tooltip="The job's details and its whole output log"),
         Key("jobs.cancel", "ctrl+k", "cancel", "Cancel job", tooltip="Cancel the selected job (asks first)"),
-        Key("jobs.status", "s", "cycle('job-status')", "Status", tooltip="Status filter: all, pending, queued, ..."),
-        Key("jobs.host", "h", "cycle('job-host')", "Host", tooltip="Host filter: all hosts, then each host"),
+        Key("jobs.status", "s", "cycle('job-status')", "Status", show=False, tooltip="Status filter: all, pending, queued, ..."),
+        Key("jobs.host", "h", "cycle('job-host')", "Host", show=False, tooltip="Host filter: all hosts, then each host"),
         Key("jobs.priority_up", "plus,equals_sign", "priority(1)", "Prio +",
             tooltip="Raise the selected waiting job's priority"),
         Key("jobs.priority_down", "minus", "priority(-1)", "Prio -",
             tooltip="Lower the selected waiting job's priority"),
         Key("jobs.next_page", "right_square_bracket", "page(1)", "Next page", show=False),
         Key("jobs.previous_page", "left_square_bracket", "page(-1)", "Previous page", show=False),
-        Key("jobs.work_here", "W", "work_here", "Run queue here", show=False,
+        Key("jobs.work_here", "W", "work_here", "Run here",
             tooltip="Also run pending jobs in this app (as a worker would), or stop doing so"),
         Key("jobs.refresh", "r", "reload", "Refresh"),
     ),
@@ -129,7 +137,7 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("schedules.edit", "e,enter", "edit", "Edit"),
         Key("schedules.pause", "p", "pause", "Pause/resume", tooltip="Pause the schedule, or resume it"),
         Key("schedules.delete", "d", "delete", "Delete"),
-        Key("schedules.refresh", "r", "reload", "Refresh", show=False),
+        Key("schedules.refresh", "r", "reload", "Refresh"),
     ),
     "compare": (
         Key("compare.category", "f", "cycle", "Category",
@@ -161,6 +169,8 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("bulk_scan.start", "ctrl+s", "start", "Start Scans"),
         Key("bulk_scan.runner", "w", "toggle_runner", "Here / worker",
             tooltip="Run the scans in this app or leave them to a worker"),
+        Key("bulk_scan.details", "enter", "details", "Job",
+            tooltip="The highlighted host's job: its whole error and output log"),
     ),
     "fix_preview": (
         Key("fix_preview.close", "escape", "close", "Cancel"),
@@ -245,13 +255,97 @@ KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "esc", "plus": "+", "
 SCOPE_NAMES = {"app": "everywhere", "screen": "every screen", "modal": "every dialog", "table": "every table"}
 
 
+def key_name(key: str) -> str:
+    """One key as the operator types it: `+`, `]`, `esc`, `ctrl+k` (never `plus`, `right_square_bracket`)."""
+    key = key.strip()
+    if key in KEY_NAMES:
+        return KEY_NAMES[key]
+    return format_key(key) if "_" in key and "+" not in key else key
+
+
+def key_label(keys: str) -> str:
+    """'plus,equals_sign' -> '+, ='"""
+    return ", ".join(key_name(k) for k in keys.split(","))
+
+
 def markdown_table() -> str:
     """docs/tui.md's table of every key (a test keeps the two the same)."""
     rows = ["| where | keys | what | id |", "| --- | --- | --- | --- |"]
     for scope, keys in KEYMAP.items():
         for key in keys:
-            shown = ", ".join(f"`{KEY_NAMES.get(k, k)}`" for k in key.keys.split(","))
+            shown = ", ".join(f"`{key_name(k)}`" for k in key.keys.split(","))
             where = SCOPE_NAMES.get(scope, scope.replace("_", " "))
             rows.append(f"| {where} | {shown} | {key.tooltip or key.description} | `{key.id}` |")
     return "\n".join(rows) + "\n"
 
+
+# ---------------------------------------------------------------- keys moved onto other keys
+
+SCREENS = ("dashboard", "hosts", "compliance", "results", "jobs", "schedules", "compare", "settings")
+WITH_TABLE = ("ai_usage", "import_hosts")  # dialogs that hold a table
+NAV_KEYS = {f"app.go_{mode}": key for key, mode, _label in NAV}  # the number keys: never moved
+
+
+@dataclass(frozen=True)
+class Clash:
+    moved: str  # the binding the config moved
+    other: str  # the binding that has that key already
+    key: str
+    scope: str
+
+    def __str__(self) -> str:
+        where = SCOPE_NAMES.get(self.scope, self.scope.replace("_", " "))
+        return (f'config [keys]: "{self.moved}" and "{self.other}" are both on {key_name(self.key)} ({where}); '
+                f'"{self.moved}" stays on {key_label(default_keys(self.moved))}')
+
+
+def _normal(keys: str) -> set[str]:
+    """Key names as Textual matches them ('?' -> 'question_mark')."""
+    return {_character_to_key(k) if len(k) == 1 else k for k in (part.strip() for part in keys.split(",")) if k}
+
+
+def default_keys(binding_id: str) -> str:
+    return next(k.keys for keys in KEYMAP.values() for k in keys if k.id == binding_id)
+
+
+def _layers() -> dict[str, tuple[str, ...]]:
+    """Each scope and the scopes whose keys work beside it (a screen's table, the app's keys)."""
+    def around(scope: str) -> tuple[str, ...]:
+        if scope in SCREENS:
+            return (scope, "screen", "table", "app", "nav")
+        return (scope, "modal", "app") + (("table",) if scope in WITH_TABLE else ())
+    return {scope: around(scope) for scope in KEYMAP if scope not in ("app", "screen", "modal", "table")}
+
+
+def clashes(moved: dict[str, str]) -> list[Clash]:
+    """Moves in the config's [keys] that land on a key another binding of the same view has,
+    which Textual resolves by hiding both from the footer. Keys that two bindings share by
+    default (a dialog's esc over every dialog's esc) are layers, not clashes."""
+    ids = {k.id: (scope, k.keys) for scope, keys in KEYMAP.items() for k in keys}
+    ids.update({i: ("nav", key) for i, key in NAV_KEYS.items()})
+    found: dict[tuple[str, str, str], Clash] = {}
+    for scope, together in _layers().items():
+        on: dict[str, list[str]] = {}
+        for binding_id, (where, keys) in ids.items():
+            if where in together:
+                for key in _normal(moved.get(binding_id, keys)):
+                    on.setdefault(key, []).append(binding_id)
+        for key, sharing in on.items():
+            for one in (i for i in sharing if i in moved):
+                for other in sharing:
+                    layered = key in _normal(ids[one][1]) and key in _normal(ids[other][1])
+                    pair = tuple(sorted((one, other)))
+                    if other != one and not layered and (*pair, key) not in found:
+                        found[(*pair, key)] = Clash(one, other, key, scope)
+    return list(found.values())
+
+
+def without_clashes(moved: dict[str, str]) -> tuple[dict[str, str], list[Clash]]:
+    """The moves to apply, and the clashes left out: a clashing move keeps its default key (again
+    and again, as leaving one out can uncover another)."""
+    kept, said = dict(moved), []
+    while found := clashes(kept):
+        said += found
+        for clash in found:
+            kept.pop(clash.moved, None)
+    return kept, said

@@ -181,7 +181,7 @@ def read_datastream(path: Path) -> Datastream:
 # --- discovery (core/content/discovery.py), under the names callers know ---------------------
 
 def default_content_dirs(data_dir: Path) -> list[Path]:
-    """The data dir's content/, then $COMPLIANCE_TUI_CONTENT_DIRS (colon-separated), then the system's."""
+    """The data dir's content/, the user's fetched releases, $COMPLIANCE_TUI_CONTENT_DIRS, the system's."""
     from core.content import discovery  # imported here: discovery builds on this module
     return discovery.default_content_dirs(data_dir)
 

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from core import paths
 from core.content.catalog import (
     _DS_NAME,
     CONTENT_DIRS_ENV,
@@ -34,9 +35,11 @@ log = logging.getLogger("core.content.catalog")  # the name these warnings alway
 
 
 def default_content_dirs(data_dir: Path) -> list[Path]:
-    """The data dir's content/, then $COMPLIANCE_TUI_CONTENT_DIRS (colon-separated), then the system's."""
+    """The data dir's content/ (its imports), the user's fetched releases (every data dir sees
+    them), then $COMPLIANCE_TUI_CONTENT_DIRS (colon-separated), then the system's; each once."""
     extra = [Path(p).expanduser() for p in os.environ.get(CONTENT_DIRS_ENV, "").split(":") if p]
-    return [Path(data_dir) / "content", *extra, *SYSTEM_CONTENT_DIRS]
+    dirs = [Path(data_dir) / "content", paths.shared_content_dir(), *extra, *SYSTEM_CONTENT_DIRS]
+    return list(dict.fromkeys(dirs))
 
 
 def default_index_path(data_dir: Path) -> Path:
@@ -68,6 +71,19 @@ def _candidates(dirs: Iterable[Path]) -> Iterator[Path]:
                 if real not in seen:
                     seen.add(real)
                     yield path
+
+
+def fingerprint(dirs: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime_ns) of every datastream file under dirs: a few milliseconds, so a
+    long-running process can tell that content was added, changed or removed since it looked."""
+    seen = []
+    for path in _candidates(dirs):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        seen.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(seen)
 
 
 def _watch_key() -> str:
@@ -140,7 +156,7 @@ def discover(dirs: list[Path], index_path: Path | None = None, *, reader: Reader
     """
     old = _load_index(index_path)
     new: dict[str, dict] = {}
-    found = Discovered()
+    found, shas = Discovered(), set()
     for path in _candidates(dirs):
         try:
             stat = path.stat()
@@ -150,7 +166,8 @@ def discover(dirs: list[Path], index_path: Path | None = None, *, reader: Reader
         new[str(path)], ds = _entry_for(path, stat, old.get(str(path)), reader)
         if ds is None:
             found.warnings.append(f"skipped {new[str(path)]['error']}")
-        else:
+        elif ds.sha256 not in shas:  # one file in two places (imported and fetched): the first
+            shas.add(ds.sha256)
             found.append(ds)
     if index_path is not None:
         merged = {**{k: v for k, v in old.items() if k not in new and Path(k).exists()}, **new}

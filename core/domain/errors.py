@@ -2,7 +2,15 @@
 
 
 class OperatorError(Exception):
-    """A fault with a one-line, actionable message (shown as is by the CLI and the TUI)."""
+    """A fault with a one-line, actionable message (shown as is by the CLI and the TUI).
+
+    The message speaks the CLI's words; where part of it names CLI flags, cli is that part
+    ("import with --create-host") and field names the input it is about ("import.create_host"),
+    so that the TUI can say that part in its own words (tui/words.py)."""
+
+    def __init__(self, *args: object, field: str | None = None, cli: str | None = None):
+        super().__init__(*args)
+        self.field, self.cli = field, cli
 
 
 class InvalidInput(OperatorError):

@@ -75,6 +75,16 @@ class Host:
     id: int | None = None
     created_at: str | None = None
 
+    @property
+    def endpoint(self) -> str:
+        """address:port as the operator reads it: [::1]:2401 for an IPv6 address."""
+        return host_port(self.address, self.port)
+
+
+def host_port(address: str, port: int | str) -> str:
+    """address:port, an IPv6 address in brackets (as ssh and URLs write it)."""
+    return f"[{address}]:{port}" if ":" in (address or "") else f"{address}:{port}"
+
 
 @dataclass(frozen=True)
 class OsInfo:
@@ -215,6 +225,19 @@ class Job:
     @property
     def short_id(self) -> str:
         return self.id[:8]
+
+    @property
+    def progress_unit(self) -> str:
+        """What progress_done counts: a hardening job's fixes until its re-scan starts, then
+        that scan's rules; a scan's rules."""
+        return "fixes" if self.kind == "harden" and self.scan_id is None else "rules"
+
+    @property
+    def progress_line(self) -> str:
+        """'12 / 189 rules', '1 / 2 fixes', '3 / ? rules': never more done than its total."""
+        total = self.progress_total
+        done = min(self.progress_done, total) if total else self.progress_done
+        return f"{done} / {total or '?'} {self.progress_unit}"
 
     @property
     def profile(self) -> str | None:

@@ -17,7 +17,9 @@ from core.domain.errors import InvalidInput
 from core.domain.models import Host
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
-HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$")
+# RFC 1123 labels (letters, digits, inner hyphens; 1 to 63), plus '_', which internal DNS names and
+# /etc/hosts entries use and which hosts stored before were allowed
+LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$")
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CONVENTIONAL_ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -31,7 +33,8 @@ def validate_host(host: Host) -> Host:
             "starting with a letter or digit"
         )
     if not valid_address(host.address or ""):
-        raise InvalidInput(f"invalid address {host.address!r}: give a DNS name or an IP address")
+        raise InvalidInput(f"invalid address {host.address!r}: give a DNS name or an IP address "
+                           "(IPv4 as 10.0.0.5, each part 0 to 255; IPv6 as 2001:db8::5)")
     if not isinstance(host.port, int) or not 1 <= host.port <= 65535:
         raise InvalidInput(f"invalid port {host.port!r}: use a number from 1 to 65535")
     if host.username is not None and not USER.match(host.username):
@@ -64,7 +67,7 @@ def check_sudo_password_env(name: str | None, environ: Mapping[str, str] | None 
     if not CONVENTIONAL_ENV_VAR.match(name):
         raise InvalidInput(f"refusing {what}: it is not set here and not written like a variable name "
                            "(UPPER_CASE); give the NAME of the variable, never the password itself")
-    return (f"note: {name} is not set in this environment; scans of this host need it where they run "
+    return (f"{name} is not set in this environment; scans of this host need it where they run "
             "(this shell, or the worker's environment)")
 
 
@@ -79,8 +82,18 @@ def parse_port(text: str | int) -> int:
 
 
 def valid_address(address: str) -> bool:
+    """An IPv4 or IPv6 literal (the ipaddress module's rules), else a host name (RFC 1123)."""
     try:
         ipaddress.ip_address(address)
         return True
     except ValueError:
-        return bool(HOSTNAME.match(address))
+        return valid_hostname(address)
+
+
+def valid_hostname(name: str) -> bool:
+    """Dot-separated labels, at most 253 characters. The last label is never all digits (RFC 1123
+    2.1), so what looks like a dotted quad must be a valid IPv4 address: 300.1.1.1 is neither."""
+    labels = (name[:-1] if name.endswith(".") else name).split(".")
+    if not 1 <= len(name) <= 253 or not all(LABEL.match(label) for label in labels):
+        return False
+    return not labels[-1].isdigit()

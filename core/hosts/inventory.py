@@ -25,6 +25,7 @@ import yaml
 
 from core.domain.errors import InvalidInput, os_reason
 from core.domain.models import Host
+from core.domain.policy import TAG
 from core.hosts.ranges import HostBudget, InventoryError, check_ranges, expand_hosts  # noqa: F401 (API)
 
 SSH_CONFIG, ANSIBLE_INI, ANSIBLE_YAML = "ssh-config", "ansible-ini", "ansible-yaml"
@@ -228,8 +229,26 @@ class _Inventory:
             for group in chains[name]:
                 merged.update(self.group(group)["vars"])
             merged.update(own)
-            parsed.found.append(_ansible_host(name, merged, origin, home))
+            found = _ansible_host(name, merged, origin, home)
+            found.host.tags = group_tags(chains[name], parsed.warnings)
+            parsed.found.append(found)
         return parsed
+
+
+def group_tags(groups, warnings: list[str]) -> tuple[str, ...]:
+    """A host's Ansible groups become its tags (lowercase; `all` and `ungrouped` are no tags).
+    A group name that cannot be a tag is left out, said once in warnings."""
+    tags = set()
+    for group in groups:
+        tag = str(group).strip().lower()
+        if tag in ("all", "ungrouped"):
+            continue
+        if TAG.match(tag):
+            tags.add(tag)
+        elif (said := f"group {group!r} is not used as a tag (tags: lowercase letters, digits, '.', '_' "
+                      "and '-', at most 32)") not in warnings:
+            warnings.append(said)
+    return tuple(sorted(tags))
 
 
 def _first(variables: dict[str, str], names: tuple[str, ...]) -> str | None:
@@ -314,6 +333,7 @@ _YamlLoader.add_constructor("!vault", lambda loader, node: None)
 _YamlLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
 MAX_ENTRIES = 100_000  # hosts and groups walked: aliases can repeat a mapping endlessly
 MAX_FILE_BYTES = 16 << 20  # a 10,000-host inventory with variables is well under 2 MiB
+MAX_MEMBERSHIPS = 1_000_000  # host-in-group pairs, nested groups counted: groups become tags
 
 
 def parse_yaml(text: str):
@@ -393,11 +413,38 @@ def parse_ansible_list(listing: dict, kind: str, *, home: Path | None = None) ->
     parsed = Parsed(kind)
     names = set(hostvars) | set(origins)
     HostBudget().take(len(names))  # a dynamic inventory's plugin may list any number
+    groups = _listed_groups(listing)
     for name in sorted(names):
         variables = hostvars.get(name) or {}
         scalars = {str(k): _scalar_text(v) for k, v in variables.items()}  # vaulted: a dict, left out
-        parsed.found.append(_ansible_host(name, scalars, origins.get(name, "ansible-inventory"), home))
+        found = _ansible_host(name, scalars, origins.get(name, "ansible-inventory"), home)
+        found.host.tags = group_tags(sorted(groups.get(name, ())), parsed.warnings)
+        parsed.found.append(found)
     return parsed
+
+
+def _listed_groups(listing: dict) -> dict[str, set[str]]:
+    """host -> every group it is in, through `children` too, from ansible-inventory's listing."""
+    parents: dict[str, set[str]] = {}
+    for group, body in listing.items():
+        for child in (body.get("children") or []) if isinstance(body, dict) else []:
+            parents.setdefault(str(child), set()).add(str(group))
+    found: dict[str, set[str]] = {}
+    work = 0
+    for group, body in listing.items():
+        members = (body.get("hosts") or []) if group != "_meta" and isinstance(body, dict) else []
+        chain, todo = set(), [str(group)] if members else []
+        while todo:  # the group and its ancestors (a loop is walked once)
+            current = todo.pop()
+            if current not in chain:
+                chain.add(current)
+                todo += parents.get(current, ())
+        work += len(chain) * (1 + len(members))
+        if work > MAX_MEMBERSHIPS:
+            raise InventoryError(f"more than {MAX_MEMBERSHIPS:,} group memberships; refusing the inventory")
+        for name in members:
+            found.setdefault(str(name), set()).update(chain)
+    return found
 
 
 def run_ansible_inventory(command: str, path: Path, kind: str, timeout: float = 60) -> dict:

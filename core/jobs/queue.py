@@ -10,10 +10,10 @@ from pathlib import Path
 
 from core.content import tailoring
 from core.content.catalog import validate_profile
-from core.domain.errors import InvalidInput
+from core.domain.errors import InvalidInput, NotFound
 from core.domain.events import JobEvent
-from core.domain.models import DEFAULT_PRIORITY, Host, Job
-from core.store.base import NewScanJob
+from core.domain.models import DEFAULT_PRIORITY, Host, Job, Scan
+from core.store.base import NewScanJob, Store
 from core.workspace import Workspace
 
 
@@ -77,3 +77,37 @@ async def submit_hardening(workspace: Workspace, runner, params_by_host: list[tu
         else:
             jobs.append(await harden_for_workers(workspace, host, params, priority))
     return jobs
+
+
+async def scan_named(store: Store, given: str) -> Scan:
+    """The scan an operator names: by its id, or by the id of the job that ran it (what
+    `scan --enqueue` and `jobs list` print; a hardening job's: its re-scan)."""
+    try:
+        return await store.get_scan(given)
+    except NotFound:
+        job = await _found(store.get_job, given)
+    if job is None:
+        raise NotFound(f"no scan or job {given.strip().lower()!r}; see `compliance-tui scans list`")
+    if job.scan_id is None:
+        raise NotFound(f"job {job.short_id} ({job.kind} of {job.host_name}) has no scan yet")
+    return await store.get_scan(job.scan_id)
+
+
+async def job_named(store: Store, given: str) -> Job:
+    """The job an operator names: by its id, or by the id of its scan (what `scan` prints)."""
+    try:
+        return await store.get_job(given)
+    except NotFound:
+        scan = await _found(store.get_scan, given)
+    job = await store.job_for_scan(scan.id) if scan else None
+    if job is None:
+        why = " (an imported scan has none)" if scan else ""
+        raise NotFound(f"no job {given.strip().lower()!r}{why}; see `compliance-tui jobs list`")
+    return job
+
+
+async def _found(get, given: str):
+    try:
+        return await get(given)
+    except NotFound:
+        return None

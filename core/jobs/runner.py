@@ -62,6 +62,9 @@ class JobContext:
         self.timings: dict[str, float] = {}  # a scan: seconds each rule took
         self._event_at = 0.0
         self._write_at = 0.0
+        self._event_due: asyncio.TimerHandle | None = None  # the latest state, published soon
+        self._write_due: asyncio.TimerHandle | None = None  # ... and written soon
+        self._writing: set[asyncio.Task] = set()
 
     def say(self, line: str) -> None:
         self.log.add(line)
@@ -72,24 +75,76 @@ class JobContext:
 
     async def progress(self, done: int, total: int | None, current: str | None = None,
                        current_since: str | None = None) -> None:
-        """Live progress: an event at most every 0.25 s, a store write at most every second."""
+        """Live progress: an event at most every 0.25 s, a store write at most every second, and
+        the latest state always follows within that time, whether or not another call comes:
+        after a burst of quick rules, a rule that then runs for minutes shows at once."""
         first = done > 0 and not self.job.progress_done  # others wait for "it has begun"
         self.job = replace(self.job, progress_done=done, progress_total=total or self.job.progress_total,
                            current=current, current_since=current_since)
-        now = time.monotonic()
-        last = bool(total) and done >= total
-        if first or last or now - self._event_at >= PROGRESS_EVENT_EVERY:
-            self._event_at = now
-            self.runner.publish("progress", self.job)
-        if first or last or now - self._write_at >= PROGRESS_WRITE_EVERY:
+        if first or (bool(total) and done >= total):
+            self._publish()
             await self.flush()
+            return
+        self._publish_soon()
+        await self._write_soon()
+
+    def begin_scan(self, scan_id: str, total: int | None) -> None:
+        """A scan starts within this job (a hardening job's re-scan): from now on its progress
+        counts that scan's rules, of total (None: not known), no longer what came before."""
+        self.job = replace(self.job, scan_id=scan_id, progress_done=0, progress_total=total,
+                           current=None, current_since=None)
+
+    def _publish(self) -> None:
+        if self._event_due is not None:
+            self._event_due.cancel()
+            self._event_due = None
+        self._event_at = time.monotonic()
+        self.runner.publish("progress", self.job)
+
+    def _publish_soon(self) -> None:
+        wait = self._event_at + PROGRESS_EVENT_EVERY - time.monotonic()
+        if wait <= 0:
+            self._publish()
+        elif self._event_due is None:
+            self._event_due = asyncio.get_running_loop().call_later(wait, self._publish)
+
+    async def _write_soon(self) -> None:
+        wait = self._write_at + PROGRESS_WRITE_EVERY - time.monotonic()
+        if wait <= 0:
+            await self.flush()
+        elif self._write_due is None:
+            self._write_due = asyncio.get_running_loop().call_later(wait, self._write_later)
+
+    def _write_later(self) -> None:
+        self._write_due = None
+        task = asyncio.create_task(self._flush_quietly())
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+
+    async def _flush_quietly(self) -> None:
+        try:
+            await self.flush()
+        except Exception as exc:  # the next write, or the job's end, tries again
+            log_failure("recording progress", exc)
 
     async def flush(self) -> None:
         """Write the log and progress now (a step others watch for has just ended)."""
+        if self._write_due is not None:
+            self._write_due.cancel()
+            self._write_due = None
         self._write_at = time.monotonic()
         job = self.job
         await self.workspace.store.record_progress(job.id, job.progress_done, job.progress_total, job.current,
                                                    job.current_since, self.output)
+
+    async def close(self) -> None:
+        """The job ends: nothing of its progress may be published or written after this."""
+        for due in (self._event_due, self._write_due):
+            if due is not None:
+                due.cancel()
+        self._event_due = self._write_due = None
+        if self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
 
 
 Handler = Callable[[JobContext], Awaitable[None]]
@@ -305,13 +360,17 @@ class Runner:
             status, error = JobStatus.FAILED, one_line(str(fault) if fault else
                                                        f"internal error: {type(exc).__name__}: {exc}")
         try:
-            await asyncio.shield(self._end(context, status, error))
+            await asyncio.shield(self._ended(context, status, error))
         finally:
             self.running.pop(job.id, None)
             self._contexts.pop(job.id, None)
             self._cancel_reasons.pop(job.id, None)
             self._changed.set()
             self.wake()
+
+    async def _ended(self, context: JobContext, status: JobStatus, error: str | None) -> None:
+        await context.close()
+        await self._end(context, status, error)
 
     async def _end(self, context: JobContext, status: JobStatus, error: str | None) -> None:
         store, job = self.workspace.store, context.job

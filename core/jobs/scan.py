@@ -95,6 +95,28 @@ class RuleClock:
         return sorted(self.seconds.items(), key=lambda item: -item[1])[:count]
 
 
+class ScanProgress:
+    """oscap's progress lines as the job's progress: rules done of total, and the rule running
+    now, which is the one after the last reported in oscap's order (oscap names a rule once it
+    is done with it). Never more done than total: a hostile oscap may print a million lines."""
+
+    def __init__(self, ctx: JobContext, order: list[str], total: int | None):
+        self.ctx, self.clock, self.total = ctx, RuleClock(order), total
+        self.most = total or limits.current().rule_results
+
+    async def begin(self) -> None:
+        """oscap starts: nothing done yet, its first rule running."""
+        self.clock.start()
+        order = self.clock.order
+        await self.ctx.progress(0, self.total, order[0] if order else None, now_iso())
+
+    async def rule(self, rule_id: str, result: str) -> None:
+        """One progress line of oscap (rule_id:result): that rule is done."""
+        if self.clock.done < self.most:
+            running = self.clock.finished(rule_id)
+            await self.ctx.progress(self.clock.done, self.total, running, now_iso() if running else None)
+
+
 @dataclass(frozen=True)
 class Evidence:
     """A scan's ARF on disk, and the most it may hold (what parsing it is bounded by)."""
@@ -152,7 +174,7 @@ def _tailoring(kept: str | None) -> Tailoring | None:
 
 
 async def _connect(ctx: JobContext, host: Host) -> Transport:
-    where = "this machine" if host.transport == "local" else f"{host.address}:{host.port}"
+    where = "this machine" if host.transport == "local" else host.endpoint
     ctx.say(f"connecting to {host.name} ({where})")
     return await connect(host)
 
@@ -183,7 +205,9 @@ async def scan_on_host(
     try:
         await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
                                  datastream.version, derived_from=datastream.derived_from)
-        profile_id, total, tailored = content.profile_id, content.rule_count, None
+        order = await rule_order(datastream, content.profile_id)
+        # the profile's rule count: from the catalog, else (a hardening job's re-scan) its order
+        profile_id, total, tailored = content.profile_id, content.rule_count or len(order) or None, None
         if tailoring:  # the tailoring's own selections change the rule count: unknown up front
             profile_id, total = tailoring.profile_for(content.profile_id), None
             tailored = (tailoring.name, tailoring.sha256, content.profile_id)
@@ -200,19 +224,14 @@ async def scan_on_host(
             remote_tailoring = f"{work.tmp}/tailoring.xml"
             await remote.upload(transport, tailoring.path.read_bytes(), remote_tailoring, timeout=120)
         arf = f"{work.tmp}/arf.xml"
-        clock = RuleClock(await rule_order(datastream, content.profile_id))
-        most = total or limits.current().rule_results
-
-        async def rule(rule_id: str, result: str) -> None:
-            if clock.done < most:  # a hostile oscap may print a million lines: the count stays true
-                running = clock.finished(rule_id)
-                await ctx.progress(clock.done, total, running, now_iso() if running else None)
+        ctx.begin_scan(scan_id, total)
+        progress = ScanProgress(ctx, order, total)
+        clock = progress.clock
 
         async def oscap(cached: str | None):
             ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
-            clock.start()
-            await ctx.progress(0, total, clock.order[0] if clock.order else None, now_iso())
-            return await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, rule,
+            await progress.begin()
+            return await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, progress.rule,
                                          remote_tailoring, work.tmp, cached=cached)
 
         evaluated = await oscap(digest)  # the datastream checked in the same round trip

@@ -5,6 +5,7 @@ to other tools.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -12,9 +13,18 @@ from pathlib import Path
 
 from lxml import etree
 
+from core.content import rule_lookup
 from core.domain.errors import InvalidInput
 from core.domain.models import ScanStatus
-from core.domain.policy import MAX_REASON, SCOPES, RuleException, check_tag, full_rule_id, parse_day
+from core.domain.policy import (
+    MAX_REASON,
+    SCOPES,
+    SSG_RULE_PREFIX,
+    RuleException,
+    check_tag,
+    full_rule_id,
+    parse_day,
+)
 from core.domain.text import one_line
 from core.results.exports import write_atomically
 from core.views.exceptions import today
@@ -47,9 +57,21 @@ async def add_exception(workspace: Workspace, *, rule: str, reason: str, expires
         raise InvalidInput(f"expiry {day} is in the past: give a date from today on")
     if host:
         await workspace.store.require_host(host)
-    exc = RuleException(scope, full_rule_id(rule), reason, accepted_by(), day.isoformat(),
+    rule_id = await known_rule(workspace, full_rule_id(rule))
+    exc = RuleException(scope, rule_id, reason, accepted_by(), day.isoformat(),
                         host=host, tag=check_tag(tag.strip().lower()) if tag else None)
     return await workspace.store.add_exception(exc)
+
+
+async def known_rule(workspace: Workspace, rule_id: str) -> str:
+    """The rule id, when a stored scan or installed content knows it: a typo would accept nothing."""
+    if await workspace.store.rule_titles([rule_id]) or await workspace.store.failing_results_since(None, [rule_id]):
+        return rule_id
+    paths = [d.path for d in await workspace.datastreams()]
+    if await asyncio.to_thread(rule_lookup.any_defines_rule, paths, rule_id):
+        return rule_id
+    raise InvalidInput(f"unknown rule {rule_id.removeprefix(SSG_RULE_PREFIX)}: no stored scan and no installed "
+                       "datastream has it; check the id (`compliance-tui results SCAN_ID` lists a scan's rules)")
 
 
 async def remove_exception(workspace: Workspace, exc_id: str) -> RuleException:

@@ -58,7 +58,8 @@ def full_rule_id(rule: str) -> str:
 async def quick_fix(workspace: Workspace, scan_id: str, rules: list[str], system: str = "sh") -> FixRequest:
     scan = await workspace.store.get_scan(scan_id)
     if not rules:
-        raise InvalidInput("choose at least one failed rule to fix (--rule RULE_ID)")
+        raise InvalidInput("choose at least one failed rule to fix (--rule RULE_ID)", field="fix.rules",
+                           cli="--rule RULE_ID")
     return await _request(workspace, scan, [full_rule_id(r) for r in rules], system)
 
 
@@ -68,8 +69,9 @@ async def harden(workspace: Workspace, host_name: str, profile: str, system: str
     scans = [s for s in await workspace.store.find_scans(host=host.name, status="completed")
              if profile in (s.profile, s.profile_id, s.base_profile_id) and s.origin != "import"]
     if not scans:
-        raise NotFound(f"{host.name} has no completed {profile} scan to harden against: scan it first "
-                       f"(compliance-tui scan {host.name} --profile {profile})")
+        command = f"compliance-tui scan {host.name} --profile {profile}"
+        raise NotFound(f"{host.name} has no completed {profile} scan to harden against: scan it first ({command})",
+                       field="harden.scan", cli=command)
     latest = scans[0]
     failed = [r.rule_id for r in await workspace.store.rule_results(latest.id, result="fail")]
     if not failed:

@@ -81,7 +81,9 @@ async def import_files(
     host = await workspace.store.get_host(host_name)
     if host is None:
         if not create_host:
-            raise NotFound(f"no host named {host_name!r}; add it first, or import with --create-host")
+            flag = "import with --create-host"
+            raise NotFound(f"no host named {host_name!r}; add it first, or {flag}", field="import.create_host",
+                           cli=flag)
         host = _new_host(host_name, parsed[0][1][0])  # stored with the first file's scans
     imported = []
     for path, results in parsed:

@@ -192,8 +192,9 @@ def _summary_sentences(data: ReportData, score: float | None) -> list[str]:
     split = ", ".join(f"{n} {sev}" for sev, n in by_severity.items())
     second = (f"Of {good + bad} scored rules, {good} passed and {bad} did not, for a compliance "
               f"score of {score:.1f}%.")
-    third = (f"{counts.get('fail', 0)} rules failed (severity: {split}); fix the high-severity "
-             "ones first." if by_severity else "No rule failed.")
+    failed = counts.get("fail", 0)
+    third = (f"{failed} rule{'s' if failed != 1 else ''} failed (severity: {split}); {_advice(by_severity)}"
+             if by_severity else "No rule failed.")
     sentences = [first, second, third]
     if scan.excepted:
         good_bad = f"{good} passed and {bad - scan.excepted} did not"
@@ -206,6 +207,19 @@ def _summary_sentences(data: ReportData, score: float | None) -> list[str]:
     if counts.get("notapplicable"):
         sentences.append(f"{counts['notapplicable']} rules did not apply to this host.")
     return sentences
+
+
+def _advice(by_severity: dict[str, int]) -> str:
+    """What to fix first, from the failures there are (by_severity: the most severe first)."""
+    top, count = next(iter(by_severity.items()))
+    ones = "one" if count == 1 else "ones"
+    if top == "high":
+        return f"fix the high-severity {ones} first."
+    if top == "medium":
+        return f"none is high: fix the medium-severity {ones} first."
+    if top == "low":
+        return "all are low severity: fix them as time allows."
+    return "the benchmark ranks none of them by severity: review each."
 
 
 def _count_by_severity(results: list[RuleResult]) -> dict[str, int]:

@@ -55,7 +55,7 @@ def _time(text: str, what: str) -> tuple[int, int]:
 
 
 def daily(at: str) -> Cadence:
-    hour, minute = _time(at, "--daily")
+    hour, minute = _time(at, "a daily cadence")
     return Cadence("daily", f"{hour:02d}:{minute:02d}", f"{minute} {hour} * * *")
 
 
@@ -65,7 +65,7 @@ def weekly(spec: str) -> Cadence:
     if not sep or day not in DAYS:
         raise InvalidInput(f"invalid weekly cadence {spec!r}: give DAY@HH:MM, e.g. mon@02:00 "
                            f"(days: {', '.join(DAYS)})")
-    hour, minute = _time(at, "--weekly")
+    hour, minute = _time(at, "a weekly cadence")
     return Cadence("weekly", f"{day}@{hour:02d}:{minute:02d}", f"{minute} {hour} * * {DAYS.index(day)}")
 
 

@@ -40,7 +40,8 @@ class Target:
             hosts = [h for h in hosts.replace(",", " ").split() if h]
         given = sum(bool(x) for x in (hosts, all_hosts, tag))
         if given != 1:
-            raise InvalidInput("give the schedule's target: --hosts NAME[,NAME...], --all or --tag TAG")
+            flags = "--hosts NAME[,NAME...], --all or --tag TAG"
+            raise InvalidInput(f"give the schedule's target: {flags}", field="schedule.target", cli=flags)
         if all_hosts:
             return cls("all")
         if tag:

@@ -59,7 +59,9 @@ class ScorePoint(NamedTuple):
 
 
 class Store(ABC):
-    notifies = False  # True: wait_for_change() hears other processes' job changes (LISTEN/NOTIFY)
+    # True: wait_for_change() is woken at once (LISTEN/NOTIFY); False: it polls (SQLite's change
+    # counter) or just waits, and a job runner's own claim poll covers it
+    notifies = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -74,8 +76,9 @@ class Store(ABC):
         """'ok', or what the backend's own check found."""
 
     async def wait_for_change(self, timeout: float) -> bool:
-        """Wait up to timeout seconds for another process to change a job; True when one did.
-        A backend that cannot be told (SQLite) just waits: callers poll on return either way."""
+        """Wait up to timeout seconds for any process to create, remove or change the state of
+        a job; True when one did. A backend that cannot tell just waits: callers poll on return
+        either way."""
         import asyncio
 
         await asyncio.sleep(timeout)

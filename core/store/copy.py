@@ -18,6 +18,7 @@ from typing import Callable
 from core.domain.errors import OperatorError
 from core.store.postgres import PostgresStore
 from core.store.sqlite import SqliteStore
+from core.store.sqlite_migrations import JOBS_CHANGED
 
 # table, SQLite order (parents and creation order), key columns
 TABLES: list[tuple[str, str, list[str]]] = [
@@ -34,7 +35,8 @@ TABLES: list[tuple[str, str, list[str]]] = [
     ("schedule_runs", "schedule_id, slot", ["schedule_id", "slot"]),
     ("rule_exceptions", "created_at, id", ["id"]),
 ]
-SKIPPED_META = {"worker_heartbeat"}  # a worker of the old store is not one of the new
+# a worker of the old store is not one of the new; PostgreSQL tells of job changes by NOTIFY
+SKIPPED_META = {"worker_heartbeat", JOBS_CHANGED}
 
 
 @dataclass(frozen=True)

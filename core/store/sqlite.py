@@ -49,6 +49,7 @@ class SqliteStore(SqliteJobs, SqliteAi, SqliteSchedules, SqlitePolicy, Store):
         self.path = path
         self._lock = asyncio.Lock()
         self._read_lock = asyncio.Lock() if reader else self._lock
+        self._jobs_seen: str | None = None  # the job change counter as wait_for_change last read it
 
     @classmethod
     async def open(cls, path: Path) -> "SqliteStore":

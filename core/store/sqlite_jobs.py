@@ -8,6 +8,7 @@ out re-queues or fails the job, whichever machine it ran on.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -15,6 +16,7 @@ from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import HOST_CHANGING_KINDS, RERUNNABLE_KINDS, UNFINISHED_JOBS, Host, Job, JobStatus
 from core.domain.timeutil import now_iso
 from core.store.base import Expired, NewScanJob
+from core.store.sqlite_migrations import JOBS_CHANGED
 
 _JOB_SELECT = "SELECT j.*, h.name AS host_name FROM jobs j JOIN hosts h ON h.id = j.host_id"
 _JOB_LIST_COLUMNS = (
@@ -26,6 +28,7 @@ _JOB_LIST_COLUMNS = (
 _CHANGING = "(" + ", ".join(f"'{k}'" for k in sorted(HOST_CHANGING_KINDS) or [""]) + ")"
 _UNFINISHED = "(" + ", ".join(f"'{s.value}'" for s in UNFINISHED_JOBS) + ")"
 MAX_ATTEMPTS = 2  # a job whose worker died runs once more, where that is safe
+CHANGE_POLL = 1.0  # seconds between looks at the job change counter (wait_for_change)
 
 
 class SqliteJobs:
@@ -266,6 +269,26 @@ class SqliteJobs:
     async def job_status_counts(self) -> dict[str, int]:
         rows = await self._rows("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
+
+    # ------------------------------------------------------------------ change notifications
+
+    async def wait_for_change(self, timeout: float) -> bool:
+        """True once any process has created, removed or changed the state of a job since the
+        last call (migration 12's counter, read every CHANGE_POLL seconds: one row of meta),
+        False after timeout seconds without one. One caller at a time: the TUI's StoreChanges."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        if self._jobs_seen is None:
+            self._jobs_seen = await self.get_meta(JOBS_CHANGED)
+        while True:
+            now = await self.get_meta(JOBS_CHANGED)
+            if now != self._jobs_seen:
+                self._jobs_seen = now
+                return True
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            await asyncio.sleep(min(CHANGE_POLL, left))
 
 
 def _job(row) -> Job:

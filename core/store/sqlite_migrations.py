@@ -25,6 +25,7 @@ def _decode(names: tuple[str, ...]) -> str:
 
 
 RESULT_CODE, RESULT_NAME = _encode(RESULT_CODES), _decode(RESULT_CODES)
+JOBS_CHANGED = "jobs_changed"  # the meta key of migration 12's counter
 SEVERITY_CODE, SEVERITY_NAME = _encode(SEVERITY_CODES), _decode(SEVERITY_CODES)
 
 MIGRATIONS: list[list[str]] = [
@@ -273,5 +274,15 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE hosts ADD COLUMN zone TEXT",
         "CREATE INDEX hosts_zone ON hosts (zone)",
+    ],
+    # 12 (issue 23): a count of job changes, bumped on the events PostgreSQL NOTIFYs on (a job
+    # created, removed, or its state changed; progress and lease renewals do not name these
+    # columns): a TUI reads it every second to see other processes' jobs (wait_for_change)
+    [
+        f"INSERT OR IGNORE INTO meta (key, value) VALUES ('{JOBS_CHANGED}', '0')",
+        *(f"""CREATE TRIGGER jobs_changed_{name} AFTER {event} ON jobs BEGIN
+            UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{JOBS_CHANGED}';
+        END""" for name, event in (("insert", "INSERT"), ("delete", "DELETE"),
+                                   ("update", "UPDATE OF status, priority, cancel_requested"))),
     ],
 ]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from core.domain.errors import CommandTimeout, OperatorError, OscapFailed, OscapMissing, OutputTooLarge
 from core.domain.limits import size
 from core.domain.models import OsInfo
-from core.domain.text import neutralise, one_line
+from core.domain.text import one_line
 from core.targets.osinfo import install_hint, parse_os_release
 from core.targets.transport import CommandResult, Held, Sudo, Transport, shell_join, sudo_error
 
@@ -172,6 +172,13 @@ async def upload(transport: Transport, data: bytes, path: str, timeout: float) -
         raise OscapFailed(f"{transport.host_name}: upload of {path} failed: {result.stderr.strip()}")
 
 
+def progress_line(text: str) -> tuple[str, str] | None:
+    """(rule id, result) of a line `oscap xccdf eval --progress` prints once it is done with a
+    rule; None for any other line."""
+    match = PROGRESS_LINE.match(text.strip())
+    return (match.group(1), match.group(2)) if match else None
+
+
 NOT_CACHED = 99  # evaluate(cached=...): the datastream is not on the target (yet): upload it
 
 
@@ -203,10 +210,8 @@ async def evaluate(
     datastream's sha256; when the file is not that, nothing runs and the exit is NOT_CACHED."""
 
     def line(text: str):
-        match = PROGRESS_LINE.match(text.strip())
-        if match:
-            return on_rule(match.group(1), match.group(2))
-        return None
+        found = progress_line(text)
+        return on_rule(*found) if found else None
 
     pid_file = f"{work_dir}/oscap.pid" if work_dir else None
     command, stdin = eval_command(sudo, profile_id, datastream, arf, timeout_s, tailoring, pid_file, cached)
@@ -364,7 +369,8 @@ async def discard(transport: Transport, work: Workdir) -> None:
     try:
         await asyncio.shield(remove(transport, work.tmp))
     except (OperatorError, OSError) as exc:
-        log.warning("could not remove %s: %s", work.tmp, neutralise(str(exc)))
+        log.warning("%s: could not remove the scan's temp dir %s (%s); the host's next scan removes it",
+                    transport.host_name, work.tmp, one_line(str(exc), 200))
     finally:
         await asyncio.shield(work.release())
 

@@ -32,6 +32,12 @@ from core.targets.transport import Transport
 
 CONNECT_TIMEOUT = 15.0
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
+# Host key types, the strongest first: asked for in this order, the host answers with the first it
+# has (asyncssh's own order puts RSA first). An RSA key signs with SHA-2 (OpenSSH 8.8 on refuses
+# ssh-rsa's SHA-1 by default), ssh-rsa last for old servers.
+KEY_PREFERENCE = ("ssh-ed25519", "ssh-ed448", "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp384",
+                  "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")
+_SIGNATURES = {"ssh-rsa": ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")}  # an RSA key's algorithms
 
 
 def known_hosts_path(host: Host) -> Path:
@@ -44,7 +50,7 @@ def _known_hosts_arg(host: Host) -> str | bytes:
 
 
 def _where(host: Host) -> str:
-    return f"{host.name} ({host.address}:{host.port})"
+    return f"{host.name} ({host.endpoint})"
 
 
 class SshTransport(Transport):
@@ -167,12 +173,20 @@ def _reason(exc: BaseException) -> str:
     return os_reason(exc)
 
 
+def key_algorithms(key_types: list[str] | None = None) -> list[str]:
+    """What to ask a server for: these key types (all when None), the strongest first."""
+    wanted = [a for t in key_types for a in _SIGNATURES.get(t, (t,))] if key_types else list(KEY_PREFERENCE)
+    return sorted(dict.fromkeys(wanted), key=lambda a: KEY_PREFERENCE.index(a) if a in KEY_PREFERENCE
+                  else len(KEY_PREFERENCE))
+
+
 async def fetch_host_key(host: Host, algorithms: list[str] | None = None,
                          timeout: float = CONNECT_TIMEOUT) -> asyncssh.SSHKey:
-    """The key the server presents now (of the given algorithms), without logging in."""
+    """The key the server presents now (of the given key types, else its strongest), without
+    logging in."""
     try:
         key = await asyncio.wait_for(asyncssh.get_server_host_key(
-            host.address, host.port, server_host_key_algs=algorithms or ()), timeout)
+            host.address, host.port, server_host_key_algs=key_algorithms(algorithms)), timeout)
     except (asyncio.TimeoutError, TimeoutError):
         raise Unreachable(f"{_where(host)} did not answer within {timeout:.0f} s; is it up?") from None
     except (OSError, asyncssh.Error) as exc:

@@ -15,6 +15,7 @@ from core.domain.models import SCORED_GOOD, Job, RuleResult, Scan, ScanStatus
 from core.domain.policy import is_failure
 from core.store.base import Store
 from core.views.exceptions import apply_to_scans, exceptions_for, load_book, mark_results
+from core.views.summaries import content_name, profile_title
 
 CATEGORIES = ("newly_failing", "newly_passing", "still_failing", "added", "removed")
 LABELS = {"newly_failing": "newly failing", "newly_passing": "newly passing",
@@ -44,6 +45,23 @@ class Comparison:
     @property
     def same_content(self) -> bool:
         return self.older.content_id == self.newer.content_id
+
+    @property
+    def same_profile(self) -> bool:
+        return self.older.profile_id == self.newer.profile_id
+
+
+def differences(comparison: Comparison, arrow: str = "->") -> list[str]:
+    """What makes the two scans' rules differ besides the host, in words: another profile
+    (Level 1 against Level 2), another content release."""
+    older, newer = comparison.older, comparison.newer
+    found = []
+    if not comparison.same_profile:
+        found.append(f"profiles differ: {profile_title(older.profile)} {arrow} {profile_title(newer.profile)}; "
+                     "rules only one of them selects show as added or removed, and the scores do not compare")
+    if not comparison.same_content:
+        found.append(f"content changed: {content_name(older)} {arrow} {content_name(newer)}")
+    return found
 
 
 def _category(before: RuleResult | None, after: RuleResult | None) -> str | None:

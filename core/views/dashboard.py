@@ -22,6 +22,11 @@ WINDOW_DAYS = 30
 RECENT_DAYS = 7
 OVERDUE_GRACE = timedelta(hours=2)  # a slot's scans have this long to complete
 TOP_RULES = 20
+# A host's latest scan older than this (an archive imported from 2012, a host nobody scans any
+# more) says nothing of the fleet today: the host is listed after the others, and neither the
+# Mean nor the Worst card counts it
+STALE_DAYS = 90
+FLEET_STEPS = 150  # points of the fleet's line at most: about two per column of a wide chart
 
 
 @dataclass
@@ -30,6 +35,7 @@ class Standing:
     latest: Scan | None  # the latest completed scan, exceptions honoured
     days: list[float | None]  # WINDOW_DAYS daily scores, oldest first (the day's last scan)
     overdue: str | None = None  # the schedule slot (UTC ISO) it has no completed scan for
+    stale: bool = False  # latest is older than STALE_DAYS: listed, but not in the mean or the worst
 
 
 @dataclass
@@ -48,7 +54,7 @@ class Dashboard:
     overdue: list[str]
     mean: float | None
     worst: Standing | None
-    fleet: list[tuple[str, float, float]] = field(default_factory=list)  # (day, mean, worst)
+    fleet: list[tuple[str, float, float]] = field(default_factory=list)  # (time, mean, worst), up to now
     rules: list[SpreadRule] = field(default_factory=list)
     excepted: int = 0  # failures accepted by exceptions in the latest scans
     active_jobs: int = 0
@@ -69,18 +75,32 @@ def _day_index(points: list[ScorePoint], days: list[str]) -> dict[str, dict[int,
     return found
 
 
-def _fleet_line(by_host: dict[str, dict[int, float]], days: list[str]) -> list[tuple[str, float, float]]:
-    """Each day: mean and worst of every host's latest score so far in the window."""
+def _fleet_line(points: list[ScorePoint], now: datetime) -> list[tuple[str, float, float]]:
+    """The fleet's mean and worst score as the window's scans came in (every host's latest score
+    so far), taken at most FLEET_STEPS times across the span, whatever the number of scans, and
+    held until now: twenty scans of one afternoon make a line, not one point per day."""
+    scored = [p for p in points if p.score is not None]  # oldest first
+    if not scored:
+        return []
+    first = parse_iso(scored[0].created_at)
+    step = max((now - first) / FLEET_STEPS, timedelta(seconds=1))
     current: dict[str, float] = {}
-    line = []
-    for index, day in enumerate(days):
-        for host, scores in by_host.items():
-            if index in scores:
-                current[host] = scores[index]
-        if current:
-            values = current.values()
-            line.append((f"{day}T12:00:00.000000Z", round(sum(values) / len(values), 1), min(values)))
+    line: list[tuple[str, float, float]] = []
+    boundary = to_iso(first + step)  # ISO UTC times compare as text: no parsing per point
+    for previous, point in zip([None, *scored], scored):
+        if previous is not None and point.created_at >= boundary:
+            line.append(_fleet_point(previous.created_at, current))
+            boundary = to_iso(first + step * ((parse_iso(point.created_at) - first) // step + 1))
+        current[point.host] = point.score
+    line.append(_fleet_point(scored[-1].created_at, current))
+    if to_iso(now) > scored[-1].created_at:
+        line.append(_fleet_point(to_iso(now), current))
     return line
+
+
+def _fleet_point(at: str, scores: dict[str, float]) -> tuple[str, float, float]:
+    values = scores.values()
+    return at, round(sum(values) / len(values), 1), min(values)
 
 
 def _overdue(schedules, hosts: list[Host], latest: dict[str, Scan], now: datetime) -> dict[str, str]:
@@ -117,6 +137,14 @@ async def _spread(store: Store, latest: dict[str, Scan], rules_of) -> list[Sprea
     return [SpreadRule(rule, *titles.get(rule, ("", "unknown")), sorted(found)) for rule, found in top]
 
 
+def _rank(standing: Standing) -> tuple:
+    """Worst score first; then hosts whose latest scan is stale, worst first; then no score."""
+    scan = standing.latest
+    if scan is None or scan.score is None:
+        return (2, 0.0, standing.host.name)
+    return (1 if standing.stale else 0, scan.score, standing.host.name)
+
+
 async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard:
     """What the first paint shows: every host with its latest scan, the counts, mean and worst
     (no sparklines, fleet line or rules yet: dashboard_fill adds them)."""
@@ -127,10 +155,11 @@ async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard
     latest = await store.latest_completed_scans()
     await apply_to_scans(store, list(latest.values()), book, tags)
     overdue = _overdue(await store.find_schedules(), hosts, latest, now)
-    standings = [Standing(h, latest.get(h.name), [None] * WINDOW_DAYS, overdue.get(h.name)) for h in hosts]
-    standings.sort(key=lambda s: (s.latest is None or s.latest.score is None,
-                                  s.latest.score if s.latest and s.latest.score is not None else 0, s.host.name))
-    scored = [s for s in standings if s.latest is not None and s.latest.score is not None]
+    stale = to_iso(now - timedelta(days=STALE_DAYS))
+    standings = [Standing(h, latest.get(h.name), [None] * WINDOW_DAYS, overdue.get(h.name),
+                          h.name in latest and latest[h.name].created_at < stale) for h in hosts]
+    standings.sort(key=_rank)
+    scored = [s for s in standings if s.latest is not None and s.latest.score is not None and not s.stale]
     recent = to_iso(now - timedelta(days=RECENT_DAYS))
     statuses = await store.job_status_counts()
     first = (now - timedelta(days=WINDOW_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -145,13 +174,13 @@ async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard
         active_jobs=sum(statuses.get(s.value, 0) for s in UNFINISHED_JOBS),
         days=[(first + timedelta(days=i)).date().isoformat() for i in range(WINDOW_DAYS)],
     )
-    board._context = (book, tags, latest)
+    board._context = (book, tags, latest, now)
     return board
 
 
 async def dashboard_fill(store: Store, board: Dashboard) -> Dashboard:
     """The head with each host's 30 days, the fleet's line and the most failed rules."""
-    book, tags, latest = board._context
+    book, tags, latest, now = board._context
     since = f"{board.days[0]}T00:00:00.000000Z"
     points = await apply_to_points(store, await store.score_points(since), since, book, tags)
     by_host = _day_index(points, board.days)
@@ -159,7 +188,7 @@ async def dashboard_fill(store: Store, board: Dashboard) -> Dashboard:
         days = by_host.get(standing.host.name, {})
         standing.days = [days.get(i) for i in range(WINDOW_DAYS)]
     accepted = {h: book.for_host(h, t) for h, t in tags.items()} if book.active else {}
-    board.fleet = _fleet_line(by_host, board.days)
+    board.fleet = _fleet_line(points, now)
     board.rules = await _spread(store, latest, lambda host: accepted.get(host, {}))
     board.complete = True
     return board

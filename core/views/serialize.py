@@ -156,9 +156,15 @@ def comparison_to_dict(comparison) -> dict:
     older, newer = comparison.older, comparison.newer
     return {
         "host": newer.host_name,
-        "older": {"id": older.id, "created": older.created_at, "score": older.score, "content": older.content_file},
-        "newer": {"id": newer.id, "created": newer.created_at, "score": newer.score, "content": newer.content_file},
+        "older": _compared(older),
+        "newer": _compared(newer),
         "same_content": comparison.same_content,
+        "same_profile": comparison.same_profile,
         "hardening_between": [j.id for j in comparison.hardening],
         **{category: [change(c) for c in changes] for category, changes in comparison.changes.items()},
     }
+
+
+def _compared(scan: Scan) -> dict:
+    return {"id": scan.id, "created": scan.created_at, "score": scan.score, "content": scan.content_file,
+            "content_version": scan.content_version, "profile": scan.profile_id}

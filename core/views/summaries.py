@@ -119,6 +119,34 @@ def hardened_points(scans: list[Scan], jobs: dict[str, Job]) -> list[tuple[str, 
             if s.score is not None and s.id in jobs and jobs[s.id].kind == "harden"]
 
 
+def content_release(scan: Scan) -> str:
+    """'SSG 0.1.76': the release of the content a scan used (its file's name when unknown)."""
+    if scan.content_version:
+        return f"SSG {scan.content_version}"
+    return scan.content_file or "unknown content"
+
+
+def content_name(scan: Scan) -> str:
+    """'ssg-ubuntu2204-ds.xml (SSG 0.1.76)': the datastream a scan used and its release."""
+    if scan.content_file and scan.content_version:
+        return f"{scan.content_file} (SSG {scan.content_version})"
+    return content_release(scan)
+
+
+def content_changes(scans: list[Scan]) -> list[tuple[str, float, str]]:
+    """(time, score, release) of each completed scan whose content differs from the scan of its
+    profile before it: there a trend line's rules changed, and its scores do not compare."""
+    before: dict[str, str | None] = {}
+    found = []
+    for scan in sorted(scans, key=lambda s: s.created_at):
+        if scan.score is None:
+            continue
+        if scan.profile in before and before[scan.profile] != scan.content_id:
+            found.append((scan.finished_at or scan.created_at, scan.score, content_release(scan)))
+        before[scan.profile] = scan.content_id
+    return found
+
+
 def score_series(scans: list[Scan], by: str) -> dict[str, list[tuple[str, float]]]:
     """Completed scans as (finish time, score) lines, one per profile ("profile") or host ("host")."""
     lines: dict[str, list[tuple[str, float]]] = defaultdict(list)

@@ -6,6 +6,11 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pytest
+
+from core.content import catalog as content
+from tests.conftest import _index_path
+
 SPEC_ROWS = ["Ubuntu 20.04", "Ubuntu 22.04", "Ubuntu 24.04", "Debian 11", "Debian 12", "RHEL 8",
              "RHEL 9", "AlmaLinux 8", "AlmaLinux 9", "Rocky Linux 8", "Rocky Linux 9",
              "Oracle Linux 8", "Oracle Linux 9", "Amazon Linux 2"]
@@ -67,3 +72,34 @@ def test_import_rejects_what_is_not_content(cli, tmp_path):
     text.write_text("hello")
     result = cli("content", "import", str(text))
     assert result.returncode == 1 and "directory of datastreams or a release .zip" in result.stderr
+
+
+def newer_datastream(content_index, tmp_path, product: str) -> Path:
+    """A datastream of a newer release that has CIS profiles (what `make content` fetched)."""
+    found = content.discover(content.default_content_dirs(tmp_path / "none"), content_index)
+    for ds in sorted(found, key=lambda d: content.version_key(d.version), reverse=True):
+        if ds.product == product and any("cis" in pid for pid in ds.profiles):
+            return ds.path
+    pytest.skip(f"no {product} content with CIS profiles here: `make content` fetches it")
+
+
+def test_fetched_releases_serve_every_data_dir(cli, home, tmp_path, content_index):
+    """`make content` fetches into the user's releases folder: a data dir elsewhere
+    (COMPLIANCE_TUI_HOME) offers Debian 12's profiles too, and imports stay per data dir."""
+    debian12 = newer_datastream(content_index, tmp_path, "debian12")
+    share = home / ".local" / "share"
+    env = {"XDG_DATA_HOME": str(share), "COMPLIANCE_TUI_CONTENT_DIRS": ""}
+
+    def debian12_level1(data_dir: Path) -> dict:
+        if not data_dir.exists():  # a data dir of its own, with the run's content index (read once)
+            shutil.copy(content_index, _index_path(data_dir))
+        rows = cli.ok("content", "list", "--json", env=env | {"COMPLIANCE_TUI_HOME": str(data_dir)}).json()
+        return next(r for r in rows if r["os"] == "Debian 12")["profiles"]["cis-level1-server"]
+
+    assert not debian12_level1(tmp_path / "other")["available"]  # bookworm's own SSG has none
+    releases = share / "compliance-tui" / "releases" / "debian-sid"
+    releases.mkdir(parents=True)
+    (releases / debian12.name).symlink_to(debian12)
+    for data_dir in (tmp_path / "other", tmp_path / "third"):
+        found = debian12_level1(data_dir)
+        assert found["available"] and found["path"] == str(releases / debian12.name), found

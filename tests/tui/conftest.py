@@ -38,7 +38,7 @@ def isolated_home(monkeypatch, home) -> Path:
     monkeypatch.setenv("HOME", str(home))
     # The screens are pinned to bookworm's SSG 0.1.65 (rule counts, titles and the Settings
     # snapshot); the newer releases `make test` adds are covered by the CLI and fleet tests.
-    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "COMPLIANCE_TUI_CONTENT_DIRS",
+    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "COMPLIANCE_TUI_CONTENT_DIRS", "XDG_DATA_HOME",
                  "OPENAI_API_KEY", "OPENAI_BASE_URL", "COMPLIANCE_TUI_LLM_MODEL"):  # no real LLM
         monkeypatch.delenv(name, raising=False)
     return home

@@ -140,4 +140,37 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+RULE = "xccdf_org.ssgproject.content_rule_"
+# A six-host Bulk Scan with errors: host -> (status, rules done, error); a wide terminal shows
+# the long names, a narrow one cuts them, and the errors, to their line.
+BULK_SCAN = {
+    "web-frontend-01.eu-west-1.prod.example.com": ("completed", 189, None),
+    "db-primary-01.eu-west-1.prod.example.com": ("failed", 0,
+        "db-primary-01.eu-west-1.prod.example.com (10.20.30.41:22) is unreachable: nothing listens "
+        "on that port: check the port, and that sshd runs"),
+    "legacy-billing-03.dc2.example.com": ("failed", 0,
+        "legacy-billing-03.dc2.example.com: sudo needs a password; allow NOPASSWD for oscap in sudoers, "
+        "or name an environment variable holding it (hosts add --sudo-password-env VAR)"),
+    "cache-02.eu-west-1.prod.example.com": ("failed", 75,
+        "cache-02.eu-west-1.prod.example.com: oscap did not finish within 600 s and was stopped; "
+        "raise the scan timeout or check the host for a hung probe"),
+    "batch-worker-07.us-east-1.prod.example.com": ("running", 120, None),
+    "bastion.example.com": ("pending", 0, None),
+}
+
+
+async def seed_bulk_scan(data_dir: Path) -> None:
+    """The hosts and jobs of BULK_SCAN, at fixed ids and times (the running one without a
+    start time for its rule: no clock on screen)."""
+    async with await Workspace.open(data_dir) as workspace:
+        store = workspace.store
+        for n, (name, (status, done, error)) in enumerate(BULK_SCAN.items()):
+            host = await add_host(workspace, name, f"10.20.30.{40 + n}", username="scanner", **UBUNTU_2204)
+            job = await seed_job(store, host, scan_id=f"b01c5ca{n}-0000-4000-8000-00000000000{n}",
+                                 created_at=ago(0, 1), start=status != "pending")
+            if done:
+                await store.record_progress(job.id, done, 189, f"{RULE}file_permissions_unauthorized_world_writable",
+                                            None, "")
+            if status in ("completed", "failed"):
+                await store.finish_job(job.id, status, error, finished_at=ago(0, 0.5))
 

@@ -12,6 +12,7 @@ from tests.tui.helpers import SCAN_IDS, add_host, make_app, settle, wait_for
 from tui.modals.new_scan import NewScanModal
 from tui.screens.compliance import ComplianceScreen
 from tui.screens.results import ResultsScreen
+from tui.services.files import copy_hint
 from tui.widgets.cards import StatCard
 from tui.widgets.keyed_table import KeyedTable
 
@@ -155,11 +156,15 @@ async def test_report_is_written_and_its_path_shown(fleet_data):
         await pilot.press("down", "o")
         await settle(pilot)
         messages = [n.message for n in app._notifications]
-        last = str(app.screen.query_one("#last-file").render())  # stays after the notice goes
+        widget = app.screen.query_one("#last-file")
+        last = str(widget.render())  # stays after the notice goes
+        shown = "".join(widget.render_line(y).text for y in range(widget.size.height))
     (report,) = (fleet_data / "reports").glob("*.html")
     assert SCAN_IDS["web-3"][:8] in report.name
     assert any(str(report) in m for m in messages)
-    assert f"last file {report}" in last and "scp " in last and f":{report} ." in last
+    assert f"last file {report.name}" in last and "scp " in last and f":{report} ." in last
+    # the scp line is whole on screen at 80 columns (folded, never cut with an ellipsis)
+    assert "".join(copy_hint(report).split()) in "".join(shown.split()) and "…" not in shown
 
 
 async def test_new_scan_without_detected_os_offers_detect(fleet_data):

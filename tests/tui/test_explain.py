@@ -169,6 +169,7 @@ async def test_errors_are_one_line_in_the_modal(fleet_data, configured):
         line = modal.query_one("#explain-status", Static)
         assert line.has_class("error-line")
         assert status(modal).startswith("the LLM server refused the API key (401 Unauthorized")
+        assert status(modal).endswith("or the environment. Press r to try again.")  # never "...environment r tries"
         assert KEY not in status(modal)
         llm.mode = "close"
         await pilot.press("r")

@@ -53,7 +53,8 @@ async def test_dashboard_ranks_hosts_shows_gaps_and_jumps_from_a_rule_to_its_hos
         assert str(fleet.cells("web01")[4]) == "overdue" and str(fleet.cells("db01")[4]) == "03-25 10:00"
         assert str(fleet.cells("web01")[2]).strip()  # its sparkline has days
         assert board.excepted == 1 and "1 excepted" in screen.query_one("#trend")._last[0]
-        assert [len(s.points) for s in screen.query_one("#trend")._last[1]] == [25, 25]
+        # a point as each of the four completed scans came in, held until now
+        assert [len(s.points) for s in screen.query_one("#trend")._last[1]] == [5, 5]
         rules = screen.query_one("#rules", KeyedTable)
         assert rules.row_count == 20 and EXCEPTED_RULE not in rules.keys[:5]
         await pilot.press("tab")
@@ -89,12 +90,16 @@ async def test_schedules_list_add_pause_and_delete(policy_data):
         await settle(pilot)
         form = app.screen
         assert isinstance(form, ScheduleFormModal)
+        await pilot.press("ctrl+s")  # no target: said with the form's fields, not the CLI's flags
+        await settle(pilot)
+        error = str(form.query_one("#form-error").render())
+        assert error == 'give the schedule\'s target: fill in "Hosts or tag", or choose All hosts as the Target'
         form.query_one("#f-targets", Input).value = "db01, web01"
         form.query_one("#f-cadence", Select).value = "daily"
         form.query_one("#f-when", Input).value = "25:00"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "invalid time '25:00'" in str(form.query_one("#form-error").render())
+        assert "invalid time '25:00' for a daily cadence" in str(form.query_one("#form-error").render())
         form.query_one("#f-when", Input).value = "04:15"
         form.query_one("#f-tz", Input).value = "America/New_York"
         await pilot.press("ctrl+s")

@@ -3,7 +3,7 @@ q that leaves a view before it quits, ctrl+c, and the cursor on the first match.
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from tests.tui.helpers import SCAN_IDS, make_app, settle, wait_for
 from tui.modals.confirm import ConfirmModal
@@ -83,6 +83,13 @@ async def test_quit_keys_ask_while_this_app_runs_jobs(fleet_data):
             await pilot.press(key)
             await pilot.pause()
             assert isinstance(app.screen, ConfirmModal) and "This app runs 1 job" in app.screen.question
+            await pilot.press("n")
+            await pilot.pause()
+        for screen in "123456":  # q asks on every top screen, as ctrl+c does
+            await pilot.press(screen, "q")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmModal) and app.screen.title_text == "Quit", screen
+            assert [str(b.label) for b in app.screen.query(Button)] == ["Quit (y)", "Stay (n)"]
             await pilot.press("n")
             await pilot.pause()
         assert app.is_running

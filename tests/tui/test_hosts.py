@@ -36,6 +36,13 @@ async def test_add_host_is_validated_then_saved(data_dir, home):
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, HostFormModal)
+        await pilot.press("ctrl+s")  # an empty form: said in the form's words, never "None"
+        await settle(pilot)
+        assert str(modal.query_one("#form-error").render()) == "give the host a name (Name), e.g. web01"
+        await fill(pilot, modal, name="web01")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert str(modal.query_one("#form-error").render()).startswith("give the host's address (Address)")
         await fill(pilot, modal, name="web 01", address="10.0.0.5")
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -130,7 +137,7 @@ async def test_filter_runs_in_sql(fleet_data):
         await settle(pilot)
         assert table.keys == ["db01", "web01"]
         latest = await app.workspace.store.get_scan(SCAN_IDS["web-3"])
-        assert str(table.cells("web01")[7]) == f"{latest.score:.1f}"  # after the Zone column
+        assert str(table.cells("web01")[-1]) == f"{latest.score:.1f}"  # Score, the last column
 
 
 async def test_space_selects_hosts_for_bulk_scan(fleet_data):
@@ -222,6 +229,7 @@ async def test_import_ansible_inventory_marks_existing_hosts(data_dir, tmp_path)
         await settle(pilot)
         host = await app.workspace.store.get_host("app02.example.com")
         assert (host.username, host.port) == ("deploy", 2201)
+        assert host.tags == ("web",)  # its Ansible group, as `hosts import` gives it (issue 23)
 
 
 async def test_import_reports_a_broken_file(data_dir, tmp_path):

@@ -99,7 +99,13 @@ async def test_a_file_that_is_not_xml_is_refused(data_dir, tmp_path, l1_results)
         modal.query_one("#import-host").value = "nowhere"
         await submit(pilot, modal, l1_results.arf)
         assert "no host named 'nowhere'" in error_of(modal)
+        assert 'tick "create host if missing"' in error_of(modal) and "--" not in error_of(modal)  # the TUI's words
         assert await app.workspace.store.get_host("nowhere") is None
+        tick = modal.query_one("#create-host")
+        assert str(tick.render()).startswith("▐ ▌")  # unticked reads unticked
+        tick.value = True
+        await pilot.pause()
+        assert str(tick.render()).startswith("▐X▌")
 
 
 async def test_new_scan_labels_derived_content(data_dir):

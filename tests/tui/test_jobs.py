@@ -9,8 +9,12 @@ import signal
 import sys
 
 import pytest
+from textual.geometry import Region
+from textual.widgets import Button
 
 from core.domain.models import JobStatus
+from core.domain.timeutil import now_iso
+from core.store.base import NewScanJob
 from core.views.summaries import JOBS_PAGE
 from core.workspace import Workspace
 from tests.seed import seed_job
@@ -84,6 +88,8 @@ async def test_cancel_asks_first_then_takes_a_pending_job_out_of_the_queue(fleet
         await pilot.press("ctrl+k")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal) and "take it out of the queue" in app.screen.question
+        buttons = [str(b.label) for b in app.screen.query(Button)]
+        assert buttons == ["Stop job (y)", "Keep it (n)"]  # never "Cancel job" beside "Cancel"
         await pilot.press("n")
         await settle(pilot)
         assert (await app.workspace.store.get_job(waiting.id)).status is JobStatus.PENDING
@@ -155,3 +161,42 @@ async def test_scans_queued_from_the_tui_wait_for_a_worker_and_appear_live(data_
             await worker.wait()
         assert app.jobs.active == 0  # the app ran none of them
         assert any(re.search(r"\d+ / \d+ rules · \w+ \d+s", text) for text in running), running  # the rule oscap runs
+
+
+def rendered(widget) -> str:
+    """A widget's text as drawn on screen (a Static may hold Rich tables)."""
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, *widget.size)))
+
+
+async def test_jobs_and_the_jobs_details_show_the_same_progress(fleet_data):
+    """40 quick rules, then one that takes long: the list (live events) and the details (the
+    store, between events) both say 40 / 100 and the rule after the 40th, at once and later."""
+    release = asyncio.Event()
+
+    async def quick_rules_then_a_slow_one(ctx) -> None:
+        for done in range(1, 41):
+            await ctx.progress(done, 100, f"xccdf_org.ssgproject.content_rule_r{done + 1}", now_iso())
+        await release.wait()
+
+    app = make_app(fleet_data)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await jobs_screen(pilot)
+        app.jobs.runner.handlers = {"scan": quick_rules_then_a_slow_one}  # the real runner and store
+        host = await app.workspace.store.require_host("legacy")
+        (job,) = await app.jobs.scan([NewScanJob(host, "cis-level1-server", {}, 5)], here=True)
+        table = screen.query_one("#jobs", KeyedTable)
+        await wait_for(pilot, lambda: job.id in table and "40 / 100 rules · r41" in str(table.cells(job.id)[6]),
+                       what="the list's progress")
+        table.move_to(job.id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailModal) and app.screen.job, what="details")
+        modal = app.screen
+        assert "Progress  40 / 100 rules · r41" in rendered(modal.query_one("#job-fields"))
+        await pilot.pause(2.5)  # the details re-read the store meanwhile: the same numbers
+        assert (await app.workspace.store.get_job(job.id)).progress_done == 40
+        assert "Progress  40 / 100 rules · r41" in rendered(modal.query_one("#job-fields"))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "40 / 100 rules · r41" in str(table.cells(job.id)[6])
+        release.set()
+        await wait_for(pilot, lambda: job.id not in app.jobs.live, what="the job's end")

@@ -224,6 +224,29 @@ async def test_a_timed_scan_shows_each_rules_seconds_and_sorts_the_slowest_first
         await settle(pilot)
         shown = [float(str(table.cells(k)[-1])) for k in table.keys]
         assert shown == sorted(shown, reverse=True) and shown[0] == 2.9
+        assert str(table.cells(table.keys[-1])[-1]) == "0.00"
+
+
+def test_seconds_keep_sub_second_rules_readable():
+    from tui.widgets.cells import seconds
+
+    assert [seconds(s) for s in (0, 0.004, 0.018, 0.1, 2.9, 12.34, 95.2, 1234.5)] == [
+        "0.00", "<0.01", "0.02", "0.10", "2.90", "12.3", "95.2", "1234"]  # the CLI's 0.018 is not 0.0
+
+
+async def test_rule_ids_that_share_a_start_stay_told_apart_at_80_columns(fleet_data):
+    app = make_app(fleet_data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_results(pilot)
+        await pilot.press("v", "v")  # medium: seven accounts_password_pam_* rules in a row
+        await settle(pilot)
+        table = screen.query_one("#rules", KeyedTable)
+        widths = table._widths()
+        start = 1 + widths[0] + table.gap
+        shown = [table.render_line(y).text[start:start + widths[1]].strip() for y in range(1, table.size.height)]
+        cut = [text for text in shown if text.startswith("accoun") and "…" in text]  # cut in the middle
+        assert len(cut) >= 7 and len(set(cut)) == len(cut), cut  # the ends that tell them apart stay
+        assert "accounts_ma…login_defs" in cut and "accounts_mi…login_defs" in cut  # where they differ
 
 
 async def test_a_big_harden_shows_every_warning_at_80x24_and_asks_for_the_host_name(fleet_data):

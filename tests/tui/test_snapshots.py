@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core import paths
-from tests.tui.helpers import SCAN_IDS, make_app, seed_fleet, settle
+from tests.tui.helpers import BULK_SCAN, SCAN_IDS, make_app, seed_bulk_scan, seed_fleet, settle
 from tui.screens.results import ResultsScreen
 
 pytestmark = pytest.mark.usefixtures("fixed_home")
@@ -166,6 +166,43 @@ def test_new_scan(snap_compare, snapshot_data, size):
 def test_bulk_scan(snap_compare, snapshot_data, size):
     run = keys("2", "space", "down", "down", "space", "b")  # db01 and localhost... then web01
     assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=run)
+
+
+@pytest.fixture(scope="module")
+def bulk_data(snapshot_home, content_index) -> Path:
+    """Six hosts with long names and their scan jobs: done, failed three ways, running, waiting."""
+    data = snapshot_home / "bulk-data"
+    index = paths.cache_dir(data) / "content-index.json"
+    index.parent.mkdir(parents=True)
+    shutil.copy(content_index, index)
+    asyncio.run(seed_bulk_scan(data))
+    return data
+
+
+async def six_host_bulk_scan(pilot) -> None:
+    """The Bulk Scan of BULK_SCAN's hosts once started, following their jobs; the cursor on
+    the second host (a failed one), whose whole error shows under the list."""
+    from tui.modals.bulk_scan import BulkScanModal
+
+    await settle(pilot)
+    await pilot.press("2")  # Bulk Scan opens from Hosts
+    await settle(pilot)
+    store = pilot.app.workspace.store
+    jobs, _ = await store.find_jobs()
+    by_host = {job.host_name: job for job in jobs}
+    modal = BulkScanModal([await store.require_host(name) for name in BULK_SCAN])
+    await pilot.app.push_screen(modal)
+    await settle(pilot)
+    modal.show_started("cis-level1-server")
+    modal.follow([by_host[name] for name in BULK_SCAN], "cis-level1-server", here=True)
+    await settle(pilot)
+    await pilot.press("j")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_bulk_scan_six_hosts_with_errors(snap_compare, bulk_data, size):
+    assert snap_compare(make_app(bulk_data), terminal_size=size, run_before=six_host_bulk_scan)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -15,6 +15,7 @@ import pytest
 from core.content import catalog as content
 from core.content.catalog import ContentError, available_profiles, discover, read_datastream, resolve_profile
 from core.domain.models import OsInfo
+from core.workspace import Workspace
 from tests.oscap_results import PINNED_SSG, installed_ssg
 
 SSG = Path("/usr/share/xml/scap/ssg/content")
@@ -256,11 +257,46 @@ def test_unreadable_or_foreign_index_is_replaced(tmp_path):
 
 
 def test_default_content_dirs(tmp_path, monkeypatch):
+    """The data dir's content/ (its imports), the user's fetched releases, then the rest."""
     monkeypatch.delenv("COMPLIANCE_TUI_CONTENT_DIRS", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
     system = [Path("/usr/share/xml/scap/ssg/content"), Path("/usr/share/scap-security-guide")]
-    assert content.default_content_dirs(tmp_path) == [tmp_path / "content", *system]
-    monkeypatch.setenv("COMPLIANCE_TUI_CONTENT_DIRS", "/a:/b")
-    assert content.default_content_dirs(tmp_path) == [tmp_path / "content", Path("/a"), Path("/b"), *system]
+    releases = (tmp_path / "share" / "compliance-tui" / "releases").resolve()
+    assert content.default_content_dirs(tmp_path) == [tmp_path / "content", releases, *system]
+    monkeypatch.setenv("COMPLIANCE_TUI_CONTENT_DIRS", f"/a:/b:{releases}")
+    assert content.default_content_dirs(tmp_path) == [tmp_path / "content", releases, Path("/a"), Path("/b"),
+                                                      *system]
+    other = tmp_path / "another-data-dir"  # COMPLIANCE_TUI_HOME elsewhere: the same releases
+    assert content.default_content_dirs(other)[:2] == [other / "content", releases]
+
+
+async def test_a_running_workspace_sees_content_added_on_disk(tmp_path, monkeypatch):
+    """`content import` from another process, or `make content`, while a TUI or worker runs: its
+    next look finds the new file, and an unchanged disk is not read again."""
+    monkeypatch.delenv("COMPLIANCE_TUI_CONTENT_DIRS", raising=False)
+    data_dir, imported = tmp_path / "data", tmp_path / "data" / "content" / "imported-0.1.99"
+    async with await Workspace.open(data_dir, content_dirs=[data_dir / "content"]) as workspace:
+        assert await workspace.datastreams() == []
+        first = make_ds(imported / "ssg-ubuntu2404-ds.xml", "0.1.99", {"cis_level1_server": ["a"]})
+        found = await workspace.datastreams()
+        assert [d.path for d in found] == [first]
+        assert await workspace.datastreams() is found  # nothing changed: the same list, no reading
+        make_ds(imported / "ssg-debian12-ds.xml", "0.1.99", {"cis_level1_server": ["a", "b"]})
+        assert sorted(d.product for d in await workspace.datastreams()) == ["debian12", "ubuntu2404"]
+        first.unlink()
+        assert [d.product for d in await workspace.datastreams()] == ["debian12"]
+
+
+def test_one_datastream_in_two_places_is_found_once(tmp_path):
+    """A release fetched for the user and also imported into a data dir (or fetched there by an
+    older version): one entry, the data dir's own."""
+    mine = make_ds(tmp_path / "data/content/imported-0.1.99/ssg-ubuntu2404-ds.xml", "0.1.99",
+                   {"cis_level1_server": ["a"]})
+    shared = tmp_path / "releases/debian-sid/ssg-ubuntu2404-ds.xml"
+    shared.parent.mkdir(parents=True)
+    shared.write_bytes(mine.read_bytes())
+    found = discover([tmp_path / "data/content", tmp_path / "releases"])
+    assert [d.path for d in found] == [mine]
 
 
 def test_profile_that_extends_another(tmp_path):

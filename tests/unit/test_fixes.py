@@ -147,3 +147,14 @@ def test_a_summary_line_per_warning_class_that_fits_its_width():
     lines = summary_lines([("changes PAM", rules), ("needs a reboot", ["one"])], 60)
     assert lines[0].startswith("changes PAM (30): rule_number_0, rule_number_1") and lines[0].endswith(" more")
     assert all(len(line) <= 60 for line in lines) and lines[1] == "needs a reboot (1): one"
+
+
+def test_a_bash_fix_without_attributes_takes_them_from_the_rules_other_fixes():
+    """SSG states disruption and complexity on aide_build_database's Ansible fix, not on its
+    bash fix: the preview says what the playbook says (low_disruption), not '?'."""
+    plan = read_plan(DS, L1, [R + "aide_build_database", R + "disable_prelink"])
+    found = {fix.rule_id: fix for fix in plan.fixes}
+    aide = found[R + "aide_build_database"]
+    assert (aide.disruption, aide.complexity, aide.strategy, aide.reboot) == ("low", "low", "restrict", False)
+    prelink = found[R + "disable_prelink"]  # no fix of this rule states them: left empty
+    assert (prelink.disruption, prelink.complexity) == ("", "")

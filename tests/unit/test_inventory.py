@@ -321,3 +321,62 @@ def test_ansible_inventory_reads_ini_and_reports_its_refusal_in_one_line(tmp_pat
         read_file(broken)
     assert "\n" not in str(caught.value)
 
+
+
+# ---------------------------------------------------------------- groups become tags (issue 23)
+
+TAGGED_INI = """\
+loose.example.com
+[web]
+web1 ansible_host=10.0.0.1
+[db]
+db1
+[Prod_EU:children]
+web
+db
+[this-group-name-is-far-too-long-to-be-a-tag]
+db1
+"""
+
+TAGGED_YAML = """\
+all:
+  hosts:
+    loose.example.com:
+  children:
+    Prod_EU:
+      children:
+        web:
+          hosts:
+            web1: {ansible_host: 10.0.0.1}
+        db:
+          hosts:
+            db1:
+    this-group-name-is-far-too-long-to-be-a-tag:
+      hosts:
+        db1:
+"""
+
+TAGS = {"web1": ("prod_eu", "web"), "db1": ("db", "prod_eu"), "loose.example.com": ()}
+
+
+def test_a_hosts_groups_become_its_tags():
+    for parsed in (parse_ansible_ini(TAGGED_INI), parse_ansible_yaml(TAGGED_YAML)):
+        assert {name: f.host.tags for name, f in by_name(parsed).items()} == TAGS
+        assert parsed.warnings == ["group 'this-group-name-is-far-too-long-to-be-a-tag' is not used as a tag "
+                                   "(tags: lowercase letters, digits, '.', '_' and '-', at most 32)"]
+    assert by_name(parse_ssh_config("Host a\n"))["a"].host.tags == ()
+
+
+@needs_ansible
+def test_groups_become_tags_through_ansible_inventory(tmp_path):
+    for name, text in (("hosts.ini", TAGGED_INI), ("hosts.yml", TAGGED_YAML)):
+        (tmp_path / name).write_text(text)
+        parsed = read_file(tmp_path / name)
+        assert {n: f.host.tags for n, f in by_name(parsed).items()} == TAGS, name
+        assert any("is not used as a tag" in w for w in parsed.warnings)
+
+
+def test_listed_groups_are_bounded():
+    listing = {f"g{i}": {"children": [f"g{i + 1}"], "hosts": [f"h{i}"]} for i in range(3000)}
+    with pytest.raises(InventoryError, match="group memberships"):
+        inventory.parse_ansible_list(listing, ANSIBLE_INI)

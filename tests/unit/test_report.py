@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import stat
 import time
 from dataclasses import replace
@@ -236,7 +237,9 @@ async def test_save_report_default_path_and_output(seeded, tmp_path):
     stamp = scan.created_at[:19].replace("-", "").replace(":", "").replace("T", "-")
     assert path == workspace.data_dir / "reports" / f"web1-{scan.short_id}-{stamp}.html"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # a report lists a host's weaknesses
-    assert path.read_text(encoding="utf-8") == await report.render_report(workspace.store, scan.id)
+    rendered = await report.render_report(workspace.store, scan.id)
+    generated = re.compile(r"\d\d:\d\d:\d\d UTC")  # the time the report was made: a second may pass
+    assert generated.sub("", path.read_text(encoding="utf-8")) == generated.sub("", rendered)
     chosen = await report.save_report(workspace, scan.id, tmp_path / "new" / "r.html")
     assert chosen == tmp_path / "new" / "r.html" and chosen.is_file()
     assert sorted(p.name for p in chosen.parent.iterdir()) == ["r.html"]  # no temp file left
@@ -292,3 +295,21 @@ def test_browser_is_started_without_waiting(tmp_path, monkeypatch):
 def test_band_thresholds():
     assert [report.band(s) for s in (100, 80, 79.9, 60, 59.9, 0, None)] == [
         "green", "green", "yellow", "yellow", "red", "red", "none"]
+
+
+async def test_the_summary_advises_from_the_failures_there_are(seeded):
+    """'Fix the high-severity ones first' only when one is high (issue 23)."""
+    workspace, scan = seeded
+    data = await report.load_report_data(workspace.store, scan.id)
+
+    def advice(severity_of) -> str:
+        results = [replace(r, severity=severity_of(r)) if r.result == "fail" else r for r in data.results]
+        return report._summary_sentences(replace(data, results=results), scan.score)[2]
+
+    assert {r.severity for r in data.results if r.result == "fail"} >= {"high", "medium"}
+    assert advice(lambda r: r.severity).endswith("; fix the high-severity ones first.")
+    no_high = advice(lambda r: "medium" if r.severity == "high" else r.severity)
+    assert no_high.endswith("; none is high: fix the medium-severity ones first.")
+    assert "high" not in no_high.partition(";")[0]  # the split by severity names no high one
+    assert advice(lambda r: "low").endswith("; all are low severity: fix them as time allows.")
+    assert advice(lambda r: "unknown").endswith("; the benchmark ranks none of them by severity: review each.")

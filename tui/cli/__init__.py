@@ -107,12 +107,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+class OneLineFormatter(NeutralFormatter):
+    """`warning: ...` on one line, as the CLI's own warnings read (a traceback goes to crash.log)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {one_line(redact(record.getMessage()), 1000)}"
+
+
 def _log_to_stderr() -> None:
     """Warnings on stderr, neutralised: a logged error may quote what a target sent."""
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(NeutralFormatter("%(levelname)s: %(message)s"))
+        handler.setFormatter(OneLineFormatter())
         root.addHandler(handler)
         root.setLevel(logging.WARNING)
 

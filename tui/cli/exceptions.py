@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.policy import exceptions as service
 from core.results.report import copy_hint
-from core.views.compare import CATEGORIES, LABELS, compare_scans, previous_scan
+from core.views.compare import CATEGORIES, LABELS, compare_scans, differences, previous_scan
 from core.views.serialize import comparison_to_dict, exception_to_dict
 from core.workspace import Workspace
 from tui.cli.output import print_json, print_table, say
@@ -90,8 +90,8 @@ async def diff(workspace: Workspace, args) -> int:
     older, newer = comparison.older, comparison.newer
     say(f"{newer.host_name}: {older.short_id} ({older.created_at[:16].replace('T', ' ')}, score "
         f"{older.score}) -> {newer.short_id} ({newer.created_at[:16].replace('T', ' ')}, score {newer.score})")
-    if not comparison.same_content:
-        say(f"content changed: {older.content_file} -> {newer.content_file}")
+    for difference in differences(comparison):
+        say(difference)
     for job in comparison.hardening:
         say(f"hardening job {job.short_id} ran in between ({job.status.value})")
     say(", ".join(f"{comparison.count(c)} {LABELS[c]}" for c in CATEGORIES))

@@ -10,7 +10,8 @@ from core.domain.errors import OperatorError
 from core.domain.models import Host, OsInfo
 from core.domain.policy import parse_tags, parse_zone
 from core.domain.validate import check_sudo_password_env, parse_port, validate_host
-from core.hosts import service
+from core.hosts import importing, inventory, service
+from core.hosts.inventory import Found
 from core.targets import ssh
 from core.views.serialize import host_to_dict
 from core.workspace import Workspace
@@ -55,6 +56,13 @@ def register(commands) -> None:
     trust = hosts.add_parser("trust", help="trust the host key a host presents now")
     trust.add_argument("name")
     trust.add_argument("--yes", action="store_true", help="do not ask (you verified the fingerprint)")
+    source = hosts.add_parser("import", help="add the hosts of an SSH client config or an Ansible inventory",
+                              description="Read FILE, check each host as `hosts add` does, add those that "
+                              "pass and say why the others are skipped (an Ansible host's groups become its tags).")
+    source.add_argument("file", type=Path, metavar="FILE", help="e.g. ~/.ssh/config, inventory.ini, hosts.yml")
+    source.add_argument("--kind", choices=IMPORT_KINDS, help="the file's kind (default: told from its name and text)")
+    source.add_argument("--dry-run", action="store_true", help="list what would be added; add nothing")
+    source.add_argument("--json", action="store_true")
     for action, text in (("detect", "detect the OS and the profiles available"),
                          ("check", "check connectivity, sudo and oscap")):
         sub = hosts.add_parser(action, help=text)
@@ -69,12 +77,10 @@ async def hosts_add(workspace: Workspace, args) -> int:
         sudo_password_env=args.sudo_password_env, tags=parse_tags(args.tag), zone=parse_zone(args.zone),
     ))
     await service.add_host(workspace, host)
-    warning = check_sudo_password_env(host.sudo_password_env)
-    if warning:
-        say(warning, err=True)
+    warn_unset_env(host)
     if args.tailoring:
         await service.set_tailoring(workspace, host.name, args.tailoring)
-    say(f"added {host.name} ({host.address}:{host.port}); next: compliance-tui hosts check {host.name}")
+    say(f"added {host.name} ({host.endpoint}); next: compliance-tui hosts check {host.name}")
     return 0
 
 
@@ -88,9 +94,72 @@ async def hosts_edit(workspace: Workspace, args) -> int:
     if "port" in changes:
         changes["port"] = parse_port(changes["port"])
     host = await service.edit_host(workspace, args.name, **changes)
+    if "sudo_password_env" in changes:
+        warn_unset_env(host)
     zone = f", zone {host.zone}" if host.zone else ", no zone"
-    say(f"changed {host.name} ({host.address}:{host.port}{zone})")
+    say(f"changed {host.name} ({host.endpoint}{zone})")
     return 0
+
+
+def warn_unset_env(host: Host) -> None:
+    """The host is saved; a sudo password variable not set here is said in one line."""
+    warning = check_sudo_password_env(host.sudo_password_env)
+    if warning:
+        say(f"warning: {warning}", err=True)
+
+
+async def hosts_import(workspace: Workspace, args) -> int:
+    parsed = await importing.preview(workspace, args.file, args.kind)
+    usable = [item for item in parsed.found if item.problem is None]
+    done = importing.Added() if args.dry_run else await importing.add(workspace, usable)
+    rows = _import_rows(parsed, done, args.dry_run)
+    counts = {outcome: sum(1 for _, o, _ in rows if o == outcome) for outcome in IMPORT_OUTCOMES}
+    if args.json:
+        print_json({"file": str(args.file), "kind": parsed.kind, "dry_run": args.dry_run,
+                    "hosts": [_imported_to_dict(item, outcome, why) for item, outcome, why in rows],
+                    "counts": counts, "warnings": parsed.warnings})
+    else:
+        print_table(["NAME", "ADDRESS", "USER", "TAGS", "FROM", "OUTCOME"],
+                    [[i.host.name, i.host.endpoint, i.host.username, ",".join(i.host.tags) or None, i.origin,
+                      outcome.replace("_", " ") + (f": {why}" if why else "")] for i, outcome, why in rows])
+        say(_import_summary(args.file, counts, args.dry_run))
+    for note in parsed.warnings:  # e.g. a Match block not read, a group that cannot be a tag
+        say(f"note: {note}", err=True)
+    return EXIT_ERROR if done.failed else 0
+
+
+IMPORT_KINDS = (inventory.SSH_CONFIG, inventory.ANSIBLE_INI, inventory.ANSIBLE_YAML)
+IMPORT_OUTCOMES = ("added", "would_add", "skipped", "failed")
+
+
+def _import_rows(parsed, done: importing.Added, dry_run: bool) -> list[tuple[Found, str, str | None]]:
+    """(host, outcome, why) for every host of the file, in the file's order."""
+    failed = {id(item): why for item, why in done.failed}
+    rows = []
+    for item in parsed.found:
+        if item.problem:
+            rows.append((item, "skipped", item.problem))
+        elif dry_run:
+            rows.append((item, "would_add", None))
+        else:
+            rows.append((item, "failed", failed[id(item)]) if id(item) in failed else (item, "added", None))
+    return rows
+
+
+def _imported_to_dict(item: Found, outcome: str, why: str | None) -> dict:
+    host = item.host
+    return {"name": host.name, "address": host.address, "port": host.port, "user": host.username,
+            "identity_file": host.identity_file, "transport": host.transport, "tags": list(host.tags),
+            "origin": item.origin, "outcome": outcome, "reason": why}
+
+
+def _import_summary(path: Path, counts: dict[str, int], dry_run: bool) -> str:
+    skipped = f", {counts['skipped']} skipped" if counts["skipped"] else ""
+    if dry_run:
+        return f"{counts['would_add']} host(s) of {path} would be added{skipped}; nothing added (--dry-run)"
+    failed = f", {counts['failed']} failed" if counts["failed"] else ""
+    after = "; next: compliance-tui hosts trust NAME, then hosts check NAME" if counts["added"] else ""
+    return f"added {counts['added']} host(s) from {path}{skipped}{failed}{after}"
 
 
 async def hosts_list(workspace: Workspace, args) -> int:
@@ -128,7 +197,7 @@ async def hosts_tailor(workspace: Workspace, args) -> int:
 async def hosts_trust(workspace: Workspace, args) -> int:
     presented = await service.host_key(workspace, args.name)
     host, key = presented.host, presented.key
-    say(f"{host.name} ({host.address}:{host.port}) presents {presented.fingerprint}")
+    say(f"{host.name} ({host.endpoint}) presents {presented.fingerprint}")
     if presented.trusted:
         say("this key is trusted already")
         return 0
@@ -190,6 +259,7 @@ async def hosts_check(workspace: Workspace, args) -> int:
 COMMANDS = {
     ("hosts", "add"): hosts_add,
     ("hosts", "edit"): hosts_edit,
+    ("hosts", "import"): hosts_import,
     ("hosts", "list"): hosts_list,
     ("hosts", "remove"): hosts_remove,
     ("hosts", "trust"): hosts_trust,

@@ -19,10 +19,11 @@ def register(commands) -> None:
     listing.add_argument("--host")
     listing.add_argument("--json", action="store_true")
     show = jobs.add_parser("show", help="one job with its whole output log")
-    show.add_argument("job_id", metavar="ID", help="full UUID or its first 8 characters")
+    show.add_argument("job_id", metavar="ID",
+                      help="full UUID or its first 8 characters (a scan's id names the job that ran it)")
     show.add_argument("--json", action="store_true")
     cancel = jobs.add_parser("cancel", help="cancel a waiting or running job")
-    cancel.add_argument("job_id", metavar="ID")
+    cancel.add_argument("job_id", metavar="ID", help="the job's id, or its scan's")
     priority = jobs.add_parser("priority", help="set a waiting job's priority")
     priority.add_argument("job_id", metavar="ID")
     priority.add_argument("priority", metavar="N", help="1 (last) to 10 (first)")
@@ -44,14 +45,14 @@ async def jobs_list(workspace: Workspace, args) -> int:
     print_table(
         ["JOB", "HOST", "KIND", "PROFILE", "STATUS", "PRIO", "PROGRESS", "CREATED", "ERROR"],
         [[j.short_id, j.host_name, j.kind, j.profile, j.status.value, j.priority,
-          f"{j.progress_done}/{j.progress_total or '?'}" if j.status is JobStatus.RUNNING else None,
+          j.progress_line if j.status is JobStatus.RUNNING else None,
           (j.created_at or "")[:19].replace("T", " "), j.error] for j in jobs],
     )
     return 0
 
 
 async def jobs_show(workspace: Workspace, args) -> int:
-    job = await workspace.store.get_job(args.job_id)
+    job = await queue.job_named(workspace.store, args.job_id)
     if args.json:
         print_json(job_to_dict(job, with_output=True))
         return 0
@@ -61,7 +62,7 @@ async def jobs_show(workspace: Workspace, args) -> int:
         ("priority", job.priority), ("attempts", job.attempts), ("created", job.created_at),
         ("started", job.started_at), ("finished", job.finished_at),
         ("duration", f"{job.duration_s:.1f} s" if job.duration_s is not None else None),
-        ("progress", f"{job.progress_done} / {job.progress_total or '?'} rules"), ("scan", job.scan_id),
+        ("progress", job.progress_line), ("scan", job.scan_id),
         ("worker", job.lease_owner), ("error", job.error),
     ):
         say(f"{label:10} {'-' if value is None else value}")
@@ -71,7 +72,7 @@ async def jobs_show(workspace: Workspace, args) -> int:
 
 
 async def jobs_cancel(workspace: Workspace, args) -> int:
-    before = await workspace.store.get_job(args.job_id)
+    before = await queue.job_named(workspace.store, args.job_id)
     job = await workspace.store.cancel_job(before.id)
     if before.status.finished:
         say(f"job {job.short_id} has {job.status.value} already: nothing to cancel")

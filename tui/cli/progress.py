@@ -2,11 +2,14 @@
 
 On a terminal: one line per job (host, rules done, the rule now running, elapsed), redrawn
 in place as apt and pip do. Without a terminal (cron, CI logs) or with --json: one line
-when each job starts and one when it ends, nothing in between.
+when each job starts and one when it ends, nothing in between. A scan's line starts with its
+scan id, the one `scan` prints in its table and `results`, `report` and `fix` take; other
+jobs' (Quick Fix, hardening) with their job id.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from typing import TextIO
@@ -27,6 +30,7 @@ class JobProgress:
         self.started: dict[str, float] = {}
         self._drawn = 0  # lines drawn last time
         self._drawn_at = 0.0
+        self._due: asyncio.TimerHandle | None = None  # a redraw of the latest state, soon
 
     def __call__(self, event: JobEvent) -> None:
         job = event.job
@@ -39,29 +43,35 @@ class JobProgress:
         if self.live:
             self._redraw(force=event.kind != "progress")
         elif event.kind == "started":
-            self._print(f"{job.short_id} {job.host_name}: started")
+            self._print(f"{_label(job)} {job.host_name}: started")
         elif event.kind == "finished":
-            self._print(f"{job.short_id} {job.host_name}: {self._outcome(job)}")
+            self._print(f"{_label(job)} {job.host_name}: {self._outcome(job)}")
 
     def _outcome(self, job: Job) -> str:
         return job.status.value + (f": {job.error}" if job.error else "")
 
     def _line(self, job: Job) -> str:
-        total = job.progress_total or "?"
         if job.status.finished:
             state = self._outcome(job)
         elif job.started_at or job.id in self.started:
             elapsed = time.monotonic() - self.started.get(job.id, time.monotonic())
             rule = (job.current or "").removeprefix(RULE_PREFIX)
-            state = f"{job.progress_done} / {total} rules  {elapsed:4.0f} s" + (f"  {rule}" if rule else "")
+            state = f"{job.progress_line}  {elapsed:4.0f} s" + (f"  {rule}" if rule else "")
         else:
             state = "waiting"
-        return f"{job.short_id} {job.host_name:<16} {state}"
+        return f"{_label(job)} {job.host_name:<16} {state}"
 
     def _redraw(self, force: bool = False) -> None:
+        """At most every REDRAW_EVERY; the latest state is drawn then even when no other event
+        comes (a rule that runs for minutes right after a burst of quick ones)."""
         now = time.monotonic()
-        if not force and now - self._drawn_at < REDRAW_EVERY:
+        wait = self._drawn_at + REDRAW_EVERY - now
+        if not force and wait > 0:
+            self._redraw_soon(wait)
             return
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
         self._drawn_at = now
         width = _columns(self.out)
         lines = [neutralise(self._line(j))[: width - 1] for j in self.jobs.values()]
@@ -70,8 +80,21 @@ class JobProgress:
         self.out.flush()
         self._drawn = len(lines)
 
+    def _redraw_soon(self, wait: float) -> None:
+        if self._due is None:
+            try:
+                self._due = asyncio.get_running_loop().call_later(wait, self._redraw, True)
+            except RuntimeError:  # no event loop: the next event redraws
+                pass
+
     def _print(self, line: str) -> None:
         print(neutralise(line), file=self.out, flush=True)
+
+
+def _label(job: Job) -> str:
+    """A scan job goes by its scan's id: the id the table after it shows, that `results`,
+    `report` and `fix` take; any other job by its own id."""
+    return job.scan_id[:8] if job.kind == "scan" and job.scan_id else job.short_id
 
 
 def _columns(out: TextIO) -> int:

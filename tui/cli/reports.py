@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from core.domain.models import RESULT_VALUES, ScanStatus
+from core.jobs import queue
 from core.results import exports
 from core.results import report as reports
 from tui.cli.output import say
@@ -17,7 +18,8 @@ def register(commands) -> None:
         "report", help="HTML report of a completed scan",
         description="Write an HTML report of a completed scan; print its path and how to copy it.",
     )
-    report.add_argument("scan_id", metavar="SCAN_ID", help="full UUID or its first 8 characters")
+    report.add_argument("scan_id", metavar="SCAN_ID",
+                        help="full UUID or its first 8 characters (the id of the scan's job works too)")
     report.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="where to write it (default: DATA_DIR/reports/)")
     report.add_argument("--oscap", action="store_true",
@@ -30,7 +32,8 @@ def register(commands) -> None:
     scans.add_argument("--host")
     scans.add_argument("--status", choices=[s.value for s in ScanStatus])
     results = targets.add_parser("results", help="the rule results of one scan")
-    results.add_argument("scan_id", metavar="SCAN_ID", help="full UUID or its first 8 characters")
+    results.add_argument("scan_id", metavar="SCAN_ID",
+                         help="full UUID or its first 8 characters (the id of the scan's job works too)")
     results.add_argument("--result", choices=RESULT_VALUES)
     for sub in (scans, results):
         sub.add_argument("--format", required=True, choices=exports.FORMATS)
@@ -39,10 +42,13 @@ def register(commands) -> None:
 
 async def report(workspace, args) -> int:
     save = reports.save_oscap_report if args.oscap else reports.save_report
-    path = await save(workspace, args.scan_id, args.output)
+    path = await save(workspace, (await queue.scan_named(workspace.store, args.scan_id)).id, args.output)
     say(path)
     if args.open and reports.open_in_browser(path):
         say("opened in your browser", err=True)
+    elif args.open:
+        say(f"no browser found to open it (set $BROWSER, or use a desktop session): the report is {path}; "
+            f"copy it to your machine: {reports.copy_hint(path)}", err=True)
     else:
         say(f"copy it to your machine: {reports.copy_hint(path)}", err=True)
     return 0
@@ -58,6 +64,7 @@ async def export_scans(workspace, args) -> int:
 
 
 async def export_results(workspace, args) -> int:
+    args.scan_id = (await queue.scan_named(workspace.store, args.scan_id)).id
     if args.output:
         say(await exports.export_results_to_file(workspace, args.scan_id, args.format,
                                                    args.result, args.output))

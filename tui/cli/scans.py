@@ -45,7 +45,8 @@ def register(commands) -> None:
     listing.add_argument("--json", action="store_true")
 
     results = commands.add_parser("results", help="rule results of a scan")
-    results.add_argument("scan_id", metavar="SCAN_ID", help="full UUID or its first 8 characters")
+    results.add_argument("scan_id", metavar="SCAN_ID",
+                         help="full UUID or its first 8 characters (the id of the scan's job works too)")
     results.add_argument("--result", choices=RESULT_VALUES)
     results.add_argument("--sort", choices=["severity", "result", "rule", "time"], default="severity",
                          help="time: the slowest rules first")
@@ -141,7 +142,7 @@ async def scans_list(workspace: Workspace, args) -> int:
 
 
 async def results(workspace: Workspace, args) -> int:
-    found = await workspace.store.get_scan(args.scan_id)
+    found = await queue.scan_named(workspace.store, args.scan_id)
     found_results = await results_with_exceptions(workspace.store, found, args.result, order=args.sort)
     if args.json or args.csv:
         fmt = "json" if args.json else "csv"

@@ -2,14 +2,18 @@
 
 The scans run in this app or are left to a worker (w switches); either way they are jobs in
 the store, so this modal follows them from the store (every second) and, for this app's own
-jobs, from the event hub in between.
+jobs, from the event hub in between. As wide as the terminal allows; once started, one line
+per host (bar, rules, state; an error cut to the line) in a list that scrolls with j/k, the
+arrows and the page keys. The highlighted host's whole error shows under the list, and enter
+opens its job. A bar is text drawn from the job's state: it stops where a scan ended.
 """
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
@@ -18,9 +22,15 @@ from core.domain.events import JobEvent
 from core.domain.models import Host, Job, JobStatus
 from core.jobs import queue
 from tui import keymap
+from tui.modals.job_detail import JobDetailModal
 from tui.screens.base import BaseModal
-from tui.widgets.cells import plain, progress_text
+from tui.widgets.cells import STATUS_VARS, plain, progress_text, running_rule
+from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.run_choice import RunChoice
+
+BAR = 16  # columns of a host's bar
+TRACK = "panel"  # the colour of a bar's part still to go
+FRAME = 11  # rows around the host list once started: border, label, bar, detail, buttons
 
 
 class BulkScanModal(BaseModal):
@@ -38,23 +48,22 @@ class BulkScanModal(BaseModal):
         names = ", ".join(h.name for h in self.hosts)
         with Vertical(classes="dialog bulk") as box:
             box.border_title = f"Bulk Scan ({len(self.hosts)})"
-            yield Static(f"Hosts: {names}", classes="note", markup=False)
-            yield Label("SCAP profile (each host gets the one for its own OS)")
-            yield OptionList(*(Option(f"{SHORT_NAME_TITLES[s]}  ({s})", id=s) for s in SHORT_NAMES),
-                             id="bulk-profile")
-            yield RunChoice(id="run-choice")
+            with Vertical(id="bulk-choose"):
+                yield Static(f"Hosts: {names}", classes="note", markup=False)
+                yield Label("SCAP profile (each host gets the one for its own OS)")
+                yield OptionList(*(Option(f"{SHORT_NAME_TITLES[s]}  ({s})", id=s) for s in SHORT_NAMES),
+                                 id="bulk-profile")
+                yield RunChoice(id="run-choice")
             with Vertical(id="bulk-progress"):
                 yield Label("Creating scans", id="creating-label")
                 yield ProgressBar(total=len(self.hosts), show_eta=False, id="creating")
-                with VerticalScroll(id="host-progress"):
-                    for index, host in enumerate(self.hosts):
-                        with Horizontal(classes="host-row", id=f"row-{index}"):
-                            yield Label(host.name, classes="host-name", markup=False)
-                            # a known total from the start: no indeterminate animation to
-                            # redraw over a slow link while the scan waits its turn
-                            yield ProgressBar(total=1, show_eta=False, id=f"bar-{index}")
-                            yield Static("waiting" if host.os_id else "OS not detected: the scan detects it",
-                                         classes="host-state", id=f"state-{index}")
+                yield KeyedTable([
+                    Column("host", "Host", None, min_width=10, flex=2),
+                    Column("bar", "Progress", BAR),
+                    Column("rules", "Rules", 11, "right"),
+                    Column("state", "State", None, min_width=16, flex=3),
+                ], empty="no hosts", id="bulk-hosts")
+                yield Static(id="bulk-detail")
             with Horizontal(classes="buttons"):
                 yield Button("Start Scans (ctrl+s)", id="start", variant="primary", compact=True)
                 yield Button("Close (esc)", id="close", compact=True)
@@ -66,9 +75,14 @@ class BulkScanModal(BaseModal):
         self.query_one("#bulk-profile").focus()
         self.app.jobs.events.subscribe(self, self._event)
 
+    def on_resize(self) -> None:
+        self.query_one("#bulk-hosts").styles.max_height = max(3, self.size.height - FRAME)
+
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in ("start", "toggle_runner"):
             return not self.started
+        if action == "details":
+            return self.started
         return True
 
     def action_toggle_runner(self) -> None:
@@ -84,28 +98,42 @@ class BulkScanModal(BaseModal):
         else:
             self.action_close()
 
+    # ---------------------------------------------------------------- starting
+
     def action_start(self) -> None:
         if self.started:
             return
+        profile = SHORT_NAMES[self.query_one("#bulk-profile", OptionList).highlighted or 0]
+        here = self.query_one(RunChoice).here
+        self.show_started(profile)
+        self.start(profile, here)
+
+    def show_started(self, profile: str) -> None:
+        """From the profile choice to the hosts' progress."""
         self.started = True
-        options = self.query_one("#bulk-profile", OptionList)
-        options.disabled = True
-        self.query_one("#start", Button).disabled = True
+        self.query_one("#bulk-choose").display = False
+        self.query_one("#start", Button).display = False
         self.query_one("#bulk-progress").display = True
-        self.query_one("#close", Button).focus()
+        self.query_one("#creating-label", Label).update(f"{SHORT_NAME_TITLES[profile]}: creating scans")
+        table = self.query_one("#bulk-hosts", KeyedTable)
+        table.set_rows((h.name, self._row(h)) for h in self.hosts)
+        table.focus()
         self.refresh_bindings()
-        self.start(SHORT_NAMES[options.highlighted or 0], self.query_one(RunChoice).here)
 
     @work(group="start", exit_on_error=False)
     async def start(self, profile: str, here: bool) -> None:
-        workspace = self.app.workspace
-        wanted = await queue.scan_requests(workspace, [h.name for h in self.hosts], profile)
-        for job in await self.app.jobs.scan(wanted, here):
+        wanted = await queue.scan_requests(self.app.workspace, [h.name for h in self.hosts], profile)
+        self.follow(await self.app.jobs.scan(wanted, here), profile, here)
+
+    def follow(self, jobs: list[Job], profile: str, here: bool) -> None:
+        """Show these jobs' progress from now on (events, and the store every second)."""
+        for job in jobs:
             self.jobs[job.id] = job
-            self._show(job)
         self.query_one("#creating", ProgressBar).update(progress=len(self.jobs))
         where = "in this app" if here else "for a worker (compliance-tui worker)"
-        self.query_one("#creating-label", Label).update(f"Created {len(self.jobs)} scans, {where}")
+        self.query_one("#creating-label", Label).update(
+            f"{SHORT_NAME_TITLES[profile]}: created {len(self.jobs)} scans, {where}")
+        self._redraw()
         self.set_interval(1.0, self.poll)
 
     @work(group="poll", exclusive=True, exit_on_error=False)
@@ -115,33 +143,105 @@ class BulkScanModal(BaseModal):
         for job_id in unfinished:
             self._show(await self.app.workspace.store.get_job(job_id))
 
-    def action_close(self) -> None:
-        self.dismiss(self.started)
-
     def _event(self, event: JobEvent) -> None:
         if event.job.id in self.jobs:
             self._show(event.job)
 
+    # ---------------------------------------------------------------- showing
+
+    def _job_of(self, host: str) -> Job | None:
+        return next((j for j in self.jobs.values() if j.host_name == host), None)
+
     def _show(self, job: Job) -> None:
-        index = next((i for i, h in enumerate(self.hosts) if h.name == job.host_name), None)
-        if index is None:
-            return
         self.jobs[job.id] = job
-        state = self.query_one(f"#state-{index}", Static)
-        bar = self.query_one(f"#bar-{index}", ProgressBar)
+        host = next((h for h in self.hosts if h.name == job.host_name), None)
+        if host is not None:
+            self.query_one("#bulk-hosts", KeyedTable).update_row(host.name, self._row(host))
+        self._show_finished()
+        self._show_detail()
+
+    def _redraw(self) -> None:
+        self.query_one("#bulk-hosts", KeyedTable).set_rows((h.name, self._row(h)) for h in self.hosts)
+        self._show_finished()
+        self._show_detail()
+
+    def _row(self, host: Host) -> tuple:
+        palette, job = self.app.palette, self._job_of(host.name)
+        if job is None:
+            waiting = "waiting" if host.os_id else "OS not detected: the scan detects it"
+            return plain(host.name), self._bar(0, None, "pending"), "", palette.muted(waiting)
+        rules = progress_text(job.progress_done, job.progress_total) if job.progress_done else ""
+        return plain(host.name), self._bar(job.progress_done, job.progress_total, job.status.value), rules, \
+            self._line_state(job)
+
+    def _state(self, job: Job) -> Text:
         palette = self.app.palette
         if job.status is JobStatus.RUNNING:
-            bar.update(total=job.progress_total, progress=job.progress_done)
-            state.update(palette.text(progress_text(job.progress_done, job.progress_total), "text-primary"))
-        elif job.status is JobStatus.COMPLETED:
-            bar.update(total=job.progress_total or 1, progress=job.progress_total or 1)
-            state.update(palette.text("completed: see Compliance (3)", "text-success"))
-        elif job.status.finished:
-            state.update(palette.text(f"{job.status.value}: {job.error or ''}", "text-error"))
-            state.tooltip = plain(job.error) if job.error else None
+            now = running_rule(job)
+            return palette.text("running" + (f" · {now}" if now else ""), "text-primary")
+        if job.status is JobStatus.COMPLETED:
+            return palette.text("completed: see Compliance (3)", "text-success")
+        if job.status.finished:
+            return palette.text(f"{job.status.value}: {job.error or ''}", STATUS_VARS[job.status.value])
+        return palette.muted(f"{job.short_id} {job.status.value}")
+
+    def _line_state(self, job: Job) -> Text:
+        """The state on the host's own line: short, and an error without the host's name it
+        starts with (the line names the host)."""
+        if job.status is JobStatus.COMPLETED:
+            return self.app.palette.text("completed", "text-success")
+        if job.error and job.status.finished:
+            error = job.error.removeprefix(job.host_name).removeprefix(":").strip()
+            return self.app.palette.text(f"{job.status.value}: {error}", STATUS_VARS[job.status.value])
+        return self._state(job)
+
+    def _bar(self, done: int, total: int | None, status: str) -> Text:
+        """A bar that shows where the scan is, or where it ended (a completed one is full)."""
+        palette = self.app.palette
+        if status == "completed":
+            filled = BAR
         else:
-            state.update(palette.text(f"{job.short_id} {job.status.value}", "foreground-muted"))
-        finished = sum(1 for j in self.jobs.values() if j.status.finished)
-        if self.jobs and finished == len(self.hosts):
-            self.query_one("#creating-label", Label).update(
-                f"All {len(self.hosts)} scans finished: see Compliance (3) for results")
+            filled = round(BAR * min(done, total) / total) if total else 0
+        variable = "text-success" if status == "completed" else STATUS_VARS.get(status, "text-primary")
+        bar = Text(end="")
+        bar.append("━" * filled, palette.style(variable))
+        bar.append("━" * (BAR - filled), palette.style(TRACK))
+        return bar
+
+    def _show_finished(self) -> None:
+        finished = [j for j in self.jobs.values() if j.status.finished]
+        if not self.jobs or len(finished) < len(self.hosts):
+            return
+        counts = {status: sum(1 for j in finished if j.status.value == status)
+                  for status in ("completed", "failed", "cancelled")}
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        self.query_one("#creating-label", Label).update(
+            f"All {len(self.hosts)} scans finished ({summary}): see Compliance (3) for results")
+
+    @on(KeyedTable.Highlighted, "#bulk-hosts")
+    def _show_detail(self) -> None:
+        """The highlighted host's whole state (a long error in full), and what enter does."""
+        key = self.query_one("#bulk-hosts", KeyedTable).cursor_key
+        job = self._job_of(key) if key else None
+        detail = Text(no_wrap=False, overflow="ellipsis")
+        if job is not None:  # the error names the host (the highlighted line does too)
+            detail.append_text(self._state(job))
+            detail.append_text(self.app.palette.muted("  (enter: its job and output log)"))
+        self.query_one("#bulk-detail", Static).update(detail)
+
+    # ---------------------------------------------------------------- keys
+
+    def action_details(self) -> None:
+        key = self.query_one("#bulk-hosts", KeyedTable).cursor_key
+        job = self._job_of(key) if key else None
+        if job is None:
+            self.notify("no scan of this host yet: its job is being created")
+            return
+        self.app.push_screen(JobDetailModal(job.id))
+
+    @on(KeyedTable.Chosen, "#bulk-hosts")
+    def _chosen_host(self) -> None:
+        self.action_details()
+
+    def action_close(self) -> None:
+        self.dismiss(self.started)

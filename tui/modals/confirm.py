@@ -18,9 +18,10 @@ class ConfirmModal(BaseModal):
     BINDINGS = keymap.bindings("confirm")
 
     def __init__(self, question: str | Text, *, confirm: str = "Yes", title: str = "Confirm",
-                 danger: bool = False):
+                 danger: bool = False, refuse: str = "Cancel"):
         super().__init__()
         self.question, self.confirm, self.title_text, self.danger = question, confirm, title, danger
+        self.refuse = refuse  # the no button's words: never "Cancel" when yes cancels something
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog confirm") as box:
@@ -29,7 +30,7 @@ class ConfirmModal(BaseModal):
             with Horizontal(classes="buttons"):
                 yield Button(plain(f"{self.confirm} (y)"), id="yes",
                              variant="error" if self.danger else "primary", compact=True)
-                yield Button("Cancel (n)", id="no", compact=True)
+                yield Button(plain(f"{self.refuse} (n)"), id="no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#no" if self.danger else "#yes", Button).focus()

@@ -38,6 +38,12 @@ def fits_markdown(text: str) -> bool:
     return len(text) <= MARKDOWN_CHARS and text.count("\n") <= MARKDOWN_LINES
 
 
+def sentence(text: str) -> str:
+    """An error as a sentence of its own: what follows it must not read as its cut-off end."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 class ExplainModal(BaseModal):
     """Dismisses with True when a new explanation was cached (the AI column shows ✓)."""
 
@@ -184,7 +190,7 @@ class ExplainModal(BaseModal):
         self._stop_timer()
         await self._flush()
         kept = " The partial answer above was not kept." if self._received else ""
-        self._status(f"{message.error}{kept} r tries again.", error=True)
+        self._status(f"{sentence(message.error)}{kept} Press r to try again.", error=True)
 
     # ---------------------------------------------------------------- the answer area
 

@@ -26,6 +26,16 @@ from tui.screens.base import BaseModal
 from tui.widgets.run_choice import RunChoice
 
 
+def fix_attributes(fix) -> str:
+    """'reboot no · disruption low · complexity low · strategy restrict'; what the content does
+    not state is said so, once, instead of a row of question marks."""
+    stated = [f"{name} {value}" for name, value in (("disruption", fix.disruption), ("complexity", fix.complexity),
+                                                    ("strategy", fix.strategy)) if value]
+    if not (fix.disruption or fix.complexity):
+        stated.append("disruption and complexity not stated by the content")
+    return " · ".join([f"reboot {'yes' if fix.reboot else 'no'}", *stated])
+
+
 class FixPreviewModal(BaseModal):
     """Dismisses with the created jobs, or None when nothing was started."""
 
@@ -91,9 +101,7 @@ class FixPreviewModal(BaseModal):
                 parts.append(row)
             for fix in plan.fixes:
                 row = Text(f"  {fix.short_id}  ")
-                row.append_text(palette.muted(f"reboot {'yes' if fix.reboot else 'no'} · disruption "
-                                              f"{fix.disruption or '-'} · complexity {fix.complexity or '-'} · "
-                                              f"{fix.strategy or '-'}"))
+                row.append_text(palette.muted(fix_attributes(fix)))
                 parts.append(row)
             parts.append(Text(""))
         parts.append(Text(self._script(), no_wrap=True))

@@ -12,18 +12,8 @@ from textual.widgets import Static
 from tui import keymap
 from tui.screens.base import BaseModal
 
-KEY_NAMES = {
-    "question_mark": "?", "slash": "/", "space": "space", "escape": "esc", "enter": "enter",
-    "ctrl+p": "ctrl+p", "pageup": "pgup", "pagedown": "pgdn",
-}
-
-
 GENERIC = {"app.focus_next", "app.focus_previous", "focus_next", "focus_previous", "screen.copy_text",
            "copy_text", "maximize", "minimize", "screen.maximize", "screen.minimize"}
-
-
-def key_label(key: str) -> str:
-    return ", ".join(KEY_NAMES.get(k, k) for k in key.split(","))
 
 
 class HelpModal(BaseModal):
@@ -50,7 +40,7 @@ class HelpModal(BaseModal):
             else:
                 group = "Table"
             text = binding.tooltip or binding.description
-            groups[group].setdefault((binding.action, text), []).append(key_label(key))
+            groups[group].setdefault((binding.action, text), []).append(keymap.key_label(key))
         groups["Everywhere"][("palette", "Command palette: every screen and action by name")] = ["ctrl+p"]
         groups["Everywhere"][("go", "Dashboard, Hosts, Compliance, Jobs, Schedules, Settings")] = ["1-6"]
         return [(title, ", ".join(keys), description)

@@ -12,13 +12,14 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
-from core.domain.errors import OperatorError
+from core.domain.errors import InvalidInput, OperatorError
 from core.domain.models import Host
 from core.domain.policy import parse_tags, parse_zone
 from core.domain.validate import parse_port, validate_host
 from tui import keymap
 from tui.screens.base import BaseModal
 from tui.widgets.cells import plain
+from tui.words import said
 
 Save = Callable[[Host], Awaitable[Host]]
 FIELDS = (
@@ -72,6 +73,10 @@ class HostFormModal(BaseModal):
 
     def _host(self) -> Host:
         values = {field: self._value(field) for field, _label, _hint in FIELDS}
+        if not values["name"]:  # said in the form's words before core's checks
+            raise InvalidInput("give the host a name (Name), e.g. web01")
+        if not values["address"]:
+            raise InvalidInput("give the host's address (Address): a DNS name or an IP address")
         port = parse_port(values.pop("port") or "22")
         values["tags"] = parse_tags(values.pop("tags"))
         values["zone"] = parse_zone(values.pop("zone"))
@@ -96,7 +101,7 @@ class HostFormModal(BaseModal):
         try:
             host = self._host()
         except OperatorError as exc:
-            self._show_error(str(exc))
+            self._show_error(said(exc))
             return
         self._show_error("")
         self.store(host)
@@ -106,7 +111,7 @@ class HostFormModal(BaseModal):
         try:
             saved = await self.save(host)
         except OperatorError as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(said(exc)))
             return
         self.dismiss(saved)
 

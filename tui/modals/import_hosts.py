@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from textual import on, work
@@ -12,14 +11,14 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from core.domain.errors import OperatorError
-from core.domain.validate import validate_host
-from core.hosts import inventory
+from core.hosts import importing, inventory
 from core.hosts.inventory import Found
 from tui import keymap
 from tui.screens.base import BaseModal
 from tui.services.remote import add_host
 from tui.widgets.cells import DASH, plain
 from tui.widgets.keyed_table import Column, KeyedTable
+from tui.words import plural
 
 KINDS = [("detect from the file", "auto"), ("SSH client config", inventory.SSH_CONFIG),
          ("Ansible INI", inventory.ANSIBLE_INI), ("Ansible YAML", inventory.ANSIBLE_YAML)]
@@ -79,20 +78,11 @@ class ImportHostsModal(BaseModal):
 
     @work(group="preview", exclusive=True, exit_on_error=False)
     async def preview(self, path: str, kind: str | None) -> None:
-        try:
-            parsed = await asyncio.to_thread(inventory.read_file, path, kind, home=Path.home())
+        try:  # the same reading and checks as `compliance-tui hosts import`
+            parsed = await importing.preview(self.app.workspace, path, kind, home=Path.home())
         except OperatorError as exc:
             self.post_message(self.Failed(str(exc)))
             return
-        store = self.app.workspace.store
-        for item in parsed.found:
-            if item.problem is None:
-                try:
-                    validate_host(item.host)
-                except OperatorError as exc:
-                    item.problem = str(exc)
-            if item.problem is None and await store.get_host(item.host.name) is not None:
-                item.problem = "exists already"
         self.post_message(self.Previewed(parsed.found, parsed.warnings, parsed.kind))
 
     def on_import_hosts_modal_failed(self, message: Failed) -> None:
@@ -104,7 +94,7 @@ class ImportHostsModal(BaseModal):
         usable = len(self.chosen)
         kind = dict((v, k) for k, v in KINDS)[message.kind]
         self.query_one("#import-note", Label).update(
-            plain(f"{kind}: {len(self.found)} host(s), {usable} can be added; space toggles one"))
+            plain(f"{kind}: {plural(len(self.found), 'host')}, {usable} can be added; space toggles one"))
         error = "; ".join(message.warnings[:2])
         self.query_one("#import-error", Static).update(self.app.palette.text(error, "text-warning"))
         self._render_rows()

@@ -20,6 +20,8 @@ from tui import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.screens.base import BaseModal
 from tui.widgets.cells import plain
+from tui.widgets.tick import Tick
+from tui.words import plural, said
 
 SUFFIXES = (".xml", ".xml.gz", ".xml.bz2")
 MAX_LISTED = 100  # a picker, not a file manager: type more of the name to narrow it
@@ -90,7 +92,7 @@ class ImportResultsModal(BaseModal):
             yield Label("Host the results belong to")
             with Horizontal(classes="host-row"):
                 yield Input(self.host_name, placeholder="host name", id="import-host", compact=True)
-                yield Checkbox("create host if missing", id="create-host", compact=True)
+                yield Tick("create host if missing", id="create-host", compact=True)
             yield Static(id="import-error", classes="error-line")
             with Horizontal(classes="buttons"):
                 yield Button("Import (ctrl+s)", id="import", variant="primary", compact=True)
@@ -182,7 +184,7 @@ class ImportResultsModal(BaseModal):
             reason = str(exc).partition("; confirm")[0]  # the rest is the CLI's --yes hint
             self.post_message(self.Mismatch(f"{reason}.\n\nImport anyway?"))
         except OperatorError as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(said(exc)))
         else:
             self.post_message(self.Imported(scans, path.name))
 
@@ -201,5 +203,5 @@ class ImportResultsModal(BaseModal):
 
     def on_import_results_modal_imported(self, message: Imported) -> None:
         count = len(message.scans)
-        self.notify(f"imported {count} scan{'s' if count != 1 else ''} from {message.file}")
+        self.notify(f"imported {plural(count, 'scan')} from {message.file}")
         self.dismiss(message.scans)

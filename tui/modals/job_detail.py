@@ -1,7 +1,10 @@
 """One job: every field, the error in a red box, and the whole output log (plain text, line
-breaks kept, scrolls both ways). Re-read every 2 s while the job is unfinished."""
+breaks kept, scrolls both ways). Re-read every 2 s while the job is unfinished; the progress of
+this app's own job comes from its events in between, as the Jobs list shows it."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from rich.console import Group
 from rich.table import Table
@@ -12,13 +15,14 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from core.domain.events import JobEvent
 from core.domain.models import Job, JobStatus
 from core.views.summaries import profile_title
 from tui import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.modals.rollback import RollbackModal
 from tui.screens.base import BaseModal
-from tui.widgets.cells import DASH, job_status, plain, short_time
+from tui.widgets.cells import DASH, job_status, plain, running_rule, short_time
 
 LIVE_EVERY = 2.0  # seconds
 
@@ -55,6 +59,24 @@ class JobDetailModal(BaseModal):
         self.query_one("#job-error").display = False
         self.load()
         self.query_one("#job-log-scroll").focus()
+        self.app.jobs.events.subscribe(self, self._job_event)
+
+    def _job_event(self, event: JobEvent) -> None:
+        if event.job.id != self.job_id or self.job is None or self.job.status.finished:
+            return
+        if event.kind == "progress":
+            self._show_fields(self._live(self.job))
+        else:
+            self.load()
+
+    def _live(self, job: Job) -> Job:
+        """This app's own unfinished job with its latest progress (the hub's, newer than the
+        store's last write): the numbers the Jobs list shows."""
+        live = self.app.jobs.live.get(job.id)
+        if live is None or job.status.finished:
+            return job
+        return replace(job, progress_done=live.progress_done, progress_total=live.progress_total,
+                       current=live.current, current_since=live.current_since, scan_id=live.scan_id or job.scan_id)
 
     @work(group="job", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
@@ -62,31 +84,10 @@ class JobDetailModal(BaseModal):
 
     def on_job_detail_modal_loaded(self, message: Loaded) -> None:
         job = self.job = message.job
-        palette = self.app.palette
-        label = palette.style("text-accent", bold=True)
-        fields = Table.grid(padding=(0, 1))  # two pairs a line: the log keeps room at 80x24
-        for _ in range(2):
-            fields.add_column(style=label, no_wrap=True, min_width=9)
-            fields.add_column(no_wrap=True, ratio=1)
-        ids = Table.grid(padding=(0, 1))
-        ids.add_column(style=label, no_wrap=True, min_width=9)
-        ids.add_column(no_wrap=True)
-        duration = DASH if job.duration_s is None else f"{job.duration_s:.1f} s"
-        progress = f"{job.progress_done} / {job.progress_total or '?'} rules"
-        pairs = [
-            ("Host", plain(job.host_name)),
-            ("Kind", plain(f"{job.kind} · {profile_title(job.profile)}" if job.profile else job.kind)),
-            ("Status", job_status(palette, job)), ("Priority", Text(str(job.priority))),
-            ("Created", Text(short_time(job.created_at))), ("Started", Text(short_time(job.started_at))),
-            ("Completed", Text(short_time(job.finished_at))), ("Duration", Text(duration)),
-            ("Attempts", Text(str(job.attempts))), ("Progress", Text(progress)),
-        ]
-        for left, right in zip(pairs[::2], pairs[1::2]):
-            fields.add_row(*left, *right)
-        for name, value in (("Job", job.id), ("Scan", job.scan_id), ("Worker", job.lease_owner)):
-            ids.add_row(name, plain(value or DASH))
-        self.query_one("#job-fields", Static).update(Group(ids, fields))
-        self.query_one("#job-result", Static).update(self._result(job))
+        self._show_fields(self._live(job))
+        result = self._result(job)
+        self.query_one("#job-result", Static).update(result)
+        self.query_one("#job-result").display = bool(result.plain)  # no blank lines above the log
         error = self.query_one("#job-error", Static)
         error.display = bool(job.error)
         error.update(plain(job.error or ""))
@@ -97,6 +98,33 @@ class JobDetailModal(BaseModal):
             scroll.call_after_refresh(scroll.scroll_end, animate=False)
         if not job.status.finished:
             self.set_timer(LIVE_EVERY, self.load)
+
+    def _show_fields(self, job: Job) -> None:
+        palette = self.app.palette
+        label = palette.style("text-accent", bold=True)
+        fields = Table.grid(padding=(0, 1))  # two pairs a line: the log keeps room at 80x24
+        for _ in range(2):
+            fields.add_column(style=label, no_wrap=True, min_width=9)
+            fields.add_column(no_wrap=True, ratio=1)
+        ids = Table.grid(padding=(0, 1))
+        ids.add_column(style=label, no_wrap=True, min_width=9)
+        ids.add_column(no_wrap=True)
+        duration = DASH if job.duration_s is None else f"{job.duration_s:.1f} s"
+        now = running_rule(job) if job.status is JobStatus.RUNNING else ""
+        progress = job.progress_line + (f" · {now}" if now else "")
+        pairs = [
+            ("Host", plain(job.host_name)),
+            ("Kind", plain(f"{job.kind} · {profile_title(job.profile)}" if job.profile else job.kind)),
+            ("Status", job_status(palette, job)), ("Priority", Text(str(job.priority))),
+            ("Created", Text(short_time(job.created_at))), ("Started", Text(short_time(job.started_at))),
+            ("Completed", Text(short_time(job.finished_at))), ("Duration", Text(duration)),
+            ("Attempts", Text(str(job.attempts))), ("Progress", plain(progress)),
+        ]
+        for left, right in zip(pairs[::2], pairs[1::2]):
+            fields.add_row(*left, *right)
+        for name, value in (("Job", job.id), ("Scan", job.scan_id), ("Worker", job.lease_owner)):
+            ids.add_row(name, plain(value or DASH))
+        self.query_one("#job-fields", Static).update(Group(ids, fields))
 
     def _result(self, job: Job) -> Text:
         """A hardening job: fixed / still failing / without fix, each rule before and after, its
@@ -150,7 +178,8 @@ class JobDetailModal(BaseModal):
             return
         self.app.push_screen(ConfirmModal(
             f"Cancel job {job.short_id} ({job.kind} of {job.host_name}, {job.status.value})?",
-            confirm="Cancel job", title="Cancel job", danger=True), lambda yes: yes and self.cancel())
+            confirm="Stop job", refuse="Keep it", title="Cancel job", danger=True),
+            lambda yes: yes and self.cancel())
 
     @work(group="job-action", exit_on_error=False)
     async def cancel(self) -> None:

@@ -19,6 +19,7 @@ from tui.modals.confirm import ConfirmModal
 from tui.screens.base import BaseModal
 from tui.widgets.cells import plain
 from tui.widgets.run_choice import RunChoice
+from tui.words import plural
 
 
 class RollbackModal(BaseModal):
@@ -59,7 +60,7 @@ class RollbackModal(BaseModal):
     def on_rollback_modal_loaded(self, message: Loaded) -> None:
         found = self.found = message.found
         palette = self.app.palette
-        lines = [Text(f"job {found.job.short_id} on {found.host} changed {len(found.files)} file(s) of /etc; "
+        lines = [Text(f"job {found.job.short_id} on {found.host} changed {plural(len(found.files), 'file')} of /etc; "
                       f"the archive: {found.directory}", style="bold")]
         lines += [palette.text(f"  {kind:8} {path}", "text-warning") for kind, path in found.files[:8]]
         if len(found.files) > 8:

@@ -4,6 +4,7 @@ Explain with AI once an LLM is configured."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
@@ -11,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Button, Markdown, Static
 
 from core.domain.models import RuleInfo, RuleResult, Scan
+from core.domain.policy import RuleException
 from core.domain.text import neutralise
 from core.results.report import texts_from_file
 from tui import keymap
@@ -37,6 +39,14 @@ def rule_markdown(result: RuleResult, info: RuleInfo | None, from_file: bool = F
     return neutralise("\n\n".join(parts))
 
 
+def exception_text(exc: RuleException, palette) -> Text:
+    """The exception that accepts this failure, in one or two lines: its reason and expiry."""
+    text = palette.text("Excepted", "text-warning", bold=True)
+    text.append_text(plain(f" until {exc.expires} (then it counts again) · {exc.scope_text()} · "
+                           f"accepted by {exc.accepted_by}\nReason: {exc.reason}"))
+    return text
+
+
 class RuleDetailModal(BaseModal):
     BINDINGS = keymap.bindings("rule_detail")
 
@@ -61,6 +71,8 @@ class RuleDetailModal(BaseModal):
             box.border_title = "Rule"
             yield Static(tags, id="rule-tags")
             yield Static(plain(result.title or result.rule_id), id="rule-title")
+            if result.exception:  # an accepted failure: why, by whom, until when
+                yield Static(exception_text(result.exception, palette), id="rule-exception")
             with VerticalScroll(id="rule-scroll"):
                 # links in rule texts are shown, never opened: the texts may come from a hostile file
                 yield Markdown("reading the rule…", id="rule-text", open_links=False)

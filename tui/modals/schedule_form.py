@@ -19,6 +19,7 @@ from core.schedules import cadence as cadences
 from core.schedules.service import Target
 from tui import keymap
 from tui.screens.base import BaseModal
+from tui.words import said
 
 TARGETS = [("Hosts", "hosts"), ("All hosts", "all"), ("Tag", "tag")]
 CADENCES = [("Daily", "daily"), ("Weekly", "weekly"), ("Cron", "cron")]
@@ -122,7 +123,7 @@ class ScheduleFormModal(BaseModal):
         try:
             form = self.form()
         except OperatorError as exc:
-            self._show_error(str(exc))
+            self._show_error(said(exc))
             return
         self._show_error("")
         self.store(form)
@@ -132,7 +133,7 @@ class ScheduleFormModal(BaseModal):
         try:
             saved = await self.save(form)
         except OperatorError as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(said(exc)))
             return
         self.dismiss(saved)
 

@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Static
 
-from core.views.compare import CATEGORIES, LABELS, Change, Comparison, compare_scans
+from core.views.compare import CATEGORIES, LABELS, Change, Comparison, compare_scans, differences
 from tui import keymap
 from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
@@ -74,7 +74,9 @@ class CompareScreen(BaseScreen):
         old, new = c.older, c.newer
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"Compare {new.host_name}", style="bold")
-        title.append(f" · {old.short_id} {day_time(old.created_at)} → {new.short_id} {day_time(new.created_at)} · ")
+        now = self.app.clock()
+        title.append(f" · {old.short_id} {day_time(old.created_at, now)} → {new.short_id} "
+                     f"{day_time(new.created_at, now)} · ")
         title.append_text(palette.score(old.score))
         title.append(" → ")
         title.append_text(palette.score(new.score))
@@ -83,11 +85,11 @@ class CompareScreen(BaseScreen):
         for category in CATEGORIES:
             line.append_text(palette.text(f"{c.count(category)} {LABELS[category]}", CATEGORY_VARS[category]))
             line.append("  ")
-        if not c.same_content:
-            line.append_text(palette.text(f"· content changed: {old.content_file} → {new.content_file} ",
-                                          "text-warning"))
         if c.hardening:
             line.append_text(palette.text(f"· ▲ {len(c.hardening)} hardening job(s) ran in between", "text-accent"))
+        for difference in differences(c, "→"):  # another profile, another release: a line each
+            line.append("\n")
+            line.append_text(palette.text(difference, "text-warning"))
         self.query_one("#compare-summary", Static).update(line)
 
     def _changes(self) -> list[tuple[str, Change]]:

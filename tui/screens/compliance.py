@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,10 +12,10 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Select, Static
 
 from core.domain.events import JobEvent
-from core.domain.models import Scan, ScanStatus
+from core.domain.models import Job, Scan, ScanStatus
 from core.domain.timeutil import to_iso
 from core.views.compare import previous_scan
-from core.views.summaries import HostScans, hardened_points, host_scans, score_series
+from core.views.summaries import HostScans, content_changes, hardened_points, host_scans, score_series
 from tui import keymap
 from tui.modals.import_results import ImportResultsModal
 from tui.modals.new_scan import NewScanModal
@@ -35,7 +37,7 @@ from tui.widgets.cells import (
 )
 from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.last_file import LastFile
-from tui.widgets.score_chart import ScoreChart, Series, since
+from tui.widgets.score_chart import ScoreChart, Series, fit_window, since
 
 STATUSES = [("All statuses", "all"), ("Completed", "completed"), ("Running", "running"),
             ("Pending", "pending"), ("Failed", "failed")]
@@ -176,11 +178,21 @@ class ComplianceScreen(BaseScreen):
 
     def _show_trend(self) -> None:
         by_profile = score_series(self.data.trend, "profile")
+        now = self.app.clock()
+        window = fit_window((t for points in by_profile.values() for t, _ in points), now)
         names = ", ".join(by_profile) or "no completed scans in the last 30 days"
-        title = f"{self.data.host or 'no host'}: score, last 30 days: {names}"
+        title = f"{self.data.host or 'no host'}: score, {window.label}: {names}"
         series = [Series(name, tuple(points)) for name, points in by_profile.items()]
         marks = hardened_points(self.data.trend, self.data.jobs)
-        self.query_one("#host-trend", ScoreChart).show(title, series, self.app.clock(), marks)
+        self.query_one("#host-trend", ScoreChart).show(title, series, now, marks, window,
+                                                       content_changes(self.data.trend))
+
+    @staticmethod
+    def _progress(scan: Scan, job: Job | None) -> str:
+        """The scan's rules done, as its job (this app's live one, else the store's) says."""
+        if job is None or job.scan_id != scan.id:
+            return f"{progress_text(scan.progress_done, scan.progress_total)} rules"
+        return replace(job, progress_total=job.progress_total or scan.progress_total).progress_line
 
     def _row(self, scan: Scan) -> tuple:
         palette = self.app.palette
@@ -190,10 +202,8 @@ class ComplianceScreen(BaseScreen):
             actions = palette.text("⏎ Results  o Report", "text-accent")
         elif scan.status is ScanStatus.RUNNING:
             job = self.app.jobs.for_scan(scan.id) or self.data.jobs.get(scan.id)
-            done, total = (job.progress_done, job.progress_total) if job else (scan.progress_done, scan.progress_total)
             now = running_rule(job)
-            actions = palette.text(f"{progress_text(done, total or scan.progress_total)} rules"
-                                   + (f" · {now}" if now else ""), "text-primary")
+            actions = palette.text(self._progress(scan, job) + (f" · {now}" if now else ""), "text-primary")
         elif scan.status is ScanStatus.PENDING:
             job = self.data.jobs.get(scan.id)
             waiting = "queued in this app" if job and job.lease_owner else "waiting for a worker"

@@ -22,8 +22,9 @@ from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar, StatCard
 from tui.widgets.cells import DASH, day_time, score_class, short_rule
 from tui.widgets.keyed_table import Column, KeyedTable
-from tui.widgets.score_chart import ScoreChart, Series
+from tui.widgets.score_chart import ScoreChart, Series, fit_window
 from tui.widgets.sparkline import sparkline
+from tui.words import plural
 
 SPARK = 10  # characters of the 30-day sparkline: three days each
 
@@ -115,13 +116,15 @@ class DashboardScreen(BaseScreen):
             DASH if worst is None else f"{score:.1f} {worst.host.name}", score_class(score))
 
     def _show_trend(self, board: Dashboard) -> None:
-        series = [Series("fleet mean", tuple((d, m) for d, m, _ in board.fleet)),
-                  Series("worst host", tuple((d, w) for d, _, w in board.fleet))]
-        title = (f"Fleet score, last 30 days: {len(board.standings)} hosts" if board.fleet
+        series = [Series("fleet mean", tuple((t, m) for t, m, _ in board.fleet)),
+                  Series("worst host", tuple((t, w) for t, _, w in board.fleet))]
+        now = self.app.clock()
+        window = fit_window((t for t, _, _ in board.fleet), now)
+        title = (f"Fleet score, {window.label}: {plural(len(board.standings), 'host')}" if board.fleet
                  else "Fleet score: no completed scans in the last 30 days")
         if board.excepted:
             title += f" ({board.excepted} excepted failures left out)"
-        self.query_one("#trend", ScoreChart).show(title, series if board.fleet else [], self.app.clock())
+        self.query_one("#trend", ScoreChart).show(title, series if board.fleet else [], now, window=window)
 
     def _show_fleet(self) -> None:
         board = self.board
@@ -131,7 +134,8 @@ class DashboardScreen(BaseScreen):
             rule = next((r for r in board.rules if r.rule_id == self.rule_filter), None)
             failing = set(rule.hosts) if rule else set()
             names = [n for n in names if n in failing]
-            note.append(f"{len(names)} hosts fail {short_rule(self.rule_filter)}", style="bold")
+            note.append(f"{plural(len(names), 'host')} fail{'s' if len(names) == 1 else ''} "
+                        f"{short_rule(self.rule_filter)}", style="bold")
             note.append_text(self.app.palette.muted("  ·  esc: every host"))
         else:
             note.append("Hosts by score, worst first")
@@ -150,8 +154,11 @@ class DashboardScreen(BaseScreen):
         elif scan is None:
             last = palette.muted("never")
         else:
-            last = Text(day_time(scan.created_at))
-        return (Text(name), palette.score(scan.score if scan else None), sparkline(palette, standing.days, SPARK),
+            last = Text(day_time(scan.created_at, self.app.clock()))
+        score = palette.score(scan.score if scan else None)
+        if standing.stale:  # counted in neither the mean nor the worst
+            score = palette.muted(score.plain)
+        return (Text(name), score, sparkline(palette, standing.days, SPARK),
                 palette.count(scan.counts.get("fail", 0) if scan else None, "text-error"), last)
 
     # ---------------------------------------------------------------- keys

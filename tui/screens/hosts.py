@@ -24,8 +24,25 @@ from tui.services import remote
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import DASH, os_label, plain, progress_text, short_time
 from tui.widgets.keyed_table import Column, KeyedTable
+from tui.words import plural
 
 STATUS_VARS = {"online": "text-success", "offline": "text-error"}
+
+
+def columns(zones: bool) -> list[Column]:
+    """The Zone column only once a host has a zone: at 80 columns its room goes to the address,
+    which gets the most of the rest (db01.example.com:2222 whole) and is cut in the middle, so
+    its port stays in view."""
+    return [
+        Column("sel", " ", 1),
+        Column("name", "Name", None, min_width=8, flex=2),
+        Column("address", "Address", None, min_width=12, flex=3, cut="middle"),
+        Column("user", "User", 8),
+        Column("os", "OS", None, min_width=12, flex=2),
+        Column("status", "Status", 7),  # online, offline, unknown; pending, running
+        *([Column("zone", "Zone", 7)] if zones else []),
+        Column("score", "Score", 8, "right"),  # 58.3, ⟳160/403
+    ]
 
 
 class HostsScreen(BaseScreen):
@@ -46,6 +63,7 @@ class HostsScreen(BaseScreen):
         self.rows: dict[str, HostRow] = {}
         self._move_to: str | None = None  # a host to put the cursor on after the next load
         self._to_first = False  # the filter changed: the cursor goes to the first match
+        self._zones = False  # the Zone column is shown
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
@@ -53,16 +71,7 @@ class HostsScreen(BaseScreen):
             yield Input(placeholder="/ filter: name, address, user, OS", id="host-filter", compact=True)
             yield Button("Import i", id="import", compact=True)
             yield Button("Bulk Scan (0) b", id="bulk", compact=True, disabled=True)
-        yield KeyedTable([
-            Column("sel", " ", 1),
-            Column("name", "Name", None, min_width=8),
-            Column("address", "Address", None, min_width=12),
-            Column("user", "User", 8),
-            Column("os", "OS", None, min_width=12),
-            Column("status", "Status", 8),
-            Column("zone", "Zone", 7),
-            Column("score", "Score", 9, "right"),
-        ], empty="no hosts: press a to add one, or i to import", id="hosts")
+        yield KeyedTable(columns(zones=False), empty="no hosts: press a to add one, or i to import", id="hosts")
         yield Static(id="host-detail", classes="detail")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -104,6 +113,9 @@ class HostsScreen(BaseScreen):
             self.query_one("#host-filter", Input).set_class(bool(search), "-active")
             table.empty_text = (f"no hosts match '{search}' (esc clears)" if search
                                 else "no hosts: press a to add one, or i to import")
+            zones = any(row.host.zone for row in self.data.rows)
+            if zones != self._zones:
+                self._zones, table.columns = zones, columns(zones)
             table.set_rows(self._row(row.host) for row in self.data.rows)
             if self._move_to and table.move_to(self._move_to):
                 self._move_to = None
@@ -124,7 +136,7 @@ class HostsScreen(BaseScreen):
             score = palette.text(f"⟳{done}", "text-primary")
         elif job is not None:
             score = palette.text(job.status.value, "text-primary")
-        address = host.address if host.port == 22 else f"{host.address}:{host.port}"
+        address = host.address if host.port == 22 else host.endpoint
         if host.transport == "local":
             address = "this machine"
         return host.name, (
@@ -132,7 +144,7 @@ class HostsScreen(BaseScreen):
             plain(host.name), plain(address), plain(host.username or DASH),
             plain(os_label(host)) if os_label(host) else palette.muted("unknown"),
             palette.text(host.status, STATUS_VARS.get(host.status, "foreground-muted")),
-            plain(host.zone) if host.zone else palette.muted(DASH),
+            *([plain(host.zone) if host.zone else palette.muted(DASH)] if self._zones else []),
             score,
         )
 
@@ -154,7 +166,7 @@ class HostsScreen(BaseScreen):
             return
         count, latest = self.rows[host.name].scans, self.rows[host.name].latest
         parts = [host.os_name or "OS not detected (O)",
-                 f"{count} scan{'s' if count != 1 else ''}"]
+                 plural(count, "scan")]
         if latest:
             parts.append(f"last completed {short_time(latest.created_at)}")
         if host.identity_file:
@@ -202,7 +214,7 @@ class HostsScreen(BaseScreen):
         if host is None:
             return
         count = self.rows[host.name].scans
-        what = (f"With it go its {count} scan{'s' if count != 1 else ''}, their results and evidence."
+        what = (f"With it go its {plural(count, 'scan')}, their results and evidence."
                 if count else "It has no scans.")
         self.app.push_screen(ConfirmModal(
             f"Delete host {host.name}? {what} The host itself is not touched.",
@@ -213,7 +225,7 @@ class HostsScreen(BaseScreen):
     async def delete(self, name: str) -> None:
         removed = await remote.remove_host(self.app.workspace, name)
         self.selected.discard(name)
-        self.notify(f"deleted {name} and its {removed} scan{'s' if removed != 1 else ''}")
+        self.notify(f"deleted {name} and its {plural(removed, 'scan')}")
         self.reload()
 
     # ---------------------------------------------------------------- detect, check, trust
@@ -260,14 +272,14 @@ class HostsScreen(BaseScreen):
             return
         if presented.changed:  # said before anything is asked: a changed key is never trusted here
             self.app.push_screen(MessageModal(
-                f"{name} ({host.address}:{host.port}) now presents\n\n{presented.fingerprint}\n\n"
+                f"{name} ({host.endpoint}) now presents\n\n{presented.fingerprint}\n\n"
                 f"but {remote.known_hosts_path(host)} holds a DIFFERENT key for it. That is what a "
                 "machine in the middle looks like. If the change is expected (the host was reinstalled), "
                 "remove the old line from known_hosts yourself, then trust the new key.",
                 title="HOST KEY CHANGED", danger=True))
             return
         self.app.push_screen(ConfirmModal(
-            f"{name} ({host.address}:{host.port}) presents\n\n{presented.fingerprint}\n\n"
+            f"{name} ({host.endpoint}) presents\n\n{presented.fingerprint}\n\n"
             f"Trust it only if this fingerprint is the host's real key. It is added to "
             f"{remote.known_hosts_path(host)}.", confirm="Trust", title="Trust host key"),
             lambda yes: yes and self._trust(host, key))

@@ -29,7 +29,6 @@ from tui.widgets.cells import (
     day_time,
     job_status,
     plain,
-    progress_text,
     running_rule,
     safe,
     short_profile,
@@ -114,8 +113,7 @@ class JobsScreen(BaseScreen):
         job = self.app.jobs.live.get(job.id, job)
         if job.status is JobStatus.RUNNING:
             now = running_rule(job)
-            output = palette.text(f"{progress_text(job.progress_done, job.progress_total)} rules"
-                                  + (f" · {now}" if now else ""), "text-primary")
+            output = palette.text(job.progress_line + (f" · {now}" if now else ""), "text-primary")
         elif job.error:
             output = palette.text(job.error, "text-error")
         else:
@@ -124,7 +122,7 @@ class JobsScreen(BaseScreen):
         kind = f"{job.kind} · {short_profile(job.profile)}" if job.profile else job.kind
         duration = DASH if job.duration_s is None else f"{job.duration_s:.0f}"
         return (plain(job.host_name), plain(kind), job_status(palette, job), duration,
-                day_time(job.started_at), day_time(job.finished_at), output)
+                day_time(job.started_at, self.app.clock()), day_time(job.finished_at, self.app.clock()), output)
 
     def _show_range(self) -> None:
         page = self.page
@@ -221,7 +219,7 @@ class JobsScreen(BaseScreen):
         what = "stop it on the target" if job.status is JobStatus.RUNNING else "take it out of the queue"
         self.app.push_screen(ConfirmModal(
             f"Cancel job {job.short_id} ({job.kind} of {job.host_name}, {job.status.value})? This will {what}.",
-            confirm="Cancel job", title="Cancel job", danger=True),
+            confirm="Stop job", refuse="Keep it", title="Cancel job", danger=True),
             lambda yes: yes and self.cancel(job.id))
 
     @work(group="job-action", exit_on_error=False)

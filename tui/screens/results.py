@@ -18,9 +18,9 @@ from tui.screens.base import BaseScreen
 from tui.services import assistant
 from tui.services.files import export_results
 from tui.widgets.cards import NavBar
-from tui.widgets.cells import DASH, plain, profile_title, safe, short_rule, short_time
+from tui.widgets.cells import DASH, plain, profile_title, safe, seconds, short_rule, short_time
 from tui.widgets.chip import Chip
-from tui.widgets.keyed_table import Column, KeyedTable
+from tui.widgets.keyed_table import Column, KeyedTable, cut_middle, distinct_cuts
 from tui.widgets.last_file import LastFile
 
 RESULTS = [("all", "all"), ("pass", "pass"), ("fail", "fail"), ("error", "error"),
@@ -51,6 +51,7 @@ class ResultsScreen(BaseScreen):
         self._explained: set[tuple[str, str]] = set()  # (rule, result) with a cached explanation
         self._ai = False  # an LLM is configured: the AI column and `e`
         self._timed: bool | None = None  # rules carry their seconds (not imported or older scans)
+        self._cuts: dict[int, dict[str, str]] = {}  # width -> rule id -> as the Rule ID column shows it
 
     def compose(self) -> ComposeResult:
         scan = self.scan
@@ -71,7 +72,7 @@ class ResultsScreen(BaseScreen):
         self._ai = assistant.is_configured(self.app)
         yield KeyedTable([
             Column("sel", " ", 1),
-            Column("rule", "Rule ID", None, min_width=14, flex=2),
+            Column("rule", "Rule ID", None, min_width=14, flex=2, cut=self._cut_rule),
             Column("title", "Title", None, min_width=12, flex=3),
             Column("severity", "Severity", 8),
             Column("result", "Result", 10),
@@ -137,6 +138,7 @@ class ResultsScreen(BaseScreen):
 
     def on_results_screen_rows(self, message: Rows) -> None:
         self.rows = message.rows
+        self._cuts.clear()
         if message.explained != self._explained:
             self._explained = message.explained
             self._cells.clear()
@@ -176,8 +178,14 @@ class ResultsScreen(BaseScreen):
         mark = self.app.palette.text("✓", "text-accent", bold=True) if result.rule_id in self.selected else ""
         return (mark, *cells)
 
+    def _cut_rule(self, rule: str, width: int) -> str:
+        """A rule id too long for its column, cut so that it reads apart from the rows around it."""
+        if width not in self._cuts:
+            self._cuts = {width: distinct_cuts([short_rule(r.rule_id) for r in self.rows], width)}
+        return self._cuts[width].get(rule) or cut_middle(Text(rule), width).plain
+
     def _seconds(self, result: RuleResult) -> tuple:
-        return (self.app.palette.muted(DASH) if result.seconds is None else f"{result.seconds:.1f}",)
+        return (self.app.palette.muted(DASH) if result.seconds is None else seconds(result.seconds),)
 
     def _show_summary(self) -> None:
         palette, scan = self.app.palette, self.scan

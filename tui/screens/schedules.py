@@ -26,6 +26,7 @@ from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import DASH, day_time, short_profile
 from tui.widgets.keyed_table import Column, KeyedTable
+from tui.words import plural
 
 OUTCOME_VARS = {"failed": "text-error", "completed": "text-success", "running": "text-primary",
                 "queued": "text-primary", "pending": "foreground-muted", "cancelled": "foreground-muted"}
@@ -90,7 +91,7 @@ class SchedulesScreen(BaseScreen):
         palette, view = self.app.palette, self.view
         line = Text(no_wrap=True, overflow="ellipsis")
         active = sum(1 for r in view.rows if not r.schedule.paused)
-        line.append(f"{len(view.rows)} schedules, {active} active · times in UTC")
+        line.append(f"{plural(len(view.rows), 'schedule')}, {active} active · times in UTC")
         if view.rows and not worker_alive(view.worker_seen, self.app.clock()):
             line.append_text(palette.text(
                 " · no worker seen: this app runs due scans while it is open",
@@ -110,9 +111,10 @@ class SchedulesScreen(BaseScreen):
         target = Text(s.target_text())
         if row.missing:
             target.append_text(palette.text(" !", "text-warning"))
-        nxt = palette.muted("paused") if s.paused else Text(day_time(row.next_run) if row.next_run else DASH)
+        now = self.app.clock()
+        nxt = palette.muted("paused") if s.paused else Text(day_time(row.next_run, now) if row.next_run else DASH)
         return (Text(s.short_id), target, Text(short_profile(s.profile)), Text(s.cadence),
-                nxt, Text(day_time(row.last_run)), outcome)
+                nxt, Text(day_time(row.last_run, now)), outcome)
 
     # ---------------------------------------------------------------- selection
 
@@ -132,7 +134,7 @@ class SchedulesScreen(BaseScreen):
             return
         s = row.schedule
         line = Text(overflow="ellipsis")
-        line.append(f"{s.short_id} · {s.profile} of {s.target_text()} ({row.hosts} host{'s' if row.hosts != 1 else ''} now) · "
+        line.append(f"{s.short_id} · {s.profile} of {s.target_text()} ({plural(row.hosts, 'host')} now) · "
                     f"{row.cadence_text}, {s.tz} · priority {s.priority}")
         if row.next_run:
             local = parse_iso(row.next_run).astimezone(cadences.zone(s.tz)).strftime("%a %Y-%m-%d %H:%M")

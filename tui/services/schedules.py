@@ -8,6 +8,7 @@ so that they run now instead of waiting for a worker that is not there.
 from __future__ import annotations
 
 from core.schedules.service import enqueue_due
+from tui.words import plural
 
 EVERY = 20.0  # seconds between looks; slots are at least a minute apart
 FIRST = 1.0  # the first look, soon after the app opens: missed schedules run at the next start
@@ -48,7 +49,7 @@ class ScheduleTicker:
                 runner.wake()
                 count = sum(len(d.jobs) for d in done)
                 where = "running here (no worker seen)" if here else "left to the worker"
-                self.app.notify(f"schedules: {count} scan(s) enqueued, {where}", timeout=6)
+                self.app.notify(f"schedules: {plural(count, 'scan')} enqueued, {where}", timeout=6)
             return len(done)
         finally:
             if self.app.is_running:

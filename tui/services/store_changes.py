@@ -1,7 +1,9 @@
-"""Early reloads on a shared store: on PostgreSQL every process's job changes arrive by
-LISTEN/NOTIFY (Store.wait_for_change), and the screen on top reloads within about a second
-instead of at its next 10 s refresh, which stays as the fallback. A burst of changes (a
-schedule enqueueing hundreds of jobs) is one reload. SQLite tells nobody: nothing runs then.
+"""Early reloads on a shared store: another process's jobs (the CLI, cron, a worker, another
+TUI) reach the screen on top within about two seconds, on every screen and even while no job
+was known to run (the 10 s refresh runs only then, and stays as the fallback). PostgreSQL
+wakes Store.wait_for_change by LISTEN/NOTIFY; SQLite's polls a change counter every second.
+A burst of changes (a schedule enqueueing hundreds of jobs) is one reload. While a modal is
+open nothing reloads: the screen reloads as the modal closes (BaseScreen.on_screen_resume).
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ class StoreChanges:
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
-        if self.app.workspace.store.notifies:
-            self._task = asyncio.create_task(self._listen(), name="listen for store changes")
+        self._task = asyncio.create_task(self._listen(), name="listen for store changes")
 
     def stop(self) -> None:
         if self._task is not None:

@@ -137,14 +137,28 @@ def short_time(iso: str | None) -> str:
     return iso[:16].replace("T", " ") if iso else DASH
 
 
-def day_time(iso: str | None) -> str:
-    """'05-01 10:00': short_time without the year, for tables that are tight at 80 columns."""
-    return iso[5:16].replace("T", " ") if iso else DASH
+def day_time(iso: str | None, now: datetime | None = None) -> str:
+    """'05-01 10:00' in now's year (the app's clock), '2012-12-10' in another (an imported
+    archive): short_time in 11 columns, for tables that are tight at 80 columns."""
+    if not iso:
+        return DASH
+    if iso[:4] != str((now or datetime.now(timezone.utc)).year):
+        return iso[:10]
+    return iso[5:16].replace("T", " ")
 
 
 def duration(scan: Scan) -> str:
     value = scan.duration_s
     return DASH if value is None else f"{value:.0f}"
+
+
+def seconds(value: float) -> str:
+    """A rule's seconds in at most 5 cells, sub-second ones readable: '<0.01', '0.02', '2.90', '12.3', '95'."""
+    if 0 < value < 0.01:
+        return "<0.01"
+    if value < 10:
+        return f"{value:.2f}"
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
 def short_rule(rule_id: str) -> str:

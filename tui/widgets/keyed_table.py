@@ -38,6 +38,55 @@ class Column:
     flex: int = 1
     wide_label: str | None = None  # the spec's name, shown with wide_width on a wide table
     wide_width: int | None = None
+    # "middle": ids that share a start (accounts_password_pam_*) stay told apart; or a function
+    # (plain text, width) -> what to show, for cuts that depend on the other rows
+    cut: str | Callable[[str, int], str] = "end"
+
+
+def _head(width: int) -> int:
+    return max(1, (width - 1) * 2 // 5)
+
+
+def cut_middle(text: Text, width: int, head: int | None = None) -> Text:
+    """'accounts_…pam_minlen': the start and the end kept (2 to 3), styles too (one cell a
+    character): ids that share a start (accounts_password_pam_*) stay told apart by their end."""
+    if width < 3 or text.cell_len <= width:
+        return text[:width]
+    head = _head(width) if head is None else head
+    out = text[:head]
+    out.append("…")
+    out.append_text(text[len(text.plain) - (width - 1 - head):])
+    return out
+
+
+def _differ(one: str, other: str) -> tuple[int, int]:
+    """Where two ids first differ, counted from the start and from the end."""
+    start = next((i for i, (a, b) in enumerate(zip(one, other)) if a != b), min(len(one), len(other)))
+    end = next((i for i, (a, b) in enumerate(zip(reversed(one), reversed(other))) if a != b),
+               min(len(one), len(other)))
+    return start, end
+
+
+def distinct_cuts(ids: list[str], width: int) -> dict[str, str]:
+    """Each id longer than width cut in the middle; where two cuts would read the same
+    (accounts_maximum_age_login_defs, accounts_minimum_...), at a place that keeps a character
+    in which they differ ('accounts_ma…login_defs', 'accounts_mi…login_defs'), when one exists."""
+    def cut(one: str, head: int) -> str:
+        return cut_middle(Text(one), width, head).plain
+
+    cuts = {one: cut(one, _head(width)) for one in ids if len(one) > width}
+    groups: dict[str, list[str]] = {}
+    for one, shown in cuts.items():
+        groups.setdefault(shown, []).append(one)
+    heads = sorted(range(1, width - 1), key=lambda h: abs(h - _head(width)))
+    for group in (g for g in groups.values() if len(g) > 1):
+        for one in group:
+            apart = [_differ(one, other) for other in group if other != one]
+
+            def told(head: int) -> int:  # how many of the others this cut tells it from
+                return sum(start < head or end < width - 1 - head for start, end in apart)
+            cuts[one] = cut(one, max(heads, key=told))  # max keeps the first best: nearest the default
+    return cuts
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -239,7 +288,11 @@ class KeyedTable(ScrollView, can_focus=True):
             # cells hold host names, OS names and rule titles: never markup, controls visible
             text = safe(value).copy() if isinstance(value, Text) else plain(value)
             text.no_wrap = True
-            if text.cell_len > width:
+            if text.cell_len > width and callable(column.cut):
+                text = Text(column.cut(text.plain, width), style=text.style, end="")
+            elif text.cell_len > width and column.cut == "middle":
+                text = cut_middle(text, width)
+            elif text.cell_len > width:
                 text.truncate(width, overflow="ellipsis")
             elif column.justify == "right":
                 text.pad_left(width - text.cell_len)

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.services.files import copy_hint
+from tui.widgets.cells import safe
 
 
 class LastFile(Static):
@@ -20,11 +21,14 @@ class LastFile(Static):
         self.display = False
 
     def show(self, path: Path) -> None:
+        """The name, then the scp line whole (it holds the full path): folded onto a second line
+        where it is longer than the screen is wide, never cut, since it is what one copies."""
         self.path = path
-        line = Text(no_wrap=True, overflow="ellipsis")
+        line = Text(overflow="fold")
         line.append_text(self.app.palette.muted("last file "))
-        line.append(str(path))
-        line.append_text(self.app.palette.muted(f"  ·  {copy_hint(path)}"))
-        self.update(line)
+        line.append(path.name)
+        line.append_text(self.app.palette.muted("  ·  copy it with: "))
+        line.append(copy_hint(path))
+        self.update(safe(line))  # names carry host names: control characters shown, never run
         self.tooltip = Text(copy_hint(path))
         self.display = True
