@@ -26,9 +26,9 @@ import yaml
 from core.domain.errors import InvalidInput, os_reason
 from core.domain.models import Host
 from core.domain.policy import TAG
+from core.hosts.kinds import ANSIBLE_INI, ANSIBLE_YAML, SSH_CONFIG
 from core.hosts.ranges import HostBudget, InventoryError, check_ranges, expand_hosts  # noqa: F401 (API)
 
-SSH_CONFIG, ANSIBLE_INI, ANSIBLE_YAML = "ssh-config", "ansible-ini", "ansible-yaml"
 _ADDRESS_VARS = ("ansible_host", "ansible_ssh_host")
 _PORT_VARS = ("ansible_port", "ansible_ssh_port")
 _USER_VARS = ("ansible_user", "ansible_ssh_user")

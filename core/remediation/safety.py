@@ -15,29 +15,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from core.domain import limits
-from core.domain.errors import InvalidInput, OperatorError
+from core.domain.errors import OperatorError
 from core.domain.text import one_line
+from core.remediation.grace import DEFAULT_GRACE, MAX_GRACE, check_grace  # noqa: F401 (API)
 from core.targets.transport import Sudo, Transport, shell_join
 
 ROLLBACK_DIR = "/var/lib/compliance-tui/rollback"
 SWITCHES = ("systemd-run", "at", "setsid")
-DEFAULT_GRACE = 300  # seconds without a heartbeat before the switch restores /etc
-MAX_GRACE = 7200  # longer: a locked-out host waits hours; shorter than limits' grace_min (60 s): a slow link
-# could fire the switch in the middle of a job
-
-
-def check_grace(grace) -> int:
-    """The switch's grace in seconds, or InvalidInput: 0, negatives and extremes are refused."""
-    shortest = limits.current().grace_min
-    try:
-        seconds = int(grace)
-    except (TypeError, ValueError):
-        seconds = 0
-    if not shortest <= seconds <= MAX_GRACE:
-        raise InvalidInput(f"invalid grace {grace!r}: the dead man's switch restores /etc this many seconds "
-                           f"after the last heartbeat; give {shortest} to {MAX_GRACE} (default {DEFAULT_GRACE})")
-    return seconds
 
 
 CAPABILITIES = r"""

@@ -20,10 +20,10 @@ from core.domain.errors import InvalidInput
 from core.domain.models import RESULT_VALUES, RuleResult, Scan, ScanStatus
 from core.domain.text import json_safe, neutralise
 from core.files import write_private
+from core.results.formats import check_format
 from core.views.exceptions import apply_to_scans, results_with_exceptions
 from core.views.serialize import result_to_dict, scan_to_dict
 
-FORMATS = ("csv", "json")
 SCAN_COLUMNS = (
     "id", "host", "profile", "profile_id", "status", "score", "passed", "failed", "error",
     "unknown", "notapplicable", "notchecked", "total", "duration_s", "created", "started",
@@ -31,12 +31,6 @@ SCAN_COLUMNS = (
 )
 RESULT_COLUMNS = ("rule_id", "title", "severity", "result", "seconds", "exception_reason", "exception_expires")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise InvalidInput(f"unknown export format {fmt!r}: use csv or json")
-    return fmt
 
 
 def safe_cell(value):

@@ -1,4 +1,4 @@
-"""`make bench`: every performance figure of issue 15 on the test fleet, one table, and
+"""`make bench`: every performance figure of issues 15 and 25 (the fleet, the start-up), one table, and
 docs/benchmarks.md (written by a full run; --quick runs fewer repetitions and writes no doc
 unless --doc is given). Run as root: the fleet plays hosts.
 
@@ -14,12 +14,13 @@ import time
 import traceback
 from pathlib import Path
 
-from tests.bench import dashboard, fleet, ingest, machine, report, store, tui, wire
+from tests.bench import dashboard, fleet, ingest, machine, report, start, store, tui, wire
 from tests.bench.report import Figure
 
 ROOT = Path(__file__).resolve().parents[2]
-# TUI and store first: they need no played host, and run before the fleet has warmed anything
-SECTIONS = {"tui": tui, "dashboard": dashboard, "store": store, "ingest": ingest, "wire": wire, "fleet": fleet}
+# start, TUI and store first: they need no played host, and run before the fleet has warmed anything
+SECTIONS = {"start": start, "tui": tui, "dashboard": dashboard, "store": store, "ingest": ingest, "wire": wire,
+            "fleet": fleet}
 
 
 def main() -> int:

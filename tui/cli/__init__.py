@@ -3,28 +3,25 @@
 Thin on purpose: one module per command group, each with register(commands) and COMMANDS;
 every command opens a Workspace and calls a core service. Exit codes: 0 success, 1 an
 operator error (one line on stderr), 2 bad usage, 3 a CI gate failed (--fail-under, --fail-on-new).
+
+Building the parser imports almost nothing (`--help` answers at once): each command imports
+what it uses when it runs, and the store, settings and event loop load only once parsed
+(tests/unit/test_cli_imports.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import paths
-from core.content.catalog import ContentError
 from core.domain.errors import OperatorError
-from core.domain.settings import Settings, load_settings
 from core.domain.store_url import ENV_STORE, check_url
 from core.domain.text import NeutralFormatter, neutralise, one_line, redact
-from core.files import append_private
-from core.store.base import StoreTooNew
-from core.store.faults import storage_fault
-from core.workspace import Workspace
 from tui.cli import (
     ai,
     content,
@@ -39,6 +36,9 @@ from tui.cli import (
     schedules,
     store,
 )
+
+if TYPE_CHECKING:
+    from core.domain.settings import Settings
 
 GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, content, ai, store)
 STORELESS = set(store.COMMANDS.values())
@@ -65,7 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # whatever this process creates (files, dirs, sqlite's -wal) is private
     _log_to_stderr()
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # --help and usage errors end here, having loaded little
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The parsed command: the settings, then the TUI, or a headless command in an event loop."""
+    import asyncio
+    from dataclasses import replace
+
+    from core.content.catalog import ContentError
+    from core.domain.settings import load_settings
+    from core.store.base import StoreTooNew
+
     data_dir = paths.data_dir(args.data_dir)
     try:
         settings = load_settings()
@@ -95,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: one line here, the traceback in a private file
+        from core.store.faults import storage_fault
+
         fault = storage_fault(exc, None if settings.store_url else paths.database(data_dir), data_dir)
         if fault is not None:  # a damaged database, a full disk: the operator's words, the way out
             print(f"error: {one_line(str(fault), 1000)}", file=sys.stderr)
@@ -130,6 +144,7 @@ def crash_log(data_dir: Path, exc: BaseException) -> Path:
     import traceback
 
     from core.domain.timeutil import now_iso
+    from core.files import append_private
 
     path = data_dir / "crash.log"
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -139,6 +154,8 @@ def crash_log(data_dir: Path, exc: BaseException) -> Path:
 
 
 async def _dispatch(args: argparse.Namespace, data_dir: Path, settings: Settings) -> int:
+    from core.workspace import Workspace
+
     handlers = {key: handler for group in GROUPS for key, handler in group.COMMANDS.items()}
     handler = handlers[(args.command, getattr(args, "action", None))]
     if handler in STORELESS:  # e.g. `store migrate`: it opens the stores it names itself

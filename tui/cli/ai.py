@@ -8,15 +8,16 @@ the openai package (0.4 s): imported only by these commands.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import sys
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from core.ai import secrets
 from core.domain.text import neutralise
-from core.workspace import Workspace
 from tui.cli.output import print_json, print_table, say
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
 
 
 def register(commands) -> None:
@@ -38,6 +39,8 @@ def register(commands) -> None:
 
 
 async def explain_rule(workspace: Workspace, args) -> int:
+    import asyncio
+
     from core.ai.explain import cut_note, explain, find_result
 
     store, ai = workspace.store, workspace.settings.ai
@@ -113,6 +116,10 @@ async def ai_usage(workspace: Workspace, args) -> int:
 
 
 async def set_key(workspace: Workspace, args) -> int:
+    import asyncio
+
+    from core.ai import secrets
+
     if sys.stdin.isatty():
         value = getpass.getpass("API key (not shown): ")
     else:
@@ -123,6 +130,10 @@ async def set_key(workspace: Workspace, args) -> int:
 
 
 async def delete_key(workspace: Workspace, args) -> int:
+    import asyncio
+
+    from core.ai import secrets
+
     removed = await asyncio.to_thread(secrets.delete_key)
     say("removed from the OS keyring" if removed else "no key was stored in the OS keyring")
     return 0

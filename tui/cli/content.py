@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core.content import admin as content_admin
-from core.content.catalog import RULE_PREFIX, SHORT_NAMES, ProfileChoice
-from core.workspace import Workspace
 from tui.cli.output import print_json, print_table, say
+
+if TYPE_CHECKING:
+    from core.content.catalog import ProfileChoice
+    from core.workspace import Workspace
 
 
 def register(commands) -> None:
@@ -46,6 +48,9 @@ HOW_TO_GET = ("Content that is not here: `make content` fetches newer SSG releas
 
 
 async def content_list(workspace: Workspace, args) -> int:
+    from core.content import admin as content_admin
+    from core.content.catalog import RULE_PREFIX, SHORT_NAMES
+
     rows = content_admin.coverage(await workspace.datastreams())
     if args.json:
         print_json([{"os": row.label, "beyond_spec": row.beyond_spec, "missing_content": row.missing_content,
@@ -73,6 +78,8 @@ async def content_list(workspace: Workspace, args) -> int:
 
 
 async def content_import(workspace: Workspace, args) -> int:
+    from core.content import admin as content_admin
+
     for found in content_admin.import_content(workspace.data_dir, args.path):
         ds = found.datastream
         say(f"imported {ds.path.name} (SSG {ds.version}, {len(ds.profiles)} profiles) -> {found.path}")

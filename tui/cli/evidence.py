@@ -4,11 +4,12 @@ removing that of old scans (their results and scores stay)."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from core.jobs.archives import prune_archives
-from core.results import retention
-from core.workspace import Workspace
 from tui.cli.output import print_json, say
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
 
 
 def register(commands) -> None:
@@ -32,6 +33,8 @@ def _mb(count: int) -> str:
 
 
 async def evidence_du(workspace: Workspace, args) -> int:
+    from core.results import retention
+
     found = await retention.usage(workspace)
     if args.json:
         print_json(asdict(found) | {"total_bytes": found.total_bytes})
@@ -46,6 +49,9 @@ async def evidence_du(workspace: Workspace, args) -> int:
 
 async def evidence_prune(workspace: Workspace, args) -> int:
     """The evidence here, and the /etc archives hardening jobs left on their targets once due."""
+    from core.jobs.archives import prune_archives  # SSH: only this command reaches the targets
+    from core.results import retention
+
     done = await retention.prune(workspace, args.keep_days, args.keep_last, dry_run=args.dry_run)
     archives = await prune_archives(workspace, dry_run=args.dry_run)
     if args.json:

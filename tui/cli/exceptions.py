@@ -4,13 +4,12 @@ and `compliance-tui diff`: two scans of a host compared."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core.policy import exceptions as service
-from core.results.report import copy_hint
-from core.views.compare import CATEGORIES, LABELS, compare_scans, differences, previous_scan
-from core.views.serialize import comparison_to_dict, exception_to_dict
-from core.workspace import Workspace
 from tui.cli.output import print_json, print_table, say
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
 
 
 def register(commands) -> None:
@@ -40,6 +39,9 @@ def register(commands) -> None:
 
 
 async def exceptions_add(workspace: Workspace, args) -> int:
+    from core.policy import exceptions as service
+    from core.views.serialize import exception_to_dict
+
     exc = await service.add_exception(workspace, rule=args.rule, reason=args.reason, expires=args.expires,
                                       host=args.host, tag=args.tag, all_hosts=args.all_hosts)
     if args.json:
@@ -51,6 +53,9 @@ async def exceptions_add(workspace: Workspace, args) -> int:
 
 
 async def exceptions_list(workspace: Workspace, args) -> int:
+    from core.policy import exceptions as service
+    from core.views.serialize import exception_to_dict
+
     found = await service.list_exceptions(workspace)
     if args.json:
         print_json([exception_to_dict(e, expired) for e, expired in found])
@@ -62,12 +67,17 @@ async def exceptions_list(workspace: Workspace, args) -> int:
 
 
 async def exceptions_remove(workspace: Workspace, args) -> int:
+    from core.policy import exceptions as service
+
     exc = await service.remove_exception(workspace, args.exception_id)
     say(f"removed exception {exc.short_id} ({exc.rule_id} for {exc.scope_text()}); it counts again")
     return 0
 
 
 async def exceptions_export(workspace: Workspace, args) -> int:
+    from core.policy import exceptions as service
+    from core.results.report import copy_hint
+
     path = await service.export_tailoring(workspace, args.exception_ids, args.output, args.profile)
     say(str(path))
     say(f"copy it to your machine: {copy_hint(path)}", err=True)
@@ -75,6 +85,9 @@ async def exceptions_export(workspace: Workspace, args) -> int:
 
 
 async def diff(workspace: Workspace, args) -> int:
+    from core.views.compare import CATEGORIES, LABELS, compare_scans, differences, previous_scan
+    from core.views.serialize import comparison_to_dict
+
     if len(args.scans) > 2:
         say("error: give two scans, or one to compare with its previous", err=True)
         return 2

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.domain.errors import InvalidInput, OperatorError
 from core.domain.models import JobStatus
 from core.domain.text import neutralise
-from core.jobs import queue, rollback
-from core.jobs.runner import Runner
-from core.remediation import planning
-from core.remediation.fixes import playbook, summary_lines, whole_script
-from core.remediation.safety import DEFAULT_GRACE, MAX_GRACE, check_grace
-from core.results.exports import write_atomically
-from core.views.serialize import job_to_dict
-from core.workspace import Workspace
+from core.remediation.grace import DEFAULT_GRACE, MAX_GRACE, check_grace
 from tui.cli.output import print_json, print_table, say
-from tui.cli.progress import JobProgress
+
+if TYPE_CHECKING:
+    from core.remediation import planning
+    from core.workspace import Workspace
 
 EXIT_ERROR = 1
 
@@ -51,6 +48,8 @@ def register(commands) -> None:
 
 
 async def fix(workspace: Workspace, args) -> int:
+    from core.remediation import planning
+
     check_grace(args.grace)  # refused before anything is read or run
     if args.scan_id == "rollback":
         return await _rollback(workspace, args)
@@ -62,6 +61,8 @@ async def fix(workspace: Workspace, args) -> int:
 
 
 async def harden(workspace: Workspace, args) -> int:
+    from core.remediation import planning
+
     check_grace(args.grace)
     system = "ansible" if args.format == "ansible" else "sh"
     requests = [await planning.harden(workspace, host, args.profile, system) for host in dict.fromkeys(args.hosts)]
@@ -69,6 +70,10 @@ async def harden(workspace: Workspace, args) -> int:
 
 
 async def _go(workspace: Workspace, args, requests: list[planning.FixRequest]) -> int:
+    from core.jobs import queue
+    from core.remediation.fixes import playbook
+    from core.results.exports import write_atomically
+
     if args.format == "ansible":
         if not args.output or len(requests) > 1:
             raise OperatorError("--format ansible writes one host's playbook: give one host and the file with -o FILE")
@@ -99,6 +104,9 @@ async def _go(workspace: Workspace, args, requests: list[planning.FixRequest]) -
 
 async def _run_here(workspace: Workspace, args, submit) -> int:
     """Run the jobs in this process, and those a canary releases, until all have ended."""
+    from core.jobs.runner import Runner
+    from tui.cli.progress import JobProgress
+
     unsubscribe = workspace.hub.subscribe(JobProgress(live=None if not args.json else False))
     runner = await Runner(workspace).start()
     try:
@@ -119,11 +127,15 @@ async def _run_here(workspace: Workspace, args, submit) -> int:
 
 
 def _print_jobs(jobs, with_output: bool = False) -> None:
+    from core.views.serialize import job_to_dict
+
     shapes = [job_to_dict(job, with_output=with_output) for job in jobs]
     print_json(shapes[0] if len(shapes) == 1 else shapes)
 
 
 def _preview(requests: list[planning.FixRequest], as_json: bool, script: bool = True) -> None:
+    from core.remediation.fixes import summary_lines, whole_script
+
     if as_json:
         print_json([_preview_json(r) for r in requests] if len(requests) > 1 else _preview_json(requests[0]))
         return
@@ -148,6 +160,8 @@ def _preview(requests: list[planning.FixRequest], as_json: bool, script: bool = 
 
 
 def _preview_json(request: planning.FixRequest) -> dict:
+    from core.remediation.fixes import whole_script
+
     plan, host = request.plan, request.host
     return {
         "host": host.name, "scan": request.scan.id, "content": request.datastream.path.name,
@@ -164,6 +178,8 @@ def _preview_json(request: planning.FixRequest) -> dict:
 
 
 def _confirm(requests: list[planning.FixRequest], yes: bool) -> None:
+    from core.remediation import planning
+
     if yes:
         return
     if not sys.stdin.isatty():
@@ -186,6 +202,8 @@ def _confirm(requests: list[planning.FixRequest], yes: bool) -> None:
 
 
 async def _rollback(workspace: Workspace, args) -> int:
+    from core.jobs import queue, rollback
+
     if not args.job_id:
         raise InvalidInput("give the hardening job to roll back: compliance-tui fix rollback JOB_ID")
     job = await workspace.store.get_job(args.job_id)

@@ -1,21 +1,22 @@
-"""`compliance-tui hosts`: add, list, remove, trust, tailor, detect and check hosts."""
+"""`compliance-tui hosts`: add, list, remove, trust, tailor, detect and check hosts.
+
+Each command imports the core it uses: `hosts list` never loads SSH or the inventory parsers."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core.content.catalog import ContentError, available_profiles
 from core.domain.errors import OperatorError
 from core.domain.models import Host, OsInfo
-from core.domain.policy import parse_tags, parse_zone
-from core.domain.validate import check_sudo_password_env, parse_port, validate_host
-from core.hosts import importing, inventory, service
-from core.hosts.inventory import Found
-from core.targets import ssh
-from core.views.serialize import host_to_dict
-from core.workspace import Workspace
+from core.hosts import kinds
 from tui.cli.output import print_json, print_table, say
+
+if TYPE_CHECKING:
+    from core.hosts import importing
+    from core.hosts.inventory import Found
+    from core.workspace import Workspace
 
 EXIT_ERROR = 1
 
@@ -60,7 +61,7 @@ def register(commands) -> None:
                               description="Read FILE, check each host as `hosts add` does, add those that "
                               "pass and say why the others are skipped (an Ansible host's groups become its tags).")
     source.add_argument("file", type=Path, metavar="FILE", help="e.g. ~/.ssh/config, inventory.ini, hosts.yml")
-    source.add_argument("--kind", choices=IMPORT_KINDS, help="the file's kind (default: told from its name and text)")
+    source.add_argument("--kind", choices=kinds.KINDS, help="the file's kind (default: told from its name and text)")
     source.add_argument("--dry-run", action="store_true", help="list what would be added; add nothing")
     source.add_argument("--json", action="store_true")
     for action, text in (("detect", "detect the OS and the profiles available"),
@@ -71,6 +72,10 @@ def register(commands) -> None:
 
 
 async def hosts_add(workspace: Workspace, args) -> int:
+    from core.domain.policy import parse_tags, parse_zone
+    from core.domain.validate import parse_port, validate_host
+    from core.hosts import service
+
     host = validate_host(Host(
         name=args.name, address=args.address, port=parse_port(args.port),
         username=args.user, identity_file=args.identity, known_hosts=args.known_hosts,
@@ -85,6 +90,9 @@ async def hosts_add(workspace: Workspace, args) -> int:
 
 
 async def hosts_edit(workspace: Workspace, args) -> int:
+    from core.domain.validate import parse_port
+    from core.hosts import service
+
     given = {"address": args.address, "port": args.port, "username": args.user, "identity_file": args.identity,
              "known_hosts": args.known_hosts, "sudo_password_env": args.sudo_password_env, "zone": args.zone}
     changes = {k: v for k, v in given.items() if v is not None}
@@ -103,12 +111,16 @@ async def hosts_edit(workspace: Workspace, args) -> int:
 
 def warn_unset_env(host: Host) -> None:
     """The host is saved; a sudo password variable not set here is said in one line."""
+    from core.domain.validate import check_sudo_password_env
+
     warning = check_sudo_password_env(host.sudo_password_env)
     if warning:
         say(f"warning: {warning}", err=True)
 
 
 async def hosts_import(workspace: Workspace, args) -> int:
+    from core.hosts import importing
+
     parsed = await importing.preview(workspace, args.file, args.kind)
     usable = [item for item in parsed.found if item.problem is None]
     done = importing.Added() if args.dry_run else await importing.add(workspace, usable)
@@ -128,7 +140,6 @@ async def hosts_import(workspace: Workspace, args) -> int:
     return EXIT_ERROR if done.failed else 0
 
 
-IMPORT_KINDS = (inventory.SSH_CONFIG, inventory.ANSIBLE_INI, inventory.ANSIBLE_YAML)
 IMPORT_OUTCOMES = ("added", "would_add", "skipped", "failed")
 
 
@@ -165,6 +176,8 @@ def _import_summary(path: Path, counts: dict[str, int], dry_run: bool) -> str:
 async def hosts_list(workspace: Workspace, args) -> int:
     hosts = await workspace.store.find_hosts()
     if args.json:
+        from core.views.serialize import host_to_dict
+
         print_json([host_to_dict(h) for h in hosts])
         return 0
     print_table(["NAME", "ADDRESS", "PORT", "USER", "OS", "STATUS", "ZONE", "TAGS"],
@@ -174,18 +187,24 @@ async def hosts_list(workspace: Workspace, args) -> int:
 
 
 async def hosts_tag(workspace: Workspace, args) -> int:
+    from core.hosts import service
+
     host = await service.set_tags(workspace, args.name, args.tags)
     say(f"{host.name}: tags {', '.join(host.tags)}" if host.tags else f"{host.name}: no tags")
     return 0
 
 
 async def hosts_remove(workspace: Workspace, args) -> int:
+    from core.hosts import service
+
     removed = await service.remove_host(workspace, args.name)
     say(f"removed {args.name} and its {removed} scan(s)")
     return 0
 
 
 async def hosts_tailor(workspace: Workspace, args) -> int:
+    from core.hosts import service
+
     host, kept = await service.set_tailoring(workspace, args.name, None if args.clear else args.file)
     if kept is None:
         say(f"{host.name}: scans use the profiles as the benchmark defines them")
@@ -195,6 +214,9 @@ async def hosts_tailor(workspace: Workspace, args) -> int:
 
 
 async def hosts_trust(workspace: Workspace, args) -> int:
+    from core.hosts import service
+    from core.targets import ssh
+
     presented = await service.host_key(workspace, args.name)
     host, key = presented.host, presented.key
     say(f"{host.name} ({host.endpoint}) presents {presented.fingerprint}")
@@ -216,6 +238,10 @@ async def hosts_trust(workspace: Workspace, args) -> int:
 
 
 async def hosts_detect(workspace: Workspace, args) -> int:
+    from core.content.catalog import ContentError, available_profiles
+    from core.hosts import service
+    from core.views.serialize import host_to_dict
+
     host = await service.detect_os(workspace, args.name)
     os_info = OsInfo(host.os_id, host.os_version, host.os_name, host.os_family)
     problem = None
@@ -243,6 +269,8 @@ async def hosts_detect(workspace: Workspace, args) -> int:
 
 
 async def hosts_check(workspace: Workspace, args) -> int:
+    from core.hosts import service
+
     report = await service.check_host(workspace, args.name)
     if args.json:
         print_json(report.as_dict())

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.domain.errors import OperatorError
-from core.results import importer
-from core.views import serialize
-from core.workspace import Workspace
 from tui.cli.output import print_json, print_table, say
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
 
 
 def register(commands) -> None:
@@ -24,6 +25,9 @@ def register(commands) -> None:
 
 
 async def import_results(workspace: Workspace, args) -> int:
+    from core.results import importer
+    from core.views import serialize
+
     try:
         scans = await importer.import_files(workspace, args.files, args.host, args.create_host, args.yes)
     except importer.TargetMismatch as exc:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.domain.models import JobStatus
-from core.domain.policy import parse_zone
-from core.jobs import queue
-from core.jobs.worker import run_worker
-from core.views.serialize import job_to_dict
-from core.workspace import Workspace
 from tui.cli.output import print_json, print_table, say
-from tui.cli.progress import JobProgress
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
 
 
 def register(commands) -> None:
@@ -40,6 +39,8 @@ async def jobs_list(workspace: Workspace, args) -> int:
         await workspace.store.require_host(args.host)
     jobs, _ = await workspace.store.find_jobs(status=args.status, host=args.host)
     if args.json:
+        from core.views.serialize import job_to_dict
+
         print_json([job_to_dict(j) for j in jobs])
         return 0
     print_table(
@@ -52,6 +53,9 @@ async def jobs_list(workspace: Workspace, args) -> int:
 
 
 async def jobs_show(workspace: Workspace, args) -> int:
+    from core.jobs import queue
+    from core.views.serialize import job_to_dict
+
     job = await queue.job_named(workspace.store, args.job_id)
     if args.json:
         print_json(job_to_dict(job, with_output=True))
@@ -72,6 +76,8 @@ async def jobs_show(workspace: Workspace, args) -> int:
 
 
 async def jobs_cancel(workspace: Workspace, args) -> int:
+    from core.jobs import queue
+
     before = await queue.job_named(workspace.store, args.job_id)
     job = await workspace.store.cancel_job(before.id)
     if before.status.finished:
@@ -85,12 +91,18 @@ async def jobs_cancel(workspace: Workspace, args) -> int:
 
 
 async def jobs_priority(workspace: Workspace, args) -> int:
+    from core.jobs import queue
+
     job = await workspace.store.set_job_priority(args.job_id, queue.check_priority(args.priority))
     say(f"job {job.short_id}: priority {job.priority}")
     return 0
 
 
 async def worker(workspace: Workspace, args) -> int:
+    from core.domain.policy import parse_zone
+    from core.jobs.worker import run_worker
+    from tui.cli.progress import JobProgress
+
     if args.max_concurrent is not None:
         workspace.configure(max_concurrent=max(1, args.max_concurrent))
     workspace.hub.subscribe(JobProgress(live=False))  # a line per job started and ended (journald)

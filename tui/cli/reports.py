@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from core.domain.models import RESULT_VALUES, ScanStatus
-from core.jobs import queue
-from core.results import exports
-from core.results import report as reports
+from core.results.formats import FORMATS
 from tui.cli.output import say
 
 
@@ -36,11 +34,14 @@ def register(commands) -> None:
                          help="full UUID or its first 8 characters (the id of the scan's job works too)")
     results.add_argument("--result", choices=RESULT_VALUES)
     for sub in (scans, results):
-        sub.add_argument("--format", required=True, choices=exports.FORMATS)
+        sub.add_argument("--format", required=True, choices=FORMATS)
         sub.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of stdout")
 
 
 async def report(workspace, args) -> int:
+    from core.jobs import queue
+    from core.results import report as reports
+
     save = reports.save_oscap_report if args.oscap else reports.save_report
     path = await save(workspace, (await queue.scan_named(workspace.store, args.scan_id)).id, args.output)
     say(path)
@@ -55,6 +56,8 @@ async def report(workspace, args) -> int:
 
 
 async def export_scans(workspace, args) -> int:
+    from core.results import exports
+
     if args.output:
         say(await exports.export_scans_to_file(workspace, args.format, args.host, args.status, args.output))
     else:
@@ -64,6 +67,9 @@ async def export_scans(workspace, args) -> int:
 
 
 async def export_results(workspace, args) -> int:
+    from core.jobs import queue
+    from core.results import exports
+
     args.scan_id = (await queue.scan_named(workspace.store, args.scan_id)).id
     if args.output:
         say(await exports.export_results_to_file(workspace, args.scan_id, args.format,

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.domain.errors import InvalidInput
 from core.domain.models import RESULT_VALUES, ScanStatus
-from core.jobs import queue
-from core.jobs.runner import Runner
-from core.results import exports, gates
-from core.views.exceptions import apply_to_scans, results_with_exceptions
-from core.views.serialize import job_to_dict, scan_to_dict
-from core.workspace import Workspace
 from tui.cli.output import print_json, print_table, say
-from tui.cli.progress import JobProgress
 from tui.cli.reports import to_stdout
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
 
 EXIT_ERROR, EXIT_BELOW_THRESHOLD = 1, 3
 
@@ -56,6 +53,12 @@ def register(commands) -> None:
 
 
 async def scan(workspace: Workspace, args) -> int:
+    from core.jobs import queue
+    from core.jobs.runner import Runner
+    from core.views.exceptions import apply_to_scans
+    from core.views.serialize import job_to_dict, scan_to_dict
+    from tui.cli.progress import JobProgress
+
     if args.max_concurrent is not None:
         workspace.configure(max_concurrent=max(1, args.max_concurrent))
     wanted = await queue.scan_requests(workspace, args.names, args.profile, tailoring_file=args.tailoring,
@@ -104,6 +107,8 @@ async def scan(workspace: Workspace, args) -> int:
 async def ci_gates(workspace: Workspace, scans, args) -> int:
     """Write the JUnit and SARIF files; with --fail-on-new, say which rules newly fail. Returns
     how many newly failing rules were found."""
+    from core.results import exports, gates
+
     if args.junit or args.sarif:
         items = await gates.gate_scans(workspace.store, scans)
         if args.junit:
@@ -127,6 +132,9 @@ async def ci_gates(workspace: Workspace, scans, args) -> int:
 
 
 async def scans_list(workspace: Workspace, args) -> int:
+    from core.views.exceptions import apply_to_scans
+    from core.views.serialize import scan_to_dict
+
     if args.host:
         await workspace.store.require_host(args.host)
     scans = await apply_to_scans(workspace.store, await workspace.store.find_scans(host=args.host, status=args.status))
@@ -142,6 +150,10 @@ async def scans_list(workspace: Workspace, args) -> int:
 
 
 async def results(workspace: Workspace, args) -> int:
+    from core.jobs import queue
+    from core.results import exports
+    from core.views.exceptions import results_with_exceptions
+
     found = await queue.scan_named(workspace.store, args.scan_id)
     found_results = await results_with_exceptions(workspace.store, found, args.result, order=args.sort)
     if args.json or args.csv:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.domain.errors import InvalidInput
-from core.schedules import cadence as cadences
-from core.schedules import service
-from core.views.schedules import ScheduleRow, schedules_view
-from core.views.serialize import schedule_to_dict
-from core.workspace import Workspace
 from tui.cli.output import print_json, print_table, say
+
+if TYPE_CHECKING:
+    from core.schedules import cadence as cadences
+    from core.schedules import service
+    from core.views.schedules import ScheduleRow
+    from core.workspace import Workspace
 
 
 def _target_options(parser, required: bool) -> None:
@@ -48,6 +50,8 @@ def register(commands) -> None:
 
 
 def cadence_of(args) -> cadences.Cadence | None:
+    from core.schedules import cadence as cadences
+
     if args.daily:
         return cadences.daily(args.daily)
     if args.weekly:
@@ -58,17 +62,23 @@ def cadence_of(args) -> cadences.Cadence | None:
 
 
 def target_of(args) -> service.Target | None:
+    from core.schedules import service
+
     if not (args.hosts or args.all_hosts or args.tag):
         return None
     return service.Target.of(args.hosts, args.all_hosts, args.tag)
 
 
 async def _row(workspace: Workspace, schedule_id: str) -> ScheduleRow:
+    from core.views.schedules import schedules_view
+
     view = await schedules_view(workspace.store)
     return next(r for r in view.rows if r.schedule.id == schedule_id)
 
 
 def row_to_dict(row: ScheduleRow) -> dict:
+    from core.views.serialize import schedule_to_dict
+
     return schedule_to_dict(row.schedule, next_run=row.next_run, outcome=row.outcome_counts, hosts=row.hosts,
                             missing=row.missing, cadence_text=row.cadence_text)
 
@@ -91,6 +101,8 @@ async def _show(workspace: Workspace, schedule_id: str, verb: str, as_json: bool
 
 
 async def schedules_add(workspace: Workspace, args) -> int:
+    from core.schedules import service
+
     schedule = await service.add_schedule(workspace, target_of(args), args.profile, cadence_of(args), args.tz,
                                           args.tailoring, args.priority or 5)
     await _show(workspace, schedule.id, "added", args.json)
@@ -100,6 +112,9 @@ async def schedules_add(workspace: Workspace, args) -> int:
 
 
 async def schedules_edit(workspace: Workspace, args) -> int:
+    from core.schedules import cadence as cadences
+    from core.schedules import service
+
     if args.tz and not cadence_of(args):
         cadences.zone(args.tz)
     schedule = await service.edit_schedule(
@@ -109,6 +124,8 @@ async def schedules_edit(workspace: Workspace, args) -> int:
 
 
 async def schedules_list(workspace: Workspace, args) -> int:
+    from core.views.schedules import schedules_view
+
     view = await schedules_view(workspace.store)
     if args.json:
         print_json([row_to_dict(r) for r in view.rows])
@@ -120,17 +137,23 @@ async def schedules_list(workspace: Workspace, args) -> int:
 
 
 async def schedules_pause(workspace: Workspace, args) -> int:
+    from core.schedules import service
+
     schedule = await service.set_paused(workspace, args.schedule_id, True)
     say(f"schedule {schedule.short_id} paused: no scans until `compliance-tui schedules resume {schedule.short_id}`")
     return 0
 
 
 async def schedules_resume(workspace: Workspace, args) -> int:
+    from core.schedules import service
+
     schedule = await service.set_paused(workspace, args.schedule_id, False)
     return await _show(workspace, schedule.id, "resumed", False)
 
 
 async def schedules_remove(workspace: Workspace, args) -> int:
+    from core.schedules import service
+
     schedule = await service.remove_schedule(workspace, args.schedule_id)
     say(f"removed schedule {schedule.short_id} ({schedule.profile} of {schedule.target_text()}); its scans stay")
     return 0

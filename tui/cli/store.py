@@ -5,12 +5,15 @@ shared PostgreSQL store (core/store/copy.py); `store check` and `store backup FI
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import paths
 from core.domain.errors import OperatorError
-from core.domain.settings import Settings
 from core.domain.store_url import check_url, masked
 from tui.cli.output import print_json, say
+
+if TYPE_CHECKING:
+    from core.domain.settings import Settings
 
 
 def register(commands) -> None:
