@@ -55,6 +55,13 @@ def content_index(tmp_path_factory) -> Path:
     return made_once(tmp_path_factory, "content-index", make) / "content-index.json"
 
 
+@pytest.fixture(autouse=True)
+def own_user_data_dir(tmp_path, monkeypatch) -> None:
+    """The user's data dir (platformdirs: the releases `make content` fetched, the default data
+    dir) is this test's own: what the machine's user has there is not the test's to see."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
 def pytest_collection_modifyitems(items) -> None:
     """Every test that uses the test fleet carries the fleet marker (`make check` leaves them out)."""
     for item in items:
