@@ -14,7 +14,7 @@ from pathlib import Path
 from core.domain.errors import OperatorError
 from core.domain.validate import validate_host
 from core.hosts import inventory
-from core.hosts.inventory import Found, Parsed
+from core.hosts.candidates import Found, Parsed
 from core.workspace import Workspace
 
 EXISTS = "exists already"

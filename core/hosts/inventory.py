@@ -1,4 +1,5 @@
-"""Hosts from an OpenSSH client config or an Ansible inventory (INI or YAML), for import.
+"""Hosts from an Ansible inventory (INI or YAML) or an OpenSSH client config (core.hosts.ssh_config),
+for import: the format detected, the file read within its bounds, the parser chosen.
 
 Pure functions: text in, candidate hosts out. Nothing here connects or writes the store;
 the caller shows a preview and adds what the operator keeps.
@@ -10,7 +11,6 @@ here: INI by hand, YAML with PyYAML's safe loader, where `!vault` values are lef
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import re
@@ -18,7 +18,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -26,27 +25,15 @@ import yaml
 from core.domain.errors import InvalidInput, os_reason
 from core.domain.models import Host
 from core.domain.policy import TAG
+from core.hosts.candidates import Found, Parsed, expand_path, set_port
 from core.hosts.kinds import ANSIBLE_INI, ANSIBLE_YAML, SSH_CONFIG
 from core.hosts.ranges import HostBudget, InventoryError, check_ranges, expand_hosts  # noqa: F401 (API)
+from core.hosts.ssh_config import parse_ssh_config
 
 _ADDRESS_VARS = ("ansible_host", "ansible_ssh_host")
 _PORT_VARS = ("ansible_port", "ansible_ssh_port")
 _USER_VARS = ("ansible_user", "ansible_ssh_user")
 _KEY_VARS = ("ansible_ssh_private_key_file", "ansible_private_key_file")
-
-
-@dataclass
-class Found:
-    host: Host
-    origin: str  # where it came from, e.g. "line 12" or "group web"
-    problem: str | None = None  # why it cannot be imported as is
-
-
-@dataclass
-class Parsed:
-    kind: str
-    found: list[Found] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- detection
@@ -79,106 +66,6 @@ def parse(text: str, kind: str, *, home: Path | None = None) -> Parsed:
     if kind not in parsers:
         raise InvalidInput(f"unknown inventory kind {kind!r}")
     return parsers[kind](text, home=home)
-
-
-# --------------------------------------------------------------------------- ssh config
-
-def _is_pattern(name: str) -> bool:
-    return any(c in name for c in "*?!")
-
-
-def _matches(alias: str, patterns: list[str]) -> bool:
-    """OpenSSH Host matching: any positive pattern matches and no negated one does."""
-    hit = False
-    for pattern in patterns:
-        if pattern.startswith("!"):
-            if fnmatch.fnmatchcase(alias, pattern[1:]):
-                return False
-        elif fnmatch.fnmatchcase(alias, pattern):
-            hit = True
-    return hit
-
-
-def _ssh_words(line: str) -> tuple[str, str] | None:
-    line = line.strip()
-    if not line or line.startswith("#"):
-        return None
-    match = re.match(r"^(\S+?)\s*(?:=\s*|\s+)(.*)$", line)
-    if not match:
-        return line.lower(), ""
-    value = match[2].strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-    return match[1].lower(), value
-
-
-def _expand_path(value: str, home: Path | None, alias: str = "") -> str:
-    value = value.replace("%d", str(home) if home else "~").replace("%h", alias).replace("%%", "%")
-    if value.startswith("~") and home is not None:
-        return str(home / value[2:]) if value.startswith("~/") else value
-    return value
-
-
-def parse_ssh_config(text: str, *, home: Path | None = None) -> Parsed:
-    """Every concrete alias of every `Host` line, with OpenSSH's first-value-wins options.
-
-    Patterns (`*`, `?`, `!`) are skipped as hosts but their options still apply, as do
-    options before the first Host line. `Match` blocks are skipped (with a warning).
-    """
-    parsed = Parsed(SSH_CONFIG)
-    blocks: list[tuple[list[str] | None, dict[str, str]]] = [(None, {})]  # None: applies to all
-    aliases: list[tuple[str, int]] = []
-    budget, skipping = HostBudget(), False
-    for number, line in enumerate(text.splitlines(), start=1):
-        words = _ssh_words(line)
-        if words is None:
-            continue
-        key, value = words
-        if key == "host":
-            patterns = value.split()
-            blocks.append((patterns, {}))
-            skipping = False
-            for pattern in patterns:
-                if not _is_pattern(pattern):
-                    budget.take(1, f"line {number}: ", pattern)
-                    aliases.append((pattern, number))
-        elif key == "match":
-            skipping = True
-            parsed.warnings.append(f"line {number}: Match blocks are not read; their options are ignored")
-        elif key == "include":
-            parsed.warnings.append(f"line {number}: Include {value} is not followed; import that file too")
-        elif not skipping:
-            blocks[-1][1].setdefault(key, value)
-    seen: set[str] = set()
-    for alias, number in aliases:
-        if alias in seen:
-            continue
-        seen.add(alias)
-        options: dict[str, str] = {}
-        for patterns, block in blocks:
-            if patterns is None or _matches(alias, patterns):
-                for key, value in block.items():
-                    options.setdefault(key, value)
-        address = options.get("hostname", alias).replace("%h", alias)
-        host = Host(name=alias, address=address, username=options.get("user") or None)
-        problem = None
-        if "port" in options:
-            problem = _set_port(host, options["port"])
-        if options.get("identityfile"):
-            host.identity_file = _expand_path(options["identityfile"], home, alias)
-        parsed.found.append(Found(host, f"line {number}", problem))
-    return parsed
-
-
-def _set_port(host: Host, value: str) -> str | None:
-    try:
-        port = int(str(value).strip())
-    except ValueError:
-        return f"invalid port {value!r}"
-    if not 1 <= port <= 65535:
-        return f"invalid port {value!r}"
-    host.port = port
-    return None
 
 
 # --------------------------------------------------------------------------- ansible
@@ -265,10 +152,10 @@ def _ansible_host(name: str, variables: dict[str, str], origin: str, home: Path 
     problem = None
     port = _first(variables, _PORT_VARS)
     if port is not None:
-        problem = _set_port(host, port)
+        problem = set_port(host, port)
     key = _first(variables, _KEY_VARS)
     if key:
-        host.identity_file = _expand_path(key, home)
+        host.identity_file = expand_path(key, home)
     if variables.get("ansible_connection") == "local":
         host.transport = "local"
     return Found(host, origin, problem)

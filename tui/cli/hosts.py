@@ -15,7 +15,7 @@ from tui.cli.output import print_json, print_table, say
 
 if TYPE_CHECKING:
     from core.hosts import importing
-    from core.hosts.inventory import Found
+    from core.hosts.candidates import Found
     from core.workspace import Workspace
 
 EXIT_ERROR = 1

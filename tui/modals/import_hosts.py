@@ -12,7 +12,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from core.domain.errors import OperatorError
 from core.hosts import importing, inventory
-from core.hosts.inventory import Found
+from core.hosts.candidates import Found
 from tui import keymap
 from tui.screens.base import BaseModal
 from tui.services.remote import add_host
