@@ -96,9 +96,11 @@ UV_HASHES := d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19 \
 	ecb6028d79dc96fbeafffe5c8af62a7099487ebc05a701e76714eebcffd06375
 UV := .tools/bin/uv
 
+# LOCK_UPGRADE= (empty) adds what pyproject.toml newly names and keeps every other pin.
+LOCK_UPGRADE ?= --upgrade
 lock: $(UV)
 	echo 'setuptools>=68' | $(UV) pip compile pyproject.toml - --all-extras --universal \
-		--python-version 3.11 --generate-hashes --upgrade --quiet \
+		--python-version 3.11 --generate-hashes $(LOCK_UPGRADE) --quiet \
 		--custom-compile-command 'make lock' -o requirements.lock
 	@echo "requirements.lock re-resolved: review the diff, then run make test"
 
