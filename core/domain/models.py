@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.domain.timeutil import seconds_between
 
@@ -203,7 +203,7 @@ class Job:
     kind: str
     host_id: int
     host_name: str
-    params: dict = field(default_factory=dict)  # scan: profile, tailoring, timeout
+    params: dict[str, Any] = field(default_factory=dict)  # scan: profile, tailoring, timeout
     priority: int = DEFAULT_PRIORITY  # 1..10, 10 runs first
     status: JobStatus = JobStatus.PENDING
     created_at: str | None = None
@@ -220,7 +220,7 @@ class Job:
     progress_total: int | None = None
     current: str | None = None  # the rule being evaluated now
     current_since: str | None = None
-    result: dict | None = None  # what it found: a hardening job's rules before and after
+    result: dict[str, Any] | None = None  # what it found: a hardening job's rules before and after
 
     @property
     def short_id(self) -> str:
