@@ -106,7 +106,7 @@ def _check_match(pattern: str, value_id: str, value: str, source: str) -> None:
         raise refusal(value_id, value, source, f"it does not match the Value's pattern {shown(pattern, 60)}")
 
 
-def definition_of(element: etree._Element, name_of: Callable[[etree._Element], str],
+def definition_of(element: etree._Element, name_of: Callable[[etree._Element], str | None],
                   text_of: Callable[[etree._Element], str]) -> ValueDef:
     """A ValueDef from an XCCDF <Value> element (name_of and text_of: the XCCDF readers)."""
     choices: list[str] = []

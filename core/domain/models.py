@@ -138,6 +138,13 @@ class Scan:
         return self.id[:8]
 
     @property
+    def created(self) -> str:
+        """created_at of a scan the store returned: it sets it on every one."""
+        if self.created_at is None:
+            raise ValueError(f"scan {self.short_id} was never stored: it has no creation time")
+        return self.created_at
+
+    @property
     def duration_s(self) -> float | None:
         if not (self.started_at and self.finished_at):
             return None
@@ -225,6 +232,13 @@ class Job:
     @property
     def short_id(self) -> str:
         return self.id[:8]
+
+    @property
+    def created(self) -> str:
+        """created_at of a job the store returned: it sets it on every one."""
+        if self.created_at is None:
+            raise ValueError(f"job {self.short_id} was never stored: it has no creation time")
+        return self.created_at
 
     @property
     def progress_unit(self) -> str:

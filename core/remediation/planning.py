@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.content import derive
 from core.content.catalog import ContentError, Datastream, validate_profile
@@ -30,7 +31,7 @@ class FixRequest:
     tailoring: Tailoring | None
     plan: Plan
 
-    def params(self, grace: int) -> dict:
+    def params(self, grace: int) -> dict[str, Any]:
         """What the hardening job needs to rebuild this request in any process."""
         return {"profile": self.scan.profile, "source_scan": self.scan.id,
                 "rules": [f.rule_id for f in self.plan.fixes] + [m.rule_id for m in self.plan.missing],
@@ -79,7 +80,7 @@ async def harden(workspace: Workspace, host_name: str, profile: str, system: str
     return await _request(workspace, latest, failed, system)
 
 
-async def load(workspace: Workspace, params: dict, system: str = "sh") -> FixRequest:
+async def load(workspace: Workspace, params: dict[str, Any], system: str = "sh") -> FixRequest:
     """The request a hardening job's params describe (rebuilt where the job runs)."""
     scan = await workspace.store.get_scan(params["source_scan"])
     return await _request(workspace, scan, list(params["rules"]), system)
