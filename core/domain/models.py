@@ -101,10 +101,10 @@ class OsInfo:
 @dataclass
 class Scan:
     id: str
-    host_id: int
+    host_id: int | None  # None until stored with a host new to the store (an import's)
     host_name: str
     profile: str  # what the operator asked for: short name or xccdf id
-    profile_id: str  # the xccdf profile id
+    profile_id: str | None  # the xccdf profile id; None: an imported TestResult that names none
     status: ScanStatus = ScanStatus.PENDING
     content_id: str | None = None  # sha256 of the datastream
     content_file: str | None = None
