@@ -93,6 +93,7 @@ async def _request(workspace: Workspace, scan: Scan, rule_ids: list[str], system
     if scan.origin == "import":
         raise InvalidInput(f"scan {scan.short_id} was imported from {scan.source_file}: its content is not "
                            "known here, so it cannot be fixed; scan the host first")
+    assert scan.profile_id is not None  # a scan run here names its profile (an import may not)
     host = await workspace.store.require_host(scan.host_name)
     results = {r.rule_id: r.result for r in await workspace.store.rule_results(scan.id)}
     for rule_id in rule_ids:
