@@ -228,7 +228,15 @@ class _YamlLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]  # Any 
 
 
 _YamlLoader.add_constructor("!vault", lambda loader, node: None)
-_YamlLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
+def _unsafe(loader: _YamlLoader, node: yaml.ScalarNode) -> str:
+    """Ansible's !unsafe text, as text (a mapping or list so tagged is refused, as before)."""
+    text: str = loader.construct_scalar(node)
+    return text
+
+
+_YamlLoader.add_constructor("!unsafe", _unsafe)
 MAX_ENTRIES = 100_000  # hosts and groups walked: aliases can repeat a mapping endlessly
 MAX_FILE_BYTES = 16 << 20  # a 10,000-host inventory with variables is well under 2 MiB
 MAX_MEMBERSHIPS = 1_000_000  # host-in-group pairs, nested groups counted: groups become tags
