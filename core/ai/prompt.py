@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.content.catalog import SHORT_NAME_TITLES
 from core.domain.models import Host, RuleInfo, Scan
 from core.domain.text import neutralise
-from core.views.summaries import profile_title
+from core.views.summaries import SHORT_NAME_TITLES, profile_title
 
 PROMPT_VERSION = 1
 LIMITS = {"description": 3000, "rationale": 2000, "fixtext": 3000, "fix_script": 4000}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from core.content.catalog import SHORT_NAME_TITLES
+from core.content.catalog import SHORT_NAME_TITLES as SHORT_NAME_TITLES  # re-exported for core.ai
 from core.domain.models import UNFINISHED_JOBS, Host, Job, Scan
 from core.store.base import Store
 from core.views.exceptions import apply_to_scans, load_book
