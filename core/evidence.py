@@ -19,7 +19,7 @@ import lzma
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable, cast
 
 from core.files import private_dir, private_file
 from core.safexml import XmlError
@@ -71,12 +71,13 @@ def known_blocks(evidence_dir: Path) -> list[str]:
     return [sha for _, sha in sorted(found, reverse=True)]
 
 
-def decompressor(data_head: bytes):
+def decompressor(data_head: bytes) -> Callable[[BinaryIO], BinaryIO]:
     """A reader of xz or gzip data, by its magic bytes."""
     if data_head.startswith(b"\xfd7zXZ"):
-        return lambda raw: lzma.LZMAFile(raw)
+        # typeshed's LZMAFile and GzipFile are BufferedIOBase, binary files in all but name
+        return lambda raw: cast(BinaryIO, lzma.LZMAFile(raw))
     if data_head.startswith(b"\x1f\x8b"):
-        return lambda raw: gzip.GzipFile(fileobj=raw)
+        return lambda raw: cast(BinaryIO, gzip.GzipFile(fileobj=raw))
     raise EvidenceError("the evidence is neither xz nor gzip data")
 
 
@@ -97,7 +98,7 @@ class _Joined(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]  # io passes a memoryview
         while True:
             data = self.current.read(len(buffer))
             if data:
@@ -141,7 +142,7 @@ def open_split(path: Path, raw: BinaryIO | None = None, with_block: bool = True)
             raise EvidenceError(f"the datastream block {header.block[:12]} of {Path(path).name} is missing "
                                 f"from {blocks_dir(Path(path).parent)}")
         rest = _open_compressed(raw)
-        block = lzma.open(block_file, "rb") if with_block else io.BytesIO()
+        block = cast(BinaryIO, lzma.open(block_file, "rb")) if with_block else io.BytesIO()
     except BaseException:
         raw.close()
         raise
@@ -221,7 +222,7 @@ def write_split(path: Path, header: SplitHeader, rest: bytes) -> Path:
 def write_whole(path: Path, sha256: str, size: int, gzipped: bytes) -> Path:
     """An ARF that came whole (gzip), kept after it proves to be what the target hashed (one
     that was no regular file there, "-", could not be hashed first: parsing bounds it)."""
-    found = digest_of(gzip.GzipFile(fileobj=io.BytesIO(gzipped))) if sha256 != "-" else (sha256, size)
+    found = digest_of(cast(BinaryIO, gzip.GzipFile(fileobj=io.BytesIO(gzipped)))) if sha256 != "-" else (sha256, size)
     if found != (sha256, size):
         raise EvidenceError("the results that arrived differ from what oscap wrote on the target "
                             "(sha256 mismatch); nothing was stored")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Generator, cast
 
 from lxml import etree
 
@@ -63,7 +65,7 @@ def open_maybe_compressed(source: Source) -> BinaryIO:
     return raw
 
 
-def _owning(reader, raw: BinaryIO, source: Source) -> BinaryIO:
+def _owning(reader: io.BufferedIOBase, raw: BinaryIO, source: Source) -> BinaryIO:
     """A decompressing reader that also closes the file under it when we opened that file
     (GzipFile and BZ2File leave it open); a caller's stream stays the caller's."""
     if isinstance(source, (str, Path)):
@@ -75,13 +77,15 @@ def _owning(reader, raw: BinaryIO, source: Source) -> BinaryIO:
             finally:
                 raw.close()
 
-        reader.close = close_both
-    return reader
+        reader.close = close_both  # type: ignore[method-assign]  # this one reader closes both
+    # typeshed's GzipFile and BZ2File are BufferedIOBase, binary files in all but name
+    return cast(BinaryIO, reader)
 
 
 def iterparse(
-    source: Source, events=("start", "end"), tag=None, limit: int | None = None,
-) -> Iterator[tuple[str, etree._Element]]:
+    source: Source, events: Iterable[str] = ("start", "end"), tag: str | Iterable[str] | None = None,
+    limit: int | None = None,
+) -> Generator[tuple[str, etree._Element], None, None]:
     """Stream (event, element) pairs from a possibly compressed file, safely."""
     limit = limits.current().xml_bytes if limit is None else limit
     stream = open_maybe_compressed(source)
@@ -109,7 +113,8 @@ def iterparse(
 
 
 def local_name(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    name: str = etree.QName(element).localname
+    return name
 
 
 def release(element: etree._Element) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from core import files, paths
 from core.content import catalog, discovery
@@ -17,8 +18,8 @@ from core.domain.events import EventHub
 from core.domain.models import Host
 from core.domain.settings import Settings, load_settings
 from core.domain.timeutil import now_iso
-from core.store import Store, open_store
-from core.store.base import Expired
+from core.store import open_store
+from core.store.base import Expired, Store
 
 LOCALHOST = "localhost"
 
@@ -31,7 +32,7 @@ class Workspace:
     settings: Settings = field(default_factory=Settings)
     hub: EventHub = field(default_factory=EventHub)
     _datastreams: list[catalog.Datastream] | None = field(default=None, repr=False)
-    _content_seen: tuple = field(default=(), repr=False)  # discovery.fingerprint() of _datastreams
+    _content_seen: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)  # discovery.fingerprint() of _datastreams
     notices: list[str] = field(default_factory=list)  # for the operator: the CLI's stderr, the TUI
 
     @classmethod
@@ -52,10 +53,10 @@ class Workspace:
     async def __aenter__(self) -> "Workspace":
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def configure(self, **changes) -> None:
+    def configure(self, **changes: Any) -> None:
         """Override settings for this process (e.g. the CLI's --max-concurrent)."""
         self.settings = replace(self.settings, **changes)
 

@@ -9,6 +9,8 @@ package makes (streamed answers, the Test action, the model list, error bodies).
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from typing import Any
 
 import openai
 
@@ -22,7 +24,7 @@ class ResponseTooLarge(Exception):
 _counting_classes: dict[type, type] = {}
 
 
-def _counting_stream(stream, limit: int):
+def _counting_stream(stream: Any, limit: int) -> Any:
     """stream wrapped so that reading past limit bytes raises ResponseTooLarge. It subclasses
     the AsyncByteStream of whichever httpx the openai package uses (httpx or httpx2)."""
     base = next(c for c in type(stream).__mro__ if c.__name__ == "AsyncByteStream")
@@ -33,11 +35,11 @@ def _counting_stream(stream, limit: int):
     return wrapper(stream, limit)
 
 
-def _init(self, inner, limit: int) -> None:
+def _init(self: Any, inner: Any, limit: int) -> None:
     self.inner, self.limit, self.seen = inner, limit, 0
 
 
-async def _aiter(self):
+async def _aiter(self: Any) -> AsyncIterator[bytes]:
     async for block in self.inner:
         self.seen += len(block)
         if self.seen > self.limit:
@@ -45,13 +47,13 @@ async def _aiter(self):
         yield block
 
 
-async def _aclose(self) -> None:
+async def _aclose(self: Any) -> None:
     await self.inner.aclose()
 
 
-def bounded_http_client(limit: int):
+def bounded_http_client(limit: int) -> openai.DefaultAsyncHttpxClient:
     """The openai package's default async HTTP client, each response body bounded to limit bytes."""
-    async def bound(response) -> None:
+    async def bound(response: Any) -> None:  # an httpx (or httpx2) Response
         response.stream = _counting_stream(response.stream, limit)
 
     return openai.DefaultAsyncHttpxClient(event_hooks={"response": [bound]})

@@ -10,20 +10,24 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, cast
 
 import openai
 
 from core.ai.bounds import ResponseTooLarge, StreamRedactor, bounded_http_client
-from core.ai.prompt import estimate_tokens
+from core.ai.prompt import Message, estimate_tokens
 from core.ai.secrets import ENV_KEY, ApiKey
 from core.domain import limits
 from core.domain.errors import OperatorError
 from core.domain.limits import size
 from core.domain.settings import OPENAI_URL, AiSettings, safe_url
 from core.domain.text import one_line, redact
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
 
 KEYLESS = "no-key"  # local servers need none; the openai client insists on some value
 MAX_RETRY_WAIT = 60.0  # a longer Retry-After is reported, not waited for
@@ -65,7 +69,7 @@ class Answer:
 
 
 class LlmClient:
-    def __init__(self, endpoint: Endpoint, sleep: Sleep = asyncio.sleep):
+    def __init__(self, endpoint: Endpoint, sleep: Sleep = asyncio.sleep) -> None:
         self.endpoint = endpoint
         self._sleep = sleep
         if endpoint.settings.base_url is None and not endpoint.key.value:
@@ -84,12 +88,12 @@ class LlmClient:
     async def __aenter__(self) -> "LlmClient":
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     # ---------------------------------------------------------------- requests
 
-    async def stream(self, messages: list[dict], on_text: Callable[[str], None], answer: Answer) -> Answer:
+    async def stream(self, messages: list[Message], on_text: Callable[[str], None], answer: Answer) -> Answer:
         """Stream a chat completion, calling on_text with each piece (redacted); fills answer as
         it goes (so a caller sees what was spent even when this raises). The whole answer must
         arrive within the timeout and the size bound, or nothing of it is kept."""
@@ -108,7 +112,7 @@ class LlmClient:
                           "try again or choose another model")
         return answer
 
-    async def _stream(self, messages: list[dict], on_text: Callable[[str], None], answer: Answer) -> None:
+    async def _stream(self, messages: list[Message], on_text: Callable[[str], None], answer: Answer) -> None:
         stream = await self._create_stream(messages)
         answer.started = True
         pieces, most = 0, self._limits.llm_answer_chars
@@ -116,8 +120,9 @@ class LlmClient:
         received = 0
         try:
             async for chunk in stream:
-                if getattr(chunk, "usage", None) and chunk.usage.completion_tokens is not None:
-                    answer.usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens, True)
+                usage = getattr(chunk, "usage", None)  # a server may send chunks without the field
+                if usage and usage.completion_tokens is not None:
+                    answer.usage = Usage(usage.prompt_tokens or 0, usage.completion_tokens, True)
                 for choice in chunk.choices or ():
                     text = choice.delta.content if choice.delta else None
                     if text:
@@ -136,13 +141,14 @@ class LlmClient:
                 prompt = "".join(m["content"] for m in messages)
                 answer.usage = Usage(estimate_tokens(prompt), pieces, False)
 
-    async def _create_stream(self, messages: list[dict]):
+    async def _create_stream(self, messages: list[Message]) -> openai.AsyncStream[ChatCompletionChunk]:
         """The streamed request; a server that refuses an option (usage in streams, max_tokens
         under that name) is asked again without it."""
-        options = {"stream_options": {"include_usage": True}, "max_tokens": self._limits.llm_answer_tokens}
+        options: dict[str, Any] = {"stream_options": {"include_usage": True}, "max_tokens": self._limits.llm_answer_tokens}
         for _attempt in range(2):
             try:
-                return await self._create(messages, stream=True, **options)
+                stream: openai.AsyncStream[ChatCompletionChunk] = await self._create(messages, stream=True, **options)
+                return stream
             except openai.BadRequestError as exc:
                 said = str(exc)
                 if "stream_options" in said and "stream_options" in options:
@@ -151,15 +157,16 @@ class LlmClient:
                     options["max_completion_tokens"] = options.pop("max_tokens")
                 else:
                     raise
-        return await self._create(messages, stream=True, **options)
+        stream = await self._create(messages, stream=True, **options)
+        return stream
 
-    async def complete(self, messages: list[dict]) -> Answer:
+    async def complete(self, messages: list[Message]) -> Answer:
         """One short answer, not streamed (the Test action), within the timeout."""
         start = time.monotonic()
         answer = Answer()
         try:
             async with asyncio.timeout(self.endpoint.settings.timeout) as self._deadline:
-                response = await self._create(messages, stream=False)  # its size: the byte bound
+                response: ChatCompletion = await self._create(messages, stream=False)  # its size: the byte bound
             answer.started = True
             choice = response.choices[0] if response.choices else None
             text = (choice.message.content or "") if choice and choice.message else ""
@@ -187,20 +194,24 @@ class LlmClient:
         except Exception as exc:
             raise self._error(exc, False) from None
 
-    async def _create(self, messages: list[dict], **options):
-        """chat.completions.create, once more after a 429 when the server says how long to wait."""
+    async def _create(self, messages: list[Message], **options: Any) -> Any:
+        """chat.completions.create, once more after a 429 when the server says how long to wait:
+        a ChatCompletion, or with stream=True an AsyncStream of ChatCompletionChunks."""
         call = self._client.chat.completions.create
+        # each message is a role and its text: the shape of the system and user message params
+        params = cast("list[ChatCompletionMessageParam]", messages)
         try:
-            return await call(model=self.endpoint.model, messages=messages, **options)
+            return await call(model=self.endpoint.model, messages=params, **options)
         except openai.RateLimitError as exc:
             wait = retry_after(exc.response.headers if exc.response is not None else {})
             if wait > MAX_RETRY_WAIT:
                 raise AiError(f"the LLM server is rate limiting (429) and asks to wait {wait:.0f} s; "
                               "try again later") from None
-            if self._deadline is not None:  # the wait the server asks for is not the answer's time
-                self._deadline.reschedule(self._deadline.when() + wait)
+            # the wait the server asks for is not the answer's time
+            if self._deadline is not None and (when := self._deadline.when()) is not None:
+                self._deadline.reschedule(when + wait)
             await self._sleep(wait)
-            return await call(model=self.endpoint.model, messages=messages, **options)
+            return await call(model=self.endpoint.model, messages=params, **options)
 
     # ---------------------------------------------------------------- errors
 
@@ -259,7 +270,7 @@ def _emit(text: str, answer: Answer, on_text: Callable[[str], None]) -> None:
         on_text(text)
 
 
-def _caused_by(exc: BaseException, kind: type) -> bool:
+def _caused_by(exc: BaseException | None, kind: type) -> bool:
     seen = 0
     while exc is not None and seen < 10:
         if isinstance(exc, kind):
@@ -278,7 +289,7 @@ def _server_message(exc: Exception) -> str:
     return f": {one_line(str(message), 200).rstrip('.')}" if message else ""
 
 
-def retry_after(headers) -> float:
+def retry_after(headers: Mapping[str, str]) -> float:
     """Seconds a 429 asks to wait: retry-after-ms, Retry-After in seconds or as a date; 2 s
     when it says nothing."""
     try:

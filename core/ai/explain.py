@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable
 
-from core.ai.client import AiError, Answer, Endpoint, LlmClient
+from core.ai.client import AiError, Answer, Endpoint, LlmClient, Sleep
 from core.ai.prompt import Subject, build_messages, subject_for
 from core.ai.secrets import ENV_KEY, ApiKey, find_key_async
 from core.domain import limits
@@ -102,6 +102,7 @@ async def cached(store: Store, ai: AiSettings, scan: Scan, result: RuleResult) -
     answers of any size: stored_chars then says how long it is), redacted."""
     if not (ai.configured and scan.content_id):
         return None
+    assert ai.model is not None  # configured
     found = await store.get_explanation(scan.content_id, result.rule_id, result.result, ai.model,
                                         limit=limits.current().llm_answer_chars)
     if found is None:
@@ -119,7 +120,7 @@ def cut_note(found: Explanation) -> str | None:
 
 async def explain(
     store: Store, ai: AiSettings, scan: Scan, result: RuleResult, on_text: Callable[[str], None],
-    regenerate: bool = False, sleep=asyncio.sleep,
+    regenerate: bool = False, sleep: Sleep = asyncio.sleep,
 ) -> Outcome:
     """The cached explanation, or a new one streamed through on_text and then cached."""
     if not regenerate:
@@ -152,7 +153,8 @@ async def _count(store: Store, model: str, answer: Answer) -> None:
                                 estimated=not usage.reported)
 
 
-async def check(store: Store, ai: AiSettings, key: ApiKey | None = None, sleep=asyncio.sleep) -> CheckReport:
+async def check(store: Store, ai: AiSettings, key: ApiKey | None = None, sleep: Sleep = asyncio.sleep,
+                ) -> CheckReport:
     """One small request (not streamed), the server's model list, and the round trip; key: one
     typed in Settings and not stored yet."""
     point = await endpoint(ai, key)

@@ -82,7 +82,10 @@ def _field(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + " [… shortened]"
 
 
-def build_messages(subject: Subject) -> list[dict]:
+Message = dict[str, str]  # {"role": ..., "content": ...} of a chat completion
+
+
+def build_messages(subject: Subject) -> list[Message]:
     rule = subject.rule
     lines = [
         f"Rule: {_clean_line(rule.rule_id)}",

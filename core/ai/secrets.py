@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import TYPE_CHECKING
 
 from core.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 ENV_KEY = "OPENAI_API_KEY"
 SERVICE = "compliance-tui"
@@ -39,7 +43,7 @@ class ApiKey:
     __str__ = __repr__
 
 
-def _keyring():
+def _keyring() -> KeyringBackend | None:
     """The keyring backend, or None where there is none usable (the fail or null backend)."""
     try:
         import keyring

@@ -45,7 +45,7 @@ def import_content(data_dir: Path, source: Path) -> list[Imported]:
 
 def _unzip_datastreams(archive: Path, scratch: Path) -> list[Path]:
     """Extract only datastream members, under our own names: no path from the zip is trusted."""
-    extracted = []
+    extracted: list[Path] = []
     with zipfile.ZipFile(archive) as bundle:
         for member in bundle.infolist():
             name = Path(member.filename).name

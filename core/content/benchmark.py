@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lxml import etree
+
 from core.safexml import XmlError, iterparse, release
 
 _XCCDF_NS = "http://checklists.nist.gov/xccdf/"
+# profile id -> (title, the profile it extends, its own selections)
+_RawProfiles = dict[str, tuple[str, str | None, dict[str, bool]]]
 
 
-def _split_tag(element) -> tuple[str, str]:
+def _split_tag(element: etree._Element) -> tuple[str, str]:
     """(namespace, local name) of an element; ("", "") for anything without a tag name."""
     tag = element.tag if isinstance(element.tag, str) else ""
     ns, _, name = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
     return ns, name
 
 
-def _profile_parts(profile) -> tuple[str, str | None, dict[str, bool]]:
+def _profile_parts(profile: etree._Element) -> tuple[str, str | None, dict[str, bool]]:
     title, selects = "", {}
     for child in profile:
         name = _split_tag(child)[1]
@@ -31,27 +35,27 @@ def _profile_parts(profile) -> tuple[str, str | None, dict[str, bool]]:
     return title, profile.get("extends"), selects
 
 
-def _selections(pid: str, raw: dict, seen: tuple[str, ...] = ()) -> dict[str, bool]:
+def _selections(pid: str, raw: _RawProfiles, seen: tuple[str, ...] = ()) -> dict[str, bool]:
     _title, extends, selects = raw[pid]
     base = _selections(extends, raw, seen + (pid,)) if extends in raw and extends not in seen else {}
     return {**base, **selects}
 
 
-def _parent_name(element) -> str:
+def _parent_name(element: etree._Element) -> str:
     parent = element.getparent()
     return "" if parent is None else _split_tag(parent)[1]
 
 
-def _inside_xccdf(element) -> bool:
+def _inside_xccdf(element: etree._Element) -> bool:
     parent = element.getparent()
     return parent is not None and _split_tag(parent)[0].startswith(_XCCDF_NS)
 
 
-def _read(path: Path) -> tuple[str, str, list[str], dict]:
+def _read(path: Path) -> tuple[str, str, list[str], _RawProfiles]:
     """(benchmark id, version, rule ids in document order, raw profiles). Raises XmlError."""
     benchmark, version = None, ""
     rules: list[str] = []
-    raw: dict[str, tuple[str, str | None, dict[str, bool]]] = {}
+    raw: _RawProfiles = {}
     events = iterparse(path, events=("end",))
     try:
         for _event, element in events:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from core.content.benchmark import read_benchmark
 from core.domain.errors import InvalidInput, OperatorError, os_reason
@@ -136,10 +136,10 @@ class ProfileChoice:
         return f"derived from {self.derived_from} content" if self.derived_from else None
 
 
-class Discovered(list):
+class Discovered(list[Datastream]):
     """What discover() returns: the datastreams, plus warnings about files it skipped."""
 
-    def __init__(self, items: Iterable[Datastream] = (), warnings: Iterable[str] = ()):
+    def __init__(self, items: Iterable[Datastream] = (), warnings: Iterable[str] = ()) -> None:
         super().__init__(items)
         self.warnings: list[str] = list(warnings)
 
@@ -199,7 +199,8 @@ def discover(dirs: list[Path], index_path: Path | None = None, *, reader: Reader
 
 # --- the catalog ----------------------------------------------------------------------------
 
-def _make_entry(raw: dict, groups: Mapping[str, dict] = MappingProxyType({})) -> CatalogEntry:
+def _make_entry(raw: dict[str, Any], groups: Mapping[str, tuple[tuple[str, ...], str]] = MappingProxyType({}),
+                ) -> CatalogEntry:
     known = {f.name for f in fields(CatalogEntry)} - {"os_id"}
     label = raw.get("label", raw.get("id", "?"))
     unknown = set(raw) - known - {"id"}
@@ -230,7 +231,7 @@ class _Catalog:
     groups: Mapping[str, tuple[tuple[str, ...], str]]  # switch_off group -> (rule names, reason template)
 
 
-def _groups(data: dict) -> dict[str, tuple[tuple[str, ...], str]]:
+def _groups(data: dict[str, Any]) -> dict[str, tuple[tuple[str, ...], str]]:
     groups = {}
     for name, group in data.get("switch_off", {}).items():
         rules, reason = group.get("rules"), group.get("reason")
@@ -339,7 +340,9 @@ def _find(entry: CatalogEntry, profile_id: str, datastreams: list[Datastream],
     if own is not None:
         return _choice(short_name, own, profile_id)
     source = _source(entry)
-    found = _newest(datastreams, source.product, profile_id) if source else None
+    if source is None:
+        return None
+    found = _newest(datastreams, source.product, profile_id)
     return _choice(short_name, found, profile_id, _derivative(entry, source)) if found else None
 
 
@@ -415,6 +418,8 @@ def resolve_profile(os: OsInfo | None, profile: str, datastreams: Iterable[Datas
     entry = catalog_entry(os)
     if entry is None:
         raise ContentError(_unsupported(os))
+    profile_id: str | None
+    short_name: str | None
     if profile in SHORT_NAMES:
         short_name, profile_id = profile, entry.profiles.get(profile)
     else:

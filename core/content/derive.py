@@ -73,6 +73,7 @@ def materialize(choice: ProfileChoice, cache_dir: Path) -> ProfileChoice:
     """A choice whose datastream is ready to scan with: derived when the choice says so."""
     if not choice.needs_derivation:
         return choice
+    assert choice.derivative is not None  # needs_derivation says so
     return replace(choice, datastream=derive(choice.datastream, choice.derivative, cache_dir))
 
 

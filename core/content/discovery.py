@@ -11,7 +11,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, TypeGuard
 
 from core import paths
 from core.content.catalog import (
@@ -91,17 +91,18 @@ def _watch_key() -> str:
     return hashlib.sha256("\n".join(sorted(watched_rules())).encode()).hexdigest()[:16]
 
 
-def _load_index(path: Path | None) -> dict[str, dict]:
+def _load_index(path: Path | None) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8")) if path is not None else {}
     except (OSError, ValueError):
         return {}
     ok = (isinstance(data, dict) and data.get("format") == INDEX_FORMAT and data.get("watch") == _watch_key()
           and isinstance(data.get("files"), dict))
-    return data["files"] if ok else {}
+    files: dict[str, dict[str, Any]] = data["files"] if ok else {}  # JSON
+    return files
 
 
-def _save_index(path: Path, files: dict[str, dict]) -> str | None:
+def _save_index(path: Path, files: dict[str, dict[str, Any]]) -> str | None:
     try:
         index = {"format": INDEX_FORMAT, "watch": _watch_key(), "files": files}
         write_private(path, json.dumps(index, sort_keys=True))
@@ -110,7 +111,7 @@ def _save_index(path: Path, files: dict[str, dict]) -> str | None:
     return None
 
 
-def _to_entry(ds: Datastream, stat: os.stat_result) -> dict:
+def _to_entry(ds: Datastream, stat: os.stat_result) -> dict[str, Any]:
     return {
         "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "product": ds.product,
         "benchmark_id": ds.benchmark_id, "version": ds.version, "sha256": ds.sha256,
@@ -118,18 +119,19 @@ def _to_entry(ds: Datastream, stat: os.stat_result) -> dict:
     }
 
 
-def _from_entry(path: Path, entry: dict) -> Datastream:
+def _from_entry(path: Path, entry: dict[str, Any]) -> Datastream:
     profiles = {pid: ProfileInfo(pid, str(title), int(count), frozenset(map(str, watched)))
                 for pid, (title, count, watched) in entry["profiles"].items()}
     return Datastream(path, str(entry["product"]), str(entry["benchmark_id"]), str(entry["version"]),
                       str(entry["sha256"]), profiles)
 
 
-def _fresh(entry, stat: os.stat_result) -> bool:
+def _fresh(entry: object, stat: os.stat_result) -> TypeGuard[dict[str, Any]]:
     return isinstance(entry, dict) and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
 
 
-def _entry_for(path: Path, stat: os.stat_result, cached, reader: Reader) -> tuple[dict, Datastream | None]:
+def _entry_for(path: Path, stat: os.stat_result, cached: object, reader: Reader,
+               ) -> tuple[dict[str, Any], Datastream | None]:
     """The index entry of one file (cached when size and mtime match) and its datastream."""
     if _fresh(cached, stat):
         if "error" in cached:
@@ -155,7 +157,7 @@ def discover(dirs: list[Path], index_path: Path | None = None, *, reader: Reader
     the seam that parses one file.
     """
     old = _load_index(index_path)
-    new: dict[str, dict] = {}
+    new: dict[str, dict[str, Any]] = {}
     found, shas = Discovered(), set()
     for path in _candidates(dirs):
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bz2
 import mmap
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import Iterable
 
 CHUNK = 1 << 20
 MAX_UNPACKED = 1 << 30  # a bz2 datastream unpacks to tens of MB; more is not content
@@ -32,7 +32,7 @@ def defines_rule(path: Path, rule_id: str) -> bool:
         return False
 
 
-def _stream_has(stream: BinaryIO, needle: bytes) -> bool:
+def _stream_has(stream: bz2.BZ2File, needle: bytes) -> bool:
     tail, read = b"", 0
     while read < MAX_UNPACKED and (block := stream.read(CHUNK)):
         if needle in tail + block:

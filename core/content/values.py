@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from core.domain.errors import InvalidInput
 from core.domain.text import json_safe
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 VALUE_PREFIX = "xccdf_org.ssgproject.content_value_"
 NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
@@ -69,6 +74,7 @@ def check(definition: ValueDef | None, value_id: str, value: str, source: str) -
         raise refusal(value_id, value, source, "it must be one of the Value's own choices")
     kind = definition.type if definition is not None else "string"
     if kind == "number":
+        assert definition is not None  # kind is "string" without one
         _check_number(definition, value_id, value, source)
     elif kind == "boolean":
         if value.lower() not in BOOLEAN:
@@ -100,7 +106,8 @@ def _check_match(pattern: str, value_id: str, value: str, source: str) -> None:
         raise refusal(value_id, value, source, f"it does not match the Value's pattern {shown(pattern, 60)}")
 
 
-def definition_of(element, name_of, text_of) -> ValueDef:
+def definition_of(element: etree._Element, name_of: Callable[[etree._Element], str | None],
+                  text_of: Callable[[etree._Element], str]) -> ValueDef:
     """A ValueDef from an XCCDF <Value> element (name_of and text_of: the XCCDF readers)."""
     choices: list[str] = []
     must_match, match, lower, upper = False, None, None, None

@@ -26,7 +26,7 @@ Subscriber = Callable[[JobEvent], None]
 
 
 class EventHub:
-    def __init__(self):
+    def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.domain.timeutil import seconds_between
 
@@ -101,10 +101,10 @@ class OsInfo:
 @dataclass
 class Scan:
     id: str
-    host_id: int
+    host_id: int | None  # None until stored with a host new to the store (an import's)
     host_name: str
     profile: str  # what the operator asked for: short name or xccdf id
-    profile_id: str  # the xccdf profile id
+    profile_id: str | None  # the xccdf profile id; None: an imported TestResult that names none
     status: ScanStatus = ScanStatus.PENDING
     content_id: str | None = None  # sha256 of the datastream
     content_file: str | None = None
@@ -136,6 +136,13 @@ class Scan:
     @property
     def short_id(self) -> str:
         return self.id[:8]
+
+    @property
+    def created(self) -> str:
+        """created_at of a scan the store returned: it sets it on every one."""
+        if self.created_at is None:
+            raise ValueError(f"scan {self.short_id} was never stored: it has no creation time")
+        return self.created_at
 
     @property
     def duration_s(self) -> float | None:
@@ -203,7 +210,7 @@ class Job:
     kind: str
     host_id: int
     host_name: str
-    params: dict = field(default_factory=dict)  # scan: profile, tailoring, timeout
+    params: dict[str, Any] = field(default_factory=dict)  # scan: profile, tailoring, timeout
     priority: int = DEFAULT_PRIORITY  # 1..10, 10 runs first
     status: JobStatus = JobStatus.PENDING
     created_at: str | None = None
@@ -220,11 +227,18 @@ class Job:
     progress_total: int | None = None
     current: str | None = None  # the rule being evaluated now
     current_since: str | None = None
-    result: dict | None = None  # what it found: a hardening job's rules before and after
+    result: dict[str, Any] | None = None  # what it found: a hardening job's rules before and after
 
     @property
     def short_id(self) -> str:
         return self.id[:8]
+
+    @property
+    def created(self) -> str:
+        """created_at of a job the store returned: it sets it on every one."""
+        if self.created_at is None:
+            raise ValueError(f"job {self.short_id} was never stored: it has no creation time")
+        return self.created_at
 
     @property
     def progress_unit(self) -> str:

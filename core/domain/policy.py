@@ -155,7 +155,7 @@ class Book:
                 found.setdefault(exc.rule_id, exc)
         return found
 
-    def expired_for_host(self, host: str, tags) -> dict[str, RuleException]:
+    def expired_for_host(self, host: str, tags: tuple[str, ...] | list[str]) -> dict[str, RuleException]:
         live = self.for_host(host, tags)
         return {e.rule_id: e for e in self.expired if e.covers(host, tags) and e.rule_id not in live}
 

@@ -38,6 +38,7 @@ import resource
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
@@ -98,7 +99,7 @@ class RemediationSettings:
     keep_days: int = 7  # days a hardening job's /etc archive stays on its target, for `fix rollback`
 
 
-def remediation_settings(values: dict, where: str) -> RemediationSettings:
+def remediation_settings(values: dict[str, Any], where: str) -> RemediationSettings:
     if not isinstance(values, dict):
         raise InvalidInput(f"{where}: [remediation] is a table, e.g. keep_days = 7")
     for key, value in values.items():
@@ -109,8 +110,8 @@ def remediation_settings(values: dict, where: str) -> RemediationSettings:
     return RemediationSettings(**values)
 
 
-def evidence_settings(values: dict, where: str) -> EvidenceSettings:
-    changes = {}
+def evidence_settings(values: dict[str, Any], where: str) -> EvidenceSettings:
+    changes: dict[str, int] = {}
     for key, value in values.items():
         if key not in ("keep_days", "keep_last"):
             raise InvalidInput(f"{where}: unknown setting evidence.{key}; known: keep_days, keep_last")
@@ -187,7 +188,7 @@ def load_settings(path: Path | None = None, environment: bool = True) -> Setting
     return settings
 
 
-def _store_url(values, where: str) -> str | None:
+def _store_url(values: object, where: str) -> str | None:
     if not isinstance(values, dict) or set(values) - {"url"}:
         raise InvalidInput(f'{where}: [store] takes one key, url = "postgresql://USER@HOST/DATABASE"')
     url = values.get("url")
@@ -199,9 +200,9 @@ def _store_url(values, where: str) -> str | None:
     return check_url(str(url), f"{where}: store.url", password_allowed=False)
 
 
-def ai_settings(values: dict, where: str, base: AiSettings | None = None) -> AiSettings:
+def ai_settings(values: dict[str, Any], where: str, base: AiSettings | None = None) -> AiSettings:
     """[ai] values checked: an http(s) base URL, a model name on one line, a timeout in seconds."""
-    changes = {}
+    changes: dict[str, Any] = {}  # the fields of AiSettings: text or None, and a float
     for key, value in values.items():
         if key in ("base_url", "model"):
             if value is not None and not isinstance(value, str):
@@ -268,7 +269,7 @@ def save_ai_settings(ai: AiSettings, path: Path | None = None) -> Path:
 TABLES = ("jobs", "evidence", "remediation", "keys", "store", "ai")
 
 
-def _kind(value) -> str:
+def _kind(value: object) -> str:
     """What a TOML value is, in the operator's words (its text is not repeated: it may be long)."""
     if isinstance(value, bool):
         return f"{str(value).lower()} (true/false)"
@@ -276,7 +277,7 @@ def _kind(value) -> str:
     return next((name for kind, name in names.items() if isinstance(value, kind)), "a date or time")
 
 
-def _tables(data: dict, path: Path) -> None:
+def _tables(data: dict[str, Any], path: Path) -> None:
     """Each known section is a table: `jobs = 5` is one line, not a crash."""
     for name in TABLES:
         if name in data and not isinstance(data[name], dict):
@@ -284,10 +285,10 @@ def _tables(data: dict, path: Path) -> None:
                                f"not {_kind(data[name])}")
 
 
-def _apply(settings: Settings, values: dict, where: str, strict: bool = False) -> Settings:
+def _apply(settings: Settings, values: dict[str, Any], where: str, strict: bool = False) -> Settings:
     """[jobs] numbers; strict (the file): a TOML number of the right kind, not text or true."""
     known = {f.name: f.type for f in fields(Settings) if f.type in ("int", "float")}
-    changes = {}
+    changes: dict[str, Any] = {}  # int and float fields of Settings
     for key, value in values.items():
         if key not in known:
             raise InvalidInput(f"{where}: unknown setting jobs.{key}; known: {', '.join(known)}")

@@ -15,7 +15,7 @@ import re
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def _visible(match: re.Match) -> str:
+def _visible(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
@@ -49,7 +49,7 @@ _SECRET_SHAPES = re.compile(
 )
 
 
-def _hide(match: re.Match) -> str:
+def _hide(match: re.Match[str]) -> str:
     prefix = match.group("scheme") or match.group("basic") or match.group("pair")
     return (prefix or "") + HIDDEN
 

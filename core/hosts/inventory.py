@@ -18,7 +18,9 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any, TypedDict
 
 import yaml
 
@@ -70,17 +72,26 @@ def parse(text: str, kind: str, *, home: Path | None = None) -> Parsed:
 
 # --------------------------------------------------------------------------- ansible
 
+Variables = dict[str, str | None]  # None: a value that is no scalar (a vaulted one), left out
+
+
+class _Group(TypedDict):
+    hosts: list[str]
+    vars: Variables
+    children: list[str]
+
+
 class _Inventory:
     """Groups with hosts, vars and children, resolved the way Ansible merges them."""
 
-    def __init__(self):
-        self.hosts: dict[str, tuple[dict[str, str], str]] = {}  # name -> (host vars, origin)
-        self.groups: dict[str, dict] = {}
+    def __init__(self) -> None:
+        self.hosts: dict[str, tuple[Variables, str]] = {}  # name -> (host vars, origin)
+        self.groups: dict[str, _Group] = {}
 
-    def group(self, name: str) -> dict:
+    def group(self, name: str) -> _Group:
         return self.groups.setdefault(name, {"hosts": [], "vars": {}, "children": []})
 
-    def add_host(self, group: str, name: str, variables: dict[str, str], origin: str) -> None:
+    def add_host(self, group: str, name: str, variables: Mapping[str, str | None], origin: str) -> None:
         own, first = self.hosts.get(name, ({}, origin))
         self.hosts[name] = ({**own, **variables}, first)
         if name not in self.group(group)["hosts"]:
@@ -112,7 +123,7 @@ class _Inventory:
         parsed = Parsed(kind)
         chains = self.chains()
         for name, (own, origin) in self.hosts.items():
-            merged: dict[str, str] = {}
+            merged: Variables = {}
             for group in chains[name]:
                 merged.update(self.group(group)["vars"])
             merged.update(own)
@@ -122,7 +133,7 @@ class _Inventory:
         return parsed
 
 
-def group_tags(groups, warnings: list[str]) -> tuple[str, ...]:
+def group_tags(groups: Iterable[object], warnings: list[str]) -> tuple[str, ...]:
     """A host's Ansible groups become its tags (lowercase; `all` and `ungrouped` are no tags).
     A group name that cannot be a tag is left out, said once in warnings."""
     tags = set()
@@ -138,7 +149,7 @@ def group_tags(groups, warnings: list[str]) -> tuple[str, ...]:
     return tuple(sorted(tags))
 
 
-def _first(variables: dict[str, str], names: tuple[str, ...]) -> str | None:
+def _first(variables: Mapping[str, str | None], names: tuple[str, ...]) -> str | None:
     for name in names:
         value = variables.get(name)
         if value not in (None, ""):
@@ -146,7 +157,7 @@ def _first(variables: dict[str, str], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _ansible_host(name: str, variables: dict[str, str], origin: str, home: Path | None) -> Found:
+def _ansible_host(name: str, variables: Mapping[str, str | None], origin: str, home: Path | None) -> Found:
     host = Host(name=name, address=_first(variables, _ADDRESS_VARS) or name,
                 username=_first(variables, _USER_VARS))
     problem = None
@@ -162,7 +173,7 @@ def _ansible_host(name: str, variables: dict[str, str], origin: str, home: Path 
 
 
 def _ini_vars(words: list[str], number: int) -> dict[str, str]:
-    variables = {}
+    variables: dict[str, str] = {}
     for word in words:
         key, sep, value = word.partition("=")
         if not sep:
@@ -212,18 +223,26 @@ def parse_ansible_ini(text: str, *, home: Path | None = None) -> Parsed:
     return inventory.resolve(ANSIBLE_INI, home)
 
 
-class _YamlLoader(yaml.SafeLoader):
+class _YamlLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]  # Any where PyYAML has no stubs
     """The safe loader, with Ansible's tags: a vaulted value is a secret we never decrypt."""
 
 
 _YamlLoader.add_constructor("!vault", lambda loader, node: None)
-_YamlLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
+def _unsafe(loader: _YamlLoader, node: yaml.ScalarNode) -> str:
+    """Ansible's !unsafe text, as text (a mapping or list so tagged is refused, as before)."""
+    text: str = loader.construct_scalar(node)
+    return text
+
+
+_YamlLoader.add_constructor("!unsafe", _unsafe)
 MAX_ENTRIES = 100_000  # hosts and groups walked: aliases can repeat a mapping endlessly
 MAX_FILE_BYTES = 16 << 20  # a 10,000-host inventory with variables is well under 2 MiB
 MAX_MEMBERSHIPS = 1_000_000  # host-in-group pairs, nested groups counted: groups become tags
 
 
-def parse_yaml(text: str):
+def parse_yaml(text: str) -> Any:
     try:
         return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
@@ -241,7 +260,7 @@ def parse_ansible_yaml(text: str, *, home: Path | None = None) -> Parsed:
     inventory, budget = _Inventory(), HostBudget()
     walked = 0
 
-    def read_group(name: str, body, path: str) -> None:
+    def read_group(name: str, body: object, path: str) -> None:
         nonlocal walked
         walked += 1
         if walked > MAX_ENTRIES:
@@ -289,7 +308,7 @@ def ansible_inventory() -> str | None:
     return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
 
 
-def parse_ansible_list(listing: dict, kind: str, *, home: Path | None = None) -> Parsed:
+def parse_ansible_list(listing: dict[str, Any], kind: str, *, home: Path | None = None) -> Parsed:
     """`ansible-inventory --list` output: Ansible has merged every variable already."""
     hostvars = (listing.get("_meta") or {}).get("hostvars") or {}
     origins: dict[str, str] = {}
@@ -310,7 +329,7 @@ def parse_ansible_list(listing: dict, kind: str, *, home: Path | None = None) ->
     return parsed
 
 
-def _listed_groups(listing: dict) -> dict[str, set[str]]:
+def _listed_groups(listing: dict[str, Any]) -> dict[str, set[str]]:
     """host -> every group it is in, through `children` too, from ansible-inventory's listing."""
     parents: dict[str, set[str]] = {}
     for group, body in listing.items():
@@ -334,7 +353,7 @@ def _listed_groups(listing: dict) -> dict[str, set[str]]:
     return found
 
 
-def run_ansible_inventory(command: str, path: Path, kind: str, timeout: float = 60) -> dict:
+def run_ansible_inventory(command: str, path: Path, kind: str, timeout: float = 60) -> dict[str, Any]:
     env = os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}
     try:
         done = subprocess.run([command, "-i", str(path), "--list"], capture_output=True, text=True,
@@ -362,7 +381,7 @@ def _refusal(stderr: str, kind: str) -> str:
     return next((line for line in lines if line.startswith("[ERROR]")), lines[0] if lines else "no reason given")
 
 
-def _scalar_text(value) -> str | None:
+def _scalar_text(value: object) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
     if isinstance(value, bool):

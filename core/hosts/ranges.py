@@ -20,7 +20,7 @@ class InventoryError(InvalidInput):
     """The file cannot be read as the format it claims (message names the line)."""
 
 
-def _bounds(match: re.Match, pattern: str) -> tuple[int, int, int, bool]:
+def _bounds(match: re.Match[str], pattern: str) -> tuple[int, int, int, bool]:
     """(low, high, step, numeric) of one range."""
     start, end, step = match[1], match[2], max(int(match[3] or 1), 1)
     if start.isdigit() and end.isdigit():

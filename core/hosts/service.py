@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from core.content import tailoring
 from core.content.tailoring import Tailoring
@@ -23,6 +24,9 @@ from core.targets import remote, ssh
 from core.targets.connect import connect, sudo_for
 from core.targets.transport import shell_join, sudo_error
 from core.workspace import Workspace
+
+if TYPE_CHECKING:
+    import asyncssh
 
 
 async def add_host(workspace: Workspace, host: Host) -> Host:
@@ -77,7 +81,7 @@ class Readiness:
                 ("authenticated", *answer(self.authenticated)), ("oscap", *answer(self.oscap)),
                 ("sudo", *answer(self.sudo))]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"ready": self.ready}
 
 
@@ -116,7 +120,7 @@ async def check_host(workspace: Workspace, name: str) -> Readiness:
 @dataclass
 class PresentedKey:
     host: Host
-    key: object  # asyncssh.SSHKey
+    key: asyncssh.SSHKey
     trusted: bool  # known_hosts holds this very key
     changed: bool  # known_hosts holds a different key for the host: never trusted over it
 
@@ -173,7 +177,7 @@ async def set_tailoring(workspace: Workspace, name: str, source: Path | None) ->
 EDITABLE = ("address", "port", "username", "identity_file", "known_hosts", "sudo_password_env", "zone")
 
 
-async def edit_host(workspace: Workspace, name: str, **changes) -> Host:
+async def edit_host(workspace: Workspace, name: str, **changes: Any) -> Host:
     """Change what is given of a host's connection and zone (validated as when added); an
     empty zone takes the host out of its zone."""
     host = await workspace.store.require_host(name)

@@ -77,8 +77,8 @@ def parse_ssh_config(text: str, *, home: Path | None = None) -> Parsed:
             continue
         seen.add(alias)
         options: dict[str, str] = {}
-        for patterns, block in blocks:
-            if patterns is None or _matches(alias, patterns):
+        for applies_to, block in blocks:
+            if applies_to is None or _matches(alias, applies_to):
                 for key, value in block.items():
                     options.setdefault(key, value)
         address = options.get("hostname", alias).replace("%h", alias)

@@ -123,7 +123,8 @@ def tailoring_xml(chosen: list[RuleException], base: Base, now: datetime | None 
         select = etree.SubElement(profile, x + "select", idref=exc.rule_id, selected="false")
         etree.SubElement(select, x + "remark").text = (
             f"{exc.reason} (accepted by {exc.accepted_by} for {exc.scope_text()}, until {exc.expires})")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data
 
 
 async def export_tailoring(workspace: Workspace, exc_ids: list[str], output: Path | None = None,

@@ -14,6 +14,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from lxml import etree
 
 from core.content.values import ValueDef, check, definition_of, short
 from core.domain.errors import InvalidInput
@@ -200,7 +203,7 @@ def read_plan(datastream: Path, profile_id: str, rule_ids: list[str], *,
     """The fixes of rule_ids (in that order) with the values profile_id selects, each value
     checked (core/content/values.py) before it is put in a script."""
     wanted = list(dict.fromkeys(rule_ids))
-    rules: dict[str, dict] = {}
+    rules: dict[str, dict[str, Any]] = {}  # rule id -> _rule()
     definitions: dict[str, ValueDef] = {}
     choices: dict[str, dict[str, str]] = {}  # Value id -> selector ('' default) -> value
     profiles: dict[str, tuple[str | None, dict[str, str]]] = {}  # id -> (extends, refine-values)
@@ -241,7 +244,7 @@ def read_plan(datastream: Path, profile_id: str, rule_ids: list[str], *,
 
 def tailoring_profiles(path: Path) -> dict[str, tuple[str | None, dict[str, str]]]:
     """The refinements of each Profile of a tailoring file (see _refinements)."""
-    tailored = {}
+    tailored: dict[str, tuple[str | None, dict[str, str]]] = {}
     for event, name, element in stream(path, frozenset({"Profile"})):
         if event == "end" and name == "Profile" and element.get("id"):
             tailored[element.get("id")] = _refinements(element)
@@ -251,8 +254,9 @@ def tailoring_profiles(path: Path) -> dict[str, tuple[str | None, dict[str, str]
 FIX_ATTRIBUTES = ("reboot", "disruption", "complexity", "strategy")
 
 
-def _rule(element, system: str) -> dict:
-    found = {"title": "", "fixtext": "", "fix": None, "severity": element.get("severity") or "unknown",
+def _rule(element: etree._Element, system: str) -> dict[str, Any]:
+    """title, fixtext, fix (None: no fix for the system), severity, and _fix_attributes()."""
+    found: dict[str, Any] = {"title": "", "fixtext": "", "fix": None, "severity": element.get("severity") or "unknown",
              "reboot": False, "disruption": "", "complexity": "", "strategy": ""}
     chosen, others = None, []
     for child in element:
@@ -271,11 +275,11 @@ def _rule(element, system: str) -> dict:
     return found
 
 
-def _fix_attributes(chosen, others: list) -> dict:
+def _fix_attributes(chosen: etree._Element, others: list[etree._Element]) -> dict[str, Any]:
     """The fix's reboot, disruption, complexity and strategy. SSG leaves them off many a bash fix
     (171 of the 429 in Ubuntu 22.04's 0.1.65) while stating them on the same rule's Ansible or
     Puppet fix, which the playbook then tags (low_disruption): taken from there, else left empty."""
-    attributes = {}
+    attributes: dict[str, Any] = {}  # reboot a bool, the others text
     for attribute in FIX_ATTRIBUTES:
         stated = [fix.get(attribute) for fix in (chosen, *others) if fix.get(attribute)]
         attributes[attribute] = stated[0] if stated else ""
@@ -283,8 +287,8 @@ def _fix_attributes(chosen, others: list) -> dict:
     return attributes
 
 
-def _choices(element) -> dict[str, str]:
-    values = {}
+def _choices(element: etree._Element) -> dict[str, str]:
+    values: dict[str, str] = {}
     for child in element:
         if xccdf_name(child) == "value":
             values.setdefault(child.get("selector") or "", text_of(child))
@@ -293,9 +297,9 @@ def _choices(element) -> dict[str, str]:
     return values
 
 
-def _refinements(element) -> tuple[str | None, dict[str, str]]:
+def _refinements(element: etree._Element) -> tuple[str | None, dict[str, str]]:
     """(extends, Value id -> 'selector:S' or 'value:V') of a Profile."""
-    refined = {}
+    refined: dict[str, str] = {}
     for child in element:
         name = xccdf_name(child)
         if name == "refine-value" and child.get("idref"):
@@ -305,10 +309,11 @@ def _refinements(element) -> tuple[str | None, dict[str, str]]:
     return element.get("extends"), refined
 
 
-def _selected_values(profiles: dict, profile_id: str, source: str,
+def _selected_values(profiles: dict[str, tuple[str | None, dict[str, str]]], profile_id: str, source: str,
                      inherit: bool = True) -> dict[str, tuple[str, str]]:
     """Value id -> (refinement, where it came from), of a profile and those it extends (its own win)."""
-    chain, current = [], profile_id
+    chain: list[str] = []
+    current: str | None = profile_id
     while current in profiles and current not in chain:
         chain.append(current)
         current = profiles[current][0] if inherit else None

@@ -12,7 +12,7 @@ MAX_GRACE = 7200  # longer: a locked-out host waits hours; shorter than limits' 
 # could fire the switch in the middle of a job
 
 
-def check_grace(grace) -> int:
+def check_grace(grace: int | str) -> int:
     """The switch's grace in seconds, or InvalidInput: 0, negatives and extremes are refused."""
     shortest = limits.current().grace_min
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.content import derive
 from core.content.catalog import ContentError, Datastream, validate_profile
@@ -30,7 +31,7 @@ class FixRequest:
     tailoring: Tailoring | None
     plan: Plan
 
-    def params(self, grace: int) -> dict:
+    def params(self, grace: int) -> dict[str, Any]:
         """What the hardening job needs to rebuild this request in any process."""
         return {"profile": self.scan.profile, "source_scan": self.scan.id,
                 "rules": [f.rule_id for f in self.plan.fixes] + [m.rule_id for m in self.plan.missing],
@@ -79,7 +80,7 @@ async def harden(workspace: Workspace, host_name: str, profile: str, system: str
     return await _request(workspace, latest, failed, system)
 
 
-async def load(workspace: Workspace, params: dict, system: str = "sh") -> FixRequest:
+async def load(workspace: Workspace, params: dict[str, Any], system: str = "sh") -> FixRequest:
     """The request a hardening job's params describe (rebuilt where the job runs)."""
     scan = await workspace.store.get_scan(params["source_scan"])
     return await _request(workspace, scan, list(params["rules"]), system)
@@ -92,6 +93,7 @@ async def _request(workspace: Workspace, scan: Scan, rule_ids: list[str], system
     if scan.origin == "import":
         raise InvalidInput(f"scan {scan.short_id} was imported from {scan.source_file}: its content is not "
                            "known here, so it cannot be fixed; scan the host first")
+    assert scan.profile_id is not None  # a scan run here names its profile (an import may not)
     host = await workspace.store.require_host(scan.host_name)
     results = {r.rule_id: r.result for r in await workspace.store.rule_results(scan.id)}
     for rule_id in rule_ids:

@@ -13,12 +13,16 @@ a restore must never guess where it is.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from core.domain.errors import OperatorError
 from core.domain.text import one_line
-from core.remediation.grace import DEFAULT_GRACE, MAX_GRACE, check_grace  # noqa: F401 (API)
-from core.targets.transport import Sudo, Transport, shell_join
+from core.remediation.grace import DEFAULT_GRACE as DEFAULT_GRACE  # re-exported: part of this API
+from core.remediation.grace import MAX_GRACE as MAX_GRACE
+from core.remediation.grace import check_grace as check_grace
+from core.targets.transport import CommandResult, Sudo, Transport, shell_join
 
 ROLLBACK_DIR = "/var/lib/compliance-tui/rollback"
 SWITCHES = ("systemd-run", "at", "setsid")
@@ -171,10 +175,10 @@ class Rollback:
 class RootCommand:
     """Shell scripts run as root on the target through the open session."""
 
-    def __init__(self, transport: Transport, sudo: Sudo):
+    def __init__(self, transport: Transport, sudo: Sudo) -> None:
         self.transport, self.sudo = transport, sudo
 
-    async def run(self, script: str, *args: str, timeout: float = 120, check: bool = True):
+    async def run(self, script: str, *args: str, timeout: float = 120, check: bool = True) -> CommandResult:
         command, stdin = self.sudo.wrap(shell_join("sh", "-c", script, "compliance-tui", *args))
         result = await self.transport.run(command, input=stdin, timeout=timeout)
         if check and result.exit_status != 0:
@@ -350,7 +354,8 @@ async def remove(root: RootCommand, rollback: Rollback) -> None:
         await root.run(f"rm -rf -- {shell_join(rollback.directory)}", timeout=120, check=False)
 
 
-async def wait_for_switch(open_root, rollback: Rollback, grace: int, say) -> str | None:
+async def wait_for_switch(open_root: Callable[[], AbstractAsyncContextManager[RootCommand]], rollback: Rollback,
+                          grace: int, say: Callable[[str], None]) -> str | None:
     """After the connection died: wait for the switch to fire, then look through a fresh
     login. open_root() is an async context manager giving a RootCommand on a new connection.
     Returns when /etc was restored, or None when that could not be seen."""

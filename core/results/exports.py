@@ -14,7 +14,7 @@ import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO, TypeVar
 
 from core.domain.errors import InvalidInput
 from core.domain.models import RESULT_VALUES, RuleResult, Scan, ScanStatus
@@ -23,6 +23,11 @@ from core.files import write_private
 from core.results.formats import check_format
 from core.views.exceptions import apply_to_scans, results_with_exceptions
 from core.views.serialize import result_to_dict, scan_to_dict
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
+
+T = TypeVar("T")
 
 SCAN_COLUMNS = (
     "id", "host", "profile", "profile_id", "status", "score", "passed", "failed", "error",
@@ -33,7 +38,7 @@ RESULT_COLUMNS = ("rule_id", "title", "severity", "result", "seconds", "exceptio
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value):
+def safe_cell(value: object) -> object:
     """A CSV cell: numbers as numbers, None empty, formula-like text quoted."""
     if value is None:
         return ""
@@ -42,7 +47,7 @@ def safe_cell(value):
     return neutralise(value) if isinstance(value, str) else value
 
 
-def scan_row(scan: Scan) -> dict:
+def scan_row(scan: Scan) -> dict[str, Any]:
     """One CSV row of the scan list, derived from the JSON shape so both agree."""
     d = scan_to_dict(scan)
     flat = {
@@ -72,11 +77,11 @@ def write_results(results: list[RuleResult], fmt: str, out: TextIO) -> None:
         _write_csv(RESULT_COLUMNS, rows, out)
 
 
-def _write_json(rows: list[dict], out: TextIO) -> None:
+def _write_json(rows: list[dict[str, Any]], out: TextIO) -> None:
     out.write(json_safe(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
 
 
-def _write_csv(columns: tuple[str, ...], rows: list[dict], out: TextIO) -> None:
+def _write_csv(columns: tuple[str, ...], rows: list[dict[str, Any]], out: TextIO) -> None:
     writer = csv.writer(out)
     writer.writerow(columns)
     writer.writerows([safe_cell(row[c]) for c in columns] for row in rows)
@@ -99,14 +104,14 @@ def write_atomically(path: Path, text: str) -> Path:
     return write_private(path, text)
 
 
-def _render(write, items, fmt: str) -> str:
+def _render(write: Callable[[list[T], str, TextIO], None], items: list[T], fmt: str) -> str:
     buffer = io.StringIO(newline="")
     write(items, fmt, buffer)
     return buffer.getvalue()
 
 
 async def export_scans_to_file(
-    workspace, fmt: str, host: str | None = None, status: str | None = None,
+    workspace: Workspace, fmt: str, host: str | None = None, status: str | None = None,
     path: Path | None = None,
 ) -> Path:
     """The scans a list shows with these filters, written to path or the exports dir."""
@@ -116,7 +121,7 @@ async def export_scans_to_file(
 
 
 async def export_results_to_file(
-    workspace, scan_id: str, fmt: str, result: str | None = None, path: Path | None = None,
+    workspace: Workspace, scan_id: str, fmt: str, result: str | None = None, path: Path | None = None,
 ) -> Path:
     scan, rows = await scan_results(workspace, scan_id, result)
     text = _render(write_results, rows, check_format(fmt))
@@ -124,7 +129,7 @@ async def export_results_to_file(
     return write_atomically(path or export_path(workspace.data_dir, name, fmt), text)
 
 
-async def visible_scans(workspace, host: str | None, status: str | None) -> list[Scan]:
+async def visible_scans(workspace: Workspace, host: str | None, status: str | None) -> list[Scan]:
     if status is not None and status not in {s.value for s in ScanStatus}:
         raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(s.value for s in ScanStatus)}")
     if host is not None:
@@ -132,7 +137,7 @@ async def visible_scans(workspace, host: str | None, status: str | None) -> list
     return await apply_to_scans(workspace.store, await workspace.store.find_scans(host=host, status=status))
 
 
-async def scan_results(workspace, scan_id: str, result: str | None) -> tuple[Scan, list[RuleResult]]:
+async def scan_results(workspace: Workspace, scan_id: str, result: str | None) -> tuple[Scan, list[RuleResult]]:
     if result is not None and result not in RESULT_VALUES:
         raise InvalidInput(f"unknown result {result!r}: use one of {', '.join(RESULT_VALUES)}")
     scan = await workspace.store.get_scan(scan_id)

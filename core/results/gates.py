@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -116,25 +117,28 @@ def junit_xml(items: list[GateScan]) -> bytes:
             totals[key] += counts[key]
     for key, value in totals.items():
         root.set(key, str(value))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data
 
 
 # --------------------------------------------------------------------------- SARIF
 
-def _text(value: str) -> dict:
+def _text(value: str) -> dict[str, str]:
     return {"text": value or "-"}
 
 
-def _run(item: GateScan, version: str) -> dict:
+def _run(item: GateScan, version: str) -> dict[str, Any]:
+    """One SARIF 2.1.0 run: JSON."""
     scan = item.scan
     failing = [r for r in item.results if is_failure(r.result)]
-    rules, index = [], {}
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
     for result in failing:
         if result.rule_id in index:
             continue
         info = item.infos.get(result.rule_id) or RuleInfo(result.rule_id, result.title, result.severity)
         index[result.rule_id] = len(rules)
-        rule = {"id": result.rule_id, "shortDescription": _text(info.title or result.rule_id),
+        rule: dict[str, Any] = {"id": result.rule_id, "shortDescription": _text(info.title or result.rule_id),
                 "fullDescription": _text(info.description or info.title or result.rule_id),
                 "defaultConfiguration": {"level": LEVELS.get(result.severity, "note")},
                 "properties": {"severity": result.severity}}
@@ -143,7 +147,7 @@ def _run(item: GateScan, version: str) -> dict:
         rules.append(rule)
     results = []
     for result in failing:
-        entry = {
+        entry: dict[str, Any] = {
             "ruleId": result.rule_id, "ruleIndex": index[result.rule_id],
             "level": LEVELS.get(result.severity, "note"),
             "message": _text(f"{result.title or result.rule_id}: {result.result} on {scan.host_name}"),
@@ -156,7 +160,7 @@ def _run(item: GateScan, version: str) -> dict:
             entry["suppressions"] = [{"kind": "external", "status": "accepted", "justification":
                                       f"{exc.reason} (accepted by {exc.accepted_by}, until {exc.expires})"}]
         results.append(entry)
-    invocation = {"executionSuccessful": scan.status is ScanStatus.COMPLETED}
+    invocation: dict[str, Any] = {"executionSuccessful": scan.status is ScanStatus.COMPLETED}
     if scan.error_message:
         invocation["toolExecutionNotifications"] = [{"level": "error", "message": _text(scan.error_message)}]
     return {

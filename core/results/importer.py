@@ -23,7 +23,7 @@ from pathlib import Path
 from core import files, paths
 from core.content.catalog import SHORT_NAMES, load_catalog, version_key
 from core.domain.errors import InvalidInput, NotFound, OperatorError
-from core.domain.models import Host, RuleInfo, Scan, ScanStatus, compute_score, notice_for
+from core.domain.models import Host, RuleInfo, RuleResult, Scan, ScanStatus, compute_score, notice_for
 from core.domain.timeutil import now_iso, parse_iso, to_iso
 from core.domain.validate import valid_address, validate_host
 from core.results import xccdf
@@ -45,7 +45,7 @@ class ImportPlan:
     path: Path
     sha256: str
     results: list[xccdf.TestResultData]
-    scans: list[tuple[Scan, list]]
+    scans: list[tuple[Scan, list[RuleResult]]]
     rule_source: Path | None  # where the rule texts come from, when not stored yet
     rules: dict[str, RuleInfo] | None = None  # the file's own texts, read while planning
 
@@ -132,7 +132,8 @@ async def _plan(
     return ImportPlan(path, digest, results, scans, rule_source, rules)
 
 
-async def _content_for(workspace: Workspace, path: Path, result: xccdf.TestResultData):
+async def _content_for(workspace: Workspace, path: Path, result: xccdf.TestResultData,
+                       ) -> tuple[str | None, Path | None, dict[str, RuleInfo] | None, str | None]:
     """(content id, file to read rule texts from, the texts read already, notice): content
     installed here first; else the benchmark embedded in the file, keyed by its own texts."""
     for datastream in await workspace.datastreams():  # the same benchmark installed here
@@ -164,7 +165,7 @@ def texts_digest(result: xccdf.TestResultData, rules: dict[str, RuleInfo]) -> st
 
 
 def _scan(host: Host, path: Path, digest: str, result: xccdf.TestResultData,
-          content_id: str | None, notice: str | None) -> tuple[Scan, list]:
+          content_id: str | None, notice: str | None) -> tuple[Scan, list[RuleResult]]:
     rule_results = xccdf.merge_duplicates(result.results)
     counts = xccdf.count_results(rule_results)
     started = _when(result.start_time) or now_iso()
@@ -195,6 +196,7 @@ async def _store(workspace: Workspace, plan: ImportPlan, host: Host) -> Host:
     first = plan.results[0]
     content_id = plan.scans[0][0].content_id
     if content_id and not await workspace.store.has_rules(content_id):
+        assert plan.rule_source is not None  # a content id comes with where its texts are
         rules = plan.rules
         if rules is None:
             rules = await asyncio.to_thread(_read_rules, plan.rule_source)

@@ -18,8 +18,9 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from lxml import html
+from lxml import etree, html
 from lxml.html import builder as E
 
 from core.content.catalog import SHORT_NAME_TITLES
@@ -34,6 +35,11 @@ from core.results.report_markup import CSS, clean, markdown
 from core.safexml import open_maybe_compressed
 from core.views.exceptions import apply_to_scans, exceptions_for, load_book, mark_results
 
+if TYPE_CHECKING:
+    from core.domain.models import Host
+    from core.store.base import Store
+    from core.workspace import Workspace
+
 FINDING_RESULTS = ("fail", "error", "unknown")  # shown in detail, in this order
 RESULT_LABELS = {"pass": "Passed", "fail": "Failed", "error": "Error", "unknown": "Unknown",
                  "notapplicable": "Not applicable", "notchecked": "Not checked",
@@ -45,7 +51,7 @@ OSCAP_TIMEOUT = 600  # seconds; oscap renders a CIS L2 ARF in well under a minut
 class ReportData:
     scan: Scan
     os_name: str
-    content: dict | None
+    content: dict[str, Any] | None  # Store.get_content()
     results: list[RuleResult]  # failures an exception accepts carry it
     infos: dict[str, RuleInfo]
     expired: list[RuleException] = field(default_factory=list)  # expired ones of failing rules
@@ -70,7 +76,7 @@ def band(score: float | None) -> str:
 
 # --------------------------------------------------------------------------- gathering
 
-async def load_report_data(store, scan_id: str) -> ReportData:
+async def load_report_data(store: Store, scan_id: str) -> ReportData:
     scan = await store.get_scan(scan_id)
     require_completed(scan)
     host = await store.get_host(scan.host_name)
@@ -97,7 +103,7 @@ def require_completed(scan: Scan) -> None:
         )
 
 
-def _os_name(host) -> str:
+def _os_name(host: Host | None) -> str:
     if host is None or not (host.os_name or host.os_id):
         return "not detected"
     return host.os_name or f"{host.os_id} {host.os_version or ''}".strip()
@@ -105,7 +111,7 @@ def _os_name(host) -> str:
 
 # --------------------------------------------------------------------------- document
 
-async def render_report(store, scan_id: str) -> str:
+async def render_report(store: Store, scan_id: str) -> str:
     """The whole HTML document of a completed scan."""
     data = await load_report_data(store, scan_id)
     document = E.HTML(
@@ -120,14 +126,15 @@ async def render_report(store, scan_id: str) -> str:
                *_slowest(data), _all_results(data), _footer(data)),
         lang="en",
     )
-    return html.tostring(document, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
+    text: str = html.tostring(document, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
+    return text
 
 
 def _profile_title(scan: Scan) -> str:
     return SHORT_NAME_TITLES.get(scan.profile) or scan.profile_id or scan.profile
 
 
-def _header(data: ReportData):
+def _header(data: ReportData) -> etree._Element:
     scan = data.scan
     return E.HEADER(
         E.H1("Compliance report: ", E.SPAN(clean(scan.host_name), E.CLASS("host"))),
@@ -141,7 +148,7 @@ def texts_from_file(scan: Scan) -> bool:
     return scan.origin == "import" and (scan.content_id or "").startswith("embedded-")
 
 
-def _banners(scan: Scan) -> list:
+def _banners(scan: Scan) -> list[etree._Element]:
     found = []
     if texts_from_file(scan):
         found.append(E.DIV(E.STRONG("Rule texts from the results file: "), clean(
@@ -156,7 +163,7 @@ def _banners(scan: Scan) -> list:
     return found
 
 
-def _summary(data: ReportData):
+def _summary(data: ReportData) -> etree._Element:
     scan, counts = data.scan, data.scan.counts
     score = scan.score if scan.score is not None else compute_score(counts)
     label = {"green": "Good", "yellow": "Needs work", "red": "Poor", "none": "Not scored"}[band(score)]
@@ -229,7 +236,7 @@ def _count_by_severity(results: list[RuleResult]) -> dict[str, int]:
     return counts
 
 
-def _details(data: ReportData):
+def _details(data: ReportData) -> etree._Element:
     scan, content = data.scan, data.content or {}
     version = content.get("version")
     rows = [
@@ -256,7 +263,7 @@ def _details(data: ReportData):
     )
 
 
-def _severity_table(data: ReportData):
+def _severity_table(data: ReportData) -> etree._Element:
     """Rule counts per severity (rows) and result (columns), with totals."""
     columns = [r for r in RESULT_LABELS if any(x.result == r for x in data.results)]
     severities = sorted({r.severity for r in data.results}, key=severity_rank)
@@ -264,7 +271,7 @@ def _severity_table(data: ReportData):
     for r in data.results:
         grid[(r.severity, r.result)] += 1
 
-    def row(label, cells, total, cls="") -> object:
+    def row(label: str, cells: list[int], total: int, cls: str = "") -> etree._Element:
         return E.TR(E.TH(label), *[E.TD(str(n or "")) for n in cells], E.TD(str(total)), E.CLASS(cls))
 
     body = [row(sev, [grid.get((sev, c), 0) for c in columns],
@@ -282,7 +289,7 @@ def _severity_table(data: ReportData):
     )
 
 
-def _failed_table(data: ReportData):
+def _failed_table(data: ReportData) -> etree._Element:
     findings = data.findings
     if not findings:
         return E.SECTION(E.H2("Failed rules"), E.P("No rule failed."), id="failed")
@@ -309,14 +316,14 @@ def _exception_text(exc: RuleException) -> str:
     return f"{exc.reason} (accepted by {exc.accepted_by} for {exc.scope_text()}, until {exc.expires})"
 
 
-def _exceptions(data: ReportData) -> list:
+def _exceptions(data: ReportData) -> list[etree._Element]:
     """The documented exceptions this scan's score honours, and the expired ones that count again."""
-    accepted = [r for r in data.results if r.exception is not None]
+    accepted = [(r, r.exception) for r in data.results if r.exception is not None]
     if not accepted and not data.expired:
         return []
     rows = [E.TR(E.TD(clean(r.title or r.rule_id)), E.TD(E.CODE(clean(_short_rule(r.rule_id))), E.CLASS("rid")),
-                 E.TD(clean(r.exception.reason)), E.TD(clean(r.exception.accepted_by)),
-                 E.TD(clean(r.exception.expires)), E.TD("in force")) for r in accepted]
+                 E.TD(clean(exc.reason)), E.TD(clean(exc.accepted_by)),
+                 E.TD(clean(exc.expires)), E.TD("in force")) for r, exc in accepted]
     rows += [E.TR(E.TD("—"), E.TD(E.CODE(clean(_short_rule(e.rule_id))), E.CLASS("rid")), E.TD(clean(e.reason)),
                   E.TD(clean(e.accepted_by)), E.TD(clean(e.expires)), E.TD("expired: counts again"))
              for e in data.expired]
@@ -330,14 +337,14 @@ def _exceptions(data: ReportData) -> list:
     )]
 
 
-def _findings(data: ReportData):
+def _findings(data: ReportData) -> etree._Element:
     from_file = texts_from_file(data.scan)
     articles = [_finding(i, r, data.infos.get(r.rule_id), from_file) for i, r in enumerate(data.findings, 1)]
     return E.SECTION(E.H2("Detailed findings"), *(articles or [E.P("Nothing to report.")]),
                      id="findings")
 
 
-def _finding(index: int, result: RuleResult, info: RuleInfo | None, from_file: bool = False):
+def _finding(index: int, result: RuleResult, info: RuleInfo | None, from_file: bool = False) -> etree._Element:
     info = info or RuleInfo(result.rule_id, result.title, result.severity)
     body = [
         E.H3(clean(info.title or result.rule_id)),
@@ -353,7 +360,7 @@ def _finding(index: int, result: RuleResult, info: RuleInfo | None, from_file: b
     return E.ARTICLE(*body, E.CLASS(f"finding sev-{_css(result.severity)}"), id=f"finding-{index}")
 
 
-def _remediation(info: RuleInfo, from_file: bool = False) -> list:
+def _remediation(info: RuleInfo, from_file: bool = False) -> list[etree._Element]:
     parts = list(markdown(info.fixtext)) if info.fixtext else []
     if info.fix_script:
         source = "the imported results file (not content installed here)" if from_file else "the content"
@@ -369,9 +376,9 @@ def _remediation(info: RuleInfo, from_file: bool = False) -> list:
 SLOWEST = 10
 
 
-def _slowest(data: ReportData) -> list:
+def _slowest(data: ReportData) -> list[etree._Element]:
     """The rules that made the scan slow (timed from oscap's progress): what to tailor away."""
-    timed = sorted((r for r in data.results if r.seconds is not None), key=lambda r: -r.seconds)[:SLOWEST]
+    timed = sorted((r for r in data.results if r.seconds is not None), key=lambda r: -(r.seconds or 0.0))[:SLOWEST]
     if not timed:
         return []
     total = sum(r.seconds for r in data.results if r.seconds is not None)
@@ -388,7 +395,7 @@ def _slowest(data: ReportData) -> list:
     )]
 
 
-def _all_results(data: ReportData):
+def _all_results(data: ReportData) -> etree._Element:
     order = [*FINDING_RESULTS, *(r for r in RESULT_LABELS if r not in FINDING_RESULTS)]
     ordered = sorted(data.results, key=lambda r: (order.index(r.result) if r.result in order
                                                   else len(order), severity_rank(r.severity), r.rule_id))
@@ -404,7 +411,7 @@ def _all_results(data: ReportData):
     )
 
 
-def _footer(data: ReportData):
+def _footer(data: ReportData) -> etree._Element:
     return E.FOOTER(E.P(
         clean(f"Generated by compliance-tui on {_when(None)} from scan {data.scan.id}. "),
         "Score = 100 × (pass + fixed) / (pass + fixed + fail + error + unknown); "
@@ -413,7 +420,7 @@ def _footer(data: ReportData):
     ))
 
 
-def _severity_badge(severity: str):
+def _severity_badge(severity: str) -> etree._Element:
     return E.SPAN(clean(severity), E.CLASS(f"sev sev-{_css(severity)}"))
 
 
@@ -448,14 +455,14 @@ def default_report_path(data_dir: Path, scan: Scan, suffix: str = "") -> Path:
     return data_dir / "reports" / name
 
 
-async def save_report(workspace, scan_id: str, output: Path | None = None) -> Path:
+async def save_report(workspace: Workspace, scan_id: str, output: Path | None = None) -> Path:
     scan = await workspace.store.get_scan(scan_id)
     text = await render_report(workspace.store, scan.id)
     path = output or default_report_path(workspace.data_dir, scan)
     return await asyncio.to_thread(write_atomically, path, text)
 
 
-async def save_oscap_report(workspace, scan_id: str, output: Path | None = None) -> Path:
+async def save_oscap_report(workspace: Workspace, scan_id: str, output: Path | None = None) -> Path:
     """OpenSCAP's own HTML report, rendered here by `oscap` from the stored ARF."""
     scan = await workspace.store.get_scan(scan_id)
     arf = Path(scan.arf_path) if scan.arf_path else None
@@ -508,7 +515,7 @@ async def _run_oscap(oscap: str, arf: Path, output: Path) -> None:
         raise OscapFailed(f"oscap could not render the report: {lines[-1] if lines else proc.returncode}")
 
 
-_browsers: list[subprocess.Popen] = []  # started, never waited for; reaped once they end
+_browsers: list[subprocess.Popen[bytes]] = []  # started, never waited for; reaped once they end
 
 
 def open_in_browser(path: Path) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from lxml.html import builder as E
 
 from core.domain.text import neutralise
@@ -28,16 +29,18 @@ _WEB_LINK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def clean(text) -> str:
+def clean(text: object) -> str:
     """Any text as something lxml accepts as element text (it does the escaping), with control
     characters shown visibly as in the terminal (a report may be read with `less`)."""
     return _NOT_XML.sub("\ufffd", neutralise("" if text is None else str(text)))
 
 
-def markdown(text: str) -> list:
+def markdown(text: str) -> list[etree._Element]:
     """Block elements (p, pre, ul) for one rule text."""
     lines = clean(text).splitlines()
-    blocks, paragraph, i = [], [], 0
+    blocks: list[etree._Element] = []
+    paragraph: list[str] = []
+    i = 0
 
     def flush() -> None:
         if paragraph:
@@ -70,7 +73,7 @@ def markdown(text: str) -> list:
     return blocks
 
 
-def _paragraph(lines: list[str]):
+def _paragraph(lines: list[str]) -> etree._Element:
     p = E.P()
     for n, line in enumerate(lines):
         if n:
@@ -79,12 +82,13 @@ def _paragraph(lines: list[str]):
     return p
 
 
-def _list(lines: list[str]):
+def _list(lines: list[str]) -> etree._Element:
     """Nested <ul> from "- " items indented by two spaces per level."""
     root = E.UL()
     stack = [(0, root)]
     for line in lines:
         match = _ITEM.match(line)
+        assert match is not None  # the caller gives item lines only
         depth = len(match[1]) // 2
         while len(stack) > 1 and stack[-1][0] > depth:
             stack.pop()
@@ -98,7 +102,7 @@ def _list(lines: list[str]):
     return root
 
 
-def inline(parent, text: str) -> None:
+def inline(parent: etree._Element, text: str) -> None:
     """Append text with inline markup (code, links, bold, em) to an element."""
     at = 0
     for match in _INLINE.finditer(text):
@@ -108,7 +112,7 @@ def inline(parent, text: str) -> None:
     _append_text(parent, text[at:])
 
 
-def _inline_element(match: re.Match):
+def _inline_element(match: re.Match[str]) -> etree._Element:
     if match["code2"] is not None or match["code"] is not None:
         return E.CODE(match["code2"] if match["code2"] is not None else match["code"])
     if match["href"] is not None:
@@ -118,7 +122,7 @@ def _inline_element(match: re.Match):
     return element
 
 
-def _link(label: str, href: str):
+def _link(label: str, href: str) -> etree._Element:
     if _WEB_LINK.match(href):
         element = E.A(href=href, rel="noopener noreferrer")
         inline(element, label or href)
@@ -129,7 +133,7 @@ def _link(label: str, href: str):
     return element
 
 
-def _append_text(parent, text: str) -> None:
+def _append_text(parent: etree._Element, text: str) -> None:
     if not text:
         return
     if len(parent):

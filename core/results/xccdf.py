@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from lxml import etree
 
@@ -59,7 +59,7 @@ def xccdf_name(element: etree._Element) -> str | None:
     return None
 
 
-def stream(source, keep: frozenset[str], limit: int | None = None) -> Iterator[tuple[str, str, etree._Element]]:
+def stream(source: safexml.Source, keep: frozenset[str], limit: int | None = None) -> Iterator[tuple[str, str, etree._Element]]:
     """Yield (event, local name, element) for XCCDF elements, releasing as we go.
 
     Elements named in `keep` are handed over whole at their end event (their
@@ -113,16 +113,16 @@ def text_of(element: etree._Element) -> str:
 _RESULT_KEEP = frozenset({"rule-result", "target", "target-address", "version"})
 
 
-def read_test_results(source, limit: int | None = None) -> list[TestResultData]:
+def read_test_results(source: safexml.Source, limit: int | None = None) -> list[TestResultData]:
     """One TestResultData per XCCDF TestResult in an ARF or plain XCCDF results file; limit:
     the most bytes of XML to read (default limits.xml_bytes)."""
     bounds = limits_.current()
     stored = 0  # rule results kept from the whole file
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []  # _start_test_result()s
     benchmarks: list[str | None] = []  # ids of the Benchmarks we are inside
     seen_benchmarks: list[str | None] = []
     versions: dict[str | None, str] = {}
-    current: dict | None = None
+    current: dict[str, Any] | None = None
     for event, name, element in stream(source, _RESULT_KEEP, limit):
         if event == "start":
             if name == "Benchmark":
@@ -161,7 +161,8 @@ def _parent_name(element: etree._Element) -> str | None:
     return None if parent is None else xccdf_name(parent)
 
 
-def _start_test_result(element: etree._Element, enclosing_benchmark: str | None) -> dict:
+def _start_test_result(element: etree._Element, enclosing_benchmark: str | None) -> dict[str, Any]:
+    """A TestResult while it is read: what _finish_test_result makes a TestResultData of."""
     test_result_id = element.get("id")
     if not test_result_id:
         raise safexml.XmlError("XCCDF TestResult without an id")
@@ -178,7 +179,7 @@ def _start_test_result(element: etree._Element, enclosing_benchmark: str | None)
     }
 
 
-def _read_test_result_child(data: dict, name: str, element: etree._Element) -> None:
+def _read_test_result_child(data: dict[str, Any], name: str, element: etree._Element) -> None:
     if name == "rule-result":
         data["results"].append(_rule_result(element))
     elif name == "benchmark":
@@ -211,7 +212,8 @@ def _severity(element: etree._Element) -> str:
     return severity if severity in SEVERITIES else "unknown"
 
 
-def _finish_test_result(data: dict, versions: dict, benchmark_ids: list) -> TestResultData:
+def _finish_test_result(data: dict[str, Any], versions: dict[str | None, str],
+                        benchmark_ids: list[str | None]) -> TestResultData:
     benchmark_id = data["benchmark_id"]
     if benchmark_id is None and len(benchmark_ids) == 1:
         benchmark_id = benchmark_ids[0]  # the file's only Benchmark
@@ -255,7 +257,7 @@ def merge_duplicates(results: Iterable[RuleResult]) -> list[RuleResult]:
 
 # --------------------------------------------------------------------------- rules
 
-def read_rules(source, rule_ids: set[str] | None = None) -> dict[str, RuleInfo]:
+def read_rules(source: safexml.Source, rule_ids: set[str] | None = None) -> dict[str, RuleInfo]:
     """Rule metadata from the Benchmark in a datastream, an ARF or an XCCDF file."""
     bounds = limits_.current()
     rules: dict[str, dict[str, str]] = {}

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from core.content import tailoring
 from core.content.catalog import validate_profile
@@ -46,6 +47,7 @@ class Target:
             return cls("all")
         if tag:
             return cls("tag", (check_tag(tag.strip().lower()),))
+        assert hosts  # the one target given
         return cls("hosts", tuple(dict.fromkeys(hosts)))
 
 
@@ -87,7 +89,7 @@ async def edit_schedule(
     """Change what is given; the next run follows the new cadence from now on (a changed
     cadence does not make up for slots the old one would have had)."""
     schedule = await workspace.store.get_schedule(schedule_id)
-    changes: dict = {}
+    changes: dict[str, Any] = {}  # fields of Schedule
     if target is not None:
         await _check_target(workspace, target)
         changes |= {"target_kind": target.kind, "targets": target.names}
@@ -116,7 +118,7 @@ async def set_paused(workspace: Workspace, schedule_id: str, paused: bool) -> Sc
     schedule = await workspace.store.get_schedule(schedule_id)
     if schedule.paused == paused:
         return schedule
-    changes = {"paused": paused} | ({} if paused else {"not_before": now_iso()})
+    changes: dict[str, Any] = {"paused": paused} | ({} if paused else {"not_before": now_iso()})
     return await workspace.store.update_schedule(replace(schedule, **changes))
 
 
@@ -170,6 +172,7 @@ async def enqueue_due(workspace: Workspace, enqueued_by: str, now: datetime | No
             continue
         if slot is None:
             continue
+        assert schedule.id is not None  # a stored schedule has its id
         hosts, missing = await resolve_targets(workspace, schedule)
         params = {"tailoring": schedule.tailoring} if schedule.tailoring else {}
         # a zone's host waits for its zone's worker, even when a TUI runs the others itself

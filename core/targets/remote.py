@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from core.domain.errors import CommandTimeout, OperatorError, OscapFailed, OscapMissing, OutputTooLarge
@@ -202,14 +203,14 @@ def eval_command(
 
 async def evaluate(
     transport: Transport, sudo: Sudo, profile_id: str, datastream: str, arf: str,
-    timeout_s: int, on_rule, tailoring: str | None = None, work_dir: str | None = None,
+    timeout_s: int, on_rule: Callable[[str, str], Awaitable[None] | None], tailoring: str | None = None, work_dir: str | None = None,
     cached: str | None = None,
 ) -> CommandResult:
     """Run oscap, calling on_rule(rule_id, result) for each progress line. Cancelled, or past
     its time, it is stopped on the target too (through work_dir's pid file). cached: the
     datastream's sha256; when the file is not that, nothing runs and the exit is NOT_CACHED."""
 
-    def line(text: str):
+    def line(text: str) -> Awaitable[None] | None:
         found = progress_line(text)
         return on_rule(*found) if found else None
 

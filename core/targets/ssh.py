@@ -13,7 +13,9 @@ import errno
 import os
 import signal
 import socket
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import asyncssh
 
@@ -28,7 +30,7 @@ from core.domain.errors import (
     os_reason,
 )
 from core.domain.models import Host
-from core.targets.transport import Transport
+from core.targets.transport import CommandResult, Held, LineHandler, Transport
 
 CONNECT_TIMEOUT = 15.0
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
@@ -54,13 +56,13 @@ def _where(host: Host) -> str:
 
 
 class SshTransport(Transport):
-    def __init__(self, host: Host, connection: asyncssh.SSHClientConnection):
+    def __init__(self, host: Host, connection: asyncssh.SSHClientConnection) -> None:
         super().__init__(host.name)
         self.connection = connection
 
     @classmethod
     async def connect(cls, host: Host, timeout: float = CONNECT_TIMEOUT) -> "SshTransport":
-        options: dict = {
+        options: dict[str, Any] = {  # asyncssh.connect's keyword arguments
             "known_hosts": _known_hosts_arg(host),
             "connect_timeout": timeout,
             "keepalive_interval": 15,
@@ -94,25 +96,26 @@ class SshTransport(Transport):
             raise Unreachable(f"{_where(host)} is unreachable: {_reason(exc)}") from None
         return cls(host, connection)
 
-    async def _start(self, command: str):
+    async def _start(self, command: str) -> asyncssh.SSHClientProcess[bytes]:
         try:
             return await self.connection.create_process(command, encoding=None)
         except (asyncssh.Error, OSError) as exc:
             raise ConnectionLost(f"{self.host_name}: connection lost: {_reason(exc)}") from None
 
-    async def _execute(self, command, on_line, input, sink=None, max_output=None):
+    async def _execute(self, command: str, on_line: LineHandler | None, input: bytes | None,
+                       sink: BinaryIO | None = None, max_output: int | None = None) -> CommandResult:
         try:
             return await super()._execute(command, on_line, input, sink, max_output)
         except (asyncssh.Error, BrokenPipeError, ConnectionError) as exc:
             raise ConnectionLost(f"{self.host_name}: connection lost: {_reason(exc)}") from None
 
-    async def hold(self, command, ready, timeout=60):
+    async def hold(self, command: str, ready: str, timeout: float = 60) -> Held:
         try:
             return await super().hold(command, ready, timeout)
         except (asyncssh.Error, BrokenPipeError, ConnectionError) as exc:
             raise ConnectionLost(f"{self.host_name}: connection lost: {_reason(exc)}") from None
 
-    async def _wait(self, process) -> int:
+    async def _wait(self, process: asyncssh.SSHClientProcess[bytes]) -> int:
         completed = await process.wait()
         if completed.exit_signal:  # killed by signal N: 128 + N, as a shell reports it
             number = getattr(signal.Signals, f"SIG{completed.exit_signal[0]}", None)
@@ -125,7 +128,7 @@ class SshTransport(Transport):
             )
         return completed.exit_status
 
-    async def _abort(self, process) -> None:
+    async def _abort(self, process: asyncssh.SSHClientProcess[bytes]) -> None:
         process.close()
 
     async def close(self) -> None:
@@ -136,7 +139,7 @@ class SshTransport(Transport):
             pass
 
 
-def _identity(host: Host) -> list:
+def _identity(host: Host) -> Sequence[asyncssh.SSHKeyPair]:
     """The host's identity file (and its -cert.pub), read now so a bad one is named as such
     rather than reported as "unreachable"."""
     path = Path(os.path.expanduser(host.identity_file or ""))

@@ -15,13 +15,21 @@ import shutil
 import signal
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Awaitable, BinaryIO, Callable
+from typing import Any, Awaitable, BinaryIO, Callable, Protocol, Self
 
 from core.domain import limits as limits_
 from core.domain.errors import CommandTimeout, OperatorError, OutputTooLarge, SudoNeedsPassword
 
 LineHandler = Callable[[str], Awaitable[None] | None]
 CHUNK = 64 * 1024
+# A running command: asyncio's subprocess.Process here, asyncssh's SSHClientProcess over SSH
+Process = Any
+
+
+class ByteReader(Protocol):
+    """A command's stdout or stderr: asyncio's StreamReader, asyncssh's SSHReader."""
+
+    async def read(self, n: int = -1) -> bytes: ...
 
 
 def shell_join(*args: str) -> str:
@@ -71,7 +79,7 @@ def sudo_error(host: str, stderr: str) -> OperatorError | None:
 class Transport(ABC):
     """A connection to one host that runs shell commands."""
 
-    def __init__(self, host_name: str):
+    def __init__(self, host_name: str) -> None:
         self.host_name = host_name
         self.stalled = False  # a command outlived its deadline: the link may hang; say little more
 
@@ -119,7 +127,7 @@ class Transport(ABC):
             raise
         return CommandResult(status, stdout, stderr.decode("utf-8", "replace"))
 
-    async def _collect(self, stream, sink: BinaryIO | None, limit: int) -> bytes:
+    async def _collect(self, stream: ByteReader, sink: BinaryIO | None, limit: int) -> bytes:
         chunks: list[bytes] = []
         total = 0
         while block := await stream.read(CHUNK):
@@ -159,28 +167,28 @@ class Transport(ABC):
         return Held(self, process, lines, status)
 
     @abstractmethod
-    async def _start(self, command: str): ...
+    async def _start(self, command: str) -> Process: ...
 
     @abstractmethod
-    async def _wait(self, process) -> int: ...
+    async def _wait(self, process: Process) -> int: ...
 
     @abstractmethod
-    async def _abort(self, process) -> None: ...
+    async def _abort(self, process: Process) -> None: ...
 
     async def close(self) -> None:
         pass
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
 
 class Held:
     """A command left running on the target; released by closing its stdin."""
 
-    def __init__(self, transport: Transport, process, lines: list[str], exit_status: int | None):
+    def __init__(self, transport: Transport, process: Process, lines: list[str], exit_status: int | None) -> None:
         self.transport, self.process = transport, process
         self.lines, self.exit_status = lines, exit_status  # exit_status: it ended early
 
@@ -198,7 +206,7 @@ class Held:
             await self.transport._abort(self.process)
 
 
-async def read_tail(stream, keep: int) -> bytes:
+async def read_tail(stream: ByteReader, keep: int) -> bytes:
     """All of a stream, keeping only its last `keep` bytes (and saying how much went)."""
     tail = bytearray()
     dropped = 0
@@ -212,7 +220,7 @@ async def read_tail(stream, keep: int) -> bytes:
     return bytes(tail)
 
 
-async def read_lines(stream, on_line: LineHandler, max_line: int) -> None:
+async def read_lines(stream: ByteReader, on_line: LineHandler, max_line: int) -> None:
     """Hand over each line as it arrives; a line longer than max_line is dropped whole."""
     buffer = bytearray()
     skipping = False  # inside an over-long line: drop until its newline
@@ -241,7 +249,7 @@ async def _deliver(on_line: LineHandler, line: bytes) -> None:
 class LocalTransport(Transport):
     """The machine the app runs on: no SSH set-up needed for a first scan."""
 
-    async def _start(self, command: str):
+    async def _start(self, command: str) -> asyncio.subprocess.Process:
         # setpriv's parent-death signal: a killed app takes its commands with it (TERM, which
         # timeout(1) passes on through sudo to a root oscap), instead of an oscap that runs on
         # for an hour. setpriv is util-linux, on every Debian and RHEL; without it, plain sh.
@@ -252,11 +260,11 @@ class LocalTransport(Transport):
             stderr=asyncio.subprocess.PIPE, start_new_session=True,
         )
 
-    async def _wait(self, process) -> int:
+    async def _wait(self, process: asyncio.subprocess.Process) -> int:
         status = await process.wait()
         return 128 - status if status < 0 else status  # killed by signal N: 128 + N, as a shell says
 
-    async def _abort(self, process) -> None:
+    async def _abort(self, process: asyncio.subprocess.Process) -> None:
         """TERM first: timeout(1) passes it on through sudo to a root oscap, which this user
         could not kill itself; KILL what is left after a few seconds."""
         for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, None)):

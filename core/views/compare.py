@@ -87,6 +87,7 @@ def compare_results(older: list[RuleResult], newer: list[RuleResult]) -> dict[st
         if category is None:
             continue
         shown = new or old
+        assert shown is not None  # a change has a result on one side at least
         found[category].append(Change(rule_id, shown.title, shown.severity, old.result if old else None,
                                       new.result if new else None, bool(new and new.exception)))
     return found
@@ -103,7 +104,7 @@ async def compare_scans(store: Store, first: str, second: str) -> Comparison:
     if scans[0].host_name != scans[1].host_name:
         raise InvalidInput(f"scan {scans[0].short_id} is of {scans[0].host_name} and {scans[1].short_id} of "
                            f"{scans[1].host_name}: compare two scans of one host")
-    older, newer = sorted(scans, key=lambda s: (s.created_at, s.id))
+    older, newer = sorted(scans, key=lambda s: (s.created, s.id))
     book = await load_book(store)
     await apply_to_scans(store, [older, newer], book)
     rules, _expired = await exceptions_for(store, newer.host_name, book)
@@ -111,8 +112,8 @@ async def compare_scans(store: Store, first: str, second: str) -> Comparison:
                               mark_results(await store.rule_results(newer.id), rules))
     jobs, _ = await store.find_jobs(host=newer.host_name, kind="harden")
     # a hardening job starts before the re-scan it makes: started between the two scans
-    between = [j for j in jobs if j.started_at and older.created_at <= j.started_at <= newer.created_at]
-    return Comparison(older, newer, changes, sorted(between, key=lambda j: j.started_at))
+    between = [j for j in jobs if j.started_at and older.created <= j.started_at <= newer.created]
+    return Comparison(older, newer, changes, sorted(between, key=lambda j: j.started_at or ""))
 
 
 async def previous_scan(store: Store, scan: Scan) -> Scan:

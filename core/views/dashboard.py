@@ -7,11 +7,13 @@ and the failed rules of those latest scans. Exceptions are honoured throughout.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from core.domain.errors import InvalidInput
 from core.domain.models import UNFINISHED_JOBS, Host, Scan
+from core.domain.policy import Book, Schedule
 from core.domain.timeutil import parse_iso, to_iso
 from core.schedules import cadence as cadences
 from core.schedules.service import targets_of
@@ -46,6 +48,10 @@ class SpreadRule:
     hosts: list[str]  # hosts whose latest scan fails it (and no exception accepts it)
 
 
+# (exceptions, host -> tags, host -> latest scan, now): what dashboard_head read, for dashboard_fill
+_Context = tuple[Book, dict[str, tuple[str, ...]], dict[str, Scan], datetime]
+
+
 @dataclass
 class Dashboard:
     standings: list[Standing]  # worst score first; never scanned last
@@ -60,7 +66,7 @@ class Dashboard:
     active_jobs: int = 0
     days: list[str] = field(default_factory=list)  # the window's days, oldest first
     complete: bool = False  # False: the head only (first paint), days, fleet and rules to come
-    _context: tuple = field(default=(), repr=False)
+    _context: _Context | tuple[()] = field(default=(), repr=False)
 
 
 def _day_index(points: list[ScorePoint], days: list[str]) -> dict[str, dict[int, float]]:
@@ -91,6 +97,7 @@ def _fleet_line(points: list[ScorePoint], now: datetime) -> list[tuple[str, floa
         if previous is not None and point.created_at >= boundary:
             line.append(_fleet_point(previous.created_at, current))
             boundary = to_iso(first + step * ((parse_iso(point.created_at) - first) // step + 1))
+        assert point.score is not None  # scored
         current[point.host] = point.score
     line.append(_fleet_point(scored[-1].created_at, current))
     if to_iso(now) > scored[-1].created_at:
@@ -103,7 +110,7 @@ def _fleet_point(at: str, scores: dict[str, float]) -> tuple[str, float, float]:
     return at, round(sum(values) / len(values), 1), min(values)
 
 
-def _overdue(schedules, hosts: list[Host], latest: dict[str, Scan], now: datetime) -> dict[str, str]:
+def _overdue(schedules: Iterable[Schedule], hosts: list[Host], latest: dict[str, Scan], now: datetime) -> dict[str, str]:
     """host -> the slot it missed: a schedule covering it had a slot over OVERDUE_GRACE ago and
     the host has no completed scan created since."""
     found: dict[str, str] = {}
@@ -115,17 +122,19 @@ def _overdue(schedules, hosts: list[Host], latest: dict[str, Scan], now: datetim
                                         now - OVERDUE_GRACE)
         except InvalidInput:
             continue
+        assert schedule.not_before is not None  # NOT NULL in the store
         if slot is None or slot <= parse_iso(schedule.not_before):
             continue
         due = to_iso(slot)
         for host in targets_of(schedule, hosts)[0]:
             scan = latest.get(host.name)
-            if (scan is None or scan.created_at < due) and due > found.get(host.name, ""):
+            if (scan is None or scan.created < due) and due > found.get(host.name, ""):
                 found[host.name] = due
     return found
 
 
-async def _spread(store: Store, latest: dict[str, Scan], rules_of) -> list[SpreadRule]:
+async def _spread(store: Store, latest: dict[str, Scan], rules_of: Callable[[str], Container[str]],
+                  ) -> list[SpreadRule]:
     host_of = {s.id: name for name, s in latest.items()}
     failing: dict[str, list[str]] = {}
     for scan_id, rule_id in await store.results_of(list(host_of), "fail"):
@@ -137,12 +146,18 @@ async def _spread(store: Store, latest: dict[str, Scan], rules_of) -> list[Sprea
     return [SpreadRule(rule, *titles.get(rule, ("", "unknown")), sorted(found)) for rule, found in top]
 
 
-def _rank(standing: Standing) -> tuple:
+def _rank(standing: Standing) -> tuple[int, float, str]:
     """Worst score first; then hosts whose latest scan is stale, worst first; then no score."""
     scan = standing.latest
     if scan is None or scan.score is None:
         return (2, 0.0, standing.host.name)
     return (1 if standing.stale else 0, scan.score, standing.host.name)
+
+
+def _score(standing: Standing) -> float:
+    """The score of a standing among the scored ones."""
+    assert standing.latest is not None and standing.latest.score is not None
+    return standing.latest.score
 
 
 async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard:
@@ -157,7 +172,7 @@ async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard
     overdue = _overdue(await store.find_schedules(), hosts, latest, now)
     stale = to_iso(now - timedelta(days=STALE_DAYS))
     standings = [Standing(h, latest.get(h.name), [None] * WINDOW_DAYS, overdue.get(h.name),
-                          h.name in latest and latest[h.name].created_at < stale) for h in hosts]
+                          h.name in latest and latest[h.name].created < stale) for h in hosts]
     standings.sort(key=_rank)
     scored = [s for s in standings if s.latest is not None and s.latest.score is not None and not s.stale]
     recent = to_iso(now - timedelta(days=RECENT_DAYS))
@@ -165,10 +180,10 @@ async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard
     first = (now - timedelta(days=WINDOW_DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     board = Dashboard(
         standings=standings,
-        scanned_recently=sum(1 for s in latest.values() if s.created_at >= recent),
+        scanned_recently=sum(1 for s in latest.values() if s.created >= recent),
         never=[h.name for h in hosts if h.name not in latest],
         overdue=sorted(overdue),
-        mean=round(sum(s.latest.score for s in scored) / len(scored), 1) if scored else None,
+        mean=round(sum(_score(s) for s in scored) / len(scored), 1) if scored else None,
         worst=scored[0] if scored else None,
         excepted=sum(s.excepted for s in latest.values()),
         active_jobs=sum(statuses.get(s.value, 0) for s in UNFINISHED_JOBS),
@@ -180,6 +195,8 @@ async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard
 
 async def dashboard_fill(store: Store, board: Dashboard) -> Dashboard:
     """The head with each host's 30 days, the fleet's line and the most failed rules."""
+    if not board._context:
+        raise ValueError("dashboard_fill completes what dashboard_head made")
     book, tags, latest, now = board._context
     since = f"{board.days[0]}T00:00:00.000000Z"
     points = await apply_to_points(store, await store.score_points(since), since, book, tags)

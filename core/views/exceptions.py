@@ -9,8 +9,10 @@ left out of the score; passes are untouched. The stored score stays as it was
 
 from __future__ import annotations
 
+from collections.abc import Callable, Container
 from dataclasses import replace
 from datetime import date, datetime, timezone
+from typing import Any
 
 from core.domain.models import Host, RuleResult, Scan, ScanStatus
 from core.domain.policy import Book, RuleException, is_failure, score_with_exceptions
@@ -29,7 +31,8 @@ async def host_tags(store: Store) -> dict[str, tuple[str, ...]]:
     return {h.name: h.tags for h in await store.find_hosts()}
 
 
-def _excepted_counts(rows: list[tuple[str, str, str]], rules_of) -> dict[str, dict[str, int]]:
+def _excepted_counts(rows: list[tuple[str, str, str]], rules_of: Callable[[str], Container[str]],
+                     ) -> dict[str, dict[str, int]]:
     """scan id -> result -> accepted failures, from (scan, rule, result) rows."""
     found: dict[str, dict[str, int]] = {}
     for scan_id, rule_id, result in rows:
@@ -104,6 +107,7 @@ async def scan_with_exceptions(store: Store, scan_id: str) -> Scan:
     return scan
 
 
-async def results_with_exceptions(store: Store, scan: Scan, result: str | None = None, **filters) -> list[RuleResult]:
+async def results_with_exceptions(store: Store, scan: Scan, result: str | None = None,
+                                  **filters: Any) -> list[RuleResult]:
     rules, _expired = await exceptions_for(store, scan.host_name)
     return mark_results(await store.rule_results(scan.id, result, **filters), rules)

@@ -62,6 +62,7 @@ async def schedules_view(store: Store, now: datetime | None = None) -> Schedules
     outcomes = await store.schedule_outcomes()
     rows = []
     for schedule in await store.find_schedules():
+        assert schedule.id is not None  # a stored schedule has its id
         chosen, missing = targets_of(schedule, hosts)
         counts = outcomes.get(schedule.id, {})
         row = ScheduleRow(schedule, schedule.cadence, None, schedule.last_slot,

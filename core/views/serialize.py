@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from core.content import tailoring
 from core.content.catalog import SHORT_NAMES
 from core.domain.models import Host, Job, RuleResult, Scan
 from core.domain.policy import RuleException, Schedule
 
+if TYPE_CHECKING:
+    from core.views.compare import Change, Comparison
 
-def host_to_dict(host: Host) -> dict:
+
+def host_to_dict(host: Host) -> dict[str, Any]:
     return {
         "name": host.name,
         "address": host.address,
@@ -27,7 +31,7 @@ def host_to_dict(host: Host) -> dict:
     }
 
 
-def scan_to_dict(scan: Scan) -> dict:
+def scan_to_dict(scan: Scan) -> dict[str, Any]:
     counts = scan.counts
     return {
         "id": scan.id,
@@ -67,7 +71,7 @@ def scan_to_dict(scan: Scan) -> dict:
     }
 
 
-def result_to_dict(result: RuleResult) -> dict:
+def result_to_dict(result: RuleResult) -> dict[str, Any]:
     return {
         "rule_id": result.rule_id,
         "title": result.title,
@@ -78,7 +82,7 @@ def result_to_dict(result: RuleResult) -> dict:
     }
 
 
-def job_to_dict(job: Job, with_output: bool = False) -> dict:
+def job_to_dict(job: Job, with_output: bool = False) -> dict[str, Any]:
     shape = {
         "id": job.id,
         "kind": job.kind,
@@ -104,12 +108,12 @@ def job_to_dict(job: Job, with_output: bool = False) -> dict:
     return shape
 
 
-def exception_brief(exc: RuleException) -> dict:
+def exception_brief(exc: RuleException) -> dict[str, Any]:
     return {"id": exc.id, "reason": exc.reason, "accepted_by": exc.accepted_by, "expires": exc.expires,
             "scope": exc.scope_text()}
 
 
-def exception_to_dict(exc: RuleException, expired: bool) -> dict:
+def exception_to_dict(exc: RuleException, expired: bool) -> dict[str, Any]:
     return {
         "id": exc.id,
         "scope": exc.scope,
@@ -125,7 +129,7 @@ def exception_to_dict(exc: RuleException, expired: bool) -> dict:
 
 
 def schedule_to_dict(schedule: Schedule, *, next_run: str | None, outcome: dict[str, int],
-                     hosts: int, missing: list[str], cadence_text: str) -> dict:
+                     hosts: int, missing: list[str], cadence_text: str) -> dict[str, Any]:
     return {
         "id": schedule.id,
         "target": {"kind": schedule.target_kind, "hosts": list(schedule.targets) if schedule.target_kind == "hosts"
@@ -147,9 +151,9 @@ def schedule_to_dict(schedule: Schedule, *, next_run: str | None, outcome: dict[
     }
 
 
-def comparison_to_dict(comparison) -> dict:
+def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
     """A core.views.compare.Comparison."""
-    def change(c) -> dict:
+    def change(c: Change) -> dict[str, Any]:
         return {"rule_id": c.rule_id, "title": c.title, "severity": c.severity, "before": c.before,
                 "after": c.after, "excepted": c.excepted}
 
@@ -165,6 +169,6 @@ def comparison_to_dict(comparison) -> dict:
     }
 
 
-def _compared(scan: Scan) -> dict:
+def _compared(scan: Scan) -> dict[str, Any]:
     return {"id": scan.id, "created": scan.created_at, "score": scan.score, "content": scan.content_file,
             "content_version": scan.content_version, "profile": scan.profile_id}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from core.content.catalog import SHORT_NAME_TITLES
+from core.content.catalog import SHORT_NAME_TITLES as SHORT_NAME_TITLES  # re-exported for core.ai
 from core.domain.models import UNFINISHED_JOBS, Host, Job, Scan
 from core.store.base import Store
 from core.views.exceptions import apply_to_scans, load_book
@@ -93,7 +93,7 @@ async def host_scans(store: Store, host: str | None, status: str | None = None,
     await apply_to_scans(store, scans + trend + ([latest] if latest else []), book)
     return HostScans(
         host, hosts, scans, await store.scan_status_counts(host), latest,
-        sorted(trend, key=lambda s: s.created_at), {j.scan_id: j for j in jobs if j.scan_id}, active,
+        sorted(trend, key=lambda s: s.created), {j.scan_id: j for j in jobs if j.scan_id}, active,
     )
 
 
@@ -109,13 +109,13 @@ class Fleet:
 async def fleet_view(store: Store, since: str | None = None) -> Fleet:
     trend = await store.find_scans(status="completed", since=since)
     return Fleet(await store.find_hosts(), await store.latest_completed_scans(),
-                 await store.scan_status_counts(), sorted(trend, key=lambda s: s.created_at),
+                 await store.scan_status_counts(), sorted(trend, key=lambda s: s.created),
                  await active_jobs(store))
 
 
 def hardened_points(scans: list[Scan], jobs: dict[str, Job]) -> list[tuple[str, float]]:
     """(time, score) of the scans a hardening job made: the trend marks where fixes ran."""
-    return [(s.finished_at or s.created_at, s.score) for s in scans
+    return [(s.finished_at or s.created, s.score) for s in scans
             if s.score is not None and s.id in jobs and jobs[s.id].kind == "harden"]
 
 
@@ -137,12 +137,12 @@ def content_changes(scans: list[Scan]) -> list[tuple[str, float, str]]:
     """(time, score, release) of each completed scan whose content differs from the scan of its
     profile before it: there a trend line's rules changed, and its scores do not compare."""
     before: dict[str, str | None] = {}
-    found = []
-    for scan in sorted(scans, key=lambda s: s.created_at):
+    found: list[tuple[str, float, str]] = []
+    for scan in sorted(scans, key=lambda s: s.created):
         if scan.score is None:
             continue
         if scan.profile in before and before[scan.profile] != scan.content_id:
-            found.append((scan.finished_at or scan.created_at, scan.score, content_release(scan)))
+            found.append((scan.finished_at or scan.created, scan.score, content_release(scan)))
         before[scan.profile] = scan.content_id
     return found
 
@@ -150,10 +150,10 @@ def content_changes(scans: list[Scan]) -> list[tuple[str, float, str]]:
 def score_series(scans: list[Scan], by: str) -> dict[str, list[tuple[str, float]]]:
     """Completed scans as (finish time, score) lines, one per profile ("profile") or host ("host")."""
     lines: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for scan in sorted(scans, key=lambda s: s.created_at):
+    for scan in sorted(scans, key=lambda s: s.created):
         if scan.score is not None:
             key = profile_title(scan.profile) if by == "profile" else scan.host_name
-            lines[key].append((scan.finished_at or scan.created_at, scan.score))
+            lines[key].append((scan.finished_at or scan.created, scan.score))
     return dict(lines)
 
 
