@@ -13,8 +13,7 @@ from core.domain.errors import OperatorError
 from core.domain.models import Host, JobStatus
 from core.domain.store_url import check_url, masked, where
 from core.store.base import NewScanJob, StoreTooNew
-from core.store.postgres import PostgresStore
-from core.store.postgres_migrations import MIGRATIONS
+from core.store.postgres import MIGRATIONS, PostgresStore
 
 FAR = "2999-01-01T00:00:00.000000Z"
 

@@ -9,8 +9,7 @@ import pytest
 
 from core.domain.models import JobStatus, RuleResult, ScanStatus
 from core.store.base import NewScanJob, StoreTooNew
-from core.store.sqlite import SqliteStore
-from core.store.sqlite_migrations import MIGRATIONS
+from core.store.sqlite import MIGRATIONS, SqliteStore
 
 
 async def test_migrations_set_user_version_wal_foreign_keys_and_a_private_file(tmp_path):
