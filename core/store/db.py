@@ -102,6 +102,18 @@ class Db(Protocol):
         columns, e.g. 'scans.host_id, scans.result_key') refusing a row."""
 
 
+class WritesAlone:
+    """execute and execute_many of a Db outside transaction(): each in a transaction of its own."""
+
+    async def execute(self, sql: str, params: Sequence = ()) -> int:
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    async def execute_many(self, sql: str, rows: list[Sequence]) -> None:
+        async with self.transaction() as tx:
+            await tx.execute_many(sql, rows)
+
+
 def like(text: str) -> str:
     """A pattern for `column LIKE ? ESCAPE '\\'` that finds text anywhere."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -13,7 +13,7 @@ from typing import Any, AsyncIterator, Sequence
 
 import asyncpg
 
-from core.store.db import POSTGRES, Row
+from core.store.db import POSTGRES, Row, WritesAlone
 
 
 @lru_cache(maxsize=2048)
@@ -79,7 +79,7 @@ class PostgresTx:
         return isinstance(exc, asyncpg.UniqueViolationError) and exc.constraint_name == index
 
 
-class PostgresDb(PostgresTx):
+class PostgresDb(WritesAlone, PostgresTx):
     """The store's database: a pooled connection per call or per transaction."""
 
     def __init__(self, pool: asyncpg.Pool):
@@ -96,14 +96,6 @@ class PostgresDb(PostgresTx):
     async def fetch_value(self, sql: str, params: Sequence = ()) -> Any:
         async with self.pool.acquire() as connection:
             return await connection.fetchval(numbered(sql), *params)
-
-    async def execute(self, sql: str, params: Sequence = ()) -> int:
-        async with self.transaction() as tx:
-            return await tx.execute(sql, params)
-
-    async def execute_many(self, sql: str, rows: list[Sequence]) -> None:
-        async with self.transaction() as tx:
-            await tx.execute_many(sql, rows)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTx]:

@@ -16,7 +16,7 @@ from typing import Any, AsyncIterator, Sequence
 
 import aiosqlite
 
-from core.store.db import SQLITE, Row
+from core.store.db import SQLITE, Row, WritesAlone
 
 
 async def fetch_tuples(connection: aiosqlite.Connection, sql: str, params: Sequence) -> list[tuple]:
@@ -67,7 +67,7 @@ class SqliteTx:
         return isinstance(exc, sqlite3.IntegrityError) and (columns in str(exc) or index in str(exc))
 
 
-class SqliteDb(SqliteTx):
+class SqliteDb(WritesAlone, SqliteTx):
     """The store's database: reads on the reader connection, transactions on the writer."""
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection | None = None):
@@ -95,14 +95,6 @@ class SqliteDb(SqliteTx):
     async def fetch_one(self, sql: str, params: Sequence = ()) -> Row | None:
         rows = await self.fetch(sql, params)
         return rows[0] if rows else None
-
-    async def execute(self, sql: str, params: Sequence = ()) -> int:
-        async with self.transaction() as tx:
-            return await tx.execute(sql, params)
-
-    async def execute_many(self, sql: str, rows: list[Sequence]) -> None:
-        async with self.transaction() as tx:
-            await tx.execute_many(sql, rows)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTx]:
