@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, AsyncContextManager, Iterable, Iterator, Protocol, Sequence
 
+from core.domain.errors import InvalidInput, NotFound
+
 Row = Any  # aiosqlite.Row or asyncpg.Record: both read as r["column"] and r[0]
 
 
@@ -135,8 +137,6 @@ def chunks(db: Db, items: Iterable, size: int | None = None) -> Iterator[list]:
 async def by_prefix(db: Db, select: str, column: str, given: str, what: str, listing: str) -> Row:
     """The one row whose id starts with given (at least 8 characters): a range on the byte-ordered
     key, an index seek on both backends."""
-    from core.domain.errors import InvalidInput, NotFound
-
     given = given.strip().lower()
     if len(given) < 8:
         raise InvalidInput(f"{what} id {given!r} is too short: give at least its first 8 characters")
