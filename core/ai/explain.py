@@ -10,7 +10,7 @@ import asyncio
 import os
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Protocol
 
 from core.ai.client import AiError, Answer, Endpoint, LlmClient, Sleep
 from core.ai.prompt import Subject, build_messages, subject_for
@@ -21,11 +21,15 @@ from core.domain.explanations import Explanation
 from core.domain.models import RuleInfo, RuleResult, Scan
 from core.domain.settings import AiSettings, safe_url
 from core.domain.text import one_line, redact
-from core.store.base import Store
+from core.store.base import AiStore, ContentStore, HostStore, ScanStore
 
 RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
 NOT_CONFIGURED = ("no LLM is configured: name a model in Settings, in the config file's [ai] table "
                   "or in $COMPLIANCE_TUI_LLM_MODEL (see docs/ai.md)")
+
+
+class ExplainStore(AiStore, ContentStore, HostStore, Protocol):
+    """What explaining a result reads and writes: the cache, the rule's texts and its host."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ async def endpoint(ai: AiSettings, key: ApiKey | None = None) -> Endpoint:
     return Endpoint(ai, key or await find_key_async())
 
 
-async def find_result(store: Store, scan: Scan, rule_id: str) -> RuleResult:
+async def find_result(store: ScanStore, scan: Scan, rule_id: str) -> RuleResult:
     """A rule of the scan by its full id or the short one (without the SSG prefix)."""
     wanted = {rule_id, RULE_PREFIX + rule_id}
     for found in await store.rule_results(scan.id, search=rule_id):
@@ -87,7 +91,7 @@ async def find_result(store: Store, scan: Scan, rule_id: str) -> RuleResult:
                    f"see `compliance-tui results {scan.short_id}`")
 
 
-async def subject(store: Store, scan: Scan, result: RuleResult) -> Subject:
+async def subject(store: ExplainStore, scan: Scan, result: RuleResult) -> Subject:
     info = None
     if scan.content_id:
         info = await store.rule_info(scan.content_id, result.rule_id)
@@ -97,7 +101,7 @@ async def subject(store: Store, scan: Scan, result: RuleResult) -> Subject:
     return subject_for(scan, host, info, result.result)
 
 
-async def cached(store: Store, ai: AiSettings, scan: Scan, result: RuleResult) -> Explanation | None:
+async def cached(store: AiStore, ai: AiSettings, scan: Scan, result: RuleResult) -> Explanation | None:
     """The cached explanation, at most limit llm_answer_chars of it (an older version kept
     answers of any size: stored_chars then says how long it is), redacted."""
     if not (ai.configured and scan.content_id):
@@ -119,7 +123,7 @@ def cut_note(found: Explanation) -> str | None:
 
 
 async def explain(
-    store: Store, ai: AiSettings, scan: Scan, result: RuleResult, on_text: Callable[[str], None],
+    store: ExplainStore, ai: AiSettings, scan: Scan, result: RuleResult, on_text: Callable[[str], None],
     regenerate: bool = False, sleep: Sleep = asyncio.sleep,
 ) -> Outcome:
     """The cached explanation, or a new one streamed through on_text and then cached."""
@@ -147,13 +151,13 @@ async def explain(
     return Outcome(explanation, False, answer.seconds, not answer.usage.reported, truncated)
 
 
-async def _count(store: Store, model: str, answer: Answer) -> None:
+async def _count(store: AiStore, model: str, answer: Answer) -> None:
     usage = answer.usage
     await store.record_ai_usage(today(), model, usage.input_tokens, usage.output_tokens,
                                 estimated=not usage.reported)
 
 
-async def check(store: Store, ai: AiSettings, key: ApiKey | None = None, sleep: Sleep = asyncio.sleep,
+async def check(store: AiStore, ai: AiSettings, key: ApiKey | None = None, sleep: Sleep = asyncio.sleep,
                 ) -> CheckReport:
     """One small request (not streamed), the server's model list, and the round trip; key: one
     typed in Settings and not stored yet."""

@@ -1,5 +1,6 @@
-"""The store: an interface (base.py) and its backends: SQLite (sqlite.py, the embedded
-default) and PostgreSQL (postgres.py, shared by workers and TUIs on several machines)."""
+"""The store: an interface by concern (base.py), each concern's queries written once (hosts.py,
+scans.py, jobs.py, ... through db.py's protocol), and two backends: SQLite (sqlite.py, the
+embedded default) and PostgreSQL (postgres.py, shared by workers and TUIs on several machines)."""
 
 from __future__ import annotations
 

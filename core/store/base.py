@@ -1,9 +1,11 @@
 """The store interface: every host, scan, rule result, rule text, job and AI explanation,
-behind one async API.
+behind one async API, split by concern so that a caller names what it needs (an AiStore, a
+JobStore) and Store is all of them with the store's lifecycle.
 
-A backend (SQLite, sqlite.py; PostgreSQL, postgres.py) implements every method, with its SQL kept inside
-it. Callers never see SQL, rows or connections. The store contract tests
-(tests/store/test_contract.py) run the same tests against every backend.
+Each concern's queries are written once for both backends (hosts.py, scans.py, jobs.py, ...,
+through the database protocol of db.py); sqlite.py and postgres.py hold only what differs.
+Callers never see SQL, rows or connections. The store contract tests (tests/store/test_*contract.py)
+run the same tests against every backend.
 
 Each method is one transaction: a reader never sees a half-stored scan, and two processes that
 claim jobs at once never get the same one.
@@ -11,9 +13,9 @@ claim jobs at once never get the same one.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import Iterable, NamedTuple, Protocol
 
 from core.domain.explanations import AiUsage, Explanation
 from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan
@@ -58,39 +60,8 @@ class ScorePoint(NamedTuple):
     bad: int = 0  # fail + error + unknown
 
 
-class Store(ABC):
-    # True: wait_for_change() is woken at once (LISTEN/NOTIFY); False: it polls (SQLite's change
-    # counter) or just waits, and a job runner's own claim poll covers it
-    notifies = False
-
-    # ------------------------------------------------------------------ lifecycle
-
-    @abstractmethod
-    async def close(self) -> None: ...
-
-    @abstractmethod
-    async def schema_version(self) -> int: ...
-
-    @abstractmethod
-    async def integrity_check(self) -> str:
-        """'ok', or what the backend's own check found."""
-
-    async def wait_for_change(self, timeout: float) -> bool:
-        """Wait up to timeout seconds for any process to create, remove or change the state of
-        a job; True when one did. A backend that cannot tell just waits: callers poll on return
-        either way."""
-        import asyncio
-
-        await asyncio.sleep(timeout)
-        return False
-
-    @abstractmethod
-    async def get_meta(self, key: str) -> str | None: ...
-
-    @abstractmethod
-    async def set_meta(self, key: str, value: str) -> None: ...
-
-    # ------------------------------------------------------------------ hosts
+class HostStore(Protocol):
+    """Hosts by name, with their connection, OS, tags and zone (hosts.py)."""
 
     @abstractmethod
     async def add_host(self, host: Host) -> Host:
@@ -122,20 +93,9 @@ class Store(ABC):
     async def remove_host(self, name: str) -> int:
         """Remove a host with its scans and jobs; returns how many scans went with it."""
 
-    @abstractmethod
-    async def files_in_use(self, paths: list[str]) -> set[str]:
-        """Those of these files that a scan (its evidence) or a host (its tailoring) refers to."""
 
-    @abstractmethod
-    async def evidence_scans(self) -> list[tuple[str, int, str, str, str]]:
-        """(scan id, host id, profile id, created_at, arf_path) of every scan that keeps evidence,
-        newest first."""
-
-    @abstractmethod
-    async def forget_evidence(self, scan_ids: list[str]) -> None:
-        """These scans no longer keep evidence; their results and scores stay."""
-
-    # ------------------------------------------------------------------ content and rule texts
+class ContentStore(Protocol):
+    """Datastream versions and the texts of their rules (content.py)."""
 
     @abstractmethod
     async def has_rules(self, content_id: str) -> bool: ...
@@ -158,7 +118,13 @@ class Store(ABC):
     async def get_content(self, content_id: str) -> dict | None:
         """id, file_name, benchmark_id, version (SSG release), added_at."""
 
-    # ------------------------------------------------------------------ scans
+    @abstractmethod
+    async def rule_titles(self, rule_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Rule id -> (title, severity), from any content version that has the rule."""
+
+
+class ScanStore(Protocol):
+    """Scans, from pending to completed or imported, and their rule results (scans.py)."""
 
     @abstractmethod
     async def get_scan(self, scan_id: str) -> Scan:
@@ -215,7 +181,50 @@ class Store(ABC):
     @abstractmethod
     async def find_imported(self, host_id: int, result_key: str) -> Scan | None: ...
 
-    # ------------------------------------------------------------------ jobs
+
+class FleetStore(Protocol):
+    """Reads across many scans, as lean tuples: trends and failures (fleet.py)."""
+
+    @abstractmethod
+    async def score_points(self, since: str | None = None, host: str | None = None) -> list[ScorePoint]:
+        """Completed scans created since then (all hosts, or one), oldest first."""
+
+    @abstractmethod
+    async def results_of(self, scan_ids: list[str], result: str = "fail") -> list[tuple[str, str]]:
+        """(scan id, rule id) of every rule with this result in these scans."""
+
+    @abstractmethod
+    async def failing_results(self, scan_ids: list[str], rule_ids: list[str]) -> list[tuple[str, str, str]]:
+        """(scan id, rule id, result) where one of these rules gave fail, error or unknown."""
+
+    @abstractmethod
+    async def failing_results_since(self, since: str | None, rule_ids: list[str]) -> list[tuple[str, str, str]]:
+        """failing_results() of every completed scan created since then."""
+
+
+class EvidenceStore(Protocol):
+    """The files scans and hosts refer to: ARF evidence and tailoring (evidence.py)."""
+
+    @abstractmethod
+    async def files_in_use(self, paths: list[str]) -> set[str]:
+        """Those of these files that a scan (its evidence) or a host (its tailoring) refers to."""
+
+    @abstractmethod
+    async def evidence_scans(self) -> list[tuple[str, int, str, str, str]]:
+        """(scan id, host id, profile id, created_at, arf_path) of every scan that keeps evidence,
+        newest first."""
+
+    @abstractmethod
+    async def forget_evidence(self, scan_ids: list[str]) -> None:
+        """These scans no longer keep evidence; their results and scores stay."""
+
+
+class JobStore(Protocol):
+    """The job queue: creating, claiming, leasing, progress and ending jobs (jobs.py)."""
+
+    # True: wait_for_change() is woken at once (LISTEN/NOTIFY); False: it polls (SQLite's change
+    # counter) or just waits, and a job runner's own claim poll covers it
+    notifies: bool = False
 
     @abstractmethod
     async def create_scan_jobs(
@@ -298,34 +307,18 @@ class Store(ABC):
     @abstractmethod
     async def job_status_counts(self) -> dict[str, int]: ...
 
-    # ------------------------------------------------------------------ AI explanations and usage
+    async def wait_for_change(self, timeout: float) -> bool:
+        """Wait up to timeout seconds for any process to create, remove or change the state of
+        a job; True when one did. A backend that cannot tell just waits: callers poll on return
+        either way."""
+        import asyncio
 
-    @abstractmethod
-    async def get_explanation(self, content_id: str, rule_id: str, result: str, model: str,
-                              limit: int | None = None) -> Explanation | None:
-        """The cached explanation of a rule's result by this model, for this content version;
-        with limit, at most its first limit characters are read (stored_chars then says how
-        many there are, when there are more)."""
+        await asyncio.sleep(timeout)
+        return False
 
-    @abstractmethod
-    async def explained_rules(self, content_id: str, model: str) -> set[tuple[str, str]]:
-        """(rule id, result) of every explanation cached for this content and model."""
 
-    @abstractmethod
-    async def save_explanation(self, explanation: Explanation) -> Explanation:
-        """Keep a whole explanation (replacing an older one of the same key); returns it with
-        its creation time."""
-
-    @abstractmethod
-    async def record_ai_usage(self, day: str, model: str, input_tokens: int, output_tokens: int,
-                              estimated: bool = False) -> None:
-        """Count one request and its tokens for this UTC day and model."""
-
-    @abstractmethod
-    async def ai_usage(self, since: str | None = None) -> list[AiUsage]:
-        """Usage per day and model, newest day first; since: the first day (YYYY-MM-DD) wanted."""
-
-    # ------------------------------------------------------------------ schedules (issue 14)
+class ScheduleStore(Protocol):
+    """Schedules and the slots they enqueued (schedules.py)."""
 
     @abstractmethod
     async def add_schedule(self, schedule: Schedule) -> Schedule:
@@ -364,7 +357,9 @@ class Store(ABC):
     async def schedule_outcomes(self) -> dict[str, dict[str, int]]:
         """Schedule id -> job status -> how many jobs of its last run are in that status."""
 
-    # ------------------------------------------------------------------ exceptions (issue 14)
+
+class ExceptionStore(Protocol):
+    """Documented, expiring exceptions to rules (exceptions.py)."""
 
     @abstractmethod
     async def add_exception(self, exc: RuleException) -> RuleException:
@@ -380,24 +375,56 @@ class Store(ABC):
     @abstractmethod
     async def remove_exception(self, exc_id: str) -> RuleException: ...
 
-    @abstractmethod
-    async def failing_results(self, scan_ids: list[str], rule_ids: list[str]) -> list[tuple[str, str, str]]:
-        """(scan id, rule id, result) where one of these rules gave fail, error or unknown."""
+
+class AiStore(Protocol):
+    """The AI assistant's explanation cache and token usage (ai.py)."""
 
     @abstractmethod
-    async def failing_results_since(self, since: str | None, rule_ids: list[str]) -> list[tuple[str, str, str]]:
-        """failing_results() of every completed scan created since then."""
-
-    # ------------------------------------------------------------------ fleet reads (issue 14)
-
-    @abstractmethod
-    async def score_points(self, since: str | None = None, host: str | None = None) -> list[ScorePoint]:
-        """Completed scans created since then (all hosts, or one), oldest first."""
+    async def get_explanation(self, content_id: str, rule_id: str, result: str, model: str,
+                              limit: int | None = None) -> Explanation | None:
+        """The cached explanation of a rule's result by this model, for this content version;
+        with limit, at most its first limit characters are read (stored_chars then says how
+        many there are, when there are more)."""
 
     @abstractmethod
-    async def results_of(self, scan_ids: list[str], result: str = "fail") -> list[tuple[str, str]]:
-        """(scan id, rule id) of every rule with this result in these scans."""
+    async def explained_rules(self, content_id: str, model: str) -> set[tuple[str, str]]:
+        """(rule id, result) of every explanation cached for this content and model."""
 
     @abstractmethod
-    async def rule_titles(self, rule_ids: list[str]) -> dict[str, tuple[str, str]]:
-        """Rule id -> (title, severity), from any content version that has the rule."""
+    async def save_explanation(self, explanation: Explanation) -> Explanation:
+        """Keep a whole explanation (replacing an older one of the same key); returns it with
+        its creation time."""
+
+    @abstractmethod
+    async def record_ai_usage(self, day: str, model: str, input_tokens: int, output_tokens: int,
+                              estimated: bool = False) -> None:
+        """Count one request and its tokens for this UTC day and model."""
+
+    @abstractmethod
+    async def ai_usage(self, since: str | None = None) -> list[AiUsage]:
+        """Usage per day and model, newest day first; since: the first day (YYYY-MM-DD) wanted."""
+
+
+class PolicyStore(ScheduleStore, ExceptionStore, Protocol):
+    """Schedules and exceptions: what an operator decides for the fleet."""
+
+
+class Store(HostStore, ContentStore, ScanStore, FleetStore, EvidenceStore, JobStore, PolicyStore, AiStore,
+            Protocol):
+    """All of the store, and its lifecycle."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    async def integrity_check(self) -> str:
+        """'ok', or what the backend's own check found."""
+
+    @abstractmethod
+    async def get_meta(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def set_meta(self, key: str, value: str) -> None: ...

@@ -17,8 +17,8 @@ from typing import Callable
 
 from core.domain.errors import OperatorError
 from core.store.postgres import PostgresStore
+from core.store.schema import JOBS_CHANGED
 from core.store.sqlite import SqliteStore
-from core.store.sqlite_migrations import JOBS_CHANGED
 
 # table, SQLite order (parents and creation order), key columns
 TABLES: list[tuple[str, str, list[str]]] = [

@@ -23,7 +23,7 @@ from core.domain.errors import OperatorError
 from core.domain.limits import size
 from core.domain.store_url import masked
 from core.store.faults import DISK_FULL_ERRNOS, SQLITE_FULL, damaged, disk_full
-from core.store.sqlite_migrations import MIGRATIONS
+from core.store.schema import STEPS
 
 PG_DUMP = "pg_dump --format=custom --file=compliance-$(date +%F).dump (docs/postgresql.md, Backups)"
 
@@ -51,8 +51,8 @@ def check_sqlite(database: Path) -> CheckReport:
         raise OperatorError(f"cannot open {database}: {exc}") from None
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        report.add("schema", f"schema {version} of {len(MIGRATIONS)} this version knows"
-                   + ("" if version <= len(MIGRATIONS) else " (written by a newer compliance-tui)"))
+        report.add("schema", f"schema {version} of {len(STEPS)} this version knows"
+                   + ("" if version <= len(STEPS) else " (written by a newer compliance-tui)"))
         problems = [row[0] for row in db.execute("PRAGMA integrity_check(20)")]
         report.add("integrity_check", "ok" if problems == ["ok"] else "; ".join(problems)[:600])
         orphans = db.execute("PRAGMA foreign_key_check").fetchmany(20)
@@ -68,11 +68,9 @@ def check_sqlite(database: Path) -> CheckReport:
 
 async def check_postgres(store) -> CheckReport:
     """The schema version and the app's own consistency (core/store/postgres.py's integrity_check)."""
-    from core.store.postgres_migrations import MIGRATIONS as PG_MIGRATIONS
-
     report = CheckReport(f"PostgreSQL {masked(store.url)}")
     version = await store.schema_version()
-    report.add("schema", f"schema {version} of {len(PG_MIGRATIONS)} this version knows")
+    report.add("schema", f"schema {version} of {len(STEPS)} this version knows")
     report.add("consistency", await store.integrity_check())
     report.lines.append("(checked: jobs whose host is gone, queued or running jobs without a lease; "
                         "PostgreSQL checks its own pages: pg_amcheck for those)")

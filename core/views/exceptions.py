@@ -16,18 +16,18 @@ from typing import Any
 
 from core.domain.models import Host, RuleResult, Scan, ScanStatus
 from core.domain.policy import Book, RuleException, is_failure, score_with_exceptions
-from core.store.base import ScorePoint, Store
+from core.store.base import ExceptionStore, FleetStore, HostStore, ScorePoint, Store
 
 
 def today() -> date:
     return datetime.now(timezone.utc).date()
 
 
-async def load_book(store: Store, on: date | None = None) -> Book:
+async def load_book(store: ExceptionStore, on: date | None = None) -> Book:
     return Book.of(await store.find_exceptions(), on or today())
 
 
-async def host_tags(store: Store) -> dict[str, tuple[str, ...]]:
+async def host_tags(store: HostStore) -> dict[str, tuple[str, ...]]:
     return {h.name: h.tags for h in await store.find_hosts()}
 
 
@@ -63,7 +63,7 @@ async def apply_to_scans(store: Store, scans: list[Scan], book: Book | None = No
     return scans
 
 
-async def apply_to_points(store: Store, points: list[ScorePoint], since: str | None, book: Book,
+async def apply_to_points(store: FleetStore, points: list[ScorePoint], since: str | None, book: Book,
                           tags: dict[str, tuple[str, ...]]) -> list[ScorePoint]:
     """Trend points with exceptions honoured."""
     if not book.active or not points:

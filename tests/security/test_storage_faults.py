@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from core.store.sqlite_migrations import MIGRATIONS
+from core.store.schema import STEPS
 from tests.security import documents
 from tests.security.conftest import integrity
 
@@ -78,7 +78,7 @@ def test_22_5_store_check_and_an_online_backup(cli, data_dir, tmp_path):
     at the target is replaced, never followed."""
     cli.ok("hosts", "add", "web1", "--address", "10.0.0.5")
     checked = cli.ok("store", "check")
-    latest = len(MIGRATIONS)
+    latest = len(STEPS)
     assert checked.stdout.splitlines()[1:] == [f"schema          schema {latest} of {latest} this version knows",
                                                "integrity_check ok", "foreign keys    ok"]
     files = []

@@ -9,8 +9,7 @@ import pytest
 
 from core.domain.models import JobStatus, RuleResult, ScanStatus
 from core.store.base import NewScanJob, StoreTooNew
-from core.store.sqlite import SqliteStore
-from core.store.sqlite_migrations import MIGRATIONS
+from core.store.sqlite import MIGRATIONS, SqliteStore
 
 
 async def test_migrations_set_user_version_wal_foreign_keys_and_a_private_file(tmp_path):
@@ -110,3 +109,24 @@ async def test_rule_results_of_an_older_store_are_compacted_exactly(tmp_path):
     with sqlite3.connect(tmp_path / "c.db") as db:
         assert db.execute("SELECT COUNT(*) FROM results").fetchone() == (0,)
         assert db.execute("SELECT COUNT(DISTINCT rule_id) FROM rule_names").fetchone() == (5,)  # interned once
+
+
+@pytest.mark.parametrize("version", range(2, len(MIGRATIONS)))
+async def test_a_store_of_every_older_schema_opens_upgraded_and_works(tmp_path, version):
+    """Stores that earlier releases left at each step (schema.py's numbers are SQLite's own)."""
+    old_store(tmp_path / "c.db", version)
+    store = await SqliteStore.open(tmp_path / "c.db")
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        web = await store.require_host("web1")
+        assert not await store.wait_for_change(0)
+        (job,) = await store.create_scan_jobs([NewScanJob(web, "p", {}, 5)])
+        assert await store.wait_for_change(0)  # step 12's counter counts jobs made after the upgrade
+        assert (await store.claim_job("w:1", "2999-01-01T00:00:00.000000Z", True)).id == job.id
+        await store.complete_scan(job.scan_id, [RuleResult("r_a", "fail")], {"fail": 1}, 0.0, None, None,
+                                  job_id=job.id)
+        assert [r.rule_id for r in await store.rule_results(job.scan_id)] == ["r_a"]
+        assert (await store.get_scan("aaaaaaaa")).status is ScanStatus.COMPLETED
+        assert await store.integrity_check() == "ok"
+    finally:
+        await store.close()

@@ -1,0 +1,119 @@
+"""Schedules' queries (ScheduleStore in base.py), for both backends.
+
+A due slot is enqueued in one transaction that moves the schedule's last_slot forward only
+while it is still behind, records the slot in schedule_runs (primary key: schedule and slot)
+and creates the scan jobs: whichever process gets there first enqueues it; every other one
+(on SQLite it waits for BEGIN IMMEDIATE, on PostgreSQL for the schedule's row lock) then finds
+the slot taken and does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from core.domain.errors import InvalidInput, NotFound
+from core.domain.models import Job
+from core.domain.policy import Schedule
+from core.domain.timeutil import now_iso
+from core.store.base import NewScanJob
+from core.store.db import Db, Row, by_prefix, marks
+
+_COLUMNS = ("target_kind", "targets", "profile", "tailoring", "cadence", "tz", "priority", "paused",
+            "not_before")
+
+
+class _SlotTaken(Exception):
+    """Rolls the transaction back: another process enqueued this slot first."""
+
+
+def _values(schedule: Schedule) -> list:
+    return [schedule.target_kind, json.dumps(list(schedule.targets)), schedule.profile, schedule.tailoring,
+            schedule.cadence, schedule.tz, schedule.priority, bool(schedule.paused), schedule.not_before]
+
+
+def schedule_of(row: Row) -> Schedule:
+    if row is None:
+        raise InvalidInput("no such schedule")
+    return Schedule(
+        target_kind=row["target_kind"], targets=tuple(json.loads(row["targets"] or "[]")),
+        profile=row["profile"], cadence=row["cadence"], tz=row["tz"], tailoring=row["tailoring"],
+        paused=bool(row["paused"]), priority=row["priority"], id=row["id"], created_at=row["created_at"],
+        updated_at=row["updated_at"], not_before=row["not_before"], last_slot=row["last_slot"],
+        last_run_at=row["last_run_at"], last_jobs=row["last_jobs"],
+    )
+
+
+class Schedules:
+    """Uses the job queue's insert_scan_jobs and jobs_by_id (jobs.py)."""
+
+    db: Db
+
+    async def add_schedule(self, schedule: Schedule) -> Schedule:
+        schedule_id, now = schedule.id or str(uuid.uuid4()), now_iso()  # a given id: tests
+        values = _values(schedule)[:-1] + [schedule.not_before or now]
+        await self.db.execute(
+            f"INSERT INTO schedules (id, {', '.join(_COLUMNS)}, created_at, updated_at) "
+            f"VALUES (?, {marks(_COLUMNS)}, ?, ?)", [schedule_id, *values, now, now])
+        return await self.get_schedule(schedule_id)
+
+    async def update_schedule(self, schedule: Schedule) -> Schedule:
+        assignments = ", ".join(f"{c} = ?" for c in _COLUMNS)
+        changed = await self.db.execute(f"UPDATE schedules SET {assignments}, updated_at = ? WHERE id = ?",
+                                        [*_values(schedule), now_iso(), schedule.id])
+        if changed != 1:
+            raise NotFound(f"no schedule {schedule.short_id}; see `compliance-tui schedules list`")
+        return await self.get_schedule(schedule.id)
+
+    async def get_schedule(self, schedule_id: str) -> Schedule:
+        return schedule_of(await by_prefix(self.db, "SELECT * FROM schedules", "id", schedule_id, "schedule",
+                                           "schedules list"))
+
+    async def find_schedules(self) -> list[Schedule]:
+        return [schedule_of(r) for r in await self.db.fetch("SELECT * FROM schedules ORDER BY created_at, id")]
+
+    async def remove_schedule(self, schedule_id: str) -> Schedule:
+        schedule = await self.get_schedule(schedule_id)
+        await self.db.execute("DELETE FROM schedules WHERE id = ?", (schedule.id,))
+        return schedule
+
+    async def enqueue_schedule_slot(
+        self, schedule_id: str, slot: str, wanted: list[NewScanJob], enqueued_by: str,
+        owner: str | None = None, lease_until: str | None = None,
+    ) -> list[Job] | None:
+        now = now_iso()
+        try:
+            async with self.db.transaction() as db:
+                moved = await db.execute(
+                    "UPDATE schedules SET last_slot = ?, last_run_at = ?, last_jobs = ? WHERE id = ? "
+                    "AND NOT paused AND not_before < ? AND (last_slot IS NULL OR last_slot < ?)",
+                    (slot, now, len(wanted), schedule_id, slot, slot))
+                if moved != 1:
+                    raise _SlotTaken
+                recorded = await db.execute(
+                    "INSERT INTO schedule_runs (schedule_id, slot, enqueued_at, enqueued_by, jobs) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", (schedule_id, slot, now, enqueued_by, len(wanted)))
+                if recorded != 1:
+                    raise _SlotTaken
+                tagged = [NewScanJob(w.host, w.profile, w.params | {"schedule": schedule_id, "slot": slot},
+                                     w.priority, w.scan_id, w.created_at, w.job_id, w.for_workers) for w in wanted]
+                ids = await self.insert_scan_jobs(db, tagged, owner, lease_until)
+        except _SlotTaken:
+            return None
+        return await self.jobs_by_id(ids)
+
+    async def schedule_runs(self, schedule_id: str) -> list[dict]:
+        rows = await self.db.fetch("SELECT slot, enqueued_at, enqueued_by, jobs FROM schedule_runs "
+                                   "WHERE schedule_id = ? ORDER BY slot", (schedule_id,))
+        return [dict(r) for r in rows]
+
+    async def schedule_outcomes(self) -> dict[str, dict[str, int]]:
+        d = self.db.dialect
+        rows = await self.db.fetch(
+            "SELECT s.id, j.status, COUNT(*) AS n FROM schedules s JOIN jobs j "
+            f"ON {d.json_text('j.params', 'schedule')} = s.id AND {d.json_text('j.params', 'slot')} = s.last_slot "
+            "WHERE s.last_slot IS NOT NULL GROUP BY s.id, j.status")
+        found: dict[str, dict[str, int]] = {}
+        for row in rows:
+            found.setdefault(row["id"], {})[row["status"]] = row["n"]
+        return found
