@@ -21,8 +21,8 @@ from core.ai import secrets
 from core.domain.errors import OperatorError
 from core.domain.settings import AiSettings, ai_overrides, ai_settings, load_settings, save_ai_settings
 from core.domain.text import neutralise
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 
 FIELDS = (
     ("base_url", "Base URL", "none: api.openai.com; Ollama: http://127.0.0.1:11434/v1"),

@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core.domain.explanations import AiUsage
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.widgets.keyed_table import Column, KeyedTable
 
 DAYS = 30

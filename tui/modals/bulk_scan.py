@@ -21,9 +21,9 @@ from core.content.catalog import SHORT_NAME_TITLES, SHORT_NAMES
 from core.domain.events import JobEvent
 from core.domain.models import Host, Job, JobStatus
 from core.jobs import queue
-from tui import keymap
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.modals.job_detail import JobDetailModal
-from tui.screens.base import BaseModal
 from tui.widgets.cells import STATUS_VARS, plain, progress_text, running_rule
 from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.run_choice import RunChoice
@@ -41,7 +41,7 @@ class BulkScanModal(BaseModal):
     def __init__(self, hosts: list[Host]):
         super().__init__()
         self.hosts = hosts
-        self.jobs: dict[str, Job] = {}  # job id -> its latest state
+        self.followed: dict[str, Job] = {}  # the jobs this modal follows: job id -> its latest state
         self.started = False
 
     def compose(self) -> ComposeResult:
@@ -128,32 +128,32 @@ class BulkScanModal(BaseModal):
     def follow(self, jobs: list[Job], profile: str, here: bool) -> None:
         """Show these jobs' progress from now on (events, and the store every second)."""
         for job in jobs:
-            self.jobs[job.id] = job
-        self.query_one("#creating", ProgressBar).update(progress=len(self.jobs))
+            self.followed[job.id] = job
+        self.query_one("#creating", ProgressBar).update(progress=len(self.followed))
         where = "in this app" if here else "for a worker (compliance-tui worker)"
         self.query_one("#creating-label", Label).update(
-            f"{SHORT_NAME_TITLES[profile]}: created {len(self.jobs)} scans, {where}")
+            f"{SHORT_NAME_TITLES[profile]}: created {len(self.followed)} scans, {where}")
         self._redraw()
         self.set_interval(1.0, self.poll)
 
     @work(group="poll", exclusive=True, exit_on_error=False)
     async def poll(self) -> None:
         """Jobs a worker runs send no events here: read their state from the store."""
-        unfinished = [i for i, j in self.jobs.items() if not j.status.finished]
+        unfinished = [i for i, j in self.followed.items() if not j.status.finished]
         for job_id in unfinished:
             self._show(await self.app.workspace.store.get_job(job_id))
 
     def _event(self, event: JobEvent) -> None:
-        if event.job.id in self.jobs:
+        if event.job.id in self.followed:
             self._show(event.job)
 
     # ---------------------------------------------------------------- showing
 
     def _job_of(self, host: str) -> Job | None:
-        return next((j for j in self.jobs.values() if j.host_name == host), None)
+        return next((j for j in self.followed.values() if j.host_name == host), None)
 
     def _show(self, job: Job) -> None:
-        self.jobs[job.id] = job
+        self.followed[job.id] = job
         host = next((h for h in self.hosts if h.name == job.host_name), None)
         if host is not None:
             self.query_one("#bulk-hosts", KeyedTable).update_row(host.name, self._row(host))
@@ -209,8 +209,8 @@ class BulkScanModal(BaseModal):
         return bar
 
     def _show_finished(self) -> None:
-        finished = [j for j in self.jobs.values() if j.status.finished]
-        if not self.jobs or len(finished) < len(self.hosts):
+        finished = [j for j in self.followed.values() if j.status.finished]
+        if not self.followed or len(finished) < len(self.hosts):
             return
         counts = {status: sum(1 for j in finished if j.status.value == status)
                   for status in ("completed", "failed", "cancelled")}

@@ -25,8 +25,8 @@ from textual.worker import WorkerState
 from core.domain.errors import OperatorError
 from core.domain.models import RuleResult, Scan
 from core.domain.text import neutralise
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.widgets.cells import short_rule, short_time
 
 REDRAW = 0.25  # seconds between redraws while the answer streams in

@@ -20,9 +20,9 @@ from core.jobs import queue
 from core.remediation import planning
 from core.remediation.fixes import WARNING_ORDER, playbook, summary_lines, whole_script
 from core.remediation.safety import DEFAULT_GRACE
-from tui import keymap
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.modals.confirm import ConfirmModal, TypedConfirmModal
-from tui.screens.base import BaseModal
 from tui.widgets.run_choice import RunChoice
 
 

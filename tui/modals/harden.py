@@ -13,8 +13,8 @@ from core.content.catalog import SHORT_NAME_TITLES, SHORT_NAMES
 from core.domain.errors import OperatorError
 from core.domain.models import Host
 from core.remediation import planning
+from tui.base.modal import BaseModal
 from tui.modals.fix_preview import FixPreviewModal
-from tui.screens.base import BaseModal
 
 
 class HardenModal(BaseModal):

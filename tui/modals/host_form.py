@@ -16,10 +16,10 @@ from core.domain.errors import InvalidInput, OperatorError
 from core.domain.models import Host
 from core.domain.policy import parse_tags, parse_zone
 from core.domain.validate import parse_port, validate_host
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
+from tui.common.words import said
 from tui.widgets.cells import plain
-from tui.words import said
 
 Save = Callable[[Host], Awaitable[Host]]
 FIELDS = (

@@ -13,12 +13,12 @@ from textual.widgets import Button, Input, Label, Select, Static
 from core.domain.errors import OperatorError
 from core.hosts import importing, inventory
 from core.hosts.candidates import Found
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
+from tui.common.words import plural
 from tui.services.remote import add_host
 from tui.widgets.cells import DASH, plain
 from tui.widgets.keyed_table import Column, KeyedTable
-from tui.words import plural
 
 KINDS = [("detect from the file", "auto"), ("SSH client config", inventory.SSH_CONFIG),
          ("Ansible INI", inventory.ANSIBLE_INI), ("Ansible YAML", inventory.ANSIBLE_YAML)]

@@ -16,12 +16,12 @@ from textual.widgets.option_list import Option
 from core.domain.errors import OperatorError
 from core.domain.models import Scan
 from core.results import importer
-from tui import keymap
+from tui.base.modal import BaseModal
+from tui.common import keymap
+from tui.common.words import plural, said
 from tui.modals.confirm import ConfirmModal
-from tui.screens.base import BaseModal
 from tui.widgets.cells import plain
 from tui.widgets.tick import Tick
-from tui.words import plural, said
 
 SUFFIXES = (".xml", ".xml.gz", ".xml.bz2")
 MAX_LISTED = 100  # a picker, not a file manager: type more of the name to narrow it

@@ -18,10 +18,10 @@ from textual.widgets import Static
 from core.domain.events import JobEvent
 from core.domain.models import Job, JobStatus
 from core.views.summaries import profile_title
-from tui import keymap
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.modals.rollback import RollbackModal
-from tui.screens.base import BaseModal
 from tui.widgets.cells import DASH, job_status, plain, running_rule, short_time
 
 LIVE_EVERY = 2.0  # seconds

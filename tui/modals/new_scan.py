@@ -12,8 +12,8 @@ from textual.widgets.option_list import Option
 from core.content.catalog import ContentError, ProfileChoice, available_profiles, resolve_profile
 from core.domain.models import Host, OsInfo
 from core.jobs import queue
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.services import remote
 from tui.widgets.cells import plain
 from tui.widgets.run_choice import RunChoice

@@ -14,12 +14,12 @@ from textual.widgets import Button, Static
 
 from core.jobs import queue, rollback
 from core.remediation.safety import DEFAULT_GRACE
-from tui import keymap
+from tui.base.modal import BaseModal
+from tui.common import keymap
+from tui.common.words import plural
 from tui.modals.confirm import ConfirmModal
-from tui.screens.base import BaseModal
 from tui.widgets.cells import plain
 from tui.widgets.run_choice import RunChoice
-from tui.words import plural
 
 
 class RollbackModal(BaseModal):

@@ -15,8 +15,8 @@ from core.domain.models import RuleInfo, RuleResult, Scan
 from core.domain.policy import RuleException
 from core.domain.text import neutralise
 from core.results.report import texts_from_file
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.services import assistant
 from tui.widgets.cells import plain, short_rule
 

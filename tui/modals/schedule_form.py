@@ -17,9 +17,9 @@ from core.domain.errors import OperatorError
 from core.domain.policy import Schedule
 from core.schedules import cadence as cadences
 from core.schedules.service import Target
-from tui import keymap
-from tui.screens.base import BaseModal
-from tui.words import said
+from tui.base.modal import BaseModal
+from tui.common import keymap
+from tui.common.words import said
 
 TARGETS = [("Hosts", "hosts"), ("All hosts", "all"), ("Tag", "tag")]
 CADENCES = [("Daily", "daily"), ("Weekly", "weekly"), ("Cron", "cron")]

@@ -11,8 +11,8 @@ from textual.message import Message
 from textual.widgets import Footer, Static
 
 from core.views.compare import CATEGORIES, LABELS, Change, Comparison, compare_scans, differences
-from tui import keymap
-from tui.screens.base import BaseScreen
+from tui.base.screen import BaseScreen
+from tui.common import keymap
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import DASH, day_time, short_rule
 from tui.widgets.chip import Chip

@@ -16,10 +16,10 @@ from core.domain.models import Job, Scan, ScanStatus
 from core.domain.timeutil import to_iso
 from core.views.compare import previous_scan
 from core.views.summaries import HostScans, content_changes, hardened_points, host_scans, score_series
-from tui import keymap
+from tui.base.screen import BaseScreen
+from tui.common import keymap
 from tui.modals.import_results import ImportResultsModal
 from tui.modals.new_scan import NewScanModal
-from tui.screens.base import BaseScreen
 from tui.screens.compare import CompareScreen
 from tui.screens.results import ResultsScreen
 from tui.services.files import export_scans, open_report

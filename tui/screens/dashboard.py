@@ -17,14 +17,14 @@ from textual.widgets import Footer, Static
 
 from core.domain.events import JobEvent
 from core.views.dashboard import Dashboard, Standing, dashboard_fill, dashboard_head
-from tui import keymap
-from tui.screens.base import BaseScreen
+from tui.base.screen import BaseScreen
+from tui.common import keymap
+from tui.common.words import plural
 from tui.widgets.cards import NavBar, StatCard
 from tui.widgets.cells import DASH, day_time, score_class, short_rule
 from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.score_chart import ScoreChart, Series, fit_window
 from tui.widgets.sparkline import sparkline
-from tui.words import plural
 
 SPARK = 10  # characters of the 30-day sparkline: three days each
 

@@ -11,7 +11,9 @@ from textual.widgets import Button, Footer, Input, Static
 from core.domain.events import JobEvent
 from core.domain.models import Host, JobStatus
 from core.views.summaries import HostRow, HostsView, hosts_view
-from tui import keymap
+from tui.base.screen import BaseScreen
+from tui.common import keymap
+from tui.common.words import plural
 from tui.modals.bulk_scan import BulkScanModal
 from tui.modals.check_report import CheckReportModal
 from tui.modals.confirm import ConfirmModal
@@ -19,12 +21,10 @@ from tui.modals.host_form import HostFormModal
 from tui.modals.import_hosts import ImportHostsModal
 from tui.modals.message import MessageModal
 from tui.modals.new_scan import NewScanModal
-from tui.screens.base import BaseScreen
 from tui.services import remote
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import DASH, os_label, plain, progress_text, short_time
 from tui.widgets.keyed_table import Column, KeyedTable
-from tui.words import plural
 
 STATUS_VARS = {"online": "text-success", "offline": "text-error"}
 

@@ -19,10 +19,10 @@ from core.domain.events import JobEvent
 from core.domain.models import Job, JobStatus
 from core.jobs.worker import worker_alive
 from core.views.summaries import JOBS_PAGE, JobsPage, jobs_page
-from tui import keymap
+from tui.base.screen import BaseScreen
+from tui.common import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.modals.job_detail import JobDetailModal
-from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import (
     DASH,

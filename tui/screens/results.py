@@ -13,8 +13,8 @@ from textual.widgets import Footer, Input, Static
 
 from core.domain.models import RuleResult, Scan
 from core.views.exceptions import results_with_exceptions
-from tui import keymap
-from tui.screens.base import BaseScreen
+from tui.base.screen import BaseScreen
+from tui.common import keymap
 from tui.services import assistant
 from tui.services.files import export_results
 from tui.widgets.cards import NavBar

@@ -19,14 +19,14 @@ from core.jobs.worker import worker_alive
 from core.schedules import cadence as cadences
 from core.schedules import service
 from core.views.schedules import ScheduleRow, SchedulesView, schedules_view
-from tui import keymap
+from tui.base.screen import BaseScreen
+from tui.common import keymap
+from tui.common.words import plural
 from tui.modals.confirm import ConfirmModal
 from tui.modals.schedule_form import ScheduleForm, ScheduleFormModal
-from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import DASH, day_time, short_profile
 from tui.widgets.keyed_table import Column, KeyedTable
-from tui.words import plural
 
 OUTCOME_VARS = {"failed": "text-error", "completed": "text-success", "running": "text-primary",
                 "queued": "text-primary", "pending": "foreground-muted", "cancelled": "foreground-muted"}

@@ -19,8 +19,8 @@ from core.domain.explanations import AiUsage
 from core.domain.settings import config_path, safe_url
 from core.domain.store_url import masked
 from core.domain.text import neutralise
-from tui import keymap
-from tui.screens.base import BaseScreen
+from tui.base.screen import BaseScreen
+from tui.common import keymap
 from tui.widgets.cards import NavBar
 from tui.widgets.keyed_table import Column, KeyedTable
 

@@ -1,24 +1,19 @@
-"""What every screen and modal shares: the error hand-off, esc and `/`, auto-refresh."""
+"""The base of every screen: the error hand-off, esc and `/`, auto-refresh, live job news."""
 
 from __future__ import annotations
 
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker
 
 from core.domain.events import JobEvent
-from tui import keymap
+from tui.base.view import AppView
+from tui.common import keymap
 from tui.widgets.cards import NavBar
 
 
-def _no_blink(node) -> None:
-    if not node.app.cursor_blink:
-        for field in node.query(Input):
-            field.cursor_blink = False
-
-
-class BaseScreen(Screen):
+class BaseScreen(AppView, Screen):
     """A top-level screen (one per mode), or a screen pushed over one (Results).
 
     Subclasses implement reload(); after loading they call arm_refresh(wanted) and the
@@ -39,8 +34,8 @@ class BaseScreen(Screen):
         self._refresh_wanted = False
 
     def on_mount(self) -> None:
-        _no_blink(self)
-        self.app.jobs.events.subscribe(self, self._jobs_changed)
+        self.stop_blinking()
+        self.jobs.events.subscribe(self, self._jobs_changed)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.theme_changed())
 
     def theme_changed(self) -> None:
@@ -115,19 +110,4 @@ class BaseScreen(Screen):
 
     def _update_nav(self) -> None:
         for bar in self.query(NavBar):
-            bar.set_running(self.app.jobs.active)
-
-
-class BaseModal(ModalScreen):
-    """A modal: esc closes it (dismiss None); worker errors go to the app's handler."""
-
-    BINDINGS = keymap.bindings("modal")
-
-    def on_mount(self) -> None:
-        _no_blink(self)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.app.report_worker(event)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+            bar.set_running(self.jobs.active)
