@@ -73,7 +73,7 @@ class BulkScanModal(BaseModal):
         self.query_one("#bulk-progress").display = False
         self.query_one("#bulk-profile", OptionList).highlighted = 0
         self.query_one("#bulk-profile").focus()
-        self.app.jobs.events.subscribe(self, self._event)
+        self.jobs.events.subscribe(self, self._event)
 
     def on_resize(self) -> None:
         self.query_one("#bulk-hosts").styles.max_height = max(3, self.size.height - FRAME)
@@ -122,8 +122,8 @@ class BulkScanModal(BaseModal):
 
     @work(group="start", exit_on_error=False)
     async def start(self, profile: str, here: bool) -> None:
-        wanted = await queue.scan_requests(self.app.workspace, [h.name for h in self.hosts], profile)
-        self.follow(await self.app.jobs.scan(wanted, here), profile, here)
+        wanted = await queue.scan_requests(self.workspace, [h.name for h in self.hosts], profile)
+        self.follow(await self.jobs.scan(wanted, here), profile, here)
 
     def follow(self, jobs: list[Job], profile: str, here: bool) -> None:
         """Show these jobs' progress from now on (events, and the store every second)."""
@@ -141,7 +141,7 @@ class BulkScanModal(BaseModal):
         """Jobs a worker runs send no events here: read their state from the store."""
         unfinished = [i for i, j in self.followed.items() if not j.status.finished]
         for job_id in unfinished:
-            self._show(await self.app.workspace.store.get_job(job_id))
+            self._show(await self.workspace.store.get_job(job_id))
 
     def _event(self, event: JobEvent) -> None:
         if event.job.id in self.followed:
@@ -166,7 +166,7 @@ class BulkScanModal(BaseModal):
         self._show_detail()
 
     def _row(self, host: Host) -> tuple:
-        palette, job = self.app.palette, self._job_of(host.name)
+        palette, job = self.palette, self._job_of(host.name)
         if job is None:
             waiting = "waiting" if host.os_id else "OS not detected: the scan detects it"
             return plain(host.name), self._bar(0, None, "pending"), "", palette.muted(waiting)
@@ -175,7 +175,7 @@ class BulkScanModal(BaseModal):
             self._line_state(job)
 
     def _state(self, job: Job) -> Text:
-        palette = self.app.palette
+        palette = self.palette
         if job.status is JobStatus.RUNNING:
             now = running_rule(job)
             return palette.text("running" + (f" · {now}" if now else ""), "text-primary")
@@ -189,15 +189,15 @@ class BulkScanModal(BaseModal):
         """The state on the host's own line: short, and an error without the host's name it
         starts with (the line names the host)."""
         if job.status is JobStatus.COMPLETED:
-            return self.app.palette.text("completed", "text-success")
+            return self.palette.text("completed", "text-success")
         if job.error and job.status.finished:
             error = job.error.removeprefix(job.host_name).removeprefix(":").strip()
-            return self.app.palette.text(f"{job.status.value}: {error}", STATUS_VARS[job.status.value])
+            return self.palette.text(f"{job.status.value}: {error}", STATUS_VARS[job.status.value])
         return self._state(job)
 
     def _bar(self, done: int, total: int | None, status: str) -> Text:
         """A bar that shows where the scan is, or where it ended (a completed one is full)."""
-        palette = self.app.palette
+        palette = self.palette
         if status == "completed":
             filled = BAR
         else:
@@ -226,7 +226,7 @@ class BulkScanModal(BaseModal):
         detail = Text(no_wrap=False, overflow="ellipsis")
         if job is not None:  # the error names the host (the highlighted line does too)
             detail.append_text(self._state(job))
-            detail.append_text(self.app.palette.muted("  (enter: its job and output log)"))
+            detail.append_text(self.palette.muted("  (enter: its job and output log)"))
         self.query_one("#bulk-detail", Static).update(detail)
 
     # ---------------------------------------------------------------- keys

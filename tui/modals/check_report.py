@@ -20,7 +20,7 @@ class CheckReportModal(BaseModal):
         self.report = report
 
     def compose(self) -> ComposeResult:
-        palette, report = self.app.palette, self.report
+        palette, report = self.palette, self.report
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True)
         table.add_column()

@@ -82,7 +82,7 @@ class ExplainModal(BaseModal):
         self.redraws = 0  # Markdown updates while streaming (the tests check the throttle)
 
     def compose(self) -> ComposeResult:
-        palette, result = self.app.palette, self.result
+        palette, result = self.palette, self.result
         tags = palette.text(f" {short_rule(result.rule_id)} ", "text-accent")
         tags.append("  ")
         tags.append_text(palette.severity(result.severity))
@@ -113,7 +113,7 @@ class ExplainModal(BaseModal):
     def start(self, regenerate: bool) -> None:
         self._pending.clear()
         self._received, self._started = 0, time.monotonic()
-        model = self.app.workspace.settings.ai.model
+        model = self.workspace.settings.ai.model
         self._status(f"asking {model}…" if regenerate else f"looking for a cached explanation by {model}…")
         self._shown = ""
         self._plain(False)
@@ -124,7 +124,7 @@ class ExplainModal(BaseModal):
     async def ask(self, regenerate: bool) -> None:
         from core.ai.explain import explain  # loads openai: only when first asked
 
-        workspace = self.app.workspace
+        workspace = self.workspace
 
         async def wait(seconds: float) -> None:  # a 429: say so while honouring Retry-After
             self.post_message(self.Waiting(seconds))
@@ -157,7 +157,7 @@ class ExplainModal(BaseModal):
         self._pending.clear()
         scroll = self._scroller()
         following = scroll.scroll_y >= scroll.max_scroll_y - 1
-        self._status(f"receiving from {self.app.workspace.settings.ai.model}… "
+        self._status(f"receiving from {self.workspace.settings.ai.model}… "
                      f"{time.monotonic() - self._started:.0f} s · esc cancels")
         self.redraws += 1
         self._shown += text

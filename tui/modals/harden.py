@@ -46,7 +46,7 @@ class HardenModal(BaseModal):
         requests, problems = [], []
         for host in self.hosts:
             try:
-                requests.append(await planning.harden(self.app.workspace, host.name, profile))
+                requests.append(await planning.harden(self.workspace, host.name, profile))
             except OperatorError as exc:
                 problems.append(str(exc))
         for problem in problems:

@@ -47,7 +47,7 @@ class HelpModal(BaseModal):
                 for title, rows in groups.items() for (_action, description), keys in rows.items()]
 
     def compose(self) -> ComposeResult:
-        palette = self.app.palette
+        palette = self.palette
         table = Table.grid(padding=(0, 2))
         table.add_column(style=palette.style("text-accent", bold=True), no_wrap=True)
         table.add_column()

@@ -119,4 +119,4 @@ class HostFormModal(BaseModal):
         self._show_error(message.error)
 
     def _show_error(self, text: str) -> None:
-        self.query_one("#form-error", Static).update(self.app.palette.text(text, "text-error"))
+        self.query_one("#form-error", Static).update(self.palette.text(text, "text-error"))

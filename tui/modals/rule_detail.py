@@ -61,7 +61,7 @@ class RuleDetailModal(BaseModal):
         self.explained = False  # Explain with AI cached a new explanation
 
     def compose(self) -> ComposeResult:
-        palette, result = self.app.palette, self.result
+        palette, result = self.palette, self.result
         tags = palette.text(f" {short_rule(result.rule_id)} ", "text-accent")
         tags.append("  ")
         tags.append_text(palette.severity(result.severity))
@@ -93,7 +93,7 @@ class RuleDetailModal(BaseModal):
     async def load(self) -> None:
         info = None
         if self.scan.content_id:
-            info = await self.app.workspace.store.rule_info(self.scan.content_id, self.result.rule_id)
+            info = await self.workspace.store.rule_info(self.scan.content_id, self.result.rule_id)
         self.post_message(self.Loaded(info))
 
     async def on_rule_detail_modal_loaded(self, message: Loaded) -> None:

@@ -61,7 +61,7 @@ class CompareScreen(BaseScreen):
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        self.post_message(self.Loaded(await compare_scans(self.app.workspace.store, self.first, self.second)))
+        self.post_message(self.Loaded(await compare_scans(self.workspace.store, self.first, self.second)))
 
     def on_compare_screen_loaded(self, message: Loaded) -> None:
         self.comparison = message.comparison
@@ -70,7 +70,7 @@ class CompareScreen(BaseScreen):
             self._show_rows()
 
     def _show_title(self) -> None:
-        c, palette = self.comparison, self.app.palette
+        c, palette = self.comparison, self.palette
         old, new = c.older, c.newer
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"Compare {new.host_name}", style="bold")
@@ -98,7 +98,7 @@ class CompareScreen(BaseScreen):
         return [(category, change) for category in wanted for change in self.comparison.changes.get(category, [])]
 
     def _show_rows(self) -> None:
-        palette = self.app.palette
+        palette = self.palette
         rows = []
         for category, change in self._changes():
             after = palette.result(change.after) if change.after else palette.muted(DASH)

@@ -120,7 +120,7 @@ class ComplianceScreen(BaseScreen):
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self, host: str | None, status: str | None, search: str) -> None:
-        data = await host_scans(self.app.workspace.store, host, status, search,
+        data = await host_scans(self.workspace.store, host, status, search,
                                 to_iso(since(self.app.clock())))
         self.post_message(self.Loaded(data))
 
@@ -195,13 +195,13 @@ class ComplianceScreen(BaseScreen):
         return replace(job, progress_total=job.progress_total or scan.progress_total).progress_line
 
     def _row(self, scan: Scan) -> tuple:
-        palette = self.app.palette
+        palette = self.palette
         if scan.status is ScanStatus.COMPLETED and scan.id in self.marked:
             actions = palette.text("✓ marked: C compares", "text-accent", bold=True)
         elif scan.status is ScanStatus.COMPLETED:
             actions = palette.text("⏎ Results  o Report", "text-accent")
         elif scan.status is ScanStatus.RUNNING:
-            job = self.app.jobs.for_scan(scan.id) or self.data.jobs.get(scan.id)
+            job = self.jobs.for_scan(scan.id) or self.data.jobs.get(scan.id)
             now = running_rule(job)
             actions = palette.text(self._progress(scan, job) + (f" · {now}" if now else ""), "text-primary")
         elif scan.status is ScanStatus.PENDING:
@@ -232,7 +232,7 @@ class ComplianceScreen(BaseScreen):
     def _show_detail(self) -> None:
         scan = self._current()
         detail = self.query_one("#scan-detail", Static)
-        palette = self.app.palette
+        palette = self.palette
         if scan is None:
             detail.update("" if self.data is None or self.data.host else
                           "no hosts yet: add one on Hosts (2)")
@@ -312,7 +312,7 @@ class ComplianceScreen(BaseScreen):
     async def show_job(self, scan_id: str) -> None:
         from tui.modals.job_detail import JobDetailModal
 
-        job = await self.app.workspace.store.job_for_scan(scan_id)
+        job = await self.workspace.store.job_for_scan(scan_id)
         if job is None:
             self.notify("this scan has no job record (it ran before jobs existed)", severity="warning")
             return
@@ -348,7 +348,7 @@ class ComplianceScreen(BaseScreen):
 
     @work(group="compare", exclusive=True, exit_on_error=False)
     async def compare_previous(self, scan: Scan) -> None:
-        older = await previous_scan(self.app.workspace.store, scan)
+        older = await previous_scan(self.workspace.store, scan)
         self.app.push_screen(CompareScreen(older.id, scan.id))
 
     def action_report(self) -> None:
@@ -359,7 +359,7 @@ class ComplianceScreen(BaseScreen):
 
     @work(group="report", exit_on_error=False)
     async def report(self, scan_id: str) -> None:
-        message, path = await open_report(self.app.workspace, scan_id)
+        message, path = await open_report(self.workspace, scan_id)
         self.query_one(LastFile).show(path)
         self.notify(message, timeout=8)
 
@@ -382,7 +382,7 @@ class ComplianceScreen(BaseScreen):
 
     @work(group="export", exit_on_error=False)
     async def export(self, fmt: str, host: str, status: str | None) -> None:
-        message, path = await export_scans(self.app.workspace, fmt, host, status)
+        message, path = await export_scans(self.workspace, fmt, host, status)
         self.query_one(LastFile).show(path)
         self.notify(message, timeout=8)
 

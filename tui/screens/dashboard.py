@@ -81,7 +81,7 @@ class DashboardScreen(BaseScreen):
     async def load(self) -> None:
         """Two steps: hosts and cards first (a first paint in tens of ms on a big fleet), then
         the sparklines, the fleet's line and the most failed rules."""
-        store = self.app.workspace.store
+        store = self.workspace.store
         board = await dashboard_head(store, self.app.clock())
         if self.board is None:
             self.post_message(self.Loaded(board))
@@ -136,18 +136,18 @@ class DashboardScreen(BaseScreen):
             names = [n for n in names if n in failing]
             note.append(f"{plural(len(names), 'host')} fail{'s' if len(names) == 1 else ''} "
                         f"{short_rule(self.rule_filter)}", style="bold")
-            note.append_text(self.app.palette.muted("  ·  esc: every host"))
+            note.append_text(self.palette.muted("  ·  esc: every host"))
         else:
             note.append("Hosts by score, worst first")
             if board.never or board.overdue:
-                note.append_text(self.app.palette.text(
+                note.append_text(self.palette.text(
                     f"  ·  never scanned {len(board.never)}, overdue {len(board.overdue)}", "text-warning"))
-            note.append_text(self.app.palette.muted("  ·  tab: rules"))
+            note.append_text(self.palette.muted("  ·  tab: rules"))
         self.query_one("#fleet-note", Static).update(note)
         self.query_one("#fleet", KeyedTable).set_keys(names, self._host_row)
 
     def _host_row(self, name: str) -> tuple:
-        standing, palette = self._standings[name], self.app.palette
+        standing, palette = self._standings[name], self.palette
         scan = standing.latest
         if standing.overdue:
             last = palette.text("overdue", "text-warning")

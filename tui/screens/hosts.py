@@ -101,7 +101,7 @@ class HostsScreen(BaseScreen):
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self, search: str) -> None:
-        self.post_message(self.Loaded(await hosts_view(self.app.workspace.store, search.strip())))
+        self.post_message(self.Loaded(await hosts_view(self.workspace.store, search.strip())))
 
     def on_hosts_screen_loaded(self, message: Loaded) -> None:
         self.data = message.data
@@ -127,10 +127,10 @@ class HostsScreen(BaseScreen):
         self.arm_refresh(self.data.active_jobs > 0)
 
     def _row(self, host: Host) -> tuple[str, tuple]:
-        palette = self.app.palette
+        palette = self.palette
         row = self.rows[host.name]
         score = palette.score(row.latest.score if row.latest else None)
-        job = self.app.jobs.for_host(host.name) or row.active
+        job = self.jobs.for_host(host.name) or row.active
         if job is not None and job.status is JobStatus.RUNNING:
             done = progress_text(job.progress_done, job.progress_total).replace(" ", "")
             score = palette.text(f"⟳{done}", "text-primary")
@@ -198,10 +198,10 @@ class HostsScreen(BaseScreen):
             self.app.push_screen(HostFormModal(host, self._save_edit), self._saved)
 
     async def _save_new(self, host: Host) -> Host:
-        return await remote.add_host(self.app.workspace, host)
+        return await remote.add_host(self.workspace, host)
 
     async def _save_edit(self, host: Host) -> Host:
-        return await remote.update_host(self.app.workspace, host)
+        return await remote.update_host(self.workspace, host)
 
     def _saved(self, host: Host | None) -> None:
         if host is not None:
@@ -223,7 +223,7 @@ class HostsScreen(BaseScreen):
 
     @work(group="host-action", exit_on_error=False)
     async def delete(self, name: str) -> None:
-        removed = await remote.remove_host(self.app.workspace, name)
+        removed = await remote.remove_host(self.workspace, name)
         self.selected.discard(name)
         self.notify(f"deleted {name} and its {plural(removed, 'scan')}")
         self.reload()
@@ -239,7 +239,7 @@ class HostsScreen(BaseScreen):
     @work(group="host-action", exit_on_error=False)
     async def detect(self, name: str) -> None:
         try:
-            host = await remote.detect_os(self.app.workspace, name)
+            host = await remote.detect_os(self.workspace, name)
             self.notify(f"{name}: {host.os_name}")
         finally:
             self.reload()
@@ -253,7 +253,7 @@ class HostsScreen(BaseScreen):
     @work(group="host-action", exit_on_error=False)
     async def check(self, name: str) -> None:
         try:
-            report = await remote.check_host(self.app.workspace, name)
+            report = await remote.check_host(self.workspace, name)
             self.app.push_screen(CheckReportModal(report))
         finally:
             self.reload()
@@ -265,7 +265,7 @@ class HostsScreen(BaseScreen):
 
     @work(group="host-action", exit_on_error=False)
     async def fetch_key(self, name: str) -> None:
-        presented = await remote.host_key(self.app.workspace, name)
+        presented = await remote.host_key(self.workspace, name)
         host, key = presented.host, presented.key
         if presented.trusted:
             self.notify(f"{name}: its host key is trusted already ({presented.fingerprint})")

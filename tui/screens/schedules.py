@@ -73,7 +73,7 @@ class SchedulesScreen(BaseScreen):
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        self.post_message(self.Loaded(await schedules_view(self.app.workspace.store, self.app.clock())))
+        self.post_message(self.Loaded(await schedules_view(self.workspace.store, self.app.clock())))
 
     def on_schedules_screen_loaded(self, message: Loaded) -> None:
         view = self.view = message.view
@@ -88,7 +88,7 @@ class SchedulesScreen(BaseScreen):
         self.arm_refresh(view.active_jobs > 0)
 
     def _show_note(self) -> None:
-        palette, view = self.app.palette, self.view
+        palette, view = self.palette, self.view
         line = Text(no_wrap=True, overflow="ellipsis")
         active = sum(1 for r in view.rows if not r.schedule.paused)
         line.append(f"{plural(len(view.rows), 'schedule')}, {active} active · times in UTC")
@@ -99,7 +99,7 @@ class SchedulesScreen(BaseScreen):
         self.query_one("#schedules-note", Static).update(line)
 
     def _row(self, row: ScheduleRow) -> tuple:
-        palette, s = self.app.palette, row.schedule
+        palette, s = self.palette, row.schedule
         if row.problem:
             outcome = palette.text(row.problem, "text-error")
         elif row.outcome_counts:
@@ -127,7 +127,7 @@ class SchedulesScreen(BaseScreen):
         self._show_detail()
 
     def _show_detail(self) -> None:
-        row, palette = self._current(), self.app.palette
+        row, palette = self._current(), self.palette
         detail = self.query_one("#schedule-detail", Static)
         if row is None:
             detail.update("")
@@ -157,11 +157,11 @@ class SchedulesScreen(BaseScreen):
                                  self._saved)
 
     async def _save_new(self, form: ScheduleForm):
-        return await service.add_schedule(self.app.workspace, form.target, form.profile, form.cadence, form.tz,
+        return await service.add_schedule(self.workspace, form.target, form.profile, form.cadence, form.tz,
                                           form.tailoring, form.priority)
 
     async def _save_edit(self, schedule_id: str, form: ScheduleForm):
-        return await service.edit_schedule(self.app.workspace, schedule_id, target=form.target,
+        return await service.edit_schedule(self.workspace, schedule_id, target=form.target,
                                            profile=form.profile, cadence=form.cadence, tz=form.tz,
                                            tailoring_file=form.tailoring, priority=form.priority)
 
@@ -179,7 +179,7 @@ class SchedulesScreen(BaseScreen):
 
     @work(group="schedule-action", exit_on_error=False)
     async def toggle_pause(self, schedule_id: str, paused: bool) -> None:
-        schedule = await service.set_paused(self.app.workspace, schedule_id, paused)
+        schedule = await service.set_paused(self.workspace, schedule_id, paused)
         self.notify(f"schedule {schedule.short_id} " + ("paused" if paused else "resumed from its next slot"),
                     timeout=4)
         self.reload()
@@ -195,7 +195,7 @@ class SchedulesScreen(BaseScreen):
 
     @work(group="schedule-action", exit_on_error=False)
     async def delete(self, schedule_id: str) -> None:
-        schedule = await service.remove_schedule(self.app.workspace, schedule_id)
+        schedule = await service.remove_schedule(self.workspace, schedule_id)
         self.notify(f"schedule {schedule.short_id} deleted", timeout=4)
         self.reload()
 
