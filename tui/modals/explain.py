@@ -27,7 +27,8 @@ from core.domain.models import RuleResult, Scan
 from core.domain.text import neutralise
 from tui.base.modal import BaseModal
 from tui.common import keymap
-from tui.widgets.cells import short_rule, short_time
+from tui.widgets.cells import short_time
+from tui.widgets.rule_header import RuleHeader
 
 REDRAW = 0.25  # seconds between redraws while the answer streams in
 MARKDOWN_CHARS = 16 * 1024  # a real explanation is 2-8 KiB and 30-60 lines
@@ -82,16 +83,9 @@ class ExplainModal(BaseModal):
         self.redraws = 0  # Markdown updates while streaming (the tests check the throttle)
 
     def compose(self) -> ComposeResult:
-        palette, result = self.palette, self.result
-        tags = palette.text(f" {short_rule(result.rule_id)} ", "text-accent")
-        tags.append("  ")
-        tags.append_text(palette.severity(result.severity))
-        tags.append("  ")
-        tags.append_text(palette.result(result.result))
         with Vertical(classes="dialog explain") as box:
             box.border_title = "Explain with AI"
-            yield Static(tags, id="explain-tags")
-            yield Static(Text(neutralise(result.title or result.rule_id)), id="explain-title")
+            yield RuleHeader(self.result)
             yield Static(id="explain-status")
             with VerticalScroll(id="explain-scroll"):
                 yield Markdown("", id="explain-text", open_links=False)
