@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Footer, Input, Select, Static
 
 from core.domain.events import JobEvent
@@ -16,7 +16,7 @@ from core.domain.models import Job, Scan, ScanStatus
 from core.domain.timeutil import to_iso
 from core.views.compare import previous_scan
 from core.views.summaries import HostScans, content_changes, hardened_points, host_scans, score_series
-from tui.base.screen import BaseScreen
+from tui.base.screen import BaseScreen, Read
 from tui.common import keymap
 from tui.modals.import_results import ImportResultsModal
 from tui.modals.new_scan import NewScanModal
@@ -60,11 +60,6 @@ class ComplianceScreen(BaseScreen):
     FILTER_INPUT = "scan-search"
     MAIN = "scans"
     BINDINGS = keymap.bindings("compliance")
-
-    class Loaded(Message):
-        def __init__(self, data: HostScans):
-            super().__init__()
-            self.data = data
 
     def __init__(self):
         super().__init__()
@@ -110,43 +105,33 @@ class ComplianceScreen(BaseScreen):
         if self.is_mounted:
             self.reload()
 
-    def reload(self) -> None:
+    def read(self) -> Read:
         status = self.query_one("#status-select", Select).value
-        self.load(self.host, None if status == "all" else str(status),
-                  self.query_one("#scan-search", Input).value.strip())
+        return partial(host_scans, self.workspace.store, self.host, None if status == "all" else str(status),
+                       self.query_one("#scan-search", Input).value.strip(), to_iso(since(self.app.clock())))
 
-    def action_reload(self) -> None:
-        self.reload()
-
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self, host: str | None, status: str | None, search: str) -> None:
-        data = await host_scans(self.workspace.store, host, status, search,
-                                to_iso(since(self.app.clock())))
-        self.post_message(self.Loaded(data))
-
-    def on_compliance_screen_loaded(self, message: Loaded) -> None:
-        data = self.data = message.data
+    def show(self, data: HostScans) -> bool:
+        self.data = data
         self.host = data.host
-        with self.app.batch_update():
-            select = self.query_one("#host-select", Select)
-            with select.prevent(Select.Changed):
-                if self._host_names != data.hosts:
-                    self._host_names = list(data.hosts)
-                    select.set_options([(plain(name), name) for name in data.hosts])
-                if data.host is not None and select.value != data.host:
-                    select.value = data.host
-            self._show_cards()
-            self._show_trend()
-            table = self.query_one("#scans", KeyedTable)
-            filters = self._filters()
-            table.empty_text = (f"no scans match {', '.join(filters)} (esc clears)" if filters
-                                else "no scans: press n for a new scan")
-            table.set_rows((s.id, self._row(s)) for s in data.scans)
-            if self._to_first:
-                self._to_first = False
-                table.action_jump(0)
-            self._show_detail()
-        self.arm_refresh(data.active_jobs > 0)
+        select = self.query_one("#host-select", Select)
+        with select.prevent(Select.Changed):
+            if self._host_names != data.hosts:
+                self._host_names = list(data.hosts)
+                select.set_options([(plain(name), name) for name in data.hosts])
+            if data.host is not None and select.value != data.host:
+                select.value = data.host
+        self._show_cards()
+        self._show_trend()
+        table = self.query_one("#scans", KeyedTable)
+        filters = self._filters()
+        table.empty_text = (f"no scans match {', '.join(filters)} (esc clears)" if filters
+                            else "no scans: press n for a new scan")
+        table.set_rows((s.id, self._row(s)) for s in data.scans)
+        if self._to_first:
+            self._to_first = False
+            table.action_jump(0)
+        self._show_detail()
+        return data.active_jobs > 0
 
     def _filters(self) -> list[str]:
         """The filters in force, in words (an empty table says why it is empty)."""

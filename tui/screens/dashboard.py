@@ -8,16 +8,17 @@ enter on a rule shows only the hosts that fail it, enter on a host opens its sca
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Footer, Static
 
 from core.domain.events import JobEvent
 from core.views.dashboard import Dashboard, Standing, dashboard_fill, dashboard_head
-from tui.base.screen import BaseScreen
+from tui.base.screen import BaseScreen, Read
 from tui.common import keymap
 from tui.common.words import plural
 from tui.widgets.cards import NavBar, StatCard
@@ -33,11 +34,6 @@ class DashboardScreen(BaseScreen):
     MODE = "dashboard"
     MAIN = "fleet"
     BINDINGS = keymap.bindings("dashboard")
-
-    class Loaded(Message):
-        def __init__(self, board: Dashboard):
-            super().__init__()
-            self.board = board
 
     def __init__(self):
         super().__init__()
@@ -71,34 +67,30 @@ class DashboardScreen(BaseScreen):
 
     # ---------------------------------------------------------------- loading
 
-    def reload(self) -> None:
-        self.load()
-
-    def action_reload(self) -> None:
-        self.load()
-
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self) -> None:
-        """Two steps: hosts and cards first (a first paint in tens of ms on a big fleet), then
-        the sparklines, the fleet's line and the most failed rules."""
-        store = self.workspace.store
-        board = await dashboard_head(store, self.app.clock())
+    def read(self) -> Read:
+        """The first time two steps: hosts and cards (a first paint in tens of ms on a big fleet),
+        then show() asks for the sparklines, the fleet's line and the most failed rules."""
+        store, now = self.workspace.store, self.app.clock()
         if self.board is None:
-            self.post_message(self.Loaded(board))
-        self.post_message(self.Loaded(await dashboard_fill(store, board)))
+            return partial(dashboard_head, store, now)
 
-    def on_dashboard_screen_loaded(self, message: Loaded) -> None:
-        board = self.board = message.board
+        async def whole() -> Dashboard:
+            return await dashboard_fill(store, await dashboard_head(store, now))
+
+        return whole
+
+    def show(self, board: Dashboard) -> bool:
+        self.board = board
         self._standings = {s.host.name: s for s in board.standings}
-        with self.app.batch_update():
-            self._show_cards(board)
-            if board.complete:
-                self._show_trend(board)
-                self.query_one("#rules", KeyedTable).set_rows(
-                    (r.rule_id, (str(len(r.hosts)), Text(r.title or short_rule(r.rule_id)))) for r in board.rules)
-            self._show_fleet()
+        self._show_cards(board)
         if board.complete:
-            self.arm_refresh(board.active_jobs > 0)
+            self._show_trend(board)
+            self.query_one("#rules", KeyedTable).set_rows(
+                (r.rule_id, (str(len(r.hosts)), Text(r.title or short_rule(r.rule_id)))) for r in board.rules)
+        else:
+            self.load(partial(dashboard_fill, self.workspace.store, board))
+        self._show_fleet()
+        return board.complete and board.active_jobs > 0
 
     def _show_cards(self, board: Dashboard) -> None:
         hosts = len(board.standings)
@@ -188,4 +180,4 @@ class DashboardScreen(BaseScreen):
 
     def on_job_event(self, event: JobEvent) -> None:
         if event.kind in ("created", "finished"):
-            self.load()
+            self.reload()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Button, Footer, Input, Static
 
 from core.domain.events import JobEvent
 from core.domain.models import Host, JobStatus
 from core.views.summaries import HostRow, HostsView, hosts_view
-from tui.base.screen import BaseScreen
+from tui.base.screen import BaseScreen, Read
 from tui.common import keymap
 from tui.common.words import plural
 from tui.modals.bulk_scan import BulkScanModal
@@ -51,11 +52,6 @@ class HostsScreen(BaseScreen):
     MAIN = "hosts"
     BINDINGS = keymap.bindings("hosts")
 
-    class Loaded(Message):
-        def __init__(self, data: HostsView):
-            super().__init__()
-            self.data = data
-
     def __init__(self):
         super().__init__()
         self.selected: set[str] = set()
@@ -77,16 +73,13 @@ class HostsScreen(BaseScreen):
 
     # ---------------------------------------------------------------- loading
 
-    def reload(self) -> None:
-        self.load(self.query_one("#host-filter", Input).value)
-
-    def action_reload(self) -> None:
-        self.reload()
+    def read(self) -> Read:
+        return partial(hosts_view, self.workspace.store, self.query_one("#host-filter", Input).value.strip())
 
     @on(Input.Changed, "#host-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    def _filter_changed(self) -> None:
         self._to_first = True
-        self.load(event.value)
+        self.reload()
 
     def clear_filters(self) -> bool:
         field = self.query_one("#host-filter", Input)
@@ -99,32 +92,27 @@ class HostsScreen(BaseScreen):
     def _filter_done(self) -> None:
         self.query_one("#hosts").focus()
 
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self, search: str) -> None:
-        self.post_message(self.Loaded(await hosts_view(self.workspace.store, search.strip())))
-
-    def on_hosts_screen_loaded(self, message: Loaded) -> None:
-        self.data = message.data
+    def show(self, data: HostsView) -> bool:
+        self.data = data
         self.rows = {row.host.name: row for row in self.data.rows}
         self.selected &= set(self.rows)
-        with self.app.batch_update():
-            table = self.query_one("#hosts", KeyedTable)
-            search = self.query_one("#host-filter", Input).value.strip()
-            self.query_one("#host-filter", Input).set_class(bool(search), "-active")
-            table.empty_text = (f"no hosts match '{search}' (esc clears)" if search
-                                else "no hosts: press a to add one, or i to import")
-            zones = any(row.host.zone for row in self.data.rows)
-            if zones != self._zones:
-                self._zones, table.columns = zones, columns(zones)
-            table.set_rows(self._row(row.host) for row in self.data.rows)
-            if self._move_to and table.move_to(self._move_to):
-                self._move_to = None
-            elif self._to_first:
-                table.action_jump(0)
-            self._to_first = False
-            self._show_selection()
-            self._show_detail()
-        self.arm_refresh(self.data.active_jobs > 0)
+        table = self.query_one("#hosts", KeyedTable)
+        search = self.query_one("#host-filter", Input).value.strip()
+        self.query_one("#host-filter", Input).set_class(bool(search), "-active")
+        table.empty_text = (f"no hosts match '{search}' (esc clears)" if search
+                            else "no hosts: press a to add one, or i to import")
+        zones = any(row.host.zone for row in self.data.rows)
+        if zones != self._zones:
+            self._zones, table.columns = zones, columns(zones)
+        table.set_rows(self._row(row.host) for row in self.data.rows)
+        if self._move_to and table.move_to(self._move_to):
+            self._move_to = None
+        elif self._to_first:
+            table.action_jump(0)
+        self._to_first = False
+        self._show_selection()
+        self._show_detail()
+        return self.data.active_jobs > 0
 
     def _row(self, host: Host) -> tuple[str, tuple]:
         palette = self.palette

@@ -8,18 +8,19 @@ cancel and priority from the keyboard.
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Footer, Static
 
 from core.domain.events import JobEvent
 from core.domain.models import Job, JobStatus
 from core.jobs.worker import worker_alive
 from core.views.summaries import JOBS_PAGE, JobsPage, jobs_page
-from tui.base.screen import BaseScreen
+from tui.base.screen import BaseScreen, Read
 from tui.common import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.modals.job_detail import JobDetailModal
@@ -43,11 +44,6 @@ class JobsScreen(BaseScreen):
     MODE = "jobs"
     MAIN = "jobs"
     BINDINGS = keymap.bindings("jobs")
-
-    class Loaded(Message):
-        def __init__(self, page: JobsPage):
-            super().__init__()
-            self.page = page
 
     def __init__(self):
         super().__init__()
@@ -79,34 +75,27 @@ class JobsScreen(BaseScreen):
         value = self.query_one(f"#{chip}", Chip).value
         return None if value == "all" else value
 
-    def reload(self) -> None:
-        self.load(self._filter("job-status"), self._filter("job-host"), self.page_start)
+    def read(self) -> Read:
+        return partial(jobs_page, self.workspace.store, self._filter("job-status"), self._filter("job-host"),
+                       self.page_start)
 
-    def action_reload(self) -> None:
-        self.reload()
-
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self, status: str | None, host: str | None, offset: int) -> None:
-        self.post_message(self.Loaded(await jobs_page(self.workspace.store, status, host, offset)))
-
-    def on_jobs_screen_loaded(self, message: Loaded) -> None:
-        page = self.page = message.page
+    def show(self, page: JobsPage) -> bool:
+        self.page = page
         self.page_start = page.offset
         self.shown = {j.id: j for j in page.jobs}
         hosts = self.query_one("#job-host", Chip)
         hosts.options = [("all", "all")] + [(h, h) for h in page.hosts]
         if hosts.value not in ("all", *page.hosts):
             hosts.value = "all"
-        with self.app.batch_update():
-            table = self.query_one("#jobs", KeyedTable)
-            filters = [f"{name} {value}" for name, value in (("status", self._filter("job-status")),
-                                                              ("host", self._filter("job-host"))) if value]
-            table.empty_text = (f"no jobs match {', '.join(filters)} (esc clears)" if filters
-                                else "no jobs yet: a scan started anywhere becomes a job here")
-            table.set_rows((j.id, self._row(j)) for j in page.jobs)
-            self._show_range()
-            self._show_detail()
-        self.arm_refresh(page.active > 0)
+        table = self.query_one("#jobs", KeyedTable)
+        filters = [f"{name} {value}" for name, value in (("status", self._filter("job-status")),
+                                                          ("host", self._filter("job-host"))) if value]
+        table.empty_text = (f"no jobs match {', '.join(filters)} (esc clears)" if filters
+                            else "no jobs yet: a scan started anywhere becomes a job here")
+        table.set_rows((j.id, self._row(j)) for j in page.jobs)
+        self._show_range()
+        self._show_detail()
+        return page.active > 0
 
     def _row(self, job: Job) -> tuple:
         palette = self.palette

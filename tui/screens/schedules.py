@@ -7,10 +7,11 @@ everywhere in the app; the detail line shows the schedule's own zone.
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.message import Message
 from textual.widgets import Footer, Static
 
 from core.domain.events import JobEvent
@@ -19,7 +20,7 @@ from core.jobs.worker import worker_alive
 from core.schedules import cadence as cadences
 from core.schedules import service
 from core.views.schedules import ScheduleRow, SchedulesView, schedules_view
-from tui.base.screen import BaseScreen
+from tui.base.screen import BaseScreen, Read
 from tui.common import keymap
 from tui.common.words import plural
 from tui.modals.confirm import ConfirmModal
@@ -36,11 +37,6 @@ class SchedulesScreen(BaseScreen):
     MODE = "schedules"
     MAIN = "schedules"
     BINDINGS = keymap.bindings("schedules")
-
-    class Loaded(Message):
-        def __init__(self, view: SchedulesView):
-            super().__init__()
-            self.view = view
 
     def __init__(self):
         super().__init__()
@@ -65,27 +61,19 @@ class SchedulesScreen(BaseScreen):
 
     # ---------------------------------------------------------------- loading
 
-    def reload(self) -> None:
-        self.load()
+    def read(self) -> Read:
+        return partial(schedules_view, self.workspace.store, self.app.clock())
 
-    def action_reload(self) -> None:
-        self.load()
-
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self) -> None:
-        self.post_message(self.Loaded(await schedules_view(self.workspace.store, self.app.clock())))
-
-    def on_schedules_screen_loaded(self, message: Loaded) -> None:
-        view = self.view = message.view
+    def show(self, view: SchedulesView) -> bool:
+        self.view = view
         self.rows = {r.schedule.id: r for r in view.rows}
-        with self.app.batch_update():
-            self._show_note()
-            table = self.query_one("#schedules", KeyedTable)
-            table.set_rows((r.schedule.id, self._row(r)) for r in view.rows)
-            if self._select and table.move_to(self._select):
-                self._select = None
-            self._show_detail()
-        self.arm_refresh(view.active_jobs > 0)
+        self._show_note()
+        table = self.query_one("#schedules", KeyedTable)
+        table.set_rows((r.schedule.id, self._row(r)) for r in view.rows)
+        if self._select and table.move_to(self._select):
+            self._select = None
+        self._show_detail()
+        return view.active_jobs > 0
 
     def _show_note(self) -> None:
         palette, view = self.palette, self.view
