@@ -29,17 +29,19 @@ from core.domain.text import neutralise
 from core.store.base import StoreTooNew
 from core.store.faults import storage_fault
 from core.workspace import Workspace
-from tui import keymap
+from tui.base.screen import BaseScreen
 from tui.commands import ScreenCommands
+from tui.common import keymap
+from tui.common.nav import NAV
+from tui.common.words import plural, said
 from tui.modals.confirm import ConfirmModal
 from tui.modals.help import HelpModal
-from tui.registry import NAV, screen_classes
+from tui.registry import screen_classes
 from tui.screens.compliance import ComplianceScreen
 from tui.services.jobs import AppJobs
 from tui.services.schedules import ScheduleTicker
 from tui.services.store_changes import StoreChanges
 from tui.widgets.cells import Palette
-from tui.words import plural, said
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -146,6 +148,15 @@ class ComplianceApp(App):
         base = self.screen_stack[0]
         if host and isinstance(base, ComplianceScreen):
             base.select_host(host)
+
+    def reload_screen(self) -> bool:
+        """Reload the screen on top (another process changed the store); not under a modal, since
+        the screen reloads as the modal closes. True when it reloaded."""
+        screen = self.screen
+        if isinstance(screen, BaseScreen) and screen.is_current and screen.is_mounted:
+            screen.reload()
+            return True
+        return False
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "go" and isinstance(self.screen, ModalScreen):

@@ -8,8 +8,8 @@ from typing import Callable, Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.keymap import key_label
-from tui.registry import GLOBAL_ACTIONS, NAV
+from tui.common.keymap import key_label
+from tui.common.nav import GLOBAL_ACTIONS, NAV
 
 Command = tuple[str, str, Callable[[], object]]
 

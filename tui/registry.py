@@ -1,32 +1,18 @@
-"""The screens in one place: their number keys, mode names and labels (what the NavBar, the
-app's bindings and the command palette show), and the actions reachable from anywhere."""
+"""The screen of each mode (the modes, their keys and labels are NAV in tui/common/nav.py)."""
 
 from __future__ import annotations
 
-NAV = (
-    ("1", "dashboard", "Dashboard"), ("2", "hosts", "Hosts"), ("3", "compliance", "Compliance"),
-    ("4", "jobs", "Jobs"), ("5", "schedules", "Schedules"), ("6", "settings", "Settings"),
-)
+from textual.screen import Screen
 
-# (title, help, mode, action): palette entries that open their screen and run the action there
-GLOBAL_ACTIONS = (
-    ("Add host", "Add a host to scan", "hosts", "add"),
-    ("Import hosts", "Import hosts from ~/.ssh/config or an Ansible inventory", "hosts", "import"),
-    ("New scan", "Scan the selected host", "compliance", "new_scan"),
-    ("Import results", "Import ARF or XCCDF results files as scans", "compliance", "import"),
-    ("Jobs", "The job queue: pending, running and finished jobs", "jobs", "reload"),
-)
+from tui.screens.compliance import ComplianceScreen
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.hosts import HostsScreen
+from tui.screens.jobs import JobsScreen
+from tui.screens.schedules import SchedulesScreen
+from tui.screens.settings import SettingsScreen
 
 
-def screen_classes() -> dict:
-    """mode -> Screen class (imported here, not at module level: screens import widgets that
-    import NAV)."""
-    from tui.screens.compliance import ComplianceScreen
-    from tui.screens.dashboard import DashboardScreen
-    from tui.screens.hosts import HostsScreen
-    from tui.screens.jobs import JobsScreen
-    from tui.screens.schedules import SchedulesScreen
-    from tui.screens.settings import SettingsScreen
-
+def screen_classes() -> dict[str, type[Screen]]:
+    """mode -> Screen class."""
     return {"dashboard": DashboardScreen, "hosts": HostsScreen, "compliance": ComplianceScreen,
             "jobs": JobsScreen, "schedules": SchedulesScreen, "settings": SettingsScreen}

@@ -58,17 +58,19 @@ async def compliance_refresh(data_dir: Path, rounds: int) -> tuple[float, float 
     """Medians: seconds from `r` to the table updated, to it painted; rows listed; the read model alone."""
     from core.views.summaries import host_scans
     from tui.app import ComplianceApp
+    from tui.base.screen import BaseScreen
     from tui.screens.compliance import ComplianceScreen
     from tui.widgets.keyed_table import KeyedTable
     from tui.widgets.score_chart import since
 
     loaded: list[float] = []
     drawn: list[float] = []
-    on_loaded, render_line = ComplianceScreen.on_compliance_screen_loaded, KeyedTable.render_line
+    on_loaded, render_line = BaseScreen.on_base_screen_loaded, KeyedTable.render_line
 
     def timed_loaded(screen, message):
         on_loaded(screen, message)
-        loaded.append(time.perf_counter())
+        if isinstance(screen, ComplianceScreen):
+            loaded.append(time.perf_counter())
 
     def timed_render_line(table, y):
         strip = render_line(table, y)
@@ -76,7 +78,7 @@ async def compliance_refresh(data_dir: Path, rounds: int) -> tuple[float, float 
             drawn.append(time.perf_counter())
         return strip
 
-    ComplianceScreen.on_compliance_screen_loaded = timed_loaded
+    BaseScreen.on_base_screen_loaded = timed_loaded
     KeyedTable.render_line = timed_render_line
     updated, painted = [], []
     try:
@@ -107,7 +109,7 @@ async def compliance_refresh(data_dir: Path, rounds: int) -> tuple[float, float 
                 await host_scans(app.workspace.store, "many", None, "", to_iso(since(app.clock())))
                 reads.append(time.perf_counter() - begin)
     finally:
-        ComplianceScreen.on_compliance_screen_loaded = on_loaded
+        BaseScreen.on_base_screen_loaded = on_loaded
         KeyedTable.render_line = render_line
     return (statistics.median(updated), statistics.median(painted) if painted else None, rows,
             statistics.median(reads))

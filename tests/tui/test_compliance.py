@@ -7,12 +7,12 @@ import json
 
 from textual.widgets import Input, Select
 
+from core.results.report import copy_hint
 from core.workspace import Workspace
 from tests.tui.helpers import SCAN_IDS, add_host, make_app, settle, wait_for
 from tui.modals.new_scan import NewScanModal
 from tui.screens.compliance import ComplianceScreen
 from tui.screens.results import ResultsScreen
-from tui.services.files import copy_hint
 from tui.widgets.cards import StatCard
 from tui.widgets.keyed_table import KeyedTable
 

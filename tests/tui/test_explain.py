@@ -218,7 +218,7 @@ async def test_hostile_titles_and_answers_are_text(data_dir, configured):
         await pilot.press("E")
         modal = app.screen
         await finished(pilot, modal)
-        title = str(modal.query_one("#explain-title", Static).render())
+        title = str(modal.query_one("#rule-title", Static).render())
         assert "[bold red]Owned[/]" in title and "\x1b" not in title and "\\x1b]52" in title
         source = modal.query_one("#explain-text", Markdown).source
         assert "\x1b" not in source and "\x07" not in source and "[bold red]Owned[/]" in source

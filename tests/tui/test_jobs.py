@@ -136,9 +136,9 @@ async def test_scans_queued_from_the_tui_wait_for_a_worker_and_appear_live(data_
         assert app.screen.query_one(RunChoice).here
         await pilot.press("w", "ctrl+s")  # leave them to a worker
         modal = app.screen
-        await wait_for(pilot, lambda: len(modal.jobs) == 2, what="the jobs")
+        await wait_for(pilot, lambda: len(modal.followed) == 2, what="the jobs")
         await pilot.pause(0.5)
-        assert {j.status for j in modal.jobs.values()} == {JobStatus.PENDING}  # no worker yet
+        assert {j.status for j in modal.followed.values()} == {JobStatus.PENDING}  # no worker yet
         await pilot.press("escape")
         screen = await jobs_screen(pilot)
         jobs = screen.query_one("#jobs", KeyedTable)

@@ -8,7 +8,7 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from tests.tui.helpers import SCAN_IDS, add_host, make_app, settle, wait_for
-from tui.keymap import KEYMAP, clashes, key_label, markdown_table, without_clashes
+from tui.common.keymap import KEYMAP, clashes, key_label, markdown_table, without_clashes
 from tui.modals.host_form import HostFormModal
 
 # What an action means to the operator: several actions can mean one thing.
@@ -53,7 +53,7 @@ def test_every_binding_has_an_id_a_description_and_is_listed_in_the_readme():
     for keys in KEYMAP.values():
         for key in keys:
             assert key.id and key.description, key
-    assert markdown_table() in readme, "docs/tui.md's key table: paste tui.keymap.markdown_table()"
+    assert markdown_table() in readme, "docs/tui.md's key table: paste tui.common.keymap.markdown_table()"
 
 
 async def test_the_config_file_moves_a_key(data_dir, tmp_path, monkeypatch):

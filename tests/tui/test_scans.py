@@ -146,9 +146,9 @@ async def test_bulk_scan_of_selected_hosts(data_dir, fleet, known_hosts):
         assert isinstance(modal, BulkScanModal) and modal.query_one(".bulk").border_title == "Bulk Scan (2)"
         assert modal.query_one(RunChoice).here  # no worker runs: in this app
         await pilot.press("ctrl+s")  # CIS Level 1 Server is highlighted
-        await wait_for(pilot, lambda: len(modal.jobs) == 2, what="scan creation")
+        await wait_for(pilot, lambda: len(modal.followed) == 2, what="scan creation")
         assert "created 2 scans, in this app" in str(modal.query_one("#creating-label").render())
-        await wait_for(pilot, lambda: all(j.status.finished for j in modal.jobs.values()),
+        await wait_for(pilot, lambda: all(j.status.finished for j in modal.followed.values()),
                        timeout=180, what="both scans")
         hosts = modal.query_one("#bulk-hosts", KeyedTable)
         states = [str(hosts.cells(name)[3]) for name in ("u2004", "u2204")]

@@ -1,4 +1,4 @@
-"""The TUI's own words (tui/words.py): plurals, and core's CLI flags said in the TUI's terms while
+"""The TUI's own words (tui/common/words.py): plurals, and core's CLI flags said in the TUI's terms while
 the CLI keeps its messages."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 
 from core.domain.errors import InvalidInput, OperatorError
 from core.schedules.service import Target
-from tui.words import plural, said
+from tui.common.words import plural, said
 
 
 def test_plural():

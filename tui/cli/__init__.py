@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from core import paths
 from core.domain.errors import OperatorError
@@ -40,6 +40,8 @@ from tui.cli import (
 if TYPE_CHECKING:
     from core.domain.settings import Settings
 
+OpenApp = Callable[[Path, "Settings"], int]  # runs the TUI on this data dir; its exit code
+
 GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, content, ai, store)
 STORELESS = set(store.COMMANDS.values())
 EXIT_ERROR = 1
@@ -62,15 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, open_app: OpenApp | None = None) -> int:
     os.umask(0o077)  # whatever this process creates (files, dirs, sqlite's -wal) is private
     _log_to_stderr()
     args = build_parser().parse_args(argv)  # --help and usage errors end here, having loaded little
-    return run(args)
+    return run(args, open_app)
 
 
-def run(args: argparse.Namespace) -> int:
-    """The parsed command: the settings, then the TUI, or a headless command in an event loop."""
+def run(args: argparse.Namespace, open_app: OpenApp | None = None) -> int:
+    """The parsed command: the settings, then the TUI (open_app, given by tui/entry.py: the CLI
+    never imports the app), or a headless command in an event loop."""
     import asyncio
     from dataclasses import replace
 
@@ -92,9 +95,10 @@ def run(args: argparse.Namespace) -> int:
         print(report(data_dir, settings))
         return 0
     if args.command is None:
-        from tui.app import run_app  # only here: headless commands never load Textual
-
-        return run_app(data_dir, settings)
+        if open_app is None:
+            print("error: name a command (compliance-tui --help)", file=sys.stderr)
+            return 2
+        return open_app(data_dir, settings)
     try:
         return asyncio.run(_dispatch(args, data_dir, settings))
     except (OperatorError, ContentError, StoreTooNew) as exc:

@@ -21,8 +21,8 @@ from core.ai import secrets
 from core.domain.errors import OperatorError
 from core.domain.settings import AiSettings, ai_overrides, ai_settings, load_settings, save_ai_settings
 from core.domain.text import neutralise
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 
 FIELDS = (
     ("base_url", "Base URL", "none: api.openai.com; Ollama: http://127.0.0.1:11434/v1"),
@@ -136,7 +136,7 @@ class AiSettingsModal(BaseModal):
         from core.ai.explain import check  # loads openai: only when asked
 
         try:
-            report = await check(self.app.workspace.store, ai, key)
+            report = await check(self.workspace.store, ai, key)
         except OperatorError as exc:
             self.post_message(self.Said([str(exc)], error=True))
             return
@@ -156,7 +156,7 @@ class AiSettingsModal(BaseModal):
             if typed:  # first: a refused key saves nothing
                 await asyncio.to_thread(secrets.store_key, typed)
             await asyncio.to_thread(save_ai_settings, ai)
-            self.app.workspace.configure(ai=(await asyncio.to_thread(load_settings)).ai)
+            self.workspace.configure(ai=(await asyncio.to_thread(load_settings)).ai)
         except (OperatorError, OSError) as exc:
             self.post_message(self.Said([f"not saved: {exc}"], error=True))
             return
@@ -168,5 +168,5 @@ class AiSettingsModal(BaseModal):
     def _say(self, lines: list[str], error: bool = False) -> None:
         text = Text(neutralise("\n".join(lines)))
         if error:
-            text.stylize(self.app.palette.style("text-error"))
+            text.stylize(self.palette.style("text-error"))
         self.query_one("#ai-result", Static).update(text)

@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core.domain.explanations import AiUsage
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.widgets.keyed_table import Column, KeyedTable
 
 DAYS = 30
@@ -47,7 +47,7 @@ class AiUsageModal(BaseModal):
     @work(group="usage", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
         since = (datetime.now(timezone.utc) - timedelta(days=DAYS - 1)).strftime("%Y-%m-%d")
-        self.post_message(self.Loaded(await self.app.workspace.store.ai_usage(since=since)))
+        self.post_message(self.Loaded(await self.workspace.store.ai_usage(since=since)))
 
     def on_ai_usage_modal_loaded(self, message: Loaded) -> None:
         def tokens(value: int, row: AiUsage) -> str:

@@ -21,9 +21,9 @@ from core.content.catalog import SHORT_NAME_TITLES, SHORT_NAMES
 from core.domain.events import JobEvent
 from core.domain.models import Host, Job, JobStatus
 from core.jobs import queue
-from tui import keymap
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.modals.job_detail import JobDetailModal
-from tui.screens.base import BaseModal
 from tui.widgets.cells import STATUS_VARS, plain, progress_text, running_rule
 from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.run_choice import RunChoice
@@ -41,7 +41,7 @@ class BulkScanModal(BaseModal):
     def __init__(self, hosts: list[Host]):
         super().__init__()
         self.hosts = hosts
-        self.jobs: dict[str, Job] = {}  # job id -> its latest state
+        self.followed: dict[str, Job] = {}  # the jobs this modal follows: job id -> its latest state
         self.started = False
 
     def compose(self) -> ComposeResult:
@@ -73,7 +73,7 @@ class BulkScanModal(BaseModal):
         self.query_one("#bulk-progress").display = False
         self.query_one("#bulk-profile", OptionList).highlighted = 0
         self.query_one("#bulk-profile").focus()
-        self.app.jobs.events.subscribe(self, self._event)
+        self.jobs.events.subscribe(self, self._event)
 
     def on_resize(self) -> None:
         self.query_one("#bulk-hosts").styles.max_height = max(3, self.size.height - FRAME)
@@ -122,38 +122,38 @@ class BulkScanModal(BaseModal):
 
     @work(group="start", exit_on_error=False)
     async def start(self, profile: str, here: bool) -> None:
-        wanted = await queue.scan_requests(self.app.workspace, [h.name for h in self.hosts], profile)
-        self.follow(await self.app.jobs.scan(wanted, here), profile, here)
+        wanted = await queue.scan_requests(self.workspace, [h.name for h in self.hosts], profile)
+        self.follow(await self.jobs.scan(wanted, here), profile, here)
 
     def follow(self, jobs: list[Job], profile: str, here: bool) -> None:
         """Show these jobs' progress from now on (events, and the store every second)."""
         for job in jobs:
-            self.jobs[job.id] = job
-        self.query_one("#creating", ProgressBar).update(progress=len(self.jobs))
+            self.followed[job.id] = job
+        self.query_one("#creating", ProgressBar).update(progress=len(self.followed))
         where = "in this app" if here else "for a worker (compliance-tui worker)"
         self.query_one("#creating-label", Label).update(
-            f"{SHORT_NAME_TITLES[profile]}: created {len(self.jobs)} scans, {where}")
+            f"{SHORT_NAME_TITLES[profile]}: created {len(self.followed)} scans, {where}")
         self._redraw()
         self.set_interval(1.0, self.poll)
 
     @work(group="poll", exclusive=True, exit_on_error=False)
     async def poll(self) -> None:
         """Jobs a worker runs send no events here: read their state from the store."""
-        unfinished = [i for i, j in self.jobs.items() if not j.status.finished]
+        unfinished = [i for i, j in self.followed.items() if not j.status.finished]
         for job_id in unfinished:
-            self._show(await self.app.workspace.store.get_job(job_id))
+            self._show(await self.workspace.store.get_job(job_id))
 
     def _event(self, event: JobEvent) -> None:
-        if event.job.id in self.jobs:
+        if event.job.id in self.followed:
             self._show(event.job)
 
     # ---------------------------------------------------------------- showing
 
     def _job_of(self, host: str) -> Job | None:
-        return next((j for j in self.jobs.values() if j.host_name == host), None)
+        return next((j for j in self.followed.values() if j.host_name == host), None)
 
     def _show(self, job: Job) -> None:
-        self.jobs[job.id] = job
+        self.followed[job.id] = job
         host = next((h for h in self.hosts if h.name == job.host_name), None)
         if host is not None:
             self.query_one("#bulk-hosts", KeyedTable).update_row(host.name, self._row(host))
@@ -166,7 +166,7 @@ class BulkScanModal(BaseModal):
         self._show_detail()
 
     def _row(self, host: Host) -> tuple:
-        palette, job = self.app.palette, self._job_of(host.name)
+        palette, job = self.palette, self._job_of(host.name)
         if job is None:
             waiting = "waiting" if host.os_id else "OS not detected: the scan detects it"
             return plain(host.name), self._bar(0, None, "pending"), "", palette.muted(waiting)
@@ -175,7 +175,7 @@ class BulkScanModal(BaseModal):
             self._line_state(job)
 
     def _state(self, job: Job) -> Text:
-        palette = self.app.palette
+        palette = self.palette
         if job.status is JobStatus.RUNNING:
             now = running_rule(job)
             return palette.text("running" + (f" · {now}" if now else ""), "text-primary")
@@ -189,15 +189,15 @@ class BulkScanModal(BaseModal):
         """The state on the host's own line: short, and an error without the host's name it
         starts with (the line names the host)."""
         if job.status is JobStatus.COMPLETED:
-            return self.app.palette.text("completed", "text-success")
+            return self.palette.text("completed", "text-success")
         if job.error and job.status.finished:
             error = job.error.removeprefix(job.host_name).removeprefix(":").strip()
-            return self.app.palette.text(f"{job.status.value}: {error}", STATUS_VARS[job.status.value])
+            return self.palette.text(f"{job.status.value}: {error}", STATUS_VARS[job.status.value])
         return self._state(job)
 
     def _bar(self, done: int, total: int | None, status: str) -> Text:
         """A bar that shows where the scan is, or where it ended (a completed one is full)."""
-        palette = self.app.palette
+        palette = self.palette
         if status == "completed":
             filled = BAR
         else:
@@ -209,8 +209,8 @@ class BulkScanModal(BaseModal):
         return bar
 
     def _show_finished(self) -> None:
-        finished = [j for j in self.jobs.values() if j.status.finished]
-        if not self.jobs or len(finished) < len(self.hosts):
+        finished = [j for j in self.followed.values() if j.status.finished]
+        if not self.followed or len(finished) < len(self.hosts):
             return
         counts = {status: sum(1 for j in finished if j.status.value == status)
                   for status in ("completed", "failed", "cancelled")}
@@ -226,7 +226,7 @@ class BulkScanModal(BaseModal):
         detail = Text(no_wrap=False, overflow="ellipsis")
         if job is not None:  # the error names the host (the highlighted line does too)
             detail.append_text(self._state(job))
-            detail.append_text(self.app.palette.muted("  (enter: its job and output log)"))
+            detail.append_text(self.palette.muted("  (enter: its job and output log)"))
         self.query_one("#bulk-detail", Static).update(detail)
 
     # ---------------------------------------------------------------- keys

@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.widgets.cells import plain
 
 
@@ -20,7 +20,7 @@ class CheckReportModal(BaseModal):
         self.report = report
 
     def compose(self) -> ComposeResult:
-        palette, report = self.app.palette, self.report
+        palette, report = self.palette, self.report
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True)
         table.add_column()

@@ -25,9 +25,10 @@ from textual.worker import WorkerState
 from core.domain.errors import OperatorError
 from core.domain.models import RuleResult, Scan
 from core.domain.text import neutralise
-from tui import keymap
-from tui.screens.base import BaseModal
-from tui.widgets.cells import short_rule, short_time
+from tui.base.modal import BaseModal
+from tui.common import keymap
+from tui.widgets.cells import short_time
+from tui.widgets.rule_header import RuleHeader
 
 REDRAW = 0.25  # seconds between redraws while the answer streams in
 MARKDOWN_CHARS = 16 * 1024  # a real explanation is 2-8 KiB and 30-60 lines
@@ -82,16 +83,9 @@ class ExplainModal(BaseModal):
         self.redraws = 0  # Markdown updates while streaming (the tests check the throttle)
 
     def compose(self) -> ComposeResult:
-        palette, result = self.app.palette, self.result
-        tags = palette.text(f" {short_rule(result.rule_id)} ", "text-accent")
-        tags.append("  ")
-        tags.append_text(palette.severity(result.severity))
-        tags.append("  ")
-        tags.append_text(palette.result(result.result))
         with Vertical(classes="dialog explain") as box:
             box.border_title = "Explain with AI"
-            yield Static(tags, id="explain-tags")
-            yield Static(Text(neutralise(result.title or result.rule_id)), id="explain-title")
+            yield RuleHeader(self.result)
             yield Static(id="explain-status")
             with VerticalScroll(id="explain-scroll"):
                 yield Markdown("", id="explain-text", open_links=False)
@@ -113,7 +107,7 @@ class ExplainModal(BaseModal):
     def start(self, regenerate: bool) -> None:
         self._pending.clear()
         self._received, self._started = 0, time.monotonic()
-        model = self.app.workspace.settings.ai.model
+        model = self.workspace.settings.ai.model
         self._status(f"asking {model}…" if regenerate else f"looking for a cached explanation by {model}…")
         self._shown = ""
         self._plain(False)
@@ -124,7 +118,7 @@ class ExplainModal(BaseModal):
     async def ask(self, regenerate: bool) -> None:
         from core.ai.explain import explain  # loads openai: only when first asked
 
-        workspace = self.app.workspace
+        workspace = self.workspace
 
         async def wait(seconds: float) -> None:  # a 429: say so while honouring Retry-After
             self.post_message(self.Waiting(seconds))
@@ -157,7 +151,7 @@ class ExplainModal(BaseModal):
         self._pending.clear()
         scroll = self._scroller()
         following = scroll.scroll_y >= scroll.max_scroll_y - 1
-        self._status(f"receiving from {self.app.workspace.settings.ai.model}… "
+        self._status(f"receiving from {self.workspace.settings.ai.model}… "
                      f"{time.monotonic() - self._started:.0f} s · esc cancels")
         self.redraws += 1
         self._shown += text

@@ -20,9 +20,9 @@ from core.jobs import queue
 from core.remediation import planning
 from core.remediation.fixes import WARNING_ORDER, playbook, summary_lines, whole_script
 from core.remediation.safety import DEFAULT_GRACE
-from tui import keymap
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.modals.confirm import ConfirmModal, TypedConfirmModal
-from tui.screens.base import BaseModal
 from tui.widgets.run_choice import RunChoice
 
 
@@ -64,7 +64,7 @@ class FixPreviewModal(BaseModal):
 
     def summary(self, width: int | None = None) -> Text:
         """The lines that must never scroll away: what, where, and every kind of risk."""
-        palette, requests = self.app.palette, self.requests
+        palette, requests = self.palette, self.requests
         width = width or max(40, self.app.size.width - 6)
         count = sum(len(r.plan.fixes) for r in requests)
         first = requests[0]
@@ -89,7 +89,7 @@ class FixPreviewModal(BaseModal):
         return sorted(merged.items(), key=lambda item: order.get(item[0], 99))
 
     def _details(self) -> Text:
-        palette, parts = self.app.palette, []
+        palette, parts = self.palette, []
         for request in self.requests:
             plan = request.plan
             parts.append(Text(f"{request.host.name}: {len(plan.fixes)} fix(es) from scan {request.scan.short_id}",
@@ -175,8 +175,8 @@ class FixPreviewModal(BaseModal):
 
         written = []
         for request in self.requests:
-            ansible = await planning.load(self.app.workspace, request.params(DEFAULT_GRACE), system="ansible")
+            ansible = await planning.load(self.workspace, request.params(DEFAULT_GRACE), system="ansible")
             name = f"{file_safe(request.host.name)}-quick-fix-{stamp()}.yml"
-            path = self.app.workspace.data_dir / "exports" / name
+            path = self.workspace.data_dir / "exports" / name
             written.append(write_atomically(path, playbook(ansible.plan, request.host.name)))
         self.notify("Ansible playbook saved: " + ", ".join(str(p) for p in written), timeout=20)

@@ -13,8 +13,8 @@ from core.content.catalog import SHORT_NAME_TITLES, SHORT_NAMES
 from core.domain.errors import OperatorError
 from core.domain.models import Host
 from core.remediation import planning
+from tui.base.modal import BaseModal
 from tui.modals.fix_preview import FixPreviewModal
-from tui.screens.base import BaseModal
 
 
 class HardenModal(BaseModal):
@@ -46,7 +46,7 @@ class HardenModal(BaseModal):
         requests, problems = [], []
         for host in self.hosts:
             try:
-                requests.append(await planning.harden(self.app.workspace, host.name, profile))
+                requests.append(await planning.harden(self.workspace, host.name, profile))
             except OperatorError as exc:
                 problems.append(str(exc))
         for problem in problems:

@@ -9,8 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 
 GENERIC = {"app.focus_next", "app.focus_previous", "focus_next", "focus_previous", "screen.copy_text",
            "copy_text", "maximize", "minimize", "screen.maximize", "screen.minimize"}
@@ -47,7 +47,7 @@ class HelpModal(BaseModal):
                 for title, rows in groups.items() for (_action, description), keys in rows.items()]
 
     def compose(self) -> ComposeResult:
-        palette = self.app.palette
+        palette = self.palette
         table = Table.grid(padding=(0, 2))
         table.add_column(style=palette.style("text-accent", bold=True), no_wrap=True)
         table.add_column()

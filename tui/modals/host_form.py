@@ -6,20 +6,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Awaitable, Callable
 
-from textual import work
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal, Vertical
-from textual.message import Message
-from textual.widgets import Button, Input, Label, Static
+from textual.containers import Grid, Vertical
+from textual.widgets import Input, Label
 
-from core.domain.errors import InvalidInput, OperatorError
+from core.domain.errors import InvalidInput
 from core.domain.models import Host
 from core.domain.policy import parse_tags, parse_zone
 from core.domain.validate import parse_port, validate_host
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.form import FormModal
 from tui.widgets.cells import plain
-from tui.words import said
 
 Save = Callable[[Host], Awaitable[Host]]
 FIELDS = (
@@ -35,20 +31,12 @@ FIELDS = (
 )
 
 
-class HostFormModal(BaseModal):
+class HostFormModal(FormModal[Host, Host]):
     """Dismisses with the saved Host, or None when cancelled."""
 
-    BINDINGS = keymap.bindings("form")
-
-    class Failed(Message):
-        def __init__(self, error: str):
-            super().__init__()
-            self.error = error
-
     def __init__(self, host: Host | None, save: Save):
-        super().__init__()
+        super().__init__(save)
         self.host = host
-        self.save = save
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog host-form") as box:
@@ -63,16 +51,10 @@ class HostFormModal(BaseModal):
                         value = 22
                     yield Input("" if value is None else str(value), placeholder=hint,
                                 id=f"f-{field}", compact=True)
-            yield Static(id="form-error", classes="error-line")
-            with Horizontal(classes="buttons"):
-                yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
-                yield Button("Cancel (esc)", id="cancel", compact=True)
+            yield from self.form_end()
 
-    def _value(self, field: str) -> str | None:
-        return self.query_one(f"#f-{field}", Input).value.strip() or None
-
-    def _host(self) -> Host:
-        values = {field: self._value(field) for field, _label, _hint in FIELDS}
+    def read(self) -> Host:
+        values = {field: self.field(field) or None for field, _label, _hint in FIELDS}
         if not values["name"]:  # said in the form's words before core's checks
             raise InvalidInput("give the host a name (Name), e.g. web01")
         if not values["address"]:
@@ -87,36 +69,3 @@ class HostFormModal(BaseModal):
         if host.identity_file:
             host.identity_file = str(Path(host.identity_file).expanduser())
         return validate_host(host)
-
-    def on_input_submitted(self) -> None:
-        self.action_save()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.dismiss(None)
-
-    def action_save(self) -> None:
-        try:
-            host = self._host()
-        except OperatorError as exc:
-            self._show_error(said(exc))
-            return
-        self._show_error("")
-        self.store(host)
-
-    @work(group="save", exclusive=True, exit_on_error=False)
-    async def store(self, host: Host) -> None:
-        try:
-            saved = await self.save(host)
-        except OperatorError as exc:
-            self.post_message(self.Failed(said(exc)))
-            return
-        self.dismiss(saved)
-
-    def on_host_form_modal_failed(self, message: Failed) -> None:
-        self._show_error(message.error)
-
-    def _show_error(self, text: str) -> None:
-        self.query_one("#form-error", Static).update(self.app.palette.text(text, "text-error"))

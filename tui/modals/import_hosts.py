@@ -13,12 +13,12 @@ from textual.widgets import Button, Input, Label, Select, Static
 from core.domain.errors import OperatorError
 from core.hosts import importing, inventory
 from core.hosts.candidates import Found
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
+from tui.common.words import plural
 from tui.services.remote import add_host
 from tui.widgets.cells import DASH, plain
 from tui.widgets.keyed_table import Column, KeyedTable
-from tui.words import plural
 
 KINDS = [("detect from the file", "auto"), ("SSH client config", inventory.SSH_CONFIG),
          ("Ansible INI", inventory.ANSIBLE_INI), ("Ansible YAML", inventory.ANSIBLE_YAML)]
@@ -79,14 +79,14 @@ class ImportHostsModal(BaseModal):
     @work(group="preview", exclusive=True, exit_on_error=False)
     async def preview(self, path: str, kind: str | None) -> None:
         try:  # the same reading and checks as `compliance-tui hosts import`
-            parsed = await importing.preview(self.app.workspace, path, kind, home=Path.home())
+            parsed = await importing.preview(self.workspace, path, kind, home=Path.home())
         except OperatorError as exc:
             self.post_message(self.Failed(str(exc)))
             return
         self.post_message(self.Previewed(parsed.found, parsed.warnings, parsed.kind))
 
     def on_import_hosts_modal_failed(self, message: Failed) -> None:
-        self.query_one("#import-error", Static).update(self.app.palette.text(message.error, "text-error"))
+        self.query_one("#import-error", Static).update(self.palette.text(message.error, "text-error"))
 
     def on_import_hosts_modal_previewed(self, message: Previewed) -> None:
         self.found = message.found
@@ -96,14 +96,14 @@ class ImportHostsModal(BaseModal):
         self.query_one("#import-note", Label).update(
             plain(f"{kind}: {plural(len(self.found), 'host')}, {usable} can be added; space toggles one"))
         error = "; ".join(message.warnings[:2])
-        self.query_one("#import-error", Static).update(self.app.palette.text(error, "text-warning"))
+        self.query_one("#import-error", Static).update(self.palette.text(error, "text-warning"))
         self._render_rows()
         table = self.query_one("#preview", KeyedTable)
         table.empty_text = "no hosts found in this file"
         table.focus()
 
     def _render_rows(self) -> None:
-        palette = self.app.palette
+        palette = self.palette
         rows = []
         for item in self.found:
             host = item.host
@@ -144,7 +144,7 @@ class ImportHostsModal(BaseModal):
         added, failed = 0, []
         for item in items:
             try:
-                await add_host(self.app.workspace, item.host)
+                await add_host(self.workspace, item.host)
                 added += 1
             except OperatorError as exc:
                 failed.append(f"{item.host.name}: {exc}")

@@ -16,12 +16,12 @@ from textual.widgets.option_list import Option
 from core.domain.errors import OperatorError
 from core.domain.models import Scan
 from core.results import importer
-from tui import keymap
+from tui.base.modal import BaseModal
+from tui.common import keymap
+from tui.common.words import plural, said
 from tui.modals.confirm import ConfirmModal
-from tui.screens.base import BaseModal
 from tui.widgets.cells import plain
 from tui.widgets.tick import Tick
-from tui.words import plural, said
 
 SUFFIXES = (".xml", ".xml.gz", ".xml.bz2")
 MAX_LISTED = 100  # a picker, not a file manager: type more of the name to narrow it
@@ -143,7 +143,7 @@ class ImportResultsModal(BaseModal):
 
     @work(group="hosts", exit_on_error=False)
     async def load_hosts(self) -> None:
-        hosts = await self.app.workspace.store.find_hosts()
+        hosts = await self.workspace.store.find_hosts()
         self.post_message(self.Hosts([h.name for h in hosts]))
 
     def on_import_results_modal_hosts(self, message: Hosts) -> None:
@@ -171,14 +171,14 @@ class ImportResultsModal(BaseModal):
         if not host:
             error.update("name the host the results belong to")
             return
-        error.update(self.app.palette.muted(f"importing {Path(path).name}…"))
+        error.update(self.palette.muted(f"importing {Path(path).name}…"))
         self.run_import(Path(path).expanduser(), host, self.query_one("#create-host", Checkbox).value,
                         accept_other_target)
 
     @work(group="import", exclusive=True, exit_on_error=False)
     async def run_import(self, path: Path, host: str, create: bool, accept_other_target: bool) -> None:
         try:
-            scans = await importer.import_files(self.app.workspace, [path], host,
+            scans = await importer.import_files(self.workspace, [path], host,
                                                 create_host=create, accept_other_target=accept_other_target)
         except importer.TargetMismatch as exc:
             reason = str(exc).partition("; confirm")[0]  # the rest is the CLI's --yes hint

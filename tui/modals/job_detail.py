@@ -18,10 +18,10 @@ from textual.widgets import Static
 from core.domain.events import JobEvent
 from core.domain.models import Job, JobStatus
 from core.views.summaries import profile_title
-from tui import keymap
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.modals.rollback import RollbackModal
-from tui.screens.base import BaseModal
 from tui.widgets.cells import DASH, job_status, plain, running_rule, short_time
 
 LIVE_EVERY = 2.0  # seconds
@@ -59,7 +59,7 @@ class JobDetailModal(BaseModal):
         self.query_one("#job-error").display = False
         self.load()
         self.query_one("#job-log-scroll").focus()
-        self.app.jobs.events.subscribe(self, self._job_event)
+        self.jobs.events.subscribe(self, self._job_event)
 
     def _job_event(self, event: JobEvent) -> None:
         if event.job.id != self.job_id or self.job is None or self.job.status.finished:
@@ -72,7 +72,7 @@ class JobDetailModal(BaseModal):
     def _live(self, job: Job) -> Job:
         """This app's own unfinished job with its latest progress (the hub's, newer than the
         store's last write): the numbers the Jobs list shows."""
-        live = self.app.jobs.live.get(job.id)
+        live = self.jobs.live.get(job.id)
         if live is None or job.status.finished:
             return job
         return replace(job, progress_done=live.progress_done, progress_total=live.progress_total,
@@ -80,7 +80,7 @@ class JobDetailModal(BaseModal):
 
     @work(group="job", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        self.post_message(self.Loaded(await self.app.workspace.store.get_job(self.job_id)))
+        self.post_message(self.Loaded(await self.workspace.store.get_job(self.job_id)))
 
     def on_job_detail_modal_loaded(self, message: Loaded) -> None:
         job = self.job = message.job
@@ -100,7 +100,7 @@ class JobDetailModal(BaseModal):
             self.set_timer(LIVE_EVERY, self.load)
 
     def _show_fields(self, job: Job) -> None:
-        palette = self.app.palette
+        palette = self.palette
         label = palette.style("text-accent", bold=True)
         fields = Table.grid(padding=(0, 1))  # two pairs a line: the log keeps room at 80x24
         for _ in range(2):
@@ -132,7 +132,7 @@ class JobDetailModal(BaseModal):
         found = job.result or {}
         if "rules" not in found:
             return Text("")
-        palette = self.app.palette
+        palette = self.palette
         if "rollback_of" in found:
             head = (f"rolled back job {str(found['rollback_of'])[:8]}: {len(found.get('restored_files', []))} "
                     f"file(s) restored, {len(found.get('failing_again', []))} rule(s) fail again")
@@ -183,7 +183,7 @@ class JobDetailModal(BaseModal):
 
     @work(group="job-action", exit_on_error=False)
     async def cancel(self) -> None:
-        await self.app.jobs.cancel(self.job_id)
+        await self.jobs.cancel(self.job_id)
         self.changed = True
         self.load()
 
@@ -195,6 +195,6 @@ class JobDetailModal(BaseModal):
 
     @work(group="job-action", exit_on_error=False)
     async def set_priority(self, priority: int) -> None:
-        await self.app.workspace.store.set_job_priority(self.job_id, priority)
+        await self.workspace.store.set_job_priority(self.job_id, priority)
         self.changed = True
         self.load()

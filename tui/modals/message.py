@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 
 
 class MessageModal(BaseModal):
@@ -21,6 +21,6 @@ class MessageModal(BaseModal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog confirm" + (" -danger" if self.danger else "")) as box:
             box.border_title = self.title_text
-            style = self.app.palette.style("text-error") if self.danger else ""
+            style = self.palette.style("text-error") if self.danger else ""
             yield Static(Text(self.text, style=style), classes="question")
             yield Static("esc or enter closes", classes="hint")

@@ -12,8 +12,8 @@ from textual.widgets.option_list import Option
 from core.content.catalog import ContentError, ProfileChoice, available_profiles, resolve_profile
 from core.domain.models import Host, OsInfo
 from core.jobs import queue
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.services import remote
 from tui.widgets.cells import plain
 from tui.widgets.run_choice import RunChoice
@@ -65,7 +65,7 @@ class NewScanModal(BaseModal):
 
     @work(group="hosts", exit_on_error=False)
     async def load_hosts(self) -> None:
-        hosts = await self.app.workspace.store.find_hosts()
+        hosts = await self.workspace.store.find_hosts()
         self.post_message(self.Hosts([h.name for h in hosts]))
 
     def on_new_scan_modal_hosts(self, message: Hosts) -> None:
@@ -86,7 +86,7 @@ class NewScanModal(BaseModal):
 
     @work(group="profiles", exclusive=True, exit_on_error=False)
     async def load_profiles(self, name: str) -> None:
-        host = await self.app.workspace.store.require_host(name)
+        host = await self.workspace.store.require_host(name)
         choices, problem = [], None
         if host.os_id:
             datastreams = await self.app.datastreams()
@@ -108,7 +108,7 @@ class NewScanModal(BaseModal):
         options.add_options(Option(plain(profile_option(c)), id=c.short_name or c.profile_id)
                             for c in self.choices)
         note = self.query_one("#profile-note", Static)
-        palette = self.app.palette
+        palette = self.palette
         if not self.host.os_id:
             note.update(palette.text(f"The OS of {self.host.name} is not detected yet, so no profile "
                                      "can be offered. Press O to detect it.", "text-warning"))
@@ -138,7 +138,7 @@ class NewScanModal(BaseModal):
     @work(group="detect", exclusive=True, exit_on_error=False)
     async def detect(self, name: str) -> None:
         try:
-            await remote.detect_os(self.app.workspace, name)
+            await remote.detect_os(self.workspace, name)
         finally:
             self.load_profiles(name)
 
@@ -164,8 +164,8 @@ class NewScanModal(BaseModal):
 
     @work(group="create", exclusive=True, exit_on_error=False)
     async def create(self, host: str, profile: str, title: str, here: bool) -> None:
-        wanted = await queue.scan_requests(self.app.workspace, [host], profile)
-        (job,) = await self.app.jobs.scan(wanted, here)
+        wanted = await queue.scan_requests(self.workspace, [host], profile)
+        (job,) = await self.jobs.scan(wanted, here)
         where = "started" if here else "queued for a worker (compliance-tui worker)"
         self.notify(f"{host}: {title} scan {where} (job {job.short_id})")
         self.dismiss(True)

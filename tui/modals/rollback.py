@@ -14,12 +14,12 @@ from textual.widgets import Button, Static
 
 from core.jobs import queue, rollback
 from core.remediation.safety import DEFAULT_GRACE
-from tui import keymap
+from tui.base.modal import BaseModal
+from tui.common import keymap
+from tui.common.words import plural
 from tui.modals.confirm import ConfirmModal
-from tui.screens.base import BaseModal
 from tui.widgets.cells import plain
 from tui.widgets.run_choice import RunChoice
-from tui.words import plural
 
 
 class RollbackModal(BaseModal):
@@ -55,11 +55,11 @@ class RollbackModal(BaseModal):
 
     @work(group="rollback", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        self.post_message(self.Loaded(await rollback.preview(self.app.workspace, self.job_id)))
+        self.post_message(self.Loaded(await rollback.preview(self.workspace, self.job_id)))
 
     def on_rollback_modal_loaded(self, message: Loaded) -> None:
         found = self.found = message.found
-        palette = self.app.palette
+        palette = self.palette
         lines = [Text(f"job {found.job.short_id} on {found.host} changed {plural(len(found.files), 'file')} of /etc; "
                       f"the archive: {found.directory}", style="bold")]
         lines += [palette.text(f"  {kind:8} {path}", "text-warning") for kind, path in found.files[:8]]
@@ -87,11 +87,11 @@ class RollbackModal(BaseModal):
 
     @work(group="rollback-apply", exclusive=True, exit_on_error=False)
     async def start(self) -> None:
-        workspace, found = self.app.workspace, self.found
+        workspace, found = self.workspace, self.found
         host = await workspace.store.require_host(found.host)
         here = self.query_one(RunChoice).here
         params = rollback.rollback_params(found.job, DEFAULT_GRACE)
-        (job,) = await queue.submit_hardening(workspace, self.app.jobs.runner if here else None, [(host, params)], 5)
+        (job,) = await queue.submit_hardening(workspace, self.jobs.runner if here else None, [(host, params)], 5)
         self.notify(f"rollback of job {found.job.short_id} {'running in this app' if here else 'queued for a worker'}"
                     ": follow it on Jobs (4)")
         self.dismiss(job)

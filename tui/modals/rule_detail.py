@@ -15,10 +15,11 @@ from core.domain.models import RuleInfo, RuleResult, Scan
 from core.domain.policy import RuleException
 from core.domain.text import neutralise
 from core.results.report import texts_from_file
-from tui import keymap
-from tui.screens.base import BaseModal
+from tui.base.modal import BaseModal
+from tui.common import keymap
 from tui.services import assistant
-from tui.widgets.cells import plain, short_rule
+from tui.widgets.cells import plain
+from tui.widgets.rule_header import RuleHeader
 
 
 def rule_markdown(result: RuleResult, info: RuleInfo | None, from_file: bool = False) -> str:
@@ -61,18 +62,11 @@ class RuleDetailModal(BaseModal):
         self.explained = False  # Explain with AI cached a new explanation
 
     def compose(self) -> ComposeResult:
-        palette, result = self.app.palette, self.result
-        tags = palette.text(f" {short_rule(result.rule_id)} ", "text-accent")
-        tags.append("  ")
-        tags.append_text(palette.severity(result.severity))
-        tags.append("  ")
-        tags.append_text(palette.result(result.result))
         with Vertical(classes="dialog rule") as box:
             box.border_title = "Rule"
-            yield Static(tags, id="rule-tags")
-            yield Static(plain(result.title or result.rule_id), id="rule-title")
-            if result.exception:  # an accepted failure: why, by whom, until when
-                yield Static(exception_text(result.exception, palette), id="rule-exception")
+            yield RuleHeader(self.result)
+            if self.result.exception:  # an accepted failure: why, by whom, until when
+                yield Static(exception_text(self.result.exception, self.palette), id="rule-exception")
             with VerticalScroll(id="rule-scroll"):
                 # links in rule texts are shown, never opened: the texts may come from a hostile file
                 yield Markdown("reading the rule…", id="rule-text", open_links=False)
@@ -93,7 +87,7 @@ class RuleDetailModal(BaseModal):
     async def load(self) -> None:
         info = None
         if self.scan.content_id:
-            info = await self.app.workspace.store.rule_info(self.scan.content_id, self.result.rule_id)
+            info = await self.workspace.store.rule_info(self.scan.content_id, self.result.rule_id)
         self.post_message(self.Loaded(info))
 
     async def on_rule_detail_modal_loaded(self, message: Loaded) -> None:

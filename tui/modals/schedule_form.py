@@ -7,19 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable
 
-from textual import work
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal, Vertical
-from textual.message import Message
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.containers import Grid, Vertical
+from textual.widgets import Input, Label, Select
 
-from core.domain.errors import OperatorError
 from core.domain.policy import Schedule
 from core.schedules import cadence as cadences
 from core.schedules.service import Target
-from tui import keymap
-from tui.screens.base import BaseModal
-from tui.words import said
+from tui.base.form import FormModal
 
 TARGETS = [("Hosts", "hosts"), ("All hosts", "all"), ("Tag", "tag")]
 CADENCES = [("Daily", "daily"), ("Weekly", "weekly"), ("Cron", "cron")]
@@ -42,20 +37,12 @@ class ScheduleForm:
 Save = Callable[[ScheduleForm], Awaitable[Schedule]]
 
 
-class ScheduleFormModal(BaseModal):
+class ScheduleFormModal(FormModal[ScheduleForm, Schedule]):
     """Dismisses with the saved Schedule, or None when cancelled."""
 
-    BINDINGS = keymap.bindings("form")
-
-    class Failed(Message):
-        def __init__(self, error: str):
-            super().__init__()
-            self.error = error
-
     def __init__(self, schedule: Schedule | None, save: Save):
-        super().__init__()
+        super().__init__(save)
         self.schedule = schedule
-        self.save = save
 
     def compose(self) -> ComposeResult:
         s = self.schedule
@@ -85,60 +72,21 @@ class ScheduleFormModal(BaseModal):
                 yield Label("Priority")
                 yield Input(str(s.priority if s else 5), placeholder="1 (last) to 10 (first)", id="f-priority",
                             compact=True)
-            yield Static(id="form-error", classes="error-line")
-            with Horizontal(classes="buttons"):
-                yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-
-    def _value(self, field: str) -> str:
-        return self.query_one(f"#f-{field}", Input).value.strip()
+            yield from self.form_end()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "f-cadence":
             self.query_one("#f-when", Input).placeholder = WHEN_HINTS[str(event.value)]
 
-    def form(self) -> ScheduleForm:
+    def read(self) -> ScheduleForm:
         kind = str(self.query_one("#f-target-kind", Select).value)
-        targets = self._value("targets")
+        targets = self.field("targets")
         target = Target.of(targets if kind == "hosts" else None, kind == "all", targets if kind == "tag" else None)
-        when = self._value("when")
+        when = self.field("when")
         cadence = {"daily": cadences.daily, "weekly": cadences.weekly, "cron": cadences.cron}[
             str(self.query_one("#f-cadence", Select).value)](when)
-        tz = self._value("tz") or cadences.local_zone_name()
+        tz = self.field("tz") or cadences.local_zone_name()
         cadences.zone(tz)
-        tailoring = self._value("tailoring")
-        return ScheduleForm(target, self._value("profile"), cadence, tz,
-                            Path(tailoring).expanduser() if tailoring else None, self._value("priority") or 5)
-
-    def on_input_submitted(self) -> None:
-        self.action_save()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.dismiss(None)
-
-    def action_save(self) -> None:
-        try:
-            form = self.form()
-        except OperatorError as exc:
-            self._show_error(said(exc))
-            return
-        self._show_error("")
-        self.store(form)
-
-    @work(group="save", exclusive=True, exit_on_error=False)
-    async def store(self, form: ScheduleForm) -> None:
-        try:
-            saved = await self.save(form)
-        except OperatorError as exc:
-            self.post_message(self.Failed(said(exc)))
-            return
-        self.dismiss(saved)
-
-    def on_schedule_form_modal_failed(self, message: Failed) -> None:
-        self._show_error(message.error)
-
-    def _show_error(self, text: str) -> None:
-        self.query_one("#form-error", Static).update(self.app.palette.text(text, "text-error"))
+        tailoring = self.field("tailoring")
+        return ScheduleForm(target, self.field("profile"), cadence, tz,
+                            Path(tailoring).expanduser() if tailoring else None, self.field("priority") or 5)

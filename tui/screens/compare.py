@@ -3,16 +3,17 @@ failing, and rules a content change added or removed. `f` steps through the cate
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Footer, Static
 
 from core.views.compare import CATEGORIES, LABELS, Change, Comparison, compare_scans, differences
-from tui import keymap
-from tui.screens.base import BaseScreen
+from tui.base.screen import BaseScreen, Read
+from tui.common import keymap
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import DASH, day_time, short_rule
 from tui.widgets.chip import Chip
@@ -27,11 +28,6 @@ class CompareScreen(BaseScreen):
     MODE = "compliance"
     MAIN = "changes"
     BINDINGS = keymap.bindings("compare")
-
-    class Loaded(Message):
-        def __init__(self, comparison: Comparison):
-            super().__init__()
-            self.comparison = comparison
 
     def __init__(self, first: str, second: str):
         super().__init__()
@@ -57,20 +53,18 @@ class CompareScreen(BaseScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#changes").focus()
-        self.load()
 
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self) -> None:
-        self.post_message(self.Loaded(await compare_scans(self.app.workspace.store, self.first, self.second)))
+    def read(self) -> Read:
+        return partial(compare_scans, self.workspace.store, self.first, self.second)
 
-    def on_compare_screen_loaded(self, message: Loaded) -> None:
-        self.comparison = message.comparison
-        with self.app.batch_update():
-            self._show_title()
-            self._show_rows()
+    def show(self, comparison: Comparison) -> bool:
+        self.comparison = comparison
+        self._show_title()
+        self._show_rows()
+        return False
 
     def _show_title(self) -> None:
-        c, palette = self.comparison, self.app.palette
+        c, palette = self.comparison, self.palette
         old, new = c.older, c.newer
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"Compare {new.host_name}", style="bold")
@@ -98,7 +92,7 @@ class CompareScreen(BaseScreen):
         return [(category, change) for category in wanted for change in self.comparison.changes.get(category, [])]
 
     def _show_rows(self) -> None:
-        palette = self.app.palette
+        palette = self.palette
         rows = []
         for category, change in self._changes():
             after = palette.result(change.after) if change.after else palette.muted(DASH)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Footer, Input, Select, Static
 
 from core.domain.events import JobEvent
@@ -16,10 +16,10 @@ from core.domain.models import Job, Scan, ScanStatus
 from core.domain.timeutil import to_iso
 from core.views.compare import previous_scan
 from core.views.summaries import HostScans, content_changes, hardened_points, host_scans, score_series
-from tui import keymap
+from tui.base.screen import BaseScreen, Read
+from tui.common import keymap
 from tui.modals.import_results import ImportResultsModal
 from tui.modals.new_scan import NewScanModal
-from tui.screens.base import BaseScreen
 from tui.screens.compare import CompareScreen
 from tui.screens.results import ResultsScreen
 from tui.services.files import export_scans, open_report
@@ -60,11 +60,6 @@ class ComplianceScreen(BaseScreen):
     FILTER_INPUT = "scan-search"
     MAIN = "scans"
     BINDINGS = keymap.bindings("compliance")
-
-    class Loaded(Message):
-        def __init__(self, data: HostScans):
-            super().__init__()
-            self.data = data
 
     def __init__(self):
         super().__init__()
@@ -110,43 +105,33 @@ class ComplianceScreen(BaseScreen):
         if self.is_mounted:
             self.reload()
 
-    def reload(self) -> None:
+    def read(self) -> Read:
         status = self.query_one("#status-select", Select).value
-        self.load(self.host, None if status == "all" else str(status),
-                  self.query_one("#scan-search", Input).value.strip())
+        return partial(host_scans, self.workspace.store, self.host, None if status == "all" else str(status),
+                       self.query_one("#scan-search", Input).value.strip(), to_iso(since(self.app.clock())))
 
-    def action_reload(self) -> None:
-        self.reload()
-
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self, host: str | None, status: str | None, search: str) -> None:
-        data = await host_scans(self.app.workspace.store, host, status, search,
-                                to_iso(since(self.app.clock())))
-        self.post_message(self.Loaded(data))
-
-    def on_compliance_screen_loaded(self, message: Loaded) -> None:
-        data = self.data = message.data
+    def show(self, data: HostScans) -> bool:
+        self.data = data
         self.host = data.host
-        with self.app.batch_update():
-            select = self.query_one("#host-select", Select)
-            with select.prevent(Select.Changed):
-                if self._host_names != data.hosts:
-                    self._host_names = list(data.hosts)
-                    select.set_options([(plain(name), name) for name in data.hosts])
-                if data.host is not None and select.value != data.host:
-                    select.value = data.host
-            self._show_cards()
-            self._show_trend()
-            table = self.query_one("#scans", KeyedTable)
-            filters = self._filters()
-            table.empty_text = (f"no scans match {', '.join(filters)} (esc clears)" if filters
-                                else "no scans: press n for a new scan")
-            table.set_rows((s.id, self._row(s)) for s in data.scans)
-            if self._to_first:
-                self._to_first = False
-                table.action_jump(0)
-            self._show_detail()
-        self.arm_refresh(data.active_jobs > 0)
+        select = self.query_one("#host-select", Select)
+        with select.prevent(Select.Changed):
+            if self._host_names != data.hosts:
+                self._host_names = list(data.hosts)
+                select.set_options([(plain(name), name) for name in data.hosts])
+            if data.host is not None and select.value != data.host:
+                select.value = data.host
+        self._show_cards()
+        self._show_trend()
+        table = self.query_one("#scans", KeyedTable)
+        filters = self._filters()
+        table.empty_text = (f"no scans match {', '.join(filters)} (esc clears)" if filters
+                            else "no scans: press n for a new scan")
+        table.set_rows((s.id, self._row(s)) for s in data.scans)
+        if self._to_first:
+            self._to_first = False
+            table.action_jump(0)
+        self._show_detail()
+        return data.active_jobs > 0
 
     def _filters(self) -> list[str]:
         """The filters in force, in words (an empty table says why it is empty)."""
@@ -195,13 +180,13 @@ class ComplianceScreen(BaseScreen):
         return replace(job, progress_total=job.progress_total or scan.progress_total).progress_line
 
     def _row(self, scan: Scan) -> tuple:
-        palette = self.app.palette
+        palette = self.palette
         if scan.status is ScanStatus.COMPLETED and scan.id in self.marked:
             actions = palette.text("✓ marked: C compares", "text-accent", bold=True)
         elif scan.status is ScanStatus.COMPLETED:
             actions = palette.text("⏎ Results  o Report", "text-accent")
         elif scan.status is ScanStatus.RUNNING:
-            job = self.app.jobs.for_scan(scan.id) or self.data.jobs.get(scan.id)
+            job = self.jobs.for_scan(scan.id) or self.data.jobs.get(scan.id)
             now = running_rule(job)
             actions = palette.text(self._progress(scan, job) + (f" · {now}" if now else ""), "text-primary")
         elif scan.status is ScanStatus.PENDING:
@@ -232,7 +217,7 @@ class ComplianceScreen(BaseScreen):
     def _show_detail(self) -> None:
         scan = self._current()
         detail = self.query_one("#scan-detail", Static)
-        palette = self.app.palette
+        palette = self.palette
         if scan is None:
             detail.update("" if self.data is None or self.data.host else
                           "no hosts yet: add one on Hosts (2)")
@@ -312,7 +297,7 @@ class ComplianceScreen(BaseScreen):
     async def show_job(self, scan_id: str) -> None:
         from tui.modals.job_detail import JobDetailModal
 
-        job = await self.app.workspace.store.job_for_scan(scan_id)
+        job = await self.workspace.store.job_for_scan(scan_id)
         if job is None:
             self.notify("this scan has no job record (it ran before jobs existed)", severity="warning")
             return
@@ -348,7 +333,7 @@ class ComplianceScreen(BaseScreen):
 
     @work(group="compare", exclusive=True, exit_on_error=False)
     async def compare_previous(self, scan: Scan) -> None:
-        older = await previous_scan(self.app.workspace.store, scan)
+        older = await previous_scan(self.workspace.store, scan)
         self.app.push_screen(CompareScreen(older.id, scan.id))
 
     def action_report(self) -> None:
@@ -359,7 +344,7 @@ class ComplianceScreen(BaseScreen):
 
     @work(group="report", exit_on_error=False)
     async def report(self, scan_id: str) -> None:
-        message, path = await open_report(self.app.workspace, scan_id)
+        message, path = await open_report(self.workspace, scan_id)
         self.query_one(LastFile).show(path)
         self.notify(message, timeout=8)
 
@@ -382,7 +367,7 @@ class ComplianceScreen(BaseScreen):
 
     @work(group="export", exit_on_error=False)
     async def export(self, fmt: str, host: str, status: str | None) -> None:
-        message, path = await export_scans(self.app.workspace, fmt, host, status)
+        message, path = await export_scans(self.workspace, fmt, host, status)
         self.query_one(LastFile).show(path)
         self.notify(message, timeout=8)
 

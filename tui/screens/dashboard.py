@@ -8,23 +8,24 @@ enter on a rule shows only the hosts that fail it, enter on a host opens its sca
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Footer, Static
 
 from core.domain.events import JobEvent
 from core.views.dashboard import Dashboard, Standing, dashboard_fill, dashboard_head
-from tui import keymap
-from tui.screens.base import BaseScreen
+from tui.base.screen import BaseScreen, Read
+from tui.common import keymap
+from tui.common.words import plural
 from tui.widgets.cards import NavBar, StatCard
 from tui.widgets.cells import DASH, day_time, score_class, short_rule
 from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.score_chart import ScoreChart, Series, fit_window
 from tui.widgets.sparkline import sparkline
-from tui.words import plural
 
 SPARK = 10  # characters of the 30-day sparkline: three days each
 
@@ -33,11 +34,6 @@ class DashboardScreen(BaseScreen):
     MODE = "dashboard"
     MAIN = "fleet"
     BINDINGS = keymap.bindings("dashboard")
-
-    class Loaded(Message):
-        def __init__(self, board: Dashboard):
-            super().__init__()
-            self.board = board
 
     def __init__(self):
         super().__init__()
@@ -71,34 +67,30 @@ class DashboardScreen(BaseScreen):
 
     # ---------------------------------------------------------------- loading
 
-    def reload(self) -> None:
-        self.load()
-
-    def action_reload(self) -> None:
-        self.load()
-
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self) -> None:
-        """Two steps: hosts and cards first (a first paint in tens of ms on a big fleet), then
-        the sparklines, the fleet's line and the most failed rules."""
-        store = self.app.workspace.store
-        board = await dashboard_head(store, self.app.clock())
+    def read(self) -> Read:
+        """The first time two steps: hosts and cards (a first paint in tens of ms on a big fleet),
+        then show() asks for the sparklines, the fleet's line and the most failed rules."""
+        store, now = self.workspace.store, self.app.clock()
         if self.board is None:
-            self.post_message(self.Loaded(board))
-        self.post_message(self.Loaded(await dashboard_fill(store, board)))
+            return partial(dashboard_head, store, now)
 
-    def on_dashboard_screen_loaded(self, message: Loaded) -> None:
-        board = self.board = message.board
+        async def whole() -> Dashboard:
+            return await dashboard_fill(store, await dashboard_head(store, now))
+
+        return whole
+
+    def show(self, board: Dashboard) -> bool:
+        self.board = board
         self._standings = {s.host.name: s for s in board.standings}
-        with self.app.batch_update():
-            self._show_cards(board)
-            if board.complete:
-                self._show_trend(board)
-                self.query_one("#rules", KeyedTable).set_rows(
-                    (r.rule_id, (str(len(r.hosts)), Text(r.title or short_rule(r.rule_id)))) for r in board.rules)
-            self._show_fleet()
+        self._show_cards(board)
         if board.complete:
-            self.arm_refresh(board.active_jobs > 0)
+            self._show_trend(board)
+            self.query_one("#rules", KeyedTable).set_rows(
+                (r.rule_id, (str(len(r.hosts)), Text(r.title or short_rule(r.rule_id)))) for r in board.rules)
+        else:
+            self.load(partial(dashboard_fill, self.workspace.store, board))
+        self._show_fleet()
+        return board.complete and board.active_jobs > 0
 
     def _show_cards(self, board: Dashboard) -> None:
         hosts = len(board.standings)
@@ -136,18 +128,18 @@ class DashboardScreen(BaseScreen):
             names = [n for n in names if n in failing]
             note.append(f"{plural(len(names), 'host')} fail{'s' if len(names) == 1 else ''} "
                         f"{short_rule(self.rule_filter)}", style="bold")
-            note.append_text(self.app.palette.muted("  ·  esc: every host"))
+            note.append_text(self.palette.muted("  ·  esc: every host"))
         else:
             note.append("Hosts by score, worst first")
             if board.never or board.overdue:
-                note.append_text(self.app.palette.text(
+                note.append_text(self.palette.text(
                     f"  ·  never scanned {len(board.never)}, overdue {len(board.overdue)}", "text-warning"))
-            note.append_text(self.app.palette.muted("  ·  tab: rules"))
+            note.append_text(self.palette.muted("  ·  tab: rules"))
         self.query_one("#fleet-note", Static).update(note)
         self.query_one("#fleet", KeyedTable).set_keys(names, self._host_row)
 
     def _host_row(self, name: str) -> tuple:
-        standing, palette = self._standings[name], self.app.palette
+        standing, palette = self._standings[name], self.palette
         scan = standing.latest
         if standing.overdue:
             last = palette.text("overdue", "text-warning")
@@ -188,4 +180,4 @@ class DashboardScreen(BaseScreen):
 
     def on_job_event(self, event: JobEvent) -> None:
         if event.kind in ("created", "finished"):
-            self.load()
+            self.reload()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Button, Footer, Input, Static
 
 from core.domain.events import JobEvent
 from core.domain.models import Host, JobStatus
 from core.views.summaries import HostRow, HostsView, hosts_view
-from tui import keymap
+from tui.base.screen import BaseScreen, Read
+from tui.common import keymap
+from tui.common.words import plural
 from tui.modals.bulk_scan import BulkScanModal
 from tui.modals.check_report import CheckReportModal
 from tui.modals.confirm import ConfirmModal
@@ -19,12 +22,10 @@ from tui.modals.host_form import HostFormModal
 from tui.modals.import_hosts import ImportHostsModal
 from tui.modals.message import MessageModal
 from tui.modals.new_scan import NewScanModal
-from tui.screens.base import BaseScreen
 from tui.services import remote
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import DASH, os_label, plain, progress_text, short_time
 from tui.widgets.keyed_table import Column, KeyedTable
-from tui.words import plural
 
 STATUS_VARS = {"online": "text-success", "offline": "text-error"}
 
@@ -51,11 +52,6 @@ class HostsScreen(BaseScreen):
     MAIN = "hosts"
     BINDINGS = keymap.bindings("hosts")
 
-    class Loaded(Message):
-        def __init__(self, data: HostsView):
-            super().__init__()
-            self.data = data
-
     def __init__(self):
         super().__init__()
         self.selected: set[str] = set()
@@ -77,16 +73,13 @@ class HostsScreen(BaseScreen):
 
     # ---------------------------------------------------------------- loading
 
-    def reload(self) -> None:
-        self.load(self.query_one("#host-filter", Input).value)
-
-    def action_reload(self) -> None:
-        self.reload()
+    def read(self) -> Read:
+        return partial(hosts_view, self.workspace.store, self.query_one("#host-filter", Input).value.strip())
 
     @on(Input.Changed, "#host-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    def _filter_changed(self) -> None:
         self._to_first = True
-        self.load(event.value)
+        self.reload()
 
     def clear_filters(self) -> bool:
         field = self.query_one("#host-filter", Input)
@@ -99,38 +92,33 @@ class HostsScreen(BaseScreen):
     def _filter_done(self) -> None:
         self.query_one("#hosts").focus()
 
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self, search: str) -> None:
-        self.post_message(self.Loaded(await hosts_view(self.app.workspace.store, search.strip())))
-
-    def on_hosts_screen_loaded(self, message: Loaded) -> None:
-        self.data = message.data
+    def show(self, data: HostsView) -> bool:
+        self.data = data
         self.rows = {row.host.name: row for row in self.data.rows}
         self.selected &= set(self.rows)
-        with self.app.batch_update():
-            table = self.query_one("#hosts", KeyedTable)
-            search = self.query_one("#host-filter", Input).value.strip()
-            self.query_one("#host-filter", Input).set_class(bool(search), "-active")
-            table.empty_text = (f"no hosts match '{search}' (esc clears)" if search
-                                else "no hosts: press a to add one, or i to import")
-            zones = any(row.host.zone for row in self.data.rows)
-            if zones != self._zones:
-                self._zones, table.columns = zones, columns(zones)
-            table.set_rows(self._row(row.host) for row in self.data.rows)
-            if self._move_to and table.move_to(self._move_to):
-                self._move_to = None
-            elif self._to_first:
-                table.action_jump(0)
-            self._to_first = False
-            self._show_selection()
-            self._show_detail()
-        self.arm_refresh(self.data.active_jobs > 0)
+        table = self.query_one("#hosts", KeyedTable)
+        search = self.query_one("#host-filter", Input).value.strip()
+        self.query_one("#host-filter", Input).set_class(bool(search), "-active")
+        table.empty_text = (f"no hosts match '{search}' (esc clears)" if search
+                            else "no hosts: press a to add one, or i to import")
+        zones = any(row.host.zone for row in self.data.rows)
+        if zones != self._zones:
+            self._zones, table.columns = zones, columns(zones)
+        table.set_rows(self._row(row.host) for row in self.data.rows)
+        if self._move_to and table.move_to(self._move_to):
+            self._move_to = None
+        elif self._to_first:
+            table.action_jump(0)
+        self._to_first = False
+        self._show_selection()
+        self._show_detail()
+        return self.data.active_jobs > 0
 
     def _row(self, host: Host) -> tuple[str, tuple]:
-        palette = self.app.palette
+        palette = self.palette
         row = self.rows[host.name]
         score = palette.score(row.latest.score if row.latest else None)
-        job = self.app.jobs.for_host(host.name) or row.active
+        job = self.jobs.for_host(host.name) or row.active
         if job is not None and job.status is JobStatus.RUNNING:
             done = progress_text(job.progress_done, job.progress_total).replace(" ", "")
             score = palette.text(f"⟳{done}", "text-primary")
@@ -198,10 +186,10 @@ class HostsScreen(BaseScreen):
             self.app.push_screen(HostFormModal(host, self._save_edit), self._saved)
 
     async def _save_new(self, host: Host) -> Host:
-        return await remote.add_host(self.app.workspace, host)
+        return await remote.add_host(self.workspace, host)
 
     async def _save_edit(self, host: Host) -> Host:
-        return await remote.update_host(self.app.workspace, host)
+        return await remote.update_host(self.workspace, host)
 
     def _saved(self, host: Host | None) -> None:
         if host is not None:
@@ -223,7 +211,7 @@ class HostsScreen(BaseScreen):
 
     @work(group="host-action", exit_on_error=False)
     async def delete(self, name: str) -> None:
-        removed = await remote.remove_host(self.app.workspace, name)
+        removed = await remote.remove_host(self.workspace, name)
         self.selected.discard(name)
         self.notify(f"deleted {name} and its {plural(removed, 'scan')}")
         self.reload()
@@ -239,7 +227,7 @@ class HostsScreen(BaseScreen):
     @work(group="host-action", exit_on_error=False)
     async def detect(self, name: str) -> None:
         try:
-            host = await remote.detect_os(self.app.workspace, name)
+            host = await remote.detect_os(self.workspace, name)
             self.notify(f"{name}: {host.os_name}")
         finally:
             self.reload()
@@ -253,7 +241,7 @@ class HostsScreen(BaseScreen):
     @work(group="host-action", exit_on_error=False)
     async def check(self, name: str) -> None:
         try:
-            report = await remote.check_host(self.app.workspace, name)
+            report = await remote.check_host(self.workspace, name)
             self.app.push_screen(CheckReportModal(report))
         finally:
             self.reload()
@@ -265,7 +253,7 @@ class HostsScreen(BaseScreen):
 
     @work(group="host-action", exit_on_error=False)
     async def fetch_key(self, name: str) -> None:
-        presented = await remote.host_key(self.app.workspace, name)
+        presented = await remote.host_key(self.workspace, name)
         host, key = presented.host, presented.key
         if presented.trusted:
             self.notify(f"{name}: its host key is trusted already ({presented.fingerprint})")

@@ -8,21 +8,22 @@ cancel and priority from the keyboard.
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Footer, Static
 
 from core.domain.events import JobEvent
 from core.domain.models import Job, JobStatus
 from core.jobs.worker import worker_alive
 from core.views.summaries import JOBS_PAGE, JobsPage, jobs_page
-from tui import keymap
+from tui.base.screen import BaseScreen, Read
+from tui.common import keymap
 from tui.modals.confirm import ConfirmModal
 from tui.modals.job_detail import JobDetailModal
-from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import (
     DASH,
@@ -43,11 +44,6 @@ class JobsScreen(BaseScreen):
     MODE = "jobs"
     MAIN = "jobs"
     BINDINGS = keymap.bindings("jobs")
-
-    class Loaded(Message):
-        def __init__(self, page: JobsPage):
-            super().__init__()
-            self.page = page
 
     def __init__(self):
         super().__init__()
@@ -79,38 +75,31 @@ class JobsScreen(BaseScreen):
         value = self.query_one(f"#{chip}", Chip).value
         return None if value == "all" else value
 
-    def reload(self) -> None:
-        self.load(self._filter("job-status"), self._filter("job-host"), self.page_start)
+    def read(self) -> Read:
+        return partial(jobs_page, self.workspace.store, self._filter("job-status"), self._filter("job-host"),
+                       self.page_start)
 
-    def action_reload(self) -> None:
-        self.reload()
-
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self, status: str | None, host: str | None, offset: int) -> None:
-        self.post_message(self.Loaded(await jobs_page(self.app.workspace.store, status, host, offset)))
-
-    def on_jobs_screen_loaded(self, message: Loaded) -> None:
-        page = self.page = message.page
+    def show(self, page: JobsPage) -> bool:
+        self.page = page
         self.page_start = page.offset
         self.shown = {j.id: j for j in page.jobs}
         hosts = self.query_one("#job-host", Chip)
         hosts.options = [("all", "all")] + [(h, h) for h in page.hosts]
         if hosts.value not in ("all", *page.hosts):
             hosts.value = "all"
-        with self.app.batch_update():
-            table = self.query_one("#jobs", KeyedTable)
-            filters = [f"{name} {value}" for name, value in (("status", self._filter("job-status")),
-                                                              ("host", self._filter("job-host"))) if value]
-            table.empty_text = (f"no jobs match {', '.join(filters)} (esc clears)" if filters
-                                else "no jobs yet: a scan started anywhere becomes a job here")
-            table.set_rows((j.id, self._row(j)) for j in page.jobs)
-            self._show_range()
-            self._show_detail()
-        self.arm_refresh(page.active > 0)
+        table = self.query_one("#jobs", KeyedTable)
+        filters = [f"{name} {value}" for name, value in (("status", self._filter("job-status")),
+                                                          ("host", self._filter("job-host"))) if value]
+        table.empty_text = (f"no jobs match {', '.join(filters)} (esc clears)" if filters
+                            else "no jobs yet: a scan started anywhere becomes a job here")
+        table.set_rows((j.id, self._row(j)) for j in page.jobs)
+        self._show_range()
+        self._show_detail()
+        return page.active > 0
 
     def _row(self, job: Job) -> tuple:
-        palette = self.app.palette
-        job = self.app.jobs.live.get(job.id, job)
+        palette = self.palette
+        job = self.jobs.live.get(job.id, job)
         if job.status is JobStatus.RUNNING:
             now = running_rule(job)
             output = palette.text(job.progress_line + (f" · {now}" if now else ""), "text-primary")
@@ -130,21 +119,21 @@ class JobsScreen(BaseScreen):
         if page.total:
             line.append(f"{page.offset + 1}–{page.offset + len(page.jobs)} / {page.total}")
             if page.total > JOBS_PAGE:
-                line.append_text(self.app.palette.muted("  [ ] pages"))
+                line.append_text(self.palette.muted("  [ ] pages"))
         waiting = page.counts.get("pending", 0)
         if waiting and not worker_alive(page.worker_seen):
-            line.append_text(self.app.palette.text(
+            line.append_text(self.palette.text(
                 f"  {waiting} pending, no worker seen: start compliance-tui worker, or W runs them here",
                 "text-warning"))
-        if self.app.jobs.runner and self.app.jobs.runner.take_pending:
-            line.append_text(self.app.palette.text("  this app runs the queue (W stops)", "text-accent"))
+        if self.jobs.runner and self.jobs.runner.take_pending:
+            line.append_text(self.palette.text("  this app runs the queue (W stops)", "text-accent"))
         self.query_one("#job-range", Static).update(safe(line))
 
     # ---------------------------------------------------------------- selection
 
     def _current(self) -> Job | None:
         key = self.query_one("#jobs", KeyedTable).cursor_key
-        return self.app.jobs.live.get(key) or self.shown.get(key) if key else None
+        return self.jobs.live.get(key) or self.shown.get(key) if key else None
 
     @on(KeyedTable.Highlighted, "#jobs")
     def _highlighted(self) -> None:
@@ -162,9 +151,9 @@ class JobsScreen(BaseScreen):
         if job.lease_owner:
             line.append(f" · on {job.lease_owner}")
         if job.cancel_requested and not job.status.finished:
-            line.append_text(self.app.palette.text(" · cancel requested", "text-warning"))
+            line.append_text(self.palette.text(" · cancel requested", "text-warning"))
         if job.error:
-            line.append_text(self.app.palette.text(f" · {job.error}", "text-error"))
+            line.append_text(self.palette.text(f" · {job.error}", "text-error"))
         elif job.result and "fixed" in job.result:
             found = job.result
             line.append(f" · fixed {len(found['fixed'])}, still failing {len(found['still_failing'])}, "
@@ -224,7 +213,7 @@ class JobsScreen(BaseScreen):
 
     @work(group="job-action", exit_on_error=False)
     async def cancel(self, job_id: str) -> None:
-        job = await self.app.jobs.cancel(job_id)
+        job = await self.jobs.cancel(job_id)
         self.notify(f"job {job.short_id}: " + ("cancelled" if job.status.finished else "asked to stop"))
         self.reload()
 
@@ -235,12 +224,12 @@ class JobsScreen(BaseScreen):
 
     @work(group="job-action", exit_on_error=False)
     async def set_priority(self, job_id: str, priority: int) -> None:
-        job = await self.app.workspace.store.set_job_priority(job_id, priority)
+        job = await self.workspace.store.set_job_priority(job_id, priority)
         self.notify(f"job {job.short_id}: priority {job.priority}", timeout=3)
         self.reload()
 
     def action_work_here(self) -> None:
-        runner = self.app.jobs.runner
+        runner = self.jobs.runner
         runner.take_pending = not runner.take_pending
         runner.wake()
         self.notify("this app now runs pending jobs too (quitting cancels what it runs)"

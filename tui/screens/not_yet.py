@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
-from tui.screens.base import BaseScreen
+from tui.base.screen import BaseScreen
 from tui.widgets.cards import NavBar
 
 

@@ -13,8 +13,8 @@ from textual.widgets import Footer, Input, Static
 
 from core.domain.models import RuleResult, Scan
 from core.views.exceptions import results_with_exceptions
-from tui import keymap
-from tui.screens.base import BaseScreen
+from tui.base.screen import BaseScreen
+from tui.common import keymap
 from tui.services import assistant
 from tui.services.files import export_results
 from tui.widgets.cards import NavBar
@@ -60,7 +60,7 @@ class ResultsScreen(BaseScreen):
         title.append(f"Results {scan.short_id}", style="bold")
         if scan.score is not None:  # before what may be cut at 80 columns
             title.append(" · score ")
-            title.append_text(self.app.palette.score(scan.score, "%"))
+            title.append_text(self.palette.score(scan.score, "%"))
         title.append(f" · {scan.host_name} · {profile_title(scan.profile)} · {short_time(scan.created_at)}")
         yield Static(safe(title), id="results-title")
         with Horizontal(classes="toolbar"):
@@ -101,7 +101,7 @@ class ResultsScreen(BaseScreen):
 
     @work(group="rules", exclusive=True, exit_on_error=False)
     async def fetch_rules(self, result: str | None, severity: str | None, order: str, search: str) -> None:
-        rows = await results_with_exceptions(self.app.workspace.store, self.scan, result, order=order,
+        rows = await results_with_exceptions(self.workspace.store, self.scan, result, order=order,
                                              search=search or None, severity=severity)
         explained = await assistant.explained_rules(self.app, self.scan) if self._ai else set()
         self.post_message(self.Rows(rows, explained))
@@ -168,14 +168,14 @@ class ResultsScreen(BaseScreen):
         result = self._seen[rule_id]
         cells = self._cells.get(rule_id)
         if cells is None:
-            palette = self.app.palette
+            palette = self.palette
             cells = self._cells[rule_id] = (
                 plain(short_rule(result.rule_id)), plain(result.title or DASH),
                 palette.severity(result.severity),
                 palette.muted(f"{result.result} exc") if result.exception else palette.result(result.result),
             ) + ((assistant.explain_cell(self.app, (rule_id, result.result) in self._explained),)
                  if self._ai else ()) + (self._seconds(result) if self._timed else ())
-        mark = self.app.palette.text("✓", "text-accent", bold=True) if result.rule_id in self.selected else ""
+        mark = self.palette.text("✓", "text-accent", bold=True) if result.rule_id in self.selected else ""
         return (mark, *cells)
 
     def _cut_rule(self, rule: str, width: int) -> str:
@@ -185,10 +185,10 @@ class ResultsScreen(BaseScreen):
         return self._cuts[width].get(rule) or cut_middle(Text(rule), width).plain
 
     def _seconds(self, result: RuleResult) -> tuple:
-        return (self.app.palette.muted(DASH) if result.seconds is None else seconds(result.seconds),)
+        return (self.palette.muted(DASH) if result.seconds is None else seconds(result.seconds),)
 
     def _show_summary(self) -> None:
-        palette, scan = self.app.palette, self.scan
+        palette, scan = self.palette, self.scan
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"Total {scan.total} rules  ")
         line.append(f" Failed {scan.counts.get('fail', 0)} ",
@@ -253,7 +253,7 @@ class ResultsScreen(BaseScreen):
         from core.remediation import planning
         from tui.modals.fix_preview import FixPreviewModal
 
-        request = await planning.quick_fix(self.app.workspace, self.scan.id, rules)
+        request = await planning.quick_fix(self.workspace, self.scan.id, rules)
         self.app.push_screen(FixPreviewModal([request], f"Quick Fix ({len(rules)}) of {self.scan.host_name}"),
                              self._fix_started)
 
@@ -284,6 +284,6 @@ class ResultsScreen(BaseScreen):
 
     @work(group="export", exit_on_error=False)
     async def export(self, fmt: str) -> None:
-        message, path = await export_results(self.app.workspace, self.scan.id, fmt, None)
+        message, path = await export_results(self.workspace, self.scan.id, fmt, None)
         self.query_one(LastFile).show(path)
         self.notify(message, timeout=8)

@@ -7,10 +7,11 @@ everywhere in the app; the detail line shows the schedule's own zone.
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.message import Message
 from textual.widgets import Footer, Static
 
 from core.domain.events import JobEvent
@@ -19,14 +20,14 @@ from core.jobs.worker import worker_alive
 from core.schedules import cadence as cadences
 from core.schedules import service
 from core.views.schedules import ScheduleRow, SchedulesView, schedules_view
-from tui import keymap
+from tui.base.screen import BaseScreen, Read
+from tui.common import keymap
+from tui.common.words import plural
 from tui.modals.confirm import ConfirmModal
 from tui.modals.schedule_form import ScheduleForm, ScheduleFormModal
-from tui.screens.base import BaseScreen
 from tui.widgets.cards import NavBar
 from tui.widgets.cells import DASH, day_time, short_profile
 from tui.widgets.keyed_table import Column, KeyedTable
-from tui.words import plural
 
 OUTCOME_VARS = {"failed": "text-error", "completed": "text-success", "running": "text-primary",
                 "queued": "text-primary", "pending": "foreground-muted", "cancelled": "foreground-muted"}
@@ -36,11 +37,6 @@ class SchedulesScreen(BaseScreen):
     MODE = "schedules"
     MAIN = "schedules"
     BINDINGS = keymap.bindings("schedules")
-
-    class Loaded(Message):
-        def __init__(self, view: SchedulesView):
-            super().__init__()
-            self.view = view
 
     def __init__(self):
         super().__init__()
@@ -65,30 +61,22 @@ class SchedulesScreen(BaseScreen):
 
     # ---------------------------------------------------------------- loading
 
-    def reload(self) -> None:
-        self.load()
+    def read(self) -> Read:
+        return partial(schedules_view, self.workspace.store, self.app.clock())
 
-    def action_reload(self) -> None:
-        self.load()
-
-    @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self) -> None:
-        self.post_message(self.Loaded(await schedules_view(self.app.workspace.store, self.app.clock())))
-
-    def on_schedules_screen_loaded(self, message: Loaded) -> None:
-        view = self.view = message.view
+    def show(self, view: SchedulesView) -> bool:
+        self.view = view
         self.rows = {r.schedule.id: r for r in view.rows}
-        with self.app.batch_update():
-            self._show_note()
-            table = self.query_one("#schedules", KeyedTable)
-            table.set_rows((r.schedule.id, self._row(r)) for r in view.rows)
-            if self._select and table.move_to(self._select):
-                self._select = None
-            self._show_detail()
-        self.arm_refresh(view.active_jobs > 0)
+        self._show_note()
+        table = self.query_one("#schedules", KeyedTable)
+        table.set_rows((r.schedule.id, self._row(r)) for r in view.rows)
+        if self._select and table.move_to(self._select):
+            self._select = None
+        self._show_detail()
+        return view.active_jobs > 0
 
     def _show_note(self) -> None:
-        palette, view = self.app.palette, self.view
+        palette, view = self.palette, self.view
         line = Text(no_wrap=True, overflow="ellipsis")
         active = sum(1 for r in view.rows if not r.schedule.paused)
         line.append(f"{plural(len(view.rows), 'schedule')}, {active} active · times in UTC")
@@ -99,7 +87,7 @@ class SchedulesScreen(BaseScreen):
         self.query_one("#schedules-note", Static).update(line)
 
     def _row(self, row: ScheduleRow) -> tuple:
-        palette, s = self.app.palette, row.schedule
+        palette, s = self.palette, row.schedule
         if row.problem:
             outcome = palette.text(row.problem, "text-error")
         elif row.outcome_counts:
@@ -127,7 +115,7 @@ class SchedulesScreen(BaseScreen):
         self._show_detail()
 
     def _show_detail(self) -> None:
-        row, palette = self._current(), self.app.palette
+        row, palette = self._current(), self.palette
         detail = self.query_one("#schedule-detail", Static)
         if row is None:
             detail.update("")
@@ -157,11 +145,11 @@ class SchedulesScreen(BaseScreen):
                                  self._saved)
 
     async def _save_new(self, form: ScheduleForm):
-        return await service.add_schedule(self.app.workspace, form.target, form.profile, form.cadence, form.tz,
+        return await service.add_schedule(self.workspace, form.target, form.profile, form.cadence, form.tz,
                                           form.tailoring, form.priority)
 
     async def _save_edit(self, schedule_id: str, form: ScheduleForm):
-        return await service.edit_schedule(self.app.workspace, schedule_id, target=form.target,
+        return await service.edit_schedule(self.workspace, schedule_id, target=form.target,
                                            profile=form.profile, cadence=form.cadence, tz=form.tz,
                                            tailoring_file=form.tailoring, priority=form.priority)
 
@@ -179,7 +167,7 @@ class SchedulesScreen(BaseScreen):
 
     @work(group="schedule-action", exit_on_error=False)
     async def toggle_pause(self, schedule_id: str, paused: bool) -> None:
-        schedule = await service.set_paused(self.app.workspace, schedule_id, paused)
+        schedule = await service.set_paused(self.workspace, schedule_id, paused)
         self.notify(f"schedule {schedule.short_id} " + ("paused" if paused else "resumed from its next slot"),
                     timeout=4)
         self.reload()
@@ -195,7 +183,7 @@ class SchedulesScreen(BaseScreen):
 
     @work(group="schedule-action", exit_on_error=False)
     async def delete(self, schedule_id: str) -> None:
-        schedule = await service.remove_schedule(self.app.workspace, schedule_id)
+        schedule = await service.remove_schedule(self.workspace, schedule_id)
         self.notify(f"schedule {schedule.short_id} deleted", timeout=4)
         self.reload()
 

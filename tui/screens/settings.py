@@ -19,8 +19,8 @@ from core.domain.explanations import AiUsage
 from core.domain.settings import config_path, safe_url
 from core.domain.store_url import masked
 from core.domain.text import neutralise
-from tui import keymap
-from tui.screens.base import BaseScreen
+from tui.base.screen import BaseScreen
+from tui.common import keymap
 from tui.widgets.cards import NavBar
 from tui.widgets.keyed_table import Column, KeyedTable
 
@@ -55,7 +55,7 @@ class SettingsScreen(BaseScreen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        workspace = self.app.workspace
+        workspace = self.workspace
         dirs = "\n".join(
             f"  {tilde(d)}" + ("" if d.is_dir() else "  (not there yet)") for d in workspace.content_dirs)
         url = workspace.settings.store_url
@@ -81,7 +81,7 @@ class SettingsScreen(BaseScreen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "ai_test":
-            return self.app.workspace.settings.ai.configured
+            return self.workspace.settings.ai.configured
         return True
 
     def action_ai_settings(self, test_now: bool = False) -> None:
@@ -104,11 +104,11 @@ class SettingsScreen(BaseScreen):
     @work(group="ai-facts", exclusive=True, exit_on_error=False)
     async def load_ai(self) -> None:
         since = (datetime.now(timezone.utc) - timedelta(days=29)).strftime("%Y-%m-%d")
-        usage = await self.app.workspace.store.ai_usage(since=since)
+        usage = await self.workspace.store.ai_usage(since=since)
         self.post_message(self.AiFacts(await find_key_async(), usage))
 
     def on_settings_screen_ai_facts(self, message: AiFacts) -> None:
-        ai, key = self.app.workspace.settings.ai, message.key
+        ai, key = self.workspace.settings.ai, message.key
         if ai.configured:
             lines = [f"AI assistant   {ai.model} at {safe_url(ai.url)} · timeout {ai.timeout:g} s",
                      "               API key " + (f"{key.masked()} from {key.source}" if key.value

@@ -34,8 +34,3 @@ async def export_results(workspace, scan_id: str, fmt: str, result: str | None) 
     which = f"{result} results" if result else "all rule results"
     return f"exported {which} of {scan_id[:8]} as {fmt.upper()} to {path}", path
 
-
-def copy_hint(path: Path) -> str:
-    from core.results import report
-
-    return report.copy_hint(path)

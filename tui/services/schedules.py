@@ -8,7 +8,7 @@ so that they run now instead of waiting for a worker that is not there.
 from __future__ import annotations
 
 from core.schedules.service import enqueue_due
-from tui.words import plural
+from tui.common.words import plural
 
 EVERY = 20.0  # seconds between looks; slots are at least a minute apart
 FIRST = 1.0  # the first look, soon after the app opens: missed schedules run at the next start

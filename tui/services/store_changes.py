@@ -3,15 +3,14 @@ TUI) reach the screen on top within about two seconds, on every screen and even 
 was known to run (the 10 s refresh runs only then, and stays as the fallback). PostgreSQL
 wakes Store.wait_for_change by LISTEN/NOTIFY; SQLite's polls a change counter every second.
 A burst of changes (a schedule enqueueing hundreds of jobs) is one reload. While a modal is
-open nothing reloads: the screen reloads as the modal closes (BaseScreen.on_screen_resume).
+open nothing reloads (ComplianceApp.reload_screen): the screen reloads as the modal closes
+(BaseScreen.on_screen_resume).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-
-from tui.screens.base import BaseScreen
 
 log = logging.getLogger(__name__)
 LISTEN_FOR = 30.0  # seconds per wait; a lost listener connection is made again after it
@@ -49,7 +48,5 @@ class StoreChanges:
                 await asyncio.sleep(LISTEN_FOR)
 
     def _reload_screen(self) -> None:
-        screen = self.app.screen
-        if isinstance(screen, BaseScreen) and screen.is_current and screen.is_mounted:
+        if self.app.reload_screen():
             self.reloads += 1
-            screen.reload()

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.domain.models import Scan
-from tui.registry import NAV
+from tui.common.nav import NAV
 
 VARIANTS = ("-good", "-warn", "-bad", "-muted", "-info")
 

@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui import keymap
+from tui.common import keymap
 from tui.widgets.cells import plain, safe
 
 Cell = Text | str | None

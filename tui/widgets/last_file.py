@@ -8,7 +8,6 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.services.files import copy_hint
 from tui.widgets.cells import safe
 
 
@@ -23,6 +22,8 @@ class LastFile(Static):
     def show(self, path: Path) -> None:
         """The name, then the scp line whole (it holds the full path): folded onto a second line
         where it is longer than the screen is wide, never cut, since it is what one copies."""
+        from core.results.report import copy_hint  # off the startup path, as tui/services/files.py
+
         self.path = path
         line = Text(overflow="fold")
         line.append_text(self.app.palette.muted("last file "))

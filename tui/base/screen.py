@@ -1,30 +1,31 @@
-"""What every screen and modal shares: the error hand-off, esc and `/`, auto-refresh."""
+"""The base of every screen: the error hand-off, esc and `/`, auto-refresh, live job news."""
 
 from __future__ import annotations
 
-from textual.screen import ModalScreen, Screen
+from typing import Awaitable, Callable
+
+from textual import work
+from textual.message import Message
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker
 
 from core.domain.events import JobEvent
-from tui import keymap
+from tui.base.view import AppView
+from tui.common import keymap
 from tui.widgets.cards import NavBar
 
-
-def _no_blink(node) -> None:
-    if not node.app.cursor_blink:
-        for field in node.query(Input):
-            field.cursor_blink = False
+Read = Callable[[], Awaitable[object]]  # reads a screen's data (in a worker)
 
 
-class BaseScreen(Screen):
+class BaseScreen(AppView, Screen):
     """A top-level screen (one per mode), or a screen pushed over one (Results).
 
-    Subclasses implement reload(); after loading they call arm_refresh(wanted) and the
-    screen reloads itself every app.refresh_seconds while wanted (any job in the store is
-    unfinished, whichever process runs it), re-arming with set_timer, and not while a
-    modal or another screen is on top.
+    Subclasses implement read() and show() (or reload() for a loading of their own, then
+    arm_refresh(wanted)); the screen reloads itself every app.refresh_seconds while wanted
+    (any job in the store is unfinished, whichever process runs it), re-arming with
+    set_timer, and not while a modal or another screen is on top.
     """
 
     MODE = ""
@@ -39,8 +40,8 @@ class BaseScreen(Screen):
         self._refresh_wanted = False
 
     def on_mount(self) -> None:
-        _no_blink(self)
-        self.app.jobs.events.subscribe(self, self._jobs_changed)
+        self.stop_blinking()
+        self.jobs.events.subscribe(self, self._jobs_changed)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.theme_changed())
 
     def theme_changed(self) -> None:
@@ -75,10 +76,44 @@ class BaseScreen(Screen):
         else:
             self.app.go_back()
 
-    # ---------------------------------------------------------------- refresh
+    # ---------------------------------------------------------------- loading
+
+    class Loaded(Message):
+        """What load() read, for show(): only message handlers touch widgets."""
+
+        def __init__(self, data: object):
+            super().__init__()
+            self.data = data
 
     def reload(self) -> None:
-        """Start loading this screen's data (a worker); subclasses implement it."""
+        """Read this screen's data again: read() says what, with the filters as they are now;
+        load() reads it in a worker; show() draws it."""
+        read = self.read()
+        if read is not None:
+            self.load(read)
+
+    def read(self) -> Read | None:
+        """What to read, from core's read models (never SQL); None: this screen reads nothing."""
+        return None
+
+    def show(self, data) -> bool:
+        """Draw what was read (in one batch_update); True while the screen should refresh
+        itself (jobs are unfinished)."""
+        return False
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    @work(group="load", exclusive=True, exit_on_error=False)
+    async def load(self, read: Read) -> None:
+        self.post_message(self.Loaded(await read()))
+
+    def on_base_screen_loaded(self, message: Loaded) -> None:
+        with self.app.batch_update():
+            wanted = self.show(message.data)
+        self.arm_refresh(wanted)
+
+    # ---------------------------------------------------------------- refresh
 
     def arm_refresh(self, wanted: bool) -> None:
         self._refresh_wanted = wanted
@@ -115,19 +150,4 @@ class BaseScreen(Screen):
 
     def _update_nav(self) -> None:
         for bar in self.query(NavBar):
-            bar.set_running(self.app.jobs.active)
-
-
-class BaseModal(ModalScreen):
-    """A modal: esc closes it (dismiss None); worker errors go to the app's handler."""
-
-    BINDINGS = keymap.bindings("modal")
-
-    def on_mount(self) -> None:
-        _no_blink(self)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.app.report_worker(event)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+            bar.set_running(self.jobs.active)

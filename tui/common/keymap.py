@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from textual.binding import Binding
 from textual.keys import _character_to_key, format_key
 
-from tui.registry import NAV
+from tui.common.nav import NAV
 
 
 @dataclass(frozen=True)
