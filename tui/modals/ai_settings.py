@@ -75,7 +75,6 @@ class AiSettingsModal(BaseModal):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#ai-key", Input).disabled = True  # until the keyring is known
         self.find_key()
 

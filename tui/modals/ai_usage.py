@@ -40,7 +40,6 @@ class AiUsageModal(BaseModal):
             yield Static("≈ counted from the stream (the server sent no usage) · esc closes", classes="hint")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#usage").focus()
         self.load()
 

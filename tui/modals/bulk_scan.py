@@ -69,7 +69,6 @@ class BulkScanModal(BaseModal):
                 yield Button("Close (esc)", id="close", compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#bulk-progress").display = False
         self.query_one("#bulk-profile", OptionList).highlighted = 0
         self.query_one("#bulk-profile").focus()

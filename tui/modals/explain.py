@@ -93,7 +93,6 @@ class ExplainModal(BaseModal):
             yield Static("esc cancels or closes · r regenerate · j/k scroll", classes="hint")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#explain-scroll").focus()
         self.start(self._regenerate)
 

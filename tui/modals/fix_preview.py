@@ -59,7 +59,6 @@ class FixPreviewModal(BaseModal):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#cancel", Button).focus()
 
     def summary(self, width: int | None = None) -> Text:

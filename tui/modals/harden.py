@@ -32,7 +32,6 @@ class HardenModal(BaseModal):
             yield Static(id="harden-note", classes="note")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#harden-profile", OptionList).highlighted = 0
         self.query_one("#harden-profile").focus()
 

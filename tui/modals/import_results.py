@@ -99,7 +99,6 @@ class ImportResultsModal(BaseModal):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#import-path", Input).focus()
         self.load_hosts()
         self.list_files(self.start_path)

@@ -55,7 +55,6 @@ class JobDetailModal(BaseModal):
                          classes="hint")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#job-error").display = False
         self.load()
         self.query_one("#job-log-scroll").focus()

@@ -49,7 +49,6 @@ class RollbackModal(BaseModal):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#cancel", Button).focus()
         self.load()
 

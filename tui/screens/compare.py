@@ -51,7 +51,6 @@ class CompareScreen(BaseScreen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#changes").focus()
 
     def read(self) -> Read:
