@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from core.domain.explanations import AiUsage, Explanation
 from core.domain.timeutil import now_iso
+from core.store.base import AiStore
 from core.store.db import Db, Row
 
 
@@ -17,7 +18,7 @@ def explanation_of(r: Row) -> Explanation:
                        r["created_at"], r["input_tokens"], r["output_tokens"], cut)
 
 
-class Ai:
+class Ai(AiStore):
     db: Db
 
     async def get_explanation(self, content_id: str, rule_id: str, result: str, model: str,
@@ -56,7 +57,8 @@ class Ai:
             (day, model, max(0, int(input_tokens)), max(0, int(output_tokens)), int(bool(estimated))))
 
     async def ai_usage(self, since: str | None = None) -> list[AiUsage]:
-        sql, params = "SELECT * FROM ai_usage", ()
+        sql = "SELECT * FROM ai_usage"
+        params: tuple[str, ...] = ()
         if since:
             sql, params = sql + " WHERE day >= ?", (since,)
         rows = await self.db.fetch(sql + " ORDER BY day DESC, model", params)

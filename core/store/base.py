@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple, Protocol
+from typing import Any, Iterable, NamedTuple, Protocol
 
 from core.domain.explanations import AiUsage, Explanation
 from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan
@@ -32,7 +32,7 @@ class NewScanJob:
 
     host: Host
     profile: str
-    params: dict
+    params: dict[str, Any]
     priority: int
     scan_id: str | None = None  # given only where fixed ids are needed (tests)
     created_at: str | None = None
@@ -115,7 +115,7 @@ class ContentStore(Protocol):
         return (await self.rule_infos(content_id, [rule_id])).get(rule_id)
 
     @abstractmethod
-    async def get_content(self, content_id: str) -> dict | None:
+    async def get_content(self, content_id: str) -> dict[str, Any] | None:
         """id, file_name, benchmark_id, version (SSG release), added_at."""
 
     @abstractmethod
@@ -234,7 +234,7 @@ class JobStore(Protocol):
         (it holds their lease); without, they are pending for any worker."""
 
     @abstractmethod
-    async def create_harden_job(self, host: Host, params: dict, priority: int,
+    async def create_harden_job(self, host: Host, params: dict[str, Any], priority: int,
                                 owner: str | None = None, lease_until: str | None = None) -> Job:
         """A hardening job of this host (no scan yet: its re-scan makes one). InvalidInput when
         the host has an unfinished hardening job: one at a time per host."""
@@ -244,7 +244,7 @@ class JobStore(Protocol):
         """A running scan made by this (running) job, e.g. a hardening job's re-scan; its id."""
 
     @abstractmethod
-    async def set_job_result(self, job_id: str, result: dict) -> None:
+    async def set_job_result(self, job_id: str, result: dict[str, Any]) -> None:
         """What the job found, kept as JSON (e.g. each fixed rule before and after)."""
 
     @abstractmethod
@@ -350,7 +350,7 @@ class ScheduleStore(Protocol):
         (by any process): a slot is enqueued once."""
 
     @abstractmethod
-    async def schedule_runs(self, schedule_id: str) -> list[dict]:
+    async def schedule_runs(self, schedule_id: str) -> list[dict[str, Any]]:
         """The slots that ran: slot, enqueued_at, enqueued_by, jobs; oldest first."""
 
     @abstractmethod

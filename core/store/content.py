@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 from core.domain.models import RuleInfo
 from core.domain.timeutil import now_iso
-from core.store.db import Db, chunks
+from core.store.base import ContentStore
+from core.store.db import Db, Row, chunks
 
 
-class Content:
+class Content(ContentStore):
     db: Db
 
     async def has_rules(self, content_id: str) -> bool:
@@ -34,6 +35,7 @@ class Content:
                 "fixtext = excluded.fixtext, fix_script = excluded.fix_script", rows)
 
     async def rule_infos(self, content_id: str, rule_ids: list[str] | None = None) -> dict[str, RuleInfo]:
+        rows: list[Row]
         if rule_ids is None:
             rows = await self.db.fetch("SELECT * FROM rules WHERE content_id = ?", (content_id,))
         else:
@@ -49,7 +51,7 @@ class Content:
             for r in rows
         }
 
-    async def get_content(self, content_id: str) -> dict | None:
+    async def get_content(self, content_id: str) -> dict[str, Any] | None:
         row = await self.db.fetch_one(
             "SELECT id, file_name, benchmark_id, version, added_at FROM contents WHERE id = ?", (content_id,))
         return dict(row) if row else None

@@ -8,11 +8,23 @@ differently is a handful of words (Dialect), not a query language.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, AsyncContextManager, Iterable, Iterator, Protocol, Sequence
+from typing import Any, AsyncContextManager, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from core.domain.errors import InvalidInput, NotFound
 
-Row = Any  # aiosqlite.Row or asyncpg.Record: both read as r["column"] and r[0]
+T = TypeVar("T")
+Params = Sequence[Any]  # a statement's values, in the order of its `?`
+
+
+class Row(Protocol):
+    """A row as both drivers return it (aiosqlite.Row, asyncpg.Record): r["column"] or r[0],
+    tuple(r) for its values, dict(r) for columns and values."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def keys(self) -> Iterable[str]: ...
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,7 @@ class Dialect:
             return ""
         return self.row_lock + (f" OF {of}" if of else "") + (" SKIP LOCKED" if skip_locked else "")
 
-    def among(self, column: str, values: Sequence[str]) -> tuple[str, list]:
+    def among(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
         """`column IN (values)` and its parameters: PostgreSQL takes the texts as one array (one
         plan whatever their number), SQLite as a list (at most max_list: see chunks())."""
         if self.name == "postgres":
@@ -77,20 +89,20 @@ class Db(Protocol):
 
     dialect: Dialect
 
-    async def fetch(self, sql: str, params: Sequence = ()) -> list[Row]: ...
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]: ...
 
-    async def fetch_tuples(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    async def fetch_tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         """Rows as plain tuples: the reads that return thousands (fleet.py) skip the Row objects."""
 
-    async def fetch_one(self, sql: str, params: Sequence = ()) -> Row | None: ...
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
 
-    async def fetch_value(self, sql: str, params: Sequence = ()) -> Any:
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, None without a row."""
 
-    async def execute(self, sql: str, params: Sequence = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """How many rows the statement inserted, changed or removed."""
 
-    async def execute_many(self, sql: str, rows: list[Sequence]) -> None: ...
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None: ...
 
     def transaction(self) -> AsyncContextManager["Db"]:
         """One transaction, whole or not at all: each store method is one."""
@@ -105,13 +117,14 @@ class Db(Protocol):
 
 
 class WritesAlone:
-    """execute and execute_many of a Db outside transaction(): each in a transaction of its own."""
+    """execute and execute_many of a Db outside transaction(): each in a transaction of its own.
+    A mixin of a class that is a Db (self: Db), before the class of its transactions' statements."""
 
-    async def execute(self, sql: str, params: Sequence = ()) -> int:
+    async def execute(self: Db, sql: str, params: Params = ()) -> int:
         async with self.transaction() as tx:
             return await tx.execute(sql, params)
 
-    async def execute_many(self, sql: str, rows: list[Sequence]) -> None:
+    async def execute_many(self: Db, sql: str, rows: Sequence[Params]) -> None:
         async with self.transaction() as tx:
             await tx.execute_many(sql, rows)
 
@@ -121,17 +134,17 @@ def like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def marks(values: Sequence) -> str:
+def marks(values: Sequence[object]) -> str:
     """The placeholders of an IN (...) list of these values."""
     return ", ".join("?" * len(values))
 
 
-def chunks(db: Db, items: Iterable, size: int | None = None) -> Iterator[list]:
+def chunks(db: Db, items: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
     """items in lists short enough for one IN (...) each."""
-    items = list(items)
+    listed = list(items)
     size = size or db.dialect.max_list
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+    for start in range(0, len(listed), size):
+        yield listed[start:start + size]
 
 
 async def by_prefix(db: Db, select: str, column: str, given: str, what: str, listing: str) -> Row:

@@ -3,10 +3,11 @@ evidence of scans and hosts' tailoring files, for retention and cleaning up."""
 
 from __future__ import annotations
 
+from core.store.base import EvidenceStore
 from core.store.db import Db, chunks
 
 
-class Evidence:
+class Evidence(EvidenceStore):
     db: Db
 
     async def files_in_use(self, paths: list[str]) -> set[str]:

@@ -7,12 +7,13 @@ import uuid
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.policy import RuleException
 from core.domain.timeutil import now_iso
+from core.store.base import ExceptionStore
 from core.store.db import Db, Row, by_prefix
 
 _SELECT = "SELECT e.*, h.name AS host_name FROM rule_exceptions e LEFT JOIN hosts h ON h.id = e.host_id"
 
 
-def exception_of(row: Row) -> RuleException:
+def exception_of(row: Row | None) -> RuleException:
     if row is None:
         raise InvalidInput("no such exception")
     return RuleException(
@@ -21,7 +22,7 @@ def exception_of(row: Row) -> RuleException:
     )
 
 
-class Exceptions:
+class Exceptions(ExceptionStore):
     db: Db
 
     async def add_exception(self, exc: RuleException) -> RuleException:

@@ -12,6 +12,7 @@ import errno
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Iterator
 
 from core.domain.errors import OperatorError
 from core.domain.limits import size
@@ -56,9 +57,10 @@ def damaged(database: Path, reason: str) -> StorageFault:
                         "makes one) or move the file aside to start afresh")
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException) -> Iterator[BaseException]:
     """exc, its causes and contexts, and the members of exception groups."""
-    seen, todo = set(), [exc]
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
     while todo:
         current = todo.pop()
         if current is None or id(current) in seen or len(seen) > 20:

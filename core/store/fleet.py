@@ -8,13 +8,13 @@ and building a dataclass per scan would cost more than the SQL.
 from __future__ import annotations
 
 from core.domain.models import SCORED_BAD
-from core.store.base import ScorePoint
+from core.store.base import FleetStore, ScorePoint
 from core.store.db import Db, chunks
 
 _BAD = "(" + ", ".join(f"'{r}'" for r in sorted(SCORED_BAD)) + ")"
 
 
-class Fleet:
+class Fleet(FleetStore):
     db: Db
 
     async def failing_results(self, scan_ids: list[str], rule_ids: list[str]) -> list[tuple[str, str, str]]:
@@ -44,7 +44,7 @@ class Fleet:
                "COALESCE(s.n_fail, 0) + COALESCE(s.n_error, 0) + COALESCE(s.n_unknown, 0) "
                f"FROM scans s{self.db.dialect.index_hint('scans_trend')} JOIN hosts h ON h.id = s.host_id "
                "WHERE s.status = 'completed' AND s.created_at >= ?")
-        params: list = [since or ""]
+        params: list[str] = [since or ""]
         if host is not None:
             sql += " AND h.name = ?"
             params.append(host)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from core.domain.errors import InvalidInput
+from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import Host
 from core.domain.timeutil import now_iso
+from core.store.base import HostStore
 from core.store.db import Db, Row, like, marks
 
 HOST_FIELDS = (
@@ -18,7 +19,7 @@ _COLUMNS = HOST_FIELDS + ("created_at",)
 _INSERT = f"INSERT INTO hosts ({', '.join(_COLUMNS)}) VALUES ({marks(_COLUMNS)}) ON CONFLICT (name) DO NOTHING"
 
 
-def host_value(host: Host, column: str):
+def host_value(host: Host, column: str) -> object:
     return json.dumps(list(host.tags)) if column == "tags" else getattr(host, column)
 
 
@@ -32,10 +33,13 @@ async def insert_host(db: Db, host: Host) -> tuple[Host, bool]:
     caller's transaction; processes adding one name at once all get the same host."""
     host.created_at = now_iso()
     created = await db.execute(_INSERT, [host_value(host, c) for c in _COLUMNS]) == 1
-    return host_of(await db.fetch_one("SELECT * FROM hosts WHERE name = ?", (host.name,))), created
+    row = await db.fetch_one("SELECT * FROM hosts WHERE name = ?", (host.name,))
+    if row is None:  # PostgreSQL: it was there at the INSERT, and removed since by another process
+        raise NotFound(f"host {host.name!r} was removed while being added; try again")
+    return host_of(row), created
 
 
-class Hosts:
+class Hosts(HostStore):
     db: Db
 
     async def add_host(self, host: Host) -> Host:
@@ -58,7 +62,8 @@ class Hosts:
         return host_of(row) if row else None
 
     async def find_hosts(self, search: str | None = None) -> list[Host]:
-        sql, params = "SELECT * FROM hosts", ()
+        sql = "SELECT * FROM hosts"
+        params: tuple[str, ...] = ()
         if search:
             match = f"{self.db.dialect.like} ? ESCAPE '\\'"
             sql += f" WHERE name {match} OR address {match} OR username {match} OR os_name {match}"
@@ -68,7 +73,7 @@ class Hosts:
     async def remove_host(self, name: str) -> int:
         host = await self.require_host(name)
         async with self.db.transaction() as db:
-            count = await db.fetch_value("SELECT COUNT(*) FROM scans WHERE host_id = ?", (host.id,))
+            count: int = await db.fetch_value("SELECT COUNT(*) FROM scans WHERE host_id = ?", (host.id,))
             await db.execute("DELETE FROM jobs WHERE host_id = ?", (host.id,))
             await db.execute("DELETE FROM hosts WHERE id = ?", (host.id,))
         return count

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import HOST_CHANGING_KINDS, RERUNNABLE_KINDS, UNFINISHED_JOBS, Host, Job, JobStatus
 from core.domain.timeutil import now_iso
-from core.store.base import Expired, NewScanJob
+from core.store.base import Expired, JobStore, NewScanJob
 from core.store.db import Db, Row, by_prefix, chunks, marks
 
 JOB_SELECT = "SELECT j.*, h.name AS host_name FROM jobs j JOIN hosts h ON h.id = j.host_id"
@@ -46,7 +47,7 @@ HOST_LOCK = 0x43540018  # advisory lock namespace: (HOST_LOCK, host id) while a 
 CLAIM_TRIES = 8  # candidates skipped for a busy host before this claim gives up (the next poll retries)
 
 
-def job_of(row: Row) -> Job:
+def job_of(row: Row | None) -> Job:
     if row is None:
         raise NotFound("no such job")
     return Job(
@@ -61,44 +62,46 @@ def job_of(row: Row) -> Job:
     )
 
 
-class Jobs:
+async def jobs_by_id(db: Db, ids: list[str]) -> list[Job]:
+    """These jobs, in this order."""
+    found: dict[str, Job] = {}
+    for part in chunks(db, ids):
+        among, params = db.dialect.among("j.id", part)
+        found |= {r["id"]: job_of(r) for r in await db.fetch(f"{JOB_SELECT} WHERE {among}", params)}
+    return [found[i] for i in ids]
+
+
+async def insert_scan_jobs(db: Db, wanted: list[NewScanJob], owner: str | None, lease_until: str | None) -> list[str]:
+    """The scans and jobs of create_scan_jobs, inside the caller's transaction (schedules.py's too)."""
+    now = now_iso()
+    scans, jobs = [], []
+    for item in wanted:
+        mine = owner if not item.for_workers else None
+        status = JobStatus.QUEUED if mine else JobStatus.PENDING
+        scan_id = item.scan_id or str(uuid.uuid4())
+        created = item.created_at or now
+        scans.append((scan_id, item.host.id, item.profile, created, now))
+        jobs.append((item.job_id or str(uuid.uuid4()), item.host.id, json.dumps(item.params | {"profile": item.profile}),
+                     item.priority, status.value, created, scan_id, mine, lease_until if mine else None, now))
+    await db.execute_many("INSERT INTO scans (id, host_id, profile, status, created_at, updated_at) "
+                          "VALUES (?, ?, ?, 'pending', ?, ?)", scans)
+    await db.execute_many(
+        "INSERT INTO jobs (id, kind, host_id, params, priority, status, created_at, scan_id, lease_owner, "
+        "lease_until, updated_at) VALUES (?, 'scan', ?, ?, ?, ?, ?, ?, ?, ?, ?)", jobs)
+    return [j[0] for j in jobs]
+
+
+class Jobs(JobStore):
     db: Db
 
     async def create_scan_jobs(
         self, wanted: list[NewScanJob], owner: str | None = None, lease_until: str | None = None,
     ) -> list[Job]:
         async with self.db.transaction() as db:
-            ids = await self.insert_scan_jobs(db, wanted, owner, lease_until)
-        return await self.jobs_by_id(ids)
+            ids = await insert_scan_jobs(db, wanted, owner, lease_until)
+        return await jobs_by_id(self.db, ids)
 
-    async def jobs_by_id(self, ids: list[str]) -> list[Job]:
-        found = {}
-        for part in chunks(self.db, ids):
-            among, params = self.db.dialect.among("j.id", part)
-            found |= {r["id"]: job_of(r) for r in await self.db.fetch(f"{JOB_SELECT} WHERE {among}", params)}
-        return [found[i] for i in ids]
-
-    async def insert_scan_jobs(self, db: Db, wanted: list[NewScanJob], owner: str | None,
-                               lease_until: str | None) -> list[str]:
-        """The scans and jobs of create_scan_jobs, inside the caller's transaction."""
-        now = now_iso()
-        scans, jobs = [], []
-        for item in wanted:
-            mine = owner if not item.for_workers else None
-            status = JobStatus.QUEUED if mine else JobStatus.PENDING
-            scan_id = item.scan_id or str(uuid.uuid4())
-            created = item.created_at or now
-            scans.append((scan_id, item.host.id, item.profile, created, now))
-            jobs.append((item.job_id or str(uuid.uuid4()), item.host.id, json.dumps(item.params | {"profile": item.profile}),
-                         item.priority, status.value, created, scan_id, mine, lease_until if mine else None, now))
-        await db.execute_many("INSERT INTO scans (id, host_id, profile, status, created_at, updated_at) "
-                              "VALUES (?, ?, ?, 'pending', ?, ?)", scans)
-        await db.execute_many(
-            "INSERT INTO jobs (id, kind, host_id, params, priority, status, created_at, scan_id, lease_owner, "
-            "lease_until, updated_at) VALUES (?, 'scan', ?, ?, ?, ?, ?, ?, ?, ?, ?)", jobs)
-        return [j[0] for j in jobs]
-
-    async def create_harden_job(self, host: Host, params: dict, priority: int,
+    async def create_harden_job(self, host: Host, params: dict[str, Any], priority: int,
                                 owner: str | None = None, lease_until: str | None = None) -> Job:
         now, job_id = now_iso(), str(uuid.uuid4())
         status = JobStatus.QUEUED if owner else JobStatus.PENDING
@@ -130,7 +133,7 @@ class Jobs:
                              "updated_at = ? WHERE id = ?", (scan_id, now, job_id))
         return scan_id
 
-    async def set_job_result(self, job_id: str, result: dict) -> None:
+    async def set_job_result(self, job_id: str, result: dict[str, Any]) -> None:
         await self.db.execute("UPDATE jobs SET result = ?, updated_at = ? WHERE id = ?",
                               (json.dumps(result), now_iso(), job_id))
 
@@ -285,7 +288,8 @@ async def _claimable(db: Db, owner: str, take_pending: bool, zone: str | None) -
         if await db.try_advisory_lock(HOST_LOCK, found["host_id"], shared=not changes_host) and not \
                 await db.fetch_value(f"SELECT 1 FROM jobs WHERE status = 'running' AND host_id = ?{others}",
                                      (found["host_id"],)):
-            return found["id"]
+            job_id: str = found["id"]
+            return job_id
         skipped.append(found["id"])
     return None
 

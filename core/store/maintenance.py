@@ -22,6 +22,7 @@ from urllib.parse import quote
 from core.domain.errors import OperatorError
 from core.domain.limits import size
 from core.domain.store_url import masked
+from core.store.base import Store
 from core.store.faults import DISK_FULL_ERRNOS, SQLITE_FULL, damaged, disk_full
 from core.store.schema import STEPS
 
@@ -66,9 +67,10 @@ def check_sqlite(database: Path) -> CheckReport:
     return report
 
 
-async def check_postgres(store) -> CheckReport:
-    """The schema version and the app's own consistency (core/store/postgres.py's integrity_check)."""
-    report = CheckReport(f"PostgreSQL {masked(store.url)}")
+async def check_postgres(store: Store, url: str) -> CheckReport:
+    """The schema version and the app's own consistency (core/store/postgres.py's integrity_check)
+    of the PostgreSQL store at url."""
+    report = CheckReport(f"PostgreSQL {masked(url)}")
     version = await store.schema_version()
     report.add("schema", f"schema {version} of {len(STEPS)} this version knows")
     report.add("consistency", await store.integrity_check())
@@ -138,7 +140,7 @@ async def check(database: Path, store_url: str | None) -> CheckReport:
 
     store = await open_store(database, store_url)
     try:
-        return await check_postgres(store)
+        return await check_postgres(store, store_url)
     finally:
         await store.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import asyncpg
 
@@ -111,7 +112,8 @@ class PostgresStore(SqlStore):
                     await db.execute("INSERT INTO schema_migrations VALUES ($1, $2)", number, now_iso())
 
     async def schema_version(self) -> int:
-        return await self.db.fetch_value("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        version: int = await self.db.fetch_value("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        return version
 
     async def integrity_check(self) -> str:
         """PostgreSQL keeps its own consistency (constraints, WAL); what is checked here is
@@ -163,7 +165,7 @@ class PostgresStore(SqlStore):
             return False
         return True
 
-    def _notified(self, _conn, _pid, _channel, _payload) -> None:
+    def _notified(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
         self._wake_all()
 
     def _wake_all(self) -> None:
@@ -177,7 +179,7 @@ class PostgresStore(SqlStore):
                                    "WHERE table_schema = current_schema() AND table_name = ?", (table,))
         return {r["column_name"]: r["data_type"] for r in rows}
 
-    async def import_rows(self, table: str, columns: list[str], rows: list[tuple]) -> int:
+    async def import_rows(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> int:
         """Insert rows copied from another store, keeping every value (ids too); rows whose key
         is here already are left as they are, so a second copy adds nothing. Returns how many
         were added. table and columns come from core/store/copy.py, never from input."""
@@ -188,23 +190,25 @@ class PostgresStore(SqlStore):
         marks = ", ".join("?" * len(names))
         values = [tuple(bool(row[i]) if i in flags and row[i] is not None else row[i] for i in keep) for row in rows]
         async with self.db.transaction() as db:
-            before = await db.fetch_value(f"SELECT COUNT(*) FROM {table}")
+            before: int = await db.fetch_value(f"SELECT COUNT(*) FROM {table}")
             for start in range(0, len(values), 5000):
                 await db.execute_many(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) "
                                       "ON CONFLICT DO NOTHING", values[start:start + 5000])
             if "id" in names and types.get("id") == "bigint":  # identity columns go on after the copied ids
                 await db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                  f"GREATEST((SELECT MAX(id) FROM {table}), 1))")
-            return await db.fetch_value(f"SELECT COUNT(*) FROM {table}") - before
+            after: int = await db.fetch_value(f"SELECT COUNT(*) FROM {table}")
+            return after - before
 
-    async def missing_keys(self, table: str, key: list[str], keys: list[tuple]) -> int:
+    async def missing_keys(self, table: str, key: list[str], keys: list[tuple[Any, ...]]) -> int:
         """How many of these keys (values of the key columns) have no row in the table."""
         types = await self._column_types(table)
         arrays = ", ".join(f"?::{types[c]}[]" for c in key)
         match = " AND ".join(f"t.{c} = k.{c}" for c in key)
-        return await self.db.fetch_value(
+        missing: int = await self.db.fetch_value(
             f"SELECT COUNT(*) FROM unnest({arrays}) AS k({', '.join(key)}) "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})", [[k[i] for k in keys] for i in range(len(key))])
+        return missing
 
     async def host_ids(self) -> dict[str, int]:
         return {r["name"]: r["id"] for r in await self.db.fetch("SELECT name, id FROM hosts")}
@@ -228,7 +232,7 @@ def _quiet_asyncpg() -> None:
         logger.addFilter(_OneLine())
 
 
-def _server_words(exc: Exception) -> str:
+def _server_words(exc: BaseException) -> str:
     """The server's message (it names the role; anything shaped like a secret redacted), on one line."""
     return " ".join(redact(str(exc)).split())[:200] or type(exc).__name__
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Any, AsyncIterator, Sequence
+from typing import Any, AsyncIterator, Sequence, cast
 
 import asyncpg
 
-from core.store.db import POSTGRES, Row, WritesAlone
+from core.store.db import POSTGRES, Params, Row, WritesAlone
 
 
 @lru_cache(maxsize=2048)
@@ -41,29 +41,30 @@ def changed(status: str) -> int:
 
 
 class PostgresTx:
-    """The statements of one transaction, on its connection."""
+    """The statements of one transaction, on its connection. asyncpg has no types: what it
+    returns is given its type here, once."""
 
     dialect = POSTGRES
 
     def __init__(self, connection: asyncpg.Connection):
         self.connection = connection
 
-    async def fetch(self, sql: str, params: Sequence = ()) -> list[Row]:
-        return await self.connection.fetch(numbered(sql), *params)
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
+        return cast(list[Row], await self.connection.fetch(numbered(sql), *params))  # list[Record]
 
-    async def fetch_tuples(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    async def fetch_tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await self.fetch(sql, params)]
 
-    async def fetch_one(self, sql: str, params: Sequence = ()) -> Row | None:
-        return await self.connection.fetchrow(numbered(sql), *params)
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        return cast("Row | None", await self.connection.fetchrow(numbered(sql), *params))
 
-    async def fetch_value(self, sql: str, params: Sequence = ()) -> Any:
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         return await self.connection.fetchval(numbered(sql), *params)
 
-    async def execute(self, sql: str, params: Sequence = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         return changed(await self.connection.execute(numbered(sql), *params))
 
-    async def execute_many(self, sql: str, rows: list[Sequence]) -> None:
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
         if rows:  # one statement, every row: a schedule's thousands of jobs in one round trip
             await self.connection.executemany(numbered(sql), rows)
 
@@ -73,7 +74,7 @@ class PostgresTx:
 
     async def try_advisory_lock(self, key: int, sub: int, shared: bool) -> bool:
         lock = "pg_try_advisory_xact_lock_shared" if shared else "pg_try_advisory_xact_lock"
-        return await self.connection.fetchval(f"SELECT {lock}($1, $2::int)", key, sub)
+        return cast(bool, await self.connection.fetchval(f"SELECT {lock}($1, $2::int)", key, sub))
 
     def unique_violation(self, exc: BaseException, index: str, columns: str) -> bool:
         return isinstance(exc, asyncpg.UniqueViolationError) and exc.constraint_name == index
@@ -85,17 +86,17 @@ class PostgresDb(WritesAlone, PostgresTx):
     def __init__(self, pool: asyncpg.Pool):
         self.pool = pool
 
-    async def fetch(self, sql: str, params: Sequence = ()) -> list[Row]:
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         async with self.pool.acquire() as connection:
-            return await connection.fetch(numbered(sql), *params)
+            return await PostgresTx(connection).fetch(sql, params)
 
-    async def fetch_one(self, sql: str, params: Sequence = ()) -> Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         async with self.pool.acquire() as connection:
-            return await connection.fetchrow(numbered(sql), *params)
+            return await PostgresTx(connection).fetch_one(sql, params)
 
-    async def fetch_value(self, sql: str, params: Sequence = ()) -> Any:
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         async with self.pool.acquire() as connection:
-            return await connection.fetchval(numbered(sql), *params)
+            return await PostgresTx(connection).fetch_value(sql, params)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTx]:

@@ -7,6 +7,7 @@ from typing import Iterable
 from core.domain.errors import InvalidInput
 from core.domain.models import RESULT_VALUES, Host, RuleResult, Scan, ScanStatus
 from core.domain.timeutil import now_iso
+from core.store.base import ScanStore
 from core.store.db import Db, Row, by_prefix, like, marks
 from core.store.hosts import insert_host
 
@@ -50,12 +51,12 @@ def scan_of(row: Row) -> Scan:
     )
 
 
-def result_rows(scan_id: str, results: Iterable[RuleResult]) -> list[tuple]:
+def result_rows(scan_id: str, results: Iterable[RuleResult]) -> list[tuple[str, str, str, str, float | None]]:
     """What RESULT_INSERT stores of a scan's results: every rule the profile selected."""
     return [(scan_id, r.rule_id, r.result, r.severity, r.seconds) for r in results if r.result != "notselected"]
 
 
-class Scans:
+class Scans(ScanStore):
     db: Db
 
     async def get_scan(self, scan_id: str) -> Scan:
@@ -90,7 +91,7 @@ class Scans:
             "LEFT JOIN rules i ON i.content_id = s.content_id AND i.rule_id = r.rule_id "
             "WHERE r.scan_id = ?"
         )
-        params: list = [scan_id]
+        params: list[str] = [scan_id]
         if result:
             sql += " AND r.result = ?"
             params.append(result)
@@ -114,7 +115,7 @@ class Scans:
 
     async def scan_status_counts(self, host: str | None = None) -> dict[str, int]:
         sql = "SELECT s.status, COUNT(*) AS n FROM scans s JOIN hosts h ON h.id = s.host_id"
-        params: tuple = ()
+        params: tuple[str, ...] = ()
         if host is not None:
             sql, params = sql + " WHERE h.name = ?", (host,)
         return {r["status"]: r["n"] for r in await self.db.fetch(sql + " GROUP BY s.status", params)}

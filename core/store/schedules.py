@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import Job
 from core.domain.policy import Schedule
 from core.domain.timeutil import now_iso
-from core.store.base import NewScanJob
+from core.store.base import NewScanJob, ScheduleStore
 from core.store.db import Db, Row, by_prefix, marks
+from core.store.jobs import insert_scan_jobs, jobs_by_id
 
 _COLUMNS = ("target_kind", "targets", "profile", "tailoring", "cadence", "tz", "priority", "paused",
             "not_before")
@@ -27,12 +29,12 @@ class _SlotTaken(Exception):
     """Rolls the transaction back: another process enqueued this slot first."""
 
 
-def _values(schedule: Schedule) -> list:
+def _values(schedule: Schedule) -> list[object]:
     return [schedule.target_kind, json.dumps(list(schedule.targets)), schedule.profile, schedule.tailoring,
             schedule.cadence, schedule.tz, schedule.priority, bool(schedule.paused), schedule.not_before]
 
 
-def schedule_of(row: Row) -> Schedule:
+def schedule_of(row: Row | None) -> Schedule:
     if row is None:
         raise InvalidInput("no such schedule")
     return Schedule(
@@ -44,7 +46,7 @@ def schedule_of(row: Row) -> Schedule:
     )
 
 
-class Schedules:
+class Schedules(ScheduleStore):
     """Uses the job queue's insert_scan_jobs and jobs_by_id (jobs.py)."""
 
     db: Db
@@ -61,7 +63,7 @@ class Schedules:
         assignments = ", ".join(f"{c} = ?" for c in _COLUMNS)
         changed = await self.db.execute(f"UPDATE schedules SET {assignments}, updated_at = ? WHERE id = ?",
                                         [*_values(schedule), now_iso(), schedule.id])
-        if changed != 1:
+        if changed != 1 or schedule.id is None:  # without an id the UPDATE found nothing either
             raise NotFound(f"no schedule {schedule.short_id}; see `compliance-tui schedules list`")
         return await self.get_schedule(schedule.id)
 
@@ -97,12 +99,12 @@ class Schedules:
                     raise _SlotTaken
                 tagged = [NewScanJob(w.host, w.profile, w.params | {"schedule": schedule_id, "slot": slot},
                                      w.priority, w.scan_id, w.created_at, w.job_id, w.for_workers) for w in wanted]
-                ids = await self.insert_scan_jobs(db, tagged, owner, lease_until)
+                ids = await insert_scan_jobs(db, tagged, owner, lease_until)
         except _SlotTaken:
             return None
-        return await self.jobs_by_id(ids)
+        return await jobs_by_id(self.db, ids)
 
-    async def schedule_runs(self, schedule_id: str) -> list[dict]:
+    async def schedule_runs(self, schedule_id: str) -> list[dict[str, Any]]:
         rows = await self.db.fetch("SELECT slot, enqueued_at, enqueued_by, jobs FROM schedule_runs "
                                    "WHERE schedule_id = ? ORDER BY slot", (schedule_id,))
         return [dict(r) for r in rows]

@@ -25,8 +25,8 @@ from core.store.db import POSTGRES, SQLITE, Dialect
 
 @dataclass(frozen=True)
 class Step:
-    sqlite: list[str] | tuple = ()
-    postgres: list[str] | tuple = ()
+    sqlite: list[str] | tuple[str, ...] = ()
+    postgres: list[str] | tuple[str, ...] = ()
 
 
 def both(*statements: str) -> Step:

@@ -22,7 +22,8 @@ class SqlStore(Hosts, Content, Scans, Fleet, Evidence, Jobs, Schedules, Exceptio
         self.db = db
 
     async def get_meta(self, key: str) -> str | None:
-        return await self.db.fetch_value("SELECT value FROM meta WHERE key = ?", (key,))
+        value: str | None = await self.db.fetch_value("SELECT value FROM meta WHERE key = ?", (key,))
+        return value
 
     async def set_meta(self, key: str, value: str) -> None:
         await self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "

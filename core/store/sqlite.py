@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import Any, cast
 
 import aiosqlite
 
@@ -15,7 +16,7 @@ from core.store.base import StoreTooNew
 from core.store.db import SQLITE
 from core.store.schema import JOBS_CHANGED, scripts
 from core.store.sql_store import SqlStore
-from core.store.sqlite_db import SqliteDb
+from core.store.sqlite_db import SqliteDb, SqliteTx
 
 MIGRATIONS = scripts(SQLITE)
 CHANGE_POLL = 1.0  # seconds between looks at the job change counter (wait_for_change)
@@ -83,7 +84,8 @@ class SqliteStore(SqlStore):
                     raise
 
     async def schema_version(self) -> int:
-        (version,) = await (await self.db.connection.execute("PRAGMA user_version")).fetchone()
+        # on the writer: _migrate asks while it holds the write lock
+        version: int = await SqliteTx(self.db.connection).fetch_value("PRAGMA user_version")
         return version
 
     async def integrity_check(self) -> str:
@@ -108,14 +110,14 @@ class SqliteStore(SqlStore):
                 return False
             await asyncio.sleep(min(CHANGE_POLL, left))
 
-    async def export_rows(self, table: str, order: str) -> tuple[list[str], list[tuple]]:
+    async def export_rows(self, table: str, order: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Every row of one table as stored, in this order, and the column names (for `store
         migrate`; table and order come from core/store/copy.py, never from input)."""
         async with self.db.read_lock:
             cursor = await self.db.reader.execute(f"SELECT * FROM {table} ORDER BY {order}")
             cursor._cursor.row_factory = None
             try:
-                rows = await cursor.fetchall()
+                rows = cast(list[tuple[Any, ...]], await cursor.fetchall())  # row_factory None: tuples
                 columns = [d[0] for d in cursor.description]
             finally:
                 await cursor.close()

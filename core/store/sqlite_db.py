@@ -12,18 +12,18 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Sequence
+from typing import Any, AsyncIterator, Sequence, cast
 
 import aiosqlite
 
-from core.store.db import SQLITE, Row, WritesAlone
+from core.store.db import SQLITE, Params, Row, WritesAlone
 
 
-async def fetch_tuples(connection: aiosqlite.Connection, sql: str, params: Sequence) -> list[tuple]:
+async def fetch_tuples(connection: aiosqlite.Connection, sql: str, params: Params) -> list[tuple[Any, ...]]:
     cursor = await connection.execute(sql, tuple(params))
     cursor._cursor.row_factory = None  # plain tuples: no sqlite3.Row per row
     try:
-        return await cursor.fetchall()
+        return cast(list[tuple[Any, ...]], await cursor.fetchall())  # aiosqlite types them as Rows
     finally:
         await cursor.close()
 
@@ -36,23 +36,23 @@ class SqliteTx:
     def __init__(self, connection: aiosqlite.Connection):
         self.connection = connection
 
-    async def fetch(self, sql: str, params: Sequence = ()) -> list[Row]:
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self.connection.execute_fetchall(sql, tuple(params)))
 
-    async def fetch_tuples(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    async def fetch_tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         return await fetch_tuples(self.connection, sql, params)
 
-    async def fetch_one(self, sql: str, params: Sequence = ()) -> Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         return await (await self.connection.execute(sql, tuple(params))).fetchone()
 
-    async def fetch_value(self, sql: str, params: Sequence = ()) -> Any:
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
-    async def execute(self, sql: str, params: Sequence = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         return (await self.connection.execute(sql, tuple(params))).rowcount
 
-    async def execute_many(self, sql: str, rows: list[Sequence]) -> None:
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
         if rows:
             await self.connection.executemany(sql, rows)
 
@@ -84,15 +84,15 @@ class SqliteDb(WritesAlone, SqliteTx):
             await self.reader.close()
         await self.connection.close()
 
-    async def fetch(self, sql: str, params: Sequence = ()) -> list[Row]:
+    async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         async with self.read_lock:
             return list(await self.reader.execute_fetchall(sql, tuple(params)))
 
-    async def fetch_tuples(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    async def fetch_tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         async with self.read_lock:
             return await fetch_tuples(self.reader, sql, params)
 
-    async def fetch_one(self, sql: str, params: Sequence = ()) -> Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetch(sql, params)
         return rows[0] if rows else None
 
