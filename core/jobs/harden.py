@@ -30,7 +30,7 @@ from core.domain.models import Host
 from core.domain.text import one_line
 from core.domain.timeutil import to_iso
 from core.jobs import queue
-from core.jobs.runner import JobContext
+from core.jobs.context import JobContext
 from core.jobs.scan import Content, probe_host, scan_on_host, store_results
 from core.remediation import safety
 from core.remediation.fixes import Fix, rule_part

@@ -13,7 +13,8 @@ import time
 
 from core.content.benchmark import selected_rules
 from core.domain.models import Host, Job, JobStatus
-from core.jobs.runner import JobContext, Runner
+from core.jobs.context import JobContext
+from core.jobs.runner import Runner
 from core.jobs.scan import ScanProgress
 from core.store.base import NewScanJob
 from core.targets.remote import progress_line
