@@ -110,22 +110,7 @@ class Runner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.workspace.store.release_jobs(self.owner)
 
-    # ------------------------------------------------------------------ asking for work
-
-    async def enqueue_scans(self, wanted) -> list[Job]:
-        """Create scan jobs queued for this process (it holds their leases) and run them."""
-        jobs = await self.workspace.store.create_scan_jobs(wanted, self.owner, self.lease_until())
-        for job in jobs:
-            self.publish("created", job)
-        self.wake()
-        return jobs
-
-    async def enqueue_harden(self, host, params: dict, priority: int) -> Job:
-        """A hardening job queued for this process (one per host: the store refuses a second)."""
-        job = await self.workspace.store.create_harden_job(host, params, priority, self.owner, self.lease_until())
-        self.publish("created", job)
-        self.wake()
-        return job
+    # ------------------------------------------------------------------ cancelling and waiting
 
     async def cancel(self, job_id: str) -> Job:
         """Cancel a job of any process: waiting ones at once, a running one of ours at once too,
