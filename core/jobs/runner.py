@@ -1,5 +1,6 @@
 """The one runner of jobs: the TUI, the CLI's in-process `scan` and `compliance-tui worker`
-all use it.
+all use it. Jobs come to it through core/jobs/submit.py; their handlers, by kind, from
+core/jobs/kinds.py.
 
 It claims jobs from the store (its own queued ones; as a worker, any pending one too), at
 most settings.max_concurrent at once, highest priority first; the store keeps a job that

@@ -68,8 +68,8 @@ async def hardening(workspace: Workspace, params_by_host: list[tuple[Host, dict]
     return await _submit(workspace, place, create)
 
 
-async def scheduled(workspace: Workspace, runner: JobRunner, now: datetime | None = None,
-                    ) -> tuple[list[Enqueued], bool]:
+async def scheduled(workspace: Workspace, runner: JobRunner,
+                    now: datetime | None = None) -> tuple[list[Enqueued], bool]:
     """The due slots of the schedules, from a process that is no worker (the TUI, with its
     runner); returns them, and whether they run here."""
     here = not await worker_seen(workspace)
