@@ -19,17 +19,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from core.domain.events import Subscriber
 from core.domain.models import Host, Job
 from core.jobs import queue
 from core.jobs.context import JobRunner
 from core.jobs.runner import Runner
-from core.jobs.worker import HEARTBEAT, worker_alive
-from core.schedules.service import Enqueued, enqueue_due
 from core.store.base import NewScanJob
 from core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from core.schedules.service import Enqueued
 
 WORKERS = None  # the place of jobs left pending for the workers
 
@@ -72,6 +73,8 @@ async def scheduled(workspace: Workspace, runner: JobRunner,
                     now: datetime | None = None) -> tuple[list[Enqueued], bool]:
     """The due slots of the schedules, from a process that is no worker (the TUI, with its
     runner); returns them, and whether they run here."""
+    from core.schedules.service import enqueue_due  # not loaded by the CLI's scan and fix
+
     here = not await worker_seen(workspace)
     done = await enqueue_due(workspace, runner.owner, now, owner=runner.owner if here else None,
                              lease_until=runner.lease_until() if here else None)
@@ -82,6 +85,8 @@ async def scheduled(workspace: Workspace, runner: JobRunner,
 
 async def worker_seen(workspace: Workspace) -> bool:
     """A worker's heartbeat in the last minute: jobs left to the workers will run soon."""
+    from core.jobs.worker import HEARTBEAT, worker_alive
+
     return worker_alive(await workspace.store.get_meta(HEARTBEAT))
 
 
