@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from core.jobs.runner import JobContext, Runner
+from core.jobs.context import JobContext
+from core.jobs.runner import Runner
 from core.workspace import Workspace
 
 

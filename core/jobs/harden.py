@@ -30,7 +30,7 @@ from core.domain.models import Host
 from core.domain.text import one_line
 from core.domain.timeutil import to_iso
 from core.jobs import queue
-from core.jobs.runner import JobContext
+from core.jobs.context import JobContext
 from core.jobs.scan import Content, probe_host, scan_on_host, store_results
 from core.remediation import safety
 from core.remediation.fixes import Fix, rule_part
@@ -114,10 +114,8 @@ async def release_followers(ctx: JobContext, failures: list[str]) -> dict:
     jobs = []
     for follower in then:
         host = await ctx.workspace.store.require_host(follower["host"])
-        if ctx.job.params.get("here"):
-            jobs.append(await ctx.runner.enqueue_harden(host, follower["params"], ctx.job.priority))
-        else:
-            jobs.append(await queue.harden_for_workers(ctx.workspace, host, follower["params"], ctx.job.priority))
+        here = ctx.runner if ctx.job.params.get("here") else None  # where the canary ran (core/jobs/submit.py)
+        jobs.append(await queue.create_harden(ctx.workspace, host, follower["params"], ctx.job.priority, here))
     ctx.say(f"canary passed on {ctx.job.host_name}: hardening the other {len(jobs)} host(s): "
             + ", ".join(f"{j.host_name} ({j.short_id})" for j in jobs))
     return {"canary": "passed", "followers": [j.id for j in jobs]}

@@ -2,14 +2,19 @@
 
 Kept in memory by the process running the job and written to the store with its progress,
 so only that process ever writes it. Past the cap the middle goes: the first steps and the
-latest lines (where an error is) stay.
+latest lines (where an error is) stay. And log_failure: how the loops around jobs (claims,
+leases, progress writes, the worker's heartbeat) log a failure they will try again.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
-from core.domain.text import neutralise
+from core.domain.errors import OperatorError
+from core.domain.text import neutralise, one_line
+
+log = logging.getLogger(__name__)
 
 CAP = 256 * 1024  # characters
 HEAD = 32 * 1024
@@ -43,3 +48,13 @@ class JobLog:
         if not self._cut:
             return self._head + self._tail
         return f"{self._head}[… {self._cut:,} characters left out …]\n{self._tail}"
+
+
+def log_failure(what: str, exc: Exception) -> None:
+    """A store that is away for a moment (a PostgreSQL restart, a lost link, a lock held long)
+    is one line, and the loop tries again; anything else is a bug and gets its traceback."""
+    if isinstance(exc, (OSError, TimeoutError, OperatorError)) or \
+            type(exc).__module__.split(".")[0] in ("asyncpg", "sqlite3"):
+        log.warning("%s failed: %s; trying again", what, one_line(str(exc) or type(exc).__name__, 300))
+    else:
+        log.exception("%s failed", what)

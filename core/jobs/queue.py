@@ -1,7 +1,6 @@
-"""Asking for work: scan jobs from operator input, and what can be done to waiting jobs.
-
-The caller picks who runs the jobs: Runner.enqueue_scans (this process, at once) or
-enqueue_for_workers (any worker, when one runs).
+"""Asking for work: scan jobs from operator input, the jobs made in the store (for a runner
+of this process or for any worker: core/jobs/submit.py decides which), and the jobs and
+scans an operator names.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from core.content.catalog import validate_profile
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.events import JobEvent
 from core.domain.models import DEFAULT_PRIORITY, Host, Job, Scan
+from core.jobs.context import JobRunner
 from core.store.base import NewScanJob, Store
 from core.workspace import Workspace
 
@@ -45,38 +45,31 @@ async def scan_requests(
     return [NewScanJob(host, profile, dict(params), priority) for host in hosts]
 
 
-async def enqueue_for_workers(workspace: Workspace, wanted: list[NewScanJob]) -> list[Job]:
-    """Pending jobs that any `compliance-tui worker` on this store will run."""
-    jobs = await workspace.store.create_scan_jobs(wanted)
-    for job in jobs:
-        workspace.hub.publish(JobEvent("created", job))
+async def create_scans(workspace: Workspace, wanted: list[NewScanJob], here: JobRunner | None) -> list[Job]:
+    """Scan jobs queued for here (a runner of this process: it holds their leases) or, with
+    None, pending for any worker."""
+    jobs = await workspace.store.create_scan_jobs(wanted, *_lease(here))
+    _created(workspace, jobs, here)
     return jobs
 
 
-async def harden_for_workers(workspace: Workspace, host, params: dict, priority: int) -> Job:
-    """A pending hardening job that a worker will run."""
-    job = await workspace.store.create_harden_job(host, params, check_priority(priority))
-    workspace.hub.publish(JobEvent("created", job))
+async def create_harden(workspace: Workspace, host: Host, params: dict, priority: int,
+                        here: JobRunner | None) -> Job:
+    """A hardening job, as create_scans (one per host: the store refuses a second)."""
+    job = await workspace.store.create_harden_job(host, params, priority, *_lease(here))
+    _created(workspace, [job], here)
     return job
 
 
-async def submit_hardening(workspace: Workspace, runner, params_by_host: list[tuple[Host, dict]], priority: int,
-                           canary: bool = True) -> list[Job]:
-    """Hardening jobs, run by runner (this process) or, without one, left to a worker. With
-    several hosts and canary: one job, for the first host; the others follow only when it
-    passed (core/jobs/harden.py), so a fix that breaks a host breaks one."""
-    priority = check_priority(priority)
-    if canary and len(params_by_host) > 1:
-        (first, params), rest = params_by_host[0], params_by_host[1:]
-        followers = [{"host": host.name, "params": dict(p)} for host, p in rest]
-        params_by_host = [(first, {**params, "then": followers, "here": runner is not None})]
-    jobs = []
-    for host, params in params_by_host:
-        if runner is not None:
-            jobs.append(await runner.enqueue_harden(host, params, priority))
-        else:
-            jobs.append(await harden_for_workers(workspace, host, params, priority))
-    return jobs
+def _lease(here: JobRunner | None) -> tuple[str | None, str | None]:
+    return (here.owner, here.lease_until()) if here else (None, None)
+
+
+def _created(workspace: Workspace, jobs: list[Job], here: JobRunner | None) -> None:
+    for job in jobs:
+        workspace.hub.publish(JobEvent("created", job))
+    if here:
+        here.wake()
 
 
 async def scan_named(store: Store, given: str) -> Scan:

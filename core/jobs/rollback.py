@@ -12,8 +12,8 @@ from core.domain.errors import InvalidInput, OperatorError
 from core.domain.models import Job, JobStatus
 from core.domain.text import one_line
 from core.domain.timeutil import now_iso
+from core.jobs.context import JobContext
 from core.jobs.harden import Hardening, _login_check, rescan
-from core.jobs.runner import JobContext
 from core.jobs.scan import probe_host
 from core.remediation import safety
 from core.remediation.planning import load

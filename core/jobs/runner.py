@@ -1,5 +1,6 @@
 """The one runner of jobs: the TUI, the CLI's in-process `scan` and `compliance-tui worker`
-all use it.
+all use it. Jobs come to it through core/jobs/submit.py; their handlers, by kind, from
+core/jobs/kinds.py.
 
 It claims jobs from the store (its own queued ones; as a worker, any pending one too), at
 most settings.max_concurrent at once, highest priority first; the store keeps a job that
@@ -17,9 +18,7 @@ import os
 import secrets
 import socket
 import time
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Awaitable, Callable
 
 from core.content.catalog import ContentError
 from core.domain.errors import OperatorError
@@ -27,138 +26,18 @@ from core.domain.events import JobEvent
 from core.domain.models import Job, JobStatus
 from core.domain.text import one_line
 from core.domain.timeutil import to_iso
-from core.jobs.log import JobLog
+from core.jobs.context import Handler, JobContext
+from core.jobs.log import log_failure
 from core.store.faults import storage_fault
 from core.workspace import Workspace
 
 log = logging.getLogger(__name__)
-PROGRESS_EVENT_EVERY = 0.25  # seconds between progress events of a job (a redraw each)
-PROGRESS_WRITE_EVERY = 1.0  # seconds between progress writes to the store
 CANCELLED = "cancelled by the operator"
-
-
-def log_failure(what: str, exc: Exception) -> None:
-    """A store that is away for a moment (a PostgreSQL restart, a lost link, a lock held long)
-    is one line, and the loop tries again; anything else is a bug and gets its traceback."""
-    if isinstance(exc, (OSError, TimeoutError, OperatorError)) or \
-            type(exc).__module__.split(".")[0] in ("asyncpg", "sqlite3"):
-        log.warning("%s failed: %s; trying again", what, one_line(str(exc) or type(exc).__name__, 300))
-    else:
-        log.exception("%s failed", what)
 
 
 def owner_id() -> str:
     """Names this process in leases: unique across machines and restarts."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-class JobContext:
-    """What a job handler gets: its job, a log, and a progress reporter."""
-
-    def __init__(self, runner: "Runner", job: Job):
-        self.runner, self.job = runner, job
-        self.workspace = runner.workspace
-        self.log = JobLog(job.output)
-        self.timings: dict[str, float] = {}  # a scan: seconds each rule took
-        self._event_at = 0.0
-        self._write_at = 0.0
-        self._event_due: asyncio.TimerHandle | None = None  # the latest state, published soon
-        self._write_due: asyncio.TimerHandle | None = None  # ... and written soon
-        self._writing: set[asyncio.Task] = set()
-
-    def say(self, line: str) -> None:
-        self.log.add(line)
-
-    @property
-    def output(self) -> str:
-        return self.log.text
-
-    async def progress(self, done: int, total: int | None, current: str | None = None,
-                       current_since: str | None = None) -> None:
-        """Live progress: an event at most every 0.25 s, a store write at most every second, and
-        the latest state always follows within that time, whether or not another call comes:
-        after a burst of quick rules, a rule that then runs for minutes shows at once."""
-        first = done > 0 and not self.job.progress_done  # others wait for "it has begun"
-        self.job = replace(self.job, progress_done=done, progress_total=total or self.job.progress_total,
-                           current=current, current_since=current_since)
-        if first or (bool(total) and done >= total):
-            self._publish()
-            await self.flush()
-            return
-        self._publish_soon()
-        await self._write_soon()
-
-    def begin_scan(self, scan_id: str, total: int | None) -> None:
-        """A scan starts within this job (a hardening job's re-scan): from now on its progress
-        counts that scan's rules, of total (None: not known), no longer what came before."""
-        self.job = replace(self.job, scan_id=scan_id, progress_done=0, progress_total=total,
-                           current=None, current_since=None)
-
-    def _publish(self) -> None:
-        if self._event_due is not None:
-            self._event_due.cancel()
-            self._event_due = None
-        self._event_at = time.monotonic()
-        self.runner.publish("progress", self.job)
-
-    def _publish_soon(self) -> None:
-        wait = self._event_at + PROGRESS_EVENT_EVERY - time.monotonic()
-        if wait <= 0:
-            self._publish()
-        elif self._event_due is None:
-            self._event_due = asyncio.get_running_loop().call_later(wait, self._publish)
-
-    async def _write_soon(self) -> None:
-        wait = self._write_at + PROGRESS_WRITE_EVERY - time.monotonic()
-        if wait <= 0:
-            await self.flush()
-        elif self._write_due is None:
-            self._write_due = asyncio.get_running_loop().call_later(wait, self._write_later)
-
-    def _write_later(self) -> None:
-        self._write_due = None
-        task = asyncio.create_task(self._flush_quietly())
-        self._writing.add(task)
-        task.add_done_callback(self._writing.discard)
-
-    async def _flush_quietly(self) -> None:
-        try:
-            await self.flush()
-        except Exception as exc:  # the next write, or the job's end, tries again
-            log_failure("recording progress", exc)
-
-    async def flush(self) -> None:
-        """Write the log and progress now (a step others watch for has just ended)."""
-        if self._write_due is not None:
-            self._write_due.cancel()
-            self._write_due = None
-        self._write_at = time.monotonic()
-        job = self.job
-        await self.workspace.store.record_progress(job.id, job.progress_done, job.progress_total, job.current,
-                                                   job.current_since, self.output)
-
-    async def close(self) -> None:
-        """The job ends: nothing of its progress may be published or written after this."""
-        for due in (self._event_due, self._write_due):
-            if due is not None:
-                due.cancel()
-        self._event_due = self._write_due = None
-        if self._writing:
-            await asyncio.gather(*self._writing, return_exceptions=True)
-
-
-Handler = Callable[[JobContext], Awaitable[None]]
-
-
-def default_handlers() -> dict[str, Handler]:
-    from core.jobs.harden import run_harden_job
-    from core.jobs.rollback import run_rollback_job
-    from core.jobs.scan import run_scan_job
-
-    async def remediation(context: JobContext) -> None:  # a rollback after the fact is one too
-        await (run_rollback_job if "rollback_of" in context.job.params else run_harden_job)(context)
-
-    return {"scan": run_scan_job, "harden": remediation}
 
 
 class Runner:
@@ -168,7 +47,11 @@ class Runner:
         self.workspace = workspace
         self.take_pending = take_pending  # a worker: any pending job; else only its own
         self.zone = zone  # pending jobs of hosts in this zone only (None: hosts without a zone)
-        self.handlers = handlers or default_handlers()
+        if not handlers:  # the table of job kinds loads the scan engine: only when it runs here
+            from core.jobs.kinds import default_handlers
+
+            handlers = default_handlers()
+        self.handlers = handlers
         self.poll_seconds = poll_seconds
         self.owner = owner_id()
         self.running: dict[str, asyncio.Task] = {}
@@ -228,22 +111,7 @@ class Runner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.workspace.store.release_jobs(self.owner)
 
-    # ------------------------------------------------------------------ asking for work
-
-    async def enqueue_scans(self, wanted) -> list[Job]:
-        """Create scan jobs queued for this process (it holds their leases) and run them."""
-        jobs = await self.workspace.store.create_scan_jobs(wanted, self.owner, self.lease_until())
-        for job in jobs:
-            self.publish("created", job)
-        self.wake()
-        return jobs
-
-    async def enqueue_harden(self, host, params: dict, priority: int) -> Job:
-        """A hardening job queued for this process (one per host: the store refuses a second)."""
-        job = await self.workspace.store.create_harden_job(host, params, priority, self.owner, self.lease_until())
-        self.publish("created", job)
-        self.wake()
-        return job
+    # ------------------------------------------------------------------ cancelling and waiting
 
     async def cancel(self, job_id: str) -> Job:
         """Cancel a job of any process: waiting ones at once, a running one of ours at once too,

@@ -1,6 +1,6 @@
 """One scan job end to end: probe, resolve content, upload, oscap, fetch, store.
 
-The runner (core/jobs/runner.py) calls run_scan_job and ends the job from what it raises;
+The runner (core/jobs/runner.py) calls run_scan_job (core/jobs/kinds.py) and ends the job from what it raises;
 a completed scan stores its results and ends its job in one transaction. Every step goes to
 the job's output log.
 """
@@ -28,7 +28,7 @@ from core.domain.errors import OperatorError, OscapFailed, Unreachable
 from core.domain.models import Host, compute_score, notice_for
 from core.domain.timeutil import now_iso
 from core.files import private_dir, write_private
-from core.jobs.runner import JobContext
+from core.jobs.context import JobContext
 from core.results import xccdf
 from core.safexml import XmlError
 from core.targets import remote

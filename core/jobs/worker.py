@@ -15,7 +15,8 @@ from typing import Callable
 
 from core.domain.text import one_line
 from core.domain.timeutil import now_iso, parse_iso
-from core.jobs.runner import Runner, log_failure
+from core.jobs.log import log_failure
+from core.jobs.runner import Runner
 from core.schedules.service import enqueue_due
 from core.workspace import Workspace
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from core.domain.models import Job, JobStatus
-from core.jobs import queue
+from core.jobs import submit
 from core.jobs.runner import Runner
 from core.remediation import planning
 from core.remediation.safety import DEFAULT_GRACE
@@ -50,7 +50,7 @@ async def test_hardening_progress_counts_fixes_then_the_rescans_rules(ready, hos
         workspace.hub.subscribe(lambda event: seen.append(event.job) if event.kind == "progress" else None)
         request = await planning.quick_fix(workspace, scan["id"], TURN_TO_PASS)
         async with Runner(workspace) as runner:
-            (job,) = await queue.submit_hardening(workspace, runner, [(request.host, request.params(DEFAULT_GRACE))], 5)
+            (job,) = await submit.hardening(workspace, [(request.host, request.params(DEFAULT_GRACE))], 5, runner)
             (ended,) = await runner.wait_for([job.id])
     assert ended.status is JobStatus.COMPLETED, ended.error
     units = [j.progress_unit for j in seen]

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from core.domain.models import JobStatus
-from core.jobs import queue
+from core.jobs import submit
 from core.jobs.runner import Runner
 from core.remediation import planning
 from core.workspace import Workspace
@@ -159,7 +159,7 @@ async def canary_run(data_dir: Path, env: dict, scan_ids: list[str]):
             requests = [await planning.quick_fix(workspace, s, TURN_TO_PASS) for s in scan_ids]
             async with Runner(workspace) as runner:
                 params = [(r.host, r.params(60)) for r in requests]
-                waiting, ended = [j.id for j in await queue.submit_hardening(workspace, runner, params, 5)], []
+                waiting, ended = [j.id for j in await submit.hardening(workspace, params, 5, runner)], []
                 while waiting:
                     finished = await runner.wait_for(waiting)
                     ended += finished

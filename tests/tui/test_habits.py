@@ -77,7 +77,7 @@ async def test_quit_keys_ask_while_this_app_runs_jobs(fleet_data):
         await settle(pilot)
         await app.jobs.runner.stop()  # nothing runs them: they stay queued for this app
         wanted = await queue.scan_requests(app.workspace, ["legacy"], "cis-level1-server")
-        await app.jobs.runner.enqueue_scans(wanted)
+        await app.jobs.scan(wanted, here=True)
         await pilot.pause()
         for key in ("q", "ctrl+c"):
             await pilot.press(key)

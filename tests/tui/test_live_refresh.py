@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from core.domain.policy import Schedule
-from core.jobs import queue
+from core.jobs import submit
 from core.schedules.service import enqueue_due
 from core.store.base import NewScanJob
 from core.workspace import Workspace
@@ -42,7 +42,7 @@ async def enqueue_elsewhere(data_dir: Path, host: str) -> str:
     """A pending scan job made by another workspace on the same store: its scan id."""
     async with await Workspace.open(data_dir) as other:
         target = await other.store.require_host(host)
-        (job,) = await queue.enqueue_for_workers(other, [NewScanJob(target, "cis-level1-server", {}, 5)])
+        (job,) = await submit.scans(other, [NewScanJob(target, "cis-level1-server", {}, 5)], submit.WORKERS)
     return job.scan_id
 
 

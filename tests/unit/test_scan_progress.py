@@ -13,7 +13,9 @@ import time
 
 from core.content.benchmark import selected_rules
 from core.domain.models import Host, Job, JobStatus
-from core.jobs.runner import JobContext, Runner
+from core.jobs import submit
+from core.jobs.context import JobContext
+from core.jobs.runner import Runner
 from core.jobs.scan import ScanProgress
 from core.store.base import NewScanJob
 from core.targets.remote import progress_line
@@ -76,7 +78,7 @@ async def burst_then_wait(data_dir) -> tuple[list[Job], Job, Job, Job]:
         host = await workspace.store.add_host(Host(name="web1", address="127.0.0.1"))
         workspace.hub.subscribe(lambda event: events.append(event))
         async with Runner(workspace, handlers={"scan": quick_rules_then_a_slow_one}) as runner:
-            (job,) = await runner.enqueue_scans([NewScanJob(host, "cis-level1-server", {}, 5)])
+            (job,) = await submit.scans(workspace, [NewScanJob(host, "cis-level1-server", {}, 5)], runner)
             begin = time.monotonic()
             while not any(e.kind == "progress" and e.job.progress_done == 40 for e in events):
                 assert time.monotonic() - begin < 5, "the last state was never published"
@@ -111,7 +113,7 @@ async def test_nothing_of_a_jobs_progress_is_published_after_it_ended(data_dir):
         host = await workspace.store.add_host(Host(name="web1", address="127.0.0.1"))
         workspace.hub.subscribe(lambda event: events.append(event.kind))
         async with Runner(workspace, handlers={"scan": quick}) as runner:
-            (job,) = await runner.enqueue_scans([NewScanJob(host, "cis-level1-server", {}, 5)])
+            (job,) = await submit.scans(workspace, [NewScanJob(host, "cis-level1-server", {}, 5)], runner)
             await runner.wait_for([job.id])
             await asyncio.sleep(1.2)  # past every delay
         assert events[-1] == "finished" and events.count("finished") == 1

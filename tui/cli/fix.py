@@ -70,9 +70,10 @@ async def harden(workspace: Workspace, args) -> int:
 
 
 async def _go(workspace: Workspace, args, requests: list[planning.FixRequest]) -> int:
-    from core.jobs import queue
+    from core.jobs import submit
     from core.remediation.fixes import playbook
     from core.results.exports import write_atomically
+    from tui.cli.progress import wait_here
 
     if args.format == "ansible":
         if not args.output or len(requests) > 1:
@@ -90,7 +91,7 @@ async def _go(workspace: Workspace, args, requests: list[planning.FixRequest]) -
     params = [(r.host, r.params(args.grace)) for r in requests]
     canary = not getattr(args, "no_canary", False)
     if args.enqueue:
-        jobs = await queue.submit_hardening(workspace, None, params, args.priority, canary)
+        jobs = await submit.hardening(workspace, params, args.priority, submit.WORKERS, canary)
         if args.json:
             _print_jobs(jobs)
         for job in jobs if not args.json else ():
@@ -98,26 +99,11 @@ async def _go(workspace: Workspace, args, requests: list[planning.FixRequest]) -
             say(f"{job.id} {job.host_name}: hardening pending (a worker runs it: compliance-tui worker)"
                 + (f"; the other {followers} host(s) follow once it passed" if followers else ""))
         return 0
-    return await _run_here(workspace, args, lambda runner: queue.submit_hardening(
-        workspace, runner, params, args.priority, canary))
+    return _ended(args, await submit.hardening(workspace, params, args.priority, wait_here(args.json), canary))
 
 
-async def _run_here(workspace: Workspace, args, submit) -> int:
-    """Run the jobs in this process, and those a canary releases, until all have ended."""
-    from core.jobs.runner import Runner
-    from tui.cli.progress import JobProgress
-
-    unsubscribe = workspace.hub.subscribe(JobProgress(live=None if not args.json else False))
-    runner = await Runner(workspace).start()
-    try:
-        waiting, ended = [job.id for job in await submit(runner)], []
-        while waiting:
-            finished = await runner.wait_for(waiting)
-            ended += finished
-            waiting = [f for job in finished for f in (job.result or {}).get("followers", [])]
-    finally:
-        await runner.stop()
-        unsubscribe()
+def _ended(args, ended) -> int:
+    """Each job that ran here (and each a canary released): its log and how it ended."""
     if args.json:
         _print_jobs(ended, with_output=True)
     for job in ended if not args.json else ():
@@ -202,7 +188,8 @@ def _confirm(requests: list[planning.FixRequest], yes: bool) -> None:
 
 
 async def _rollback(workspace: Workspace, args) -> int:
-    from core.jobs import queue, rollback
+    from core.jobs import rollback, submit
+    from tui.cli.progress import wait_here
 
     if not args.job_id:
         raise InvalidInput("give the hardening job to roll back: compliance-tui fix rollback JOB_ID")
@@ -228,14 +215,13 @@ async def _rollback(workspace: Workspace, args) -> int:
             raise OperatorError("nothing was changed")
     host = await workspace.store.require_host(found.host)
     if args.enqueue:
-        jobs = await queue.submit_hardening(workspace, None, [(host, params)], args.priority)
+        jobs = await submit.hardening(workspace, [(host, params)], args.priority, submit.WORKERS)
         if args.json:
             _print_jobs(jobs)
         else:
             say(f"{jobs[0].id} {host.name}: rollback pending (a worker runs it: compliance-tui worker)")
         return 0
-    return await _run_here(workspace, args, lambda runner: queue.submit_hardening(
-        workspace, runner, [(host, params)], args.priority))
+    return _ended(args, await submit.hardening(workspace, [(host, params)], args.priority, wait_here(args.json)))
 
 
 COMMANDS = {("fix", None): fix, ("harden", None): harden}

@@ -91,6 +91,14 @@ class JobProgress:
         print(neutralise(line), file=self.out, flush=True)
 
 
+def wait_here(as_json: bool):
+    """Where the CLI runs jobs without --enqueue (core/jobs/submit.py): in this process, waited
+    for, their progress on stderr (a line at each start and end with --json)."""
+    from core.jobs.submit import Wait
+
+    return Wait(JobProgress(live=False if as_json else None))
+
+
 def _label(job: Job) -> str:
     """A scan job goes by its scan's id: the id the table after it shows, that `results`,
     `report` and `fix` take; any other job by its own id."""

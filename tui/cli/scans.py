@@ -53,11 +53,10 @@ def register(commands) -> None:
 
 
 async def scan(workspace: Workspace, args) -> int:
-    from core.jobs import queue
-    from core.jobs.runner import Runner
+    from core.jobs import queue, submit
     from core.views.exceptions import apply_to_scans
     from core.views.serialize import job_to_dict, scan_to_dict
-    from tui.cli.progress import JobProgress
+    from tui.cli.progress import wait_here
 
     if args.max_concurrent is not None:
         workspace.configure(max_concurrent=max(1, args.max_concurrent))
@@ -66,21 +65,14 @@ async def scan(workspace: Workspace, args) -> int:
     if args.enqueue and (args.junit or args.sarif or args.fail_on_new or args.fail_under is not None):
         raise InvalidInput("--junit, --sarif, --fail-on-new and --fail-under need the results: leave out --enqueue")
     if args.enqueue:
-        jobs = await queue.enqueue_for_workers(workspace, wanted)
+        jobs = await submit.scans(workspace, wanted, submit.WORKERS)
         if args.json:
             print_json([job_to_dict(j) for j in jobs])
         else:
             for job in jobs:
                 say(f"{job.id} {job.host_name}: pending (a worker runs it: compliance-tui worker)")
         return 0
-    unsubscribe = workspace.hub.subscribe(JobProgress(live=None if not args.json else False))
-    runner = await Runner(workspace).start()
-    try:
-        jobs = await runner.enqueue_scans(wanted)
-        jobs = await runner.wait_for([j.id for j in jobs])
-    finally:
-        await runner.stop()
-        unsubscribe()
+    jobs = await submit.scans(workspace, wanted, wait_here(args.json))
     scans = await apply_to_scans(workspace.store, [await workspace.store.get_scan(j.scan_id) for j in jobs])
     new = await ci_gates(workspace, scans, args)
     if args.json:

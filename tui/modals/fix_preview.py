@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
-from core.jobs import queue
 from core.remediation import planning
 from core.remediation.fixes import WARNING_ORDER, playbook, summary_lines, whole_script
 from core.remediation.safety import DEFAULT_GRACE
@@ -159,7 +158,7 @@ class FixPreviewModal(BaseModal):
     async def start(self) -> None:
         here = self.query_one(RunChoice).here
         params = [(request.host, request.params(DEFAULT_GRACE)) for request in self.requests]
-        jobs = await queue.submit_hardening(self.app.workspace, self.app.jobs.runner if here else None, params, 5)
+        jobs = await self.app.jobs.harden(params, here)
         where = "running in this app" if here else "queued for a worker"
         rest = f"; the other {len(params) - 1} host(s) follow once it passed" if len(params) > 1 else ""
         self.notify(f"{len(jobs)} hardening job(s) {where}{rest}: follow them on Jobs (4)")

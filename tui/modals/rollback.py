@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from core.jobs import queue, rollback
+from core.jobs import rollback
 from core.remediation.safety import DEFAULT_GRACE
 from tui.base.modal import BaseModal
 from tui.common import keymap
@@ -90,7 +90,7 @@ class RollbackModal(BaseModal):
         host = await workspace.store.require_host(found.host)
         here = self.query_one(RunChoice).here
         params = rollback.rollback_params(found.job, DEFAULT_GRACE)
-        (job,) = await queue.submit_hardening(workspace, self.jobs.runner if here else None, [(host, params)], 5)
+        (job,) = await self.jobs.harden([(host, params)], here)
         self.notify(f"rollback of job {found.job.short_id} {'running in this app' if here else 'queued for a worker'}"
                     ": follow it on Jobs (4)")
         self.dismiss(job)

@@ -12,10 +12,9 @@ from __future__ import annotations
 from textual.signal import Signal
 
 from core.domain.events import JobEvent
-from core.domain.models import Job, JobStatus
-from core.jobs import queue
+from core.domain.models import DEFAULT_PRIORITY, Host, Job, JobStatus
+from core.jobs import submit
 from core.jobs.runner import Runner
-from core.jobs.worker import HEARTBEAT, worker_alive
 from core.store.base import NewScanJob
 
 
@@ -55,13 +54,18 @@ class AppJobs:
         return next((j for j in running if j.status is JobStatus.RUNNING), running[0] if running else None)
 
     async def worker_alive(self) -> bool:
-        return worker_alive(await self.app.workspace.store.get_meta(HEARTBEAT))
+        return await submit.worker_seen(self.app.workspace)
 
     async def scan(self, wanted: list[NewScanJob], here: bool) -> list[Job]:
         """Start these scans in this app, or leave them pending for a worker."""
-        if here:
-            return await self.runner.enqueue_scans(wanted)
-        return await queue.enqueue_for_workers(self.app.workspace, wanted)
+        return await submit.scans(self.app.workspace, wanted, self._place(here))
+
+    async def harden(self, params_by_host: list[tuple[Host, dict]], here: bool) -> list[Job]:
+        """Hardening (or rollback) jobs in this app, or for a worker; several hosts: a canary first."""
+        return await submit.hardening(self.app.workspace, params_by_host, DEFAULT_PRIORITY, self._place(here))
+
+    def _place(self, here: bool) -> submit.Place:
+        return self.runner if here else submit.WORKERS
 
     async def cancel(self, job_id: str) -> Job:
         return await self.runner.cancel(job_id)

@@ -7,7 +7,7 @@ so that they run now instead of waiting for a worker that is not there.
 
 from __future__ import annotations
 
-from core.schedules.service import enqueue_due
+from core.jobs import submit
 from tui.common.words import plural
 
 EVERY = 20.0  # seconds between looks; slots are at least a minute apart
@@ -36,17 +36,12 @@ class ScheduleTicker:
     async def run_once(self) -> int:
         """Enqueue what is due now; re-arms itself after each look."""
         try:
-            jobs = self.app.jobs
-            runner = jobs.runner
+            runner = self.app.jobs.runner
             if runner is None or self.app.workspace is None:
                 return 0
-            here = not await jobs.worker_alive()
-            done = await enqueue_due(self.app.workspace, runner.owner, self.app.clock(),
-                                     owner=runner.owner if here else None,
-                                     lease_until=runner.lease_until() if here else None)
+            done, here = await submit.scheduled(self.app.workspace, runner, self.app.clock())
             if done:
                 self.enqueued += len(done)
-                runner.wake()
                 count = sum(len(d.jobs) for d in done)
                 where = "running here (no worker seen)" if here else "left to the worker"
                 self.app.notify(f"schedules: {plural(count, 'scan')} enqueued, {where}", timeout=6)
