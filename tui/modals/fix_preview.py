@@ -158,7 +158,7 @@ class FixPreviewModal(BaseModal):
     async def start(self) -> None:
         here = self.query_one(RunChoice).here
         params = [(request.host, request.params(DEFAULT_GRACE)) for request in self.requests]
-        jobs = await self.app.jobs.harden(params, here)
+        jobs = await self.jobs.harden(params, here)
         where = "running in this app" if here else "queued for a worker"
         rest = f"; the other {len(params) - 1} host(s) follow once it passed" if len(params) > 1 else ""
         self.notify(f"{len(jobs)} hardening job(s) {where}{rest}: follow them on Jobs (4)")
