@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.keys import _character_to_key, format_key
 
 from tui.common.nav import NAV
@@ -231,7 +231,7 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
 }
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     return [Binding(k.keys, k.action, k.description, show=k.show, tooltip=k.tooltip, priority=k.priority, id=k.id)
             for k in KEYMAP[scope]]
 
@@ -334,9 +334,9 @@ def clashes(moved: dict[str, str]) -> list[Clash]:
             for one in (i for i in sharing if i in moved):
                 for other in sharing:
                     layered = key in _normal(ids[one][1]) and key in _normal(ids[other][1])
-                    pair = tuple(sorted((one, other)))
-                    if other != one and not layered and (*pair, key) not in found:
-                        found[(*pair, key)] = Clash(one, other, key, scope)
+                    first, second = sorted((one, other))
+                    if other != one and not layered and (first, second, key) not in found:
+                        found[(first, second, key)] = Clash(one, other, key, scope)
     return list(found.values())
 
 
