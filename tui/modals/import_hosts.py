@@ -117,7 +117,7 @@ class ImportHostsModal(BaseModal):
         button.label = f"Add selected ({len(self.chosen)}) (ctrl+s)"
         button.disabled = not self.chosen
 
-    def action_toggle(self) -> None:
+    def action_select(self) -> None:
         table = self.query_one("#preview", KeyedTable)
         key = table.cursor_key
         item = next((f for f in self.found if f.host.name == key), None)

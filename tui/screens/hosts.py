@@ -166,7 +166,7 @@ class HostsScreen(BaseScreen):
         button.label = f"Bulk Scan ({len(self.selected)}) b"
         button.disabled = not self.selected
 
-    def action_toggle(self) -> None:
+    def action_select(self) -> None:
         host = self._current()
         if host is None:
             return
