@@ -13,8 +13,9 @@ import logging
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -30,6 +31,7 @@ from core.store.base import StoreTooNew
 from core.store.faults import storage_fault
 from core.workspace import Workspace
 from tui.base.screen import BaseScreen
+from tui.base.view import AppState, NoWorkspace
 from tui.commands import ScreenCommands
 from tui.common import keymap
 from tui.common.nav import NAV
@@ -92,21 +94,20 @@ class ComplianceApp(App):
             said = str(fault) if fault else f"cannot open the data dir {self.data_dir}: {exc}"
             self.exit(return_code=1, message=f"error: {said}")
             return
-        self.apply_user_keys()
+        self.apply_user_keys(self.workspace.settings)
         await self.jobs.start()
         self.schedules.start()
         self.store_changes.start()
         await self.switch_mode("dashboard")
         for notice in self.workspace.notices:  # e.g. a data dir that was readable by others
             self.notify(notice, severity="warning", timeout=20)
-        self.run_worker(self.datastreams, group="content", exit_on_error=False,
-                        name="discover content")
+        self._discover_content()
 
-    def apply_user_keys(self) -> None:
+    def apply_user_keys(self, settings: Settings) -> None:
         """The config file's [keys]; a move onto a key another binding of that view has is said
         (one line each) and left out, so that neither binding disappears."""
         try:
-            moved = keymap.check_user_keymap(dict(self.workspace.settings.keys))
+            moved = keymap.check_user_keymap(dict(settings.keys))
         except OperatorError as exc:
             self.notify(str(exc), severity="error", timeout=20)
             return
@@ -122,9 +123,15 @@ class ComplianceApp(App):
         if self.workspace is not None:
             await self.workspace.close()
 
+    @work(group="content", exit_on_error=False, name="discover content")
+    async def _discover_content(self) -> None:
+        await self.datastreams()
+
     async def datastreams(self) -> list[Datastream]:
         """Installed content, discovered once (up to seconds cold: call it from workers)."""
         async with self._content_lock:
+            if self.workspace is None:
+                raise NoWorkspace("content is discovered once the app has opened the workspace")
             return await self.workspace.datastreams()
 
     # ---------------------------------------------------------------- navigation
@@ -167,7 +174,9 @@ class ComplianceApp(App):
         return True
 
     def action_filter(self) -> None:
-        self.screen.action_filter()
+        screen = self.screen
+        if isinstance(screen, BaseScreen):  # the screens with a FILTER_INPUT (check_action)
+            screen.action_filter()
 
     def action_help(self) -> None:
         screen = self.screen
@@ -194,7 +203,7 @@ class ComplianceApp(App):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(self._cancel_scans_and_exit, group="quit", exit_on_error=False)
+                self._cancel_scans_and_exit()
 
         self.push_screen(ConfirmModal(
             f"This app runs {plural(running, 'job')}. Quit and cancel "
@@ -202,6 +211,7 @@ class ComplianceApp(App):
             "a worker (compliance-tui worker) are not affected.",
             confirm="Quit", refuse="Stay", title="Quit"), answered)
 
+    @work(group="quit", exit_on_error=False, name="quit")
     async def _cancel_scans_and_exit(self) -> None:
         self.notify("cancelling this app's jobs…", timeout=5)
         await self.jobs.shutdown()
@@ -223,9 +233,9 @@ class ComplianceApp(App):
 
     def report_worker(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker becomes a notice."""
-        if event.state is not WorkerState.ERROR:
-            return
         error = event.worker.error
+        if event.state is not WorkerState.ERROR or error is None:
+            return
         fault = None if isinstance(error, OperatorError) else self.storage_fault(error)
         if isinstance(error, OperatorError) or fault is not None:
             self.notify(said(fault or error), severity="error", timeout=20 if fault else 12)
@@ -242,6 +252,10 @@ class ComplianceApp(App):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.report_worker(event)
+
+
+if TYPE_CHECKING:  # what screens and modals read of the app (tui/base/view.py), checked here
+    _STATE: type[AppState] = ComplianceApp
 
 
 def run_app(data_dir: Path, settings: Settings | None = None) -> int:

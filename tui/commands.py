@@ -4,10 +4,11 @@ then actions that open their screen. It follows the screen the palette was opene
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable, Iterator
+from typing import Callable, Iterator, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.base.view import AppState
 from tui.common.keymap import key_label
 from tui.common.nav import GLOBAL_ACTIONS, NAV
 
@@ -16,7 +17,7 @@ Command = tuple[str, str, Callable[[], object]]
 
 class ScreenCommands(Provider):
     def _commands(self) -> Iterator[Command]:
-        app, screen = self.app, self.screen
+        app, screen = cast("AppState", self.app), self.screen
         seen: set[str] = set()
         for binding in getattr(screen, "BINDINGS", ()):
             action = getattr(binding, "action", None)
@@ -24,7 +25,7 @@ class ScreenCommands(Provider):
             if not action or not description or action in ("back", "close") or action in seen:
                 continue
             seen.add(action)
-            keys = getattr(app, "user_keys", {}).get(getattr(binding, "id", None)) or binding.key
+            keys = app.user_keys.get(getattr(binding, "id", None) or "") or binding.key
             yield (description, f"this screen (key {key_label(keys)})", partial(screen.run_action, action))
         for key, mode, label in NAV:
             yield (f"Go to {label}", f"Show the {label} screen (key {key})", partial(app.action_go, mode))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.screen import Screen
 
 from tui.screens.compliance import ComplianceScreen
@@ -12,7 +14,7 @@ from tui.screens.schedules import SchedulesScreen
 from tui.screens.settings import SettingsScreen
 
 
-def screen_classes() -> dict[str, type[Screen]]:
-    """mode -> Screen class."""
+def screen_classes() -> dict[str, str | Callable[[], Screen]]:
+    """mode -> Screen class (App.MODES' type)."""
     return {"dashboard": DashboardScreen, "hosts": HostsScreen, "compliance": ComplianceScreen,
             "jobs": JobsScreen, "schedules": SchedulesScreen, "settings": SettingsScreen}

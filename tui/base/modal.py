@@ -18,7 +18,7 @@ class BaseModal(AppView, ModalScreen):
         self.stop_blinking()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.app.report_worker(event)
+        self.state.report_worker(event)
 
     def action_close(self) -> None:
         self.dismiss(None)

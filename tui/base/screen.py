@@ -52,7 +52,7 @@ class BaseScreen(AppView, Screen):
             self.reload()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.app.report_worker(event)
+        self.state.report_worker(event)
 
     # ---------------------------------------------------------------- keys
 
@@ -74,7 +74,7 @@ class BaseScreen(AppView, Screen):
         elif len(self.app.screen_stack) > 1:
             self.app.pop_screen()
         else:
-            self.app.go_back()
+            self.state.go_back()
 
     # ---------------------------------------------------------------- loading
 
@@ -121,7 +121,7 @@ class BaseScreen(AppView, Screen):
             self._refresh_timer.stop()
             self._refresh_timer = None
         if wanted and self.is_current:
-            self._refresh_timer = self.set_timer(self.app.refresh_seconds, self._refresh_due)
+            self._refresh_timer = self.set_timer(self.state.refresh_seconds, self._refresh_due)
 
     def _refresh_due(self) -> None:
         self._refresh_timer = None

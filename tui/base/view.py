@@ -7,24 +7,43 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.widgets import Input
 
+from tui.widgets.view import WidgetApp
+
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from textual.app import App
     from textual.css.query import DOMQuery
+    from textual.worker import Worker
 
+    from core.content.catalog import Datastream
     from core.workspace import Workspace
     from tui.services.jobs import AppJobs
     from tui.widgets.cells import Palette
 
 
-class AppState(Protocol):
-    """What of ComplianceApp its screens and modals use."""
+class AppState(WidgetApp, Protocol):
+    """What of ComplianceApp its screens, modals and command palette use (tui/app.py checks
+    that ComplianceApp is one)."""
 
     cursor_blink: bool
     workspace: Workspace | None
     jobs: AppJobs
     palette: Palette
+    clock: Callable[[], datetime]
+    refresh_seconds: float
+    user_keys: dict[str, str]
+
+    async def datastreams(self) -> list[Datastream]: ...
+
+    def go_back(self) -> None: ...
+
+    def open_compliance(self, host: str | None) -> None: ...
+
+    def run_on(self, mode: str, action: str) -> None: ...
+
+    def report_worker(self, event: Worker.StateChanged) -> None: ...
 
 
 class NoWorkspace(RuntimeError):

@@ -77,7 +77,7 @@ async def explain_rule(workspace: Workspace, args) -> int:
         say(found.text.rstrip("\n"))
         if cut_note(found):
             say(f"({cut_note(found)}: --regenerate)", err=True)
-        say(f"(cached {found.created_at[:16].replace('T', ' ')} UTC, model {found.model}; "
+        say(f"(cached {(found.created_at or '')[:16].replace('T', ' ')} UTC, model {found.model}; "
             "--regenerate asks anew)", err=True)
     else:
         if outcome.truncated:

@@ -56,7 +56,7 @@ async def content_list(workspace: Workspace, args) -> int:
         print_json([{"os": row.label, "beyond_spec": row.beyond_spec, "missing_content": row.missing_content,
                      "profiles": {name: choice_to_dict(c) for name, c in row.profiles.items()}} for row in rows])
         return 0
-    table = []
+    table: list[list[str]] = []
     for row in rows:
         if row.beyond_spec and not any(r[0] == "" for r in table):
             table.append(["", "(beyond the spec's table)", ""])

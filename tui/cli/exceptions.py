@@ -101,8 +101,8 @@ async def diff(workspace: Workspace, args) -> int:
         print_json(comparison_to_dict(comparison))
         return 0
     older, newer = comparison.older, comparison.newer
-    say(f"{newer.host_name}: {older.short_id} ({older.created_at[:16].replace('T', ' ')}, score "
-        f"{older.score}) -> {newer.short_id} ({newer.created_at[:16].replace('T', ' ')}, score {newer.score})")
+    say(f"{newer.host_name}: {older.short_id} ({older.created[:16].replace('T', ' ')}, score "
+        f"{older.score}) -> {newer.short_id} ({newer.created[:16].replace('T', ' ')}, score {newer.score})")
     for difference in differences(comparison):
         say(difference)
     for job in comparison.hardening:

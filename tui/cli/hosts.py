@@ -243,7 +243,7 @@ async def hosts_detect(workspace: Workspace, args) -> int:
     from core.views.serialize import host_to_dict
 
     host = await service.detect_os(workspace, args.name)
-    os_info = OsInfo(host.os_id, host.os_version, host.os_name, host.os_family)
+    os_info = OsInfo(host.os_id or "", host.os_version or "", host.os_name or "", host.os_family or "")  # all set
     problem = None
     try:
         profiles = available_profiles(os_info, await workspace.datastreams())

@@ -9,6 +9,7 @@ from core.domain.errors import InvalidInput
 from tui.cli.output import print_json, print_table, say
 
 if TYPE_CHECKING:
+    from core.domain.policy import Schedule
     from core.schedules import cadence as cadences
     from core.schedules import service
     from core.views.schedules import ScheduleRow
@@ -69,6 +70,12 @@ def target_of(args) -> service.Target | None:
     return service.Target.of(args.hosts, args.all_hosts, args.tag)
 
 
+def schedule_id(schedule: Schedule) -> str:
+    """A stored schedule's id (the service returns stored ones)."""
+    assert schedule.id is not None
+    return schedule.id
+
+
 async def _row(workspace: Workspace, schedule_id: str) -> ScheduleRow:
     from core.views.schedules import schedules_view
 
@@ -103,9 +110,14 @@ async def _show(workspace: Workspace, schedule_id: str, verb: str, as_json: bool
 async def schedules_add(workspace: Workspace, args) -> int:
     from core.schedules import service
 
-    schedule = await service.add_schedule(workspace, target_of(args), args.profile, cadence_of(args), args.tz,
+    # argparse requires a target and a time; an empty one (--hosts "", --daily "") is neither
+    target = service.Target.of(args.hosts, args.all_hosts, args.tag)  # says what to give
+    cadence = cadence_of(args)
+    if cadence is None:
+        raise InvalidInput("give the schedule's time: --daily HH:MM, --weekly DAY@HH:MM or --cron EXPR")
+    schedule = await service.add_schedule(workspace, target, args.profile, cadence, args.tz,
                                           args.tailoring, args.priority or 5)
-    await _show(workspace, schedule.id, "added", args.json)
+    await _show(workspace, schedule_id(schedule), "added", args.json)
     if not args.json:
         say("scans are enqueued by `compliance-tui worker` (or the TUI while it is open)", err=True)
     return 0
@@ -120,7 +132,7 @@ async def schedules_edit(workspace: Workspace, args) -> int:
     schedule = await service.edit_schedule(
         workspace, args.schedule_id, target=target_of(args), profile=args.profile, cadence=cadence_of(args),
         tz=args.tz, tailoring_file=args.tailoring, clear_tailoring=args.clear_tailoring, priority=args.priority)
-    return await _show(workspace, schedule.id, "changed", args.json)
+    return await _show(workspace, schedule_id(schedule), "changed", args.json)
 
 
 async def schedules_list(workspace: Workspace, args) -> int:
@@ -148,7 +160,7 @@ async def schedules_resume(workspace: Workspace, args) -> int:
     from core.schedules import service
 
     schedule = await service.set_paused(workspace, args.schedule_id, False)
-    return await _show(workspace, schedule.id, "resumed", False)
+    return await _show(workspace, schedule_id(schedule), "resumed", False)
 
 
 async def schedules_remove(workspace: Workspace, args) -> int:

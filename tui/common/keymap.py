@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.keys import _character_to_key, format_key
 
 from tui.common.nav import NAV
@@ -75,7 +75,7 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
     "hosts": (
         Key("hosts.scans", "enter", "open_scans", "Scans", tooltip="The host's scans (Compliance)"),
         Key("hosts.new_scan", "n", "new_scan", "New Scan", tooltip="New scan of this host"),
-        Key("hosts.select", "space", "toggle", "Select", tooltip="Select the host for Bulk Scan or Harden"),
+        Key("hosts.select", "space", "select", "Select", tooltip="Select the host for Bulk Scan or Harden"),
         Key("hosts.bulk_scan", "b", "bulk_scan", "Bulk Scan", show=False,  # the toolbar's "Bulk Scan (N) b"
             tooltip="Bulk Scan the selected hosts"),
         Key("hosts.add", "a", "add", "Add"),
@@ -106,7 +106,7 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
     ),
     "results": (
         Key("results.details", "enter", "expand", "Details", tooltip="Description, rationale and remediation"),
-        Key("results.select", "space", "toggle", "Select", tooltip="Select a failed rule for Quick Fix"),
+        Key("results.select", "space", "select", "Select", tooltip="Select a failed rule for Quick Fix"),
         Key("results.quick_fix", "F", "quick_fix", "Quick Fix", tooltip="Quick Fix the selected failed rules"),
         Key("results.explain", "E", "explain", "Explain", tooltip="Explain the rule with AI (once an LLM is set up)"),
         Key("results.result", "f", "cycle('result-filter')", "Result", show=False,  # the toolbar shows f, v, S
@@ -212,7 +212,7 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
     ),
     "import_hosts": (
         Key("import_hosts.close", "escape", "close", "Cancel"),
-        Key("import_hosts.select", "space", "toggle", "Select"),
+        Key("import_hosts.select", "space", "select", "Select"),
         Key("import_hosts.add", "ctrl+s", "add", "Add selected"),
     ),
     "explain": (
@@ -231,7 +231,7 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
 }
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     return [Binding(k.keys, k.action, k.description, show=k.show, tooltip=k.tooltip, priority=k.priority, id=k.id)
             for k in KEYMAP[scope]]
 
@@ -334,9 +334,9 @@ def clashes(moved: dict[str, str]) -> list[Clash]:
             for one in (i for i in sharing if i in moved):
                 for other in sharing:
                     layered = key in _normal(ids[one][1]) and key in _normal(ids[other][1])
-                    pair = tuple(sorted((one, other)))
-                    if other != one and not layered and (*pair, key) not in found:
-                        found[(*pair, key)] = Clash(one, other, key, scope)
+                    first, second = sorted((one, other))
+                    if other != one and not layered and (first, second, key) not in found:
+                        found[(first, second, key)] = Clash(one, other, key, scope)
     return list(found.values())
 
 

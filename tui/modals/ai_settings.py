@@ -113,7 +113,7 @@ class AiSettingsModal(BaseModal):
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        {"test": self.action_test, "save": self.action_save}.get(event.button.id, self.action_close)()
+        {"test": self.action_test, "save": self.action_save}.get(event.button.id or "", self.action_close)()
 
     def on_input_submitted(self) -> None:
         self.action_save()

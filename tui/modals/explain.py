@@ -123,10 +123,12 @@ class ExplainModal(BaseModal):
             self.post_message(self.Waiting(seconds))
             await asyncio.sleep(seconds)
 
+        def piece(text: str) -> None:  # streamed: each part of the answer as it comes
+            self.post_message(self.Piece(text))
+
         try:
-            outcome = await explain(workspace.store, workspace.settings.ai, self.scan, self.result,
-                                    lambda text: self.post_message(self.Piece(text)), regenerate=regenerate,
-                                    sleep=wait)
+            outcome = await explain(workspace.store, workspace.settings.ai, self.scan, self.result, piece,
+                                    regenerate=regenerate, sleep=wait)
         except OperatorError as exc:  # one line in the modal; the app goes on
             self.post_message(self.Failed(str(exc)))
             return

@@ -55,17 +55,17 @@ class HostFormModal(FormModal[Host, Host]):
 
     def read(self) -> Host:
         values = {field: self.field(field) or None for field, _label, _hint in FIELDS}
-        if not values["name"]:  # said in the form's words before core's checks
+        name, address = values["name"], values["address"]
+        if not name:  # said in the form's words before core's checks
             raise InvalidInput("give the host a name (Name), e.g. web01")
-        if not values["address"]:
+        if not address:
             raise InvalidInput("give the host's address (Address): a DNS name or an IP address")
-        port = parse_port(values.pop("port") or "22")
-        values["tags"] = parse_tags(values.pop("tags"))
-        values["zone"] = parse_zone(values.pop("zone"))
-        if self.host is not None:
-            host = replace(self.host, port=port, **values)
-        else:
-            host = Host(port=port, **values)
+        host = Host(name, address, parse_port(values["port"] or "22"), username=values["username"],
+                    identity_file=values["identity_file"], known_hosts=values["known_hosts"],
+                    sudo_password_env=values["sudo_password_env"], tags=parse_tags(values["tags"]),
+                    zone=parse_zone(values["zone"]))
+        if self.host is not None:  # the form's fields over the others of the host (its id, its OS)
+            host = replace(self.host, **{field: getattr(host, field) for field, _label, _hint in FIELDS})
         if host.identity_file:
             host.identity_file = str(Path(host.identity_file).expanduser())
         return validate_host(host)

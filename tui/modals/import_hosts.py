@@ -11,8 +11,9 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from core.domain.errors import OperatorError
-from core.hosts import importing, inventory
+from core.hosts import importing
 from core.hosts.candidates import Found
+from core.hosts.kinds import ANSIBLE_INI, ANSIBLE_YAML, SSH_CONFIG
 from tui.base.modal import BaseModal
 from tui.common import keymap
 from tui.common.words import plural
@@ -20,8 +21,8 @@ from tui.services.remote import add_host
 from tui.widgets.cells import DASH, plain
 from tui.widgets.keyed_table import Column, KeyedTable
 
-KINDS = [("detect from the file", "auto"), ("SSH client config", inventory.SSH_CONFIG),
-         ("Ansible INI", inventory.ANSIBLE_INI), ("Ansible YAML", inventory.ANSIBLE_YAML)]
+KINDS = [("detect from the file", "auto"), ("SSH client config", SSH_CONFIG),
+         ("Ansible INI", ANSIBLE_INI), ("Ansible YAML", ANSIBLE_YAML)]
 
 
 class ImportHostsModal(BaseModal):
@@ -117,7 +118,7 @@ class ImportHostsModal(BaseModal):
         button.label = f"Add selected ({len(self.chosen)}) (ctrl+s)"
         button.disabled = not self.chosen
 
-    def action_toggle(self) -> None:
+    def action_select(self) -> None:
         table = self.query_one("#preview", KeyedTable)
         key = table.cursor_key
         item = next((f for f in self.found if f.host.name == key), None)
@@ -126,7 +127,7 @@ class ImportHostsModal(BaseModal):
         if item.problem:
             self.notify(f"{key} cannot be added: {item.problem}", severity="warning")
             return
-        self.chosen ^= {key}
+        self.chosen ^= {item.host.name}
         self._render_rows()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

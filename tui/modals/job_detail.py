@@ -175,10 +175,14 @@ class JobDetailModal(BaseModal):
         if job.status.finished:
             self.notify(f"job {job.short_id} has {job.status.value} already: nothing to cancel")
             return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.cancel()
+
         self.app.push_screen(ConfirmModal(
             f"Cancel job {job.short_id} ({job.kind} of {job.host_name}, {job.status.value})?",
-            confirm="Stop job", refuse="Keep it", title="Cancel job", danger=True),
-            lambda yes: yes and self.cancel())
+            confirm="Stop job", refuse="Keep it", title="Cancel job", danger=True), answered)
 
     @work(group="job-action", exit_on_error=False)
     async def cancel(self) -> None:

@@ -89,7 +89,7 @@ class NewScanModal(BaseModal):
         host = await self.workspace.store.require_host(name)
         choices, problem = [], None
         if host.os_id:
-            datastreams = await self.app.datastreams()
+            datastreams = await self.state.datastreams()
             os_info = OsInfo(host.os_id, host.os_version or "", host.os_name or "", host.os_family or "")
             choices = available_profiles(os_info, datastreams)
             if not choices:
@@ -148,7 +148,7 @@ class NewScanModal(BaseModal):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         {"create": self.action_create, "detect": self.action_detect,
-         "cancel": self.action_close}[event.button.id]()
+         "cancel": self.action_close}[event.button.id or ""]()
 
     def action_create(self) -> None:
         options = self.query_one("#profiles", OptionList)

@@ -58,16 +58,16 @@ class CompareScreen(BaseScreen):
 
     def show(self, comparison: Comparison) -> bool:
         self.comparison = comparison
-        self._show_title()
-        self._show_rows()
+        self._show_title(comparison)
+        self._show_rows(comparison)
         return False
 
-    def _show_title(self) -> None:
-        c, palette = self.comparison, self.palette
+    def _show_title(self, c: Comparison) -> None:
+        palette = self.palette
         old, new = c.older, c.newer
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"Compare {new.host_name}", style="bold")
-        now = self.app.clock()
+        now = self.state.clock()
         title.append(f" · {old.short_id} {day_time(old.created_at, now)} → {new.short_id} "
                      f"{day_time(new.created_at, now)} · ")
         title.append_text(palette.score(old.score))
@@ -85,15 +85,15 @@ class CompareScreen(BaseScreen):
             line.append_text(palette.text(difference, "text-warning"))
         self.query_one("#compare-summary", Static).update(line)
 
-    def _changes(self) -> list[tuple[str, Change]]:
+    def _changes(self, comparison: Comparison) -> list[tuple[str, Change]]:
         chosen = self.query_one("#change-filter", Chip).value
         wanted = [c for c in CATEGORIES if c != "still_failing"] if chosen == "changed" else [chosen]
-        return [(category, change) for category in wanted for change in self.comparison.changes.get(category, [])]
+        return [(category, change) for category in wanted for change in comparison.changes.get(category, [])]
 
-    def _show_rows(self) -> None:
+    def _show_rows(self, comparison: Comparison) -> None:
         palette = self.palette
         rows = []
-        for category, change in self._changes():
+        for category, change in self._changes(comparison):
             after = palette.result(change.after) if change.after else palette.muted(DASH)
             if change.excepted:
                 after = palette.muted(f"{change.after} exc")
@@ -109,4 +109,4 @@ class CompareScreen(BaseScreen):
     @on(Chip.Changed)
     def _filter_changed(self) -> None:
         if self.comparison is not None:
-            self._show_rows()
+            self._show_rows(self.comparison)

@@ -108,7 +108,7 @@ class ComplianceScreen(BaseScreen):
     def read(self) -> Read:
         status = self.query_one("#status-select", Select).value
         return partial(host_scans, self.workspace.store, self.host, None if status == "all" else str(status),
-                       self.query_one("#scan-search", Input).value.strip(), to_iso(since(self.app.clock())))
+                       self.query_one("#scan-search", Input).value.strip(), to_iso(since(self.state.clock())))
 
     def show(self, data: HostScans) -> bool:
         self.data = data
@@ -120,8 +120,8 @@ class ComplianceScreen(BaseScreen):
                 select.set_options([(plain(name), name) for name in data.hosts])
             if data.host is not None and select.value != data.host:
                 select.value = data.host
-        self._show_cards()
-        self._show_trend()
+        self._show_cards(data)
+        self._show_trend(data)
         table = self.query_one("#scans", KeyedTable)
         filters = self._filters()
         table.empty_text = (f"no scans match {', '.join(filters)} (esc clears)" if filters
@@ -149,8 +149,7 @@ class ComplianceScreen(BaseScreen):
         self.reload()
         return True
 
-    def _show_cards(self) -> None:
-        data = self.data
+    def _show_cards(self, data: HostScans) -> None:
         latest = data.latest
         self.query_one("#card-total", StatCard).show(str(sum(data.statuses.values())))
         score = None if latest is None else latest.score
@@ -161,16 +160,16 @@ class ComplianceScreen(BaseScreen):
         self.query_one("#card-failed", StatCard).show(
             DASH if latest is None else str(latest.counts.get("fail", 0)), "-bad")
 
-    def _show_trend(self) -> None:
-        by_profile = score_series(self.data.trend, "profile")
-        now = self.app.clock()
+    def _show_trend(self, data: HostScans) -> None:
+        by_profile = score_series(data.trend, "profile")
+        now = self.state.clock()
         window = fit_window((t for points in by_profile.values() for t, _ in points), now)
         names = ", ".join(by_profile) or "no completed scans in the last 30 days"
-        title = f"{self.data.host or 'no host'}: score, {window.label}: {names}"
+        title = f"{data.host or 'no host'}: score, {window.label}: {names}"
         series = [Series(name, tuple(points)) for name, points in by_profile.items()]
-        marks = hardened_points(self.data.trend, self.data.jobs)
+        marks = hardened_points(data.trend, data.jobs)
         self.query_one("#host-trend", ScoreChart).show(title, series, now, marks, window,
-                                                       content_changes(self.data.trend))
+                                                       content_changes(data.trend))
 
     @staticmethod
     def _progress(scan: Scan, job: Job | None) -> str:
@@ -181,16 +180,17 @@ class ComplianceScreen(BaseScreen):
 
     def _row(self, scan: Scan) -> tuple:
         palette = self.palette
+        stored = self.data.jobs if self.data else {}  # the store's jobs of the scans shown
         if scan.status is ScanStatus.COMPLETED and scan.id in self.marked:
             actions = palette.text("✓ marked: C compares", "text-accent", bold=True)
         elif scan.status is ScanStatus.COMPLETED:
             actions = palette.text("⏎ Results  o Report", "text-accent")
         elif scan.status is ScanStatus.RUNNING:
-            job = self.jobs.for_scan(scan.id) or self.data.jobs.get(scan.id)
+            job = self.jobs.for_scan(scan.id) or stored.get(scan.id)
             now = running_rule(job)
             actions = palette.text(self._progress(scan, job) + (f" · {now}" if now else ""), "text-primary")
         elif scan.status is ScanStatus.PENDING:
-            job = self.data.jobs.get(scan.id)
+            job = stored.get(scan.id)
             waiting = "queued in this app" if job and job.lease_owner else "waiting for a worker"
             actions = palette.muted(waiting)
         else:
@@ -269,7 +269,7 @@ class ComplianceScreen(BaseScreen):
     def action_cycle_status(self) -> None:
         select = self.query_one("#status-select", Select)
         values = [v for _label, v in STATUSES]
-        select.value = values[(values.index(select.value) + 1) % len(values)]
+        select.value = values[(values.index(str(select.value)) + 1) % len(values)]
 
     # ---------------------------------------------------------------- actions
 
@@ -309,7 +309,7 @@ class ComplianceScreen(BaseScreen):
 
     def action_mark(self) -> None:
         scan = self._completed("Comparisons")
-        if scan is None:
+        if scan is None or self.data is None:
             return
         table = self.query_one("#scans", KeyedTable)
         if scan.id in self.marked:

@@ -70,7 +70,7 @@ class DashboardScreen(BaseScreen):
     def read(self) -> Read:
         """The first time two steps: hosts and cards (a first paint in tens of ms on a big fleet),
         then show() asks for the sparklines, the fleet's line and the most failed rules."""
-        store, now = self.workspace.store, self.app.clock()
+        store, now = self.workspace.store, self.state.clock()
         if self.board is None:
             return partial(dashboard_head, store, now)
 
@@ -103,14 +103,14 @@ class DashboardScreen(BaseScreen):
         self.query_one("#card-mean", StatCard).show(
             DASH if board.mean is None else f"{board.mean:.1f}%", score_class(board.mean))
         worst = board.worst
-        score = worst.latest.score if worst else None
+        score = worst.latest.score if worst and worst.latest else None  # the worst has a score
         self.query_one("#card-worst", StatCard).show(
             DASH if worst is None else f"{score:.1f} {worst.host.name}", score_class(score))
 
     def _show_trend(self, board: Dashboard) -> None:
         series = [Series("fleet mean", tuple((t, m) for t, m, _ in board.fleet)),
                   Series("worst host", tuple((t, w) for t, _, w in board.fleet))]
-        now = self.app.clock()
+        now = self.state.clock()
         window = fit_window((t for t, _, _ in board.fleet), now)
         title = (f"Fleet score, {window.label}: {plural(len(board.standings), 'host')}" if board.fleet
                  else "Fleet score: no completed scans in the last 30 days")
@@ -120,6 +120,8 @@ class DashboardScreen(BaseScreen):
 
     def _show_fleet(self) -> None:
         board = self.board
+        if board is None:  # nothing read yet (a rule filter needs the rules read)
+            return
         names = [s.host.name for s in board.standings]
         note = Text(no_wrap=True, overflow="ellipsis")
         if self.rule_filter:
@@ -146,7 +148,7 @@ class DashboardScreen(BaseScreen):
         elif scan is None:
             last = palette.muted("never")
         else:
-            last = Text(day_time(scan.created_at, self.app.clock()))
+            last = Text(day_time(scan.created_at, self.state.clock()))
         score = palette.score(scan.score if scan else None)
         if standing.stale:  # counted in neither the mean nor the worst
             score = palette.muted(score.plain)
@@ -165,7 +167,7 @@ class DashboardScreen(BaseScreen):
             return
         key = self.query_one("#fleet", KeyedTable).cursor_key
         if key:
-            self.app.open_compliance(key)
+            self.state.open_compliance(key)
 
     @on(KeyedTable.Chosen)
     def _chosen(self) -> None:

@@ -166,7 +166,7 @@ class HostsScreen(BaseScreen):
         button.label = f"Bulk Scan ({len(self.selected)}) b"
         button.disabled = not self.selected
 
-    def action_toggle(self) -> None:
+    def action_select(self) -> None:
         host = self._current()
         if host is None:
             return
@@ -204,10 +204,14 @@ class HostsScreen(BaseScreen):
         count = self.rows[host.name].scans
         what = (f"With it go its {plural(count, 'scan')}, their results and evidence."
                 if count else "It has no scans.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete(host.name)
+
         self.app.push_screen(ConfirmModal(
             f"Delete host {host.name}? {what} The host itself is not touched.",
-            confirm="Delete", title="Delete host", danger=True),
-            lambda yes: yes and self.delete(host.name))
+            confirm="Delete", title="Delete host", danger=True), answered)
 
     @work(group="host-action", exit_on_error=False)
     async def delete(self, name: str) -> None:
@@ -266,11 +270,15 @@ class HostsScreen(BaseScreen):
                 "remove the old line from known_hosts yourself, then trust the new key.",
                 title="HOST KEY CHANGED", danger=True))
             return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._trust(host, key)
+
         self.app.push_screen(ConfirmModal(
             f"{name} ({host.endpoint}) presents\n\n{presented.fingerprint}\n\n"
             f"Trust it only if this fingerprint is the host's real key. It is added to "
-            f"{remote.known_hosts_path(host)}.", confirm="Trust", title="Trust host key"),
-            lambda yes: yes and self._trust(host, key))
+            f"{remote.known_hosts_path(host)}.", confirm="Trust", title="Trust host key"), answered)
 
     def _trust(self, host: Host, key) -> None:
         try:
@@ -285,7 +293,7 @@ class HostsScreen(BaseScreen):
     def action_open_scans(self) -> None:
         host = self._current()
         if host is not None:
-            self.app.open_compliance(host.name)
+            self.state.open_compliance(host.name)
 
     @on(KeyedTable.Chosen, "#hosts")
     def _chosen(self) -> None:
@@ -298,7 +306,7 @@ class HostsScreen(BaseScreen):
 
     @on(Button.Pressed, "#bulk")
     def action_bulk_scan(self) -> None:
-        if not self.selected:
+        if not self.selected or self.data is None:
             self.notify("select hosts with space first; then b scans them all", severity="warning")
             return
         hosts = [row.host for row in self.data.rows if row.host.name in self.selected]
@@ -317,11 +325,15 @@ class HostsScreen(BaseScreen):
         if not hosts and current is not None:
             hosts = [current]
         if hosts:
-            self.app.push_screen(HardenModal(hosts), lambda jobs: jobs and self._bulk_started(True))
+            self.app.push_screen(HardenModal(hosts), lambda jobs: self._bulk_started(bool(jobs)))
 
     @on(Button.Pressed, "#import")
     def action_import(self) -> None:
-        self.app.push_screen(ImportHostsModal(), lambda added: added and self.reload())
+        def imported(added: int | None) -> None:
+            if added:
+                self.reload()
+
+        self.app.push_screen(ImportHostsModal(), imported)
 
     def on_job_event(self, event: JobEvent) -> None:
         if self.data is None:

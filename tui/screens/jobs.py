@@ -93,7 +93,7 @@ class JobsScreen(BaseScreen):
         table.empty_text = (f"no jobs match {', '.join(filters)} (esc clears)" if filters
                             else "no jobs yet: a scan started anywhere becomes a job here")
         table.set_rows((j.id, self._row(j)) for j in page.jobs)
-        self._show_range()
+        self._show_range(page)
         self._show_detail()
         return page.active > 0
 
@@ -111,10 +111,9 @@ class JobsScreen(BaseScreen):
         kind = f"{job.kind} · {short_profile(job.profile)}" if job.profile else job.kind
         duration = DASH if job.duration_s is None else f"{job.duration_s:.0f}"
         return (plain(job.host_name), plain(kind), job_status(palette, job), duration,
-                day_time(job.started_at, self.app.clock()), day_time(job.finished_at, self.app.clock()), output)
+                day_time(job.started_at, self.state.clock()), day_time(job.finished_at, self.state.clock()), output)
 
-    def _show_range(self) -> None:
-        page = self.page
+    def _show_range(self, page: JobsPage) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
         if page.total:
             line.append(f"{page.offset + 1}–{page.offset + len(page.jobs)} / {page.total}")
@@ -206,10 +205,14 @@ class JobsScreen(BaseScreen):
             self.notify(f"job {job.short_id} has {job.status.value} already: nothing to cancel")
             return
         what = "stop it on the target" if job.status is JobStatus.RUNNING else "take it out of the queue"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.cancel(job.id)
+
         self.app.push_screen(ConfirmModal(
             f"Cancel job {job.short_id} ({job.kind} of {job.host_name}, {job.status.value})? This will {what}.",
-            confirm="Stop job", refuse="Keep it", title="Cancel job", danger=True),
-            lambda yes: yes and self.cancel(job.id))
+            confirm="Stop job", refuse="Keep it", title="Cancel job", danger=True), answered)
 
     @work(group="job-action", exit_on_error=False)
     async def cancel(self, job_id: str) -> None:
@@ -230,6 +233,8 @@ class JobsScreen(BaseScreen):
 
     def action_work_here(self) -> None:
         runner = self.jobs.runner
+        if runner is None:  # the app starts it as it mounts
+            return
         runner.take_pending = not runner.take_pending
         runner.wake()
         self.notify("this app now runs pending jobs too (quitting cancels what it runs)"

@@ -229,7 +229,7 @@ class ResultsScreen(BaseScreen):
     def action_cycle(self, chip_id: str) -> None:
         self.query_one(f"#{chip_id}", Chip).cycle()
 
-    def action_toggle(self) -> None:
+    def action_select(self) -> None:
         table = self.query_one("#rules", KeyedTable)
         key = table.cursor_key
         if key is None:

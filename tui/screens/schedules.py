@@ -33,6 +33,12 @@ OUTCOME_VARS = {"failed": "text-error", "completed": "text-success", "running": 
                 "queued": "text-primary", "pending": "foreground-muted", "cancelled": "foreground-muted"}
 
 
+def schedule_id(row: ScheduleRow) -> str:
+    """A listed schedule's id: it is stored, so it has one."""
+    assert row.schedule.id is not None
+    return row.schedule.id
+
+
 class SchedulesScreen(BaseScreen):
     MODE = "schedules"
     MAIN = "schedules"
@@ -62,25 +68,25 @@ class SchedulesScreen(BaseScreen):
     # ---------------------------------------------------------------- loading
 
     def read(self) -> Read:
-        return partial(schedules_view, self.workspace.store, self.app.clock())
+        return partial(schedules_view, self.workspace.store, self.state.clock())
 
     def show(self, view: SchedulesView) -> bool:
         self.view = view
-        self.rows = {r.schedule.id: r for r in view.rows}
-        self._show_note()
+        self.rows = {schedule_id(r): r for r in view.rows}
+        self._show_note(view)
         table = self.query_one("#schedules", KeyedTable)
-        table.set_rows((r.schedule.id, self._row(r)) for r in view.rows)
+        table.set_rows((schedule_id(r), self._row(r)) for r in view.rows)
         if self._select and table.move_to(self._select):
             self._select = None
         self._show_detail()
         return view.active_jobs > 0
 
-    def _show_note(self) -> None:
-        palette, view = self.palette, self.view
+    def _show_note(self, view: SchedulesView) -> None:
+        palette = self.palette
         line = Text(no_wrap=True, overflow="ellipsis")
         active = sum(1 for r in view.rows if not r.schedule.paused)
         line.append(f"{plural(len(view.rows), 'schedule')}, {active} active · times in UTC")
-        if view.rows and not worker_alive(view.worker_seen, self.app.clock()):
+        if view.rows and not worker_alive(view.worker_seen, self.state.clock()):
             line.append_text(palette.text(
                 " · no worker seen: this app runs due scans while it is open",
                 "text-warning"))
@@ -93,13 +99,13 @@ class SchedulesScreen(BaseScreen):
         elif row.outcome_counts:
             worst = next((k for k in ("failed", "running", "queued", "pending", "completed", "cancelled")
                           if row.outcome_counts.get(k)), None)
-            outcome = palette.text(row.outcome, OUTCOME_VARS.get(worst))
+            outcome = palette.text(row.outcome, OUTCOME_VARS.get(worst or ""))
         else:
             outcome = palette.muted(row.outcome)
         target = Text(s.target_text())
         if row.missing:
             target.append_text(palette.text(" !", "text-warning"))
-        now = self.app.clock()
+        now = self.state.clock()
         nxt = palette.muted("paused") if s.paused else Text(day_time(row.next_run, now) if row.next_run else DASH)
         return (Text(s.short_id), target, Text(short_profile(s.profile)), Text(s.cadence),
                 nxt, Text(day_time(row.last_run, now)), outcome)
@@ -141,7 +147,7 @@ class SchedulesScreen(BaseScreen):
     def action_edit(self) -> None:
         row = self._current()
         if row is not None:
-            self.app.push_screen(ScheduleFormModal(row.schedule, lambda form: self._save_edit(row.schedule.id, form)),
+            self.app.push_screen(ScheduleFormModal(row.schedule, lambda form: self._save_edit(schedule_id(row), form)),
                                  self._saved)
 
     async def _save_new(self, form: ScheduleForm):
@@ -163,7 +169,7 @@ class SchedulesScreen(BaseScreen):
     def action_pause(self) -> None:
         row = self._current()
         if row is not None:
-            self.toggle_pause(row.schedule.id, not row.schedule.paused)
+            self.toggle_pause(schedule_id(row), not row.schedule.paused)
 
     @work(group="schedule-action", exit_on_error=False)
     async def toggle_pause(self, schedule_id: str, paused: bool) -> None:
@@ -177,9 +183,14 @@ class SchedulesScreen(BaseScreen):
         if row is None:
             return
         s = row.schedule
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete(schedule_id(row))
+
         self.app.push_screen(ConfirmModal(
             f"Delete schedule {s.short_id} ({s.profile} of {s.target_text()}, {s.cadence})? Its past scans stay.",
-            confirm="Delete", title="Delete schedule", danger=True), lambda yes: yes and self.delete(s.id))
+            confirm="Delete", title="Delete schedule", danger=True), answered)
 
     @work(group="schedule-action", exit_on_error=False)
     async def delete(self, schedule_id: str) -> None:

@@ -123,7 +123,7 @@ class SettingsScreen(BaseScreen):
 
     @work(group="content", exclusive=True, exit_on_error=False)
     async def discover(self) -> None:
-        found = await self.app.datastreams()
+        found = await self.state.datastreams()
         self.post_message(self.Discovered(list(found), list(getattr(found, "warnings", []))))
 
     def on_settings_screen_discovered(self, message: Discovered) -> None:
@@ -147,7 +147,7 @@ def _usage(rows: list[AiUsage]) -> str:
 
 def _cis_titles(ds: Datastream) -> list[str]:
     """The CIS profiles the catalog expects in this product that the file really has."""
-    titles = set()
+    titles: set[str] = set()
     for entry in load_catalog():
         if entry.product == ds.product:
             titles.update(SHORT_NAME_TITLES[short] for short, pid in entry.profiles.items()

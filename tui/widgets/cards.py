@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from core.domain.models import Scan
 from tui.common.nav import NAV
+from tui.widgets.view import app_of
 
 VARIANTS = ("-good", "-warn", "-bad", "-muted", "-info")
 
@@ -47,7 +48,7 @@ class NavBar(Static):
             self._render_bar()
 
     def _render_bar(self) -> None:
-        palette = self.app.palette
+        palette = app_of(self).palette
         bar = Text(no_wrap=True, overflow="ellipsis", end="")
         for key, mode, label in NAV:
             if mode == self.current:
@@ -66,7 +67,7 @@ class NavBar(Static):
         for key, mode, label in NAV:
             width = len(label) + len(key) + 3
             if position <= offset < position + width:
-                self.app.action_go(mode)
+                app_of(self).action_go(mode)
                 return
             position += width
 

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core.domain.text import neutralise
+from tui.widgets.view import app_of
 
 
 class Chip(Static):
@@ -58,7 +59,7 @@ class Chip(Static):
     def _show(self) -> None:
         shown = next(text for text, v in self.options if v == self._value)
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(self.key, style=self.app.palette.style("text-accent", bold=True))
+        line.append(self.key, style=app_of(self).palette.style("text-accent", bold=True))
         line.append(f" {self.label}: ")
         line.append(neutralise(str(shown)), style="bold")  # e.g. a host name
         self.update(line)

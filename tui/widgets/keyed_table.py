@@ -269,8 +269,8 @@ class KeyedTable(ScrollView, can_focus=True):
         weights = sum(c.flex for c in flexible) or 1
         widths, given = [], 0
         for column in self.columns:
-            if self._fixed(column) is not None:
-                widths.append(self._fixed(column))
+            if (own := self._fixed(column)) is not None:
+                widths.append(own)
                 continue
             share = rest - given if column is flexible[-1] else rest * column.flex // weights
             given += share

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.widgets.cells import safe
+from tui.widgets.view import app_of
 
 
 class LastFile(Static):
@@ -25,10 +26,11 @@ class LastFile(Static):
         from core.results.report import copy_hint  # off the startup path, as tui/services/files.py
 
         self.path = path
+        palette = app_of(self).palette
         line = Text(overflow="fold")
-        line.append_text(self.app.palette.muted("last file "))
+        line.append_text(palette.muted("last file "))
         line.append(path.name)
-        line.append_text(self.app.palette.muted("  ·  copy it with: "))
+        line.append_text(palette.muted("  ·  copy it with: "))
         line.append(copy_hint(path))
         self.update(safe(line))  # names carry host names: control characters shown, never run
         self.tooltip = Text(copy_hint(path))

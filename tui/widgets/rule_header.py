@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from core.domain.models import RuleResult
 from tui.widgets.cells import plain, short_rule
+from tui.widgets.view import app_of
 
 
 class RuleHeader(Vertical):
@@ -18,7 +19,7 @@ class RuleHeader(Vertical):
         self.result = result
 
     def compose(self) -> ComposeResult:
-        palette, result = self.app.palette, self.result
+        palette, result = app_of(self).palette, self.result
         tags = palette.text(f" {short_rule(result.rule_id)} ", "text-accent")
         tags.append("  ")
         tags.append_text(palette.severity(result.severity))

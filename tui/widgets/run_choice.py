@@ -9,6 +9,8 @@ from rich.text import Text
 from textual import work
 from textual.widgets import Static
 
+from tui.widgets.view import app_of
+
 
 class RunChoice(Static):
     def __init__(self, *, id: str | None = None):
@@ -21,7 +23,7 @@ class RunChoice(Static):
 
     @work(group="run-choice", exit_on_error=False)
     async def guess(self) -> None:
-        if await self.app.jobs.worker_alive():
+        if await app_of(self).jobs.worker_alive():
             self.here = False
             self._draw()
 
@@ -30,7 +32,7 @@ class RunChoice(Static):
         self._draw()
 
     def _draw(self) -> None:
-        palette = self.app.palette
+        palette = app_of(self).palette
         line = Text("Run: ")
         for here, label in ((True, "in this app"), (False, "by a worker (compliance-tui worker)")):
             mark = "● " if here == self.here else "○ "
