@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from textual import work
 from textual.message import Message
@@ -34,7 +34,7 @@ class BaseScreen(AppView, Screen):
     MAIN: str | None = None  # id of the widget that esc returns to from the toolbar
     BINDINGS = keymap.bindings("screen")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._refresh_timer: Timer | None = None
         self._refresh_wanted = False

@@ -73,7 +73,7 @@ async def scan(workspace: Workspace, args) -> int:
                 say(f"{job.id} {job.host_name}: pending (a worker runs it: compliance-tui worker)")
         return 0
     jobs = await submit.scans(workspace, wanted, wait_here(args.json))
-    scans = await apply_to_scans(workspace.store, [await workspace.store.get_scan(j.scan_id) for j in jobs])
+    scans = await apply_to_scans(workspace.store, [await workspace.store.get_scan(j.scan_id) for j in jobs if j.scan_id])
     new = await ci_gates(workspace, scans, args)
     if args.json:
         print_json([scan_to_dict(s) for s in scans])
@@ -116,6 +116,8 @@ async def ci_gates(workspace: Workspace, scans, args) -> int:
             if previous is None and scan.status is ScanStatus.COMPLETED:
                 say(f"{scan.short_id} {scan.host_name}: no previous completed scan of this profile; "
                     "every failure is old news to --fail-on-new", err=True)
+            if previous is None:
+                continue
             for result in failing:
                 say(f"{scan.short_id} {scan.host_name}: newly failing since {previous.short_id}: "
                     f"{result.rule_id} ({result.severity}, {result.result})", err=True)
@@ -136,7 +138,7 @@ async def scans_list(workspace: Workspace, args) -> int:
     print_table(
         ["SCAN", "HOST", "PROFILE", "STATUS", "SCORE", "PASSED", "FAILED", "DURATION", "CREATED"],
         [[s.short_id, s.host_name, s.profile, s.status.value, s.score, s.counts.get("pass"),
-          s.counts.get("fail"), s.duration_s, s.created_at[:19].replace("T", " ")] for s in scans],
+          s.counts.get("fail"), s.duration_s, s.created[:19].replace("T", " ")] for s in scans],
     )
     return 0
 

@@ -119,7 +119,7 @@ class FixPreviewModal(BaseModal):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         {"apply": self.action_apply, "playbook": self.action_save_playbook,
-         "cancel": self.action_close}[event.button.id]()
+         "cancel": self.action_close}[event.button.id or ""]()
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#fix-script-scroll").scroll_relative(y=lines, animate=False)
@@ -151,8 +151,11 @@ class FixPreviewModal(BaseModal):
             return
         self.app.push_screen(ConfirmModal(
             f"{', '.join(risky)} may need a reboot or disrupt services. Apply them anyway?",
-            confirm="Apply anyway", title="Reboot or high disruption", danger=True),
-            lambda again: again and self.start())
+            confirm="Apply anyway", title="Reboot or high disruption", danger=True), self._confirmed_again)
+
+    def _confirmed_again(self, again: bool | None) -> None:
+        if again:
+            self.start()
 
     @work(group="apply", exclusive=True, exit_on_error=False)
     async def start(self) -> None:

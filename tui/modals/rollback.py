@@ -70,7 +70,7 @@ class RollbackModal(BaseModal):
         self.query_one("#apply", Button).disabled = not found.files
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        {"apply": self.action_apply, "cancel": self.action_close}[event.button.id]()
+        {"apply": self.action_apply, "cancel": self.action_close}[event.button.id or ""]()
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#fix-script-scroll").scroll_relative(y=lines, animate=False)
@@ -81,12 +81,19 @@ class RollbackModal(BaseModal):
     def action_apply(self) -> None:
         if self.found is None or not self.found.files:
             return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.start()
+
         self.app.push_screen(ConfirmModal(rollback.describe(self.found), confirm="Roll back", title="Roll back",
-                                          danger=True), lambda yes: yes and self.start())
+                                          danger=True), answered)
 
     @work(group="rollback-apply", exclusive=True, exit_on_error=False)
     async def start(self) -> None:
         workspace, found = self.workspace, self.found
+        if found is None:
+            return
         host = await workspace.store.require_host(found.host)
         here = self.query_one(RunChoice).here
         params = rollback.rollback_params(found.job, DEFAULT_GRACE)

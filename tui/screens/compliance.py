@@ -61,7 +61,7 @@ class ComplianceScreen(BaseScreen):
     MAIN = "scans"
     BINDINGS = keymap.bindings("compliance")
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.host: str | None = None
         self.data: HostScans | None = None

@@ -35,7 +35,7 @@ class DashboardScreen(BaseScreen):
     MAIN = "fleet"
     BINDINGS = keymap.bindings("dashboard")
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.board: Dashboard | None = None
         self.rule_filter: str | None = None  # show only the hosts failing this rule

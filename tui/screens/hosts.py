@@ -52,7 +52,7 @@ class HostsScreen(BaseScreen):
     MAIN = "hosts"
     BINDINGS = keymap.bindings("hosts")
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.selected: set[str] = set()
         self.data: HostsView | None = None

@@ -45,7 +45,7 @@ class JobsScreen(BaseScreen):
     MAIN = "jobs"
     BINDINGS = keymap.bindings("jobs")
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.page: JobsPage | None = None
         self.page_start = 0

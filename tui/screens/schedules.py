@@ -44,7 +44,7 @@ class SchedulesScreen(BaseScreen):
     MAIN = "schedules"
     BINDINGS = keymap.bindings("schedules")
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.view: SchedulesView | None = None
         self.rows: dict[str, ScheduleRow] = {}

@@ -68,6 +68,8 @@ class AppJobs:
         return self.runner if here else submit.WORKERS
 
     async def cancel(self, job_id: str) -> Job:
+        if self.runner is None:
+            raise RuntimeError("the app's job runner has not started yet")
         return await self.runner.cancel(job_id)
 
     async def shutdown(self) -> None:
