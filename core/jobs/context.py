@@ -43,7 +43,7 @@ class JobContext:
         self._write_at = 0.0
         self._event_due: asyncio.TimerHandle | None = None  # the latest state, published soon
         self._write_due: asyncio.TimerHandle | None = None  # ... and written soon
-        self._writing: set[asyncio.Task] = set()
+        self._writing: set[asyncio.Task[None]] = set()
 
     def say(self, line: str) -> None:
         self.log.add(line)
@@ -60,7 +60,7 @@ class JobContext:
         first = done > 0 and not self.job.progress_done  # others wait for "it has begun"
         self.job = replace(self.job, progress_done=done, progress_total=total or self.job.progress_total,
                            current=current, current_since=current_since)
-        if first or (bool(total) and done >= total):
+        if first or (total and done >= total):
             self._publish()
             await self.flush()
             return

@@ -23,7 +23,7 @@ import getpass
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from core.domain.errors import ConnectionLost, OperatorError
 from core.domain.models import Host
@@ -41,6 +41,8 @@ from core.targets.transport import Transport, shell_join
 
 MAX_LISTED = 1000  # changed files recorded in a job's result (the target keeps the whole list)
 PART_TIMEOUT = 900  # seconds one rule's fix may take (package installs included)
+
+Login = Callable[[str], Awaitable[None]]  # checks a fresh login works, at a moment it names
 
 
 class RolledBack(OperatorError):
@@ -69,15 +71,15 @@ async def _harden(ctx: JobContext) -> None:
     host, plan = request.host, request.plan
     ctx.say(f"{len(plan.fixes)} fix(es) from {request.datastream.path.name} (SSG {request.datastream.version}), "
             f"values of {request.profile_id}; scan {request.scan.short_id} before")
-    for missing in plan.missing:
-        ctx.say(f"no automated fix: {missing.rule_id}")
+    for unfixable in plan.missing:
+        ctx.say(f"no automated fix: {unfixable.rule_id}")
     if not plan.fixes:
         raise OperatorError(f"{host.name}: none of the chosen rules has an automated fix; see their fix texts")
-    run = Hardening(ctx, host, safety.check_grace(job.params.get("grace", safety.DEFAULT_GRACE)))
-    run.login = await _login_check(ctx, host, plan.locks_out)
+    grace = safety.check_grace(job.params.get("grace", safety.DEFAULT_GRACE))
+    login = await _login_check(ctx, host, plan.locks_out)
     async with await connect(host) as transport:
         found = await probe_host(ctx, transport, host)
-        run.root = safety.RootCommand(transport, sudo_for(host, found))
+        run = Hardening(ctx, host, grace, safety.RootCommand(transport, sudo_for(host, found)), login)
         await run.prepare(plan.locks_out)
         failures: list[str] = []
 
@@ -89,7 +91,7 @@ async def _harden(ctx: JobContext) -> None:
             ctx.say(f"{len(failures)} fix(es) exited non-zero: {', '.join(failures)}")
         chosen, missing = [f.rule_id for f in plan.fixes], [m.rule_id for m in plan.missing]
 
-        async def summary(scan_id: str, after: dict[str, str]) -> dict:
+        async def summary(scan_id: str, after: dict[str, str]) -> dict[str, Any]:
             fixed = [r for r in chosen if after.get(r) in ("pass", "fixed")]
             still = [r for r in chosen if r not in fixed]
             ctx.say(f"fixed {len(fixed)}, still failing {len(still)}, without fix {len(missing)}")
@@ -101,7 +103,7 @@ async def _harden(ctx: JobContext) -> None:
         await rescan(ctx, transport, host, found, request, summary)
 
 
-async def release_followers(ctx: JobContext, failures: list[str]) -> dict:
+async def release_followers(ctx: JobContext, failures: list[str]) -> dict[str, Any]:
     """A canary's hosts to harden next: only once it passed (its fresh logins, its scan again,
     which got here, and every fix exiting 0). What the canary's result says of them."""
     then = ctx.job.params.get("then") or []
@@ -124,23 +126,23 @@ async def release_followers(ctx: JobContext, failures: list[str]) -> dict:
 class Hardening:
     """The state of one hardening run on its host: the root session, the switch, the login check."""
 
-    def __init__(self, ctx: JobContext, host: Host, grace: int):
+    def __init__(self, ctx: JobContext, host: Host, grace: int, root: safety.RootCommand, login: Login):
         self.ctx, self.host, self.grace = ctx, host, grace
-        self.root: safety.RootCommand | None = None
+        self.root = root  # the open session, as root
+        self.login = login
         self.rollback: safety.Rollback | None = None
         self.directory: str | None = None  # the /etc archive on the target
         self.fired: safety.Fired | None = None  # the switch restored /etc while the job ran
-        self.capabilities: safety.Capabilities | None = None
-        self.login = None
 
-    async def prepare(self, locks_out: bool) -> None:
-        """Root works; the switch is there when needed; a fresh login works; /etc archived, switch armed."""
+    async def prepare(self, locks_out: bool) -> safety.Capabilities:
+        """Root works; the switch is there when needed; a fresh login works; /etc archived, switch armed.
+        Returns what the target has to do it with."""
         root, host = self.root, self.host
         result = await root.run("id -u", check=False, timeout=30)
         if result.exit_status != 0 or result.text.strip() != "0":
             raise OperatorError(f"{host.name}: sudo does not let this user run fixes as root (sh); hardening "
                                 f"needs sudo rights beyond oscap: {one_line(result.stderr, 200) or 'refused'}")
-        capabilities = self.capabilities = await safety.capabilities(root)
+        capabilities = await safety.capabilities(root)
         switch = capabilities.switch
         if switch is None and locks_out:
             raise OperatorError(f"{host.name}: no systemd-run, at or setsid to run a dead man's switch; refusing "
@@ -154,8 +156,9 @@ class Hardening:
             self.rollback = await safety.arm(root, directory, switch, self.grace, self.ctx.job.id)
             self.ctx.say(f"dead man's switch armed ({switch}): /etc is restored {self.grace} s after the "
                          "last heartbeat")
+        return capabilities
 
-    async def guarded(self, change: Callable[[], Awaitable[None]]) -> dict:
+    async def guarded(self, change: Callable[[], Awaitable[None]]) -> dict[str, Any]:
         """Run change under the switch, then a fresh login, and keep the archive (what finish()
         returns); a failure, a lost connection, a fired switch or a cancel rolls /etc back."""
         try:
@@ -227,21 +230,24 @@ class Hardening:
             except OperatorError:
                 return  # fired (the next fix sees it), or sudo gone: the switch takes over
 
-    async def finish(self) -> dict:
+    async def finish(self) -> dict[str, Any]:
         """Cancel the switch; keep the archive for a rollback after the fact; what was kept."""
+        directory = self.directory
+        if directory is None:  # guarded() runs only after prepare() archived /etc
+            raise RuntimeError("no /etc archive to keep: the hardening run was never prepared")
         if self.rollback:
             await self._beat("after the fixes")  # fired at the last moment: still a rollback
             await safety.disarm(self.root, self.rollback)
             self.ctx.say("dead man's switch cancelled, and checked gone")
         days = self.ctx.workspace.settings.remediation.keep_days
         until = datetime.now(timezone.utc) + timedelta(days=days)
-        changed = await safety.keep(self.root, self.directory, int(until.timestamp()))
+        changed = await safety.keep(self.root, directory, int(until.timestamp()))
         self.ctx.say(f"the job changed {len(changed)} file(s) of /etc: "
                      f"{', '.join(path for _kind, path in changed[:10]) or 'none'}"
                      + (f" and {len(changed) - 10} more" if len(changed) > 10 else ""))
-        self.ctx.say(f"the /etc archive stays in {self.directory} until {until:%Y-%m-%d %H:%M} UTC: "
+        self.ctx.say(f"the /etc archive stays in {directory} until {until:%Y-%m-%d %H:%M} UTC: "
                      f"compliance-tui fix rollback {self.ctx.job.short_id}")
-        return {"archive": {"directory": self.directory, "keep_until": to_iso(until), "state": "kept"},
+        return {"archive": {"directory": directory, "keep_until": to_iso(until), "state": "kept"},
                 "changed_files": [[kind, path] for kind, path in changed[:MAX_LISTED]]}
 
     async def roll_back(self, reason: str) -> None:
@@ -249,31 +255,32 @@ class Hardening:
         switch do it; check a fresh login; always raises RolledBack."""
         ctx = self.ctx
         ctx.say(f"restoring /etc: {reason}")
-        if self.rollback is None:
+        rollback = self.rollback
+        if rollback is None:
             raise RolledBack(f"not rolled back ({reason}): no dead man's switch and no archive to restore")
         root = self.root
         try:
-            await safety.restore(root, self.rollback)
+            await safety.restore(root, rollback)
         except OperatorError as exc:
             ctx.say(f"the open session cannot restore ({one_line(str(exc), 200)}): waiting for the dead man's "
                     "switch")
-            restored = await safety.wait_for_switch(lambda: _fresh_root(self.host), self.rollback, self.grace,
+            restored = await safety.wait_for_switch(lambda: _fresh_root(self.host), rollback, self.grace,
                                                     ctx.say)
             if not restored:
                 raise RolledBack(f"{reason}; the dead man's switch should have restored /etc, but "
                                  f"{self.host.name} could not be checked") from None
             ctx.say(f"the dead man's switch restored /etc at {restored}")
             async with _fresh_root(self.host) as fresh:
-                await self._packages(fresh)
+                await self._packages(fresh, rollback)
             await self.login("after the restore")
             raise RolledBack(f"rolled back by the dead man's switch: {reason}") from None
-        await self._packages(root)
+        await self._packages(root, rollback)
         await self.login("after the restore")
-        await safety.remove(root, self.rollback)
+        await safety.remove(root, rollback)
         raise RolledBack(f"rolled back: {reason}")
 
-    async def _packages(self, root: safety.RootCommand) -> None:
-        for package in await safety.new_packages(root, self.rollback):
+    async def _packages(self, root: safety.RootCommand, rollback: safety.Rollback) -> None:
+        for package in await safety.new_packages(root, rollback):
             self.ctx.say(f"installed by a rolled-back fix (not removed): {package}")
 
     async def after_lost_connection(self, exc: OperatorError) -> None:
@@ -293,13 +300,13 @@ class Hardening:
 
 
 @asynccontextmanager
-async def _fresh_root(host: Host):
+async def _fresh_root(host: Host) -> AsyncIterator[safety.RootCommand]:
     async with await connect(host) as transport:
         found = await remote.probe(transport)
         yield safety.RootCommand(transport, sudo_for(host, found))
 
 
-async def _login_check(ctx: JobContext, host: Host, locks_out: bool):
+async def _login_check(ctx: JobContext, host: Host, locks_out: bool) -> Login:
     """The check that a NEW login works and can become root: an SSH connection of its own
     (the local machine: an SSH login to it, needed only for fixes that can lock out)."""
     target = host
@@ -339,7 +346,7 @@ async def _sudo_works(transport: Transport, host: Host, when: str) -> None:
 
 
 async def rescan(ctx: JobContext, transport: Transport, host: Host, found: remote.Probe, request: FixRequest,
-                 summary: Callable[[str, dict[str, str]], Awaitable[dict] | dict]) -> None:
+                 summary: Callable[[str, dict[str, str]], Awaitable[dict[str, Any]] | dict[str, Any]]) -> None:
     """The same content and profile again; summary(scan id, rule results) is what the job found."""
     store = ctx.workspace.store
     scan_id = await store.add_job_scan(ctx.job.id, request.scan.profile)

@@ -6,6 +6,7 @@ scans an operator names.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Awaitable, Callable, Protocol, TypeVar
 
 from core.content import tailoring
 from core.content.catalog import validate_profile
@@ -13,8 +14,14 @@ from core.domain.errors import InvalidInput, NotFound
 from core.domain.events import JobEvent
 from core.domain.models import DEFAULT_PRIORITY, Host, Job, Scan
 from core.jobs.context import JobRunner
-from core.store.base import NewScanJob, Store
+from core.store.base import JobStore, NewScanJob, ScanStore
 from core.workspace import Workspace
+
+T = TypeVar("T")
+
+
+class NamingStore(ScanStore, JobStore, Protocol):
+    """What finding the scan or job an operator names reads: scans and jobs."""
 
 
 def check_priority(priority: int | str) -> int:
@@ -37,7 +44,7 @@ async def scan_requests(
     if timeout is not None and timeout < 1:
         raise InvalidInput(f"invalid timeout {timeout!r}: give seconds, at least 1")
     hosts = [await workspace.store.require_host(name) for name in dict.fromkeys(host_names)]
-    params: dict = {}
+    params: dict[str, Any] = {}
     if tailoring_file is not None:  # a copy the worker can read, whoever runs the job
         params["tailoring"] = str(tailoring.keep_copy(workspace.data_dir, tailoring_file).path)
     if timeout is not None:
@@ -53,7 +60,7 @@ async def create_scans(workspace: Workspace, wanted: list[NewScanJob], here: Job
     return jobs
 
 
-async def create_harden(workspace: Workspace, host: Host, params: dict, priority: int,
+async def create_harden(workspace: Workspace, host: Host, params: dict[str, Any], priority: int,
                         here: JobRunner | None) -> Job:
     """A hardening job, as create_scans (one per host: the store refuses a second)."""
     job = await workspace.store.create_harden_job(host, params, priority, *_lease(here))
@@ -72,7 +79,7 @@ def _created(workspace: Workspace, jobs: list[Job], here: JobRunner | None) -> N
         here.wake()
 
 
-async def scan_named(store: Store, given: str) -> Scan:
+async def scan_named(store: NamingStore, given: str) -> Scan:
     """The scan an operator names: by its id, or by the id of the job that ran it (what
     `scan --enqueue` and `jobs list` print; a hardening job's: its re-scan)."""
     try:
@@ -86,7 +93,7 @@ async def scan_named(store: Store, given: str) -> Scan:
     return await store.get_scan(job.scan_id)
 
 
-async def job_named(store: Store, given: str) -> Job:
+async def job_named(store: NamingStore, given: str) -> Job:
     """The job an operator names: by its id, or by the id of its scan (what `scan` prints)."""
     try:
         return await store.get_job(given)
@@ -99,7 +106,7 @@ async def job_named(store: Store, given: str) -> Job:
     return job
 
 
-async def _found(get, given: str):
+async def _found(get: Callable[[str], Awaitable[T]], given: str) -> T | None:
     try:
         return await get(given)
     except NotFound:

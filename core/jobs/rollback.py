@@ -7,6 +7,7 @@ job fixed fail again. A rollback job is a hardening job whose params name `rollb
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.domain.errors import InvalidInput, OperatorError
 from core.domain.models import Job, JobStatus
@@ -73,28 +74,28 @@ async def run_rollback_job(ctx: JobContext) -> None:
     request = await load(workspace, original.params)  # the scan it answered: the content to scan with again
     host = request.host
     ctx.say(f"rolling back job {original.short_id} on {host.name} from {directory}")
-    run = Hardening(ctx, host, safety.check_grace(ctx.job.params.get("grace", safety.DEFAULT_GRACE)))
-    run.login = await _login_check(ctx, host, locks_out=True)  # PAM, sshd, sudoers may come back
+    grace = safety.check_grace(ctx.job.params.get("grace", safety.DEFAULT_GRACE))
+    login = await _login_check(ctx, host, locks_out=True)  # PAM, sshd, sudoers may come back
     async with await connect(host) as transport:
         found = await probe_host(ctx, transport, host)
-        run.root = safety.RootCommand(transport, sudo_for(host, found))
+        run = Hardening(ctx, host, grace, safety.RootCommand(transport, sudo_for(host, found)), login)
         files = await safety.changed_files(run.root, directory)
         if files is None:
             raise OperatorError(f"{host.name}: the /etc archive of job {original.short_id} is gone ({directory})")
         if not files:
             raise OperatorError(f"job {original.short_id} changed no file of /etc: nothing to roll back")
-        await run.prepare(locks_out=True)
+        capabilities = await run.prepare(locks_out=True)
 
         async def put_back() -> None:
             ctx.say(f"restoring {len(files)} file(s): {', '.join(path for _kind, path in files[:10])}"
                     + (f" and {len(files) - 10} more" if len(files) > 10 else ""))
-            await safety.restore_changed(run.root, directory, run.capabilities)
+            await safety.restore_changed(run.root, directory, capabilities)
 
         kept = await run.guarded(put_back)
         await store.set_job_result(original.id, _marked(original, ctx.job.id))
         rules = list((original.result or {}).get("fixed", []))
 
-        def summary(scan_id: str, after: dict[str, str]) -> dict:
+        def summary(scan_id: str, after: dict[str, str]) -> dict[str, Any]:
             failing = [r for r in rules if after.get(r) == "fail"]
             ctx.say(f"{len(failing)} of the {len(rules)} rule(s) the job fixed fail again")
             return {"rollback_of": original.id, "rescan": scan_id, "restored_files": [list(f) for f in files],
@@ -104,13 +105,13 @@ async def run_rollback_job(ctx: JobContext) -> None:
         await rescan(ctx, transport, host, found, request, summary)
 
 
-def _marked(original: Job, by: str) -> dict:
+def _marked(original: Job, by: str) -> dict[str, Any]:
     result = dict(original.result or {})
     result["archive"] = {**result.get("archive", {}), "state": "rolled back", "rolled_back_by": by}
     return result
 
 
-def rollback_params(job: Job, grace: int) -> dict:
+def rollback_params(job: Job, grace: int) -> dict[str, Any]:
     """The params of the job that rolls job back (checked now, and again where it runs)."""
     archive_of(job)
     return {"rollback_of": job.id, "profile": job.params.get("profile"), "grace": safety.check_grace(grace)}

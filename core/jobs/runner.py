@@ -54,14 +54,14 @@ class Runner:
         self.handlers = handlers
         self.poll_seconds = poll_seconds
         self.owner = owner_id()
-        self.running: dict[str, asyncio.Task] = {}
+        self.running: dict[str, asyncio.Task[None]] = {}
         self._contexts: dict[str, JobContext] = {}
         self._cancel_reasons: dict[str, str] = {}
         self._wakeup = asyncio.Event()
         self._changed = asyncio.Event()  # a job of ours ended
         self._claiming = True
         self._stopped = False
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._empty_claim = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -76,7 +76,7 @@ class Runner:
     async def __aenter__(self) -> "Runner":
         return await self.start()
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
     def wake(self) -> None:

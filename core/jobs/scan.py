@@ -33,7 +33,7 @@ from core.results import xccdf
 from core.safexml import XmlError
 from core.targets import remote
 from core.targets.connect import connect, sudo_for
-from core.targets.transport import Transport
+from core.targets.transport import CommandResult, Sudo, Transport
 from core.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,9 @@ class Content:
 async def run_scan_job(ctx: JobContext) -> None:
     """Run the scan of a claimed scan job; raises OperatorError with the reason it failed."""
     workspace, job = ctx.workspace, ctx.job
+    scan_id, profile = job.scan_id, job.profile
+    if scan_id is None or profile is None:  # the store makes each scan job with its scan and profile
+        raise OperatorError(f"job {job.short_id} is a scan job without its scan or profile: nothing to run")
     host = await workspace.store.require_host(job.host_name)
     timeout = int(job.params.get("timeout") or workspace.settings.scan_timeout)
     try:
@@ -150,13 +153,13 @@ async def run_scan_job(ctx: JobContext) -> None:
                     await _probed(ctx, host, found)
                     if isinstance(work, OscapFailed):
                         raise work
-                    choice = await derive.resolve(workspace, found.os, job.profile)
+                    choice = await derive.resolve(workspace, found.os, profile)
                 except BaseException:
                     if isinstance(work, remote.Workdir):
                         await remote.discard(transport, work)
                     raise
                 content = Content(choice.datastream, choice.profile_id, choice.rule_count, choice.derived_label)
-                evidence = await scan_on_host(ctx, transport, host, found, job.scan_id, content, tailoring,
+                evidence = await scan_on_host(ctx, transport, host, found, scan_id, content, tailoring,
                                               timeout, work)
     except Unreachable:
         host.status = "offline"
@@ -164,7 +167,7 @@ async def run_scan_job(ctx: JobContext) -> None:
         raise
     except TimeoutError:
         raise OperatorError(f"{host.name}: the scan did not finish in time and was abandoned") from None
-    await store_results(ctx, job.scan_id, evidence, content.datastream)
+    await store_results(ctx, scan_id, evidence, content.datastream)
 
 
 def _tailoring(kept: str | None) -> Tailoring | None:
@@ -228,7 +231,7 @@ async def scan_on_host(
         progress = ScanProgress(ctx, order, total)
         clock = progress.clock
 
-        async def oscap(cached: str | None):
+        async def oscap(cached: str | None) -> CommandResult:
             ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
             await progress.begin()
             return await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, progress.rule,
@@ -253,14 +256,14 @@ async def scan_on_host(
 KNOWN_BLOCKS = 64  # the newest blocks kept here that a target need not send again
 
 
-async def fetch_evidence(ctx: JobContext, transport: Transport, sudo, arf: str, tmp: str, scan_id: str,
+async def fetch_evidence(ctx: JobContext, transport: Transport, sudo: Sudo, arf: str, tmp: str, scan_id: str,
                          limit: int) -> Evidence:
     """The ARF, moving only what is new: its embedded datastream block once per datastream."""
     directory = paths.evidence_dir(ctx.workspace.data_dir)
     known = evidence_files.known_blocks(directory)[:KNOWN_BLOCKS]
     timeout = ctx.workspace.settings.transfer_timeout
     fetched = await remote.fetch_evidence(transport, sudo, arf, tmp, known, limit, timeout=timeout)
-    if fetched.shape == "split" and fetched.block_data is None \
+    if fetched.shape == "split" and fetched.block_data is None and fetched.block is not None \
             and not evidence_files.block_path(directory, fetched.block).is_file():
         fetched = await remote.fetch_evidence(transport, sudo, arf, tmp, [], limit, timeout=timeout)  # pruned since
     try:
@@ -279,6 +282,8 @@ def _keep_evidence(directory: Path, scan_id: str, fetched: remote.Fetched) -> Pa
     if fetched.shape == "whole":
         return evidence_files.write_whole(directory / f"{scan_id}.arf.xml.gz", fetched.sha256, fetched.size,
                                           fetched.data)
+    if fetched.block is None:  # remote._fetched names the block of every split ARF
+        raise evidence_files.EvidenceError("the target sent a split ARF without naming its datastream block")
     if fetched.block_data is not None:
         evidence_files.keep_block(directory, fetched.block, fetched.block_data)
     header = evidence_files.SplitHeader(fetched.sha256, fetched.block, fetched.head_lines, fetched.size)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from core.domain.events import Subscriber
 from core.domain.models import Host, Job
@@ -52,7 +52,7 @@ async def scans(workspace: Workspace, wanted: list[NewScanJob], place: Place) ->
     return await _submit(workspace, place, lambda here: queue.create_scans(workspace, wanted, here))
 
 
-async def hardening(workspace: Workspace, params_by_host: list[tuple[Host, dict]], priority: int | str,
+async def hardening(workspace: Workspace, params_by_host: list[tuple[Host, dict[str, Any]]], priority: int | str,
                     place: Place, canary: bool = True) -> list[Job]:
     """Hardening jobs (a rollback is one too), run where place says. With several hosts and
     canary: one job, for the first host; the others follow only when it passed, so a fix that

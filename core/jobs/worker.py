@@ -61,7 +61,7 @@ async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | No
         await runner.start()
         which = f"of zone {zone}" if zone else "of hosts without a zone"
         say(f"worker {runner.owner}: running jobs {which}, up to {workspace.settings.max_concurrent} at once")
-        waits = [asyncio.create_task(stopping.wait())]
+        waits: list[asyncio.Task[object]] = [asyncio.create_task(stopping.wait())]
         if once:
             waits.append(asyncio.create_task(runner.run_until_idle()))
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
