@@ -6,7 +6,7 @@ class OperatorError(Exception):
 
     The message speaks the CLI's words; where part of it names CLI flags, cli is that part
     ("import with --create-host") and field names the input it is about ("import.create_host"),
-    so that the TUI can say that part in its own words (tui/words.py)."""
+    so that the TUI can say that part in its own words (tui/common/words.py)."""
 
     def __init__(self, *args: object, field: str | None = None, cli: str | None = None):
         super().__init__(*args)
