@@ -46,7 +46,7 @@ check: app-packages venv
 	env COMPLIANCE_TUI_CONTENT_DIRS="$(CONTENT_DIR)" $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) \
 		-m "not fleet" tests/unit tests/store tests/ai tests/tui $(PYTEST_ARGS)
 
-# Every figure of issues 15 and 25 (the CLI's start-up) on the test fleet: one table, and
+# Every figure of issues 15 and 25 (the CLI's start-up, the queue's claim throughput) on the test fleet: one table, and
 # docs/benchmarks.md (BENCH_ARGS=--quick for fewer repetitions and no doc). oscap-ssh
 # (openscap-utils) is measured side by side; then
 # scans per minute on PostgreSQL for 1, 2 and 4 workers (issue 17).

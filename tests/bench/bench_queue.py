@@ -1,7 +1,10 @@
 """Claim throughput of the job queue: jobs claimed and finished per second on one SQLite
 store by 1, 2 and 4 worker processes, each a real Runner with a stand-in job (no target).
+`make bench` runs it as its `queue` section (measure()); `python -m tests.bench.bench_queue`
+prints it alone.
 
-Goal (issue 9): at least 200 jobs per second with 4 workers, and no job run twice.
+Goal (issue 9, kept measured by issue 25): at least 200 jobs per second with 4 workers, and no
+job run twice.
 The clock runs from the first worker claiming to the last going idle, so interpreter start
 is not counted; median of RUNS.
 """
@@ -18,10 +21,13 @@ from pathlib import Path
 from core.domain.models import Host
 from core.store.base import NewScanJob
 from core.workspace import Workspace
+from tests.bench.report import Figure
 
 JOBS = 2000
 RUNS = 3
 ROOT = Path(__file__).resolve().parents[2]
+SECTION = "queue"
+WORKERS = (1, 2, 4)
 
 
 async def fill(data: Path) -> None:
@@ -51,12 +57,23 @@ def one_run(workers: int) -> float:
         return JOBS / (max(ends) - min(begins))
 
 
+def measure(quick: bool) -> tuple[list[Figure], list[str]]:
+    runs = 1 if quick else RUNS
+    figures = []
+    for workers in WORKERS:
+        rate = statistics.median(one_run(workers) for _ in range(runs))
+        figures.append(Figure(
+            SECTION, f"claim throughput, {workers} worker process{'es' if workers > 1 else ''}, one SQLite store",
+            round(rate), "jobs/s", 200 if workers == 4 else None, op=">=" if workers == 4 else "", runs=runs,
+            method=f"{JOBS} stand-in jobs (tests/standin_worker.py: a real Runner, a job that only records its "
+                   "id) claimed and finished; from the first claim to the last worker idle; every job ran once.",
+            limit="SQLite lets one writer in at a time: every claim and finish is a BEGIN IMMEDIATE."))
+    return figures, []
+
+
 def main() -> None:
-    print(f"queue: {JOBS} stand-in jobs on one SQLite store, median of {RUNS} runs")
-    for workers in (1, 2, 4):
-        rates = [one_run(workers) for _ in range(RUNS)]
-        goal = "  (goal >= 200/s)" if workers == 4 else ""
-        print(f"  {workers} worker process(es): {statistics.median(rates):7.0f} jobs/s{goal}")
+    for figure in measure(quick=False)[0]:
+        print(f"{figure.name}: {figure.shown(figure.value)}")
 
 
 if __name__ == "__main__":

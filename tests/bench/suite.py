@@ -14,13 +14,13 @@ import time
 import traceback
 from pathlib import Path
 
-from tests.bench import dashboard, fleet, ingest, machine, report, start, store, tui, wire
+from tests.bench import bench_queue, dashboard, fleet, ingest, machine, report, start, store, tui, wire
 from tests.bench.report import Figure
 
 ROOT = Path(__file__).resolve().parents[2]
 # start, TUI and store first: they need no played host, and run before the fleet has warmed anything
-SECTIONS = {"start": start, "tui": tui, "dashboard": dashboard, "store": store, "ingest": ingest, "wire": wire,
-            "fleet": fleet}
+SECTIONS = {"start": start, "tui": tui, "dashboard": dashboard, "store": store, "queue": bench_queue,
+            "ingest": ingest, "wire": wire, "fleet": fleet}
 
 
 def main() -> int:
