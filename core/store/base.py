@@ -305,6 +305,12 @@ class JobStore(Protocol):
         """Jobs newest first (with only the end of their output log), and how many match in all."""
 
     @abstractmethod
+    async def scan_jobs(self, host: str, kind: str) -> dict[str, Job]:
+        """Scan id -> the job that made it (with only the end of its output log), for the host's
+        scans that a job of this kind made or that are not finished (pending or running): what a
+        list of the host's scans shows of their jobs, without reading every job of the host."""
+
+    @abstractmethod
     async def job_status_counts(self) -> dict[str, int]: ...
 
     async def wait_for_change(self, timeout: float) -> bool:

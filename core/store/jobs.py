@@ -268,6 +268,13 @@ class Jobs(JobStore):
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return [job_of(r) for r in await self.db.fetch(sql, params)], total
 
+    async def scan_jobs(self, host: str, kind: str) -> dict[str, Job]:
+        rows = await self.db.fetch(
+            f"SELECT {_LIST_COLUMNS} FROM jobs j JOIN hosts h ON h.id = j.host_id JOIN scans s ON s.id = j.scan_id "
+            "WHERE h.name = ? AND (j.kind = ? OR s.status IN ('pending', 'running')) "
+            f"ORDER BY j.created_at DESC, j.{self.db.dialect.creation_order} DESC", (host, kind))
+        return {r["scan_id"]: job_of(r) for r in rows}  # one job makes a scan (the oldest kept, as ever)
+
     async def job_status_counts(self) -> dict[str, int]:
         rows = await self.db.fetch("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
         return {r["status"]: r["n"] for r in rows}

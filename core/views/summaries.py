@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from core.content.catalog import SHORT_NAME_TITLES as SHORT_NAME_TITLES  # re-exported for core.ai
-from core.domain.models import UNFINISHED_JOBS, Host, Job, Scan
+from core.domain.models import UNFINISHED_JOBS, Host, Job, Scan, ScanStatus
 from core.store.base import Store
 from core.views.exceptions import apply_to_scans, load_book
 
@@ -72,7 +72,8 @@ class HostScans:
     statuses: dict[str, int]
     latest: Scan | None
     trend: list[Scan]  # completed scans since the trend's start, oldest first
-    jobs: dict[str, Job] = field(default_factory=dict)  # scan id -> the job that made it (scan or harden)
+    # scan id -> the job that made it, for the scans made by a hardening job or not finished
+    jobs: dict[str, Job] = field(default_factory=dict)
     active_jobs: int = 0
 
 
@@ -86,14 +87,20 @@ async def host_scans(store: Store, host: str | None, status: str | None = None,
     if host is None:
         return HostScans(None, hosts, [], {}, None, [], active_jobs=active)
     scans = await store.find_scans(host=host, status=status, id_prefix=search or None)
-    jobs, _ = await store.find_jobs(host=host)
-    trend = await store.find_scans(host=host, status="completed", since=since)
-    latest = (await store.latest_completed_scans()).get(host)
+    if not search and status in (None, ScanStatus.COMPLETED.value):  # the list holds every completed scan
+        done = [s for s in scans if s.status is ScanStatus.COMPLETED]  # newest first, as the store orders
+        trend = [s for s in done if since is None or s.created >= since]
+        latest = done[0] if done else None
+    else:
+        trend = await store.find_scans(host=host, status="completed", since=since)
+        latest = (await store.latest_completed_scans()).get(host)
+    jobs = await store.scan_jobs(host, "harden")  # hardened_points marks these; the rows show the unfinished
     book = await load_book(store)  # scores as shown honour documented exceptions
-    await apply_to_scans(store, scans + trend + ([latest] if latest else []), book)
+    shown = {id(s): s for s in scans + trend + ([latest] if latest else [])}  # each scan once
+    await apply_to_scans(store, list(shown.values()), book)
     return HostScans(
         host, hosts, scans, await store.scan_status_counts(host), latest,
-        sorted(trend, key=lambda s: s.created), {j.scan_id: j for j in jobs if j.scan_id}, active,
+        sorted(trend, key=lambda s: s.created), jobs, active,
     )
 
 

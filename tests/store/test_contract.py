@@ -252,6 +252,30 @@ async def test_finding_jobs_pages_and_counts(store):
     assert (await store.job_for_scan(jobs[1].scan_id)).id == jobs[1].id
 
 
+async def test_scan_jobs_are_those_of_a_kind_and_of_unfinished_scans(store):
+    web, db = await host(store), await host(store, "db1")
+    harden = await store.create_harden_job(web, {"profile": "cis"}, 5, ME, FAR)
+    await store.claim_job(ME, FAR, False)
+    hardened = await store.add_job_scan(harden.id, "cis")
+    await store.complete_scan(hardened, [], {}, None, None, None, job_id=harden.id)
+    done, failed, running, waiting = await store.create_scan_jobs([wanted(web) for _ in range(4)], ME, FAR)
+    assert (await store.claim_job(ME, FAR, False)).id == done.id
+    await store.complete_scan(done.scan_id, [], {}, None, None, None, job_id=done.id)
+    assert (await store.claim_job(ME, FAR, False)).id == failed.id
+    await store.finish_job(failed.id, "failed", "unreachable")
+    assert (await store.claim_job(ME, FAR, False)).id == running.id
+    other = (await store.create_scan_jobs([wanted(db)]))[0]
+    found = await store.scan_jobs("web1", "harden")
+    assert {scan_id: job.id for scan_id, job in found.items()} == {
+        hardened: harden.id, running.scan_id: running.id, waiting.scan_id: waiting.id}
+    assert found[running.scan_id].status is JobStatus.RUNNING and found[waiting.scan_id].lease_owner == ME
+    assert found[hardened].kind == "harden" and found[hardened].status is JobStatus.COMPLETED
+    assert list(await store.scan_jobs("db1", "harden")) == [other.scan_id]
+    newest_first = [waiting.scan_id, running.scan_id, failed.scan_id, done.scan_id]
+    assert list(await store.scan_jobs("web1", "scan")) == newest_first  # not the hardening job's scan
+    assert await store.scan_jobs("nobody", "harden") == {}
+
+
 async def test_meta_and_integrity(store):
     assert await store.get_meta("k") is None
     await store.set_meta("k", "v")

@@ -65,6 +65,7 @@ class ComplianceScreen(BaseScreen):
         super().__init__()
         self.host: str | None = None
         self.data: HostScans | None = None
+        self._by_id: dict[str, Scan] = {}  # the scans listed, by id: the table asks for the rows it draws
         self._host_names: list[str] = []
         self._to_first = False  # a filter changed: the cursor goes to the first match
         self.marked: list[str] = []  # scan ids picked to compare, oldest pick first
@@ -126,7 +127,8 @@ class ComplianceScreen(BaseScreen):
         filters = self._filters()
         table.empty_text = (f"no scans match {', '.join(filters)} (esc clears)" if filters
                             else "no scans: press n for a new scan")
-        table.set_rows((s.id, self._row(s)) for s in data.scans)
+        self._by_id = {s.id: s for s in data.scans}
+        table.set_keys(list(self._by_id), self._row_of)
         if self._to_first:
             self._to_first = False
             table.action_jump(0)
@@ -178,6 +180,11 @@ class ComplianceScreen(BaseScreen):
             return f"{progress_text(scan.progress_done, scan.progress_total)} rules"
         return replace(job, progress_total=job.progress_total or scan.progress_total).progress_line
 
+    def _row_of(self, scan_id: str) -> tuple:
+        """The cells of one listed scan's row, made when the table draws it (a thousand scans
+        listed cost their keys, not a thousand rows of Rich Text, on each refresh)."""
+        return self._row(self._by_id[scan_id])
+
     def _row(self, scan: Scan) -> tuple:
         palette = self.palette
         stored = self.data.jobs if self.data else {}  # the store's jobs of the scans shown
@@ -208,7 +215,7 @@ class ComplianceScreen(BaseScreen):
         key = self.query_one("#scans", KeyedTable).cursor_key
         if self.data is None or key is None:
             return None
-        return next((s for s in self.data.scans if s.id == key), None)
+        return self._by_id.get(key)
 
     @on(KeyedTable.Highlighted, "#scans")
     def _highlighted(self) -> None:
@@ -316,8 +323,8 @@ class ComplianceScreen(BaseScreen):
             self.marked.remove(scan.id)
         else:
             self.marked = [*self.marked, scan.id][-2:]
-        for other in self.data.scans:
-            table.update_row(other.id, self._row(other))
+        for other in self.data.scans:  # drawn again from _row_of, with the marks as they are now
+            table.update_row(other.id)
         table.action_cursor(1)
 
     def action_compare(self) -> None:
@@ -375,9 +382,9 @@ class ComplianceScreen(BaseScreen):
         table = self.query_one("#scans", KeyedTable)
         job = event.job
         if event.kind == "progress":
-            scan = next((s for s in self.data.scans if s.id == job.scan_id), None) if self.data else None
+            scan = self._by_id.get(job.scan_id) if job.scan_id else None
             if scan is not None:  # a scan the filters hide stays hidden: no reload per rule
                 scan.status = ScanStatus.RUNNING
-                table.update_row(scan.id, self._row(scan))
+                table.update_row(scan.id)  # drawn again from _row_of, with the live job
         elif job.host_name == self.host or self.host is None:
             self.reload()
