@@ -139,13 +139,18 @@ async def test_ctrl_c_on_a_terminal_stops_each_process_once_so_running_jobs_fini
 async def test_a_dead_child_is_reported_in_one_line_and_sets_the_exit_status(tmp_path):
     (tmp_path / "config.toml").write_text("[jobs]\nworker_grace = 0.5\n")
     await enqueue(tmp_path, 4)
-    worker = Worker(tmp_path, "--processes", "2", "--max-concurrent", "4", seconds=300)
+    worker = Worker(tmp_path, "--processes", "2", "--max-concurrent", "4", seconds=300,
+                    env={"COMPLIANCE_TUI_LEASE_SECONDS": "1"})
     try:
         await wait_until(lambda: running_in_two_processes(tmp_path))
         (child,) = worker.children()
         os.kill(child, signal.SIGKILL)
         await wait_until(lambda: asyncio.sleep(0, not worker.tracked.alive()))
-        await asyncio.sleep(0.5)
+
+        async def requeued() -> bool:  # its leases ran out: the first process put its jobs back
+            return {j.status for j in await jobs_now(tmp_path)} == {JobStatus.RUNNING, JobStatus.PENDING}
+
+        await wait_until(requeued, timeout=30)
         worker.process.send_signal(signal.SIGTERM)
     finally:
         err = await asyncio.to_thread(worker.finish, 60)
