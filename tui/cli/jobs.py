@@ -120,7 +120,8 @@ async def worker(workspace: Workspace, args) -> int:
     if child and not die_with_parent(args.child_of):
         return 0  # the worker that started this one has ended already
     total = workspace.settings.max_concurrent if args.max_concurrent is None else max(1, args.max_concurrent)
-    workspace.configure(max_concurrent=share(total, processes))
+    each = share(total, processes)  # a child's; this process takes what the division leaves over
+    workspace.configure(max_concurrent=max(1, total - each * (processes - 1)))
     workspace.hub.subscribe(JobProgress(live=False))  # a line per job started and ended (journald)
 
     def err(line: str) -> None:
@@ -128,7 +129,7 @@ async def worker(workspace: Workspace, args) -> int:
 
     children = None
     if processes > 1:
-        children = Children(_child_argv(workspace, args, share(total, processes)), processes - 1,
+        children = Children(_child_argv(workspace, args, each), processes - 1,
                             once=args.once, say=err)
     return await run_worker(workspace, once=args.once, zone=zone, say=err, children=children, lead=not child)
 
