@@ -10,9 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from core.domain.models import Host, Job, JobStatus
+from core.domain.policy import Schedule
+from core.domain.timeutil import to_iso
+from core.jobs.worker import HEARTBEAT
 from core.store.base import NewScanJob
 from core.workspace import Workspace
 from tests import procs
@@ -52,11 +56,21 @@ class Worker:
         return {int(f.stem.removeprefix("ran-")): f.read_text().split() for f in self.out.glob("ran-*.txt")}
 
 
-async def enqueue(tmp_path: Path, count: int) -> list[Job]:
+async def enqueue(tmp_path: Path, count: int, schedule: bool = False) -> list[Job]:
+    """count jobs of host web1; schedule: and a schedule of web1 with a slot due (missed)."""
     async with await Workspace.open(tmp_path / "data", content_dirs=[tmp_path / "none"]) as workspace:
         host = await workspace.store.add_host(Host(name="web1", address="10.0.0.1"))
+        if schedule:
+            await workspace.store.add_schedule(Schedule(
+                "hosts", ("web1",), "cis-level1-server", "daily 00:00", "UTC",
+                not_before=to_iso(datetime.now(timezone.utc) - timedelta(days=3))))
         return await workspace.store.create_scan_jobs(
             [NewScanJob(host, "cis-level1-server", {}, 5) for _ in range(count)])
+
+
+async def heartbeat_pid(tmp_path: Path) -> int:
+    async with await Workspace.open(tmp_path / "data", content_dirs=[tmp_path / "none"]) as workspace:
+        return pid_of((await workspace.store.get_meta(HEARTBEAT) or "- ").split()[1])
 
 
 async def jobs_now(tmp_path: Path) -> list[Job]:
@@ -85,14 +99,15 @@ def pid_of(owner: str | None) -> int:
 
 
 async def test_two_processes_run_each_job_exactly_once_and_both_claim(tmp_path):
-    jobs = await enqueue(tmp_path, 60)
+    jobs = await enqueue(tmp_path, 60, schedule=True)
     worker = Worker(tmp_path, "--processes", "2", "--once", "--max-concurrent", "4", seconds=0.2)
     err = await asyncio.to_thread(worker.finish, 120)
     assert worker.process.returncode == 0, err
     ran = worker.ran()
     assert len(ran) == 2 and worker.process.pid in ran, f"both processes ran jobs: {sorted(ran)}"
-    assert sorted(i for ids in ran.values() for i in ids) == sorted(j.id for j in jobs), "each job ran once"
     ended = await jobs_now(tmp_path)
+    assert len(ended) == len(jobs) + 1 and err.count("scan job(s) enqueued") == 1, err  # the schedule's, once
+    assert sorted(i for ids in ran.values() for i in ids) == sorted(j.id for j in ended), "each job ran once"
     assert {(j.status, j.attempts) for j in ended} == {(JobStatus.COMPLETED, 1)}
     owners = {j.lease_owner for j in ended}
     assert len(owners) == 2 and {pid_of(o) for o in owners} == set(ran)
@@ -108,6 +123,7 @@ async def test_sigterm_reaches_the_children_and_the_worker_exits_cleanly(tmp_pat
         running = await wait_until(lambda: running_in_two_processes(tmp_path))
         (child,) = worker.children()
         assert {pid_of(j.lease_owner) for j in running} == {worker.process.pid, child}
+        assert await heartbeat_pid(tmp_path) == worker.process.pid  # the first process beats
         worker.process.send_signal(signal.SIGTERM)
     finally:
         err = await asyncio.to_thread(worker.finish, 60)
