@@ -4,6 +4,10 @@ with --once).
 SIGTERM or SIGINT: stop claiming, let running jobs finish for settings.worker_grace seconds,
 then hand the rest back to the queue (a scan is safe to run again) and exit. A second
 signal skips the grace period.
+
+With --processes N this is process 0 of N (core/jobs/processes.py): it starts the others,
+forwards its signals to them and waits for them; it alone enqueues due schedules, writes the
+heartbeat and prunes evidence (lead=False in the others).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Callable
 from core.domain.text import one_line
 from core.domain.timeutil import now_iso, parse_iso
 from core.jobs.log import log_failure
+from core.jobs.processes import Children
 from core.jobs.runner import Runner
 from core.schedules.service import enqueue_due
 from core.workspace import Workspace
@@ -33,16 +38,22 @@ def worker_alive(heartbeat: str | None, now: datetime | None = None) -> bool:
 
 
 async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | None = None,
-                     say: Callable[[str], None] = lambda _line: None) -> int:
-    """zone: run the pending jobs of that zone's hosts; None: of hosts without a zone."""
+                     say: Callable[[str], None] = lambda _line: None, children: Children | None = None,
+                     lead: bool = True) -> int:
+    """zone: run the pending jobs of that zone's hosts; None: of hosts without a zone.
+    children: worker processes to start once the due schedules are enqueued, sent this one's
+    signals and waited for; the exit status is the worst of theirs. lead: this process looks
+    for due schedules, writes the heartbeat and prunes evidence (one process of a worker does)."""
     runner = Runner(workspace, take_pending=True, zone=zone)
     stopping = asyncio.Event()
     signals = 0
 
-    def on_signal() -> None:
+    def on_signal(sig: int) -> None:
         nonlocal signals
         signals += 1
         stopping.set()
+        if children is not None:
+            children.forward(sig)
         if signals > 1:
             say("stopping now: handing running jobs back to the queue")
             for task in runner.running.values():
@@ -50,17 +61,23 @@ async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | No
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, on_signal)
-    beat = asyncio.create_task(_heartbeat(workspace, runner))
-    pruning = asyncio.create_task(_prune_daily(workspace, say)) if workspace.settings.evidence.prunes else None
+        loop.add_signal_handler(sig, on_signal, sig)
+    beat = asyncio.create_task(_heartbeat(workspace, runner)) if lead else None
+    prunes = lead and workspace.settings.evidence.prunes
+    pruning = asyncio.create_task(_prune_daily(workspace, say)) if prunes else None
     ticks = None
+    status = 0
     try:
-        # due and missed schedules first, so that --once runs them too
-        await enqueue_scheduled(workspace, runner, say)
-        ticks = asyncio.create_task(_schedule_loop(workspace, runner, say))
+        if lead:  # due and missed schedules first, so that --once runs them too (in any process)
+            await enqueue_scheduled(workspace, runner, say)
+            ticks = asyncio.create_task(_schedule_loop(workspace, runner, say))
+        if children is not None:
+            await children.start()
         await runner.start()
         which = f"of zone {zone}" if zone else "of hosts without a zone"
-        say(f"worker {runner.owner}: running jobs {which}, up to {workspace.settings.max_concurrent} at once")
+        more = f" (and {len(children.pids)} more worker process(es))" if children is not None else ""
+        say(f"worker {runner.owner}: running jobs {which}, up to {workspace.settings.max_concurrent} "
+            f"at once{more}")
         waits: list[asyncio.Task[object]] = [asyncio.create_task(stopping.wait())]
         if once:
             waits.append(asyncio.create_task(runner.run_until_idle()))
@@ -71,15 +88,18 @@ async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | No
             say(f"stopping: {len(runner.running)} job(s) running; waiting up to "
                 f"{workspace.settings.worker_grace:.0f} s for them")
         await runner.stop(grace=0 if signals > 1 else workspace.settings.worker_grace, release=True)
+        if children is not None:  # they stop on their own (--once) or on the signals forwarded
+            status = await children.wait()
     finally:
-        beat.cancel()
+        if beat is not None:
+            beat.cancel()
         if pruning is not None:
             pruning.cancel()
         if ticks is not None:
             ticks.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-    return 0
+    return status
 
 
 async def enqueue_scheduled(workspace: Workspace, runner: Runner, say: Callable[[str], None]) -> int:

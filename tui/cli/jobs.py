@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from core.domain.models import JobStatus
@@ -9,6 +11,10 @@ from tui.cli.output import print_json, print_table, say
 
 if TYPE_CHECKING:
     from core.workspace import Workspace
+
+# How a worker starts the other processes of `worker --processes N`: this program again (a test's
+# stand-in program names itself here).
+CHILD_PROGRAM: tuple[str, ...] = ("-m", "tui")
 
 
 def register(commands) -> None:
@@ -32,6 +38,10 @@ def register(commands) -> None:
     worker.add_argument("--max-concurrent", type=int, metavar="N", help="jobs at once (default: jobs.max_concurrent, 64)")
     worker.add_argument("--zone", metavar="NAME",
                         help="run the jobs of this zone's hosts (default: of hosts without a zone)")
+    worker.add_argument("--processes", metavar="N",
+                        help="worker processes sharing the queue, --max-concurrent divided among them "
+                             "(default: the usable cores; 1: this process only)")
+    worker.add_argument("--child-of", type=int, metavar="PID", help=argparse.SUPPRESS)  # one of --processes
 
 
 async def jobs_list(workspace: Workspace, args) -> int:
@@ -100,14 +110,44 @@ async def jobs_priority(workspace: Workspace, args) -> int:
 
 async def worker(workspace: Workspace, args) -> int:
     from core.domain.policy import parse_zone
+    from core.jobs.processes import Children, check_processes, die_with_parent, share
     from core.jobs.worker import run_worker
     from tui.cli.progress import JobProgress
 
-    if args.max_concurrent is not None:
-        workspace.configure(max_concurrent=max(1, args.max_concurrent))
-    workspace.hub.subscribe(JobProgress(live=False))  # a line per job started and ended (journald)
     zone = parse_zone(args.zone)
-    return await run_worker(workspace, once=args.once, zone=zone, say=lambda line: say(line, err=True))
+    child = args.child_of is not None
+    processes = 1 if child else check_processes(args.processes)
+    if child and not die_with_parent(args.child_of):
+        return 0  # the worker that started this one has ended already
+    total = workspace.settings.max_concurrent if args.max_concurrent is None else max(1, args.max_concurrent)
+    each = share(total, processes)  # a child's; this process takes what the division leaves over
+    workspace.configure(max_concurrent=max(1, total - each * (processes - 1)))
+    workspace.hub.subscribe(JobProgress(live=False))  # a line per job started and ended (journald)
+
+    def err(line: str) -> None:
+        say(line, err=True)
+
+    children = None
+    if processes > 1:
+        children = Children(_child_argv(workspace, args, each), processes - 1,
+                            once=args.once, say=err)
+    return await run_worker(workspace, once=args.once, zone=zone, say=err, children=children, lead=not child)
+
+
+def _child_argv(workspace: Workspace, args, max_concurrent: int) -> list[str]:
+    """The same worker, one process of it: the same data dir and store (a URL on the command line
+    never holds a password; PGPASSWORD and the sudo passwords come through the environment)."""
+    import os
+
+    argv = [sys.executable, *CHILD_PROGRAM, "--data-dir", str(workspace.data_dir)]
+    if args.store:
+        argv += ["--store", args.store]
+    argv += ["worker", "--max-concurrent", str(max_concurrent), "--child-of", str(os.getpid())]
+    if args.once:
+        argv.append("--once")
+    if args.zone:
+        argv += ["--zone", args.zone]
+    return argv
 
 
 COMMANDS = {
