@@ -12,11 +12,10 @@ texts, never these. Reports say when the texts come from a results file.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hashlib
 import json
-import shutil
 import uuid
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +42,7 @@ class ImportPlan:
     """What one file would add, checked and ready to store."""
 
     path: Path
-    sha256: str
+    pack: Packed  # the file, packed as evidence while it was read
     results: list[xccdf.TestResultData]
     scans: list[tuple[Scan, list[RuleResult]]]
     rule_source: Path | None  # where the rule texts come from, when not stored yet
@@ -77,29 +76,57 @@ async def import_files(
     create_host: bool = False, accept_other_target: bool = False,
 ) -> list[Scan]:
     """Import every file, or stop at the first one that cannot be imported whole."""
-    parsed = [(path, await _read(path)) for path in files]
-    host = await workspace.store.get_host(host_name)
-    if host is None:
-        if not create_host:
-            flag = "import with --create-host"
-            raise NotFound(f"no host named {host_name!r}; add it first, or {flag}", field="import.create_host",
-                           cli=flag)
-        host = _new_host(host_name, parsed[0][1][0])  # stored with the first file's scans
-    imported = []
-    for path, results in parsed:
-        plan = await _plan(workspace, path, results, host, accept_other_target)
-        host = await _store(workspace, plan, host)
-        imported += [await workspace.store.get_scan(scan.id) for scan, _ in plan.scans]
-    return imported
+    packs: list[Packed] = []
+    try:
+        parsed = []
+        for path in files:
+            results, pack = await _read(workspace, path)
+            packs.append(pack)
+            parsed.append((path, results, pack))
+        host = await workspace.store.get_host(host_name)
+        if host is None:
+            if not create_host:
+                flag = "import with --create-host"
+                raise NotFound(f"no host named {host_name!r}; add it first, or {flag}",
+                               field="import.create_host", cli=flag)
+            host = _new_host(host_name, parsed[0][1][0])  # stored with the first file's scans
+        imported = []
+        for path, results, pack in parsed:
+            plan = await _plan(workspace, path, results, pack, host, accept_other_target)
+            host = await _store(workspace, plan, host)
+            imported += [await workspace.store.get_scan(scan.id) for scan, _ in plan.scans]
+        return imported
+    finally:  # packed files not kept as some scan's evidence (this import failed, or a later file did)
+        for pack in packs:
+            pack.path.unlink(missing_ok=True)
 
 
-async def _read(path: Path) -> list[xccdf.TestResultData]:
+@dataclass(frozen=True)
+class Packed:
+    """A results file read once for its evidence: its sha256 and where it waits, compressed,
+    until its scans are stored (then renamed to its evidence name)."""
+
+    path: Path
+    sha256: str
+    suffix: str  # of the evidence: .xml.gz, or the file's own when it came compressed
+
+
+async def _read(workspace: Workspace, path: Path) -> tuple[list[xccdf.TestResultData], Packed]:
+    """The file's TestResults, and the file packed as evidence: both read at once, in two
+    threads (zlib and sha256 release the GIL), so packing costs little more than parsing."""
     if not path.is_file():
         raise NotFound(f"{path}: no such file")
-    try:
-        return await asyncio.to_thread(xccdf.read_test_results, path)
-    except XmlError as exc:
-        raise InvalidInput(f"{path.name}: {exc}") from None
+    read, pack = await asyncio.gather(asyncio.to_thread(xccdf.read_test_results, path),
+                                      asyncio.to_thread(_pack, workspace, path), return_exceptions=True)
+    if isinstance(pack, Packed) and isinstance(read, BaseException):
+        pack.path.unlink(missing_ok=True)
+    if isinstance(read, XmlError):
+        raise InvalidInput(f"{path.name}: {read}") from None
+    if isinstance(read, BaseException):
+        raise read
+    if isinstance(pack, BaseException):
+        raise pack
+    return read, pack
 
 
 def _new_host(name: str, result: xccdf.TestResultData) -> Host:
@@ -111,10 +138,10 @@ def _new_host(name: str, result: xccdf.TestResultData) -> Host:
 
 
 async def _plan(
-    workspace: Workspace, path: Path, results: list[xccdf.TestResultData], host: Host,
+    workspace: Workspace, path: Path, results: list[xccdf.TestResultData], pack: Packed, host: Host,
     accept_other_target: bool,
 ) -> ImportPlan:
-    digest = await asyncio.to_thread(_sha256, path)
+    digest = pack.sha256
     keys = [result_key(r) for r in results]
     if len(set(keys)) != len(keys):
         raise InvalidInput(f"{path.name}: holds the same TestResult twice")
@@ -129,7 +156,7 @@ async def _plan(
                                f"as scan {existing.short_id}")
     content_id, rule_source, rules, notice = await _content_for(workspace, path, results[0])
     scans = [_scan(host, path, digest, result, content_id, notice) for result in results]
-    return ImportPlan(path, digest, results, scans, rule_source, rules)
+    return ImportPlan(path, pack, results, scans, rule_source, rules)
 
 
 async def _content_for(workspace: Workspace, path: Path, result: xccdf.TestResultData,
@@ -202,7 +229,7 @@ async def _store(workspace: Workspace, plan: ImportPlan, host: Host) -> Host:
             rules = await asyncio.to_thread(_read_rules, plan.rule_source)
         await workspace.store.save_content(content_id, plan.rule_source.name, first.benchmark_id,
                                            first.benchmark_version, rules.values())
-    evidence = await asyncio.to_thread(_keep_evidence, workspace, plan)
+    evidence = _keep_evidence(plan)
     for scan, _ in plan.scans:
         scan.arf_path = str(evidence)
     try:
@@ -213,28 +240,30 @@ async def _store(workspace: Workspace, plan: ImportPlan, host: Host) -> Host:
     return created or host
 
 
-def _keep_evidence(workspace: Workspace, plan: ImportPlan) -> Path:
-    """The file as evidence (0600), compressed: gzip it unless it is gzip or bzip2 already.
-    Named for this import, so a failed parallel import can only remove its own."""
+def _keep_evidence(plan: ImportPlan) -> Path:
+    """The packed file becomes the scans' evidence: named for this import, so a failed
+    parallel import can only remove its own."""
+    name = f"import-{plan.pack.sha256[:16]}-{plan.scans[0][0].id[:8]}{plan.pack.suffix}"
+    return plan.pack.path.replace(plan.pack.path.with_name(name))
+
+
+def _pack(workspace: Workspace, path: Path) -> Packed:
+    """The file as evidence (0600), compressed: gzip it unless it is gzip or bzip2 already;
+    its sha256 taken in the same pass. gzip level 6 (gzip(1)'s default): 3% larger than level
+    9 on an ARF, in half the time."""
     directory = files.private_dir(paths.evidence_dir(workspace.data_dir))
-    name = f"import-{plan.sha256[:16]}-{plan.scans[0][0].id[:8]}"
-    with open(plan.path, "rb") as source:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
         head = source.read(3)
         source.seek(0)
         compressed = head[:2] == b"\x1f\x8b" or head == b"BZh"
-        target = directory / (f"{name}{''.join(plan.path.suffixes[-1:])}" if compressed else f"{name}.xml.gz")
+        suffix = "".join(path.suffixes[-1:]) if compressed else ".xml.gz"
+        target = directory / f"import-{uuid.uuid4().hex}.partial"
         with files.private_file(target) as out:
-            if compressed:
-                shutil.copyfileobj(source, out)
-            else:
-                with gzip.GzipFile(fileobj=out, mode="wb") as packed:
-                    shutil.copyfileobj(source, packed)
-    return target
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+            packer = None if compressed else zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            for block in iter(lambda: source.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block if packer is None else packer.compress(block))
+            if packer is not None:
+                out.write(packer.flush())
+    return Packed(target, digest.hexdigest(), suffix)

@@ -71,6 +71,9 @@ def stream(source: safexml.Source, keep: frozenset[str], limit: int | None = Non
     bounds = limits_.current()
     held: etree._Element | None = None
     inside = text = 0
+    prefix = XCCDF_NS_PREFIX
+    # The hot loop of every read (an ARF is 100,000 elements, each a start and an end): xccdf_name
+    # and safexml.release inlined, the same checks in the same order.
     for event, element in safexml.iterparse(source, limit=limit):
         if held is not None and element is not held:
             if event == "start":
@@ -84,7 +87,8 @@ def stream(source: safexml.Source, keep: frozenset[str], limit: int | None = Non
                     f"one {xccdf_name(held) or 'kept'} element holds more than {bounds.children:,} elements "
                     f"or {limits_.size(bounds.element_bytes)} of text; refusing the file")
             continue  # inside a kept element: read whole at its end
-        name = xccdf_name(element)
+        tag = element.tag
+        name = tag.rpartition("}")[2] if tag.__class__ is str and tag.startswith(prefix) else None
         if event == "start":
             if name is not None:
                 if name in keep:
@@ -94,7 +98,11 @@ def stream(source: safexml.Source, keep: frozenset[str], limit: int | None = Non
         if name is not None:
             yield event, name, element
         held = None
-        safexml.release(element)
+        element.clear(keep_tail=False)  # safexml.release
+        parent = element.getparent()
+        if parent is not None:
+            while element.getprevious() is not None:
+                del parent[0]
 
 
 def text_of(element: etree._Element) -> str:
