@@ -16,6 +16,14 @@ def _cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
 
 
+def command_name(pid: int) -> str | None:
+    """The process's command name (/proc/PID/comm), None when it has ended meanwhile."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
+
+
 def _started(pid: int) -> str:
     """The start time in clock ticks (field 22 of /proc/PID/stat): a pid's identity with it."""
     return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]

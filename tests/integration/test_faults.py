@@ -257,7 +257,7 @@ def test_a_killed_app_takes_its_local_oscap_with_it(cli, home):
 
     def local_oscap() -> list[int]:
         return oscap.add([pid for pid in procs.descendants(process.pid)
-                          if Path(f"/proc/{pid}/comm").read_text().strip() == "oscap"])
+                          if procs.command_name(pid) == "oscap"])  # a pid may end meanwhile
 
     try:
         wait_for(lambda: local_oscap() or process.poll() is not None, interval=0.1, timeout=180)
