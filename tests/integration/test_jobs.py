@@ -86,12 +86,12 @@ def test_cancel_stops_oscap_on_the_target(cli, fleet, known_hosts):
 def test_a_worker_killed_mid_scan_has_its_job_requeued_by_lease(cli, fleet, known_hosts):
     add_fleet_host(cli, fleet, "u2204")
     (queued,) = cli.ok("scan", "u2204", "--profile", L1, "--enqueue", "--json").json()
-    worker = background(cli, "worker", env=SHORT_LEASE)
+    worker = background(cli, "worker", "--processes", "1", env=SHORT_LEASE)
     wait_for(lambda: running_with_progress(cli, queued["id"]), interval=0.05)
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
     time.sleep(1.5)  # the lease runs out
-    rescued = cli("worker", "--once", env=SHORT_LEASE)
+    rescued = cli("worker", "--processes", "1", "--once", env=SHORT_LEASE)
     assert rescued.returncode == 0, rescued.stderr
     finished = job(cli, queued["id"])
     assert finished["status"] == "completed" and finished["attempts"] == 2
@@ -106,7 +106,7 @@ def test_a_killed_cli_scan_is_recovered_and_a_second_loss_fails_it(cli, fleet, k
             process = background(cli, "scan", "u2204", "--profile", L1, "--json", env=SHORT_LEASE)
             queued = wait_for(lambda: next(iter(cli.ok("jobs", "list", "--json").json()), None))
         else:
-            process = background(cli, "worker", env=SHORT_LEASE)
+            process = background(cli, "worker", "--processes", "1", env=SHORT_LEASE)
         wait_for(lambda: running_with_progress(cli, queued["id"]), interval=0.05)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()

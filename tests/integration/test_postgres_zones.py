@@ -44,8 +44,8 @@ def test_two_workers_in_two_zones_scan_only_their_zones_hosts(pg_cli, fleet, kno
     unzoned = pg_cli("worker", "--once", timeout=120)  # hosts without a zone only: nothing to do
     assert unzoned.returncode == 0 and "of hosts without a zone" in unzoned.stderr
     assert {job(pg_cli, j["id"])["status"] for j in jobs.values()} == {"pending"}
-    east = background(pg_cli, "worker", "--once", "--zone", "east")
-    west = background(pg_cli, "worker", "--once", "--zone", "west")
+    east = background(pg_cli, "worker", "--processes", "1", "--once", "--zone", "east")
+    west = background(pg_cli, "worker", "--processes", "1", "--once", "--zone", "west")
     said = {"east": finish(east), "west": finish(west)}
     for host, zone, process in (("u2204", "east", east), ("u2004", "west", west)):
         ran = job(pg_cli, jobs[host]["id"])
@@ -60,14 +60,14 @@ def test_two_workers_in_two_zones_scan_only_their_zones_hosts(pg_cli, fleet, kno
 def test_a_zone_worker_killed_mid_scan_has_its_job_requeued_after_the_lease(pg_cli, fleet, known_hosts):
     add_fleet_host(pg_cli, fleet, "u2204", extra=("--zone", "east"))
     (queued,) = pg_cli.ok("scan", "u2204", "--profile", L1, "--enqueue", "--json").json()
-    worker = background(pg_cli, "worker", "--zone", "east", env=SHORT_LEASE)
+    worker = background(pg_cli, "worker", "--processes", "1", "--zone", "east", env=SHORT_LEASE)
     wait_for(lambda: running_with_progress(pg_cli, queued["id"]), interval=0.05)
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
     time.sleep(1.5)  # the lease runs out
     requeued = job(pg_cli, queued["id"], SHORT_LEASE)  # opening the store recovers it
     assert requeued["status"] == "pending" and "stopped (lease expired); re-queued" in requeued["output"]
-    finish(background(pg_cli, "worker", "--once", "--zone", "east", env=SHORT_LEASE))
+    finish(background(pg_cli, "worker", "--processes", "1", "--once", "--zone", "east", env=SHORT_LEASE))
     finished = job(pg_cli, queued["id"])
     assert finished["status"] == "completed" and finished["attempts"] == 2
     assert [s["status"] for s in pg_cli.ok("scans", "list", "--json").json()] == ["completed"]
@@ -129,7 +129,7 @@ async def test_migrate_copies_a_store_filled_by_real_scans_and_can_run_again(cli
 
 def test_a_worker_rides_out_a_postgres_restart_in_one_line_per_failure(pg_cli, pg_server):
     pg_cli.ok("hosts", "add", "gone", "--address", "127.0.0.1", "--port", "1", "--zone", "east")
-    worker = background(pg_cli, "worker", "--zone", "east")
+    worker = background(pg_cli, "worker", "--processes", "1", "--zone", "east")
     try:
         time.sleep(3)  # it has claimed (nothing), listens and beats
         pg_server.restart()  # every connection of the worker is cut

@@ -250,7 +250,7 @@ def test_app_killed_mid_scan(cli, victim, data_dir):
     jobs = cli.ok("jobs", "list", "--json", env=short).json()
     assert all(j["status"] != "running" for j in jobs), jobs  # recovered: back in the queue
     victim.behave()
-    worked = cli("worker", "--once", env=short)  # runs the recovered scan: the next scan of the host
+    worked = cli("worker", "--processes", "1", "--once", env=short)  # runs the recovered scan: the next scan of the host
     assert worked.returncode == 0, worked.stderr
     scans = cli.ok("scans", "list", "--json", env=short).json()
     assert [s["status"] for s in scans] == ["completed", "completed"], scans
@@ -295,7 +295,7 @@ def test_22_6_sigkill_of_a_worker_mid_scan_recovers_its_job(cli, victim, data_di
     victim.behave(sleep=120)
     short = {"COMPLIANCE_TUI_LEASE_SECONDS": "1"}
     cli.ok("scan", "victim", "--profile", L1, "--enqueue", env=short)
-    worker = subprocess.Popen([sys.executable, "-m", "tui", "worker"], env=cli.env | short,
+    worker = subprocess.Popen([sys.executable, "-m", "tui", "worker", "--processes", "1"], env=cli.env | short,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     tracked = Tracked()
     try:
@@ -316,7 +316,7 @@ def test_22_6_sigkill_of_a_worker_mid_scan_recovers_its_job(cli, victim, data_di
     shown = cli.ok("jobs", "show", job["id"][:8], env=short).stdout
     assert "lease expired" in shown, shown
     victim.behave()
-    worked = cli("worker", "--once", env=short)
+    worked = cli("worker", "--processes", "1", "--once", env=short)
     assert worked.returncode == 0, worked.stderr
     (scan,) = cli.ok("scans", "list", "--json", env=short).json()
     assert scan["status"] == "completed", scan
