@@ -8,13 +8,6 @@ output. Rule texts are the light Markdown of core.xccdf, rendered by core.report
 from __future__ import annotations
 
 import asyncio
-import getpass
-import os
-import shlex
-import shutil
-import socket
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,15 +17,12 @@ from lxml import etree, html
 from lxml.html import builder as E
 
 from core.content.catalog import SHORT_NAME_TITLES
-from core.domain import limits
-from core.domain.errors import InvalidInput, NotFound, OscapFailed, OscapMissing
+from core.domain.errors import InvalidInput
 from core.domain.models import SEVERITIES, RuleInfo, RuleResult, Scan, ScanStatus, compute_score
 from core.domain.policy import RuleException
 from core.domain.timeutil import parse_iso
-from core.results import oscap_html
 from core.results.exports import file_safe, stamp, write_atomically
 from core.results.report_markup import CSS, clean, markdown
-from core.safexml import open_maybe_compressed
 from core.views.exceptions import apply_to_scans, exceptions_for, load_book, mark_results
 
 if TYPE_CHECKING:
@@ -44,7 +34,6 @@ FINDING_RESULTS = ("fail", "error", "unknown")  # shown in detail, in this order
 RESULT_LABELS = {"pass": "Passed", "fail": "Failed", "error": "Error", "unknown": "Unknown",
                  "notapplicable": "Not applicable", "notchecked": "Not checked",
                  "informational": "Informational", "fixed": "Fixed", "notselected": "Not selected"}
-OSCAP_TIMEOUT = 600  # seconds; oscap renders a CIS L2 ARF in well under a minute
 
 
 @dataclass
@@ -460,96 +449,3 @@ async def save_report(workspace: Workspace, scan_id: str, output: Path | None = 
     text = await render_report(workspace.store, scan.id)
     path = output or default_report_path(workspace.data_dir, scan)
     return await asyncio.to_thread(write_atomically, path, text)
-
-
-async def save_oscap_report(workspace: Workspace, scan_id: str, output: Path | None = None) -> Path:
-    """OpenSCAP's own HTML report, rendered here by `oscap` from the stored ARF."""
-    scan = await workspace.store.get_scan(scan_id)
-    arf = Path(scan.arf_path) if scan.arf_path else None
-    if arf is None or not arf.is_file():
-        why = f" (it {scan.status.value}" + (f": {scan.error_message})" if scan.error_message else ")")
-        raise NotFound(f"scan {scan.short_id} has no stored OpenSCAP results{why}: "
-                       "only a completed scan has an OpenSCAP report")
-    oscap = shutil.which("oscap")
-    if oscap is None:
-        raise OscapMissing("oscap is not installed on this machine: install openscap-scanner "
-                           "(or your distribution's openscap package), or leave out --oscap")
-    path = Path(output or default_report_path(workspace.data_dir, scan, "-oscap")).expanduser()
-    # oscap writes into our private temp dir (never a name a local user could plant); the
-    # report is sanitised (oscap copies the results' XHTML) and written 0600 through a temp file
-    with tempfile.TemporaryDirectory(prefix="compliance-tui-report.") as tmp:
-        plain = await asyncio.to_thread(_decompress, arf, Path(tmp) / "arf.xml")
-        rendered = Path(tmp) / "report.html"
-        await _run_oscap(oscap, plain, rendered)
-        text = await asyncio.to_thread(lambda: oscap_html.sanitise(rendered.read_text("utf-8", "replace")))
-    return await asyncio.to_thread(write_atomically, path, text)
-
-
-def _decompress(arf: Path, target: Path) -> Path:
-    """The stored results as plain XML (or bz2, which oscap reads), at most limits.xml_bytes."""
-    most, written = limits.current().xml_bytes, 0
-    with open_maybe_compressed(arf) as src, target.open("wb") as dst:
-        while block := src.read(1 << 20):
-            written += len(block)
-            if written > most:
-                raise InvalidInput(f"the stored results of this scan expand beyond {most >> 20} MiB; "
-                                   "refusing to render them")
-            dst.write(block)
-    return target
-
-
-async def _run_oscap(oscap: str, arf: Path, output: Path) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        oscap, "xccdf", "generate", "report", "--output", str(output), str(arf),
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        async with asyncio.timeout(OSCAP_TIMEOUT):
-            _, err = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise OscapFailed(f"oscap did not render the report within {OSCAP_TIMEOUT} s") from None
-    if proc.returncode != 0 or not output.is_file():
-        lines = err.decode(errors="replace").strip().splitlines()
-        raise OscapFailed(f"oscap could not render the report: {lines[-1] if lines else proc.returncode}")
-
-
-_browsers: list[subprocess.Popen[bytes]] = []  # started, never waited for; reaped once they end
-
-
-def open_in_browser(path: Path) -> bool:
-    """Open the report in a browser when one is plausible here; never waits for it."""
-    command = _browser_command(Path(path).resolve())
-    if command is None:
-        return False
-    try:
-        started = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, start_new_session=True)
-    except OSError:
-        return False
-    _browsers[:] = [p for p in _browsers if p.poll() is None] + [started]
-    return True
-
-
-def _browser_command(path: Path) -> list[str] | None:
-    browser = os.environ.get("BROWSER", "").split(":")[0].strip()
-    if browser:
-        words = shlex.split(browser)
-        if words and shutil.which(words[0]):
-            target = str(path)
-            return [w.replace("%s", target) for w in words] if "%s" in browser else [*words, target]
-        return None
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return None  # over plain SSH nothing could show it
-    opener = shutil.which("xdg-open")
-    return [opener, str(path)] if opener else None
-
-
-def copy_hint(path: Path) -> str:
-    """The command that copies the file from this server to the operator's machine."""
-    name = socket.getfqdn()
-    if name == "localhost" or name.startswith("localhost."):
-        name = socket.gethostname()  # /etc/hosts maps this machine to localhost first
-    remote = f"{getpass.getuser()}@{name}:{Path(path).resolve()}"
-    return f"scp {shlex.quote(remote)} ."

@@ -7,7 +7,7 @@ import json
 
 from textual.widgets import Input, Select
 
-from core.results.report import copy_hint
+from core.results.handover import copy_hint
 from core.workspace import Workspace
 from tests.tui.helpers import SCAN_IDS, add_host, make_app, settle, wait_for
 from tui.modals.new_scan import NewScanModal

@@ -14,7 +14,7 @@ from lxml import html
 
 from core.domain.errors import InvalidInput, NotFound, OscapMissing
 from core.domain.models import MISMATCH_NOTICE
-from core.results import report
+from core.results import handover, oscap_report, report
 from core.results.report_markup import markdown
 from core.workspace import Workspace
 from tests.seed import data_dir_with_index, mismatched_arf, seed_completed_scan, seed_host, seed_job
@@ -225,7 +225,7 @@ async def test_only_a_completed_scan_has_a_report(workspace):
     with pytest.raises(InvalidInput, match=r"is failed \(web2: oscap is not installed\)"):
         await report.save_report(workspace, pending.short_id)
     with pytest.raises(NotFound, match="has no stored OpenSCAP results"):
-        await report.save_oscap_report(workspace, pending.id)
+        await oscap_report.save_oscap_report(workspace, pending.id)
     assert not (workspace.data_dir / "reports").exists()
 
 
@@ -247,21 +247,21 @@ async def test_save_report_default_path_and_output(seeded, tmp_path):
 
 async def test_oscap_report_from_stored_arf(seeded, tmp_path, monkeypatch):
     workspace, scan = seeded
-    path = await report.save_oscap_report(workspace, scan.id)
+    path = await oscap_report.save_oscap_report(workspace, scan.id)
     assert path.parent == workspace.data_dir / "reports" and path.name.endswith("-oscap.html")
     text = path.read_text(encoding="utf-8")
     assert "OpenSCAP Evaluation Report" in text and RULE + "accounts_tmout" in text
     monkeypatch.setenv("PATH", str(tmp_path))  # no oscap here
     with pytest.raises(OscapMissing, match="oscap is not installed on this machine"):
-        await report.save_oscap_report(workspace, scan.id, tmp_path / "o.html")
+        await oscap_report.save_oscap_report(workspace, scan.id, tmp_path / "o.html")
     assert not (tmp_path / "o.html").exists()
 
 
 def test_copy_hint_names_this_machine_and_the_file(tmp_path):
-    hint = report.copy_hint(tmp_path / "r.html")
+    hint = handover.copy_hint(tmp_path / "r.html")
     assert hint.startswith(f"scp {getpass.getuser()}@") and hint.endswith(f":{tmp_path}/r.html .")
     assert "@localhost:" not in hint or os.uname().nodename == "localhost"
-    assert "'" in report.copy_hint(tmp_path / "a b.html")  # quoted for the shell
+    assert "'" in handover.copy_hint(tmp_path / "a b.html")  # quoted for the shell
 
 
 def test_browser_only_when_one_can_show(tmp_path, monkeypatch):
@@ -269,10 +269,10 @@ def test_browser_only_when_one_can_show(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     page = tmp_path / "r.html"
     page.write_text("<p>x</p>")
-    assert report.open_in_browser(page) is False  # plain SSH session: show the path instead
+    assert handover.open_in_browser(page) is False  # plain SSH session: show the path instead
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.setenv("PATH", str(tmp_path))  # a display but no xdg-open
-    assert report.open_in_browser(page) is False
+    assert handover.open_in_browser(page) is False
 
 
 def test_browser_is_started_without_waiting(tmp_path, monkeypatch):
@@ -282,14 +282,14 @@ def test_browser_is_started_without_waiting(tmp_path, monkeypatch):
     browser.chmod(0o755)
     monkeypatch.setenv("BROWSER", str(browser))
     started = time.monotonic()
-    assert report.open_in_browser(tmp_path / "r.html") is True
+    assert handover.open_in_browser(tmp_path / "r.html") is True
     assert time.monotonic() - started < 1.0
     deadline = time.monotonic() + 10
     while not seen.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert seen.read_text().strip() == str(tmp_path / "r.html")
     monkeypatch.setenv("BROWSER", str(tmp_path / "missing-browser"))
-    assert report.open_in_browser(tmp_path / "r.html") is False
+    assert handover.open_in_browser(tmp_path / "r.html") is False
 
 
 def test_band_thresholds():

@@ -76,7 +76,7 @@ async def exceptions_remove(workspace: Workspace, args) -> int:
 
 async def exceptions_export(workspace: Workspace, args) -> int:
     from core.policy import exceptions as service
-    from core.results.report import copy_hint
+    from core.results.handover import copy_hint
 
     path = await service.export_tailoring(workspace, args.exception_ids, args.output, args.profile)
     say(str(path))

@@ -41,17 +41,19 @@ def register(commands) -> None:
 async def report(workspace, args) -> int:
     from core.jobs import queue
     from core.results import report as reports
+    from core.results.handover import copy_hint, open_in_browser
+    from core.results.oscap_report import save_oscap_report
 
-    save = reports.save_oscap_report if args.oscap else reports.save_report
+    save = save_oscap_report if args.oscap else reports.save_report
     path = await save(workspace, (await queue.scan_named(workspace.store, args.scan_id)).id, args.output)
     say(path)
-    if args.open and reports.open_in_browser(path):
+    if args.open and open_in_browser(path):
         say("opened in your browser", err=True)
     elif args.open:
         say(f"no browser found to open it (set $BROWSER, or use a desktop session): the report is {path}; "
-            f"copy it to your machine: {reports.copy_hint(path)}", err=True)
+            f"copy it to your machine: {copy_hint(path)}", err=True)
     else:
-        say(f"copy it to your machine: {reports.copy_hint(path)}", err=True)
+        say(f"copy it to your machine: {copy_hint(path)}", err=True)
     return 0
 
 

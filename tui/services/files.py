@@ -12,9 +12,10 @@ from pathlib import Path
 async def open_report(workspace, scan_id: str) -> tuple[str, Path]:
     """Write the scan's HTML report; open it when a browser can show it here."""
     from core.results import report
+    from core.results.handover import open_in_browser
 
     path = await report.save_report(workspace, scan_id)
-    if report.open_in_browser(path):
+    if open_in_browser(path):
         return f"report opened in your browser: {path}", path
     return f"report saved to {path}", path
 

@@ -23,7 +23,7 @@ class LastFile(Static):
     def show(self, path: Path) -> None:
         """The name, then the scp line whole (it holds the full path): folded onto a second line
         where it is longer than the screen is wide, never cut, since it is what one copies."""
-        from core.results.report import copy_hint  # off the startup path, as tui/services/files.py
+        from core.results.handover import copy_hint  # off the startup path, as tui/services/files.py
 
         self.path = path
         palette = app_of(self).palette
