@@ -45,10 +45,15 @@ async def test_a_store_of_the_two_step_history_opens_upgraded_and_works(pg_url, 
         pg_server.psql(f"INSERT INTO schema_migrations VALUES ({number}, 'x')", database)
     pg_server.psql("INSERT INTO hosts (name, address, created_at, zone) VALUES ('web1', '10.0.0.1', 'x', 'dmz')",
                    database)
-    assert not any(MIGRATIONS[2:])
+    pg_server.psql("INSERT INTO rule_exceptions (id, scope, rule_id, reason, accepted_by, expires, created_at) "
+                   "VALUES ('e1', 'all', 'rule_a', 'vendor', 'alice', '2030-01-01', '2025-01-01T00:00:00Z')", database)
+    assert not any(MIGRATIONS[2:12])  # what SQLite's 3 to 12 do, PostgreSQL's 1 and 2 did
     store = await PostgresStore.open(pg_url)
     try:
         assert await store.schema_version() == len(MIGRATIONS)
+        (old,) = await store.find_exceptions()
+        assert (old.status, old.requested_by, old.decided_by, old.decided_at) == (
+            "approved", "alice", "alice", "2025-01-01T00:00:00Z")  # it took effect when added, as before
         web = await store.require_host("web1")
         (job,) = await store.create_scan_jobs(scans(web, 1))
         assert (await store.claim_job("w:1", FAR, True, zone="dmz")).id == job.id
@@ -161,7 +166,7 @@ async def test_wait_for_change_is_woken_by_another_process_changing_a_job(pg_url
         await other.close()
 
 
-async def test_a_least_privilege_role_runs_the_app_on_a_store_its_owner_made(pg_server):
+async def test_a_least_privilege_role_runs_the_app_on_a_store_its_owner_made(pg_server, monkeypatch):
     """docs/postgresql.md's roles and GRANTs, as written there: the owner migrates, the app role only
     reads and writes rows."""
     database = "ct_roles"
@@ -171,15 +176,25 @@ async def test_a_least_privilege_role_runs_the_app_on_a_store_its_owner_made(pg_
             pg_server.psql(statement)
         for statement in grants["database"]:
             pg_server.psql(statement, database)
-        owner_url = pg_server.url(database, "compliance_owner")
+        owner_url, app_url = pg_server.url(database, "compliance_owner"), pg_server.url(database, "compliance_app")
+        # a release of the first 12 steps (those before issue 27's) and a store that release's
+        # owner made before the one migration history: steps 3 to 12 are only recorded, which the
+        # app role may do (it may not CREATE)
+        monkeypatch.setattr("core.store.postgres.MIGRATIONS", MIGRATIONS[:12])
         os.environ["PGPASSWORD"] = "owner-pw"
-        owner = await PostgresStore.open(owner_url)
-        await owner.close()
-        # as a release before the one migration history left it: steps 3 to 12 are only recorded,
-        # which the app role may do (it may not CREATE)
+        await (await PostgresStore.open(owner_url)).close()
         pg_server.psql("DELETE FROM compliance.schema_migrations WHERE version > 2", database)
         os.environ["PGPASSWORD"] = "app-pw"
-        app = await PostgresStore.open(pg_server.url(database, "compliance_app"))
+        await (await PostgresStore.open(app_url)).close()
+        # this release's steps change tables: the app role is told to let the owner upgrade
+        monkeypatch.setattr("core.store.postgres.MIGRATIONS", MIGRATIONS)
+        with pytest.raises(OperatorError, match="needs its schema upgraded .* run compliance-tui once as the "
+                                                "database's owner role"):
+            await PostgresStore.open(app_url)
+        os.environ["PGPASSWORD"] = "owner-pw"
+        await (await PostgresStore.open(owner_url)).close()
+        os.environ["PGPASSWORD"] = "app-pw"
+        app = await PostgresStore.open(app_url)
         try:
             assert await app.schema_version() == len(MIGRATIONS)
             web = await app.add_host(Host(name="web1", address="10.0.0.1"))

@@ -45,7 +45,7 @@ async def completed(store, host: Host, results: dict[str, str]):
 
 
 def exc(scope: str, rule: str, expires: str = "2030-01-01", **where) -> RuleException:
-    return RuleException(scope, R + rule, "business reason", "alice", expires, **where)
+    return RuleException(scope, R + rule, "business reason", "alice", expires, status="approved", **where)
 
 
 def test_input_is_checked():
