@@ -199,6 +199,12 @@ class Book:
         return {e.rule_id for e in self.active}
 
 
+def expiring(exceptions: list[RuleException], today: date, days: int = EXPIRING_DAYS) -> list[RuleException]:
+    """Those in force that end within days, soonest first (expiry is read from the date, never
+    stored: an approved exception past its day counts as failing again at once)."""
+    return sorted((e for e in exceptions if e.expires_within(today, days)), key=lambda e: (e.expires, e.rule_id))
+
+
 def is_failure(result: str) -> bool:
     return result in SCORED_BAD
 

@@ -21,7 +21,6 @@ from core.content import rule_lookup
 from core.domain.errors import InvalidInput
 from core.domain.models import ScanStatus
 from core.domain.policy import (
-    EXPIRING_DAYS,
     MAX_REASON,
     SCOPES,
     SSG_RULE_PREFIX,
@@ -100,7 +99,8 @@ def _note(note: str | None) -> str | None:
     return one_line(note, MAX_REASON) or None if note else None
 
 
-def _second_person(workspace: Workspace, exc: RuleException, who: str, doing: str) -> None:
+def require_second_person(workspace: Workspace, exc: RuleException, who: str, doing: str) -> None:
+    """The two-person rule: InvalidInput when who requested exc and the rule is on."""
     if two_person(workspace) and exc.requested_by == who:
         raise InvalidInput(f"{who} requested exception {exc.short_id} and cannot {doing} it too: the two-person "
                             "rule needs someone else ([exceptions] two_person = false switches it off)")
@@ -110,7 +110,7 @@ async def approve_exception(workspace: Workspace, exc_id: str, note: str | None 
                             by: str | None = None, on: date | None = None) -> RuleException:
     """A pending exception takes effect: from now on it changes scores, until it expires."""
     who, exc = by or actor(), await workspace.store.get_exception(exc_id)
-    _second_person(workspace, exc, who, "approve")
+    require_second_person(workspace, exc, who, "approve")
     if exc.status == "pending" and exc.expired(on or today()):
         raise InvalidInput(f"exception {exc.short_id} expired on {exc.expires} before anyone approved it: "
                            "reject it, and request it again with a new expiry")
@@ -121,7 +121,7 @@ async def reject_exception(workspace: Workspace, exc_id: str, note: str | None =
                            by: str | None = None) -> RuleException:
     """A pending exception refused: it stays on record and never changes a score."""
     who, exc = by or actor(), await workspace.store.get_exception(exc_id)
-    _second_person(workspace, exc, who, "reject")
+    require_second_person(workspace, exc, who, "reject")
     return await workspace.store.decide_exception(exc.id or exc_id, "rejected", who, _note(note))
 
 
@@ -130,14 +130,6 @@ async def revoke_exception(workspace: Workspace, exc_id: str, note: str | None =
     """An approved exception withdrawn before its expiry: its rule counts as failing again.
     Anyone may revoke (it makes the score stricter)."""
     return await workspace.store.revoke_exception(exc_id, by or actor(), _note(note))
-
-
-def expiring_exceptions(exceptions: list[RuleException], on: date | None = None,
-                        days: int = EXPIRING_DAYS) -> list[RuleException]:
-    """Those in force that expire within days, soonest first (expiry itself is read, not
-    stored: an approved exception past its day counts as failing again at once)."""
-    day = on or today()
-    return sorted((e for e in exceptions if e.expires_within(day, days)), key=lambda e: (e.expires, e.rule_id))
 
 
 async def known_rule(workspace: Workspace, rule_id: str) -> str:
@@ -152,6 +144,7 @@ async def known_rule(workspace: Workspace, rule_id: str) -> str:
 
 
 async def remove_exception(workspace: Workspace, exc_id: str) -> RuleException:
+    """Deleted, with no trace in the store (revoke keeps the record)."""
     return await workspace.store.remove_exception(exc_id)
 
 

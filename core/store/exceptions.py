@@ -31,7 +31,7 @@ class Exceptions(ExceptionStore):
     db: Db
 
     async def add_exception(self, exc: RuleException) -> RuleException:
-        exc_id, now = exc.id or str(uuid.uuid4()), now_iso()  # a given id: tests
+        exc_id, now = exc.id or str(uuid.uuid4()), exc.created_at or now_iso()  # a given id and time: tests
         decided_at = (exc.decided_at or now) if exc.decided_by else None
         async with self.db.transaction() as db:
             host_id = None

@@ -16,4 +16,5 @@ GLOBAL_ACTIONS = (
     ("New scan", "Scan the selected host", "compliance", "new_scan"),
     ("Import results", "Import ARF or XCCDF results files as scans", "compliance", "import"),
     ("Jobs", "The job queue: pending, running and finished jobs", "jobs", "reload"),
+    ("Exceptions", "Documented exceptions: approve, reject or revoke them (key ctrl+e)", "exceptions", "reload"),
 )

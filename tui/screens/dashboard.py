@@ -50,6 +50,7 @@ class DashboardScreen(BaseScreen):
             yield StatCard("Mean score", id="card-mean")
             yield StatCard("Worst", id="card-worst")
         yield ScoreChart(id="trend")
+        yield Static(id="exceptions-note", classes="detail")
         yield Static(id="fleet-note", classes="detail")
         with Horizontal(id="fleet-tables"):
             yield KeyedTable([
@@ -83,6 +84,7 @@ class DashboardScreen(BaseScreen):
         self.board = board
         self._standings = {s.host.name: s for s in board.standings}
         self._show_cards(board)
+        self._show_exceptions(board)
         if board.complete:
             self._show_trend(board)
             self.query_one("#rules", KeyedTable).set_rows(
@@ -106,6 +108,27 @@ class DashboardScreen(BaseScreen):
         score = worst.latest.score if worst and worst.latest else None  # the worst has a score
         self.query_one("#card-worst", StatCard).show(
             DASH if worst is None else f"{score:.1f} {worst.host.name}", score_class(score))
+
+    def _show_exceptions(self, board: Dashboard) -> None:
+        """One line, only while exceptions end within 7 days or requests wait for a decision."""
+        note = self.query_one("#exceptions-note", Static)
+        note.display = bool(board.expiring or board.pending_exceptions)
+        if not note.display:
+            return
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if board.expiring:
+            line.append_text(self.palette.text(
+                f"{plural(len(board.expiring), 'exception')} expire{'s' if len(board.expiring) == 1 else ''} "
+                "within 7 days: ", "text-warning"))
+            line.append(", ".join(f"{short_rule(e.rule_id)} ({e.scope_text()}, {e.expires[5:]})"
+                                  for e in board.expiring))
+        if board.pending_exceptions:
+            line.append("  ·  " if board.expiring else "")
+            waiting = board.pending_exceptions
+            line.append(f"{plural(waiting, 'request')} await{'s' if waiting == 1 else ''} approval")
+        keys = self.state.user_keys.get("app.exceptions") or keymap.default_keys("app.exceptions")
+        line.append_text(self.palette.muted(f"  ·  {keymap.key_label(keys)}: Exceptions"))
+        note.update(line)
 
     def _show_trend(self, board: Dashboard) -> None:
         series = [Series("fleet mean", tuple((t, m) for t, m, _ in board.fleet)),
