@@ -115,19 +115,19 @@ class DashboardScreen(BaseScreen):
         note.display = bool(board.expiring or board.pending_exceptions)
         if not note.display:
             return
-        line = Text(no_wrap=True, overflow="ellipsis")
-        if board.expiring:
-            line.append_text(self.palette.text(
-                f"{plural(len(board.expiring), 'exception')} expire{'s' if len(board.expiring) == 1 else ''} "
-                "within 7 days: ", "text-warning"))
-            line.append(", ".join(f"{short_rule(e.rule_id)} ({e.scope_text()}, {e.expires[5:]})"
-                                  for e in board.expiring))
-        if board.pending_exceptions:
-            line.append("  ·  " if board.expiring else "")
-            waiting = board.pending_exceptions
-            line.append(f"{plural(waiting, 'request')} await{'s' if waiting == 1 else ''} approval")
         keys = self.state.user_keys.get("app.exceptions") or keymap.default_keys("app.exceptions")
-        line.append_text(self.palette.muted(f"  ·  {keymap.key_label(keys)}: Exceptions"))
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"Exceptions ({keymap.key_label(keys)}): ", style="bold")
+        parts = []
+        if board.pending_exceptions:
+            waiting = board.pending_exceptions
+            parts.append(Text(f"{waiting} awaiting approval"))
+        if board.expiring:
+            soon = self.palette.text("ending within 7 days: ", "text-warning")
+            soon.append(", ".join(f"{short_rule(e.rule_id)} ({e.expires[5:]}, {e.scope_text()})"
+                                  for e in board.expiring))
+            parts.append(soon)
+        line.append_text(Text("  ·  ").join(parts))
         note.update(line)
 
     def _show_trend(self, board: Dashboard) -> None:

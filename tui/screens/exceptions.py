@@ -100,8 +100,7 @@ class ExceptionsScreen(BaseScreen):
         if counts:
             line.append(": " + ", ".join(f"{counts[s]} {s}" for s in STATES if counts.get(s)))
         line.append_text(self.palette.muted(f"  ·  status {self.state_filter} (s)"))
-        rule = ("two-person rule: someone else approves" if service.two_person(self.workspace)
-                else "two-person rule off")
+        rule = "two-person rule " + ("on" if service.two_person(self.workspace) else "off")
         line.append_text(self.palette.muted(f"  ·  {rule}"))
         self.query_one("#exceptions-summary", Static).update(line)
 
