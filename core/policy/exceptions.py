@@ -99,9 +99,15 @@ def _note(note: str | None) -> str | None:
     return one_line(note, MAX_REASON) or None if note else None
 
 
+def person(who: str) -> str:
+    """The login name of user@host: alice at two jump hosts sharing a store is one person, so the
+    two-person rule compares login names (a shared account, such as root, cannot approve its own)."""
+    return who.rpartition("@")[0] or who
+
+
 def require_second_person(workspace: Workspace, exc: RuleException, who: str, doing: str) -> None:
     """The two-person rule: InvalidInput when who requested exc and the rule is on."""
-    if two_person(workspace) and exc.requested_by == who:
+    if two_person(workspace) and person(exc.requested_by) == person(who):
         raise InvalidInput(f"{who} requested exception {exc.short_id} and cannot {doing} it too: the two-person "
                             "rule needs someone else ([exceptions] two_person = false switches it off)")
 

@@ -69,8 +69,7 @@ class ExceptionFormModal(FormModal[ExceptionForm, RuleException]):
                                "The two-person rule is off: it takes effect at once."), classes="note")
             yield from self.form_end()
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_mount(self) -> None:  # Textual runs BaseModal's on_mount too
         self.query_one("#f-reason", Input).focus()
 
     def read(self) -> ExceptionForm:
