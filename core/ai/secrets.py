@@ -43,7 +43,7 @@ class ApiKey:
     __str__ = __repr__
 
 
-def _keyring() -> KeyringBackend | None:
+def usable_keyring() -> KeyringBackend | None:
     """The keyring backend, or None where there is none usable (the fail or null backend)."""
     try:
         import keyring
@@ -58,7 +58,7 @@ def _keyring() -> KeyringBackend | None:
 
 
 def keyring_name() -> str | None:
-    backend = _keyring()
+    backend = usable_keyring()
     return None if backend is None else type(backend).__name__
 
 
@@ -66,7 +66,7 @@ def find_key() -> ApiKey:
     value = os.environ.get(ENV_KEY, "").strip()
     if value:
         return ApiKey(value, ENV_KEY)
-    backend = _keyring()
+    backend = usable_keyring()
     if backend is None:
         return ApiKey(None, "none")
     try:
@@ -91,7 +91,7 @@ def check_key(value: str) -> str:
 
 def store_key(value: str) -> str:
     """Keep the key in the OS keyring; returns the backend's name."""
-    backend = _keyring()
+    backend = usable_keyring()
     if backend is None:
         raise InvalidInput(NO_KEYRING)
     try:
@@ -105,7 +105,7 @@ def store_key(value: str) -> str:
 
 def delete_key() -> bool:
     """Forget the stored key; False when there was none."""
-    backend = _keyring()
+    backend = usable_keyring()
     if backend is None:
         raise InvalidInput(NO_KEYRING)
     try:
