@@ -69,10 +69,14 @@ async def _try(url: str, title: str, body: str) -> str | None:
 
 
 def _send(url: str, title: str, body: str) -> str | None:
-    notifier = load_apprise().Apprise()
+    apprise = load_apprise()
+    notifier = apprise.Apprise()
     if not notifier.add(url):
         return "Apprise cannot use this URL"
-    result = notifier.notify(body=body, title=title, log_level=logging.WARNING)
+    # plain text, said so: Apprise then escapes it for services that read HTML or Markdown
+    # (by default its mail takes the body as HTML, where a host name could be markup)
+    result = notifier.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT,
+                             log_level=logging.WARNING)
     if result:
         return None
     said = [entry.message for outcome in result.results for entry in outcome.logs()]

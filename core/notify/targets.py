@@ -87,9 +87,10 @@ def check_url(url: str) -> str:
         raise InvalidInput(f"a notification URL is one line of at most {MAX_URL} printable characters")
     if load_apprise().Apprise.instantiate(url) is None:
         scheme = url.split("://", 1)[0] if "://" in url else ""
-        shown = f"{scheme}://" if scheme.isalnum() and len(scheme) <= 20 else "this URL"
-        raise InvalidInput(f"Apprise cannot use {shown}: see its list of services and URL forms "
-                           "(e.g. mailto://, json://, slack://, ntfy://)")
+        shown = f"this {scheme}:// URL" if scheme.isalnum() and len(scheme) <= 20 else "this URL"
+        raise InvalidInput(f"Apprise cannot use {shown}: an unknown service, or parts missing; see the URL forms "
+                           "of Apprise's services (e.g. mailto://HOST:PORT?from=ADDRESS&to=ADDRESS, "
+                           "json://HOST/PATH, ntfy://TOPIC)")
     return url
 
 
@@ -101,9 +102,10 @@ def find(name: str) -> Target:
     if backend is None:
         return Target(name, None, "none")
     try:
-        return Target(name, backend.get_password(SERVICE, _username(name)) or None, "keyring")
+        value = backend.get_password(SERVICE, _username(name))
     except Exception:  # a locked or broken keyring: this target is not usable now
-        return Target(name, None, "none")
+        value = None
+    return Target(name, value, "keyring") if value else Target(name, None, "none")
 
 
 def store(name: str, url: str) -> str:
