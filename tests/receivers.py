@@ -10,10 +10,10 @@ import json
 import threading
 from collections import deque
 from contextlib import contextmanager
-from typing import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 

@@ -101,11 +101,12 @@ def find(name: str) -> Target:
     backend = usable_keyring()
     if backend is None:
         return Target(name, None, "none")
+    kept: str | None
     try:
-        value = backend.get_password(SERVICE, _username(name))
+        kept = backend.get_password(SERVICE, _username(name))
     except Exception:  # a locked or broken keyring: this target is not usable now
-        value = None
-    return Target(name, value, "keyring") if value else Target(name, None, "none")
+        kept = None
+    return Target(name, kept, "keyring") if kept else Target(name, None, "none")
 
 
 def store(name: str, url: str) -> str:
