@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING
-
 from core.domain.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from keyring.backend import KeyringBackend
+from core.os_keyring import SERVICE, usable_keyring
 
 ENV_KEY = "OPENAI_API_KEY"
-SERVICE = "compliance-tui"
 USERNAME = "llm-api-key"
 NO_KEYRING = ("no OS keyring is usable here (no Secret Service or KWallet session): "
               f"set {ENV_KEY} in the environment instead")
@@ -41,20 +36,6 @@ class ApiKey:
         return f"ApiKey({self.masked()}, from {self.source})"
 
     __str__ = __repr__
-
-
-def usable_keyring() -> KeyringBackend | None:
-    """The keyring backend, or None where there is none usable (the fail or null backend)."""
-    try:
-        import keyring
-        from keyring.backends import fail, null
-    except ImportError:
-        return None
-    backend = keyring.get_keyring()
-    chained = getattr(backend, "backends", None)
-    if isinstance(backend, (fail.Keyring, null.Keyring)) or chained == []:
-        return None
-    return backend
 
 
 def keyring_name() -> str | None:

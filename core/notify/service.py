@@ -11,6 +11,7 @@ jobs; a process that stops while sending lets its claim run out, and another sen
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -18,13 +19,14 @@ from core.domain.errors import NotFound
 from core.domain.notify_settings import NotifySettings
 from core.domain.text import one_line
 from core.domain.timeutil import now_iso, to_iso
-from core.jobs.log import log_failure
 from core.notify import targets as notify_targets
 from core.notify.digest import digest
 from core.notify.drift import run_drift
 from core.notify.send import TRY_TIMEOUT, deliver
 from core.store.base import RunToNotify
 from core.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 def claim_time(settings: NotifySettings) -> timedelta:
@@ -64,8 +66,9 @@ class Notifier:
             state, note = await tell(self.workspace, run)
         except NotFound:  # the schedule was deleted meanwhile, and its runs with it
             return "gone"
-        except Exception as exc:
-            log_failure(f"the notification of schedule {run.schedule_id[:8]}", exc)
+        except Exception as exc:  # e.g. the store away for a moment: said with the run, never lost
+            log.warning("the alert of schedule %s's run %s failed: %s", run.schedule_id[:8], run.slot,
+                        one_line(str(exc) or type(exc).__name__, 300))
             state, note = "failed", f"could not build or send it: {one_line(str(exc) or type(exc).__name__, 200)}"
         await self.workspace.store.finish_run_notice(run, self.owner, state, note)
         self.say(f"schedule {run.schedule_id[:8]}: run {run.slot[:16].replace('T', ' ')} UTC: {note}")

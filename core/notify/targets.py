@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from urllib.parse import urlsplit
 
-from core.ai.secrets import SERVICE, usable_keyring
+from core.os_keyring import SERVICE, usable_keyring
 from core.domain.errors import InvalidInput
 from core.domain.notify_settings import TARGET_NAME, check_target_name
 
