@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+
 from core.domain.errors import InvalidInput
 from core.os_keyring import SERVICE, usable_keyring
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from urllib.parse import urlsplit
 
-from core.os_keyring import SERVICE, usable_keyring
 from core.domain.errors import InvalidInput
 from core.domain.notify_settings import TARGET_NAME, check_target_name
+from core.os_keyring import SERVICE, usable_keyring
 
 ENV_PREFIX = "COMPLIANCE_TUI_NOTIFY_"
 MAX_URL = 2000
