@@ -143,3 +143,27 @@ def write_config(cli, line: str):
     with open(path, "w") as config:
         config.write(f"[notify]\n{line}\n")
     return path
+
+
+async def test_a_tui_that_runs_the_schedules_itself_sends_their_alerts(alerting, data_dir, webhook, monkeypatch):
+    from tests.tui.helpers import make_app
+
+    cli = alerting
+    for name in ("COMPLIANCE_TUI_CONFIG", "COMPLIANCE_TUI_NOTIFY_HOOK", "COMPLIANCE_TUI_NOTIFY_MAIL"):
+        monkeypatch.setenv(name, cli.env[name])  # the app runs in this process
+    cli.ok("hosts", "add", "gone1", "--address", "127.0.0.1", "--port", str(free_port()))
+    added = schedule(cli, "--hosts", "gone1")
+    cli.ok("schedules", "edit", added["id"], "--no-notify")  # [notify]'s webhook alone
+    await backdate(data_dir, added["id"], 2)
+    app = make_app(data_dir, clock=lambda: datetime.now(timezone.utc))
+    async with app.run_test() as pilot:
+        assert await app.schedules.run_once() == 1  # no worker seen: its jobs run here
+        for _ in range(200):
+            await app.schedules.run_once()
+            if app.schedules.notifier is not None and not app.schedules.notifier.sending and webhook.posts:
+                break
+            await pilot.pause(0.1)
+    (post,) = webhook.posts
+    assert "gone1: the scan did not complete" in post["message"]
+    (run,) = cli.ok("schedules", "runs", added["id"], "--json").json()
+    assert (run["notify"], run["notify_note"]) == ("sent", "sent to hook")

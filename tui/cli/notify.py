@@ -81,6 +81,10 @@ async def notify_list(workspace: Workspace, args) -> int:
     if args.json:
         print_json([{"name": t.name, "url": t.masked(), "source": t.source, "used_by": used[t.name]} for t in found])
         return 0
+    if not found:
+        say("no notification targets: `compliance-tui notify add NAME` (the URL on stdin), then name it in "
+            "a schedule (--notify NAME) or in the config file's [notify] targets")
+        return 0
     print_table(["NAME", "URL", "FROM", "USED BY"],
                 [[t.name, t.masked(), t.source, ", ".join(used[t.name]) or "-"] for t in found])
     return 0
