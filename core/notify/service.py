@@ -70,7 +70,11 @@ class Notifier:
             log.warning("the alert of schedule %s's run %s failed: %s", run.schedule_id[:8], run.slot,
                         one_line(str(exc) or type(exc).__name__, 300))
             state, note = "failed", f"could not build or send it: {one_line(str(exc) or type(exc).__name__, 200)}"
-        await self.workspace.store.finish_run_notice(run, self.owner, state, note)
+        try:
+            await self.workspace.store.finish_run_notice(run, self.owner, state, note)
+        except Exception as exc:  # the claim runs out and another process tells of the run again
+            log.warning("could not record the alert of schedule %s's run %s: %s", run.schedule_id[:8], run.slot,
+                        one_line(str(exc) or type(exc).__name__, 300))
         self.say(f"schedule {run.schedule_id[:8]}: run {run.slot[:16].replace('T', ' ')} UTC: {note}")
         return state
 
