@@ -22,6 +22,9 @@ environment. Nothing secret is ever read from or written to the file.
     url = "postgresql://compliance@db.example.net/compliance?sslmode=verify-full"
                             # or $COMPLIANCE_TUI_STORE, or --store; never a password here
 
+    [notify]                # drift alerts of schedules (core/domain/notify_settings.py)
+    targets = ["ops"]       # target names; their URLs are secrets: `compliance-tui notify add NAME`
+
     [ai]                    # rule explanations through any OpenAI-compatible endpoint
     base_url = "http://127.0.0.1:11434/v1"   # or $OPENAI_BASE_URL; none: api.openai.com
     model = "llama3.1:8b"   # or $COMPLIANCE_TUI_LLM_MODEL; no model: no AI anywhere
@@ -44,6 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 import platformdirs
 
 from core.domain.errors import InvalidInput
+from core.domain.notify_settings import NotifySettings, notify_settings
 from core.domain.store_url import ENV_STORE, check_url
 from core.domain.text import one_line
 
@@ -142,6 +146,7 @@ class Settings:
     ai: AiSettings = field(default_factory=AiSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     remediation: RemediationSettings = field(default_factory=RemediationSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def renew_every(self) -> float:
         """Leases are renewed (and cancel requests seen) this often: one small write."""
@@ -174,7 +179,8 @@ def load_settings(path: Path | None = None, environment: bool = True) -> Setting
         settings = replace(settings, keys=tuple(sorted(keys.items())))
         settings = replace(settings, ai=ai_settings(data.get("ai", {}), str(path)),
                            evidence=evidence_settings(data.get("evidence", {}), str(path)),
-                           remediation=remediation_settings(data.get("remediation", {}), str(path)))
+                           remediation=remediation_settings(data.get("remediation", {}), str(path)),
+                           notify=notify_settings(data.get("notify", {}), str(path)))
         settings = replace(settings, store_url=_store_url(data.get("store", {}), str(path)))
     if not environment:
         return settings
@@ -266,7 +272,7 @@ def save_ai_settings(ai: AiSettings, path: Path | None = None) -> Path:
     return path
 
 
-TABLES = ("jobs", "evidence", "remediation", "keys", "store", "ai")
+TABLES = ("jobs", "evidence", "remediation", "keys", "store", "ai", "notify")
 
 
 def _kind(value: object) -> str:

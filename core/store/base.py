@@ -248,6 +248,11 @@ class JobStore(Protocol):
         """What the job found, kept as JSON (e.g. each fixed rule before and after)."""
 
     @abstractmethod
+    async def append_to_finished_jobs(self, job_ids: list[str], text: str) -> None:
+        """Add lines to the output of those jobs that have ended (what happened after them,
+        e.g. the notification of their schedule's run); no process writes it any more."""
+
+    @abstractmethod
     async def claim_job(self, owner: str, lease_until: str, take_pending: bool,
                         zone: str | None = None) -> Job | None:
         """Atomically start the next job this process may run: its own queued jobs, and with
@@ -323,6 +328,11 @@ class JobStore(Protocol):
         return False
 
 
+class RunToNotify(NamedTuple):
+    schedule_id: str
+    slot: str
+
+
 class ScheduleStore(Protocol):
     """Schedules and the slots they enqueued (schedules.py)."""
 
@@ -357,7 +367,26 @@ class ScheduleStore(Protocol):
 
     @abstractmethod
     async def schedule_runs(self, schedule_id: str) -> list[dict[str, Any]]:
-        """The slots that ran: slot, enqueued_at, enqueued_by, jobs; oldest first."""
+        """The slots that ran: slot, enqueued_at, enqueued_by, jobs, notify_state and
+        notify_note; oldest first."""
+
+    @abstractmethod
+    async def runs_to_notify(self, now: str) -> list[RunToNotify]:
+        """Runs whose jobs have all ended and whose notification is not done: never claimed,
+        or claimed by a process whose claim ran out before now (it stopped)."""
+
+    @abstractmethod
+    async def claim_run_notice(self, run: RunToNotify, owner: str, until: str, now: str) -> bool:
+        """Take the run's notification for owner until then; False when another process holds
+        it or it is done: one process tells of a run, however many look."""
+
+    @abstractmethod
+    async def finish_run_notice(self, run: RunToNotify, owner: str, state: str, note: str) -> None:
+        """The notification ended (sent, quiet, failed or none), with a line on how."""
+
+    @abstractmethod
+    async def slot_jobs(self, run: RunToNotify) -> list[Job]:
+        """The jobs that run enqueued, by host name."""
 
     @abstractmethod
     async def schedule_outcomes(self) -> dict[str, dict[str, int]]:

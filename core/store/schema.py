@@ -459,4 +459,19 @@ STEPS: list[Step] = [
         END""" for name, event in (("insert", "INSERT"), ("delete", "DELETE"),
                                    ("update", "UPDATE OF status, priority, cancel_requested"))),
     ]),
+    # 13 (issue 28). drift alerts: a schedule's notification targets (names: their URLs are secrets
+    # kept outside the store) and whether it reports runs where nothing changed; each run's
+    # notification, claimed by one process (notify_owner until notify_until) and then done.
+    # Runs enqueued before alerts existed have nothing to tell: 'before'.
+    both(
+        "ALTER TABLE schedules ADD COLUMN notify TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE schedules ADD COLUMN heartbeat {boolean} NOT NULL DEFAULT FALSE",
+        "ALTER TABLE schedule_runs ADD COLUMN notify_state TEXT",  # NULL: not yet; sending, sent, quiet, failed
+        "ALTER TABLE schedule_runs ADD COLUMN notify_owner TEXT",
+        "ALTER TABLE schedule_runs ADD COLUMN notify_until {text}",
+        "ALTER TABLE schedule_runs ADD COLUMN notify_note TEXT",
+        "UPDATE schedule_runs SET notify_state = 'before'",
+        "CREATE INDEX schedule_runs_to_notify ON schedule_runs (slot) "
+        "WHERE notify_state IS NULL OR notify_state = 'sending'",
+    ),
 ]

@@ -143,6 +143,8 @@ def schedule_to_dict(schedule: Schedule, *, next_run: str | None, outcome: dict[
         "tz": schedule.tz,
         "priority": schedule.priority,
         "paused": schedule.paused,
+        "notify": list(schedule.notify),
+        "heartbeat": schedule.heartbeat,
         "next_run": next_run,
         "last_run": schedule.last_slot,
         "last_enqueued": schedule.last_run_at,
