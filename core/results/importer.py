@@ -27,6 +27,7 @@ from core.domain.timeutil import now_iso, parse_iso, to_iso
 from core.domain.validate import valid_address, validate_host
 from core.results import xccdf
 from core.safexml import XmlError
+from core.signing.record import Sealer
 from core.workspace import Workspace
 
 NO_RULE_TEXTS = "rule texts unavailable: the file embeds no benchmark and no local content matches it"
@@ -230,8 +231,10 @@ async def _store(workspace: Workspace, plan: ImportPlan, host: Host) -> Host:
         await workspace.store.save_content(content_id, plan.rule_source.name, first.benchmark_id,
                                            first.benchmark_version, rules.values())
     evidence = _keep_evidence(plan)
-    for scan, _ in plan.scans:
+    sealer = await Sealer.open(workspace)
+    for scan, results in plan.scans:
         scan.arf_path = str(evidence)
+        scan.seal = sealer.seal(scan, results, plan.pack.sha256, workspace.notices.append)
     try:
         created = await workspace.store.add_imported_scans(plan.scans, host if host.id is None else None)
     except BaseException:

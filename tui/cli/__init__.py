@@ -31,6 +31,7 @@ from tui.cli import (
     hosts,
     imports,
     jobs,
+    keys,
     reports,
     scans,
     schedules,
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
 
 OpenApp = Callable[[Path, "Settings"], int]  # runs the TUI on this data dir; its exit code
 
-GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, content, ai, store)
-STORELESS = set(store.COMMANDS.values())
+GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, keys, content, ai, store)
+STORELESS = set(store.COMMANDS.values()) | keys.STORELESS | evidence.STORELESS
 EXIT_ERROR = 1
 
 
