@@ -14,8 +14,16 @@ from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import RuleResult, Scan, ScanStatus, Seal
 from core.signing import digests, keys
 from core.signing.record import canonical, pairs, parse_record, record_of, results_digest, seal
-from core.signing.verify import FAILED, VERIFIED, TrustedKeys, check_signature, export_of, verify_export
-from core.signing.verify import field_differences, rule_differences
+from core.signing.verify import (
+    FAILED,
+    VERIFIED,
+    TrustedKeys,
+    check_signature,
+    export_of,
+    field_differences,
+    rule_differences,
+    verify_export,
+)
 
 
 def a_scan(**changes) -> Scan:
