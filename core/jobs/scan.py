@@ -344,7 +344,8 @@ async def _store_results(ctx: JobContext, scan_id: str, evidence: Evidence, data
     stored = replace(scan, status=ScanStatus.COMPLETED, counts=counts, score=score, notice=notice_for(counts),
                      arf_path=str(evidence.path), started_at=scan.started_at or finished, finished_at=finished)
     evidence_sha256 = evidence.sha256 or await asyncio.to_thread(digests.plain_sha256, evidence.path)
-    seal = (await Sealer.open(ctx.workspace)).seal(stored, rule_results, evidence_sha256, ctx.say)
+    seal = (await Sealer.open(ctx.workspace)).seal(stored, rule_results, evidence_sha256,
+                                                   lambda why: ctx.say(f"warning: {why}"))
     await store.complete_scan(scan_id, rule_results, counts, score, stored.notice, str(evidence.path),
                               stored.started_at, finished, job_id=job.id, output=ctx.output, seal=seal)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from core.workspace import Workspace
 
 NO_RULE_TEXTS = "rule texts unavailable: the file embeds no benchmark and no local content matches it"
 FROM_FILE = "embedded-"  # content ids of rule texts read from a results file
+log = logging.getLogger(__name__)
 
 
 class TargetMismatch(OperatorError):
@@ -234,7 +236,7 @@ async def _store(workspace: Workspace, plan: ImportPlan, host: Host) -> Host:
     sealer = await Sealer.open(workspace)
     for scan, results in plan.scans:
         scan.arf_path = str(evidence)
-        scan.seal = sealer.seal(scan, results, plan.pack.sha256, workspace.notices.append)
+        scan.seal = sealer.seal(scan, results, plan.pack.sha256, log.warning)
     try:
         created = await workspace.store.add_imported_scans(plan.scans, host if host.id is None else None)
     except BaseException:

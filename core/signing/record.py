@@ -111,7 +111,7 @@ class Sealer:
         (once: an import of a year of scans warns once)."""
         if self.key is None:
             if not self.warned:
-                warn(f"warning: scans are stored unsigned: {self.why}")
+                warn(f"scans are stored unsigned: {self.why}")
                 self.warned = True
             return None
         return seal(self.key, record_of(scan, pairs(results), evidence, self.by, self.key.fingerprint))
