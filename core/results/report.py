@@ -449,7 +449,7 @@ def default_report_path(data_dir: Path, scan: Scan, suffix: str = "") -> Path:
 
 
 async def save_report(workspace: Workspace, scan_id: str, output: Path | None = None) -> Path:
-    from core.signing import verify
+    from core.results import verification as verify
 
     scan = await workspace.store.get_scan(scan_id)
     try:

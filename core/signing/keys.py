@@ -18,18 +18,35 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from core.ai.secrets import SERVICE, _keyring
 from core.domain.errors import InvalidInput, NotFound
 from core.files import private_dir
 
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
 KEY_FILE = "signing-key.pem"
 KEYRING = "keyring"
+SERVICE = "compliance-tui"  # as the LLM API key's entry (core/ai/secrets.py)
 KEYRING_NAME = "evidence-signing-key"
+
+
+def _keyring() -> KeyringBackend | None:
+    """The keyring backend, or None where none is usable (the fail or null backend)."""
+    try:
+        import keyring
+        from keyring.backends import fail, null
+    except ImportError:
+        return None
+    backend = keyring.get_keyring()
+    if isinstance(backend, (fail.Keyring, null.Keyring)) or getattr(backend, "backends", None) == []:
+        return None
+    return backend
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ The record holds the host, profile, content digest, a sha256 over the sorted per
 results, the counts and score, the evidence's sha256, the times, who stored it and the key's
 fingerprint. It is JSON with sorted keys and no whitespace, signed with Ed25519 and kept byte
 for byte with the scan (scans.signed_record): verifying checks the signature over those bytes,
-then rebuilds the record from the store and names every field that differs (verify.py).
+then rebuilds the record from the store and names every field that differs
+(core/results/verification.py).
 
 Host ids are not in it (an import signs before a new host has one, and `store migrate`
 renumbers hosts): the name, unique in a store, is. A scan's evidence sha256 is of the ARF

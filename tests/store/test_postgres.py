@@ -45,7 +45,7 @@ async def test_a_store_of_the_two_step_history_opens_upgraded_and_works(pg_url, 
         pg_server.psql(f"INSERT INTO schema_migrations VALUES ({number}, 'x')", database)
     pg_server.psql("INSERT INTO hosts (name, address, created_at, zone) VALUES ('web1', '10.0.0.1', 'x', 'dmz')",
                    database)
-    assert not any(MIGRATIONS[2:])
+    assert not any(MIGRATIONS[2:12])  # later steps are PostgreSQL's too: the owner runs them
     store = await PostgresStore.open(pg_url)
     try:
         assert await store.schema_version() == len(MIGRATIONS)
@@ -177,7 +177,7 @@ async def test_a_least_privilege_role_runs_the_app_on_a_store_its_owner_made(pg_
         await owner.close()
         # as a release before the one migration history left it: steps 3 to 12 are only recorded,
         # which the app role may do (it may not CREATE)
-        pg_server.psql("DELETE FROM compliance.schema_migrations WHERE version > 2", database)
+        pg_server.psql("DELETE FROM compliance.schema_migrations WHERE version BETWEEN 3 AND 12", database)
         os.environ["PGPASSWORD"] = "app-pw"
         app = await PostgresStore.open(pg_server.url(database, "compliance_app"))
         try:

@@ -9,9 +9,9 @@ from dataclasses import replace
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from core.domain.models import Host, RuleResult, ScanStatus
+from core.results.verification import FAILED, UNSIGNED, VERIFIED, TrustedKeys, verify_stored
 from core.signing.keys import KeyPlace, SigningKey
 from core.signing.record import pairs, record_of, seal
-from core.signing.verify import FAILED, UNSIGNED, VERIFIED, TrustedKeys, verify_stored
 from core.store.base import NewScanJob
 from tests.store.test_more_contract import CONTENT, imported
 

@@ -12,9 +12,7 @@ import pytest
 
 from core.domain.errors import InvalidInput, NotFound
 from core.domain.models import RuleResult, Scan, ScanStatus, Seal
-from core.signing import digests, keys
-from core.signing.record import canonical, pairs, parse_record, record_of, results_digest, seal
-from core.signing.verify import (
+from core.results.verification import (
     FAILED,
     VERIFIED,
     TrustedKeys,
@@ -24,6 +22,8 @@ from core.signing.verify import (
     rule_differences,
     verify_export,
 )
+from core.signing import digests, keys
+from core.signing.record import canonical, pairs, parse_record, record_of, results_digest, seal
 
 
 def a_scan(**changes) -> Scan:

@@ -1,6 +1,6 @@
 """`compliance-tui evidence du` and `evidence prune`: what the kept ARF evidence weighs, and
 removing that of old scans (their results and scores stay). `evidence verify` checks scans'
-signatures, the store against what was signed and the evidence bytes (core/signing/verify.py);
+signatures, the store against what was signed and the evidence bytes (core/results/verification.py);
 `evidence export` writes a scan with its seal, to verify elsewhere with the public key alone."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tui.cli.output import print_json, say
 
 if TYPE_CHECKING:
     from core.domain.settings import Settings
-    from core.signing.verify import TrustedKeys, Verdict
+    from core.results.verification import TrustedKeys, Verdict
     from core.workspace import Workspace
 
 EXIT_UNVERIFIED = 1
@@ -102,8 +102,8 @@ async def evidence_prune(workspace: Workspace, args) -> int:
 
 def trusted_keys(data_dir: Path, settings: Settings, key_files: list[str] | None) -> TrustedKeys:
     """--key files, else this installation's public key (none yet: no key is trusted)."""
+    from core.results.verification import TrustedKeys, installation_keys
     from core.signing.keys import read_public
-    from core.signing.verify import TrustedKeys, installation_keys
 
     if key_files:
         return TrustedKeys(read_public(Path(f)) for f in key_files)
@@ -111,7 +111,7 @@ def trusted_keys(data_dir: Path, settings: Settings, key_files: list[str] | None
 
 
 def _report(verdicts: list[Verdict], args) -> int:
-    from core.signing.verify import UNSIGNED, VERIFIED
+    from core.results.verification import UNSIGNED, VERIFIED
 
     failed = [v for v in verdicts if v.status != VERIFIED and (v.status != UNSIGNED or args.strict)]
     if args.json:
@@ -139,7 +139,7 @@ async def evidence_verify(data_dir: Path, settings: Settings, args) -> int:
 
     from core.domain.errors import InvalidInput
     from core.domain.text import one_line
-    from core.signing import verify
+    from core.results import verification as verify
     from core.workspace import Workspace
 
     keys = await asyncio.to_thread(trusted_keys, data_dir, settings, args.key)
@@ -166,7 +166,7 @@ async def evidence_verify(data_dir: Path, settings: Settings, args) -> int:
 
 
 async def evidence_export(workspace: Workspace, args) -> int:
-    from core.signing import export
+    from core.results import signed_export as export
 
     written = await export.export_scan(workspace, args.scan, Path(args.output) if args.output else None,
                                        Path(args.arf) if args.arf else None)

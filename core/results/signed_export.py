@@ -14,9 +14,9 @@ from core.domain.text import json_safe
 from core.files import private_file, write_private
 from core.results.exports import export_path, file_safe
 from core.results.report import require_completed
+from core.results.verification import export_of
 from core.signing import digests
 from core.signing.record import parse_record
-from core.signing.verify import export_of
 
 if TYPE_CHECKING:
     from core.workspace import Workspace

@@ -1,4 +1,4 @@
-"""Checking a scan's seal: the signature over its record, the store against the record, the
+"""Checking a scan's seal (core/signing/record.py): the signature over its record, the store against the record, the
 evidence bytes against the record's sha256; each difference named.
 
 The results digest alone cannot name a rule, so when the stored results differ from the
