@@ -11,6 +11,8 @@ environment. Nothing secret is ever read from or written to the file.
     [evidence]              # the worker prunes ARF evidence daily (results and scores stay)
     keep_days = 90          # keep evidence of scans younger than this
     keep_last = 3           # and of the newest N scans of each host and profile (at least 1)
+    signing_key = "keyring" # the key signing scans: "keyring", or a key file's path
+                            # (default: signing-key.pem in the data dir; core/signing/keys.py)
 
     [remediation]           # Quick Fix and Harden
     keep_days = 7           # a hardening job's /etc archive stays on the target this long (fix rollback)
@@ -92,6 +94,9 @@ class EvidenceSettings:
 
     keep_days: int | None = None
     keep_last: int | None = None
+    # where the key that signs scans is: None, the data dir's signing-key.pem; "keyring", the
+    # OS keyring; else a file's path (core/signing/keys.py)
+    signing_key: str | None = None
 
     @property
     def prunes(self) -> bool:
@@ -115,10 +120,15 @@ def remediation_settings(values: dict[str, Any], where: str) -> RemediationSetti
 
 
 def evidence_settings(values: dict[str, Any], where: str) -> EvidenceSettings:
-    changes: dict[str, int] = {}
+    changes: dict[str, Any] = {}
     for key, value in values.items():
+        if key == "signing_key":
+            if not isinstance(value, str) or not value.strip() or not value.isprintable():
+                raise InvalidInput(f'{where}: evidence.signing_key is "keyring" or the path of a key file')
+            changes[key] = value.strip()
+            continue
         if key not in ("keep_days", "keep_last"):
-            raise InvalidInput(f"{where}: unknown setting evidence.{key}; known: keep_days, keep_last")
+            raise InvalidInput(f"{where}: unknown setting evidence.{key}; known: keep_days, keep_last, signing_key")
         if not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "keep_days" else 1):
             raise InvalidInput(f"{where}: evidence.{key} must be a whole number"
                                f"{' of days, 0 or more' if key == 'keep_days' else ', 1 or more'}")

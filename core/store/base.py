@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple, Protocol
 
 from core.domain.explanations import AiUsage, Explanation
-from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan
+from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan, Seal
 from core.domain.policy import RuleException, Schedule
 
 
@@ -166,16 +166,18 @@ class ScanStore(Protocol):
         self, scan_id: str, results: Iterable[RuleResult], counts: dict[str, int],
         score: float | None, notice: str | None, arf_path: str | None,
         started_at: str | None = None, finished_at: str | None = None,
-        job_id: str | None = None, output: str | None = None,
+        job_id: str | None = None, output: str | None = None, seal: Seal | None = None,
     ) -> None:
-        """Every rule result and the totals, and the job that made them completed, at once."""
+        """Every rule result and the totals, the scan's seal (its signed record), and the job
+        that made them completed, at once."""
 
     @abstractmethod
     async def add_imported_scans(self, imported: list[tuple[Scan, list[RuleResult]]],
                                  new_host: Host | None = None) -> Host | None:
         """Completed scans from results files, all in one transaction. With new_host, the host
         of that name is created in the same transaction when missing (processes importing for
-        one new host at once all succeed), and the scans are its; returns it. A TestResult
+        one new host at once all succeed), and the scans are its; returns it. Each scan's seal is
+        kept with it. A TestResult
         imported for the host already is refused with InvalidInput, nothing stored."""
 
     @abstractmethod

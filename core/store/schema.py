@@ -474,4 +474,10 @@ STEPS: list[Step] = [
         "CREATE INDEX schedule_runs_to_notify ON schedule_runs (slot) "
         "WHERE notify_state IS NULL OR notify_state = 'sending'",
     ),
+    # 14 (issue 27). signed evidence: each completed scan's signed record (canonical JSON, kept
+    # byte for byte as signed), its Ed25519 signature (base64) and the key's fingerprint;
+    # NULL: a scan stored before signing existed, or without a usable key (core/signing)
+    both("ALTER TABLE scans ADD COLUMN signed_record {text}",
+         "ALTER TABLE scans ADD COLUMN signature {text}",
+         "ALTER TABLE scans ADD COLUMN signing_key {text}"),
 ]

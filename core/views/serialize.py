@@ -68,6 +68,8 @@ def scan_to_dict(scan: Scan) -> dict[str, Any]:
         if scan.origin == "import" else None,
         "excepted": scan.excepted,
         "score_before_exceptions": scan.score_before_exceptions if scan.excepted else None,
+        # the Ed25519 signature of its signed record (core/signing), and the key's fingerprint
+        "signature": {"key": scan.seal.key, "value": scan.seal.signature} if scan.seal else None,
     }
 
 

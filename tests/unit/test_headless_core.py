@@ -17,14 +17,15 @@ ALLOWED = {
     "store": {"domain"},
     "content": {"domain"},
     "targets": {"domain"},
+    "signing": {"domain"},  # the key, the signed record, evidence digests; checking them is results'
     "views": {"domain", "store", "content", "schedules"},
     "schedules": {"domain", "store", "content"},
     "policy": {"domain", "store", "content", "views", "results"},
-    "results": {"domain", "store", "content", "views"},
+    "results": {"domain", "store", "content", "views", "signing"},
     "hosts": {"domain", "store", "content", "targets", "views"},
     "remediation": {"domain", "store", "content", "results", "targets"},
     "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation", "schedules",
-             "notify"},
+             "notify", "signing"},
     "notify": {"domain", "store", "views"},  # drift alerts: never the scan engine or SSH
     "ai": {"domain", "store", "views"},  # the LLM: never the scan engine, SSH or results
 }

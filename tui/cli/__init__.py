@@ -31,6 +31,7 @@ from tui.cli import (
     hosts,
     imports,
     jobs,
+    keys,
     notify,
     reports,
     scans,
@@ -43,8 +44,9 @@ if TYPE_CHECKING:
 
 OpenApp = Callable[[Path, "Settings"], int]  # runs the TUI on this data dir; its exit code
 
-GROUPS = (hosts, scans, fix, jobs, schedules, notify, exceptions, imports, reports, evidence, content, ai, store)
-STORELESS = set(store.COMMANDS.values()) | notify.STORELESS
+GROUPS = (hosts, scans, fix, jobs, schedules, notify, exceptions, imports, reports, evidence, keys, content, ai,
+          store)
+STORELESS = set(store.COMMANDS.values()) | notify.STORELESS | keys.STORELESS | evidence.STORELESS
 EXIT_ERROR = 1
 
 
