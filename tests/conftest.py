@@ -228,3 +228,21 @@ def plant_a_bug(cli: Cli, data_dir: Path) -> None:
     with sqlite3.connect(paths.database(data_dir)) as db:
         db.execute("UPDATE hosts SET tags = '{not json'")
     db.close()
+
+
+@pytest.fixture
+def webhook():
+    """A real HTTP server receiving Apprise's JSON webhooks (tests/receivers.py)."""
+    from tests.receivers import running_webhook
+
+    with running_webhook() as hook:
+        yield hook
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server (aiosmtpd) receiving mail (tests/receivers.py)."""
+    from tests.receivers import running_mailbox
+
+    with running_mailbox() as box:
+        yield box

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING
 
 from core.domain.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from keyring.backend import KeyringBackend
+from core.os_keyring import SERVICE, usable_keyring
 
 ENV_KEY = "OPENAI_API_KEY"
-SERVICE = "compliance-tui"
 USERNAME = "llm-api-key"
 NO_KEYRING = ("no OS keyring is usable here (no Secret Service or KWallet session): "
               f"set {ENV_KEY} in the environment instead")
@@ -43,22 +39,8 @@ class ApiKey:
     __str__ = __repr__
 
 
-def _keyring() -> KeyringBackend | None:
-    """The keyring backend, or None where there is none usable (the fail or null backend)."""
-    try:
-        import keyring
-        from keyring.backends import fail, null
-    except ImportError:
-        return None
-    backend = keyring.get_keyring()
-    chained = getattr(backend, "backends", None)
-    if isinstance(backend, (fail.Keyring, null.Keyring)) or chained == []:
-        return None
-    return backend
-
-
 def keyring_name() -> str | None:
-    backend = _keyring()
+    backend = usable_keyring()
     return None if backend is None else type(backend).__name__
 
 
@@ -66,7 +48,7 @@ def find_key() -> ApiKey:
     value = os.environ.get(ENV_KEY, "").strip()
     if value:
         return ApiKey(value, ENV_KEY)
-    backend = _keyring()
+    backend = usable_keyring()
     if backend is None:
         return ApiKey(None, "none")
     try:
@@ -91,7 +73,7 @@ def check_key(value: str) -> str:
 
 def store_key(value: str) -> str:
     """Keep the key in the OS keyring; returns the backend's name."""
-    backend = _keyring()
+    backend = usable_keyring()
     if backend is None:
         raise InvalidInput(NO_KEYRING)
     try:
@@ -105,7 +87,7 @@ def store_key(value: str) -> str:
 
 def delete_key() -> bool:
     """Forget the stored key; False when there was none."""
-    backend = _keyring()
+    backend = usable_keyring()
     if backend is None:
         raise InvalidInput(NO_KEYRING)
     try:

@@ -98,6 +98,16 @@ class OsInfo:
         return self.version.split(".")[0]
 
 
+@dataclass(frozen=True)
+class Seal:
+    """A completed scan's signed record (core/signing/record.py): the exact canonical text that
+    was signed, the Ed25519 signature of it (base64) and the signing key's fingerprint."""
+
+    record: str
+    signature: str
+    key: str
+
+
 @dataclass
 class Scan:
     id: str
@@ -128,6 +138,7 @@ class Scan:
     source_sha256: str | None = None
     result_key: str | None = None  # imported: which TestResult of the file
     target: str | None = None  # imported: the target name the results record
+    seal: Seal | None = None  # the signature made when it was stored (core/signing); None: unsigned
     # Set by core.views.exceptions, never stored: failures an exception accepts are left out
     # of score; score_before_exceptions keeps the stored one.
     excepted: int = 0

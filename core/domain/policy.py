@@ -86,6 +86,8 @@ class Schedule:
     last_slot: str | None = None  # the last slot enqueued (UTC ISO)
     last_run_at: str | None = None  # when it was enqueued
     last_jobs: int = 0  # how many jobs that run made
+    notify: tuple[str, ...] = ()  # notification target names (core/notify/targets.py), besides [notify]'s
+    heartbeat: bool = False  # tell of every run, even one where nothing changed
 
     @property
     def short_id(self) -> str:

@@ -11,6 +11,8 @@ environment. Nothing secret is ever read from or written to the file.
     [evidence]              # the worker prunes ARF evidence daily (results and scores stay)
     keep_days = 90          # keep evidence of scans younger than this
     keep_last = 3           # and of the newest N scans of each host and profile (at least 1)
+    signing_key = "keyring" # the key signing scans: "keyring", or a key file's path
+                            # (default: signing-key.pem in the data dir; core/signing/keys.py)
 
     [remediation]           # Quick Fix and Harden
     keep_days = 7           # a hardening job's /etc archive stays on the target this long (fix rollback)
@@ -25,6 +27,9 @@ environment. Nothing secret is ever read from or written to the file.
     [store]                 # a shared PostgreSQL store instead of the data dir's SQLite file
     url = "postgresql://compliance@db.example.net/compliance?sslmode=verify-full"
                             # or $COMPLIANCE_TUI_STORE, or --store; never a password here
+
+    [notify]                # drift alerts of schedules (core/domain/notify_settings.py)
+    targets = ["ops"]       # target names; their URLs are secrets: `compliance-tui notify add NAME`
 
     [ai]                    # rule explanations through any OpenAI-compatible endpoint
     base_url = "http://127.0.0.1:11434/v1"   # or $OPENAI_BASE_URL; none: api.openai.com
@@ -48,6 +53,7 @@ from urllib.parse import urlsplit, urlunsplit
 import platformdirs
 
 from core.domain.errors import InvalidInput
+from core.domain.notify_settings import NotifySettings, notify_settings
 from core.domain.store_url import ENV_STORE, check_url
 from core.domain.text import one_line
 
@@ -92,6 +98,9 @@ class EvidenceSettings:
 
     keep_days: int | None = None
     keep_last: int | None = None
+    # where the key that signs scans is: None, the data dir's signing-key.pem; "keyring", the
+    # OS keyring; else a file's path (core/signing/keys.py)
+    signing_key: str | None = None
 
     @property
     def prunes(self) -> bool:
@@ -129,10 +138,15 @@ def remediation_settings(values: dict[str, Any], where: str) -> RemediationSetti
 
 
 def evidence_settings(values: dict[str, Any], where: str) -> EvidenceSettings:
-    changes: dict[str, int] = {}
+    changes: dict[str, Any] = {}
     for key, value in values.items():
+        if key == "signing_key":
+            if not isinstance(value, str) or not value.strip() or not value.isprintable():
+                raise InvalidInput(f'{where}: evidence.signing_key is "keyring" or the path of a key file')
+            changes[key] = value.strip()
+            continue
         if key not in ("keep_days", "keep_last"):
-            raise InvalidInput(f"{where}: unknown setting evidence.{key}; known: keep_days, keep_last")
+            raise InvalidInput(f"{where}: unknown setting evidence.{key}; known: keep_days, keep_last, signing_key")
         if not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "keep_days" else 1):
             raise InvalidInput(f"{where}: evidence.{key} must be a whole number"
                                f"{' of days, 0 or more' if key == 'keep_days' else ', 1 or more'}")
@@ -160,6 +174,7 @@ class Settings:
     ai: AiSettings = field(default_factory=AiSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     remediation: RemediationSettings = field(default_factory=RemediationSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     exceptions: ExceptionSettings = field(default_factory=ExceptionSettings)
 
     def renew_every(self) -> float:
@@ -194,6 +209,7 @@ def load_settings(path: Path | None = None, environment: bool = True) -> Setting
         settings = replace(settings, ai=ai_settings(data.get("ai", {}), str(path)),
                            evidence=evidence_settings(data.get("evidence", {}), str(path)),
                            remediation=remediation_settings(data.get("remediation", {}), str(path)),
+                           notify=notify_settings(data.get("notify", {}), str(path)),
                            exceptions=exception_settings(data.get("exceptions", {}), str(path)))
         settings = replace(settings, store_url=_store_url(data.get("store", {}), str(path)))
     if not environment:
@@ -286,7 +302,7 @@ def save_ai_settings(ai: AiSettings, path: Path | None = None) -> Path:
     return path
 
 
-TABLES = ("jobs", "evidence", "remediation", "exceptions", "keys", "store", "ai")
+TABLES = ("jobs", "evidence", "remediation", "keys", "store", "ai", "notify", "exceptions")
 
 
 def _kind(value: object) -> str:

@@ -25,12 +25,14 @@ from core.content.catalog import Datastream
 from core.content.tailoring import Tailoring, original_name, read_tailoring
 from core.domain import limits
 from core.domain.errors import OperatorError, OscapFailed, Unreachable
-from core.domain.models import Host, compute_score, notice_for
+from core.domain.models import Host, ScanStatus, compute_score, notice_for
 from core.domain.timeutil import now_iso
 from core.files import private_dir, write_private
 from core.jobs.context import JobContext
 from core.results import xccdf
 from core.safexml import XmlError
+from core.signing import digests
+from core.signing.record import Sealer
 from core.targets import remote
 from core.targets.connect import connect, sudo_for
 from core.targets.transport import CommandResult, Sudo, Transport
@@ -123,6 +125,7 @@ class Evidence:
 
     path: Path
     limit: int
+    sha256: str | None = None  # of the ARF oscap wrote, checked when it was kept; None: unknown
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,7 @@ async def fetch_evidence(ctx: JobContext, transport: Transport, sudo: Sudo, arf:
     how = {"whole": "the whole ARF, gzip", "split": "its datastream block " +
            ("sent once for this datastream" if fetched.block_data else "known here already")}[fetched.shape]
     ctx.say(f"fetched the results: {moved // 1024:,} KiB ({how}); sha256 checked")
-    return Evidence(path, limit)
+    return Evidence(path, limit, fetched.sha256 if evidence_files.SHA256.match(fetched.sha256) else None)
 
 
 def _keep_evidence(directory: Path, scan_id: str, fetched: remote.Fetched) -> Path:
@@ -336,8 +339,15 @@ async def _store_results(ctx: JobContext, scan_id: str, evidence: Evidence, data
     if job_result is not None:
         found = job_result({r.rule_id: r.result for r in rule_results})
         await store.set_job_result(job.id, await found if inspect.isawaitable(found) else found)
-    await store.complete_scan(scan_id, rule_results, counts, score, notice_for(counts),
-                              str(evidence.path), job_id=job.id, output=ctx.output)
+    finished = now_iso()
+    scan = await store.get_scan(scan_id)
+    stored = replace(scan, status=ScanStatus.COMPLETED, counts=counts, score=score, notice=notice_for(counts),
+                     arf_path=str(evidence.path), started_at=scan.started_at or finished, finished_at=finished)
+    evidence_sha256 = evidence.sha256 or await asyncio.to_thread(digests.plain_sha256, evidence.path)
+    seal = (await Sealer.open(ctx.workspace)).seal(stored, rule_results, evidence_sha256,
+                                                   lambda why: ctx.say(f"warning: {why}"))
+    await store.complete_scan(scan_id, rule_results, counts, score, stored.notice, str(evidence.path),
+                              stored.started_at, finished, job_id=job.id, output=ctx.output, seal=seal)
 
 
 def _read_results(host_name: str, arf_path: Path, limit: int) -> list[xccdf.TestResultData]:

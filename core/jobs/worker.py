@@ -22,6 +22,7 @@ from core.domain.timeutil import now_iso, parse_iso
 from core.jobs.log import log_failure
 from core.jobs.processes import Children
 from core.jobs.runner import Runner
+from core.notify.service import Notifier
 from core.schedules.service import enqueue_due
 from core.workspace import Workspace
 
@@ -66,11 +67,12 @@ async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | No
     prunes = lead and workspace.settings.evidence.prunes
     pruning = asyncio.create_task(_prune_daily(workspace, say)) if prunes else None
     ticks = None
+    notifier = Notifier(workspace, runner.owner, say)  # the lead process tells of schedules' runs
     status = 0
     try:
         if lead:  # due and missed schedules first, so that --once runs them too (in any process)
             await enqueue_scheduled(workspace, runner, say)
-            ticks = asyncio.create_task(_schedule_loop(workspace, runner, say))
+            ticks = asyncio.create_task(_schedule_loop(workspace, runner, notifier, say))
         if children is not None:
             await children.start()
         await runner.start()
@@ -90,6 +92,9 @@ async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | No
         await runner.stop(grace=0 if signals > 1 else workspace.settings.worker_grace, release=True)
         if children is not None:  # they stop on their own (--once) or on the signals forwarded
             status = await children.wait()
+        if lead and once and not signals:  # the runs this worker finished are told of before it exits
+            await _notify(notifier)
+            await notifier.drain()
     finally:
         if beat is not None:
             beat.cancel()
@@ -97,6 +102,8 @@ async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | No
             pruning.cancel()
         if ticks is not None:
             ticks.cancel()
+        for sending in list(notifier.sending):  # its claim runs out: another process sends it
+            sending.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
     return status
@@ -114,13 +121,22 @@ async def enqueue_scheduled(workspace: Workspace, runner: Runner, say: Callable[
     return len(done)
 
 
-async def _schedule_loop(workspace: Workspace, runner: Runner, say: Callable[[str], None]) -> None:
+async def _schedule_loop(workspace: Workspace, runner: Runner, notifier: Notifier,
+                         say: Callable[[str], None]) -> None:
     while True:
         await asyncio.sleep(SCHEDULE_EVERY)
         try:
             await enqueue_scheduled(workspace, runner, say)
         except Exception as exc:  # e.g. the database locked for long: the next tick tries again
             log_failure("enqueueing scheduled scans", exc)
+        await _notify(notifier)
+
+
+async def _notify(notifier: Notifier) -> None:
+    try:
+        await notifier.look()
+    except Exception as exc:  # as above: the next tick looks again
+        log_failure("looking for schedules' runs to tell of", exc)
 
 
 async def _heartbeat(workspace: Workspace, runner: Runner) -> None:

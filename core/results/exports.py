@@ -32,7 +32,7 @@ T = TypeVar("T")
 SCAN_COLUMNS = (
     "id", "host", "profile", "profile_id", "status", "score", "passed", "failed", "error",
     "unknown", "notapplicable", "notchecked", "total", "duration_s", "created", "started",
-    "finished", "content_file", "content_sha256", "error_message", "excepted",
+    "finished", "content_file", "content_sha256", "error_message", "excepted", "signing_key", "signature",
 )
 RESULT_COLUMNS = ("rule_id", "title", "severity", "result", "seconds", "exception_reason", "exception_expires")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -55,6 +55,8 @@ def scan_row(scan: Scan) -> dict[str, Any]:
         "profile_id": d["profile"]["xccdf_id"],
         "content_file": d["content"]["file"],
         "content_sha256": d["content"]["sha256"],
+        "signing_key": scan.seal.key if scan.seal else None,
+        "signature": scan.seal.signature if scan.seal else None,
     }
     return {column: flat[column] if column in flat else d[column] for column in SCAN_COLUMNS}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -27,10 +28,12 @@ from core.domain.timeutil import now_iso, parse_iso, to_iso
 from core.domain.validate import valid_address, validate_host
 from core.results import xccdf
 from core.safexml import XmlError
+from core.signing.record import Sealer
 from core.workspace import Workspace
 
 NO_RULE_TEXTS = "rule texts unavailable: the file embeds no benchmark and no local content matches it"
 FROM_FILE = "embedded-"  # content ids of rule texts read from a results file
+log = logging.getLogger(__name__)
 
 
 class TargetMismatch(OperatorError):
@@ -230,8 +233,10 @@ async def _store(workspace: Workspace, plan: ImportPlan, host: Host) -> Host:
         await workspace.store.save_content(content_id, plan.rule_source.name, first.benchmark_id,
                                            first.benchmark_version, rules.values())
     evidence = _keep_evidence(plan)
-    for scan, _ in plan.scans:
+    sealer = await Sealer.open(workspace)
+    for scan, results in plan.scans:
         scan.arf_path = str(evidence)
+        scan.seal = sealer.seal(scan, results, plan.pack.sha256, log.warning)
     try:
         created = await workspace.store.add_imported_scans(plan.scans, host if host.id is None else None)
     except BaseException:

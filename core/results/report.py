@@ -44,6 +44,7 @@ class ReportData:
     results: list[RuleResult]  # failures an exception accepts carry it
     infos: dict[str, RuleInfo]
     expired: list[RuleException] = field(default_factory=list)  # expired ones of failing rules
+    signature: str | None = None  # what checking the scan's seal found (save_report)
 
     @property
     def findings(self) -> list[RuleResult]:
@@ -100,9 +101,10 @@ def _os_name(host: Host | None) -> str:
 
 # --------------------------------------------------------------------------- document
 
-async def render_report(store: Store, scan_id: str) -> str:
-    """The whole HTML document of a completed scan."""
+async def render_report(store: Store, scan_id: str, signature: str | None = None) -> str:
+    """The whole HTML document of a completed scan; signature: what checking its seal found."""
     data = await load_report_data(store, scan_id)
+    data.signature = signature
     document = E.HTML(
         E.HEAD(
             E.META(charset="utf-8"),
@@ -245,6 +247,8 @@ def _details(data: ReportData) -> etree._Element:
                                   f"extends {scan.base_profile_id}"))
     if scan.origin == "import":  # results brought in from a file
         rows.append(("Imported from", f"{scan.source_file or '—'} (target {scan.target or '—'})"))
+    if data.signature or scan.seal:
+        rows.append(("Signature", data.signature or f"Ed25519 key {scan.seal.key if scan.seal else '—'}"))
     return E.SECTION(
         E.H2("Scan details"),
         E.TABLE(*[E.TR(E.TH(k), E.TD(clean(v))) for k, v in rows], E.CLASS("details")),
@@ -445,7 +449,15 @@ def default_report_path(data_dir: Path, scan: Scan, suffix: str = "") -> Path:
 
 
 async def save_report(workspace: Workspace, scan_id: str, output: Path | None = None) -> Path:
+    from core.results import verification as verify
+
     scan = await workspace.store.get_scan(scan_id)
-    text = await render_report(workspace.store, scan.id)
+    try:
+        keys = await asyncio.to_thread(verify.installation_keys, workspace.data_dir,
+                                       workspace.settings.evidence.signing_key)
+        signature = verify.summary(await verify.verify_scan(workspace, scan.id, keys))
+    except InvalidInput as exc:  # the key is unreachable (a keyring): the report still comes
+        signature = f"not checked: {exc}"
+    text = await render_report(workspace.store, scan.id, signature)
     path = output or default_report_path(workspace.data_dir, scan)
     return await asyncio.to_thread(write_atomically, path, text)

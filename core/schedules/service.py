@@ -19,6 +19,7 @@ from core.content.catalog import validate_profile
 from core.domain.errors import InvalidInput
 from core.domain.events import JobEvent
 from core.domain.models import DEFAULT_PRIORITY, Host, Job
+from core.domain.notify_settings import check_target_name
 from core.domain.policy import Schedule, check_tag
 from core.domain.timeutil import now_iso, parse_iso, to_iso
 from core.schedules import cadence as cadences
@@ -67,9 +68,17 @@ async def _check_target(workspace: Workspace, target: Target) -> None:
             await workspace.store.require_host(name)
 
 
+def notify_names(names: list[str] | str | None) -> tuple[str, ...]:
+    """Notification target names, from a list or "a,b" (their URLs: core/notify/targets.py)."""
+    if isinstance(names, str):
+        names = [n for n in names.replace(",", " ").split() if n]
+    return tuple(dict.fromkeys(check_target_name(n, "--notify") for n in names or ()))
+
+
 async def add_schedule(
     workspace: Workspace, target: Target, profile: str, cadence: cadences.Cadence, tz: str | None = None,
     tailoring_file: Path | None = None, priority: int | str = DEFAULT_PRIORITY,
+    notify: tuple[str, ...] = (), heartbeat: bool = False,
 ) -> Schedule:
     """A new schedule; its first run is its first slot from now on."""
     validate_profile(profile)
@@ -78,13 +87,15 @@ async def add_schedule(
     await _check_target(workspace, target)
     kept = str(tailoring.keep_copy(workspace.data_dir, tailoring_file).path) if tailoring_file else None
     return await workspace.store.add_schedule(Schedule(
-        target.kind, target.names, profile, cadence.text, zone, kept, priority=_priority(priority)))
+        target.kind, target.names, profile, cadence.text, zone, kept, priority=_priority(priority),
+        notify=notify, heartbeat=heartbeat))
 
 
 async def edit_schedule(
     workspace: Workspace, schedule_id: str, *, target: Target | None = None, profile: str | None = None,
     cadence: cadences.Cadence | None = None, tz: str | None = None, tailoring_file: Path | None = None,
     clear_tailoring: bool = False, priority: int | str | None = None,
+    notify: tuple[str, ...] | None = None, heartbeat: bool | None = None,
 ) -> Schedule:
     """Change what is given; the next run follows the new cadence from now on (a changed
     cadence does not make up for slots the old one would have had)."""
@@ -109,6 +120,10 @@ async def edit_schedule(
         changes["tailoring"] = None
     if priority is not None:
         changes["priority"] = _priority(priority)
+    if notify is not None:
+        changes["notify"] = notify
+    if heartbeat is not None:
+        changes["heartbeat"] = heartbeat
     return await workspace.store.update_schedule(replace(schedule, **changes))
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple, Protocol
 
 from core.domain.explanations import AiUsage, Explanation
-from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan
+from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan, Seal
 from core.domain.policy import RuleException, Schedule
 
 
@@ -166,16 +166,18 @@ class ScanStore(Protocol):
         self, scan_id: str, results: Iterable[RuleResult], counts: dict[str, int],
         score: float | None, notice: str | None, arf_path: str | None,
         started_at: str | None = None, finished_at: str | None = None,
-        job_id: str | None = None, output: str | None = None,
+        job_id: str | None = None, output: str | None = None, seal: Seal | None = None,
     ) -> None:
-        """Every rule result and the totals, and the job that made them completed, at once."""
+        """Every rule result and the totals, the scan's seal (its signed record), and the job
+        that made them completed, at once."""
 
     @abstractmethod
     async def add_imported_scans(self, imported: list[tuple[Scan, list[RuleResult]]],
                                  new_host: Host | None = None) -> Host | None:
         """Completed scans from results files, all in one transaction. With new_host, the host
         of that name is created in the same transaction when missing (processes importing for
-        one new host at once all succeed), and the scans are its; returns it. A TestResult
+        one new host at once all succeed), and the scans are its; returns it. Each scan's seal is
+        kept with it. A TestResult
         imported for the host already is refused with InvalidInput, nothing stored."""
 
     @abstractmethod
@@ -246,6 +248,11 @@ class JobStore(Protocol):
     @abstractmethod
     async def set_job_result(self, job_id: str, result: dict[str, Any]) -> None:
         """What the job found, kept as JSON (e.g. each fixed rule before and after)."""
+
+    @abstractmethod
+    async def append_to_finished_jobs(self, job_ids: list[str], text: str) -> None:
+        """Add lines to the output of those jobs that have ended (what happened after them,
+        e.g. the notification of their schedule's run); no process writes it any more."""
 
     @abstractmethod
     async def claim_job(self, owner: str, lease_until: str, take_pending: bool,
@@ -323,6 +330,11 @@ class JobStore(Protocol):
         return False
 
 
+class RunToNotify(NamedTuple):
+    schedule_id: str
+    slot: str
+
+
 class ScheduleStore(Protocol):
     """Schedules and the slots they enqueued (schedules.py)."""
 
@@ -357,7 +369,26 @@ class ScheduleStore(Protocol):
 
     @abstractmethod
     async def schedule_runs(self, schedule_id: str) -> list[dict[str, Any]]:
-        """The slots that ran: slot, enqueued_at, enqueued_by, jobs; oldest first."""
+        """The slots that ran: slot, enqueued_at, enqueued_by, jobs, notify_state and
+        notify_note; oldest first."""
+
+    @abstractmethod
+    async def runs_to_notify(self, now: str) -> list[RunToNotify]:
+        """Runs whose jobs have all ended and whose notification is not done: never claimed,
+        or claimed by a process whose claim ran out before now (it stopped)."""
+
+    @abstractmethod
+    async def claim_run_notice(self, run: RunToNotify, owner: str, until: str, now: str) -> bool:
+        """Take the run's notification for owner until then; False when another process holds
+        it or it is done: one process tells of a run, however many look."""
+
+    @abstractmethod
+    async def finish_run_notice(self, run: RunToNotify, owner: str, state: str, note: str) -> None:
+        """The notification ended (sent, quiet, failed or none), with a line on how."""
+
+    @abstractmethod
+    async def slot_jobs(self, run: RunToNotify) -> list[Job]:
+        """The jobs that run enqueued, by host name."""
 
     @abstractmethod
     async def schedule_outcomes(self) -> dict[str, dict[str, int]]:

@@ -137,6 +137,12 @@ class Jobs(JobStore):
         await self.db.execute("UPDATE jobs SET result = ?, updated_at = ? WHERE id = ?",
                               (json.dumps(result), now_iso(), job_id))
 
+    async def append_to_finished_jobs(self, job_ids: list[str], text: str) -> None:
+        for part in chunks(self.db, job_ids):
+            among, values = self.db.dialect.among("id", part)
+            await self.db.execute(f"UPDATE jobs SET output = output || ? WHERE {among} "
+                                  "AND status IN ('completed', 'failed', 'cancelled')", [text, *values])
+
     async def claim_job(self, owner: str, lease_until: str, take_pending: bool,
                         zone: str | None = None) -> Job | None:
         now = now_iso()

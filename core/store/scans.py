@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from core.domain.errors import InvalidInput
-from core.domain.models import RESULT_VALUES, Host, RuleResult, Scan, ScanStatus
+from core.domain.models import RESULT_VALUES, Host, RuleResult, Scan, ScanStatus, Seal
 from core.domain.timeutil import now_iso
 from core.store.base import ScanStore
 from core.store.db import Db, Row, by_prefix, like, marks
@@ -30,6 +30,7 @@ _IMPORTED = (
     "id", "host_id", "profile", "profile_id", "content_id", "status", "progress_done",
     "progress_total", "score", "notice", "arf_path", "created_at", "started_at",
     "finished_at", "updated_at", "origin", "source_file", "source_sha256", "result_key", "target",
+    "signed_record", "signature", "signing_key",
 ) + tuple(COUNT_COLUMNS.values())
 
 
@@ -47,8 +48,18 @@ def scan_of(row: Row | dict[str, Any]) -> Scan:
         tailoring_file=row["tailoring_file"], tailoring_sha256=row["tailoring_sha256"],
         base_profile_id=row["base_profile_id"],
         source_file=row["source_file"], source_sha256=row["source_sha256"],
-        result_key=row["result_key"], target=row["target"],
+        result_key=row["result_key"], target=row["target"], seal=seal_of(row),
     )
+
+
+def seal_of(row: Row | dict[str, Any]) -> Seal | None:
+    if row["signed_record"] is None:
+        return None
+    return Seal(row["signed_record"], row["signature"], row["signing_key"])
+
+
+def seal_columns(seal: Seal | None) -> tuple[str | None, str | None, str | None]:
+    return (seal.record, seal.signature, seal.key) if seal else (None, None, None)
 
 
 def scans_of(rows: list[Row]) -> list[Scan]:
@@ -158,7 +169,7 @@ class Scans(ScanStore):
         self, scan_id: str, results: Iterable[RuleResult], counts: dict[str, int],
         score: float | None, notice: str | None, arf_path: str | None,
         started_at: str | None = None, finished_at: str | None = None,
-        job_id: str | None = None, output: str | None = None,
+        job_id: str | None = None, output: str | None = None, seal: Seal | None = None,
     ) -> None:
         rows = result_rows(scan_id, results)
         count_sql = ", ".join(f"{col} = ?" for col in COUNT_COLUMNS.values())
@@ -169,9 +180,10 @@ class Scans(ScanStore):
             await db.execute(
                 f"UPDATE scans SET status = 'completed', {count_sql}, score = ?, notice = ?, "
                 "arf_path = ?, progress_done = ?, finished_at = ?, updated_at = ?, "
-                "started_at = COALESCE(?, started_at, ?) WHERE id = ?",
-                [*(counts.get(r, 0) for r in COUNT_COLUMNS),
-                 score, notice, arf_path, len(rows), finished, now, started_at, finished, scan_id])
+                "started_at = COALESCE(?, started_at, ?), signed_record = ?, signature = ?, signing_key = ? "
+                "WHERE id = ?",
+                [*(counts.get(r, 0) for r in COUNT_COLUMNS), score, notice, arf_path, len(rows), finished,
+                 now, started_at, finished, *seal_columns(seal), scan_id])
             if job_id:
                 await db.execute(
                     "UPDATE jobs SET status = 'completed', started_at = COALESCE(?, started_at), finished_at = ?, "
@@ -193,7 +205,7 @@ class Scans(ScanStore):
                         scan.id, scan.host_id, scan.profile, scan.profile_id, scan.content_id, "completed",
                         len(rows), len(rows), scan.score, scan.notice, scan.arf_path, scan.created_at,
                         scan.started_at, scan.finished_at, now_iso(), "import", scan.source_file,
-                        scan.source_sha256, scan.result_key, scan.target,
+                        scan.source_sha256, scan.result_key, scan.target, *seal_columns(scan.seal),
                     ) + tuple(scan.counts.get(r, 0) for r in COUNT_COLUMNS))
                     results += rows
                 await db.execute_many(insert, scan_rows)  # one statement each: a year of scans in seconds

@@ -14,15 +14,15 @@ import uuid
 from typing import Any
 
 from core.domain.errors import InvalidInput, NotFound
-from core.domain.models import Job
+from core.domain.models import UNFINISHED_JOBS, Job
 from core.domain.policy import Schedule
 from core.domain.timeutil import now_iso
-from core.store.base import NewScanJob, ScheduleStore
+from core.store.base import NewScanJob, RunToNotify, ScheduleStore
 from core.store.db import Db, Row, by_prefix, marks
-from core.store.jobs import insert_scan_jobs, jobs_by_id
+from core.store.jobs import JOB_SELECT, insert_scan_jobs, job_of, jobs_by_id
 
 _COLUMNS = ("target_kind", "targets", "profile", "tailoring", "cadence", "tz", "priority", "paused",
-            "not_before")
+            "notify", "heartbeat", "not_before")
 
 
 class _SlotTaken(Exception):
@@ -31,7 +31,8 @@ class _SlotTaken(Exception):
 
 def _values(schedule: Schedule) -> list[object]:
     return [schedule.target_kind, json.dumps(list(schedule.targets)), schedule.profile, schedule.tailoring,
-            schedule.cadence, schedule.tz, schedule.priority, bool(schedule.paused), schedule.not_before]
+            schedule.cadence, schedule.tz, schedule.priority, bool(schedule.paused),
+            json.dumps(list(schedule.notify)), bool(schedule.heartbeat), schedule.not_before]
 
 
 def schedule_of(row: Row | None) -> Schedule:
@@ -43,6 +44,7 @@ def schedule_of(row: Row | None) -> Schedule:
         paused=bool(row["paused"]), priority=row["priority"], id=row["id"], created_at=row["created_at"],
         updated_at=row["updated_at"], not_before=row["not_before"], last_slot=row["last_slot"],
         last_run_at=row["last_run_at"], last_jobs=row["last_jobs"],
+        notify=tuple(json.loads(row["notify"] or "[]")), heartbeat=bool(row["heartbeat"]),
     )
 
 
@@ -105,9 +107,40 @@ class Schedules(ScheduleStore):
         return await jobs_by_id(self.db, ids)
 
     async def schedule_runs(self, schedule_id: str) -> list[dict[str, Any]]:
-        rows = await self.db.fetch("SELECT slot, enqueued_at, enqueued_by, jobs FROM schedule_runs "
-                                   "WHERE schedule_id = ? ORDER BY slot", (schedule_id,))
+        rows = await self.db.fetch("SELECT slot, enqueued_at, enqueued_by, jobs, notify_state, notify_note "
+                                   "FROM schedule_runs WHERE schedule_id = ? ORDER BY slot", (schedule_id,))
         return [dict(r) for r in rows]
+
+    async def runs_to_notify(self, now: str) -> list[RunToNotify]:
+        d = self.db.dialect
+        unfinished = ", ".join(f"'{s.value}'" for s in UNFINISHED_JOBS)
+        rows = await self.db.fetch(
+            "SELECT r.schedule_id, r.slot FROM schedule_runs r "
+            "WHERE (r.notify_state IS NULL OR (r.notify_state = 'sending' AND r.notify_until < ?)) "
+            f"AND NOT EXISTS (SELECT 1 FROM jobs j WHERE {d.json_text('j.params', 'schedule')} = r.schedule_id "
+            f"AND {d.json_text('j.params', 'slot')} = r.slot AND j.status IN ({unfinished})) "
+            "ORDER BY r.slot, r.schedule_id", (now,))
+        return [RunToNotify(r["schedule_id"], r["slot"]) for r in rows]
+
+    async def claim_run_notice(self, run: RunToNotify, owner: str, until: str, now: str) -> bool:
+        return await self.db.execute(
+            "UPDATE schedule_runs SET notify_state = 'sending', notify_owner = ?, notify_until = ? "
+            "WHERE schedule_id = ? AND slot = ? "
+            "AND (notify_state IS NULL OR (notify_state = 'sending' AND notify_until < ?))",
+            (owner, until, run.schedule_id, run.slot, now)) == 1
+
+    async def finish_run_notice(self, run: RunToNotify, owner: str, state: str, note: str) -> None:
+        await self.db.execute(
+            "UPDATE schedule_runs SET notify_state = ?, notify_note = ?, notify_until = NULL "
+            "WHERE schedule_id = ? AND slot = ? AND notify_state = 'sending' AND notify_owner = ?",
+            (state, note, run.schedule_id, run.slot, owner))
+
+    async def slot_jobs(self, run: RunToNotify) -> list[Job]:
+        d = self.db.dialect
+        rows = await self.db.fetch(
+            f"{JOB_SELECT} WHERE {d.json_text('j.params', 'schedule')} = ? AND {d.json_text('j.params', 'slot')} = ? "
+            "ORDER BY h.name, j.created_at", (run.schedule_id, run.slot))
+        return [job_of(r) for r in rows]
 
     async def schedule_outcomes(self) -> dict[str, dict[str, int]]:
         d = self.db.dialect

@@ -459,7 +459,28 @@ STEPS: list[Step] = [
         END""" for name, event in (("insert", "INSERT"), ("delete", "DELETE"),
                                    ("update", "UPDATE OF status, priority, cancel_requested"))),
     ]),
-    # (issue 27) exceptions with approval: a request is pending and changes no score until a
+    # 13 (issue 28). drift alerts: a schedule's notification targets (names: their URLs are secrets
+    # kept outside the store) and whether it reports runs where nothing changed; each run's
+    # notification, claimed by one process (notify_owner until notify_until) and then done.
+    # Runs enqueued before alerts existed have nothing to tell: 'before'.
+    both(
+        "ALTER TABLE schedules ADD COLUMN notify TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE schedules ADD COLUMN heartbeat {boolean} NOT NULL DEFAULT FALSE",
+        "ALTER TABLE schedule_runs ADD COLUMN notify_state TEXT",  # NULL: not yet; sending, sent, quiet, failed
+        "ALTER TABLE schedule_runs ADD COLUMN notify_owner TEXT",
+        "ALTER TABLE schedule_runs ADD COLUMN notify_until {text}",
+        "ALTER TABLE schedule_runs ADD COLUMN notify_note TEXT",
+        "UPDATE schedule_runs SET notify_state = 'before'",
+        "CREATE INDEX schedule_runs_to_notify ON schedule_runs (slot) "
+        "WHERE notify_state IS NULL OR notify_state = 'sending'",
+    ),
+    # 14 (issue 27). signed evidence: each completed scan's signed record (canonical JSON, kept
+    # byte for byte as signed), its Ed25519 signature (base64) and the key's fingerprint;
+    # NULL: a scan stored before signing existed, or without a usable key (core/signing)
+    both("ALTER TABLE scans ADD COLUMN signed_record {text}",
+         "ALTER TABLE scans ADD COLUMN signature {text}",
+         "ALTER TABLE scans ADD COLUMN signing_key {text}"),
+    # 15 (issue 27, part 3). exceptions with approval: a request is pending and changes no score until a
     # second person approves it; rejected and revoked ones stay on record. accepted_by held who
     # added it, now the requester; every exception before this step took effect at once, so it
     # is approved, by whoever added it, when it was added.

@@ -69,6 +69,8 @@ def scan_to_dict(scan: Scan) -> dict[str, Any]:
         if scan.origin == "import" else None,
         "excepted": scan.excepted,
         "score_before_exceptions": scan.score_before_exceptions if scan.excepted else None,
+        # the Ed25519 signature of its signed record (core/signing), and the key's fingerprint
+        "signature": {"key": scan.seal.key, "value": scan.seal.signature} if scan.seal else None,
     }
 
 
@@ -156,6 +158,8 @@ def schedule_to_dict(schedule: Schedule, *, next_run: str | None, outcome: dict[
         "tz": schedule.tz,
         "priority": schedule.priority,
         "paused": schedule.paused,
+        "notify": list(schedule.notify),
+        "heartbeat": schedule.heartbeat,
         "next_run": next_run,
         "last_run": schedule.last_slot,
         "last_enqueued": schedule.last_run_at,

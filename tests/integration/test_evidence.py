@@ -66,3 +66,19 @@ def test_the_worker_prunes_by_the_config_files_policy(cli, fleet, known_hosts, d
     refused = cli("worker", "--once", env={"COMPLIANCE_TUI_CONFIG": str(config)})
     assert refused.returncode == 1 and "evidence.keep_last must be a whole number, 1 or more" in refused.stderr
     assert json.loads(cli.ok("evidence", "du", "--json").stdout)["scans"] == 1
+
+
+def test_a_scan_is_signed_and_a_changed_datastream_block_fails_verification(cli, fleet, known_hosts, data_dir):
+    add_fleet_host(cli, fleet, "u2204")
+    done = scan(cli, "u2204")
+    key = cli.ok("keys", "show", "--json").json()["fingerprint"]  # made by the first completed scan
+    assert done["signature"]["key"] == key
+    checked = cli.ok("evidence", "verify", done["id"], "--json").json()
+    assert checked["verified"] == 1 and checked["scans"][0]["problems"] == []
+    (block,) = (data_dir / "evidence" / "blocks").glob("*.xz")  # shared by every scan of the datastream
+    data = bytearray(block.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    block.write_bytes(bytes(data))
+    failed = cli("evidence", "verify", "--all")
+    assert failed.returncode == 1
+    assert f"evidence {data_dir / 'evidence' / (done['id'] + '.arf.split')}:" in failed.stdout

@@ -82,7 +82,8 @@ async def test_migrate_copies_a_store_filled_by_real_scans_and_can_run_again(cli
     cli.ok("hosts", "edit", "u2004", "--zone", "west")
     scanned = cli.ok("scan", "u2204", "u2004", "--profile", L1, "--json").json()
     assert {s["status"] for s in scanned} == {"completed"}
-    cli.ok("schedules", "add", "--tag", "web", "--profile", L1, "--daily", "03:00", "--tz", "UTC")
+    cli.ok("schedules", "add", "--tag", "web", "--profile", L1, "--daily", "03:00", "--tz", "UTC",
+           "--notify", "ops", "--heartbeat")
     asked = cli.ok("exceptions", "add", "--host", "u2204", "--rule", "sshd_disable_root_login", "--reason",
                    "break-glass access", "--expires", "2099-12-31", "--json").json()
     cli.ok("exceptions", "approve", asked["id"], "--note", "reviewed", env={"LOGNAME": "reviewer"})

@@ -22,6 +22,7 @@ CASES = {
     '[ai]\ntimeout = "soon"\n': ("ai.timeout must be a number of seconds",),
     '[ai]\ntimeout = false\n': ("ai.timeout must be a number of seconds", "not false"),
     '[evidence]\nkeep_days = "ten"\n': ("evidence.keep_days must be a whole number",),
+    '[evidence]\nsigning_key = 5\n': ('evidence.signing_key is "keyring" or the path of a key file',),
     '[keys]\n"hosts.add" = 5\n': ('keys."hosts.add" must be text',),
     '[store]\nurl = 5432\n': ("store.url must be text", "not a whole number"),
     '[jobs]\nscan_timeout = 60\nscan_timeout = 90\n': ("not valid TOML",),

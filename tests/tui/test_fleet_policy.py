@@ -102,11 +102,19 @@ async def test_schedules_list_add_pause_and_delete(policy_data):
         assert "invalid time '25:00' for a daily cadence" in str(form.query_one("#form-error").render())
         form.query_one("#f-when", Input).value = "04:15"
         form.query_one("#f-tz", Input).value = "America/New_York"
+        form.query_one("#f-notify", Input).value = "ops, Mail"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "'Mail' is not a target name" in str(form.query_one("#form-error").render())
+        form.query_one("#f-notify", Input).value = "ops, mail"
+        form.query_one("#f-heartbeat", Select).value = "every"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen and table.row_count == 4
         added = await app.workspace.store.get_schedule(table.cursor_key)
         assert (added.targets, added.cadence, added.tz) == (("db01", "web01"), "daily 04:15", "America/New_York")
+        assert (added.notify, added.heartbeat) == (("ops", "mail"), True)
+        assert "alerts to ops, mail after every run" in str(screen.query_one("#schedule-detail").render())
 
         await pilot.press("p")
         await settle(pilot)

@@ -17,17 +17,21 @@ ALLOWED = {
     "store": {"domain"},
     "content": {"domain"},
     "targets": {"domain"},
+    "signing": {"domain"},  # the key, the signed record, evidence digests; checking them is results'
     "views": {"domain", "store", "content", "schedules"},
     "schedules": {"domain", "store", "content"},
     "policy": {"domain", "store", "content", "views", "results"},
-    "results": {"domain", "store", "content", "views"},
+    "results": {"domain", "store", "content", "views", "signing"},
     "hosts": {"domain", "store", "content", "targets", "views"},
     "remediation": {"domain", "store", "content", "results", "targets"},
-    "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation", "schedules"},
+    "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation", "schedules",
+             "notify", "signing"},
+    "notify": {"domain", "store", "views"},  # drift alerts: never the scan engine or SSH
     "ai": {"domain", "store", "views"},  # the LLM: never the scan engine, SSH or results
 }
-# core/evidence.py, core/files.py, core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
-TOP_LEVEL = {"evidence", "files", "paths", "safexml", "workspace"}
+# core/evidence.py, core/files.py, core/os_keyring.py, core/paths.py, core/safexml.py and core/workspace.py
+# (store and content, no SSH): usable by every layer
+TOP_LEVEL = {"evidence", "files", "os_keyring", "paths", "safexml", "workspace"}
 
 
 def core_modules() -> list[str]:

@@ -237,7 +237,8 @@ async def test_save_report_default_path_and_output(seeded, tmp_path):
     stamp = scan.created_at[:19].replace("-", "").replace(":", "").replace("T", "-")
     assert path == workspace.data_dir / "reports" / f"web1-{scan.short_id}-{stamp}.html"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # a report lists a host's weaknesses
-    rendered = await report.render_report(workspace.store, scan.id)
+    unsigned = "unsigned (stored before signing existed, or without a signing key)"  # a seeded scan
+    rendered = await report.render_report(workspace.store, scan.id, unsigned)
     generated = re.compile(r"\d\d:\d\d:\d\d UTC")  # the time the report was made: a second may pass
     assert generated.sub("", path.read_text(encoding="utf-8")) == generated.sub("", rendered)
     chosen = await report.save_report(workspace, scan.id, tmp_path / "new" / "r.html")

@@ -31,6 +31,8 @@ from tui.cli import (
     hosts,
     imports,
     jobs,
+    keys,
+    notify,
     reports,
     scans,
     schedules,
@@ -42,8 +44,9 @@ if TYPE_CHECKING:
 
 OpenApp = Callable[[Path, "Settings"], int]  # runs the TUI on this data dir; its exit code
 
-GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, content, ai, store)
-STORELESS = set(store.COMMANDS.values())
+GROUPS = (hosts, scans, fix, jobs, schedules, notify, exceptions, imports, reports, evidence, keys, content, ai,
+          store)
+STORELESS = set(store.COMMANDS.values()) | notify.STORELESS | keys.STORELESS | evidence.STORELESS
 EXIT_ERROR = 1
 
 
@@ -153,7 +156,9 @@ def crash_log(data_dir: Path, exc: BaseException) -> Path:
     path = data_dir / "crash.log"
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     text = "".join(traceback.format_exception(exc))
-    text = redact(text, os.environ.get("OPENAI_API_KEY"))  # a server's or a store's words may quote one
+    # a server's or a store's words may quote a secret of the environment
+    text = redact(text, os.environ.get("OPENAI_API_KEY"),
+                  *(v for k, v in os.environ.items() if k.startswith("COMPLIANCE_TUI_NOTIFY_")))
     return append_private(path, f"--- {now_iso()} compliance-tui {' '.join(sys.argv[1:2])}\n{neutralise(text)}")
 
 

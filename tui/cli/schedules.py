@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,10 @@ def _target_options(parser, required: bool) -> None:
     parser.add_argument("--tz", metavar="ZONE", help="IANA time zone of the times (default: this machine's)")
     parser.add_argument("--tailoring", metavar="FILE", type=Path, help="XCCDF tailoring file for its scans")
     parser.add_argument("--priority", metavar="N", help="1 (last) to 10 (first); default 5")
+    parser.add_argument("--notify", metavar="NAME[,NAME...]",
+                        help="drift alerts of its runs to these targets (compliance-tui notify add NAME)")
+    parser.add_argument("--heartbeat", action=argparse.BooleanOptionalAction, default=None,
+                        help="a message for every run, even when nothing changed")
 
 
 def register(commands) -> None:
@@ -42,12 +47,16 @@ def register(commands) -> None:
     _target_options(edit, required=False)
     edit.add_argument("--profile")
     edit.add_argument("--clear-tailoring", action="store_true")
+    edit.add_argument("--no-notify", action="store_true", help="no drift alerts of its own ([notify] targets stay)")
     edit.add_argument("--json", action="store_true")
     actions.add_parser("list", help="schedules with next run, last run and outcome").add_argument(
         "--json", action="store_true")
     for action, text in (("pause", "pause a schedule"), ("resume", "resume a paused schedule (from its next slot)"),
                          ("remove", "delete a schedule (its past scans stay)")):
         actions.add_parser(action, help=text).add_argument("schedule_id", metavar="ID")
+    runs = actions.add_parser("runs", help="a schedule's runs and how their drift alerts went")
+    runs.add_argument("schedule_id", metavar="ID")
+    runs.add_argument("--json", action="store_true")
 
 
 def cadence_of(args) -> cadences.Cadence | None:
@@ -102,9 +111,24 @@ async def _show(workspace: Workspace, schedule_id: str, verb: str, as_json: bool
     s = row.schedule
     say(f"{verb} schedule {s.short_id}: {s.profile} of {s.target_text()} ({row.hosts} host(s) now), "
         f"{row.cadence_text} {s.tz}; next run {_when(row.next_run) or 'none (paused)'}")
+    if s.notify:
+        say(f"drift alerts to {', '.join(s.notify)}{' (every run)' if s.heartbeat else ''}")
     if row.missing:
         say(f"warning: no host named {', '.join(row.missing)}; those are skipped", err=True)
+    await _warn_unset(s.notify)
     return 0
+
+
+async def _warn_unset(names: tuple[str, ...]) -> None:
+    """A target named before its URL is given is fine, but say so: its digests would fail."""
+    import asyncio
+
+    from core.notify import targets
+
+    found = await asyncio.to_thread(lambda: [targets.find(n) for n in names])
+    for target in (t for t in found if t.url is None):
+        say(f"warning: target {target.name} has no URL here: `compliance-tui notify add {target.name}` "
+            f"or ${targets.env_name(target.name)} where the worker runs", err=True)
 
 
 async def schedules_add(workspace: Workspace, args) -> int:
@@ -116,7 +140,8 @@ async def schedules_add(workspace: Workspace, args) -> int:
     if cadence is None:
         raise InvalidInput("give the schedule's time: --daily HH:MM, --weekly DAY@HH:MM or --cron EXPR")
     schedule = await service.add_schedule(workspace, target, args.profile, cadence, args.tz,
-                                          args.tailoring, args.priority or 5)
+                                          args.tailoring, args.priority or 5, service.notify_names(args.notify),
+                                          bool(args.heartbeat))
     await _show(workspace, schedule_id(schedule), "added", args.json)
     if not args.json:
         say("scans are enqueued by `compliance-tui worker` (or the TUI while it is open)", err=True)
@@ -131,7 +156,9 @@ async def schedules_edit(workspace: Workspace, args) -> int:
         cadences.zone(args.tz)
     schedule = await service.edit_schedule(
         workspace, args.schedule_id, target=target_of(args), profile=args.profile, cadence=cadence_of(args),
-        tz=args.tz, tailoring_file=args.tailoring, clear_tailoring=args.clear_tailoring, priority=args.priority)
+        tz=args.tz, tailoring_file=args.tailoring, clear_tailoring=args.clear_tailoring, priority=args.priority,
+        notify=() if args.no_notify else (service.notify_names(args.notify) if args.notify is not None else None),
+        heartbeat=args.heartbeat)
     return await _show(workspace, schedule_id(schedule), "changed", args.json)
 
 
@@ -173,14 +200,36 @@ async def schedules_remove(workspace: Workspace, args) -> int:
 
 def check_edit(args) -> None:
     if not any((args.hosts, args.all_hosts, args.tag, args.daily, args.weekly, args.cron, args.tz,
-                args.tailoring, args.priority, args.profile, args.clear_tailoring)):
+                args.tailoring, args.priority, args.profile, args.clear_tailoring, args.notify is not None,
+                args.no_notify, args.heartbeat is not None)):
         raise InvalidInput("nothing to change: give --hosts/--all/--tag, --daily/--weekly/--cron, --tz, "
-                           "--profile, --tailoring, --clear-tailoring or --priority")
+                           "--profile, --tailoring, --clear-tailoring, --priority, --notify, --no-notify or "
+                           "--[no-]heartbeat")
+    if args.notify is not None and args.no_notify:
+        raise InvalidInput("give --notify NAME[,NAME...] or --no-notify, not both")
 
 
 async def _edit(workspace: Workspace, args) -> int:
     check_edit(args)
     return await schedules_edit(workspace, args)
+
+
+async def schedules_runs(workspace: Workspace, args) -> int:
+    schedule = await workspace.store.get_schedule(args.schedule_id)
+    runs = await workspace.store.schedule_runs(schedule_id(schedule))
+    if args.json:
+        print_json([{"slot": r["slot"], "enqueued": r["enqueued_at"], "by": r["enqueued_by"], "jobs": r["jobs"],
+                     "notify": r["notify_state"], "notify_note": r["notify_note"]} for r in runs])
+        return 0
+    print_table(["RUN", "JOBS", "ALERT", "HOW"],
+                [[_when(r["slot"]), r["jobs"], STATE_WORDS.get(r["notify_state"] or "", r["notify_state"]),
+                  r["notify_note"]] for r in reversed(runs)])
+    return 0
+
+
+# a run's notify_state, in words (None: its jobs have not all ended yet)
+STATE_WORDS = {"": "waiting", "sending": "sending", "sent": "sent", "failed": "failed", "quiet": "quiet",
+               "none": "no targets", "before": "-"}
 
 
 COMMANDS = {
@@ -190,4 +239,5 @@ COMMANDS = {
     ("schedules", "pause"): schedules_pause,
     ("schedules", "resume"): schedules_resume,
     ("schedules", "remove"): schedules_remove,
+    ("schedules", "runs"): schedules_runs,
 }

@@ -1,5 +1,5 @@
-"""Add or edit a schedule: target, profile, cadence, time zone; checked by core before it is
-saved, errors in the form."""
+"""Add or edit a schedule: target, profile, cadence, time zone, drift alerts; checked by core
+before it is saved, errors in the form."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from textual.widgets import Input, Label, Select
 
 from core.domain.policy import Schedule
 from core.schedules import cadence as cadences
-from core.schedules.service import Target
+from core.schedules.service import Target, notify_names
 from tui.base.form import FormModal
 
 TARGETS = [("Hosts", "hosts"), ("All hosts", "all"), ("Tag", "tag")]
 CADENCES = [("Daily", "daily"), ("Weekly", "weekly"), ("Cron", "cron")]
+ALERTS = [("When something changed", "changes"), ("After every run", "every")]
 WHEN_HINTS = {"daily": "HH:MM, e.g. 02:00", "weekly": "DAY@HH:MM, e.g. mon@02:00",
               "cron": "minute hour day month weekday, e.g. 0 2 * * 1-5"}
 
@@ -32,6 +33,8 @@ class ScheduleForm:
     tz: str
     tailoring: Path | None
     priority: int | str
+    notify: tuple[str, ...] = ()  # drift alerts' target names
+    heartbeat: bool = False
 
 
 Save = Callable[[ScheduleForm], Awaitable[Schedule]]
@@ -72,6 +75,12 @@ class ScheduleFormModal(FormModal[ScheduleForm, Schedule]):
                 yield Label("Priority")
                 yield Input(str(s.priority if s else 5), placeholder="1 (last) to 10 (first)", id="f-priority",
                             compact=True)
+                yield Label("Alerts to")
+                yield Input(", ".join(s.notify) if s else "", placeholder="target names (notify add NAME)",
+                            id="f-notify", compact=True)
+                yield Label("Alert")
+                yield Select(ALERTS, value="every" if s and s.heartbeat else "changes", allow_blank=False,
+                             compact=True, id="f-heartbeat")
             yield from self.form_end()
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -89,4 +98,6 @@ class ScheduleFormModal(FormModal[ScheduleForm, Schedule]):
         cadences.zone(tz)
         tailoring = self.field("tailoring")
         return ScheduleForm(target, self.field("profile"), cadence, tz,
-                            Path(tailoring).expanduser() if tailoring else None, self.field("priority") or 5)
+                            Path(tailoring).expanduser() if tailoring else None, self.field("priority") or 5,
+                            notify_names(self.field("notify")),
+                            self.query_one("#f-heartbeat", Select).value == "every")

@@ -135,6 +135,8 @@ class SchedulesScreen(BaseScreen):
             line.append(f" · next {local} {s.tz}")
         if s.tailoring:
             line.append(" · tailored")
+        if s.notify:
+            line.append(f" · alerts to {', '.join(s.notify)}{' after every run' if s.heartbeat else ''}")
         if row.missing:
             line.append_text(palette.text(f" · no host named {', '.join(row.missing)}: skipped", "text-warning"))
         detail.update(line)
@@ -152,12 +154,13 @@ class SchedulesScreen(BaseScreen):
 
     async def _save_new(self, form: ScheduleForm):
         return await service.add_schedule(self.workspace, form.target, form.profile, form.cadence, form.tz,
-                                          form.tailoring, form.priority)
+                                          form.tailoring, form.priority, form.notify, form.heartbeat)
 
     async def _save_edit(self, schedule_id: str, form: ScheduleForm):
         return await service.edit_schedule(self.workspace, schedule_id, target=form.target,
                                            profile=form.profile, cadence=form.cadence, tz=form.tz,
-                                           tailoring_file=form.tailoring, priority=form.priority)
+                                           tailoring_file=form.tailoring, priority=form.priority,
+                                           notify=form.notify, heartbeat=form.heartbeat)
 
     def _saved(self, schedule) -> None:
         if schedule is not None:

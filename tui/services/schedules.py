@@ -2,12 +2,14 @@
 does (the store takes each slot once, whichever process is first).
 
 When no worker has been seen in the last minute the jobs are queued to this app's own runner,
-so that they run now instead of waiting for a worker that is not there.
+so that they run now instead of waiting for a worker that is not there; the app then tells of
+the runs that ended too (drift alerts, core/notify/service.py), as the worker would.
 """
 
 from __future__ import annotations
 
 from core.jobs import submit
+from core.notify.service import Notifier
 from tui.common.words import plural
 
 EVERY = 20.0  # seconds between looks; slots are at least a minute apart
@@ -19,6 +21,7 @@ class ScheduleTicker:
         self.app = app
         self.enqueued = 0  # slots this app enqueued (tests, the notice)
         self._timer = None
+        self.notifier: Notifier | None = None
 
     def start(self) -> None:
         self._timer = self.app.set_timer(FIRST, self._tick)
@@ -40,6 +43,10 @@ class ScheduleTicker:
             if runner is None or self.app.workspace is None:
                 return 0
             done, here = await submit.scheduled(self.app.workspace, runner, self.app.clock())
+            if here:
+                if self.notifier is None:
+                    self.notifier = Notifier(self.app.workspace, runner.owner)
+                await self.notifier.look()
             if done:
                 self.enqueued += len(done)
                 count = sum(len(d.jobs) for d in done)
