@@ -11,7 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from core.domain.errors import InvalidInput
+from core.domain.text import one_line
+from core.domain.timeutil import parse_iso, to_iso
 
 GENESIS = "0" * 64  # the prev_hash of the first entry
 HEAD_KEY = "audit_head"  # the meta key of the chain's head: "SEQ HASH" ("0 " + GENESIS: empty)
@@ -91,3 +96,18 @@ def parse_head(text: str | None) -> tuple[int, str] | None:
         return None
     seq, _, hash_ = text.partition(" ")
     return (int(seq), hash_) if seq.isdigit() and hash_ else None
+
+
+def parse_since(text: str, now: datetime | None = None) -> str:
+    """`--since`: a span back from now (30m, 12h, 7d, 2w), a day (YYYY-MM-DD, UTC) or an ISO
+    time; the store's time text from which entries are wanted."""
+    given = text.strip()
+    now = now or datetime.now(timezone.utc)
+    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    if given[:-1].isdigit() and given[-1:].lower() in units:
+        return to_iso(now - timedelta(**{units[given[-1].lower()]: int(given[:-1])}))
+    try:
+        return to_iso(parse_iso(given if "T" in given else given + "T00:00:00Z"))
+    except ValueError:
+        raise InvalidInput(f"--since {one_line(given, 40)!r}: give a span back from now (30m, 12h, 7d, 2w), "
+                           "a day (2025-01-31) or a time (2025-01-31T08:00:00Z)") from None

@@ -24,6 +24,7 @@ from core.domain.store_url import ENV_STORE, check_url
 from core.domain.text import NeutralFormatter, neutralise, one_line, redact
 from tui.cli import (
     ai,
+    audit,
     content,
     evidence,
     exceptions,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 OpenApp = Callable[[Path, "Settings"], int]  # runs the TUI on this data dir; its exit code
 
-GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, content, ai, store)
+GROUPS = (hosts, scans, fix, jobs, schedules, exceptions, imports, reports, evidence, content, ai, audit, store)
 STORELESS = set(store.COMMANDS.values())
 EXIT_ERROR = 1
 
