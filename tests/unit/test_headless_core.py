@@ -15,16 +15,18 @@ CORE = Path(__file__).resolve().parents[2] / "core"
 ALLOWED = {
     "domain": set(),
     "store": {"domain"},
+    "audit": {"domain", "store"},  # the action log: every service that changes something records there
     "content": {"domain"},
     "targets": {"domain"},
     "views": {"domain", "store", "content", "schedules"},
-    "schedules": {"domain", "store", "content"},
-    "policy": {"domain", "store", "content", "views", "results"},
+    "schedules": {"domain", "store", "content", "audit"},
+    "policy": {"domain", "store", "content", "views", "results", "audit"},
     "results": {"domain", "store", "content", "views"},
-    "hosts": {"domain", "store", "content", "targets", "views"},
+    "hosts": {"domain", "store", "content", "targets", "views", "audit"},
     "remediation": {"domain", "store", "content", "results", "targets"},
-    "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation", "schedules"},
-    "ai": {"domain", "store", "views"},  # the LLM: never the scan engine, SSH or results
+    "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation", "schedules",
+             "audit"},
+    "ai": {"domain", "store", "views", "audit"},  # the LLM: never the scan engine, SSH or results
 }
 # core/evidence.py, core/files.py, core/paths.py, core/safexml.py and core/workspace.py (store and content, no SSH): usable by every layer
 TOP_LEVEL = {"evidence", "files", "paths", "safexml", "workspace"}
