@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from core.audit.log import record
+from core.audit.log import record, record_many
 from core.content import tailoring
 from core.content.catalog import validate_profile
 from core.domain.errors import InvalidInput
@@ -201,6 +201,8 @@ async def enqueue_due(workspace: Workspace, enqueued_by: str, now: datetime | No
                                                            owner, lease_until if owner else None)
         if jobs is None:
             continue  # another process took this slot first
+        await record_many(workspace, [("scan.started", job.host_name, {
+            "job": job.id, "profile": schedule.profile, "schedule": schedule.id, "slot": to_iso(slot)}) for job in jobs])
         for job in jobs:
             workspace.hub.publish(JobEvent("created", job))
         done.append(Enqueued(schedule, to_iso(slot), jobs, missing))
