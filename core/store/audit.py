@@ -8,7 +8,16 @@ already lets one writer in at a time. The head is moved in the same transaction.
 
 from __future__ import annotations
 
-from core.domain.audit import GENESIS, HEAD_KEY, Entry, NewEntry, entry_hash, head_text, parse_head, small_details
+from core.domain.audit import (
+    GENESIS,
+    HEAD_KEY,
+    Entry,
+    NewEntry,
+    entry_hash,
+    head_text,
+    parse_head,
+    small_details,
+)
 from core.domain.timeutil import now_iso
 from core.store.base import AuditStore
 from core.store.db import Db, Row, like

@@ -177,3 +177,20 @@ def test_postgres_verify_fails_once_an_entry_is_deleted(pg_cli, pg_url):
     broken = pg_cli("audit", "verify")
     assert broken.returncode == 1
     assert broken.stdout.splitlines() == ["seq 3: entry 2 is missing (deleted: the chain has a gap before it)"]
+
+
+def test_store_migrate_carries_the_log_and_its_head(cli, pg_url, pg_server):
+    for name in ("a", "b"):
+        cli.ok("hosts", "add", name, "--address", "10.0.0.9")
+    env = pg_server.env()
+    for _run in range(2):  # a second run adds nothing and keeps the head
+        moved = cli("store", "migrate", "--to", pg_url, "--json", env=env)
+        assert moved.returncode == 0, moved.stderr
+    on_pg = {ENV_STORE: pg_url} | env
+    here, there = cli.ok("audit", "verify"), cli.ok("audit", "verify", env=on_pg)
+    assert there.stdout == here.stdout and there.stdout.startswith("intact: 2 entries")
+    assert cli.ok("audit", "log", "--json", env=on_pg).stdout == cli.ok("audit", "log", "--json").stdout
+    cli.ok("hosts", "add", "c", "--address", "10.0.0.9", env=on_pg)  # the chain goes on in PostgreSQL
+    assert cli.ok("audit", "verify", env=on_pg).stdout.startswith("intact: 3 entries")
+    assert cli("store", "migrate", "--to", pg_url, env=env).returncode == 0  # again: the head is not set back
+    assert cli.ok("audit", "verify", env=on_pg).stdout.startswith("intact: 3 entries")
