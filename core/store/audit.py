@@ -66,7 +66,7 @@ class Audit(AuditStore):
             params.append(subject)
         if action:  # a dotted prefix: "host" is host.added, host.edited, ...; "host.added" itself
             where.append("(action = ? OR action LIKE ? ESCAPE '\\')")
-            params += [action, like(action.rstrip(".") + ".")[1:]]
+            params += [action, like(action.rstrip(".") + ".").removeprefix("%")]  # "host.%", _ and % escaped
         tail = f" LIMIT {int(limit)}" if limit else ""
         rows = await self.db.fetch(f"SELECT {_COLUMNS} FROM audit_log WHERE {' AND '.join(where)} "
                                    f"ORDER BY seq DESC{tail}", params)
