@@ -52,8 +52,8 @@ async def scans(workspace: Workspace, wanted: list[NewScanJob], place: Place) ->
     """A scan job per request (queue.scan_requests), run where place says."""
     async def create(here: JobRunner | None) -> list[Job]:
         jobs = await queue.create_scans(workspace, wanted, here)
-        await record_many(workspace, [("scan.started", job.host_name, {"job": job.id, "profile": job.params.get(
-            "profile", w.profile), "priority": job.priority}) for job, w in zip(jobs, wanted)])
+        await record_many(workspace, [("scan.started", job.host_name, {
+            "job": job.id, "profile": job.profile, "priority": job.priority}) for job in jobs])
         return jobs
 
     return await _submit(workspace, place, create)
