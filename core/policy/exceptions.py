@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from core.audit.log import record
 from core.content import rule_lookup
 from core.domain.errors import InvalidInput
 from core.domain.models import ScanStatus
@@ -60,7 +61,15 @@ async def add_exception(workspace: Workspace, *, rule: str, reason: str, expires
     rule_id = await known_rule(workspace, full_rule_id(rule))
     exc = RuleException(scope, rule_id, reason, accepted_by(), day.isoformat(),
                         host=host, tag=check_tag(tag.strip().lower()) if tag else None)
-    return await workspace.store.add_exception(exc)
+    added = await workspace.store.add_exception(exc)
+    await record(workspace, "exception.added", added.id or "", audited(added))
+    return added
+
+
+def audited(exc: RuleException) -> dict[str, str]:
+    """What the log says of an exception (the lead's approval steps may reuse it)."""
+    return {"rule": exc.rule_id, "scope": exc.scope_text(), "reason": exc.reason, "accepted_by": exc.accepted_by,
+            "expires": exc.expires}
 
 
 async def known_rule(workspace: Workspace, rule_id: str) -> str:
@@ -75,7 +84,9 @@ async def known_rule(workspace: Workspace, rule_id: str) -> str:
 
 
 async def remove_exception(workspace: Workspace, exc_id: str) -> RuleException:
-    return await workspace.store.remove_exception(exc_id)
+    removed = await workspace.store.remove_exception(exc_id)
+    await record(workspace, "exception.removed", removed.id or "", audited(removed))
+    return removed
 
 
 @dataclass(frozen=True)
