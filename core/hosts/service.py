@@ -3,10 +3,11 @@ and host-key trust. The CLI and the TUI both go through these."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.audit.log import record
 from core.content import tailoring
 from core.content.tailoring import Tailoring
 from core.domain.errors import (
@@ -29,8 +30,27 @@ if TYPE_CHECKING:
     import asyncssh
 
 
+AUDITED = ("name", "address", "port", "username", "identity_file", "known_hosts", "sudo_password_env",
+           "transport", "tailoring_file", "tags", "zone")  # what host.added and host.edited record
+
+
 async def add_host(workspace: Workspace, host: Host) -> Host:
-    return await workspace.store.add_host(validate_host(host))
+    added = await workspace.store.add_host(validate_host(host))
+    await record(workspace, "host.added", added.name, {f: _audited(added, f) for f in AUDITED if _audited(added, f)})
+    return added
+
+
+def _audited(host: Host, field_name: str) -> Any:
+    value = getattr(host, field_name)
+    return list(value) if isinstance(value, tuple) else value
+
+
+async def _edited(workspace: Workspace, before: Host | None, after: Host) -> None:
+    """host.edited with what changed (old -> new), when anything did."""
+    changed = {f: [_audited(before, f) if before else None, _audited(after, f)] for f in AUDITED
+               if before is None or _audited(before, f) != _audited(after, f)}
+    if changed:
+        await record(workspace, "host.edited", after.name, {"changed": changed})
 
 
 async def detect_os(workspace: Workspace, name: str) -> Host:
@@ -139,14 +159,28 @@ async def host_key(workspace: Workspace, name: str) -> PresentedKey:
     return PresentedKey(host, key, key in known, bool(known) and key not in known)
 
 
+async def trust_host_key(workspace: Workspace, presented: PresentedKey) -> Path:
+    """Add the key the host presented to its known_hosts (never over a different one, see
+    ssh.trust_key), and log who trusted which fingerprint."""
+    path = ssh.trust_key(presented.host, presented.key)
+    if not presented.trusted:
+        await record(workspace, "hostkey.trusted", presented.host.name,
+                     {"fingerprint": presented.fingerprint, "endpoint": presented.host.endpoint,
+                      "known_hosts": str(path)})
+    return path
+
+
 async def update_host(workspace: Workspace, host: Host) -> Host:
     """Save an edited host (validated; a new name must be free)."""
     validate_host(host)
     other = await workspace.store.get_host(host.name)
     if other is not None and other.id != host.id:
         raise InvalidInput(f"host {host.name!r} exists already; choose another name")
+    before = other or next((h for h in await workspace.store.find_hosts() if h.id == host.id), None)  # renamed
     await workspace.store.update_host(host)
-    return await workspace.store.require_host(host.name)
+    saved = await workspace.store.require_host(host.name)
+    await _edited(workspace, before, saved)
+    return saved
 
 
 async def remove_host(workspace: Workspace, name: str) -> int:
@@ -156,6 +190,7 @@ async def remove_host(workspace: Workspace, name: str) -> int:
     host = await workspace.store.require_host(name)
     scans = await workspace.store.find_scans(host=name)
     removed = await workspace.store.remove_host(name)
+    await record(workspace, "host.deleted", name, {"address": host.address, "scans_removed": removed})
     candidates = {s.arf_path for s in scans if s.arf_path} | ({host.tailoring_file} if host.tailoring_file else set())
     still_used = await workspace.store.files_in_use(sorted(candidates))
     mine = workspace.data_dir.resolve()
@@ -169,8 +204,10 @@ async def set_tailoring(workspace: Workspace, name: str, source: Path | None) ->
     """Give a host's scans an XCCDF tailoring (our own copy of source), or none."""
     host = await workspace.store.require_host(name)
     kept = tailoring.keep_copy(workspace.data_dir, source) if source else None
+    before = replace(host)
     host.tailoring_file = str(kept.path) if kept else None
     await workspace.store.update_host(host)
+    await _edited(workspace, before, host)
     return host, kept
 
 
@@ -181,6 +218,7 @@ async def edit_host(workspace: Workspace, name: str, **changes: Any) -> Host:
     """Change what is given of a host's connection and zone (validated as when added); an
     empty zone takes the host out of its zone."""
     host = await workspace.store.require_host(name)
+    before = replace(host)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
@@ -189,12 +227,15 @@ async def edit_host(workspace: Workspace, name: str, **changes: Any) -> Host:
     if "zone" in changes:
         host.zone = parse_zone(host.zone)
     await workspace.store.update_host(validate_host(host))
+    await _edited(workspace, before, host)
     return host
 
 
 async def set_tags(workspace: Workspace, name: str, tags: list[str] | str | None) -> Host:
     """Give a host these tags (schedules and exceptions can target a tag); none clears them."""
     host = await workspace.store.require_host(name)
+    before = replace(host)
     host.tags = parse_tags(tags)
     await workspace.store.update_host(host)
+    await _edited(workspace, before, host)
     return host

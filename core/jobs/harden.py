@@ -25,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable
 
+from core.audit.log import record
 from core.domain.errors import ConnectionLost, OperatorError
 from core.domain.models import Host
 from core.domain.text import one_line
@@ -90,6 +91,9 @@ async def _harden(ctx: JobContext) -> None:
         if failures:
             ctx.say(f"{len(failures)} fix(es) exited non-zero: {', '.join(failures)}")
         chosen, missing = [f.rule_id for f in plan.fixes], [m.rule_id for m in plan.missing]
+        await record(workspace, "fix.applied", host.name, {
+            "job": job.id, "rules": chosen, "exited_non_zero": failures,
+            "changed_files": len(kept.get("changed_files", [])), "archive": kept.get("archive", {}).get("directory")})
 
         async def summary(scan_id: str, after: dict[str, str]) -> dict[str, Any]:
             fixed = [r for r in chosen if after.get(r) in ("pass", "fixed")]
@@ -270,14 +274,21 @@ class Hardening:
                 raise RolledBack(f"{reason}; the dead man's switch should have restored /etc, but "
                                  f"{self.host.name} could not be checked") from None
             ctx.say(f"the dead man's switch restored /etc at {restored}")
+            await self.restored(reason, "dead man's switch")
             async with _fresh_root(self.host) as fresh:
                 await self._packages(fresh, rollback)
             await self.login("after the restore")
             raise RolledBack(f"rolled back by the dead man's switch: {reason}") from None
+        await self.restored(reason, "open session")
         await self._packages(root, rollback)
         await self.login("after the restore")
         await safety.remove(root, rollback)
         raise RolledBack(f"rolled back: {reason}")
+
+    async def restored(self, reason: str, by: str) -> None:
+        """Log a restore of /etc the job made itself (a failed fix, a lost session, a cancel)."""
+        await record(self.ctx.workspace, "fix.rolled_back", self.host.name,
+                     {"job": self.ctx.job.id, "automatic": True, "by": by, "reason": one_line(reason, 300)})
 
     async def _packages(self, root: safety.RootCommand, rollback: safety.Rollback) -> None:
         for package in await safety.new_packages(root, rollback):
@@ -294,6 +305,7 @@ class Hardening:
         restored = await safety.wait_for_switch(lambda: _fresh_root(host), self.rollback, self.grace, ctx.say)
         if restored:
             ctx.say(f"the dead man's switch restored /etc at {restored}; a fresh login works")
+            await self.restored("the connection was lost mid-fix", "dead man's switch")
             raise RolledBack(f"rolled back by the dead man's switch: the connection was lost mid-fix ({restored})")
         raise RolledBack(f"connection lost mid-fix; the dead man's switch should have restored /etc by "
                          f"{fires:%H:%M:%S} UTC, but {host.name} could not be checked")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.audit.log import record
 from core.domain.errors import InvalidInput, OperatorError
 from core.domain.models import Job, JobStatus
 from core.domain.text import one_line
@@ -93,6 +94,8 @@ async def run_rollback_job(ctx: JobContext) -> None:
 
         kept = await run.guarded(put_back)
         await store.set_job_result(original.id, _marked(original, ctx.job.id))
+        await record(workspace, "fix.rolled_back", host.name, {
+            "job": ctx.job.id, "rollback_of": original.id, "restored_files": len(files)})
         rules = list((original.result or {}).get("fixed", []))
 
         def summary(scan_id: str, after: dict[str, str]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from core.audit.log import record_many
 from core.domain.events import Subscriber
 from core.domain.models import Host, Job
 from core.jobs import queue
@@ -49,7 +50,13 @@ Create = Callable[[JobRunner | None], Awaitable[list[Job]]]
 
 async def scans(workspace: Workspace, wanted: list[NewScanJob], place: Place) -> list[Job]:
     """A scan job per request (queue.scan_requests), run where place says."""
-    return await _submit(workspace, place, lambda here: queue.create_scans(workspace, wanted, here))
+    async def create(here: JobRunner | None) -> list[Job]:
+        jobs = await queue.create_scans(workspace, wanted, here)
+        await record_many(workspace, [("scan.started", job.host_name, {
+            "job": job.id, "profile": job.profile, "priority": job.priority}) for job in jobs])
+        return jobs
+
+    return await _submit(workspace, place, create)
 
 
 async def hardening(workspace: Workspace, params_by_host: list[tuple[Host, dict[str, Any]]], priority: int | str,
@@ -64,9 +71,23 @@ async def hardening(workspace: Workspace, params_by_host: list[tuple[Host, dict[
         params_by_host = [(first, {**params, "then": followers, "here": place is not WORKERS})]
 
     async def create(here: JobRunner | None) -> list[Job]:
-        return [await queue.create_harden(workspace, host, params, priority, here) for host, params in params_by_host]
+        jobs = [await queue.create_harden(workspace, host, params, priority, here) for host, params in params_by_host]
+        await record_many(workspace, [("fix.requested", job.host_name, _fix_details(job)) for job in jobs])
+        return jobs
 
     return await _submit(workspace, place, create)
+
+
+def _fix_details(job: Job) -> dict[str, Any]:
+    """What an auditor asks of a requested fix or rollback: which job, which rules, what it undoes."""
+    params = job.params
+    details: dict[str, Any] = {"job": job.id}
+    for key in ("rollback_of", "profile", "source_scan", "rules"):
+        if params.get(key):
+            details[key] = params[key]
+    if params.get("then"):
+        details["canary_for"] = [f.get("host") for f in params["then"]]
+    return details
 
 
 async def scheduled(workspace: Workspace, runner: JobRunner,

@@ -9,14 +9,13 @@ reject_exception, revoke_exception), the one place that acts, for the CLI and th
 from __future__ import annotations
 
 import asyncio
-import getpass
-import socket
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from lxml import etree
 
+from core.audit.log import actor, record  # who acts: user@host, as the OS says (not an authentication)
 from core.content import rule_lookup
 from core.domain.errors import InvalidInput
 from core.domain.models import ScanStatus
@@ -38,17 +37,6 @@ XCCDF = "http://checklists.nist.gov/xccdf/1.2"
 PROFILE_PREFIX = "xccdf_org.ssgproject.content_profile_"
 
 
-def actor() -> str:
-    """Who acts, as the OS says: the login name (getpass: $LOGNAME, $USER, then the passwd
-    entry) at this machine's name. Not an authentication: whoever can set those variables can
-    name another person, as with a git author; the two-person rule keeps honest people honest."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry and no LOGNAME (a bare container)
-        user = "unknown"
-    return one_line(f"{user}@{socket.gethostname()}", 200)
-
-
 def two_person(workspace: Workspace) -> bool:
     return workspace.settings.exceptions.two_person
 
@@ -57,9 +45,9 @@ async def request_exception(workspace: Workspace, *, rule: str, reason: str, exp
                             host: str | None = None, tag: str | None = None, all_hosts: bool = False,
                             on: date | None = None, by: str | None = None) -> RuleException:
     """A pending exception: recorded, changes no score until someone approves it."""
-    return await workspace.store.add_exception(
-        await _checked(workspace, rule=rule, reason=reason, expires=expires, host=host, tag=tag,
-                       all_hosts=all_hosts, on=on, by=by or actor()))
+    exc = await _checked(workspace, rule=rule, reason=reason, expires=expires, host=host, tag=tag,
+                         all_hosts=all_hosts, on=on, by=by or actor())
+    return await _logged(workspace, "exception.added", await workspace.store.add_exception(exc))
 
 
 async def add_exception(workspace: Workspace, *, rule: str, reason: str, expires: str,
@@ -73,7 +61,8 @@ async def add_exception(workspace: Workspace, *, rule: str, reason: str, expires
     who = by or actor()
     exc = await _checked(workspace, rule=rule, reason=reason, expires=expires, host=host, tag=tag,
                          all_hosts=all_hosts, on=on, by=who)
-    return await workspace.store.add_exception(replace(exc, status="approved", decided_by=who))
+    return await _logged(workspace, "exception.added",
+                         await workspace.store.add_exception(replace(exc, status="approved", decided_by=who)))
 
 
 async def _checked(workspace: Workspace, *, rule: str, reason: str, expires: str, host: str | None,
@@ -120,7 +109,8 @@ async def approve_exception(workspace: Workspace, exc_id: str, note: str | None 
     if exc.status == "pending" and exc.expired(on or today()):
         raise InvalidInput(f"exception {exc.short_id} expired on {exc.expires} before anyone approved it: "
                            "reject it, and request it again with a new expiry")
-    return await workspace.store.decide_exception(exc.id or exc_id, "approved", who, _note(note))
+    return await _logged(workspace, "exception.approved",
+                         await workspace.store.decide_exception(exc.id or exc_id, "approved", who, _note(note)))
 
 
 async def reject_exception(workspace: Workspace, exc_id: str, note: str | None = None,
@@ -128,14 +118,29 @@ async def reject_exception(workspace: Workspace, exc_id: str, note: str | None =
     """A pending exception refused: it stays on record and never changes a score."""
     who, exc = by or actor(), await workspace.store.get_exception(exc_id)
     require_second_person(workspace, exc, who, "reject")
-    return await workspace.store.decide_exception(exc.id or exc_id, "rejected", who, _note(note))
+    return await _logged(workspace, "exception.rejected",
+                         await workspace.store.decide_exception(exc.id or exc_id, "rejected", who, _note(note)))
 
 
 async def revoke_exception(workspace: Workspace, exc_id: str, note: str | None = None,
                            by: str | None = None) -> RuleException:
     """An approved exception withdrawn before its expiry: its rule counts as failing again.
     Anyone may revoke (it makes the score stricter)."""
-    return await workspace.store.revoke_exception(exc_id, by or actor(), _note(note))
+    return await _logged(workspace, "exception.revoked",
+                         await workspace.store.revoke_exception(exc_id, by or actor(), _note(note)))
+
+
+def audited(exc: RuleException) -> dict[str, str | None]:
+    """What the action log says of an exception."""
+    return {"rule": exc.rule_id, "scope": exc.scope_text(), "reason": exc.reason, "status": exc.status,
+            "requested_by": exc.requested_by, "accepted_by": exc.accepted_by or None, "expires": exc.expires,
+            "note": exc.revoke_note if exc.status == "revoked" else exc.decision_note}
+
+
+async def _logged(workspace: Workspace, action: str, exc: RuleException) -> RuleException:
+    """exc as stored, once its step is in the action log."""
+    await record(workspace, action, exc.id or "", audited(exc))
+    return exc
 
 
 async def known_rule(workspace: Workspace, rule_id: str) -> str:
@@ -150,8 +155,8 @@ async def known_rule(workspace: Workspace, rule_id: str) -> str:
 
 
 async def remove_exception(workspace: Workspace, exc_id: str) -> RuleException:
-    """Deleted, with no trace in the store (revoke keeps the record)."""
-    return await workspace.store.remove_exception(exc_id)
+    """Deleted from the store, the action log keeping that it was (revoke keeps the record)."""
+    return await _logged(workspace, "exception.removed", await workspace.store.remove_exception(exc_id))
 
 
 @dataclass(frozen=True)

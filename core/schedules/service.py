@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from core.audit.log import record, record_many
 from core.content import tailoring
 from core.content.catalog import validate_profile
 from core.domain.errors import InvalidInput
@@ -86,9 +87,18 @@ async def add_schedule(
     cadences.zone(zone)
     await _check_target(workspace, target)
     kept = str(tailoring.keep_copy(workspace.data_dir, tailoring_file).path) if tailoring_file else None
-    return await workspace.store.add_schedule(Schedule(
+    added = await workspace.store.add_schedule(Schedule(
         target.kind, target.names, profile, cadence.text, zone, kept, priority=_priority(priority),
         notify=notify, heartbeat=heartbeat))
+    await record(workspace, "schedule.added", added.id or "", _audited(added))
+    return added
+
+
+def _audited(schedule: Schedule) -> dict[str, Any]:
+    """What a schedule's log entries say of it."""
+    return {"target": schedule.target_text(), "profile": schedule.profile, "cadence": schedule.cadence,
+            "tz": schedule.tz, "priority": schedule.priority, "tailoring": schedule.tailoring,
+            "notify": list(schedule.notify), "heartbeat": schedule.heartbeat}
 
 
 async def edit_schedule(
@@ -124,7 +134,12 @@ async def edit_schedule(
         changes["notify"] = notify
     if heartbeat is not None:
         changes["heartbeat"] = heartbeat
-    return await workspace.store.update_schedule(replace(schedule, **changes))
+    saved = await workspace.store.update_schedule(replace(schedule, **changes))
+    before, after = _audited(schedule), _audited(saved)
+    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changed:
+        await record(workspace, "schedule.edited", saved.id or "", {"changed": changed})
+    return saved
 
 
 async def set_paused(workspace: Workspace, schedule_id: str, paused: bool) -> Schedule:
@@ -134,11 +149,16 @@ async def set_paused(workspace: Workspace, schedule_id: str, paused: bool) -> Sc
     if schedule.paused == paused:
         return schedule
     changes: dict[str, Any] = {"paused": paused} | ({} if paused else {"not_before": now_iso()})
-    return await workspace.store.update_schedule(replace(schedule, **changes))
+    saved = await workspace.store.update_schedule(replace(schedule, **changes))
+    await record(workspace, "schedule.paused" if paused else "schedule.resumed", saved.id or "",
+                 {"target": saved.target_text(), "profile": saved.profile})
+    return saved
 
 
 async def remove_schedule(workspace: Workspace, schedule_id: str) -> Schedule:
-    return await workspace.store.remove_schedule(schedule_id)
+    removed = await workspace.store.remove_schedule(schedule_id)
+    await record(workspace, "schedule.removed", removed.id or "", _audited(removed))
+    return removed
 
 
 async def resolve_targets(workspace: Workspace, schedule: Schedule) -> tuple[list[Host], list[str]]:
@@ -197,6 +217,8 @@ async def enqueue_due(workspace: Workspace, enqueued_by: str, now: datetime | No
                                                            owner, lease_until if owner else None)
         if jobs is None:
             continue  # another process took this slot first
+        await record_many(workspace, [("scan.started", job.host_name, {
+            "job": job.id, "profile": schedule.profile, "schedule": schedule.id, "slot": to_iso(slot)}) for job in jobs])
         for job in jobs:
             workspace.hub.publish(JobEvent("created", job))
         done.append(Enqueued(schedule, to_iso(slot), jobs, missing))

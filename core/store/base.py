@@ -17,6 +17,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple, Protocol
 
+from core.domain.audit import Entry, NewEntry
 from core.domain.explanations import AiUsage, Explanation
 from core.domain.models import Host, Job, RuleInfo, RuleResult, Scan, Seal
 from core.domain.policy import RuleException, Schedule
@@ -452,12 +453,35 @@ class AiStore(Protocol):
         """Usage per day and model, newest day first; since: the first day (YYYY-MM-DD) wanted."""
 
 
+class AuditStore(Protocol):
+    """The action log: append-only, hash-chained (audit.py; core/domain/audit.py)."""
+
+    @abstractmethod
+    async def append_audit(self, entries: list[NewEntry]) -> list[Entry]:
+        """Append these entries, in order, in one transaction: each gets the next seq, the time
+        now, the previous entry's hash and its own; the chain's head moves with them."""
+
+    @abstractmethod
+    async def audit_entries(self, since: str | None = None, subject: str | None = None,
+                            action: str | None = None, limit: int | None = None) -> list[Entry]:
+        """Entries newest first: since a time (ISO text), of one subject, of an action or a
+        dotted prefix of actions ("host" is host.added, host.edited, ...)."""
+
+    @abstractmethod
+    async def audit_chain(self, after: int = 0, limit: int = 5000) -> list[Entry]:
+        """Entries after this seq, oldest first, at most limit: the chain a page at a time."""
+
+    @abstractmethod
+    async def audit_head(self) -> tuple[int, str] | None:
+        """The last seq and hash the store recorded beside the chain; None when missing."""
+
+
 class PolicyStore(ScheduleStore, ExceptionStore, Protocol):
     """Schedules and exceptions: what an operator decides for the fleet."""
 
 
 class Store(HostStore, ContentStore, ScanStore, FleetStore, EvidenceStore, JobStore, PolicyStore, AiStore,
-            Protocol):
+            AuditStore, Protocol):
     """All of the store, and its lifecycle."""
 
     @abstractmethod

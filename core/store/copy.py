@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from core.domain.audit import HEAD_KEY, parse_head
 from core.domain.errors import OperatorError
 from core.store.postgres import PostgresStore
 from core.store.schema import JOBS_CHANGED
@@ -34,9 +35,10 @@ TABLES: list[tuple[str, str, list[str]]] = [
     ("schedules", "created_at, id", ["id"]),
     ("schedule_runs", "schedule_id, slot", ["schedule_id", "slot"]),
     ("rule_exceptions", "created_at, id", ["id"]),
+    ("audit_log", "seq", ["seq"]),  # as it was, hashes and all: the chain still verifies
 ]
 # a worker of the old store is not one of the new; PostgreSQL tells of job changes by NOTIFY
-SKIPPED_META = {"worker_heartbeat", JOBS_CHANGED}
+SKIPPED_META = {"worker_heartbeat", JOBS_CHANGED, HEAD_KEY}  # the action log's head: _copy_head
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,17 @@ async def migrate(source: SqliteStore, target: PostgresStore,
                                 "after the copy; nothing was removed, run it again")
         say(f"{table}: {len(rows)} row(s), {added} added")
         done.append(Copied(table, len(rows), added))
+    await _copy_head(source, target)
     return done
+
+
+async def _copy_head(source: SqliteStore, target: PostgresStore) -> None:
+    """The action log's head goes with its entries (the target's new store has its own, empty:
+    ON CONFLICT would keep that), unless the target's chain has gone on since an earlier copy."""
+    head, theirs = await source.get_meta(HEAD_KEY), parse_head(await target.get_meta(HEAD_KEY))
+    mine = parse_head(head)
+    if head and mine and (theirs is None or theirs[0] <= mine[0]):
+        await target.set_meta(HEAD_KEY, head)
 
 
 async def _check_hosts(source: SqliteStore, target: PostgresStore) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.domain.audit import GENESIS, HEAD_KEY
 from core.store.db import POSTGRES, SQLITE, Dialect
 
 
@@ -67,6 +68,28 @@ def _decode(names: tuple[str, ...]) -> str:
 
 RESULT_CODE, RESULT_NAME = _encode(RESULT_CODES), _decode(RESULT_CODES)
 SEVERITY_CODE, SEVERITY_NAME = _encode(SEVERITY_CODES), _decode(SEVERITY_CODES)
+
+AUDIT_REFUSAL = "the audit log is append-only"
+
+
+def _audit_table(dialect: Dialect) -> list[str]:
+    """The action log's table, its indexes and the head of its chain, written once."""
+    return [s.format(**dialect.words()) for s in (
+        """CREATE TABLE audit_log (
+            seq BIGINT NOT NULL PRIMARY KEY,  -- 1, 2, 3, ...: a gap is a deleted entry
+            at {text} NOT NULL,
+            actor TEXT NOT NULL,            -- OS user@hostname of the process that did it
+            action {text} NOT NULL,         -- dotted: host.added, exception.added, ...
+            subject {text} NOT NULL,        -- what it was done to: a host name, a job or schedule id
+            details TEXT NOT NULL,          -- canonical JSON, small, never a secret
+            prev_hash TEXT NOT NULL,        -- the hash of the entry before (0 x 64 for the first)
+            hash TEXT NOT NULL              -- sha256(prev_hash + canonical JSON of the rest)
+        )""",
+        "CREATE INDEX audit_log_at ON audit_log (at)",
+        "CREATE INDEX audit_log_subject ON audit_log (subject, seq)",
+        f"INSERT INTO meta (key, value) VALUES ('{HEAD_KEY}', '0 {GENESIS}') ON CONFLICT (key) DO NOTHING",
+    )]
+
 
 STEPS: list[Step] = [
     # 1. SQLite: hosts, content versions with their rule texts, scans and rule results.
@@ -480,7 +503,23 @@ STEPS: list[Step] = [
     both("ALTER TABLE scans ADD COLUMN signed_record {text}",
          "ALTER TABLE scans ADD COLUMN signature {text}",
          "ALTER TABLE scans ADD COLUMN signing_key {text}"),
-    # 15 (issue 27, part 3). exceptions with approval: a request is pending and changes no score until a
+    # 15 (issue 27). the action log: append-only and hash-chained (core/store/audit.py). The head
+    # (last seq and hash) is a row of meta, moved in the append's transaction: a deleted last
+    # entry is seen. Triggers refuse UPDATE and DELETE (and, on PostgreSQL, TRUNCATE); whoever
+    # may drop a trigger (the file's owner, a superuser) still can: that is what the chain is for.
+    Step(sqlite=_audit_table(SQLITE) + [
+        f"""CREATE TRIGGER audit_log_no_{name} BEFORE {event} ON audit_log BEGIN
+            SELECT RAISE(ABORT, '{AUDIT_REFUSAL}');
+        END""" for name, event in (("update", "UPDATE"), ("delete", "DELETE"))
+    ], postgres=_audit_table(POSTGRES) + [
+        f"""CREATE FUNCTION compliance_tui_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION '{AUDIT_REFUSAL}'; END $$""",
+        """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+            FOR EACH ROW EXECUTE FUNCTION compliance_tui_audit_append_only()""",
+        """CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+            FOR EACH STATEMENT EXECUTE FUNCTION compliance_tui_audit_append_only()""",
+    ]),
+    # 16 (issue 27, part 3). exceptions with approval: a request is pending and changes no score until a
     # second person approves it; rejected and revoked ones stay on record. accepted_by held who
     # added it, now the requester; every exception before this step took effect at once, so it
     # is approved, by whoever added it, when it was added.

@@ -5,6 +5,7 @@ opening, the schema's migration, change notices, checks and copying."""
 from __future__ import annotations
 
 from core.store.ai import Ai
+from core.store.audit import Audit
 from core.store.base import Store
 from core.store.content import Content
 from core.store.db import Db
@@ -17,7 +18,7 @@ from core.store.scans import Scans
 from core.store.schedules import Schedules
 
 
-class SqlStore(Hosts, Content, Scans, Fleet, Evidence, Jobs, Schedules, Exceptions, Ai, Store):
+class SqlStore(Hosts, Content, Scans, Fleet, Evidence, Jobs, Schedules, Exceptions, Ai, Audit, Store):
     def __init__(self, db: Db):
         self.db = db
 

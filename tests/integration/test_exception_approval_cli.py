@@ -96,6 +96,12 @@ def test_a_request_changes_the_score_only_once_another_person_approves_it(cli, s
     assert "revoked" in revoked.stdout and "counts as failing again" in revoked.stdout
     assert score(cli) == 50.0 and excepted(cli, scanned) is None
 
+    logged = cli.ok("audit", "log", "--action", "exception", "--json").json()[::-1]  # oldest first
+    assert [(e["action"], e["actor"], e["details"]["status"]) for e in logged] == [
+        ("exception.added", f"alice@{HOST}", "pending"), ("exception.approved", f"bob@{HOST}", "approved"),
+        ("exception.revoked", f"alice@{HOST}", "revoked")]  # refusals change nothing: not logged
+    assert logged[1]["details"]["note"] == "until the upgrade" and {e["subject"] for e in logged} == {exc["id"]}
+
 
 def test_a_rejected_request_never_counts(cli, scanned):
     exc = request(cli, "--json").json()

@@ -118,6 +118,9 @@ def test_a_fix_that_locks_out_is_rolled_back_and_the_host_stays_reachable(ready,
     assert etc_digest(pam) == etc, "/etc is back as it was, the other fix's change included"
     assert ready.ok("hosts", "check", "pam", "--json").json()["ready"]
     assert no_switch_left(pam)
+    (restored,) = ready.ok("audit", "log", "--action", "fix.rolled_back", "--json").json()  # issue 27
+    assert restored["subject"] == "pam" and restored["details"]["automatic"] is True
+    assert restored["details"]["by"] == "dead man's switch" and restored["details"]["job"] == job["id"]
 
 
 def test_a_lost_connection_mid_fix_is_restored_by_the_switch(ready, hosts):

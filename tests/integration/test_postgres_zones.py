@@ -106,7 +106,8 @@ async def test_migrate_copies_a_store_filled_by_real_scans_and_can_run_again(cli
     for command in (("hosts", "list", "--json"), ("scans", "list", "--json"), ("jobs", "list", "--json"),
                     ("schedules", "list", "--json"), ("exceptions", "list", "--json"), ("ai", "usage", "--json"),
                     ("results", scanned[0]["id"], "--json"), ("results", scanned[1]["id"], "--json"),
-                    ("jobs", "show", queued["id"], "--json"), ("diff", scanned[0]["id"], "--json")):
+                    ("jobs", "show", queued["id"], "--json"), ("diff", scanned[0]["id"], "--json"),
+                    ("audit", "log", "--json"), ("audit", "verify")):  # the action log, its chain intact
         before, after = cli(*command), cli(*command, env=on_pg)
         assert (before.returncode, before.stdout) == (after.returncode, after.stdout), command
     # the evidence references (not in any JSON): the same files, which the report reads

@@ -90,6 +90,10 @@ def test_fix_rollback_restores_what_the_job_changed_and_the_rule_fails_again(rea
     assert [r.rpartition("_rule_")[2] for r in back["result"]["failing_again"]] == ["sudo_custom_logfile"]
     assert (plain.root / "etc/sudoers").read_bytes() == sudoers_before
     assert results(ready, back["result"]["rescan"])["sudo_custom_logfile"] == "fail"
+    logged = [(e["action"], e["details"].get("job"), e["details"].get("rollback_of"))
+              for e in reversed(ready.ok("audit", "log", "--action", "fix", "--json").json())]  # issue 27
+    assert logged == [("fix.requested", job["id"], None), ("fix.applied", job["id"], None),
+                      ("fix.requested", back["id"], job["id"]), ("fix.rolled_back", back["id"], job["id"])]
     again = ready("fix", "rollback", job["id"][:8], "--yes")
     assert again.returncode == 1 and "/etc archive is rolled back: nothing to roll back" in again.stderr
     scan_job = next(j for j in ready.ok("jobs", "list", "--json").json() if j["kind"] == "scan")

@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from core.domain.audit import NewEntry
 from core.domain.errors import OperatorError
 from core.domain.models import Host, JobStatus
 from core.domain.store_url import check_url, masked, where
@@ -47,7 +48,7 @@ async def test_a_store_of_the_two_step_history_opens_upgraded_and_works(pg_url, 
                    database)
     pg_server.psql("INSERT INTO rule_exceptions (id, scope, rule_id, reason, accepted_by, expires, created_at) "
                    "VALUES ('e1', 'all', 'rule_a', 'vendor', 'alice', '2030-01-01', '2025-01-01T00:00:00Z')", database)
-    assert not any(MIGRATIONS[2:12])  # later steps are PostgreSQL's too: the owner runs them
+    assert not any(MIGRATIONS[2:12])  # later steps (the action log's, ...) create tables on PostgreSQL too
     store = await PostgresStore.open(pg_url)
     try:
         assert await store.schema_version() == len(MIGRATIONS)
@@ -180,10 +181,14 @@ async def test_a_least_privilege_role_runs_the_app_on_a_store_its_owner_made(pg_
         os.environ["PGPASSWORD"] = "owner-pw"
         owner = await PostgresStore.open(owner_url)
         await owner.close()
-        # as a release before the one migration history left it, once its owner ran the later steps:
-        # steps 3 to 12 are only recorded, which the app role may do (it may not CREATE)
-        pg_server.psql("DELETE FROM compliance.schema_migrations WHERE version BETWEEN 3 AND 12", database)
+        # as a release before the one migration history left it (two steps): the steps since
+        # create tables (the action log's), which the app role may not: said in one line
+        pg_server.psql("DELETE FROM compliance.schema_migrations WHERE version > 2", database)
         os.environ["PGPASSWORD"] = "app-pw"
+        with pytest.raises(OperatorError, match=r"needs its schema upgraded \(2 -> \d+\) and this role may not"):
+            await PostgresStore.open(pg_server.url(database, "compliance_app"))
+        pg_server.psql(f"INSERT INTO compliance.schema_migrations SELECT g, 'x' FROM generate_series(3, "
+                       f"{len(MIGRATIONS)}) g", database)  # what the owner's run recorded
         app = await PostgresStore.open(pg_server.url(database, "compliance_app"))
         try:
             assert await app.schema_version() == len(MIGRATIONS)
@@ -191,10 +196,16 @@ async def test_a_least_privilege_role_runs_the_app_on_a_store_its_owner_made(pg_
             (job,) = await app.create_scan_jobs(scans(web, 1))
             assert (await app.claim_job("w:1", FAR, True)).id == job.id
             assert await app.wait_for_change(0.1) is False
+            assert (await app.append_audit([NewEntry("host.added", "web1", {}, "app@test")]))[0].seq == 1
         finally:
             await app.close()
         with pytest.raises(Exception, match="must be owner|permission denied"):
             pg_server.psql("SET ROLE compliance_app; DROP TABLE compliance.jobs", database)
+        with pytest.raises(Exception, match="must be owner"):  # the action log's guard stays (docs/audit.md)
+            pg_server.psql("SET ROLE compliance_app; DROP TRIGGER audit_log_append_only ON compliance.audit_log",
+                           database)
+        with pytest.raises(Exception, match="append-only"):
+            pg_server.psql("SET ROLE compliance_app; DELETE FROM compliance.audit_log", database)
     finally:
         os.environ["PGPASSWORD"] = pg_server.password
         pg_server.drop_database(database)

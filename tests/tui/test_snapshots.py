@@ -150,6 +150,28 @@ def test_schedules(snap_compare, snapshot_data, size):
     assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=keys("5"))
 
 
+def action_log(*pressed: str):
+    """Jobs, then L: the Action log with a fixed log (times, actors, hashes) and a hostile row."""
+    async def run_before(pilot) -> None:
+        from tests.tui.seed_audit import seed_audit_store
+
+        await settle(pilot)
+        await seed_audit_store(pilot.app.workspace.store)
+        for key in ("4", "L", *pressed):
+            await pilot.press(key)
+            await settle(pilot)
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_action_log(snap_compare, snapshot_data, size):
+    assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=action_log())
+
+
+def test_action_log_verified(snap_compare, snapshot_data):
+    assert snap_compare(make_app(snapshot_data), terminal_size=(80, 24), run_before=action_log("V"))
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare, snapshot_data, size):
     assert snap_compare(make_app(snapshot_data), terminal_size=size,

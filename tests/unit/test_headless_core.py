@@ -15,19 +15,20 @@ CORE = Path(__file__).resolve().parents[2] / "core"
 ALLOWED = {
     "domain": set(),
     "store": {"domain"},
+    "audit": {"domain", "store"},  # the action log: every service that changes something records there
     "content": {"domain"},
     "targets": {"domain"},
     "signing": {"domain"},  # the key, the signed record, evidence digests; checking them is results'
     "views": {"domain", "store", "content", "schedules"},
-    "schedules": {"domain", "store", "content"},
-    "policy": {"domain", "store", "content", "views", "results"},
+    "schedules": {"domain", "store", "content", "audit"},
+    "policy": {"domain", "store", "content", "views", "results", "audit"},
     "results": {"domain", "store", "content", "views", "signing"},
-    "hosts": {"domain", "store", "content", "targets", "views"},
+    "hosts": {"domain", "store", "content", "targets", "views", "audit"},
     "remediation": {"domain", "store", "content", "results", "targets"},
     "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation", "schedules",
-             "notify", "signing"},
+             "notify", "signing", "audit"},
     "notify": {"domain", "store", "views"},  # drift alerts: never the scan engine or SSH
-    "ai": {"domain", "store", "views"},  # the LLM: never the scan engine, SSH or results
+    "ai": {"domain", "store", "views", "audit"},  # the LLM: never the scan engine, SSH or results
 }
 # core/evidence.py, core/files.py, core/os_keyring.py, core/paths.py, core/safexml.py and core/workspace.py
 # (store and content, no SSH): usable by every layer

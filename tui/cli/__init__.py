@@ -24,6 +24,7 @@ from core.domain.store_url import ENV_STORE, check_url
 from core.domain.text import NeutralFormatter, neutralise, one_line, redact
 from tui.cli import (
     ai,
+    audit,
     content,
     evidence,
     exceptions,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 OpenApp = Callable[[Path, "Settings"], int]  # runs the TUI on this data dir; its exit code
 
 GROUPS = (hosts, scans, fix, jobs, schedules, notify, exceptions, imports, reports, evidence, keys, content, ai,
-          store)
+          audit, store)
 STORELESS = set(store.COMMANDS.values()) | notify.STORELESS | keys.STORELESS | evidence.STORELESS
 EXIT_ERROR = 1
 

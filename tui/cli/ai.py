@@ -116,25 +116,21 @@ async def ai_usage(workspace: Workspace, args) -> int:
 
 
 async def set_key(workspace: Workspace, args) -> int:
-    import asyncio
-
-    from core.ai import secrets
+    from core.ai import configure, secrets
 
     if sys.stdin.isatty():
         value = getpass.getpass("API key (not shown): ")
     else:
         value = sys.stdin.readline()
-    backend = await asyncio.to_thread(secrets.store_key, value)
+    backend = await configure.set_key(workspace, value)
     say(f"stored in the OS keyring ({backend}); ${secrets.ENV_KEY}, when set, is used instead")
     return 0
 
 
 async def delete_key(workspace: Workspace, args) -> int:
-    import asyncio
+    from core.ai import configure
 
-    from core.ai import secrets
-
-    removed = await asyncio.to_thread(secrets.delete_key)
+    removed = await configure.delete_key(workspace)
     say("removed from the OS keyring" if removed else "no key was stored in the OS keyring")
     return 0
 

@@ -218,7 +218,7 @@ async def hosts_trust(workspace: Workspace, args) -> int:
     from core.targets import ssh
 
     presented = await service.host_key(workspace, args.name)
-    host, key = presented.host, presented.key
+    host = presented.host
     say(f"{host.name} ({host.endpoint}) presents {presented.fingerprint}")
     if presented.trusted:
         say("this key is trusted already")
@@ -232,7 +232,7 @@ async def hosts_trust(workspace: Workspace, args) -> int:
         if input("Trust this key? [y/N] ").strip().lower() not in ("y", "yes"):
             say("not trusted")
             return EXIT_ERROR
-    path = ssh.trust_key(host, key)
+    path = await service.trust_host_key(workspace, presented)
     say(f"trusted: added to {path}")
     return 0
 

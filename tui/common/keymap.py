@@ -135,6 +135,13 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("jobs.work_here", "W", "work_here", "Run here",
             tooltip="Also run pending jobs in this app (as a worker would), or stop doing so"),
         Key("jobs.refresh", "r", "reload", "Refresh"),
+        Key("jobs.audit", "L", "audit", "Action log", show=False,
+            tooltip="The action log: who added hosts, trusted keys, ran scans and fixes, excepted rules"),
+    ),
+    "audit": (
+        Key("audit.verify", "V", "verify", "Verify", tooltip="Check the chain: no entry edited or deleted"),
+        Key("audit.action", "f", "cycle", "Action", tooltip="Action filter: all, host, hostkey, scan, fix, ..."),
+        Key("audit.refresh", "r", "reload", "Refresh"),
     ),
     "schedules": (
         Key("schedules.add", "a", "add", "Add", tooltip="A new schedule: hosts, a tag or all; a cadence"),
@@ -296,7 +303,8 @@ def markdown_table() -> str:
 
 # ---------------------------------------------------------------- keys moved onto other keys
 
-SCREENS = ("dashboard", "hosts", "compliance", "results", "jobs", "schedules", "exceptions", "compare", "settings")
+SCREENS = ("dashboard", "hosts", "compliance", "results", "jobs", "schedules", "exceptions", "compare", "settings",
+           "audit")
 WITH_TABLE = ("ai_usage", "import_hosts")  # dialogs that hold a table
 NAV_KEYS = {f"app.go_{mode}": key for key, mode, _label in NAV}  # the number keys: never moved
 

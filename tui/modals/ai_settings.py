@@ -19,7 +19,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from core.ai import secrets
 from core.domain.errors import OperatorError
-from core.domain.settings import AiSettings, ai_overrides, ai_settings, load_settings, save_ai_settings
+from core.domain.settings import AiSettings, ai_overrides, ai_settings, load_settings
 from core.domain.text import neutralise
 from tui.base.modal import BaseModal
 from tui.common import keymap
@@ -152,10 +152,9 @@ class AiSettingsModal(BaseModal):
     @work(group="ai-save", exclusive=True, exit_on_error=False)
     async def store(self, ai: AiSettings, typed: str | None) -> None:
         try:
-            if typed:  # first: a refused key saves nothing
-                await asyncio.to_thread(secrets.store_key, typed)
-            await asyncio.to_thread(save_ai_settings, ai)
-            self.workspace.configure(ai=(await asyncio.to_thread(load_settings)).ai)
+            from core.ai import configure  # logs the change (core/audit)
+
+            await configure.save_settings(self.workspace, ai, typed)
         except (OperatorError, OSError) as exc:
             self.post_message(self.Said([f"not saved: {exc}"], error=True))
             return

@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
+from core.audit.log import actor
 from core.domain.errors import OperatorError
 from core.domain.policy import RuleException
 from core.policy import exceptions as service
@@ -146,7 +147,7 @@ class ExceptionsScreen(BaseScreen):
             return
         if decision != "revoke":
             try:  # refused before the question, in core's words
-                service.require_second_person(self.workspace, exc, service.actor(), decision)
+                service.require_second_person(self.workspace, exc, actor(), decision)
             except OperatorError as refused:
                 self.notify(said(refused), severity="error", timeout=12)
                 return

@@ -258,7 +258,7 @@ class HostsScreen(BaseScreen):
     @work(group="host-action", exit_on_error=False)
     async def fetch_key(self, name: str) -> None:
         presented = await remote.host_key(self.workspace, name)
-        host, key = presented.host, presented.key
+        host = presented.host
         if presented.trusted:
             self.notify(f"{name}: its host key is trusted already ({presented.fingerprint})")
             return
@@ -273,16 +273,18 @@ class HostsScreen(BaseScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._trust(host, key)
+                self._trust(presented)
 
         self.app.push_screen(ConfirmModal(
             f"{name} ({host.endpoint}) presents\n\n{presented.fingerprint}\n\n"
             f"Trust it only if this fingerprint is the host's real key. It is added to "
             f"{remote.known_hosts_path(host)}.", confirm="Trust", title="Trust host key"), answered)
 
-    def _trust(self, host: Host, key) -> None:
+    @work(group="host-action", exit_on_error=False)
+    async def _trust(self, presented) -> None:
+        host = presented.host
         try:
-            path = remote.trust_key(host, key)
+            path = await remote.trust_key(self.workspace, presented)
         except Exception as exc:  # HostKeyChanged and file errors: say so
             self.notify(str(exc), severity="error", timeout=12)
             return

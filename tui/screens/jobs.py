@@ -231,6 +231,11 @@ class JobsScreen(BaseScreen):
         self.notify(f"job {job.short_id}: priority {job.priority}", timeout=3)
         self.reload()
 
+    def action_audit(self) -> None:
+        from tui.screens.audit import AuditScreen  # loads core.audit only when opened
+
+        self.app.push_screen(AuditScreen())
+
     def action_work_here(self) -> None:
         runner = self.jobs.runner
         if runner is None:  # the app starts it as it mounts

@@ -62,7 +62,8 @@ def known_hosts_path(host: "Host"):
     return ssh.known_hosts_path(host)
 
 
-def trust_key(host: "Host", key):
-    from core.targets import ssh
+async def trust_key(workspace: "Workspace", presented):
+    """Trust the key the host presented (and log who did: core/hosts/service.py)."""
+    from core.hosts import service as hosts
 
-    return ssh.trust_key(host, key)
+    return await hosts.trust_host_key(workspace, presented)
