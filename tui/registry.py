@@ -8,6 +8,7 @@ from textual.screen import Screen
 
 from tui.screens.compliance import ComplianceScreen
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.exceptions import ExceptionsScreen
 from tui.screens.hosts import HostsScreen
 from tui.screens.jobs import JobsScreen
 from tui.screens.schedules import SchedulesScreen
@@ -17,4 +18,5 @@ from tui.screens.settings import SettingsScreen
 def screen_classes() -> dict[str, str | Callable[[], Screen]]:
     """mode -> Screen class (App.MODES' type)."""
     return {"dashboard": DashboardScreen, "hosts": HostsScreen, "compliance": ComplianceScreen,
-            "jobs": JobsScreen, "schedules": SchedulesScreen, "settings": SettingsScreen}
+            "jobs": JobsScreen, "schedules": SchedulesScreen, "settings": SettingsScreen,
+            "exceptions": ExceptionsScreen}  # ctrl+e (keymap app.exceptions), not a numbered screen

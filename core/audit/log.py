@@ -25,7 +25,7 @@ from core.workspace import Workspace
 ACTIONS = (
     "host.added", "host.edited", "host.deleted", "hostkey.trusted",
     "scan.started", "fix.requested", "fix.applied", "fix.rolled_back",
-    "exception.added", "exception.removed",
+    "exception.added", "exception.approved", "exception.rejected", "exception.revoked", "exception.removed",
     "schedule.added", "schedule.edited", "schedule.paused", "schedule.resumed", "schedule.removed",
     "settings.changed",
 )

@@ -101,26 +101,60 @@ class Schedule:
         return ", ".join(self.targets)
 
 
+STATUSES = ("pending", "approved", "rejected", "revoked")
+EXPIRING_DAYS = 7  # an exception in force that ends within this many days is shown on the Dashboard
+
+
 @dataclass
 class RuleException:
-    """A failed rule accepted for one host, a tag or all hosts, until a date (inclusive)."""
+    """A failed rule accepted for one host, a tag or all hosts, until a date (inclusive).
+
+    Its life: requested (pending: changes no score), then approved or rejected by a second
+    person (two-person rule, config [exceptions] two_person), and an approved one revoked or
+    expired. Only an approved one that has not expired (in force) changes a score.
+    """
 
     scope: str  # host, tag or all
     rule_id: str
     reason: str
-    accepted_by: str
+    requested_by: str  # user@host of whoever asked for it (before approvals: who added it)
     expires: str  # YYYY-MM-DD: holds through that day (UTC), counts again the day after
     host: str | None = None  # scope host: its name
     tag: str | None = None  # scope tag
     id: str | None = None
-    created_at: str | None = None
+    created_at: str | None = None  # when it was requested
+    status: str = "pending"  # one of STATUSES
+    decided_by: str | None = None  # who approved or rejected it
+    decided_at: str | None = None
+    decision_note: str | None = None
+    revoked_by: str | None = None
+    revoked_at: str | None = None
+    revoke_note: str | None = None
 
     @property
     def short_id(self) -> str:
         return (self.id or "")[:8]
 
+    @property
+    def accepted_by(self) -> str:
+        """Who approved it ('' while it is pending or was rejected)."""
+        return (self.decided_by or "") if self.status in ("approved", "revoked") else ""
+
     def expired(self, today: date) -> bool:
         return today > date.fromisoformat(self.expires)
+
+    def in_force(self, today: date) -> bool:
+        return self.status == "approved" and not self.expired(today)
+
+    def state(self, today: date) -> str:
+        """What it does now, in one word: pending, in force, expired, rejected or revoked."""
+        if self.status == "approved":
+            return "expired" if self.expired(today) else "in force"
+        return self.status
+
+    def expires_within(self, today: date, days: int = EXPIRING_DAYS) -> bool:
+        """In force and ending within days (its last day counted)."""
+        return self.in_force(today) and (date.fromisoformat(self.expires) - today).days < days
 
     def covers(self, host: str, tags: tuple[str, ...] | list[str]) -> bool:
         if self.scope == "all":
@@ -135,7 +169,8 @@ class RuleException:
 
 @dataclass
 class Book:
-    """The exceptions known at one moment: those in force and those that expired."""
+    """The approved exceptions at one moment: those in force and those that expired (pending,
+    rejected and revoked ones change nothing)."""
 
     active: list[RuleException] = field(default_factory=list)
     expired: list[RuleException] = field(default_factory=list)
@@ -143,7 +178,7 @@ class Book:
     @classmethod
     def of(cls, exceptions: list[RuleException], today: date) -> "Book":
         book = cls()
-        for exc in exceptions:
+        for exc in (e for e in exceptions if e.status == "approved"):
             (book.expired if exc.expired(today) else book.active).append(exc)
         return book
 
@@ -164,6 +199,12 @@ class Book:
     @property
     def rule_ids(self) -> set[str]:
         return {e.rule_id for e in self.active}
+
+
+def expiring(exceptions: list[RuleException], today: date, days: int = EXPIRING_DAYS) -> list[RuleException]:
+    """Those in force that end within days, soonest first (expiry is read from the date, never
+    stored: an approved exception past its day counts as failing again at once)."""
+    return sorted((e for e in exceptions if e.expires_within(today, days)), key=lambda e: (e.expires, e.rule_id))
 
 
 def is_failure(result: str) -> bool:

@@ -20,6 +20,10 @@ environment. Nothing secret is ever read from or written to the file.
     [keys]                  # the TUI's keys, by binding id (docs/tui.md: "Every key")
     "hosts.add" = "A"
 
+    [exceptions]            # documented exceptions to rules
+    two_person = true       # a request changes no score until someone else approves it; false:
+                            # one operator's installation, where `exceptions add` applies at once
+
     [store]                 # a shared PostgreSQL store instead of the data dir's SQLite file
     url = "postgresql://compliance@db.example.net/compliance?sslmode=verify-full"
                             # or $COMPLIANCE_TUI_STORE, or --store; never a password here
@@ -104,6 +108,20 @@ class EvidenceSettings:
 
 
 @dataclass(frozen=True)
+class ExceptionSettings:
+    two_person: bool = True  # approve and reject need another person than the requester
+
+
+def exception_settings(values: dict[str, Any], where: str) -> ExceptionSettings:
+    for key, value in values.items():
+        if key != "two_person":
+            raise InvalidInput(f"{where}: unknown setting exceptions.{key}; known: two_person")
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{where}: exceptions.two_person must be true or false, not {_kind(value)}")
+    return ExceptionSettings(**values)
+
+
+@dataclass(frozen=True)
 class RemediationSettings:
     keep_days: int = 7  # days a hardening job's /etc archive stays on its target, for `fix rollback`
 
@@ -157,6 +175,7 @@ class Settings:
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     remediation: RemediationSettings = field(default_factory=RemediationSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    exceptions: ExceptionSettings = field(default_factory=ExceptionSettings)
 
     def renew_every(self) -> float:
         """Leases are renewed (and cancel requests seen) this often: one small write."""
@@ -190,7 +209,8 @@ def load_settings(path: Path | None = None, environment: bool = True) -> Setting
         settings = replace(settings, ai=ai_settings(data.get("ai", {}), str(path)),
                            evidence=evidence_settings(data.get("evidence", {}), str(path)),
                            remediation=remediation_settings(data.get("remediation", {}), str(path)),
-                           notify=notify_settings(data.get("notify", {}), str(path)))
+                           notify=notify_settings(data.get("notify", {}), str(path)),
+                           exceptions=exception_settings(data.get("exceptions", {}), str(path)))
         settings = replace(settings, store_url=_store_url(data.get("store", {}), str(path)))
     if not environment:
         return settings
@@ -282,7 +302,7 @@ def save_ai_settings(ai: AiSettings, path: Path | None = None) -> Path:
     return path
 
 
-TABLES = ("jobs", "evidence", "remediation", "keys", "store", "ai", "notify")
+TABLES = ("jobs", "evidence", "remediation", "keys", "store", "ai", "notify", "exceptions")
 
 
 def _kind(value: object) -> str:

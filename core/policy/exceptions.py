@@ -1,19 +1,21 @@
-"""Documented exceptions: add (who accepted it is the login name), list, remove, and export
-as an XCCDF 1.2 tailoring that switches the rules off, for sites that hand tailoring files
-to other tools.
+"""Documented exceptions: their life (request, approve or reject by a second person, revoke;
+expiry is read from the date), list, remove, and export as an XCCDF 1.2 tailoring that switches
+the rules off, for sites that hand tailoring files to other tools.
+
+Each step of the life is one small function (request_exception, approve_exception,
+reject_exception, revoke_exception), the one place that acts, for the CLI and the TUI alike.
 """
 
 from __future__ import annotations
 
 import asyncio
-import getpass
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from lxml import etree
 
-from core.audit.log import record
+from core.audit.log import actor, record  # who acts: user@host, as the OS says (not an authentication)
 from core.content import rule_lookup
 from core.domain.errors import InvalidInput
 from core.domain.models import ScanStatus
@@ -35,17 +37,36 @@ XCCDF = "http://checklists.nist.gov/xccdf/1.2"
 PROFILE_PREFIX = "xccdf_org.ssgproject.content_profile_"
 
 
-def accepted_by() -> str:
-    """The login name of whoever accepts the exception."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry and no LOGNAME (a bare container)
-        return "unknown"
+def two_person(workspace: Workspace) -> bool:
+    return workspace.settings.exceptions.two_person
+
+
+async def request_exception(workspace: Workspace, *, rule: str, reason: str, expires: str,
+                            host: str | None = None, tag: str | None = None, all_hosts: bool = False,
+                            on: date | None = None, by: str | None = None) -> RuleException:
+    """A pending exception: recorded, changes no score until someone approves it."""
+    exc = await _checked(workspace, rule=rule, reason=reason, expires=expires, host=host, tag=tag,
+                         all_hosts=all_hosts, on=on, by=by or actor())
+    return await _logged(workspace, "exception.added", await workspace.store.add_exception(exc))
 
 
 async def add_exception(workspace: Workspace, *, rule: str, reason: str, expires: str,
                         host: str | None = None, tag: str | None = None, all_hosts: bool = False,
-                        on: date | None = None) -> RuleException:
+                        on: date | None = None, by: str | None = None) -> RuleException:
+    """`exceptions add`: with the two-person rule (the default) a request like any other;
+    without it, approved by whoever adds it, at once."""
+    if two_person(workspace):
+        return await request_exception(workspace, rule=rule, reason=reason, expires=expires, host=host, tag=tag,
+                                       all_hosts=all_hosts, on=on, by=by)
+    who = by or actor()
+    exc = await _checked(workspace, rule=rule, reason=reason, expires=expires, host=host, tag=tag,
+                         all_hosts=all_hosts, on=on, by=who)
+    return await _logged(workspace, "exception.added",
+                         await workspace.store.add_exception(replace(exc, status="approved", decided_by=who)))
+
+
+async def _checked(workspace: Workspace, *, rule: str, reason: str, expires: str, host: str | None,
+                   tag: str | None, all_hosts: bool, on: date | None, by: str) -> RuleException:
     given = sum(bool(x) for x in (host, tag, all_hosts))
     if given != 1:
         raise InvalidInput("give the exception's scope: --host NAME, --tag TAG or --all")
@@ -59,17 +80,67 @@ async def add_exception(workspace: Workspace, *, rule: str, reason: str, expires
     if host:
         await workspace.store.require_host(host)
     rule_id = await known_rule(workspace, full_rule_id(rule))
-    exc = RuleException(scope, rule_id, reason, accepted_by(), day.isoformat(),
-                        host=host, tag=check_tag(tag.strip().lower()) if tag else None)
-    added = await workspace.store.add_exception(exc)
-    await record(workspace, "exception.added", added.id or "", audited(added))
-    return added
+    return RuleException(scope, rule_id, reason, by, day.isoformat(),
+                         host=host, tag=check_tag(tag.strip().lower()) if tag else None)
 
 
-def audited(exc: RuleException) -> dict[str, str]:
-    """What the log says of an exception (the lead's approval steps may reuse it)."""
-    return {"rule": exc.rule_id, "scope": exc.scope_text(), "reason": exc.reason, "accepted_by": exc.accepted_by,
-            "expires": exc.expires}
+def _note(note: str | None) -> str | None:
+    return one_line(note, MAX_REASON) or None if note else None
+
+
+def person(who: str) -> str:
+    """The login name of user@host: alice at two jump hosts sharing a store is one person, so the
+    two-person rule compares login names (a shared account, such as root, cannot approve its own)."""
+    return who.rpartition("@")[0] or who
+
+
+def require_second_person(workspace: Workspace, exc: RuleException, who: str, doing: str) -> None:
+    """The two-person rule: InvalidInput when who requested exc and the rule is on."""
+    if two_person(workspace) and person(exc.requested_by) == person(who):
+        raise InvalidInput(f"{who} requested exception {exc.short_id} and cannot {doing} it too: the two-person "
+                            "rule needs someone else ([exceptions] two_person = false switches it off)")
+
+
+async def approve_exception(workspace: Workspace, exc_id: str, note: str | None = None,
+                            by: str | None = None, on: date | None = None) -> RuleException:
+    """A pending exception takes effect: from now on it changes scores, until it expires."""
+    who, exc = by or actor(), await workspace.store.get_exception(exc_id)
+    require_second_person(workspace, exc, who, "approve")
+    if exc.status == "pending" and exc.expired(on or today()):
+        raise InvalidInput(f"exception {exc.short_id} expired on {exc.expires} before anyone approved it: "
+                           "reject it, and request it again with a new expiry")
+    return await _logged(workspace, "exception.approved",
+                         await workspace.store.decide_exception(exc.id or exc_id, "approved", who, _note(note)))
+
+
+async def reject_exception(workspace: Workspace, exc_id: str, note: str | None = None,
+                           by: str | None = None) -> RuleException:
+    """A pending exception refused: it stays on record and never changes a score."""
+    who, exc = by or actor(), await workspace.store.get_exception(exc_id)
+    require_second_person(workspace, exc, who, "reject")
+    return await _logged(workspace, "exception.rejected",
+                         await workspace.store.decide_exception(exc.id or exc_id, "rejected", who, _note(note)))
+
+
+async def revoke_exception(workspace: Workspace, exc_id: str, note: str | None = None,
+                           by: str | None = None) -> RuleException:
+    """An approved exception withdrawn before its expiry: its rule counts as failing again.
+    Anyone may revoke (it makes the score stricter)."""
+    return await _logged(workspace, "exception.revoked",
+                         await workspace.store.revoke_exception(exc_id, by or actor(), _note(note)))
+
+
+def audited(exc: RuleException) -> dict[str, str | None]:
+    """What the action log says of an exception."""
+    return {"rule": exc.rule_id, "scope": exc.scope_text(), "reason": exc.reason, "status": exc.status,
+            "requested_by": exc.requested_by, "accepted_by": exc.accepted_by or None, "expires": exc.expires,
+            "note": exc.revoke_note if exc.status == "revoked" else exc.decision_note}
+
+
+async def _logged(workspace: Workspace, action: str, exc: RuleException) -> RuleException:
+    """exc as stored, once its step is in the action log."""
+    await record(workspace, action, exc.id or "", audited(exc))
+    return exc
 
 
 async def known_rule(workspace: Workspace, rule_id: str) -> str:
@@ -84,9 +155,8 @@ async def known_rule(workspace: Workspace, rule_id: str) -> str:
 
 
 async def remove_exception(workspace: Workspace, exc_id: str) -> RuleException:
-    removed = await workspace.store.remove_exception(exc_id)
-    await record(workspace, "exception.removed", removed.id or "", audited(removed))
-    return removed
+    """Deleted from the store, the action log keeping that it was (revoke keeps the record)."""
+    return await _logged(workspace, "exception.removed", await workspace.store.remove_exception(exc_id))
 
 
 @dataclass(frozen=True)
@@ -143,6 +213,10 @@ async def export_tailoring(workspace: Workspace, exc_ids: list[str], output: Pat
     chosen = [await workspace.store.get_exception(i) for i in exc_ids]
     if not chosen:
         raise InvalidInput("give the ids of the exceptions to export (compliance-tui exceptions list)")
+    unapproved = next((e for e in chosen if e.status != "approved"), None)
+    if unapproved is not None:  # a tailoring would switch the rule off without the approval
+        raise InvalidInput(f"exception {unapproved.short_id} is {unapproved.status}: only approved exceptions "
+                           "are exported")
     if profile_id is not None and not profile_id.startswith("xccdf_"):
         raise InvalidInput(f"--profile {profile_id!r}: a tailoring extends an XCCDF profile id, "
                            "e.g. xccdf_org.ssgproject.content_profile_cis_level1_server")
@@ -159,7 +233,7 @@ def now_stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
 
 
-async def list_exceptions(workspace: Workspace) -> list[tuple[RuleException, bool]]:
-    """Every exception with whether it has expired (expired ones count again)."""
-    day = today()
-    return [(e, e.expired(day)) for e in await workspace.store.find_exceptions()]
+async def list_exceptions(workspace: Workspace, status: str | None = None) -> list[RuleException]:
+    """Every exception (or those of one status), oldest first; RuleException.state(today) says
+    what each does now."""
+    return await workspace.store.find_exceptions(status)

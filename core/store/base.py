@@ -401,14 +401,24 @@ class ExceptionStore(Protocol):
 
     @abstractmethod
     async def add_exception(self, exc: RuleException) -> RuleException:
-        """NotFound when a host-scoped exception names no known host."""
+        """Recorded with exc's status (a request: pending); NotFound when a host-scoped
+        exception names no known host."""
 
     @abstractmethod
     async def get_exception(self, exc_id: str) -> RuleException: ...
 
     @abstractmethod
-    async def find_exceptions(self) -> list[RuleException]:
-        """Every exception, expired ones too, oldest first."""
+    async def find_exceptions(self, status: str | None = None) -> list[RuleException]:
+        """Every exception (or those of one status), expired ones too, oldest first."""
+
+    @abstractmethod
+    async def decide_exception(self, exc_id: str, status: str, by: str, note: str | None = None) -> RuleException:
+        """A pending exception approved or rejected (status) by whom; InvalidInput when it is
+        no longer pending (someone decided first). Who may decide is core/policy's rule."""
+
+    @abstractmethod
+    async def revoke_exception(self, exc_id: str, by: str, note: str | None = None) -> RuleException:
+        """An approved exception withdrawn; InvalidInput when it is not approved."""
 
     @abstractmethod
     async def remove_exception(self, exc_id: str) -> RuleException: ...

@@ -519,4 +519,20 @@ STEPS: list[Step] = [
         """CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
             FOR EACH STATEMENT EXECUTE FUNCTION compliance_tui_audit_append_only()""",
     ]),
+    # 16 (issue 27, part 3). exceptions with approval: a request is pending and changes no score until a
+    # second person approves it; rejected and revoked ones stay on record. accepted_by held who
+    # added it, now the requester; every exception before this step took effect at once, so it
+    # is approved, by whoever added it, when it was added.
+    both(
+        "ALTER TABLE rule_exceptions RENAME COLUMN accepted_by TO requested_by",
+        "ALTER TABLE rule_exceptions ADD COLUMN status {text} NOT NULL DEFAULT 'approved' "
+        "CHECK (status IN ('pending', 'approved', 'rejected', 'revoked'))",
+        "ALTER TABLE rule_exceptions ADD COLUMN decided_by TEXT",
+        "ALTER TABLE rule_exceptions ADD COLUMN decided_at {text}",
+        "ALTER TABLE rule_exceptions ADD COLUMN decision_note TEXT",
+        "ALTER TABLE rule_exceptions ADD COLUMN revoked_by TEXT",
+        "ALTER TABLE rule_exceptions ADD COLUMN revoked_at {text}",
+        "ALTER TABLE rule_exceptions ADD COLUMN revoke_note TEXT",
+        "UPDATE rule_exceptions SET decided_by = requested_by, decided_at = created_at",
+    ),
 ]

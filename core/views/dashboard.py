@@ -13,12 +13,12 @@ from datetime import datetime, timedelta, timezone
 
 from core.domain.errors import InvalidInput
 from core.domain.models import UNFINISHED_JOBS, Host, Scan
-from core.domain.policy import Book, Schedule
+from core.domain.policy import Book, RuleException, Schedule, expiring
 from core.domain.timeutil import parse_iso, to_iso
 from core.schedules import cadence as cadences
 from core.schedules.service import targets_of
 from core.store.base import ScorePoint, Store
-from core.views.exceptions import apply_to_points, apply_to_scans, load_book
+from core.views.exceptions import apply_to_points, apply_to_scans
 
 WINDOW_DAYS = 30
 RECENT_DAYS = 7
@@ -63,6 +63,8 @@ class Dashboard:
     fleet: list[tuple[str, float, float]] = field(default_factory=list)  # (time, mean, worst), up to now
     rules: list[SpreadRule] = field(default_factory=list)
     excepted: int = 0  # failures accepted by exceptions in the latest scans
+    expiring: list[RuleException] = field(default_factory=list)  # in force, ending within 7 days
+    pending_exceptions: int = 0  # requests waiting for a second person's decision
     active_jobs: int = 0
     days: list[str] = field(default_factory=list)  # the window's days, oldest first
     complete: bool = False  # False: the head only (first paint), days, fleet and rules to come
@@ -166,7 +168,8 @@ async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard
     now = now or datetime.now(timezone.utc)
     hosts = await store.find_hosts()
     tags = {h.name: h.tags for h in hosts}
-    book = await load_book(store, now.date())
+    exceptions = await store.find_exceptions()
+    book = Book.of(exceptions, now.date())
     latest = await store.latest_completed_scans()
     await apply_to_scans(store, list(latest.values()), book, tags)
     overdue = _overdue(await store.find_schedules(), hosts, latest, now)
@@ -186,6 +189,8 @@ async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard
         mean=round(sum(_score(s) for s in scored) / len(scored), 1) if scored else None,
         worst=scored[0] if scored else None,
         excepted=sum(s.excepted for s in latest.values()),
+        expiring=expiring(exceptions, now.date()),
+        pending_exceptions=sum(1 for e in exceptions if e.status == "pending"),
         active_jobs=sum(statuses.get(s.value, 0) for s in UNFINISHED_JOBS),
         days=[(first + timedelta(days=i)).date().isoformat() for i in range(WINDOW_DAYS)],
     )

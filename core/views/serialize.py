@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +116,9 @@ def exception_brief(exc: RuleException) -> dict[str, Any]:
             "scope": exc.scope_text()}
 
 
-def exception_to_dict(exc: RuleException, expired: bool) -> dict[str, Any]:
+def exception_to_dict(exc: RuleException, on: date) -> dict[str, Any]:
+    """An exception in --json: status is what was decided (pending, approved, rejected,
+    revoked), state what it does on that day (an approved one: in force or expired)."""
     return {
         "id": exc.id,
         "scope": exc.scope,
@@ -123,9 +126,19 @@ def exception_to_dict(exc: RuleException, expired: bool) -> dict[str, Any]:
         "tag": exc.tag,
         "rule_id": exc.rule_id,
         "reason": exc.reason,
-        "accepted_by": exc.accepted_by,
+        "status": exc.status,
+        "state": exc.state(on),
+        "requested_by": exc.requested_by,
+        "requested_at": exc.created_at,
+        "accepted_by": exc.accepted_by or None,
+        "decided_by": exc.decided_by,
+        "decided_at": exc.decided_at,
+        "decision_note": exc.decision_note,
+        "revoked_by": exc.revoked_by,
+        "revoked_at": exc.revoked_at,
+        "revoke_note": exc.revoke_note,
         "expires": exc.expires,
-        "expired": expired,
+        "expired": exc.expired(on),  # its day has passed
         "created": exc.created_at,
     }
 

@@ -84,7 +84,8 @@ async def build(data_dir: Path) -> None:
     store = await SqliteStore.open(db_path)
     await store.add_schedule(Schedule("all", (), "cis-level1-server", "daily 02:00", "UTC",
                                       not_before=to_iso(NOW - timedelta(days=30))))
-    await store.add_exception(RuleException("tag", rules[0], "bench", "bench", "2999-12-31", tag="web"))
+    await store.add_exception(RuleException("tag", rules[0], "bench", "bench", "2999-12-31", tag="web",
+                                             status="approved", decided_by="bench"))
     await store.close()
 
 

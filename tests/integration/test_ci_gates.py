@@ -93,9 +93,13 @@ def test_a_newly_failing_rule_is_compared_gated_and_excepted(cli, fleet, known_h
 
     # a documented exception for the tag: score, gates and the report honour it
     expires = (date.today() + timedelta(days=30)).isoformat()
-    added = cli.ok("exceptions", "add", "--tag", "web", "--rule", "file_permissions_etc_issue", "--reason",
+    asked = cli.ok("exceptions", "add", "--tag", "web", "--rule", "file_permissions_etc_issue", "--reason",
                    "kiosk banner is rewritten by the signage agent", "--expires", expires, "--json").json()
-    assert added["rule_id"] == RULE and added["accepted_by"] and not added["expired"]
+    assert asked["rule_id"] == RULE and asked["status"] == "pending" and not asked["expired"]
+    shown = next(s for s in cli.ok("scans", "list", "--json").json() if s["id"] == second["id"])
+    assert shown["excepted"] == 0 and shown["score"] == second["score"]  # a request changes nothing yet
+    added = cli.ok("exceptions", "approve", asked["id"], "--json", env={"LOGNAME": "reviewer"}).json()
+    assert added["status"] == "approved" and added["accepted_by"].startswith("reviewer@")
     shown = next(s for s in cli.ok("scans", "list", "--json").json() if s["id"] == second["id"])
     assert shown["excepted"] == 1 and shown["score_before_exceptions"] == second["score"]
     assert shown["score"] > second["score"]

@@ -84,8 +84,9 @@ async def test_migrate_copies_a_store_filled_by_real_scans_and_can_run_again(cli
     assert {s["status"] for s in scanned} == {"completed"}
     cli.ok("schedules", "add", "--tag", "web", "--profile", L1, "--daily", "03:00", "--tz", "UTC",
            "--notify", "ops", "--heartbeat")
-    cli.ok("exceptions", "add", "--host", "u2204", "--rule", "sshd_disable_root_login", "--reason",
-           "break-glass access", "--expires", "2099-12-31")
+    asked = cli.ok("exceptions", "add", "--host", "u2204", "--rule", "sshd_disable_root_login", "--reason",
+                   "break-glass access", "--expires", "2099-12-31", "--json").json()
+    cli.ok("exceptions", "approve", asked["id"], "--note", "reviewed", env={"LOGNAME": "reviewer"})
     (queued,) = cli.ok("scan", "u2204", "--profile", L1, "--enqueue", "--json").json()  # a job still waiting
     async with await Workspace.open(data_dir) as workspace:  # what only the AI makes: an explanation, usage
         scan = await workspace.store.get_scan(scanned[0]["id"])

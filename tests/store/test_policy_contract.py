@@ -122,6 +122,56 @@ async def test_exceptions_roundtrip_scopes_and_cascade(store):
     assert [e.scope for e in await store.find_exceptions()] == ["all"]
 
 
+async def test_an_exception_is_requested_then_approved_or_rejected_once_and_revoked(store):
+    await host(store)
+    asked = await store.add_exception(RuleException("host", "rule_a", "vendor needs it", "alice@jump", "2030-12-31",
+                                                    host="web1"))
+    assert (asked.status, asked.requested_by, asked.decided_by, asked.accepted_by) == (
+        "pending", "alice@jump", None, "")
+    assert [e.id for e in await store.find_exceptions("pending")] == [asked.id]
+    approved = await store.decide_exception(asked.id[:8], "approved", "bob@jump", "fine until the upgrade")
+    assert (approved.status, approved.decided_by, approved.decision_note, approved.accepted_by) == (
+        "approved", "bob@jump", "fine until the upgrade", "bob@jump")
+    assert approved.decided_at and approved.requested_by == "alice@jump"
+    with pytest.raises(InvalidInput, match="is approved, not pending"):  # decided once: a second decision loses
+        await store.decide_exception(asked.id, "rejected", "carol@jump")
+    assert await store.find_exceptions("pending") == []
+
+    revoked = await store.revoke_exception(asked.id, "carol@jump", "upgrade done")
+    assert (revoked.status, revoked.revoked_by, revoked.revoke_note, revoked.decided_by) == (
+        "revoked", "carol@jump", "upgrade done", "bob@jump")  # who approved stays on record
+    with pytest.raises(InvalidInput, match="is revoked, not approved"):
+        await store.revoke_exception(asked.id, "carol@jump")
+
+    other = await store.add_exception(RuleException("all", "rule_b", "legacy", "alice@jump", "2030-12-31"))
+    rejected = await store.decide_exception(other.id, "rejected", "bob@jump", "no: fix it")
+    assert (rejected.status, rejected.accepted_by) == ("rejected", "")
+    with pytest.raises(InvalidInput, match="is rejected, not approved"):
+        await store.revoke_exception(other.id, "bob@jump")
+    at_once = await store.add_exception(RuleException("all", "rule_c", "single operator", "solo@box", "2030-12-31",
+                                                      status="approved", decided_by="solo@box"))
+    assert at_once.status == "approved" and at_once.decided_at == at_once.created_at
+    assert [e.status for e in await store.find_exceptions()] == ["revoked", "rejected", "approved"]
+    again = await reopen(store)
+    try:
+        assert (await again.get_exception(asked.id)).revoke_note == "upgrade done"
+    finally:
+        await again.close()
+
+
+async def test_two_people_deciding_at_once_one_wins(store):
+    asked = await store.add_exception(RuleException("all", "rule_a", "why not", "alice@jump", "2030-12-31"))
+    other = await reopen(store)  # another process
+    try:
+        outcomes = await asyncio.gather(store.decide_exception(asked.id, "approved", "bob@jump"),
+                                        other.decide_exception(asked.id, "rejected", "carol@jump"),
+                                        return_exceptions=True)
+    finally:
+        await other.close()
+    assert sum(isinstance(o, InvalidInput) for o in outcomes) == 1
+    assert (await store.get_exception(asked.id)).status in ("approved", "rejected")
+
+
 async def test_fleet_reads_points_failures_and_titles(store):
     web, db = await host(store), await host(store, "db1")
     await store.save_content("c" * 64, "ds.xml", "b", "0.1", [RuleInfo("rule_a", "Rule A", "high")])

@@ -46,10 +46,15 @@ async def test_a_store_of_the_two_step_history_opens_upgraded_and_works(pg_url, 
         pg_server.psql(f"INSERT INTO schema_migrations VALUES ({number}, 'x')", database)
     pg_server.psql("INSERT INTO hosts (name, address, created_at, zone) VALUES ('web1', '10.0.0.1', 'x', 'dmz')",
                    database)
+    pg_server.psql("INSERT INTO rule_exceptions (id, scope, rule_id, reason, accepted_by, expires, created_at) "
+                   "VALUES ('e1', 'all', 'rule_a', 'vendor', 'alice', '2030-01-01', '2025-01-01T00:00:00Z')", database)
     assert not any(MIGRATIONS[2:12])  # later steps (the action log's, ...) create tables on PostgreSQL too
     store = await PostgresStore.open(pg_url)
     try:
         assert await store.schema_version() == len(MIGRATIONS)
+        (old,) = await store.find_exceptions()
+        assert (old.status, old.requested_by, old.decided_by, old.decided_at) == (
+            "approved", "alice", "alice", "2025-01-01T00:00:00Z")  # it took effect when added, as before
         web = await store.require_host("web1")
         (job,) = await store.create_scan_jobs(scans(web, 1))
         assert (await store.claim_job("w:1", FAR, True, zone="dmz")).id == job.id

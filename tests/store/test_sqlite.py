@@ -130,3 +130,22 @@ async def test_a_store_of_every_older_schema_opens_upgraded_and_works(tmp_path, 
         assert await store.integrity_check() == "ok"
     finally:
         await store.close()
+
+
+async def test_exceptions_of_an_older_store_stay_in_force_approved_by_who_added_them(tmp_path):
+    """Before issue 27 an exception took effect once added: such exceptions are approved, by
+    whoever added them, when they did (the step that adds approvals)."""
+    old_store(tmp_path / "c.db", 12)
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        db.execute("INSERT INTO rule_exceptions (id, scope, host_id, rule_id, reason, accepted_by, expires, created_at) "
+                   "VALUES ('e0000000-0000-4000-8000-000000000001', 'host', 1, 'r_a', 'vendor', 'alice', "
+                   "'2030-01-01', '2025-01-01T00:00:00.000000Z')")
+    store = await SqliteStore.open(tmp_path / "c.db")
+    try:
+        (old,) = await store.find_exceptions()
+        assert (old.status, old.requested_by, old.decided_by, old.decided_at, old.host) == (
+            "approved", "alice", "alice", "2025-01-01T00:00:00.000000Z", "web1")
+        assert old.accepted_by == "alice" and await store.find_exceptions("pending") == []
+        assert await store.integrity_check() == "ok"
+    finally:
+        await store.close()

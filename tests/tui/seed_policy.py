@@ -45,8 +45,9 @@ async def seed_policy(data_dir: Path) -> None:
         await store.add_schedule(Schedule("all", (), "cis-level1-server", "cron 0 */6 * * *", "UTC",
                                           not_before=ago(0), id=SCHEDULE_IDS["cron"]))
         await store.add_exception(RuleException("host", EXCEPTED_RULE, "legacy clients need CBC ciphers",
-                                                "alice", "2099-12-31", host="web01",
-                                                id="e0000000-0000-4000-8000-000000000001"))
+                                                "alice", "2099-12-31", host="web01", status="approved",
+                                                decided_by="alice", id="e0000000-0000-4000-8000-000000000001"))
         await store.add_exception(RuleException("tag", "xccdf_org.ssgproject.content_rule_package_aide_installed",
                                                 "AIDE replaced by the vendor's agent", "bob", "2025-03-01",
-                                                tag="db", id="e0000000-0000-4000-8000-000000000002"))
+                                                tag="db", status="approved", decided_by="bob",
+                                                id="e0000000-0000-4000-8000-000000000002"))

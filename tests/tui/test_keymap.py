@@ -21,13 +21,13 @@ MEANING = {
     "scroll(-10)": "page up", "page(-1)": "page up", "scroll(10)": "page down", "page(1)": "page down",
     "scroll_end": "last", "jump(-1)": "last", "jump(0)": "first",
     "create": "save", "start": "save", "import": "save", "add": "save", "save": "save",
-    "apply": "answer(True)", "cycle": "result filter", "cycle('result-filter')": "result filter", "regenerate": "reload", "test": "ai_test", "ai_settings": "edit",
+    "apply": "answer(True)", "decide('approve')": "answer(True)", "decide('revoke')": "delete", "cycle": "result filter", "cycle('result-filter')": "result filter", "regenerate": "reload", "test": "ai_test", "ai_settings": "edit",
 }
 # Keys whose meaning depends on the layer, as docs/tui.md's key table says.
 LAYERED = {
-    "n": "no in a yes/no question, New Scan elsewhere",
+    "n": "no in a yes/no question, Reject on Exceptions, New Scan elsewhere",
     "space": "pages down in read-only views (rule and job details), selects in lists",
-    "a": "adds a host on Hosts, adds the selected hosts in Import hosts",
+    "a": "adds a host on Hosts, adds the selected hosts in Import hosts, requests an exception in Results",
     "q": "closes a details view, quits or leaves a screen elsewhere",
     "i": "imports into the screen's own list (hosts on Hosts, results on Compliance)",
     "enter": "opens the selected item; in a message (the Check report) it closes it",
@@ -93,6 +93,7 @@ MAIN_KEYS = {
     "results": {"enter", "space", "F", "x", "X", "question_mark"},
     "jobs": {"enter", "ctrl+k", "plus", "minus", "W", "r", "question_mark"},
     "schedules": {"a", "e", "p", "d", "r", "question_mark"},
+    "exceptions": {"y", "n", "d", "s", "r", "question_mark"},
     "compare": {"f", "question_mark"},
     "settings": {"r", "e", "u", "question_mark"},
 }

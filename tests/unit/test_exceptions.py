@@ -45,7 +45,7 @@ async def completed(store, host: Host, results: dict[str, str]):
 
 
 def exc(scope: str, rule: str, expires: str = "2030-01-01", **where) -> RuleException:
-    return RuleException(scope, R + rule, "business reason", "alice", expires, **where)
+    return RuleException(scope, R + rule, "business reason", "alice", expires, status="approved", **where)
 
 
 def test_input_is_checked():
@@ -109,3 +109,11 @@ def test_the_exported_tailoring_switches_the_rules_off(tmp_path):
     assert "vendor <needs> it & more" in select[0].text  # escaped by lxml, read back whole
     if XCCDF_XSD.is_file():
         etree.XMLSchema(etree.parse(str(XCCDF_XSD))).assertValid(tree)
+
+
+def test_the_two_person_rule_compares_login_names():
+    from core.policy.exceptions import person
+
+    assert person("alice@jump01") == person("alice@jump02") == person("alice") == "alice"
+    assert person("bob@jump01") != person("alice@jump01")
+    assert person("we@ird@host") == "we@ird"  # the host is what follows the last @

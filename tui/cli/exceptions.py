@@ -15,16 +15,28 @@ if TYPE_CHECKING:
 def register(commands) -> None:
     exceptions = commands.add_parser("exceptions", help="documented exceptions: accepted failed rules")
     actions = exceptions.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="accept a failed rule for a host, a tag or all hosts")
-    scope = add.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--host", metavar="NAME")
-    scope.add_argument("--tag", metavar="TAG")
-    scope.add_argument("--all", action="store_true", dest="all_hosts")
-    add.add_argument("--rule", required=True, metavar="RULE_ID", help="the XCCDF rule id (or its part after _rule_)")
-    add.add_argument("--reason", required=True, metavar="TEXT", help="the business justification")
-    add.add_argument("--expires", required=True, metavar="YYYY-MM-DD", help="holds through this day (UTC)")
-    add.add_argument("--json", action="store_true")
-    actions.add_parser("list", help="every exception, expired ones marked").add_argument("--json", action="store_true")
+    for name, text in (("request", "ask to accept a failed rule for a host, a tag or all hosts (pending until "
+                                   "someone else approves it)"),
+                       ("add", "the same as request; with [exceptions] two_person = false, approved at once")):
+        add = actions.add_parser(name, help=text)
+        scope = add.add_mutually_exclusive_group(required=True)
+        scope.add_argument("--host", metavar="NAME")
+        scope.add_argument("--tag", metavar="TAG")
+        scope.add_argument("--all", action="store_true", dest="all_hosts")
+        add.add_argument("--rule", required=True, metavar="RULE_ID", help="the XCCDF rule id (or its part after _rule_)")
+        add.add_argument("--reason", required=True, metavar="TEXT", help="the business justification")
+        add.add_argument("--expires", required=True, metavar="YYYY-MM-DD", help="holds through this day (UTC)")
+        add.add_argument("--json", action="store_true")
+    listing = actions.add_parser("list", help="every exception with its status; expired ones marked")
+    listing.add_argument("--pending", action="store_true", help="only the requests waiting for a decision")
+    listing.add_argument("--json", action="store_true")
+    for name, text in (("approve", "approve a pending exception (someone other than its requester)"),
+                       ("reject", "reject a pending exception (someone other than its requester)"),
+                       ("revoke", "withdraw an approved exception: its rule counts as failing again")):
+        decide = actions.add_parser(name, help=text)
+        decide.add_argument("exception_id", metavar="ID")
+        decide.add_argument("--note", metavar="TEXT", help="why (kept with the decision)")
+        decide.add_argument("--json", action="store_true")
     actions.add_parser("remove", help="delete an exception").add_argument("exception_id", metavar="ID")
     export = actions.add_parser("export", help="write exceptions as an XCCDF tailoring that switches the rules off")
     export.add_argument("exception_ids", nargs="+", metavar="ID")
@@ -40,29 +52,59 @@ def register(commands) -> None:
 
 async def exceptions_add(workspace: Workspace, args) -> int:
     from core.policy import exceptions as service
-    from core.views.serialize import exception_to_dict
 
-    exc = await service.add_exception(workspace, rule=args.rule, reason=args.reason, expires=args.expires,
-                                      host=args.host, tag=args.tag, all_hosts=args.all_hosts)
+    add = service.request_exception if args.action == "request" else service.add_exception
+    exc = await add(workspace, rule=args.rule, reason=args.reason, expires=args.expires,
+                    host=args.host, tag=args.tag, all_hosts=args.all_hosts)
     if args.json:
-        print_json(exception_to_dict(exc, False))
-    else:
+        _print_one(exc)
+    elif exc.status == "approved":
         say(f"exception {exc.short_id}: {exc.rule_id} accepted for {exc.scope_text()} until {exc.expires} "
             f"by {exc.accepted_by}; scores and reports leave it out until then")
+    else:
+        say(f"exception {exc.short_id} requested by {exc.requested_by}: {exc.rule_id} for {exc.scope_text()} "
+            f"until {exc.expires}; pending: it changes no score until someone else approves it "
+            f"(compliance-tui exceptions approve {exc.short_id})")
     return 0
 
 
-async def exceptions_list(workspace: Workspace, args) -> int:
-    from core.policy import exceptions as service
+def _print_one(exc) -> None:
+    from core.views.exceptions import today
     from core.views.serialize import exception_to_dict
 
-    found = await service.list_exceptions(workspace)
+    print_json(exception_to_dict(exc, today()))
+
+
+async def exceptions_list(workspace: Workspace, args) -> int:
+    from core.domain.policy import SSG_RULE_PREFIX
+    from core.policy import exceptions as service
+    from core.views.exceptions import today
+    from core.views.serialize import exception_to_dict
+
+    found = await service.list_exceptions(workspace, "pending" if args.pending else None)
+    day = today()
     if args.json:
-        print_json([exception_to_dict(e, expired) for e, expired in found])
+        print_json([exception_to_dict(e, day) for e in found])
         return 0
-    print_table(["ID", "SCOPE", "RULE", "UNTIL", "STATE", "BY", "REASON"],
-                [[e.short_id, e.scope_text(), e.rule_id.removeprefix("xccdf_org.ssgproject.content_rule_"),
-                  e.expires, "expired" if expired else "in force", e.accepted_by, e.reason] for e, expired in found])
+    print_table(["ID", "SCOPE", "RULE", "UNTIL", "STATE", "REQUESTED BY", "DECIDED BY", "REASON"],
+                [[e.short_id, e.scope_text(), e.rule_id.removeprefix(SSG_RULE_PREFIX), e.expires, e.state(day),
+                  e.requested_by, e.revoked_by or e.decided_by, e.reason] for e in found])
+    return 0
+
+
+async def exceptions_decide(workspace: Workspace, args) -> int:
+    from core.policy import exceptions as service
+
+    act = {"approve": service.approve_exception, "reject": service.reject_exception,
+           "revoke": service.revoke_exception}[args.action]
+    exc = await act(workspace, args.exception_id, args.note)
+    if args.json:
+        _print_one(exc)
+        return 0
+    effect = {"approved": f"scores and reports leave it out until {exc.expires}",
+              "rejected": "it changes no score", "revoked": "its rule counts as failing again"}[exc.status]
+    say(f"exception {exc.short_id} ({exc.rule_id} for {exc.scope_text()}) {exc.status} by "
+        f"{exc.revoked_by or exc.decided_by}; {effect}")
     return 0
 
 
@@ -117,8 +159,12 @@ async def diff(workspace: Workspace, args) -> int:
 
 
 COMMANDS = {
+    ("exceptions", "request"): exceptions_add,
     ("exceptions", "add"): exceptions_add,
     ("exceptions", "list"): exceptions_list,
+    ("exceptions", "approve"): exceptions_decide,
+    ("exceptions", "reject"): exceptions_decide,
+    ("exceptions", "revoke"): exceptions_decide,
     ("exceptions", "remove"): exceptions_remove,
     ("exceptions", "export"): exceptions_export,
     ("diff", None): diff,

@@ -10,8 +10,8 @@ The footer shows a screen's bindings in this order: the most used first. Those w
 an 80-column footer (tests/tui/test_keymap.py checks it); the others are in help (`?`) and the
 palette, or named where they act (the toolbar's chips and buttons carry their keys; the search
 fields start with "/"). `?` lists them all.
-A few letters differ by layer, as docs/tui.md says: in a yes/no question y and n answer it
-(elsewhere n starts a new scan); w switches where scans run only inside the dialogs that
+A few letters differ by layer, as docs/tui.md says: in a yes/no question y and n answer it,
+on Exceptions they approve and reject a request (elsewhere n starts a new scan); w switches where scans run only inside the dialogs that
 start them; space pages down in read-only views (rule details, job details), where nothing
 can be selected.
 """
@@ -54,6 +54,8 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("app.interrupt", "ctrl+c", "quit_app", "Quit", show=False, tooltip="Quit (asks while this app runs jobs)",
             priority=True),
         Key("app.search", "slash", "filter", "Search", show=False, priority=True),  # each search field says "/"
+        Key("app.exceptions", "ctrl+e", "go('exceptions')", "Exceptions", show=False,
+            tooltip="Exceptions: requests to approve or reject, those in force to revoke"),
         Key("app.next_field", "tab", "focus_next", "Next field", show=False, priority=True),
         Key("app.previous_field", "shift+tab", "focus_previous", "Previous field", show=False, priority=True),
     ),
@@ -116,6 +118,8 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("results.sort", "S", "cycle('sort')", "Sort", show=False, tooltip="Sort by severity, result, rule id, time"),
         Key("results.csv", "x", "export('csv')", "CSV", tooltip="Export all rule results as CSV"),
         Key("results.json", "X", "export('json')", "JSON", tooltip="Export all rule results as JSON"),
+        Key("results.request_exception", "a", "request_exception", "Except", show=False,
+            tooltip="Request an exception for the failed rule: reason, scope, expiry"),
     ),
     "jobs": (
         Key("jobs.details", "enter", "details", "Details", tooltip="The job's details and its whole output log"),
@@ -145,6 +149,17 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("schedules.pause", "p", "pause", "Pause/resume", tooltip="Pause the schedule, or resume it"),
         Key("schedules.delete", "d", "delete", "Delete"),
         Key("schedules.refresh", "r", "reload", "Refresh"),
+    ),
+    "exceptions": (
+        Key("exceptions.approve", "y", "decide('approve')", "Approve",
+            tooltip="Approve the pending request (someone other than its requester)"),
+        Key("exceptions.reject", "n", "decide('reject')", "Reject",
+            tooltip="Reject the pending request (someone other than its requester)"),
+        Key("exceptions.revoke", "d", "decide('revoke')", "Revoke",
+            tooltip="Revoke the approved exception: its rule counts as failing again"),
+        Key("exceptions.status", "s", "cycle_status", "Status",
+            tooltip="Status filter: all, pending, in force, expired, rejected, revoked"),
+        Key("exceptions.refresh", "r", "reload", "Refresh"),
     ),
     "compare": (
         Key("compare.category", "f", "cycle", "Category",
@@ -288,7 +303,8 @@ def markdown_table() -> str:
 
 # ---------------------------------------------------------------- keys moved onto other keys
 
-SCREENS = ("dashboard", "hosts", "compliance", "results", "jobs", "schedules", "compare", "settings", "audit")
+SCREENS = ("dashboard", "hosts", "compliance", "results", "jobs", "schedules", "exceptions", "compare", "settings",
+           "audit")
 WITH_TABLE = ("ai_usage", "import_hosts")  # dialogs that hold a table
 NAV_KEYS = {f"app.go_{mode}": key for key, mode, _label in NAV}  # the number keys: never moved
 

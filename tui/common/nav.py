@@ -17,4 +17,5 @@ GLOBAL_ACTIONS = (
     ("Import results", "Import ARF or XCCDF results files as scans", "compliance", "import"),
     ("Jobs", "The job queue: pending, running and finished jobs", "jobs", "reload"),
     ("Action log", "Who did what: hosts, host keys, scans, fixes, exceptions, schedules, settings", "jobs", "audit"),
+    ("Exceptions", "Documented exceptions: approve, reject or revoke them (key ctrl+e)", "exceptions", "reload"),
 )

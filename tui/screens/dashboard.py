@@ -50,6 +50,7 @@ class DashboardScreen(BaseScreen):
             yield StatCard("Mean score", id="card-mean")
             yield StatCard("Worst", id="card-worst")
         yield ScoreChart(id="trend")
+        yield Static(id="exceptions-note", classes="detail")
         yield Static(id="fleet-note", classes="detail")
         with Horizontal(id="fleet-tables"):
             yield KeyedTable([
@@ -83,6 +84,7 @@ class DashboardScreen(BaseScreen):
         self.board = board
         self._standings = {s.host.name: s for s in board.standings}
         self._show_cards(board)
+        self._show_exceptions(board)
         if board.complete:
             self._show_trend(board)
             self.query_one("#rules", KeyedTable).set_rows(
@@ -106,6 +108,27 @@ class DashboardScreen(BaseScreen):
         score = worst.latest.score if worst and worst.latest else None  # the worst has a score
         self.query_one("#card-worst", StatCard).show(
             DASH if worst is None else f"{score:.1f} {worst.host.name}", score_class(score))
+
+    def _show_exceptions(self, board: Dashboard) -> None:
+        """One line, only while exceptions end within 7 days or requests wait for a decision."""
+        note = self.query_one("#exceptions-note", Static)
+        note.display = bool(board.expiring or board.pending_exceptions)
+        if not note.display:
+            return
+        keys = self.state.user_keys.get("app.exceptions") or keymap.default_keys("app.exceptions")
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"Exceptions ({keymap.key_label(keys)}): ", style="bold")
+        parts = []
+        if board.pending_exceptions:
+            waiting = board.pending_exceptions
+            parts.append(Text(f"{waiting} awaiting approval"))
+        if board.expiring:
+            soon = self.palette.text("ending within 7 days: ", "text-warning")
+            soon.append(", ".join(f"{short_rule(e.rule_id)} ({e.expires[5:]}, {e.scope_text()})"
+                                  for e in board.expiring))
+            parts.append(soon)
+        line.append_text(Text("  ·  ").join(parts))
+        note.update(line)
 
     def _show_trend(self, board: Dashboard) -> None:
         series = [Series("fleet mean", tuple((t, m) for t, m, _ in board.fleet)),

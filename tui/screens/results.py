@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from core.domain.models import RuleResult, Scan
+from core.domain.policy import is_failure
 from core.views.exceptions import results_with_exceptions
 from tui.base.screen import BaseScreen
 from tui.common import keymap
@@ -261,6 +262,45 @@ class ResultsScreen(BaseScreen):
         if jobs:
             self.selected.clear()
             self.reload()
+
+    def action_request_exception(self) -> None:
+        key = self.query_one("#rules", KeyedTable).cursor_key
+        if key is None:
+            return
+        result = self._seen[key]
+        if not is_failure(result.result):
+            self.notify("an exception accepts a failed rule (fail, error or unknown); this one is "
+                        f"{result.result}", severity="warning", timeout=5)
+        elif result.exception is not None:
+            self.notify(f"already excepted until {result.exception.expires} ({result.exception.scope_text()})",
+                        severity="warning", timeout=5)
+        else:
+            self.open_exception_form(result)
+
+    @work(group="exception-form", exclusive=True, exit_on_error=False)
+    async def open_exception_form(self, result: RuleResult) -> None:
+        from core.policy import exceptions as service
+        from tui.modals.exception_form import ExceptionForm, ExceptionFormModal
+
+        host = await self.workspace.store.require_host(self.scan.host_name)
+
+        async def save(form: ExceptionForm):
+            return await service.add_exception(self.workspace, rule=result.rule_id, reason=form.reason,
+                                               expires=form.expires, host=form.host, tag=form.tag,
+                                               all_hosts=form.all_hosts)
+
+        self.app.push_screen(ExceptionFormModal(result, host, self.state.clock().date(),
+                                                service.two_person(self.workspace), save), self._exception_saved)
+
+    def _exception_saved(self, exc) -> None:
+        if exc is None:
+            return
+        if exc.status == "approved":
+            self.notify(f"exception {exc.short_id} in force until {exc.expires} for {exc.scope_text()}", timeout=6)
+            self.reload()
+        else:
+            self.notify(f"exception {exc.short_id} requested for {exc.scope_text()}: pending until someone else "
+                        "approves it (Exceptions, ctrl+e)", timeout=8)
 
     def action_expand(self) -> None:
         from tui.modals.rule_detail import (
