@@ -144,3 +144,32 @@ def test_unsigned_scans_are_reported_and_fail_only_when_strict(cli, arf, data_di
     made = cli.ok("keys", "init", "--json", env=env).json()
     assert made["where"] == str(tmp_path / "keys" / "signing.pem")
     assert stat.S_IMODE((tmp_path / "keys" / "signing.pem").stat().st_mode) == 0o600
+
+
+async def test_the_tui_verifies_the_selected_scan_and_names_a_changed_result(cli, arf, data_dir):
+    from tests.tui.helpers import make_app, settle, wait_for
+    from tui.modals.message import MessageModal
+    from tui.widgets.keyed_table import KeyedTable
+
+    scan = import_scan(cli, arf)
+    fingerprint = cli.ok("keys", "show", "--json").json()["fingerprint"]
+
+    async def verified_text() -> str:
+        app = make_app(data_dir)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.open_compliance("airgap")
+            await settle(pilot)
+            app.screen.query_one("#scans", KeyedTable).move_to(scan["id"])
+            await pilot.press("V")
+            await wait_for(pilot, lambda: isinstance(app.screen, MessageModal), what="the verdict")
+            return app.screen.text
+
+    assert await verified_text() == f"verified: Ed25519 key {fingerprint}"
+    with sqlite3.connect(paths.database(data_dir)) as db:
+        rule, seq, code = db.execute(
+            "SELECT n.rule_id, x.scan_seq, x.rule FROM results x JOIN rule_names n ON n.id = x.rule "
+            "WHERE x.result = 1 ORDER BY n.rule_id LIMIT 1").fetchone()
+        db.execute("UPDATE results SET result = 0 WHERE scan_seq = ? AND rule = ?", (seq, code))
+    text = await verified_text()
+    assert text.startswith(f"NOT VERIFIED (key {fingerprint}): rule {rule}: stored pass, the evidence says fail")

@@ -104,6 +104,8 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("compliance.mark", "space", "mark", "Mark", tooltip="Mark a completed scan to compare (two at most)"),
         Key("compliance.compare", "C", "compare", "Compare",
             tooltip="Compare the two marked scans, or this scan with the previous one of its profile"),
+        Key("compliance.verify", "V", "verify", "Verify", show=False,
+            tooltip="Verify the selected scan: its signature, stored results and evidence bytes"),
         Key("compliance.refresh", "r", "reload", "Refresh", show=False),
     ),
     "results": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from functools import partial
 
@@ -19,6 +20,7 @@ from core.views.summaries import HostScans, content_changes, hardened_points, ho
 from tui.base.screen import BaseScreen, Read
 from tui.common import keymap
 from tui.modals.import_results import ImportResultsModal
+from tui.modals.message import MessageModal
 from tui.modals.new_scan import NewScanModal
 from tui.screens.compare import CompareScreen
 from tui.screens.results import ResultsScreen
@@ -354,6 +356,23 @@ class ComplianceScreen(BaseScreen):
         message, path = await open_report(self.workspace, scan_id)
         self.query_one(LastFile).show(path)
         self.notify(message, timeout=8)
+
+    def action_verify(self) -> None:
+        scan = self._completed("Signatures")
+        if scan is not None:
+            self.verify(scan)
+
+    @work(group="verify", exclusive=True, exit_on_error=False)
+    async def verify(self, scan: Scan) -> None:
+        """What `evidence verify SCAN` says, with this installation's public key."""
+        from core.results.verification import FAILED, installation_keys, summary, verify_scan
+
+        workspace = self.workspace
+        keys = await asyncio.to_thread(installation_keys, workspace.data_dir, workspace.settings.evidence.signing_key)
+        verdict = await verify_scan(workspace, scan.id, keys)
+        lines = [summary(verdict), *verdict.problems[1:], *verdict.notes[1:]]
+        self.app.push_screen(MessageModal("\n".join(lines), title=f"Evidence of scan {scan.short_id} ({scan.host_name})",
+                                          danger=verdict.status == FAILED))
 
     def action_new_scan(self) -> None:
         self.app.push_screen(NewScanModal(self.host))
