@@ -26,6 +26,7 @@ ACTIONS = (
     "host.added", "host.edited", "host.deleted", "hostkey.trusted",
     "scan.started", "fix.requested", "fix.applied", "fix.rolled_back",
     "exception.added", "exception.approved", "exception.rejected", "exception.revoked", "exception.removed",
+    "exception.expired",
     "schedule.added", "schedule.edited", "schedule.paused", "schedule.resumed", "schedule.removed",
     "settings.changed",
 )

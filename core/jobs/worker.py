@@ -66,12 +66,15 @@ async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | No
     beat = asyncio.create_task(_heartbeat(workspace, runner)) if lead else None
     prunes = lead and workspace.settings.evidence.prunes
     pruning = asyncio.create_task(_prune_daily(workspace, say)) if prunes else None
+    expiries = None
     ticks = None
     notifier = Notifier(workspace, runner.owner, say)  # the lead process tells of schedules' runs
     status = 0
     try:
         if lead:  # due and missed schedules first, so that --once runs them too (in any process)
             await enqueue_scheduled(workspace, runner, say)
+            await _log_expired(workspace)
+            expiries = asyncio.create_task(_log_expiries(workspace))
             ticks = asyncio.create_task(_schedule_loop(workspace, runner, notifier, say))
         if children is not None:
             await children.start()
@@ -100,6 +103,8 @@ async def run_worker(workspace: Workspace, *, once: bool = False, zone: str | No
             beat.cancel()
         if pruning is not None:
             pruning.cancel()
+        if expiries is not None:
+            expiries.cancel()
         if ticks is not None:
             ticks.cancel()
         for sending in list(notifier.sending):  # its claim runs out: another process sends it
@@ -147,6 +152,25 @@ async def _heartbeat(workspace: Workspace, runner: Runner) -> None:
         except Exception as exc:  # a store away for a moment must not stop the heartbeat for good
             log_failure("the worker heartbeat", exc)
         await asyncio.sleep(workspace.settings.renew_every() * 2)
+
+
+EXPIRIES_EVERY = 3600  # exceptions expire by the day: an hour late in the log at most
+
+
+async def _log_expiries(workspace: Workspace) -> None:
+    while True:
+        await asyncio.sleep(EXPIRIES_EVERY)
+        await _log_expired(workspace)
+
+
+async def _log_expired(workspace: Workspace) -> None:
+    """Exceptions that expired, into the action log (core/policy/exceptions.py log_expired)."""
+    from core.policy.exceptions import log_expired
+
+    try:
+        await log_expired(workspace)
+    except Exception as exc:  # the store away for a moment: the next hour logs them
+        log_failure("logging expired exceptions", exc)
 
 
 PRUNE_EVERY = 24 * 3600

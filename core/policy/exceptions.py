@@ -143,6 +143,19 @@ async def _logged(workspace: Workspace, action: str, exc: RuleException) -> Rule
     return exc
 
 
+async def log_expired(workspace: Workspace, on: date | None = None) -> int:
+    """Each approved exception past its day logged once as exception.expired (its rule counts as
+    failing again from then on, as scores are read); how many were new. The worker looks hourly."""
+    on = on or today()
+    logged = 0
+    for exc in await workspace.store.find_exceptions():
+        if exc.id and exc.status == "approved" and exc.expired(on) and not \
+                await workspace.store.audit_entries(subject=exc.id, action="exception.expired", limit=1):
+            await record(workspace, "exception.expired", exc.id, audited(exc))
+            logged += 1
+    return logged
+
+
 async def known_rule(workspace: Workspace, rule_id: str) -> str:
     """The rule id, when a stored scan or installed content knows it: a typo would accept nothing."""
     if await workspace.store.rule_titles([rule_id]) or await workspace.store.failing_results_since(None, [rule_id]):

@@ -86,3 +86,29 @@ async def test_ai_settings_changes_are_logged_without_secrets(workspace, tmp_pat
     await configure.save_settings(workspace, AiSettings(base_url="https://user:s3cret@llm.example.com/v1",
                                                         model="llama3", timeout=30))
     assert len(await logged(workspace)) == 1  # saved again unchanged: nothing to log
+
+
+async def test_an_approved_exception_past_its_day_is_logged_expired_once(workspace, cli):
+    from dataclasses import replace as changed
+
+    from core.domain.policy import RuleException
+    from core.policy.exceptions import log_expired
+
+    await hosts.add_host(workspace, Host(name="web1", address="10.0.0.5"))
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+    later = (datetime.now(timezone.utc) + timedelta(days=30)).date().isoformat()
+    made = []
+    for status, expires in (("approved", yesterday), ("approved", later), ("pending", yesterday)):
+        exc = RuleException("host", f"rule_{status}_{expires}", "vendor", "alice@a", expires, host="web1")
+        made.append(await workspace.store.add_exception(changed(exc, status=status, decided_by="bob@b")))
+    assert await log_expired(workspace) == 1
+    assert await log_expired(workspace) == 0  # once
+    *_, (action, subject, details) = await logged(workspace)
+    assert (action, subject) == ("exception.expired", made[0].id)
+    assert details["rule"] == made[0].rule_id and details["expires"] == yesterday
+    another = RuleException("all", "rule_gone_by", "vendor", "alice@a", yesterday)
+    await workspace.store.add_exception(changed(another, status="approved", decided_by="bob@b"))
+    done = cli("worker", "--once")  # the worker looks at start (then hourly)
+    assert done.returncode == 0, done.stderr
+    expired = [s for a, s, _d in await logged(workspace) if a == "exception.expired"]
+    assert len(expired) == 2 and expired[0] == made[0].id

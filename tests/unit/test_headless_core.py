@@ -26,7 +26,7 @@ ALLOWED = {
     "hosts": {"domain", "store", "content", "targets", "views", "audit"},
     "remediation": {"domain", "store", "content", "results", "targets"},
     "jobs": {"domain", "store", "content", "results", "targets", "hosts", "views", "remediation", "schedules",
-             "notify", "signing", "audit"},
+             "notify", "signing", "audit", "policy"},
     "notify": {"domain", "store", "views"},  # drift alerts: never the scan engine or SSH
     "ai": {"domain", "store", "views", "audit"},  # the LLM: never the scan engine, SSH or results
 }
