@@ -253,7 +253,7 @@ def test_app_killed_mid_scan(cli, victim, data_dir):
     worked = cli("worker", "--processes", "1", "--once", env=short)  # runs the recovered scan: the next scan of the host
     assert worked.returncode == 0, worked.stderr
     scans = cli.ok("scans", "list", "--json", env=short).json()
-    assert [s["status"] for s in scans] == ["completed", "completed"], scans
+    assert [s["status"] for s in scans] == ["completed", "completed"], [s["error_message"] for s in scans]
     wait_for(lambda: not victim.processes(), timeout=15)  # "the killed scan's oscap still runs"
     assert victim.temp_dirs() == [], "the killed scan's temp dir is still on the target"
     assert integrity(data_dir) == "ok"
