@@ -227,9 +227,10 @@ class ComplianceApp(App):
     def notify(self, message: str, *, title: str = "", severity="information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Every notice is plain text: they quote host names, errors and file names, which
-        come from targets and files (markup there would run [@click=...] actions)."""
+        come from targets and files (markup there would run [@click=...] actions). markup is
+        ignored: a screen's or a widget's notify() passes True, Textual's default there."""
         super().notify(neutralise(str(message)), title=neutralise(title), severity=severity,
-                       timeout=timeout, markup=markup)
+                       timeout=timeout, markup=False)
 
     def report_worker(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker becomes a notice."""

@@ -180,3 +180,14 @@ async def test_untrusted_text_is_plain_on_every_screen(data_dir, tmp_path):
         await wait_for(pilot, lambda: "imported-" in "".join(s.text for s in terminal_output(app)), timeout=20)
         check_screen(app, "settings (content warnings)")
     assert not PWN.exists()
+
+
+async def test_a_screens_notice_is_plain_text(data_dir):
+    """Textual's Widget.notify() asks for markup; the app's notices never take it."""
+    app = make_app(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.screen.notify("[exceptions] two_person [b]x[/b]", timeout=30)
+        await pilot.pause()
+        # the notices Textual keeps (private, but what its toasts render), each as plain text
+        assert [(n.message, n.markup) for n in app._notifications] == [("[exceptions] two_person [b]x[/b]", False)]
