@@ -109,9 +109,12 @@ class Transport(ABC):
         process = await self._start(command)
         stderr_task = None
         try:
-            if input:
-                process.stdin.write(input)
-            process.stdin.write_eof()
+            try:
+                if input:
+                    process.stdin.write(input)
+                process.stdin.write_eof()
+            except BrokenPipeError:  # it ended before taking its input (sudo refusing): its output says why
+                pass
             stderr_task = asyncio.ensure_future(read_tail(process.stderr, limits.stderr_tail))
             if on_line is None:
                 stdout = await self._collect(process.stdout, sink, max_output or limits.command_output)
