@@ -36,14 +36,18 @@ run: app-packages venv
 
 # The test fleet needs root; the tests (each with a HOME of its own) see the newer content through
 # COMPLIANCE_TUI_CONTENT_DIRS.
-# Parallel workers (pytest-xdist), each with a test fleet and a PostgreSQL server of its own.
-TEST_WORKERS ?= auto
+# Parallel workers (pytest-xdist), each with a test fleet and a PostgreSQL server of its own: two
+# per core, since many tests wait on sshd, sudo, timeouts and other processes (on 2 cores: 14 min
+# with 2 workers, under 12 with 4); idle workers steal queued tests, so no worker ends long after
+# the others.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+XDIST := -n $(TEST_WORKERS) --dist worksteal
 test: app-packages fleet-packages pg-packages venv content
-	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(CONTENT_DIR)" $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(SUDO) env COMPLIANCE_TUI_CONTENT_DIRS="$(CONTENT_DIR)" $(VENV)/bin/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # Unit, store, AI and TUI tests: no test fleet, no root needed (the PostgreSQL store tests then skip).
 check: app-packages venv
-	env COMPLIANCE_TUI_CONTENT_DIRS="$(CONTENT_DIR)" $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) \
+	env COMPLIANCE_TUI_CONTENT_DIRS="$(CONTENT_DIR)" $(VENV)/bin/python -m pytest $(XDIST) \
 		-m "not fleet" tests/unit tests/store tests/ai tests/tui $(PYTEST_ARGS)
 
 # Every figure of issues 15 and 25 (the CLI's start-up, the queue's claim throughput) on the test fleet: one table, and

@@ -139,7 +139,7 @@ def test_a_worker_rides_out_a_postgres_restart_in_one_line_per_failure(pg_cli, p
         time.sleep(4)  # it notices while renewing and claiming
         (queued,) = pg_cli.ok("scan", "gone", "--profile", L1, "--enqueue", "--json").json()
         ran = wait_for(lambda: (found := job(pg_cli, queued["id"]))["status"] in ("failed", "completed") and found,
-                       timeout=60)
+                       timeout=180)  # only a failing run waits so long
         assert ran["status"] == "failed" and ":" + str(worker.pid) + ":" in ran["worker"]
         assert "nothing listens on that port" in ran["error"]
     finally:

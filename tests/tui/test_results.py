@@ -148,6 +148,12 @@ async def select(pilot, screen, rules: list[str]) -> None:
     await pilot.pause()
 
 
+def preview_shown(app) -> bool:
+    """The preview is on screen and laid out (a busy machine shows the screen before its layout)."""
+    return isinstance(app.screen, FixPreviewModal) and bool(app.screen.query("#fix-script")) \
+        and app.screen.query_one("#fix-summary").region.height > 0
+
+
 async def test_quick_fix_previews_the_exact_script_and_asks_twice_for_a_reboot(fleet_data):
     app = make_app(fleet_data)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -155,7 +161,7 @@ async def test_quick_fix_previews_the_exact_script_and_asks_twice_for_a_reboot(f
         await select(pilot, screen, ["accounts_passwords_pam_tally2", "kernel_module_cramfs_disabled",
                                      "partition_for_tmp"])
         await pilot.press("F")
-        await wait_for(pilot, lambda: isinstance(app.screen, FixPreviewModal), what="the preview")
+        await wait_for(pilot, lambda: preview_shown(app), what="the preview")
         preview = app.screen
         assert preview.query_one(".fix-preview").border_title == "Quick Fix (3) of web01"
         summary = str(preview.query_one("#fix-summary").render())
@@ -261,7 +267,7 @@ async def test_a_big_harden_shows_every_warning_at_80x24_and_asks_for_the_host_n
         await app.push_screen(HardenModal([host]))
         await settle(pilot)
         await pilot.press("enter")  # CIS Level 1 Server
-        await wait_for(pilot, lambda: isinstance(app.screen, FixPreviewModal), what="the preview")
+        await wait_for(pilot, lambda: preview_shown(app), what="the preview")
         preview = app.screen
         (request,) = preview.requests
         assert len(request.plan.fixes) > 20
