@@ -51,6 +51,14 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _evidence_files(directory: Path) -> list[Path]:
+    """A scan's evidence (ID.arf.*), an import's (import-*, and the .partial of one killed while
+    packing: nothing names it, so it is left over once settled)."""
+    if not directory.is_dir():
+        return []
+    return [f for pattern in ("*.arf.*", "import-*") for f in directory.glob(pattern) if f.is_file()]
+
+
 def _settled(path: Path) -> bool:
     try:
         return time.time() - path.stat().st_mtime > SETTLED
@@ -61,7 +69,7 @@ def _settled(path: Path) -> bool:
 async def usage(workspace: Workspace) -> Usage:
     directory = paths.evidence_dir(workspace.data_dir)
     kept = {Path(p) for *_, p in await workspace.store.evidence_scans()}
-    files = [f for f in directory.glob("*.arf.*") if f.is_file()] if directory.is_dir() else []
+    files = _evidence_files(directory)
     named = [f for f in files if f in kept]
     used = _blocks_used(named)
     blocks = [b for b in evidence.blocks_dir(directory).glob("*.xz")] if evidence.blocks_dir(directory).is_dir() else []
@@ -118,7 +126,7 @@ async def prune(workspace: Workspace, keep_days: int | None = None, keep_last: i
             if path.resolve().parent == directory:  # only ever our own files (an import keeps a copy here)
                 path.unlink(missing_ok=True)
     kept = {Path(p) for *_, p in await store.evidence_scans()}
-    on_disk = [f for f in directory.glob("*.arf.*") if f.is_file()] if directory.is_dir() else []
+    on_disk = _evidence_files(directory)
     for stray in (f for f in on_disk if f not in kept and f not in files and _settled(f)):
         freed += _size(stray)
         if not dry_run:

@@ -54,12 +54,18 @@ def test_the_worker_prunes_by_the_config_files_policy(cli, fleet, known_hosts, d
     config = tmp_path / "config.toml"
     config.write_text("[evidence]\nkeep_last = 1\n")
     stray = data_dir / "evidence" / "deadbeef.arf.split"  # a scan killed after fetching, long ago
-    stray.write_bytes(b"x")
+    killed_import = data_dir / "evidence" / "import-0123abcd.partial"  # an import killed while packing
+    recent_import = data_dir / "evidence" / "import-4567cdef.partial"  # one packing now: left alone
+    for path in (stray, killed_import, recent_import):
+        path.write_bytes(b"x")
     os.utime(stray, (1, 1))
+    os.utime(killed_import, (1, 1))
+    assert cli.ok("evidence", "du", "--json").json()["leftover"] == 3
     done = cli("worker", "--once", env={"COMPLIANCE_TUI_CONFIG": str(config)})
     assert done.returncode == 0, done.stderr
     assert "evidence pruned: 1 scan(s)" in done.stderr
     assert [f.name for f in (data_dir / "evidence").glob("*.arf.*")] == [f"{second['id']}.arf.split"]
+    assert not stray.exists() and not killed_import.exists() and recent_import.exists()
     assert cli.ok("results", first["id"], "--json").json()
 
     config.write_text("[evidence]\nkeep_last = 0\n")
