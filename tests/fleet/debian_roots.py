@@ -29,15 +29,15 @@ CACHE_DIR = Path(os.environ.get("COMPLIANCE_TUI_FLEET_CACHE", "/var/cache/compli
 BASE_PACKAGES = ("openssh-server", "sudo", "linux-base")
 # The package that holds the release's own oscap. Bullseye has none: openscap left testing before
 # the release, so neither openscap-scanner nor libopenscap8 is in bullseye's main (checked on the
-# machine's mirror, Dec 2026), and bullseye-backports has left the mirror for the archive.
-OSCAP_PACKAGE = {"12": "openscap-scanner", "13": "openscap-scanner"}
-NO_OSCAP = {"11": "Debian 11 (bullseye) ships no openscap package (neither openscap-scanner nor libopenscap8 "
-                  "is in bullseye's main on the mirror): it has no oscap of its own to run"}
+# machine's mirror, Dec 2026), and bullseye-backports has left the mirror for the archive. Its
+# root is built without one: a real Debian 11 as an operator finds it.
+OSCAP_PACKAGE: dict[str, str | None] = {"11": None, "12": "openscap-scanner", "13": "openscap-scanner"}
+NO_OSCAP = ("Debian 11 (bullseye) ships no openscap package (neither openscap-scanner nor libopenscap8 is in "
+            "bullseye's main on the mirror): it has no oscap of its own to run")
 FORMAT = 1  # bump when what a build puts into the root changes
 SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
-# Debian release number -> suite: the releases the fleet plays with their own packages and oscap
+# Debian release number -> suite: the releases the fleet plays with their own packages
 RELEASES = {"11": "bullseye", "12": "bookworm", "13": "trixie"}
-_NOT_A_RELEASE = re.compile(r"-(security|updates|backports|proposed-updates)$")
 
 
 class RootUnavailable(Exception):
@@ -49,7 +49,7 @@ class BuiltRoot:
     release: str  # "12"
     suite: str  # "bookworm"
     path: Path  # the cached root: never written to once built
-    oscap_version: str  # of the release's own openscap-scanner, e.g. "1.3.7"
+    oscap_version: str | None  # of the release's own oscap, e.g. "1.3.7"; None: the release has none
     seconds: float  # what getting it took now: a cold build, or a look into the cache
 
 
@@ -96,14 +96,13 @@ def cache_key(suite: str, packages: tuple[str, ...], mirror: str) -> str:
 
 
 def packages_of(release: str) -> tuple[str, ...]:
-    return (*BASE_PACKAGES, OSCAP_PACKAGE[release])
+    oscap = OSCAP_PACKAGE[release]
+    return (*BASE_PACKAGES, oscap) if oscap else BASE_PACKAGES
 
 
 def root_for(release: str, cache: Path = CACHE_DIR) -> BuiltRoot:
     """The cached root of Debian `release` ("11", "12", "13"), built first if it is not there."""
     started = time.monotonic()
-    if release in NO_OSCAP:
-        raise RootUnavailable(NO_OSCAP[release])
     suite, packages = RELEASES[release], packages_of(release)
     mirror = debian_mirror()
     if mirror is None:
@@ -127,7 +126,8 @@ def root_for(release: str, cache: Path = CACHE_DIR) -> BuiltRoot:
                 raise
             building.chmod(0o755)
             os.rename(building, final)  # atomic: the root appears whole or not at all
-    return BuiltRoot(release, suite, final, oscap_version(final, OSCAP_PACKAGE[release]), time.monotonic() - started)
+    oscap = OSCAP_PACKAGE[release]
+    return BuiltRoot(release, suite, final, oscap and oscap_version(final, oscap), time.monotonic() - started)
 
 
 def _build(target: Path, suite: str, packages: tuple[str, ...], mirror: str) -> None:
