@@ -1,10 +1,9 @@
 """Played hosts that run a real Debian root: its own sshd, sudo, packages and oscap.
 
-Each host mounts, inside a mount namespace of its own, an overlay whose lower layer is a
-cached root (tests/fleet/debian_roots.py, never written to) and whose upper layer lives in
-the host's own directory, with /proc, /sys, /dev and a private /run, and a host name of its own
-(a UTS namespace), then runs the root's
-sshd chrooted into it on a loopback port. Whatever a test or a Quick Fix changes (apt-get
+Each host mounts, inside a mount and UTS namespace of its own, an overlay whose lower layer is
+a cached root (tests/fleet/debian_roots.py, never written to) and whose upper layer lives in
+the host's own directory, with /proc, /sys, /dev and a private /run, then runs the root's sshd
+chrooted into it on a loopback port, under a host name of its own. Whatever a test or a Quick Fix changes (apt-get
 install included) lands in the upper layer and goes with the host. What makes it a fleet
 host (the scanning user with the fleet's client key and passwordless sudo, fresh host keys,
 sshd's settings, resolv.conf for the mirror) is written into the upper layer before the mount.
@@ -20,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests import procs
 from tests.fleet.debian_roots import BuiltRoot
 from tests.fleet.hosts import HIDDEN_TOOLS, SCAN_USER, FleetHost, _add_user
 
@@ -53,8 +53,6 @@ class DebianHost(FleetHost):
         return [f"{self.name}: pid {pid}" for pid in self.processes("oscap xccdf")]
 
     def kill_oscap(self) -> None:
-        from tests import procs
-
         procs.kill(self.processes("oscap xccdf"))
 
 
@@ -124,8 +122,10 @@ def _prepare_upper(upper: Path, lower: Path, name: str, client_public_key: str) 
 def _start(host: DebianHost) -> subprocess.Popen:
     directory, lower = host.directory, host.built.path
     merged = directory / "merged"
-    # A restore launched through the real machine's systemd or atd would run outside the host:
-    # those tools, when a fix has installed them, are not executable inside (hosts.py does the same).
+    # A restore launched through the real machine's systemd or atd would run outside the host. The
+    # private /run keeps systemd's sockets out of reach, and an at job would land in the overlay's
+    # spool, which the machine's atd never reads; those tools the root has are hidden besides
+    # (hosts.py does the same), so hardening takes its setsid switch, inside the host.
     hidden = " ".join(f"[ -e {merged}{tool} ] && mount --bind /dev/null {merged}{tool};" for tool in HIDDEN_TOOLS)
     script = (
         f"set -e; hostname {host.name}; "  # its own UTS namespace: sudo resolves its own name
