@@ -15,7 +15,7 @@ OSCAP_PACKAGE := $(shell . /etc/os-release 2>/dev/null; case "$$ID $$VERSION_ID"
 	("ubuntu 1"* | "ubuntu 2"[0-2].*) echo libopenscap8;; (*) echo openscap-scanner;; esac)
 APP_PACKAGES := $(OSCAP_PACKAGE) ssg-debderived ssg-debian ssg-nondebian bzip2
 # the test fleet: real sshd, sudo and namespaces on loopback
-FLEET_PACKAGES := openssh-server openssh-client sudo util-linux openssl procps rpm
+FLEET_PACKAGES := openssh-server openssh-client sudo util-linux openssl procps rpm mmdebstrap
 # the PostgreSQL store's tests: Debian's server, run privately by the tests (tests/pg_server.py)
 PG_PACKAGES := postgresql
 

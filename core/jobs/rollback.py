@@ -93,6 +93,11 @@ async def run_rollback_job(ctx: JobContext) -> None:
             await safety.restore_changed(run.root, directory, capabilities)
 
         kept = await run.guarded(put_back)
+        # A fix that installed a package changed more than /etc: say what stays (its new files
+        # under /etc went with the restore), rather than let the rescan's pass surprise anyone.
+        staying = await safety.packages_since(run.root, directory)
+        for package in staying:
+            ctx.say(f"still installed (a rollback puts back /etc only): {package}")
         await store.set_job_result(original.id, _marked(original, ctx.job.id))
         await record(workspace, "fix.rolled_back", host.name, {
             "job": ctx.job.id, "rollback_of": original.id, "restored_files": len(files)})
@@ -102,7 +107,7 @@ async def run_rollback_job(ctx: JobContext) -> None:
             failing = [r for r in rules if after.get(r) == "fail"]
             ctx.say(f"{len(failing)} of the {len(rules)} rule(s) the job fixed fail again")
             return {"rollback_of": original.id, "rescan": scan_id, "restored_files": [list(f) for f in files],
-                    "failing_again": failing,
+                    "failing_again": failing, "packages_still_installed": staying,
                     "rules": {r: {"before": "pass", "after": after.get(r, "notchecked")} for r in rules}, **kept}
 
         await rescan(ctx, transport, host, found, request, summary)

@@ -344,7 +344,12 @@ async def switch_state(root: RootCommand, rollback: Rollback) -> tuple[bool, str
 
 
 async def new_packages(root: RootCommand, rollback: Rollback) -> list[str]:
-    result = await root.run(NEW_PACKAGES, rollback.directory, timeout=120, check=False)
+    return await packages_since(root, rollback.directory)
+
+
+async def packages_since(root: RootCommand, directory: str) -> list[str]:
+    """Packages installed since the archive in directory was made (a restore of /etc leaves them)."""
+    result = await root.run(NEW_PACKAGES, directory, timeout=120, check=False)
     return [line for line in result.text.splitlines() if line.strip()]
 
 
