@@ -4,12 +4,16 @@ each OS offered by framework, CIS Level 1 and Level 2 Server first."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core.content import catalog as content
 from core.content.catalog import SHORT_NAMES, by_framework, discover, every_profile, load_catalog
 from core.content.frameworks import FRAMEWORKS, OTHER, framework_of, profile_name
-from core.domain.models import OsInfo
+from core.domain.models import OsInfo, Scan, ScanStatus
+from core.views.compare import Comparison, differences
+from core.views.summaries import profile_label, score_series
 from tests.unit.test_catalog import ROWS
 from tests.unit.test_content import P, SSG
 
@@ -118,3 +122,39 @@ def test_no_profile_for_an_os_without_content(installed):
     for entry in load_catalog():
         if entry.reason:
             assert every_profile(OsInfo(entry.os_id, entry.version, entry.label, ""), installed) == []
+
+
+# --- trends, comparisons and the Dashboard stay per framework ---------------------------------
+
+def scan_of(host: str, profile: str, at: str, score: float, content: str = "sha-a") -> Scan:
+    profile_id = None if profile.startswith("cis-level") else profile
+    return Scan(f"{host}-{at}", 1, host, profile, profile_id, ScanStatus.COMPLETED, content_id=content,
+                score=score, created_at=at, finished_at=at)
+
+
+def test_a_trend_never_draws_two_frameworks_on_one_line():
+    scans = [scan_of("web01", "cis-level1-server", "2026-01-01T00:00:00Z", 60.0),
+             scan_of("web01", P + "stig", "2026-01-02T00:00:00Z", 40.0),
+             scan_of("web01", "cis-level1-server", "2026-01-03T00:00:00Z", 65.0),
+             scan_of("db01", "cis-level1-server", "2026-01-03T00:00:00Z", 70.0)]
+    assert score_series(scans, "profile") == {
+        "CIS Level 1 Server": [("2026-01-01T00:00:00Z", 60.0), ("2026-01-03T00:00:00Z", 65.0),
+                               ("2026-01-03T00:00:00Z", 70.0)],
+        "DISA STIG (stig)": [("2026-01-02T00:00:00Z", 40.0)]}
+    # by host: a host whose scans span frameworks gets a line per framework; the others one line
+    assert set(score_series(scans, "host")) == {"web01 · CIS", "web01 · DISA STIG", "db01"}
+    assert profile_label(P + "pci-dss") == "PCI-DSS" and profile_label(P + "anssi_bp28_high") == \
+        "ANSSI BP-028 (anssi_bp28_high)"
+
+
+def test_a_comparison_across_frameworks_says_so():
+    cis = scan_of("web01", "cis-level1-server", "2026-01-01T00:00:00Z", 60.0)
+    cis = replace(cis, profile_id=P + "cis_level1_server")
+    stig = scan_of("web01", P + "stig", "2026-01-02T00:00:00Z", 40.0)
+    (said,) = differences(Comparison(cis, stig))
+    assert said.startswith("frameworks differ: CIS -> DISA STIG (CIS Level 1 Server -> DISA STIG (stig))")
+    assert "scores do not compare" in said
+    level2 = replace(cis, profile="cis-level2-server", profile_id=P + "cis_level2_server")
+    (said,) = differences(Comparison(cis, level2))
+    assert said.startswith("profiles differ: CIS Level 1 Server -> CIS Level 2 Server")
+    assert differences(Comparison(cis, replace(cis, id="again"))) == []
