@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.content.frameworks import framework_of
 from core.domain.errors import InvalidInput
 from core.domain.models import SCORED_GOOD, Job, RuleResult, Scan, ScanStatus
 from core.domain.policy import is_failure
 from core.store.base import Store
 from core.views.exceptions import apply_to_scans, exceptions_for, load_book, mark_results
-from core.content.frameworks import framework_of
 from core.views.summaries import content_name, profile_label, profile_title
 
 CATEGORIES = ("newly_failing", "newly_passing", "still_failing", "added", "removed")

@@ -15,7 +15,7 @@ from core.domain.models import OsInfo, Scan, ScanStatus
 from core.views.compare import Comparison, differences
 from core.views.summaries import profile_label, score_series
 from tests.unit.test_catalog import ROWS
-from tests.unit.test_content import P, SSG
+from tests.unit.test_content import SSG, P
 
 
 @pytest.fixture(scope="module")

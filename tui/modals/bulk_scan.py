@@ -14,8 +14,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Label, OptionList, ProgressBar, Static
 from textual.message import Message
+from textual.widgets import Button, Label, OptionList, ProgressBar, Static
 
 from core.content.frameworks import profile_name
 from core.content.offer import SharedProfile, shared_profiles
