@@ -13,7 +13,8 @@ P = "xccdf_org.ssgproject.content_profile_"
 
 def offered(cli, host: str) -> dict[str, list[dict]]:
     """`content profiles HOST --json`: framework key -> its profiles, after detecting the host's OS."""
-    cli.ok("hosts", "detect", host)
+    detected = cli.ok("hosts", "detect", host).stdout
+    assert "content profiles" in detected or "no CIS profile" in detected
     listed = cli.ok("content", "profiles", host, "--json").json()
     keys = [group["framework"] for group in listed["frameworks"]]
     if "cis" in keys:  # CIS first, the two Server levels at its top
@@ -66,3 +67,17 @@ def test_an_anssi_scan_of_debian12(cli, fleet, known_hosts):
 def _has_debian12_content(cli) -> bool:
     rows = {row["os"]: row for row in cli.ok("content", "list", "--json").json()}
     return bool(rows["Debian 12"]["frameworks"])
+
+
+def test_content_list_names_the_frameworks_per_os(cli):
+    """The packaged SSG 0.1.65 is enough: RHEL 9's frameworks, and Rocky Linux 9's derived from them."""
+    rows = {row["os"]: row for row in cli.ok("content", "list", "--json").json()}
+    rhel9 = [group["framework"] for group in rows["RHEL 9"]["frameworks"]]
+    assert rhel9[0] == "cis" and {"stig", "pci-dss", "hipaa", "anssi-bp28", "ospp", "cui"} <= set(rhel9)
+    rocky = rows["Rocky Linux 9"]["frameworks"]
+    assert [group["framework"] for group in rocky] == rhel9
+    assert {p["derived_from"] for group in rocky for p in group["profiles"]} == {"RHEL 9"}
+    text = cli.ok("content", "list").stdout
+    frameworks = text[text.index("Frameworks per OS"):]
+    line = next(line for line in frameworks.splitlines() if line.startswith("Rocky Linux 9 "))
+    assert "DISA STIG (" in line and line.endswith("all derived from RHEL 9 content")
