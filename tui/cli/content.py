@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from core.domain.models import OsInfo
 from tui.cli.output import print_json, print_table, say
 
 if TYPE_CHECKING:
@@ -120,6 +119,7 @@ async def content_import(workspace: Workspace, args) -> int:
 
 async def content_profiles(workspace: Workspace, args) -> int:
     from core.content.catalog import OsNotDetected, every_profile, resolve_profile
+    from core.domain.models import OsInfo
 
     host = await workspace.store.require_host(args.name)
     if not host.os_id:
