@@ -81,3 +81,11 @@ def test_content_list_names_the_frameworks_per_os(cli):
     frameworks = text[text.index("Frameworks per OS"):]
     line = next(line for line in frameworks.splitlines() if line.startswith("Rocky Linux 9 "))
     assert "DISA STIG (" in line and line.endswith("all derived from RHEL 9 content")
+
+
+def test_content_profiles_says_what_is_missing_in_one_line(cli):
+    cli.ok("hosts", "add", "fresh", "--address", "127.0.0.1")
+    for args, said in ((("fresh",), "OS of host fresh is not detected yet: run `compliance-tui hosts detect fresh`"),
+                       (("nosuch",), "no host named 'nosuch'")):
+        done = cli("content", "profiles", *args)
+        assert done.returncode == 1 and said in done.stderr and "Traceback" not in done.stderr
