@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.content import catalog as content
+from core.content.frameworks import Framework
 from core.domain.errors import InvalidInput
 from core.domain.models import OsInfo
 from core.files import copy_private, private_dir
@@ -82,6 +83,11 @@ class Coverage:
     label: str
     profiles: dict[str, content.ProfileChoice | str]  # short name -> choice, or the reason
     beyond_spec: bool = False  # a release the spec's table does not list (shown after its rows)
+    every: tuple[content.ProfileChoice, ...] = ()  # every profile offered, by framework (every_profile)
+
+    @property
+    def frameworks(self) -> dict[Framework, list[content.ProfileChoice]]:
+        return content.by_framework(self.every)
 
     @property
     def missing_content(self) -> bool:
@@ -110,5 +116,6 @@ def coverage(datastreams: list[content.Datastream]) -> list[Coverage]:
                 profiles[short_name] = content.resolve_profile(os_info, short_name, datastreams)
             except content.ContentError as exc:
                 profiles[short_name] = str(exc)
-        rows.append(Coverage(entry.label, profiles, entry.beyond_spec))
+        rows.append(Coverage(entry.label, profiles, entry.beyond_spec,
+                             tuple(content.every_profile(os_info, datastreams))))
     return rows

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
 from core.content.benchmark import read_benchmark
+from core.content.frameworks import Framework, framework_of
 from core.domain.errors import InvalidInput, OperatorError, os_reason
 from core.domain.models import OsInfo
 from core.safexml import XmlError
@@ -122,6 +123,10 @@ class ProfileChoice:
     datastream: Datastream  # for a derivative: the source until derive.materialize() builds it
     derivative: Derivative | None = None
     switched_off: tuple[tuple[str, str], ...] = ()  # (rule id, reason): left out of this derived profile
+
+    @property
+    def framework(self) -> Framework:
+        return framework_of(self.profile_id, self.title)
 
     @property
     def needs_derivation(self) -> bool:
@@ -358,6 +363,39 @@ def available_profiles(os: OsInfo | None, datastreams: Iterable[Datastream]) -> 
     datastreams = list(datastreams)
     choices = [_find(entry, entry.profiles[short], datastreams, short) for short in SHORT_NAMES]
     return [choice for choice in choices if choice is not None]
+
+
+def _picker_order(choice: ProfileChoice) -> tuple[Framework, int, str, str]:
+    """Framework by framework, CIS first; within CIS our two Server levels first (the default)."""
+    default = SHORT_NAMES.index(choice.short_name) if choice.short_name in SHORT_NAMES else len(SHORT_NAMES)
+    return choice.framework, default, choice.title.casefold(), choice.profile_id
+
+
+def every_profile(os: OsInfo | None, datastreams: Iterable[Datastream]) -> list[ProfileChoice]:
+    """Every profile that discovered content offers for this OS, grouped by framework (CIS first,
+    CIS Level 1 Server at the top), each from the newest release that has it.
+
+    A derived OS gets its own content's profiles and, derived and labelled so, the other profiles
+    of the content it is derived from (STIG, PCI-DSS, ... of RHEL 9 for Rocky Linux 9).
+    """
+    entry = catalog_entry(os) if os is not None else None
+    if entry is None or entry.reason:
+        return []
+    datastreams = list(datastreams)
+    source = _source(entry)
+    products = {entry.product, source.product if source else None} - {None}
+    ids = dict.fromkeys(pid for ds in datastreams if ds.product in products for pid in ds.profiles)
+    short = {pid: name for name, pid in entry.profiles.items()}
+    choices = [_find(entry, pid, datastreams, short.get(pid)) for pid in ids]
+    return sorted((c for c in choices if c is not None), key=_picker_order)
+
+
+def by_framework(choices: Iterable[ProfileChoice]) -> dict[Framework, list[ProfileChoice]]:
+    """The choices under their frameworks, in the order given (every_profile's: CIS first)."""
+    groups: dict[Framework, list[ProfileChoice]] = {}
+    for choice in choices:
+        groups.setdefault(choice.framework, []).append(choice)
+    return groups
 
 
 def _where_to_get(entry: CatalogEntry) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.content.frameworks import framework_of
 from core.domain.errors import InvalidInput
 from core.domain.models import SCORED_GOOD, Job, RuleResult, Scan, ScanStatus
 from core.domain.policy import is_failure
 from core.store.base import Store
 from core.views.exceptions import apply_to_scans, exceptions_for, load_book, mark_results
-from core.views.summaries import content_name, profile_title
+from core.views.summaries import content_name, profile_label, profile_title
 
 CATEGORIES = ("newly_failing", "newly_passing", "still_failing", "added", "removed")
 LABELS = {"newly_failing": "newly failing", "newly_passing": "newly passing",
@@ -56,7 +57,12 @@ def differences(comparison: Comparison, arrow: str = "->") -> list[str]:
     (Level 1 against Level 2), another content release."""
     older, newer = comparison.older, comparison.newer
     found = []
-    if not comparison.same_profile:
+    before, after = framework_of(older.profile_id or older.profile), framework_of(newer.profile_id or newer.profile)
+    if before != after:
+        found.append(f"frameworks differ: {before.label} {arrow} {after.label} ({profile_label(older.profile)} "
+                     f"{arrow} {profile_label(newer.profile)}); the scans check different requirements: rules only "
+                     "one of them selects show as added or removed, and the scores do not compare")
+    elif not comparison.same_profile:
         found.append(f"profiles differ: {profile_title(older.profile)} {arrow} {profile_title(newer.profile)}; "
                      "rules only one of them selects show as added or removed, and the scores do not compare")
     if not comparison.same_content:

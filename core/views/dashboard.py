@@ -11,6 +11,7 @@ from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from core.content.frameworks import framework_of
 from core.domain.errors import InvalidInput
 from core.domain.models import UNFINISHED_JOBS, Host, Scan
 from core.domain.policy import Book, RuleException, Schedule, expiring
@@ -67,6 +68,7 @@ class Dashboard:
     pending_exceptions: int = 0  # requests waiting for a second person's decision
     active_jobs: int = 0
     days: list[str] = field(default_factory=list)  # the window's days, oldest first
+    frameworks: list[str] = field(default_factory=list)  # of the hosts' latest scans: more than one, say so
     complete: bool = False  # False: the head only (first paint), days, fleet and rules to come
     _context: _Context | tuple[()] = field(default=(), repr=False)
 
@@ -193,6 +195,7 @@ async def dashboard_head(store: Store, now: datetime | None = None) -> Dashboard
         pending_exceptions=sum(1 for e in exceptions if e.status == "pending"),
         active_jobs=sum(statuses.get(s.value, 0) for s in UNFINISHED_JOBS),
         days=[(first + timedelta(days=i)).date().isoformat() for i in range(WINDOW_DAYS)],
+        frameworks=[f.label for f in sorted({framework_of(s.profile) for s in latest.values()})],
     )
     board._context = (book, tags, latest, now)
     return board

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.content import tailoring
 from core.content.catalog import SHORT_NAMES
+from core.content.frameworks import framework_of
 from core.domain.models import Host, Job, RuleResult, Scan
 from core.domain.policy import RuleException, Schedule
 
@@ -40,6 +41,7 @@ def scan_to_dict(scan: Scan) -> dict[str, Any]:
         "profile": {
             "name": scan.profile if scan.profile in SHORT_NAMES else None,
             "xccdf_id": scan.profile_id,
+            "framework": framework_of(scan.profile_id or scan.profile).key,
         },
         "content": {"file": scan.content_file, "sha256": scan.content_id,
                     "version": scan.content_version, "derived_from": scan.content_derived_from,

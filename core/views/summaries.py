@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from core.content.catalog import SHORT_NAME_TITLES as SHORT_NAME_TITLES  # re-exported for core.ai
+from core.content.frameworks import framework_of, profile_name
 from core.domain.models import UNFINISHED_JOBS, Host, Job, Scan, ScanStatus
 from core.store.base import Store
 from core.views.exceptions import apply_to_scans, load_book
@@ -23,6 +24,16 @@ def profile_title(profile: str) -> str:
     if profile in SHORT_NAME_TITLES:
         return SHORT_NAME_TITLES[profile]
     return profile.rpartition("_profile_")[2] or profile
+
+
+def profile_label(profile: str) -> str:
+    """A trend line's or a comparison's name for a profile, its framework said: 'CIS Level 1 Server',
+    'DISA STIG (stig)', 'ANSSI BP-028 (anssi_bp28_high)'."""
+    if profile in SHORT_NAME_TITLES:
+        return SHORT_NAME_TITLES[profile]
+    framework = framework_of(profile)
+    name = profile_name(profile)
+    return framework.label if framework.label.casefold() == name.casefold() else f"{framework.label} ({name})"
 
 
 async def active_jobs(store: Store) -> int:
@@ -155,11 +166,22 @@ def content_changes(scans: list[Scan]) -> list[tuple[str, float, str]]:
 
 
 def score_series(scans: list[Scan], by: str) -> dict[str, list[tuple[str, float]]]:
-    """Completed scans as (finish time, score) lines, one per profile ("profile") or host ("host")."""
+    """Completed scans as (finish time, score) lines, one per profile ("profile") or host ("host").
+
+    Scores of different profiles never share a line: a profile's line is named with its framework,
+    and a host's line, when its scans span frameworks, is one per framework ("web01 · DISA STIG")."""
     lines: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    frameworks: dict[str, set[str]] = defaultdict(set)
+    for scan in scans:
+        frameworks[scan.host_name].add(framework_of(scan.profile).label)
     for scan in sorted(scans, key=lambda s: s.created):
         if scan.score is not None:
-            key = profile_title(scan.profile) if by == "profile" else scan.host_name
+            if by == "profile":
+                key = profile_label(scan.profile)
+            elif len(frameworks[scan.host_name]) > 1:
+                key = f"{scan.host_name} · {framework_of(scan.profile).label}"
+            else:
+                key = scan.host_name
             lines[key].append((scan.finished_at or scan.created, scan.score))
     return dict(lines)
 

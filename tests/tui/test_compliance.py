@@ -182,10 +182,13 @@ async def test_new_scan_without_detected_os_offers_detect(fleet_data):
         # changing the host re-reads the profiles: web01 runs Ubuntu 22.04
         modal.query_one("#scan-host", Select).value = "web01"
         await settle(pilot)
-        titles = [str(o.prompt) for o in modal.query_one("#profiles").options]
-        assert len(titles) == 2
-        assert "Level 1 Server" in titles[0] and "189 rules" in titles[0]
-        assert "Level 2 Server" in titles[1]
+        options = modal.query_one("#profiles")
+        titles = [str(o.prompt) for o in options.options]
+        # every profile of its content under a heading per framework, CIS's two Server levels first
+        assert titles[0] == "CIS" and "Standard" in titles
+        assert "Level 1 Server" in titles[1] and "189 rules" in titles[1]
+        assert "Level 2 Server" in titles[2]
+        assert options.highlighted == 1
         assert not modal.query_one("#create").disabled
 
 

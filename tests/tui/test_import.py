@@ -120,8 +120,10 @@ async def test_new_scan_labels_derived_content(data_dir):
         await settle(pilot)
         modal = app.screen
         assert isinstance(modal, NewScanModal)
-        titles = [str(o.prompt) for o in modal.query_one("#profiles").options]
+        options = modal.query_one("#profiles").options
+        titles = [str(o.prompt) for o in options if not o.disabled]  # the profiles, not their headings
         assert titles and all("rules, derived from RHEL 9 content, SSG" in t for t in titles)
+        assert [str(o.prompt) for o in options if o.disabled][:2] == ["CIS", "DISA STIG"]
 
 
 def test_detail_labels_of_tailored_derived_and_imported_scans():

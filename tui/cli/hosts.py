@@ -238,17 +238,20 @@ async def hosts_trust(workspace: Workspace, args) -> int:
 
 
 async def hosts_detect(workspace: Workspace, args) -> int:
-    from core.content.catalog import ContentError, available_profiles
+    from core.content.catalog import ContentError, available_profiles, every_profile
     from core.hosts import service
     from core.views.serialize import host_to_dict
+    from tui.cli.content import frameworks_text, frameworks_to_list
 
     host = await service.detect_os(workspace, args.name)
     os_info = OsInfo(host.os_id or "", host.os_version or "", host.os_name or "", host.os_family or "")  # all set
     problem = None
+    datastreams = await workspace.datastreams()
     try:
-        profiles = available_profiles(os_info, await workspace.datastreams())
+        profiles = available_profiles(os_info, datastreams)
     except ContentError as exc:
         profiles, problem = [], str(exc)
+    every = every_profile(os_info, datastreams)
     if args.json:
         print_json(host_to_dict(host) | {
             "profiles": [{"name": p.short_name, "xccdf_id": p.profile_id, "title": p.title,
@@ -256,6 +259,7 @@ async def hosts_detect(workspace: Workspace, args) -> int:
                           "content_version": p.datastream.version, "derived_from": p.derived_from}
                          for p in profiles],
             "problem": problem,
+            "frameworks": frameworks_to_list(every),
         })
         return 0
     say(f"{host.name}: {host.os_name} (id {host.os_id}, version {host.os_version}, family {host.os_family})")
@@ -265,6 +269,8 @@ async def hosts_detect(workspace: Workspace, args) -> int:
             f"({p.datastream.path.name}, SSG {p.datastream.version}{derived})")
     if problem or not profiles:
         say(f"  no CIS profile available: {problem or 'no installed datastream has one'}")
+    if len(every) > len(profiles):
+        say(f"  frameworks: {frameworks_text(every)}; `compliance-tui content profiles {host.name}` lists them")
     return 0
 
 

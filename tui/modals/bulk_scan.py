@@ -14,18 +14,21 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Label, OptionList, ProgressBar, Static
-from textual.widgets.option_list import Option
 
-from core.content.catalog import SHORT_NAME_TITLES, SHORT_NAMES
+from core.content.frameworks import profile_name
+from core.content.offer import SharedProfile, shared_profiles
 from core.domain.events import JobEvent
-from core.domain.models import Host, Job, JobStatus
+from core.domain.models import Host, Job, JobStatus, OsInfo
 from core.jobs import queue
+from core.views.summaries import profile_title
 from tui.base.modal import BaseModal
 from tui.common import keymap
 from tui.modals.job_detail import JobDetailModal
 from tui.widgets.cells import STATUS_VARS, plain, progress_text, running_rule
 from tui.widgets.keyed_table import Column, KeyedTable
+from tui.widgets.profile_options import first_choice, grouped_options
 from tui.widgets.run_choice import RunChoice
 
 BAR = 16  # columns of a host's bar
@@ -43,6 +46,7 @@ class BulkScanModal(BaseModal):
         self.hosts = hosts
         self.followed: dict[str, Job] = {}  # the jobs this modal follows: job id -> its latest state
         self.started = False
+        self.titles: dict[str, str] = {}  # profile name -> its title, as the list shows it
 
     def compose(self) -> ComposeResult:
         names = ", ".join(h.name for h in self.hosts)
@@ -51,7 +55,7 @@ class BulkScanModal(BaseModal):
             with Vertical(id="bulk-choose"):
                 yield Static(f"Hosts: {names}", classes="note", markup=False)
                 yield Label("SCAP profile (each host gets the one for its own OS)")
-                yield OptionList(*(Option(f"{SHORT_NAME_TITLES[s]}  ({s})", id=s) for s in SHORT_NAMES),
+                yield OptionList(*grouped_options(self._items(shared_profiles([], []), counted=False)),
                                  id="bulk-profile")
                 yield RunChoice(id="run-choice")
             with Vertical(id="bulk-progress"):
@@ -70,9 +74,39 @@ class BulkScanModal(BaseModal):
 
     def on_mount(self) -> None:
         self.query_one("#bulk-progress").display = False
-        self.query_one("#bulk-profile", OptionList).highlighted = 0
-        self.query_one("#bulk-profile").focus()
+        options = self.query_one("#bulk-profile", OptionList)
+        options.highlighted = first_choice(options.options)
+        options.focus()
         self.jobs.events.subscribe(self, self._event)
+        self.load_profiles()
+
+    def _items(self, shared: list[SharedProfile], counted: bool = True) -> list[tuple]:
+        """(framework, id, prompt) per profile: its title, its name, how many of the hosts offer it."""
+        self.titles.update((p.name, p.title) for p in shared)
+        total = len(self.hosts)
+        return [(p.framework, p.name, f"{p.title}  ({profile_name(p.name)}"
+                 + (f", {p.hosts} of {total} hosts)" if counted else ")")) for p in shared]
+
+    class Profiles(Message):
+        def __init__(self, shared: list[SharedProfile]):
+            super().__init__()
+            self.shared = shared
+
+    @work(group="profiles", exit_on_error=False)
+    async def load_profiles(self) -> None:
+        """Every profile the hosts' content offers (by their detected OS), beyond the CIS pair."""
+        oses = [OsInfo(h.os_id, h.os_version or "", h.os_name or "", h.os_family or "") if h.os_id else None
+                for h in self.hosts]
+        self.post_message(self.Profiles(shared_profiles(oses, await self.state.datastreams())))
+
+    def on_bulk_scan_modal_profiles(self, message: Profiles) -> None:
+        options = self.query_one("#bulk-profile", OptionList)
+        highlighted = options.highlighted
+        was = options.get_option_at_index(highlighted).id if highlighted is not None else None
+        options.clear_options()
+        options.add_options(grouped_options(self._items(message.shared)))
+        ids = [option.id for option in options.options]
+        options.highlighted = ids.index(was) if was in ids else first_choice(options.options)
 
     def on_resize(self) -> None:
         self.query_one("#bulk-hosts").styles.max_height = max(3, self.size.height - FRAME)
@@ -102,7 +136,9 @@ class BulkScanModal(BaseModal):
     def action_start(self) -> None:
         if self.started:
             return
-        profile = SHORT_NAMES[self.query_one("#bulk-profile", OptionList).highlighted or 0]
+        options = self.query_one("#bulk-profile", OptionList)
+        highlighted = options.highlighted if options.highlighted is not None else first_choice(options.options)
+        profile = options.get_option_at_index(highlighted or 0).id or ""
         here = self.query_one(RunChoice).here
         self.show_started(profile)
         self.start(profile, here)
@@ -113,11 +149,14 @@ class BulkScanModal(BaseModal):
         self.query_one("#bulk-choose").display = False
         self.query_one("#start", Button).display = False
         self.query_one("#bulk-progress").display = True
-        self.query_one("#creating-label", Label).update(f"{SHORT_NAME_TITLES[profile]}: creating scans")
+        self.query_one("#creating-label", Label).update(plain(f"{self._title(profile)}: creating scans"))
         table = self.query_one("#bulk-hosts", KeyedTable)
         table.set_rows((h.name, self._row(h)) for h in self.hosts)
         table.focus()
         self.refresh_bindings()
+
+    def _title(self, profile: str) -> str:
+        return self.titles.get(profile) or profile_title(profile)
 
     @work(group="start", exit_on_error=False)
     async def start(self, profile: str, here: bool) -> None:
@@ -131,7 +170,7 @@ class BulkScanModal(BaseModal):
         self.query_one("#creating", ProgressBar).update(progress=len(self.followed))
         where = "in this app" if here else "for a worker (compliance-tui worker)"
         self.query_one("#creating-label", Label).update(
-            f"{SHORT_NAME_TITLES[profile]}: created {len(self.followed)} scans, {where}")
+            plain(f"{self._title(profile)}: created {len(self.followed)} scans, {where}"))
         self._redraw()
         self.set_interval(1.0, self.poll)
 

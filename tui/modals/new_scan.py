@@ -1,4 +1,5 @@
-"""New Scan: host pre-filled and changeable, CIS profiles offered for the host's detected OS."""
+"""New Scan: host pre-filled and changeable; every profile the content offers for the host's detected
+OS, under its framework (CIS first, CIS Level 1 Server highlighted: the default)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Label, OptionList, Select, Static
-from textual.widgets.option_list import Option
 
-from core.content.catalog import ContentError, ProfileChoice, available_profiles, resolve_profile
+from core.content.catalog import ContentError, ProfileChoice, every_profile, resolve_profile
 from core.domain.models import Host, OsInfo
 from core.jobs import queue
 from tui.base.modal import BaseModal
 from tui.common import keymap
 from tui.services import remote
 from tui.widgets.cells import plain
+from tui.widgets.profile_options import first_choice, grouped_options
 from tui.widgets.run_choice import RunChoice
+
+
+def option_id(choice: ProfileChoice) -> str:
+    return choice.short_name or choice.profile_id
 
 
 def profile_option(choice: ProfileChoice) -> str:
@@ -91,8 +96,8 @@ class NewScanModal(BaseModal):
         if host.os_id:
             datastreams = await self.state.datastreams()
             os_info = OsInfo(host.os_id, host.os_version or "", host.os_name or "", host.os_family or "")
-            choices = available_profiles(os_info, datastreams)
-            if not choices:
+            choices = every_profile(os_info, datastreams)
+            if not any(c.short_name for c in choices):  # no CIS Server content: say why
                 try:
                     resolve_profile(os_info, "cis-level1-server", datastreams)
                 except ContentError as exc:
@@ -105,21 +110,22 @@ class NewScanModal(BaseModal):
         self.host, self.choices = message.host, message.choices
         options = self.query_one("#profiles", OptionList)
         options.clear_options()
-        options.add_options(Option(plain(profile_option(c)), id=c.short_name or c.profile_id)
-                            for c in self.choices)
+        options.add_options(grouped_options((c.framework, option_id(c), profile_option(c)) for c in self.choices))
         note = self.query_one("#profile-note", Static)
         palette = self.palette
         if not self.host.os_id:
             note.update(palette.text(f"The OS of {self.host.name} is not detected yet, so no profile "
                                      "can be offered. Press O to detect it.", "text-warning"))
         elif not self.choices:
-            note.update(palette.text(f"{self.host.os_name}: {message.problem or 'no CIS profile installed'}",
+            note.update(palette.text(f"{self.host.os_name}: {message.problem or 'no profile installed'}",
                                      "text-warning"))
+        elif message.problem:  # other frameworks, but not CIS: say what CIS needs
+            note.update(palette.text(f"{self.host.name}: {message.problem}", "text-warning"))
         else:
             note.update(palette.muted(f"{self.host.name}: {self.host.os_name}"))
-            options.highlighted = 0
         options.display = bool(self.choices)
         if self.choices:
+            options.highlighted = first_choice(options.options)
             options.focus()
         self.query_one("#create", Button).disabled = not self.choices
         self.query_one("#detect", Button).display = not self.host.os_id
@@ -155,10 +161,11 @@ class NewScanModal(BaseModal):
         if self.host is None or not self.choices or options.highlighted is None:
             why = ("choose a host first" if self.host is None else
                    f"{self.host.name}: detect its OS first (O)" if not self.host.os_id else
-                   f"{self.host.name}: no CIS profile is installed for {self.host.os_name}")
+                   f"{self.host.name}: no profile is installed for {self.host.os_name}")
             self.notify(f"nothing to scan with: {why}", severity="warning")
             return
-        choice = self.choices[options.highlighted]
+        wanted = options.get_option_at_index(options.highlighted).id
+        choice = next(c for c in self.choices if option_id(c) == wanted)
         self.create(self.host.name, choice.short_name or choice.profile_id, choice.title,
                     self.query_one(RunChoice).here)
 

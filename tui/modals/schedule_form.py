@@ -1,5 +1,6 @@
 """Add or edit a schedule: target, profile, cadence, time zone, drift alerts; checked by core
-before it is saved, errors in the form."""
+before it is saved, errors in the form. The profile is picked from what the content offers the
+store's hosts (by their detected OS), framework by framework, CIS Level 1 Server first."""
 
 from __future__ import annotations
 
@@ -7,14 +8,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable
 
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
+from textual.message import Message
 from textual.widgets import Input, Label, Select
 
+from core.content.frameworks import framework_of, profile_name
+from core.content.offer import SharedProfile, shared_profiles
+from core.domain.models import OsInfo
 from core.domain.policy import Schedule
 from core.schedules import cadence as cadences
 from core.schedules.service import Target, notify_names
 from tui.base.form import FormModal
+from tui.widgets.cells import plain
 
 TARGETS = [("Hosts", "hosts"), ("All hosts", "all"), ("Tag", "tag")]
 CADENCES = [("Daily", "daily"), ("Weekly", "weekly"), ("Cron", "cron")]
@@ -40,6 +48,15 @@ class ScheduleForm:
 Save = Callable[[ScheduleForm], Awaitable[Schedule]]
 
 
+def profile_choices(shared: list[SharedProfile], current: str | None) -> list[tuple[Text, str]]:
+    """The Select's options: "CIS: CIS Level 1 Server (cis-level1-server)", ... in picker order;
+    the schedule's own profile stays offered even when no host's content has it now."""
+    options = [(plain(f"{p.framework.label}: {p.title} ({profile_name(p.name)})"), p.name) for p in shared]
+    if current and current not in {p.name for p in shared}:
+        options.append((plain(f"{framework_of(current).label}: {profile_name(current)}"), current))
+    return options
+
+
 class ScheduleFormModal(FormModal[ScheduleForm, Schedule]):
     """Dismisses with the saved Schedule, or None when cancelled."""
 
@@ -60,8 +77,9 @@ class ScheduleFormModal(FormModal[ScheduleForm, Schedule]):
                 yield Input(", ".join(s.targets) if s else "", placeholder="web01, db01  (or the tag)",
                             id="f-targets", compact=True)
                 yield Label("Profile")
-                yield Input(s.profile if s else "cis-level1-server", placeholder="cis-level1-server",
-                            id="f-profile", compact=True)
+                yield Select(profile_choices(shared_profiles([], []), s.profile if s else None),
+                             value=s.profile if s else "cis-level1-server", allow_blank=False, compact=True,
+                             id="f-profile")
                 yield Label("Cadence")
                 yield Select(CADENCES, value=kind, allow_blank=False, compact=True, id="f-cadence")
                 yield Label("When")
@@ -83,6 +101,26 @@ class ScheduleFormModal(FormModal[ScheduleForm, Schedule]):
                              compact=True, id="f-heartbeat")
             yield from self.form_end()
 
+    def on_mount(self) -> None:
+        self.load_profiles()
+
+    class Profiles(Message):
+        def __init__(self, shared: list[SharedProfile]):
+            super().__init__()
+            self.shared = shared
+
+    @work(group="profiles", exit_on_error=False)
+    async def load_profiles(self) -> None:
+        hosts = await self.workspace.store.find_hosts()
+        oses = [OsInfo(h.os_id, h.os_version or "", h.os_name or "", h.os_family or "") for h in hosts if h.os_id]
+        self.post_message(self.Profiles(shared_profiles(oses, await self.state.datastreams())))
+
+    def on_schedule_form_modal_profiles(self, message: Profiles) -> None:
+        select = self.query_one("#f-profile", Select)
+        chosen = select.value
+        select.set_options(profile_choices(message.shared, str(chosen)))
+        select.value = chosen
+
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "f-cadence":
             self.query_one("#f-when", Input).placeholder = WHEN_HINTS[str(event.value)]
@@ -97,7 +135,8 @@ class ScheduleFormModal(FormModal[ScheduleForm, Schedule]):
         tz = self.field("tz") or cadences.local_zone_name()
         cadences.zone(tz)
         tailoring = self.field("tailoring")
-        return ScheduleForm(target, self.field("profile"), cadence, tz,
+        profile = str(self.query_one("#f-profile", Select).value)
+        return ScheduleForm(target, profile, cadence, tz,
                             Path(tailoring).expanduser() if tailoring else None, self.field("priority") or 5,
                             notify_names(self.field("notify")),
                             self.query_one("#f-heartbeat", Select).value == "every")

@@ -139,6 +139,8 @@ class DashboardScreen(BaseScreen):
                  else "Fleet score: no completed scans in the last 30 days")
         if board.excepted:
             title += f" ({board.excepted} excepted failures left out)"
+        if len(board.frameworks) > 1:  # each host's latest score, whatever it checked: say it mixes
+            title += f"; mixes {', '.join(board.frameworks)} scores"
         self.query_one("#trend", ScoreChart).show(title, series if board.fleet else [], now, window=window)
 
     def _show_fleet(self) -> None:
