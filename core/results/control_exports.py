@@ -67,7 +67,7 @@ async def completed_scan(workspace: Workspace, scan_id: str, what: str) -> tuple
 
 async def scan_view(workspace: Workspace, scan_id: str, system: str) -> tuple[Scan, controls_.ControlView]:
     scan, _host, results = await completed_scan(workspace, scan_id, "a control view")
-    return scan, await controls_.control_view(workspace, scan, system, results)
+    return scan, await controls_.control_view(workspace.store, scan, system, results)
 
 
 async def export_view_to_file(workspace: Workspace, scan_id: str, system: str, fmt: str,
@@ -90,7 +90,7 @@ async def export_oscal(workspace: Workspace, scan_id: str, system: str = "nist-8
     from core.results import oscal
 
     scan, host, results = await completed_scan(workspace, scan_id, "assessment results")
-    view = await controls_.control_view(workspace, scan, system, results)
+    view = await controls_.control_view(workspace.store, scan, system, results)
     if view.unavailable:
         raise InvalidInput(f"scan {scan.short_id}: {view.summary}")
     infos = await workspace.store.rule_infos(scan.content_id) if scan.content_id else {}
@@ -108,7 +108,7 @@ async def export_checklist(workspace: Workspace, scan_id: str, kind: str, path: 
     scan, host, results = await completed_scan(workspace, scan_id, "a STIG checklist")
     refs: dict[str, dict[str, list[str]]] = {}
     for system in ("stigid", "stigref", "cci"):
-        found, why = await controls_.scan_references(workspace, scan, system)
+        found, why = await controls_.scan_references(workspace.store, scan, system)
         if found is None:
             raise InvalidInput(f"scan {scan.short_id}: {BY_NAME[system].title} unavailable ({why})")
         refs[system] = found

@@ -28,7 +28,7 @@ from core.results import xccdf
 from core.results.references import System, system_named
 
 if TYPE_CHECKING:
-    from core.workspace import Workspace
+    from core.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -115,23 +115,22 @@ def group(system: System, results: list[RuleResult], references: dict[str, list[
     return ControlView(system, controls, tuple(unmapped), None, statuses)
 
 
-async def control_view(workspace: Workspace, scan: Scan, system_name: str,
+async def control_view(store: Store, scan: Scan, system_name: str,
                        results: list[RuleResult] | None = None) -> ControlView:
     """The scan's view by one system (results: the scan's, with exceptions, when the caller has them)."""
     from core.views.exceptions import results_with_exceptions
 
     system = system_named(system_name)
     if results is None:
-        results = await results_with_exceptions(workspace.store, scan, None, order="rule")
-    references, why = await scan_references(workspace, scan, system.name)
+        results = await results_with_exceptions(store, scan, None, order="rule")
+    references, why = await scan_references(store, scan, system.name)
     if references is None:
         return ControlView(system, unavailable=why)
     return group(system, results, references)
 
 
-async def scan_references(workspace: Workspace, scan: Scan, system: str) -> tuple[dict[str, list[str]] | None, str]:
+async def scan_references(store: Store, scan: Scan, system: str) -> tuple[dict[str, list[str]] | None, str]:
     """Rule id -> the ids it cites in one system, or (None, why they are unknown)."""
-    store = workspace.store
     if not scan.content_id:
         return None, "the scan names no content to read rule references from"
     if await store.references_read(scan.content_id):
