@@ -22,18 +22,22 @@ from lxml import etree
 from core.domain.errors import InvalidInput
 from core.domain.models import Host, RuleInfo, RuleResult, Scan
 from core.domain.text import json_safe
+from core.results.controls import MET, NOT_APPLICABLE, group, status_of
+from core.results.references import BY_NAME
 
-CKL_STATUS = {"pass": "NotAFinding", "fixed": "NotAFinding", "fail": "Open", "notapplicable": "Not_Applicable"}
 CKLB_STATUS = {"NotAFinding": "not_a_finding", "Open": "open", "Not_Applicable": "not_applicable",
                "Not_Reviewed": "not_reviewed"}
 SEVERITIES = ("high", "medium", "low")  # STIG's CAT I, II, III
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SV = re.compile(r"^SV-(\d+)(r\d+)?(_rule)?$")
+STIG_EXAMPLE = "xccdf_org.ssgproject.content_profile_stig"
 _NAMESPACE = uuid.UUID("0b7b9a43-77f1-4d0f-8f6c-0e4f8f1e4b2a")
 
 
 @dataclass(frozen=True)
 class StigRule:
+    """One STIG requirement (a VULN): the XCCDF rules that check it, with one status."""
+
     vuln_id: str  # V-260582 (the group id)
     rule_id: str  # SV-260582r958944_rule
     stig_id: str  # UBTU-22-... (Rule_Ver)
@@ -43,46 +47,74 @@ class StigRule:
     discussion: str
     fix_text: str
     ccis: tuple[str, ...]
-    xccdf_rule: str
+    xccdf_rules: tuple[str, ...]
     finding_details: str
     comments: str
 
 
-def ckl_status(result: str) -> str:
-    return CKL_STATUS.get(result, "Not_Reviewed")
+def ckl_status(results: list[RuleResult] | tuple[RuleResult, ...]) -> str:
+    """A STIG id checked by several XCCDF rules is open when any fails, not a finding when every
+    rule with a verdict passes, not applicable when none applies, and not reviewed otherwise."""
+    status = status_of(results)
+    if status == MET:
+        return "NotAFinding"
+    if status == NOT_APPLICABLE:
+        return "Not_Applicable"
+    return "Open" if any(r.result == "fail" for r in results) else "Not_Reviewed"
 
 
 def stig_rules(scan: Scan, results: list[RuleResult], infos: dict[str, RuleInfo],
                refs: dict[str, dict[str, list[str]]]) -> list[StigRule]:
-    """The scan's STIG rules (refs: system -> rule id -> ids, for stigid, stigref and cci)."""
-    found = []
-    for result in results:
-        stig_ids = refs["stigid"].get(result.rule_id)
-        if result.result == "notselected" or not stig_ids:
-            continue
-        info = infos.get(result.rule_id) or RuleInfo(result.rule_id)
-        sv = next((r for r in refs["stigref"].get(result.rule_id, []) if _SV.match(r)), "")
-        number = _SV.match(sv).group(1) if sv else ""  # type: ignore[union-attr]  # matched just above
-        found.append(StigRule(
-            vuln_id=f"V-{number}" if number else stig_ids[0],
-            rule_id=sv if not sv or sv.endswith("_rule") else f"{sv}_rule",
-            stig_id=stig_ids[0], status=ckl_status(result.result),
-            severity=result.severity if result.severity in SEVERITIES else "medium",
-            title=result.title or info.title or result.rule_id, discussion=info.description,
-            fix_text=info.fixtext, ccis=tuple(refs["cci"].get(result.rule_id, [])), xccdf_rule=result.rule_id,
-            finding_details=_details(scan, result),
-            comments=(f"Accepted by exception: {result.exception.reason}" if result.exception else ""),
-        ))
-    if not found:
+    """The scan's STIG requirements (refs: system -> rule id -> ids, for stigid, stigref and cci),
+    one per STIG id, in STIG id order: the control view by stigid, with the STIG's own ids."""
+    if not is_stig_profile(scan):
+        raise InvalidInput(f"scan {scan.short_id} is of {scan.profile_id or scan.profile}, not a STIG profile: "
+                           "checklists are written for scans of a STIG profile (e.g. " + STIG_EXAMPLE + "); its "
+                           "rules' STIG ids are in `results --by stigid`")
+    view = group(BY_NAME["stigid"], results, refs["stigid"])
+    if not view.controls:
         raise InvalidInput(f"scan {scan.short_id} ({scan.profile_id or scan.profile}) cites no STIG ids: "
-                           "checklists are written for scans of a STIG profile (e.g. "
-                           "xccdf_org.ssgproject.content_profile_stig)")
-    return sorted(found, key=lambda r: r.stig_id)
+                           "its content names none for the rules it evaluated")
+    return [_requirement(scan, control.ref, control.rules, infos, refs) for control in view.controls]
 
 
-def _details(scan: Scan, result: RuleResult) -> str:
-    return (f"OpenSCAP result: {result.result} (XCCDF rule {result.rule_id}), scan {scan.id}"
-            f"{', finished ' + scan.finished_at if scan.finished_at else ''}.")
+def _requirement(scan: Scan, stig_id: str, rules: tuple[RuleResult, ...], infos: dict[str, RuleInfo],
+                 refs: dict[str, dict[str, list[str]]]) -> StigRule:
+    first = rules[0]
+    info = infos.get(first.rule_id) or RuleInfo(first.rule_id)
+    sv = next((r for rule in rules for r in refs["stigref"].get(rule.rule_id, []) if _SV.match(r)), "")
+    number = _SV.match(sv).group(1) if sv else ""  # type: ignore[union-attr]  # matched just above
+    severities = [r.severity for r in rules if r.severity in SEVERITIES]
+    ccis = {cci: None for rule in rules for cci in refs["cci"].get(rule.rule_id, [])}
+    excepted = [r for r in rules if r.exception is not None]
+    return StigRule(
+        vuln_id=f"V-{number}" if number else stig_id,
+        rule_id=sv if not sv or sv.endswith("_rule") else f"{sv}_rule",
+        stig_id=stig_id, status=ckl_status(rules),
+        severity=min(severities, key=SEVERITIES.index) if severities else "medium",
+        title=first.title or info.title or first.rule_id, discussion=info.description, fix_text=info.fixtext,
+        ccis=tuple(ccis), xccdf_rules=tuple(r.rule_id for r in rules),
+        finding_details=_details(scan, rules),
+        comments="\n".join(f"{r.rule_id}: accepted by exception: {r.exception.reason}"  # type: ignore[union-attr]
+                           for r in excepted),
+    )
+
+
+def is_stig_profile(scan: Scan) -> bool:
+    """SSG names its STIG profiles stig, stig_gui...; a tailoring counts by the profile it extends."""
+    return any("stig" in (profile or "").rpartition("_profile_")[2].lower()
+               for profile in (scan.profile_id, scan.base_profile_id, scan.profile))
+
+
+def _details(scan: Scan, rules: tuple[RuleResult, ...]) -> str:
+    when = f", finished {scan.finished_at}" if scan.finished_at else ""
+    lines = [f"OpenSCAP scan {scan.id}{when}:"]
+    lines += [f"{r.rule_id}: {r.result}" for r in rules]
+    return "\n".join(lines)
+
+
+def check_content(rule: StigRule) -> str:
+    return "Checked by OpenSCAP: XCCDF rule(s) " + " ".join(rule.xccdf_rules)
 
 
 def _xml(text: str | None) -> str:
@@ -131,7 +163,7 @@ def _vuln(stig: etree._Element, rule: StigRule, stig_title: str, stig_uuid: str)
     vuln = etree.SubElement(stig, "VULN")
     values = {"Vuln_Num": rule.vuln_id, "Severity": rule.severity, "Group_Title": rule.stig_id,
               "Rule_ID": rule.rule_id, "Rule_Ver": rule.stig_id, "Rule_Title": rule.title,
-              "Vuln_Discuss": rule.discussion, "Check_Content": f"Checked by OpenSCAP: XCCDF rule {rule.xccdf_rule}",
+              "Vuln_Discuss": rule.discussion, "Check_Content": check_content(rule),
               "Fix_Text": rule.fix_text, "Documentable": "false", "Weight": "10.0", "Class": "Unclass",
               "STIGRef": stig_title, "STIG_UUID": stig_uuid}
     for attribute in _VULN_ATTRIBUTES:
@@ -178,7 +210,7 @@ def cklb(scan: Scan, host: Host | None, rules: list[StigRule], stig_title: str, 
 
 def _cklb_rule(rule: StigRule, stig_uuid: str) -> dict[str, Any]:
     return {
-        "uuid": str(uuid.uuid5(_NAMESPACE, f"{stig_uuid}/{rule.xccdf_rule}")),
+        "uuid": str(uuid.uuid5(_NAMESPACE, f"{stig_uuid}/{rule.stig_id}")),
         "stig_uuid": stig_uuid, "target_key": None, "stig_ref": None,
         "group_id": rule.vuln_id, "group_id_src": rule.vuln_id, "group_title": rule.stig_id,
         "group_tree": [{"id": rule.vuln_id, "title": rule.stig_id,
@@ -186,7 +218,7 @@ def _cklb_rule(rule: StigRule, stig_uuid: str) -> dict[str, Any]:
         "rule_id": rule.rule_id.removesuffix("_rule"), "rule_id_src": rule.rule_id,
         "rule_version": rule.stig_id, "rule_title": rule.title, "severity": rule.severity,
         "weight": "10.0", "classification": "UNCLASSIFIED", "discussion": rule.discussion,
-        "check_content": f"Checked by OpenSCAP: XCCDF rule {rule.xccdf_rule}", "fix_text": rule.fix_text,
+        "check_content": check_content(rule), "fix_text": rule.fix_text,
         "ccis": list(rule.ccis), "legacy_ids": [], "false_positives": "", "false_negatives": "",
         "documentable": "false", "mitigations": "", "potential_impacts": "", "third_party_tools": "",
         "mitigation_control": "", "responsibility": "", "security_override_guidance": "",
