@@ -26,7 +26,7 @@ from core.domain.timeutil import parse_iso
 from core.results.controls import MET, NOT_APPLICABLE, NOT_CHECKED, ControlView
 
 OSCAL_VERSION = "1.1.2"
-NS = "https://github.com/compliance-tui/ns/oscal"  # our props' namespace (OSCAL: a URI that names it)
+NS = "urn:compliance-tui:oscal"  # the namespace of our props (OSCAL: a URI naming whose they are)
 _NAMESPACE = uuid.UUID("5d0c1c8e-6c7a-4c0e-9a55-2b6f0c5e7c61")  # fixed: ids derived from scan ids
 _TOKEN_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 _NIST = re.compile(r"^([A-Za-z]{2})-(\d+)((?:\(\d+\))*)((?:\([a-z]\))*)$")
@@ -64,6 +64,11 @@ def _prop(name: str, value: str, ns: bool = True) -> dict[str, str]:
     return prop
 
 
+def _line(value: str | None, fallback: str) -> str:
+    """OSCAL titles (markup-line) are one line: hostile text flattened, its controls made visible."""
+    return one_line(value, 1000).strip() or fallback
+
+
 def _text(value: str | None, fallback: str) -> str:
     return (value or "").strip() or fallback
 
@@ -97,7 +102,7 @@ def assessment_results(scan: Scan, host: Host | None, results: list[RuleResult],
             props.append(_prop("exception", _text(result.exception.reason, "accepted")))
         observations.append({
             "uuid": observation_uuid,
-            "title": _text(result.title or (info.title if info else ""), result.rule_id),
+            "title": _line(result.title or (info.title if info else ""), result.rule_id),
             "description": f"XCCDF rule {result.rule_id}: {result.result}",
             "props": props,
             "methods": ["TEST"],
@@ -108,7 +113,7 @@ def assessment_results(scan: Scan, host: Host | None, results: list[RuleResult],
         })
     result_doc: dict[str, Any] = {
         "uuid": _uuid(scan.id, "result"),
-        "title": f"{scan.profile_id or scan.profile} on {scan.host_name}",
+        "title": _line(f"{scan.profile_id or scan.profile} on {scan.host_name}", scan.id),
         "description": f"OpenSCAP scan {scan.id} of {scan.host_name}, profile {scan.profile_id or scan.profile}",
         "start": _when(scan.started_at or scan.created_at),
         "props": [_prop("scan-id", scan.id), _prop("score", "-" if scan.score is None else f"{scan.score:.1f}"),
@@ -128,7 +133,7 @@ def assessment_results(scan: Scan, host: Host | None, results: list[RuleResult],
     return {"assessment-results": {
         "uuid": _uuid(scan.id, "assessment-results", view.system.name),
         "metadata": {
-            "title": f"Assessment results: {scan.host_name}, {scan.profile_id or scan.profile}",
+            "title": _line(f"Assessment results: {scan.host_name}, {scan.profile_id or scan.profile}", scan.id),
             "last-modified": now,
             "version": tool_version,
             "oscal-version": OSCAL_VERSION,
@@ -165,7 +170,7 @@ def _finding(scan: Scan, system: str, ref: str, status: str, observation_uuids: 
     reason = "pass" if status == MET else ("other" if status in (NOT_APPLICABLE, NOT_CHECKED) else "fail")
     finding: dict[str, Any] = {
         "uuid": _uuid(scan.id, "finding", system, ref),
-        "title": f"{ref}: {status}",
+        "title": _line(f"{ref}: {status}", status),
         "description": f"{system} {ref}: {status}, from {len(observation_uuids)} rule result(s)",
         "props": [_prop("control-status", status.replace(" ", "-")), _prop("control-ref", ref)],
         "target": {
