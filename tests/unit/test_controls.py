@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -184,3 +185,32 @@ def test_a_checklist_wants_a_stig_profile_and_stig_ids():
                     base_profile_id="xccdf_org.ssgproject.content_profile_stig")
     with pytest.raises(InvalidInput, match="cites no STIG ids"):
         stig_checklist.stig_rules(tailored, [rr("r1", "pass")], {}, stig_refs({}))
+
+
+async def test_content_stored_before_references_reads_them_once_from_evidence_else_says_why(data_dir, oscap_results):
+    from core.workspace import Workspace
+    from tests.seed import seed_completed_scan
+
+    async with await Workspace.open(data_dir) as workspace:
+        stored = await seed_completed_scan(workspace, "web1", oscap_results.arf)
+        store = workspace.store
+        assert await store.references_read(stored.content_id)  # kept with the rule texts
+        kept = await store.rule_references(stored.content_id, "nist-800-53")
+        fresh = await controls.control_view(store, stored, "nist-800-53")
+
+        # as a store whose content came before references were kept: read from the scan's evidence, once
+        await store.db.execute("DELETE FROM rule_references")
+        await store.db.execute("UPDATE contents SET references_read = ?", (False,))
+        assert not await store.references_read(stored.content_id)
+        backfilled = await controls.control_view(store, stored, "nist")
+        assert backfilled.controls == fresh.controls and backfilled.unavailable is None
+        assert await store.references_read(stored.content_id)
+        assert await store.rule_references(stored.content_id, "nist-800-53") == kept
+
+        # its evidence pruned too: no guess, a reason
+        await store.db.execute("DELETE FROM rule_references")
+        await store.db.execute("UPDATE contents SET references_read = ?", (False,))
+        Path(stored.arf_path).unlink()
+        gone = await controls.control_view(store, stored, "stigid")
+        assert gone.controls == () and "evidence is gone" in gone.unavailable
+        assert gone.summary.startswith("DISA STIG id: unavailable (")

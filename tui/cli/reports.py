@@ -10,8 +10,10 @@ from typing import Callable, TextIO
 from core.domain.errors import InvalidInput
 from core.domain.models import RESULT_VALUES, ScanStatus
 from core.results.formats import FORMATS
-from core.results.references import CHOICES as REFERENCE_SYSTEMS
 from tui.cli.output import say
+
+# --by's main systems, for --help without loading the table (core/results/references.py has them all)
+SYSTEMS_HELP = "nist-800-53, cis-controls, pcidss, pcidss4, stigid, iso27001, cce, ...; or the content's own names"
 
 
 def register(commands) -> None:
@@ -28,9 +30,9 @@ def register(commands) -> None:
     report.add_argument("--open", action="store_true", help="also open it in a browser when one can show here")
     report.add_argument("--by", metavar="SYSTEM", type=reference_system,
                         help="add a section of the results by control of this reference system "
-                             f"({', '.join(REFERENCE_SYSTEMS)})")
+                             f"({SYSTEMS_HELP})")
 
-    export = commands.add_parser("export", help="export scans or rule results as CSV or JSON")
+    export = commands.add_parser("export", help="export scans, rule results (CSV, JSON), OSCAL or STIG checklists")
     targets = export.add_subparsers(dest="action", required=True)
     scans = targets.add_parser("scans", help="the scan list, newest first")
     scans.add_argument("--host")
@@ -41,7 +43,7 @@ def register(commands) -> None:
     results.add_argument("--result", choices=RESULT_VALUES)
     results.add_argument("--by", metavar="SYSTEM", type=reference_system,
                          help="the control view instead: one row per control and rule of this reference "
-                              f"system ({', '.join(REFERENCE_SYSTEMS)})")
+                              f"system ({SYSTEMS_HELP})")
     for sub in (scans, results):
         sub.add_argument("--format", required=True, choices=FORMATS)
         sub.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of stdout")

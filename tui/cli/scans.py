@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from core.domain.errors import InvalidInput
 from core.domain.models import RESULT_VALUES, ScanStatus
 from tui.cli.output import print_json, print_table, say
-from core.results.references import CHOICES as REFERENCE_SYSTEMS
-from tui.cli.reports import reference_system, to_stdout
+from tui.cli.reports import SYSTEMS_HELP, reference_system, to_stdout
 
 if TYPE_CHECKING:
     from core.workspace import Workspace
@@ -51,7 +50,7 @@ def register(commands) -> None:
                          help="time: the slowest rules first")
     results.add_argument("--by", metavar="SYSTEM", type=reference_system,
                          help="by control of a reference system instead: each control's status and its rules "
-                              f"({', '.join(REFERENCE_SYSTEMS)})")
+                              f"({SYSTEMS_HELP})")
     form = results.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true")
     form.add_argument("--csv", action="store_true")
