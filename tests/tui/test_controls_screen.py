@@ -1,5 +1,5 @@
-"""Results by control: `b` on Results opens the control view (NIST 800-53 first), which agrees
-with core's view of the same scan; `b` steps through systems, `f` filters by status, enter lists a
+"""Results by control: `B` on Results opens the control view (NIST 800-53 first), which agrees
+with core's view of the same scan; `B` steps through systems, `s` filters by status, enter lists a
 control's rules, and OSCAL and the view export from there. At 80x24."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ async def test_results_by_nist_control_agree_with_core_and_export(fleet_data):
         scan = await app.workspace.store.get_scan(SCAN_IDS["web-3"])
         await app.push_screen(ResultsScreen(scan))
         await settle(pilot)
-        await pilot.press("b")
+        await pilot.press("B")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ControlsScreen)
@@ -35,7 +35,7 @@ async def test_results_by_nist_control_agree_with_core_and_export(fleet_data):
         summary = str(screen.query_one("#controls-summary").render())
         assert summary.startswith(f"NIST SP 800-53: {len(expected.controls)} controls")
 
-        await pilot.press("f")  # status: not met only
+        await pilot.press("s")  # status: not met only
         await settle(pilot)
         assert table.keys == [c.ref for c in expected.controls if c.status == "not met"]
         await pilot.press("enter")
@@ -47,7 +47,7 @@ async def test_results_by_nist_control_agree_with_core_and_export(fleet_data):
         await pilot.press("escape")
         await settle(pilot)
 
-        await pilot.press("b")  # the next system: CIS Controls
+        await pilot.press("B")  # the next system: CIS Controls
         await settle(pilot)
         await wait_for(pilot, lambda: screen.view is not None and screen.view.system.name == "cis-controls",
                        what="the CIS Controls view")
@@ -58,7 +58,7 @@ async def test_results_by_nist_control_agree_with_core_and_export(fleet_data):
         await settle(pilot)
         await pilot.press("X")
         await settle(pilot)
-        await pilot.press("c")  # a CIS scan has no STIG checklist: said, not crashed
+        await pilot.press("K")  # a CIS scan has no STIG checklist: said, not crashed
         await settle(pilot)
     files = sorted((fleet_data / "exports").iterdir())
     oscal = json.loads(next(p for p in files if "-oscal-" in p.name).read_text())

@@ -1,6 +1,7 @@
-"""One scan's results by control (core.results.controls): `b` steps through the reference systems
-(NIST 800-53 first), `f` filters by status, enter lists a control's rules; OSCAL, STIG checklists
-and the view itself export from here. Pushed over Results with `b`."""
+"""One scan's results by control (core.results.controls): `B` steps through the reference systems
+(NIST 800-53 first), `s` filters by status, enter lists a control's rules; OSCAL (`o`), STIG
+checklists (`K` CKL, `J` CKLB) and the view itself (`x`, `X`) export from here. Pushed over
+Results with `B`."""
 
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ class ControlsScreen(BaseScreen):
         title.append(f" · {self.scan.host_name} · {self.scan.profile_id or self.scan.profile}")
         yield Static(safe(title), id="controls-title")
         with Horizontal(classes="toolbar"):
-            yield Chip("b", "System", SYSTEM_CHOICES, self.first_system, id="control-system")
-            yield Chip("f", "Status", STATUS_CHOICES, "all", id="control-status")
+            yield Chip("B", "System", SYSTEM_CHOICES, self.first_system, id="control-system")
+            yield Chip("s", "Status", STATUS_CHOICES, "all", id="control-status")
         yield Static("reading the rules' references…", id="controls-summary")
         yield KeyedTable([
             Column("control", "Control", None, min_width=10, flex=2),
@@ -99,7 +100,7 @@ class ControlsScreen(BaseScreen):
         summary.update(safe(line))
         wanted = self.query_one("#control-status", Chip).value
         shown = [c for c in view.controls if wanted in ("all", c.status)]
-        table.empty_text = f"no control is {wanted} (f changes the filter)" if wanted != "all" else \
+        table.empty_text = f"no control is {wanted} (s changes the filter)" if wanted != "all" else \
             "no rule of this scan cites this system"
         table.set_rows([(c.ref, (plain(c.ref), self.palette.text(c.status, STATUS_VARS[c.status]), str(c.passed),
                                  str(c.failed), str(c.other),
