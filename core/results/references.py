@@ -9,11 +9,13 @@ Reference texts come from the content (or an imported file): kept as one short p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from core.domain.errors import InvalidInput
 from core.domain.text import one_line
 
+_SPACE_BEFORE_PAREN = re.compile(r"\s+\(")
 MAX_REF_CHARS = 120  # a control id is a dozen characters; more is not an id
 MAX_REFS_PER_RULE = 400  # a real SSG rule carries ~60 references of every system
 
@@ -72,5 +74,6 @@ def ident_system(system_url: str) -> str | None:
 
 
 def clean_ref(text: str) -> str:
-    """A reference id as one short plain line ('' when there is none)."""
-    return one_line(text, MAX_REF_CHARS)
+    """A reference id as one short plain line ('' when there is none). A space before a
+    parenthesis goes: SSG writes both AC-6(1) and AC-6 (1) for one control."""
+    return _SPACE_BEFORE_PAREN.sub("(", one_line(text, MAX_REF_CHARS))

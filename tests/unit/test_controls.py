@@ -214,3 +214,8 @@ async def test_content_stored_before_references_reads_them_once_from_evidence_el
         gone = await controls.control_view(store, stored, "stigid")
         assert gone.controls == () and "evidence is gone" in gone.unavailable
         assert gone.summary.startswith("DISA STIG id: unavailable (")
+
+
+def test_one_control_written_two_ways_is_one_control():
+    assert references.clean_ref("AC-6 (1)") == references.clean_ref("AC-6(1)") == "AC-6(1)"
+    assert references.clean_ref(" AU-8(1) (a) ") == "AU-8(1)(a)"

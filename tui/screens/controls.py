@@ -20,7 +20,7 @@ from core.results.references import SYSTEMS
 from tui.base.screen import BaseScreen, Read
 from tui.common import keymap
 from tui.widgets.cards import NavBar
-from tui.widgets.cells import plain, safe, short_rule
+from tui.widgets.cells import plain, profile_title, safe, short_rule
 from tui.widgets.chip import Chip
 from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.last_file import LastFile
@@ -45,7 +45,7 @@ class ControlsScreen(BaseScreen):
         yield NavBar(self.MODE)
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"Controls {self.scan.short_id}", style="bold")
-        title.append(f" · {self.scan.host_name} · {self.scan.profile_id or self.scan.profile}")
+        title.append(f" · {self.scan.host_name} · {profile_title(self.scan.profile)}")
         yield Static(safe(title), id="controls-title")
         with Horizontal(classes="toolbar"):
             yield Chip("B", "System", SYSTEM_CHOICES, self.first_system, id="control-system")
