@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from core.domain.errors import InvalidInput
 from core.domain.models import Host, RuleResult, Scan, ScanStatus
 from core.domain.text import json_safe
-from core.results import controls as controls_
 from core.files import write_private
+from core.results import controls as controls_
 from core.results.exports import export_path, file_safe, safe_cell, stamp
 from core.results.formats import check_format
 from core.results.references import BY_NAME

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from lxml import etree, html
 
-from core.results.controls import status_of
 from core.domain.models import RuleResult
+from core.results.controls import status_of
 from tests.conftest import add_fleet_host
 
 STIG = "xccdf_org.ssgproject.content_profile_stig"
