@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
@@ -176,8 +177,25 @@ def check_cklb(cli, done, results, stig_view) -> None:
         assert isinstance(rule["finding_details"], str) and isinstance(rule["comments"], str)
 
 
-def test_a_checklist_of_a_scan_that_is_not_stig(cli, fleet, known_hosts):
+def test_a_cis_scan_has_no_checklist_and_an_older_stores_scan_gets_its_references(cli, fleet, known_hosts, data_dir):
     add_fleet_host(cli, fleet, "u2204")
     (done,) = cli("scan", "u2204", "--profile", "cis-level1-server", "--json").json()
     refused = cli("export", "ckl", done["id"])
     assert refused.returncode == 1 and "not a STIG profile" in refused.stderr and "Traceback" not in refused.stderr
+    before = cli.ok("results", done["id"], "--by", "nist-800-53", "--json").json()
+
+    # a store made before references were kept, the scan's evidence pruned: said, exit 1, no guess
+    with sqlite3.connect(data_dir / "compliance.db") as db:
+        db.execute("DELETE FROM rule_references")
+        db.execute("UPDATE contents SET references_read = 0")
+        (arf,) = db.execute("SELECT arf_path FROM scans WHERE id = ?", (done["id"],)).fetchone()
+    db.close()
+    Path(arf).unlink()
+    gone = cli("results", done["id"], "--by", "nist-800-53")
+    assert gone.returncode == 1 and "unavailable" in gone.stderr and "evidence is gone" in gone.stderr
+    assert cli.ok("results", done["id"], "--by", "nist-800-53", "--json").json()["unavailable"]
+
+    # a new scan of the content reads them again, for the older scan too
+    (again,) = cli("scan", "u2204", "--profile", "cis-level1-server", "--json").json()
+    assert again["status"] == "completed"
+    assert cli.ok("results", done["id"], "--by", "nist-800-53", "--json").json() == before
