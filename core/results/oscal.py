@@ -12,17 +12,18 @@ document but for metadata's last-modified.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from core.domain.models import Host, RuleInfo, RuleResult, Scan
 from core.domain.text import json_safe, one_line
 from core.domain.timeutil import parse_iso
+from core.results.exports import file_safe
 from core.results.controls import MET, NOT_APPLICABLE, NOT_CHECKED, ControlView
 
 OSCAL_VERSION = "1.1.2"
@@ -73,14 +74,23 @@ def _text(value: str | None, fallback: str) -> str:
     return (value or "").strip() or fallback
 
 
-def evidence_sha256(path: str | None) -> str | None:
-    if not path or not Path(path).is_file():
+def evidence_sha256(scan: Scan) -> str | None:
+    """The sha256 of the scan's ARF as oscap wrote it: the one its signed record holds, else
+    read from the evidence (None: pruned or unreadable). The stored file is compressed (and split);
+    `evidence export --arf` writes the ARF this digest is of."""
+    if scan.seal is not None:
+        try:
+            recorded = json.loads(scan.seal.record).get("evidence")
+        except ValueError:
+            recorded = None
+        if isinstance(recorded, str) and re.fullmatch(r"[0-9a-f]{64}", recorded) and scan.arf_path \
+                and Path(scan.arf_path).is_file():
+            return recorded
+    if not scan.arf_path or not Path(scan.arf_path).is_file():
         return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from core.signing.digests import plain_sha256
+
+    return plain_sha256(Path(scan.arf_path))
 
 
 def assessment_results(scan: Scan, host: Host | None, results: list[RuleResult], infos: dict[str, RuleInfo],
@@ -185,11 +195,15 @@ def _finding(scan: Scan, system: str, ref: str, status: str, observation_uuids: 
 
 
 def _evidence_resource(evidence_uuid: str, scan: Scan) -> dict[str, Any]:
-    resource: dict[str, Any] = {"uuid": evidence_uuid, "title": "The scan's ARF results (evidence)",
-                                "description": f"OpenSCAP ARF of scan {scan.id}"}
-    digest = evidence_sha256(scan.arf_path)
+    resource: dict[str, Any] = {
+        "uuid": evidence_uuid, "title": "The scan's ARF results (evidence)",
+        "description": f"OpenSCAP ARF of scan {scan.id}: `compliance-tui evidence export {scan.id} --arf FILE` "
+                       "writes it; its sha256 is the one given here"}
+    digest = evidence_sha256(scan)
     if scan.arf_path and digest:
-        resource["rlinks"] = [{"href": Path(scan.arf_path).resolve().as_uri(),
+        # a relative name (the data dir means nothing to an assessor), for the file `evidence export --arf` writes
+        resource["rlinks"] = [{"href": f"{quote(file_safe(scan.host_name))}-{scan.short_id}-arf.xml",
+                               "media-type": "application/xml",
                                "hashes": [{"algorithm": "SHA-256", "value": digest}]}]
     else:
         resource["props"] = [_prop("evidence", "pruned")]

@@ -9,6 +9,7 @@ checked here either way) and the checklists must have the structure STIG Viewer 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import sqlite3
@@ -113,6 +114,9 @@ def check_oscal(cli, done, results, nist, tmp_path) -> None:
         assert evidence_ref["href"][1:] in evidence
     (arf,) = [r for r in evidence.values() if "rlinks" in r]
     assert arf["rlinks"][0]["hashes"][0]["algorithm"] == "SHA-256"
+    written = tmp_path / "arf.xml"  # the ARF an assessor is given: the digest is of its bytes
+    cli.ok("evidence", "export", done["id"], "--output", str(tmp_path / "bundle.json"), "--arf", str(written))
+    assert hashlib.sha256(written.read_bytes()).hexdigest() == arf["rlinks"][0]["hashes"][0]["value"]
     findings = result["findings"]
     assert len(findings) == len(nist["controls"])
     for finding, control in zip(findings, nist["controls"]):

@@ -219,3 +219,20 @@ async def test_content_stored_before_references_reads_them_once_from_evidence_el
 def test_one_control_written_two_ways_is_one_control():
     assert references.clean_ref("AC-6 (1)") == references.clean_ref("AC-6(1)") == "AC-6(1)"
     assert references.clean_ref(" AU-8(1) (a) ") == "AU-8(1)(a)"
+
+
+def test_the_reports_control_section_escapes_what_content_wrote():
+    from lxml import html
+
+    from core.results.report_controls import controls_section
+
+    hostile = "<script>alert(1)</script>"
+    view = controls.group(references.BY_NAME["pcidss"], [rr("r1", "fail"), rr("r2", "pass")],
+                          {"r1": [hostile], "r2": ["Req-2.2"]})
+    text = html.tostring(controls_section(view), encoding="unicode")
+    doc = html.fromstring(text)
+    assert not doc.xpath("//script") and "&lt;script&gt;" in text
+    assert [(r.xpath("string(td[1])"), r.xpath("string(td[2])")) for r in doc.xpath("//tbody/tr")] == [
+        (hostile, "not met"), ("Req-2.2", "met")]
+    unavailable = controls.ControlView(references.BY_NAME["cce"], unavailable="its evidence is gone")
+    assert "Unavailable: its evidence is gone." in html.tostring(controls_section(unavailable), encoding="unicode")
