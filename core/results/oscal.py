@@ -1,7 +1,7 @@
 """A scan as an OSCAL assessment-results document (JSON, OSCAL 1.1.2).
 
 One result (the scan), one observation per rule result (with the scan's evidence as its relevant
-evidence, in back-matter with the evidence file's sha256), and one finding per control of the
+evidence, in back-matter with the ARF's sha256), and one finding per control of the
 chosen reference system (nist-800-53 by default) naming the observations of its rules. The host
 is the result's one inventory item. Plain dicts and json: no OSCAL library is loaded here (the
 tests validate the document against compliance-trestle's models, a test-only dependency).
@@ -23,8 +23,8 @@ from urllib.parse import quote
 from core.domain.models import Host, RuleInfo, RuleResult, Scan
 from core.domain.text import json_safe, one_line
 from core.domain.timeutil import parse_iso
-from core.results.exports import file_safe
 from core.results.controls import MET, NOT_APPLICABLE, NOT_CHECKED, ControlView
+from core.results.exports import file_safe
 
 OSCAL_VERSION = "1.1.2"
 NS = "urn:compliance-tui:oscal"  # the namespace of our props (OSCAL: a URI naming whose they are)
