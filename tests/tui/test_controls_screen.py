@@ -54,6 +54,14 @@ async def test_results_by_nist_control_agree_with_core_and_export(fleet_data):
         cis = await control_view(app.workspace.store, scan, "cis-controls")
         assert table.keys == [c.ref for c in cis.controls if c.status == "not met"]
 
+        await pilot.press("question_mark")  # help names this view's keys
+        await settle(pilot)
+        described = {(keys, text) for group, keys, text in app.screen.entries if group == "This screen"}
+        assert ("o", "Export OSCAL assessment results, findings by this reference system") in described
+        assert ("K", "Export a STIG checklist (CKL) of a STIG scan") in described
+        await pilot.press("escape")
+        await settle(pilot)
+
         await pilot.press("o")  # OSCAL, findings by CIS Controls as shown
         await settle(pilot)
         await pilot.press("X")
