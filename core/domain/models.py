@@ -177,6 +177,8 @@ class RuleInfo:
     rationale: str = ""
     fixtext: str = ""
     fix_script: str = ""
+    # (system, id) pairs: what catalogues cite it (core/results/references.py); () when not read
+    references: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

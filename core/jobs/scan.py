@@ -331,6 +331,9 @@ async def _store_results(ctx: JobContext, scan_id: str, evidence: Evidence, data
         rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
         await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
                                  datastream.version, rules.values(), datastream.derived_from)
+    elif not await store.references_read(datastream.sha256):  # content stored before references were kept
+        rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
+        await store.save_references(datastream.sha256, rules.values())
     counts = xccdf.count_results(rule_results)
     score = compute_score(counts)
     evaluated = sum(n for value, n in counts.items() if value != "notselected")

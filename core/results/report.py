@@ -101,10 +101,17 @@ def _os_name(host: Host | None) -> str:
 
 # --------------------------------------------------------------------------- document
 
-async def render_report(store: Store, scan_id: str, signature: str | None = None) -> str:
-    """The whole HTML document of a completed scan; signature: what checking its seal found."""
+async def render_report(store: Store, scan_id: str, signature: str | None = None, by: str | None = None) -> str:
+    """The whole HTML document of a completed scan; signature: what checking its seal found; by: a
+    reference system whose controls get a section (core/results/report_controls.py)."""
     data = await load_report_data(store, scan_id)
     data.signature = signature
+    by_control = []
+    if by:
+        from core.results.controls import control_view
+        from core.results.report_controls import controls_section
+
+        by_control.append(controls_section(await control_view(store, data.scan, by, data.results)))
     document = E.HTML(
         E.HEAD(
             E.META(charset="utf-8"),
@@ -113,7 +120,7 @@ async def render_report(store: Store, scan_id: str, signature: str | None = None
             E.STYLE(CSS),
         ),
         E.BODY(_header(data), *_banners(data.scan), _summary(data), _details(data),
-               _severity_table(data), _failed_table(data), *_exceptions(data), _findings(data),
+               _severity_table(data), *by_control, _failed_table(data), *_exceptions(data), _findings(data),
                *_slowest(data), _all_results(data), _footer(data)),
         lang="en",
     )
@@ -448,7 +455,7 @@ def default_report_path(data_dir: Path, scan: Scan, suffix: str = "") -> Path:
     return data_dir / "reports" / name
 
 
-async def save_report(workspace: Workspace, scan_id: str, output: Path | None = None) -> Path:
+async def save_report(workspace: Workspace, scan_id: str, output: Path | None = None, by: str | None = None) -> Path:
     from core.results import verification as verify
 
     scan = await workspace.store.get_scan(scan_id)
@@ -458,6 +465,6 @@ async def save_report(workspace: Workspace, scan_id: str, output: Path | None = 
         signature = verify.summary(await verify.verify_scan(workspace, scan.id, keys))
     except InvalidInput as exc:  # the key is unreachable (a keyring): the report still comes
         signature = f"not checked: {exc}"
-    text = await render_report(workspace.store, scan.id, signature)
+    text = await render_report(workspace.store, scan.id, signature, by)
     path = output or default_report_path(workspace.data_dir, scan)
     return await asyncio.to_thread(write_atomically, path, text)

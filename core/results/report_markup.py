@@ -190,6 +190,8 @@ td.rid code { background: none; padding: 0; color: var(--muted); }
 .sev.sev-medium { background: var(--yellow-bg); color: var(--yellow); border-color: #d4a72c; }
 .sev.sev-low { background: var(--blue-bg); color: #0a3069; border-color: #54aeff; }
 .res.r-fail, .res.r-error { color: var(--red); font-weight: 600; } .res.r-pass { color: var(--green); }
+.ctl { font-weight: 600; } .ctl-met { color: var(--green); } .ctl-not-met { color: var(--red); }
+.ctl-partly { color: var(--yellow); }
 .finding { border: 1px solid var(--line); border-left: 5px solid var(--line); border-radius: 6px;
   padding: .9rem 1.1rem; margin: 1rem 0; }
 .finding.sev-high { border-left-color: var(--red); } .finding.sev-medium { border-left-color: #d4a72c; }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator
 
 from lxml import etree
@@ -18,6 +18,7 @@ from lxml import etree
 from core import safexml
 from core.domain import limits as limits_
 from core.domain.models import RESULT_VALUES, SEVERITIES, RuleInfo, RuleResult
+from core.results import references as refs_
 
 XCCDF_NS_PREFIX = "{http://checklists.nist.gov/xccdf/"  # 1.2, and 1.1 costs nothing
 SH_FIX_SYSTEM = "urn:xccdf:fix:script:sh"
@@ -269,6 +270,8 @@ def read_rules(source: safexml.Source, rule_ids: set[str] | None = None) -> dict
     """Rule metadata from the Benchmark in a datastream, an ARF or an XCCDF file."""
     bounds = limits_.current()
     rules: dict[str, dict[str, str]] = {}
+    cited: dict[str, list[tuple[str, bool, str]]] = {}  # rule id -> (href or ident system, ident?, text)
+    ref_names: dict[str, str] = {}  # the Benchmark's own names of reference URLs: href -> "nist"
     values: dict[str, str] = {}
     kept = 0  # characters of text kept: a hostile file cannot make us hold gigabytes of it
     seen_benchmark = False
@@ -281,12 +284,15 @@ def read_rules(source: safexml.Source, rule_ids: set[str] | None = None) -> dict
             rule_id = element.get("id")
             if rule_id and (rule_ids is None or rule_id in rule_ids):
                 rules[rule_id] = _rule_fields(element)
-                kept += sum(map(len, rules[rule_id].values()))
+                cited[rule_id] = _rule_references(element)
+                kept += sum(map(len, rules[rule_id].values())) + sum(len(t) + len(h) for h, _, t in cited[rule_id])
                 if len(rules) > bounds.rules:
                     raise safexml.XmlError(f"the benchmark describes more than {bounds.rules:,} rules; refusing it")
         elif name == "Value":
             _read_value(element, values)
             kept += len(values.get(element.get("id") or "", ""))
+        elif name == "reference" and _parent_name(element) == "Benchmark" and len(ref_names) < 200:
+            ref_names[element.get("href", "")] = text_of(element).strip()
         elif name == "plain-text" and element.get("id"):
             values[element.get("id")] = text_of(element)
             kept += len(values[element.get("id")])
@@ -294,7 +300,8 @@ def read_rules(source: safexml.Source, rule_ids: set[str] | None = None) -> dict
             raise safexml.XmlError("the benchmark's rule texts are larger than any real benchmark's; refusing them")
     if not seen_benchmark:
         raise safexml.XmlError("no XCCDF Benchmark found")
-    return {rid: _resolve_rule(rid, fields, values) for rid, fields in rules.items()}
+    return {rid: replace(_resolve_rule(rid, fields, values), references=_resolve_references(cited[rid], ref_names))
+            for rid, fields in rules.items()}
 
 
 def _read_value(element: etree._Element, values: dict[str, str]) -> None:
@@ -319,12 +326,35 @@ def _rule_fields(rule: etree._Element) -> dict[str, str]:
     return fields
 
 
+def _rule_references(rule: etree._Element) -> list[tuple[str, bool, str]]:
+    found: list[tuple[str, bool, str]] = []
+    for child in rule:
+        name = xccdf_name(child)
+        if name in ("reference", "ident") and len(found) < refs_.MAX_REFS_PER_RULE:
+            found.append((child.get("system" if name == "ident" else "href", ""), name == "ident",
+                          text_of(child)[:refs_.MAX_REF_CHARS * 2]))
+    return found
+
+
+def _resolve_references(cited: list[tuple[str, bool, str]], names: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """(system, id) pairs of the systems we know, each once, in the order the rule cites them."""
+    found: dict[tuple[str, str], None] = {}
+    for where, is_ident, text in cited:
+        system = refs_.ident_system(where) if is_ident else refs_.system_of(where, names)
+        ref = refs_.clean_ref(text)
+        if system and ref:
+            found[(system, ref)] = None
+    return tuple(found)
+
+
 def _resolve_rule(rule_id: str, fields: dict[str, str], values: dict[str, str]) -> RuleInfo:
     def substitute(text: str) -> str:
         return SUB_RE.sub(lambda m: values.get(m.group(1), f"<{m.group(1)}>"), text)
 
     resolved = {key: substitute(text) for key, text in fields.items()}
-    return RuleInfo(rule_id=rule_id, **resolved)
+    return RuleInfo(rule_id, resolved.get("title", ""), resolved.get("severity", "unknown"),
+                    resolved.get("description", ""), resolved.get("rationale", ""), resolved.get("fixtext", ""),
+                    resolved.get("fix_script", ""))
 
 
 # --------------------------------------------------------------------------- text

@@ -109,6 +109,18 @@ class ContentStore(Protocol):
         """Record a datastream version and its rule texts, once per content id."""
 
     @abstractmethod
+    async def references_read(self, content_id: str) -> bool:
+        """Whether the content's rule references are kept (False: stored before they were, or unknown)."""
+
+    @abstractmethod
+    async def save_references(self, content_id: str, rules: Iterable[RuleInfo]) -> None:
+        """Keep the references of the rules (read later from evidence) and mark them read."""
+
+    @abstractmethod
+    async def rule_references(self, content_id: str, system: str) -> dict[str, list[str]]:
+        """Rule id -> the ids of one system (nist-800-53, stigid...) that the rule cites."""
+
+    @abstractmethod
     async def rule_infos(self, content_id: str, rule_ids: list[str] | None = None) -> dict[str, RuleInfo]:
         """Rule texts of one content version: all of them, or the given rule ids."""
 

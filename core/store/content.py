@@ -33,6 +33,35 @@ class Content(ContentStore):
                 "UPDATE SET title = excluded.title, severity = excluded.severity, "
                 "description = excluded.description, rationale = excluded.rationale, "
                 "fixtext = excluded.fixtext, fix_script = excluded.fix_script", rows)
+            await self._keep_references(db, content_id, rules)
+
+    async def references_read(self, content_id: str) -> bool:
+        row = await self.db.fetch_one("SELECT references_read FROM contents WHERE id = ?", (content_id,))
+        return bool(row and row["references_read"])
+
+    async def save_references(self, content_id: str, rules: Iterable[RuleInfo]) -> None:
+        async with self.db.transaction() as db:
+            await self._keep_references(db, content_id, rules)
+
+    async def _keep_references(self, db: Db, content_id: str, rules: Iterable[RuleInfo]) -> None:
+        """Each rule's (system, id) pairs; the content's references count as read once any rule
+        text was given (a rule citing nothing is then known to cite nothing)."""
+        listed = list(rules)
+        if not listed:
+            return
+        await db.execute_many(
+            "INSERT INTO rule_references (content_id, rule_id, system, ref) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(content_id, r.rule_id, system, ref) for r in listed for system, ref in r.references])
+        await db.execute("UPDATE contents SET references_read = ? WHERE id = ?", (True, content_id))
+
+    async def rule_references(self, content_id: str, system: str) -> dict[str, list[str]]:
+        rows = await self.db.fetch("SELECT rule_id, ref FROM rule_references WHERE content_id = ? AND system = ? "
+                                   "ORDER BY rule_id, ref", (content_id, system))
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["rule_id"], []).append(row["ref"])
+        return found
 
     async def rule_infos(self, content_id: str, rule_ids: list[str] | None = None) -> dict[str, RuleInfo]:
         rows: list[Row]

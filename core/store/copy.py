@@ -27,6 +27,7 @@ TABLES: list[tuple[str, str, list[str]]] = [
     ("hosts", "id", ["id"]),
     ("contents", "id", ["id"]),
     ("rules", "content_id, rule_id", ["content_id", "rule_id"]),
+    ("rule_references", "content_id, system, rule_id, ref", ["content_id", "system", "rule_id", "ref"]),
     ("scans", "created_at, id", ["id"]),
     ("rule_results", "scan_id, rule_id", ["scan_id", "rule_id"]),
     ("jobs", "rowid", ["id"]),  # rowid: the creation order the target's seq then follows

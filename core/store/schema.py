@@ -535,4 +535,19 @@ STEPS: list[Step] = [
         "ALTER TABLE rule_exceptions ADD COLUMN revoke_note TEXT",
         "UPDATE rule_exceptions SET decided_by = requested_by, decided_at = created_at",
     ),
+    # (issue 26). control views: what each rule of a content version cites (system: nist-800-53,
+    # cis-controls, stigid, cce... see core/results/references.py; ref: the control id), kept with the
+    # rule texts when a scan or import first stores the content, so a scan reads by control after
+    # its evidence is pruned. references_read: FALSE for content stored before this step (its
+    # references are read once from a scan's evidence when asked) and TRUE once they are kept.
+    both(
+        """CREATE TABLE rule_references (
+            content_id {text} NOT NULL REFERENCES contents(id) ON DELETE CASCADE,
+            rule_id {text} NOT NULL,
+            system {text} NOT NULL,
+            ref TEXT NOT NULL,
+            PRIMARY KEY (content_id, system, rule_id, ref)
+        ){without_rowid}""",
+        "ALTER TABLE contents ADD COLUMN references_read {boolean} NOT NULL DEFAULT FALSE",
+    ),
 ]

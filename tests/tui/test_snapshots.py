@@ -84,6 +84,11 @@ def test_results(snap_compare, snapshot_data, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_results_by_control(snap_compare, snapshot_data, size):
+    assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=results_of("web-3", "B"))
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_results_failed_selected(snap_compare, snapshot_data, size):
     run = results_of("web-3", "f", "f", "space", "space")
     assert snap_compare(make_app(snapshot_data), terminal_size=size, run_before=run)

@@ -42,3 +42,13 @@ def test_hosts_list_loads_no_ui_and_no_ssh(tmp_path):
     modules = imported(tmp_path, "--data-dir", str(tmp_path / "data"), "hosts", "list")
     assert "core.store.sqlite" in modules  # the command ran against its store
     assert loaded(modules, "textual", "asyncssh", "openai", "core.jobs") == []
+
+
+def test_control_views_and_their_exports_load_only_in_their_commands(tmp_path):
+    """Issue 26: the OSCAL and checklist writers (and XML) load in `export oscal|ckl|cklb` alone;
+    every other command's start is as before, and `--help` of those commands loads none of them."""
+    heavy = ("core.results.oscal", "core.results.stig_checklist", "core.results.control_exports",
+             "core.results.controls", "core.results.references")
+    assert loaded(imported(tmp_path, "export", "oscal", "--help"), *heavy, "lxml") == []
+    assert loaded(imported(tmp_path, "results", "--help"), *heavy, "lxml") == []
+    assert loaded(imported(tmp_path, "--data-dir", str(tmp_path / "data"), "hosts", "list"), *heavy) == []

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 from core.domain.errors import InvalidInput
 from core.domain.models import RESULT_VALUES, ScanStatus
 from tui.cli.output import print_json, print_table, say
-from tui.cli.reports import to_stdout
+from tui.cli.reports import SYSTEMS_HELP, reference_system, to_stdout
 
 if TYPE_CHECKING:
     from core.workspace import Workspace
 
 EXIT_ERROR, EXIT_BELOW_THRESHOLD = 1, 3
+RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"  # left out of the control table's rule lists
 
 
 def register(commands) -> None:
@@ -47,6 +48,9 @@ def register(commands) -> None:
     results.add_argument("--result", choices=RESULT_VALUES)
     results.add_argument("--sort", choices=["severity", "result", "rule", "time"], default="severity",
                          help="time: the slowest rules first")
+    results.add_argument("--by", metavar="SYSTEM", type=reference_system,
+                         help="by control of a reference system instead: each control's status and its rules "
+                              f"({SYSTEMS_HELP})")
     form = results.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true")
     form.add_argument("--csv", action="store_true")
@@ -149,6 +153,8 @@ async def results(workspace: Workspace, args) -> int:
     from core.views.exceptions import results_with_exceptions
 
     found = await queue.scan_named(workspace.store, args.scan_id)
+    if args.by:
+        return await _by_control(workspace, args, found.id)
     found_results = await results_with_exceptions(workspace.store, found, args.result, order=args.sort)
     if args.json or args.csv:
         fmt = "json" if args.json else "csv"
@@ -157,6 +163,25 @@ async def results(workspace: Workspace, args) -> int:
         print_table(["RESULT", "SEVERITY", "SECONDS", "RULE", "TITLE"],
                     [[r.result + (" (excepted)" if r.exception else ""), r.severity, r.seconds, r.rule_id, r.title]
                      for r in found_results])
+    return 0
+
+
+async def _by_control(workspace: Workspace, args, scan_id: str) -> int:
+    from core.results import control_exports
+
+    if args.result:
+        raise InvalidInput("--result and --by do not go together: a control's status needs all its rules")
+    scan, view = await control_exports.scan_view(workspace, scan_id, args.by)
+    if args.json or args.csv:
+        fmt = "json" if args.json else "csv"
+        to_stdout(lambda out: control_exports.write_view(scan, view, fmt, out))
+        return 0
+    if view.unavailable:
+        raise InvalidInput(f"scan {scan.short_id}: {view.summary}")
+    print_table(["CONTROL", "STATUS", "PASS", "FAIL", "OTHER", "RULES"],
+                [[c.ref, c.status, c.passed, c.failed, c.other,
+                  " ".join(r.rule_id.removeprefix(RULE_PREFIX) for r in c.rules)] for c in view.controls])
+    say(f"{view.summary}; {len(view.unmapped)} rule(s) of the scan cite none", err=True)
     return 0
 
 

@@ -122,6 +122,22 @@ KEYMAP: dict[str, tuple[Key, ...]] = {
         Key("results.json", "X", "export('json')", "JSON", tooltip="Export all rule results as JSON"),
         Key("results.request_exception", "a", "request_exception", "Except", show=False,
             tooltip="Request an exception for the failed rule: reason, scope, expiry"),
+        Key("results.by_control", "B", "by_control", "By control",
+            tooltip="The results by control: NIST 800-53, CIS Controls, PCI DSS, STIG ids..."),
+    ),
+    "controls": (
+        Key("controls.details", "enter", "details", "Rules", tooltip="The control's rules and their results"),
+        Key("controls.system", "B", "cycle('control-system')", "System", show=False,  # the toolbar shows B, s
+            tooltip="Reference system: NIST 800-53, CIS Controls, PCI DSS, STIG ids, ISO 27001, CCE..."),
+        Key("controls.status", "s", "cycle('control-status')", "Status", show=False,
+            tooltip="Status filter: all, not met, partly, not checked, met, not applicable"),
+        Key("controls.oscal", "o", "export('oscal')", "OSCAL",
+            tooltip="Export OSCAL assessment results, findings by this reference system"),
+        Key("controls.ckl", "K", "export('ckl')", "CKL", tooltip="Export a STIG checklist (CKL) of a STIG scan"),
+        Key("controls.cklb", "J", "export('cklb')", "CKLB",
+            tooltip="Export a STIG checklist for STIG Viewer 3 (CKLB) of a STIG scan"),
+        Key("controls.csv", "x", "export('csv')", "CSV", tooltip="Export this control view as CSV"),
+        Key("controls.json", "X", "export('json')", "JSON", tooltip="Export this control view as JSON"),
     ),
     "jobs": (
         Key("jobs.details", "enter", "details", "Details", tooltip="The job's details and its whole output log"),
@@ -305,8 +321,8 @@ def markdown_table() -> str:
 
 # ---------------------------------------------------------------- keys moved onto other keys
 
-SCREENS = ("dashboard", "hosts", "compliance", "results", "jobs", "schedules", "exceptions", "compare", "settings",
-           "audit")
+SCREENS = ("dashboard", "hosts", "compliance", "results", "controls", "jobs", "schedules", "exceptions", "compare",
+           "settings", "audit")
 WITH_TABLE = ("ai_usage", "import_hosts")  # dialogs that hold a table
 NAV_KEYS = {f"app.go_{mode}": key for key, mode, _label in NAV}  # the number keys: never moved
 

@@ -322,6 +322,11 @@ class ResultsScreen(BaseScreen):
     def action_export(self, fmt: str) -> None:
         self.export(fmt)
 
+    def action_by_control(self) -> None:
+        from tui.screens.controls import ControlsScreen
+
+        self.app.push_screen(ControlsScreen(self.scan))
+
     @work(group="export", exit_on_error=False)
     async def export(self, fmt: str) -> None:
         message, path = await export_results(self.workspace, self.scan.id, fmt, None)

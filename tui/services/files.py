@@ -35,3 +35,17 @@ async def export_results(workspace, scan_id: str, fmt: str, result: str | None) 
     which = f"{result} results" if result else "all rule results"
     return f"exported {which} of {scan_id[:8]} as {fmt.upper()} to {path}", path
 
+
+
+async def export_control_file(workspace, scan_id: str, what: str, system: str) -> tuple[str, Path]:
+    """From the control view: OSCAL (findings by this system), a STIG checklist, or the view as CSV/JSON."""
+    from core.results import control_exports
+
+    if what == "oscal":
+        path = await control_exports.export_oscal(workspace, scan_id, system)
+        return f"exported OSCAL assessment results of {scan_id[:8]} by {system} to {path}", path
+    if what in control_exports.CHECKLIST_KINDS:
+        path = await control_exports.export_checklist(workspace, scan_id, what)
+        return f"exported a STIG checklist ({what.upper()}) of {scan_id[:8]} to {path}", path
+    path = await control_exports.export_view_to_file(workspace, scan_id, system, what)
+    return f"exported {scan_id[:8]} by {system} as {what.upper()} to {path}", path
