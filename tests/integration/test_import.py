@@ -61,7 +61,7 @@ def test_arf_xccdf_and_compressed_files_import_the_same(cli, made_elsewhere, tmp
         assert results_of(cli, scan["id"]) == expected
         scans.append(scan)
     assert len({s["score"] for s in scans}) == 1
-    assert scans[0]["profile"] == {"name": "cis-level1-server", "xccdf_id": CIS_L1_SERVER}
+    assert scans[0]["profile"] == {"name": "cis-level1-server", "xccdf_id": CIS_L1_SERVER, "framework": "cis"}
     titles = cli.ok("results", scans[0]["id"], "--result", "fail", "--json").json()
     assert all(r["title"] for r in titles)
 

@@ -41,7 +41,7 @@ def test_scan_matches_oscap_rule_by_rule(cli, fleet, known_hosts, tmp_path, data
 
     (scan,) = cli.ok("scan", "u2204", "--profile", "cis-level1-server", "--json").json()
     assert scan["status"] == "completed", scan["error_message"]
-    assert scan["profile"] == {"name": "cis-level1-server", "xccdf_id": CIS_L1_SERVER}
+    assert scan["profile"] == {"name": "cis-level1-server", "xccdf_id": CIS_L1_SERVER, "framework": "cis"}
     assert scan["content"]["file"] == "ssg-ubuntu2204-ds.xml" and len(scan["content"]["sha256"]) == 64
     assert scan["passed"] > 0 and scan["failed"] > 0
     assert scan["total"] == scan["progress"]["total"] == detected["profiles"][0]["rules"]

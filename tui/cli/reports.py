@@ -20,6 +20,7 @@ def register(commands) -> None:
     report = commands.add_parser(
         "report", help="HTML report of a completed scan",
         description="Write an HTML report of a completed scan; print its path and how to copy it.",
+        usage="%(prog)s SCAN_ID [-o FILE] [--oscap] [--open] [--by SYSTEM]",  # one line at 80 columns
     )
     report.add_argument("scan_id", metavar="SCAN_ID",
                         help="full UUID or its first 8 characters (the id of the scan's job works too)")
