@@ -15,7 +15,6 @@ import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 from lxml import etree, html
 
 from core.domain.models import RuleResult

@@ -1,10 +1,13 @@
 """Results by control: `B` on Results opens the control view (NIST 800-53 first), which agrees
 with core's view of the same scan; `B` steps through systems, `s` filters by status, enter lists a
-control's rules, and OSCAL and the view export from there. At 80x24."""
+control's rules, and the HTML report by control, OSCAL and the view are written from there. At 80x24."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+from lxml import html
 
 from core.results.controls import control_view
 from tests.tui.helpers import SCAN_IDS, make_app, settle, wait_for
@@ -12,6 +15,7 @@ from tui.modals.message import MessageModal
 from tui.screens.controls import ControlsScreen
 from tui.screens.results import ResultsScreen
 from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.last_file import LastFile
 
 
 async def test_results_by_nist_control_agree_with_core_and_export(fleet_data):
@@ -57,13 +61,17 @@ async def test_results_by_nist_control_agree_with_core_and_export(fleet_data):
         await pilot.press("question_mark")  # help names this view's keys
         await settle(pilot)
         described = {(keys, text) for group, keys, text in app.screen.entries if group == "This screen"}
-        assert ("o", "Export OSCAL assessment results, findings by this reference system") in described
+        assert ("M", "Export OSCAL assessment results, findings by this reference system") in described
+        assert ("o", "HTML report of the scan with a section by this reference system's controls") in described
         assert ("K", "Export a STIG checklist (CKL) of a STIG scan") in described
         await pilot.press("escape")
         await settle(pilot)
 
-        await pilot.press("o")  # OSCAL, findings by CIS Controls as shown
+        await pilot.press("M")  # OSCAL, findings by CIS Controls as shown
         await settle(pilot)
+        await pilot.press("o")  # the HTML report, with a section by CIS Controls
+        await settle(pilot)
+        report = Path(str(app.screen.query_one(LastFile).path))
         await pilot.press("X")
         await settle(pilot)
         await pilot.press("K")  # a CIS scan has no STIG checklist: said, not crashed
@@ -75,3 +83,6 @@ async def test_results_by_nist_control_agree_with_core_and_export(fleet_data):
     view = json.loads(next(p for p in files if p.name.endswith(".json") and "cis-controls" in p.name).read_text())
     assert [c["control"] for c in view["controls"]] == [c.ref for c in cis.controls]
     assert not any(p.suffix == ".ckl" for p in files)
+    (section,) = html.fromstring(report.read_text(encoding="utf-8")).xpath("//section[@id='controls']")
+    assert section.findtext("h2") == f"By control: {cis.system.title}"  # the system shown, not the default
+    assert [row.findtext("td/code") for row in section.xpath(".//tbody/tr")] == [c.ref for c in cis.controls]

@@ -22,7 +22,7 @@ MEANING = {
     "scroll_end": "last", "jump(-1)": "last", "jump(0)": "first",
     "create": "save", "start": "save", "import": "save", "add": "save", "save": "save",
     "by_control": "by control", "cycle('control-system')": "by control",  # B: open by control, next system
-    "cycle('control-status')": "status filter", "export('oscal')": "report",  # o: OSCAL is the scan's report too
+    "cycle('control-status')": "status filter", "export('report')": "report",
     "apply": "answer(True)", "decide('approve')": "answer(True)", "decide('revoke')": "delete", "cycle": "result filter", "cycle('result-filter')": "result filter", "regenerate": "reload", "test": "ai_test", "ai_settings": "edit",
 }
 # Keys whose meaning depends on the layer, as docs/tui.md's key table says.

@@ -1,6 +1,7 @@
 """One scan's results by control (core.results.controls): `B` steps through the reference systems
-(NIST 800-53 first), `s` filters by status, enter lists a control's rules; OSCAL (`o`), STIG
-checklists (`K` CKL, `J` CKLB) and the view itself (`x`, `X`) export from here. Pushed over
+(NIST 800-53 first), `s` filters by status, enter lists a control's rules; the HTML report with
+a section by this system (`o`, as on Compliance), OSCAL (`M`), STIG checklists (`K` CKL, `J` CKLB)
+and the view itself (`x`, `X`) are written from here. Pushed over
 Results with `B`."""
 
 from __future__ import annotations

@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
-async def open_report(workspace, scan_id: str) -> tuple[str, Path]:
-    """Write the scan's HTML report; open it when a browser can show it here."""
+async def open_report(workspace, scan_id: str, by: str | None = None) -> tuple[str, Path]:
+    """Write the scan's HTML report (with a section by the controls of reference system `by`);
+    open it when a browser can show it here."""
     from core.results import report
     from core.results.handover import open_in_browser
 
-    path = await report.save_report(workspace, scan_id)
+    path = await report.save_report(workspace, scan_id, by=by)
     if open_in_browser(path):
         return f"report opened in your browser: {path}", path
     return f"report saved to {path}", path
@@ -36,11 +37,13 @@ async def export_results(workspace, scan_id: str, fmt: str, result: str | None) 
     return f"exported {which} of {scan_id[:8]} as {fmt.upper()} to {path}", path
 
 
-
 async def export_control_file(workspace, scan_id: str, what: str, system: str) -> tuple[str, Path]:
-    """From the control view: OSCAL (findings by this system), a STIG checklist, or the view as CSV/JSON."""
+    """From the control view: the HTML report with this system's section, OSCAL (findings by this
+    system), a STIG checklist, or the view as CSV/JSON."""
     from core.results import control_exports
 
+    if what == "report":
+        return await open_report(workspace, scan_id, by=system)
     if what == "oscal":
         path = await control_exports.export_oscal(workspace, scan_id, system)
         return f"exported OSCAL assessment results of {scan_id[:8]} by {system} to {path}", path
