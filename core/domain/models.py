@@ -80,6 +80,13 @@ class Host:
         """address:port as the operator reads it: [::1]:2401 for an IPv6 address."""
         return host_port(self.address, self.port)
 
+    @property
+    def os_info(self) -> OsInfo | None:
+        """The OS detection found, None until a detection ran."""
+        if not self.os_id:
+            return None
+        return OsInfo(self.os_id, self.os_version or "", self.os_name or "", self.os_family or "")
+
 
 def host_port(address: str, port: int | str) -> str:
     """address:port, an IPv6 address in brackets (as ssh and URLs write it)."""

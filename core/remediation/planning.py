@@ -16,7 +16,7 @@ from core.content import derive
 from core.content.catalog import ContentError, Datastream, validate_profile
 from core.content.tailoring import Tailoring, original_name, read_tailoring
 from core.domain.errors import InvalidInput, NotFound
-from core.domain.models import Host, OsInfo, Scan, ScanStatus
+from core.domain.models import Host, Scan, ScanStatus
 from core.remediation.fixes import RULE_PREFIX, Plan, read_plan
 from core.remediation.safety import check_grace
 from core.workspace import Workspace
@@ -121,8 +121,7 @@ async def find_datastream(workspace: Workspace, scan: Scan, host: Host) -> Datas
     for datastream in await workspace.datastreams():
         if datastream.sha256 == scan.content_id:
             return datastream
-    if host.os_id:
-        os_info = OsInfo(host.os_id, host.os_version or "", host.os_name or "", host.os_family or "")
+    if (os_info := host.os_info) is not None:
         try:
             choice = await derive.resolve(workspace, os_info, scan.profile)
         except ContentError:

@@ -119,12 +119,10 @@ async def content_import(workspace: Workspace, args) -> int:
 
 async def content_profiles(workspace: Workspace, args) -> int:
     from core.content.catalog import OsNotDetected, every_profile, resolve_profile
-    from core.domain.models import OsInfo
 
     host = await workspace.store.require_host(args.name)
-    if not host.os_id:
+    if (os_info := host.os_info) is None:
         raise OsNotDetected(host.name)
-    os_info = OsInfo(host.os_id, host.os_version or "", host.os_name or "", host.os_family or "")
     datastreams = await workspace.datastreams()
     choices = every_profile(os_info, datastreams)
     if not choices:  # says why: the OS is outside the catalog, or its content is not here

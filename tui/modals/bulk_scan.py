@@ -20,7 +20,7 @@ from textual.widgets import Button, Label, OptionList, ProgressBar, Static
 from core.content.frameworks import profile_name
 from core.content.offer import SharedProfile, shared_profiles
 from core.domain.events import JobEvent
-from core.domain.models import Host, Job, JobStatus, OsInfo
+from core.domain.models import Host, Job, JobStatus
 from core.jobs import queue
 from core.views.summaries import profile_title
 from tui.base.modal import BaseModal
@@ -95,8 +95,7 @@ class BulkScanModal(BaseModal):
     @work(group="profiles", exit_on_error=False)
     async def load_profiles(self) -> None:
         """Every profile the hosts' content offers (by their detected OS), beyond the CIS pair."""
-        oses = [OsInfo(h.os_id, h.os_version or "", h.os_name or "", h.os_family or "") if h.os_id else None
-                for h in self.hosts]
+        oses = [h.os_info for h in self.hosts]
         self.post_message(self.Profiles(shared_profiles(oses, await self.state.datastreams())))
 
     def on_bulk_scan_modal_profiles(self, message: Profiles) -> None:

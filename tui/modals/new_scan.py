@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import Button, Label, OptionList, Select, Static
 
 from core.content.catalog import ContentError, ProfileChoice, every_profile, resolve_profile
-from core.domain.models import Host, OsInfo
+from core.domain.models import Host
 from core.jobs import queue
 from tui.base.modal import BaseModal
 from tui.common import keymap
@@ -93,9 +93,8 @@ class NewScanModal(BaseModal):
     async def load_profiles(self, name: str) -> None:
         host = await self.workspace.store.require_host(name)
         choices, problem = [], None
-        if host.os_id:
+        if (os_info := host.os_info) is not None:
             datastreams = await self.state.datastreams()
-            os_info = OsInfo(host.os_id, host.os_version or "", host.os_name or "", host.os_family or "")
             choices = every_profile(os_info, datastreams)
             if not any(c.short_name for c in choices):  # no CIS Server content: say why
                 try:

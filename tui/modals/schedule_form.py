@@ -17,7 +17,6 @@ from textual.widgets import Input, Label, Select
 
 from core.content.frameworks import framework_of, profile_name
 from core.content.offer import SharedProfile, shared_profiles
-from core.domain.models import OsInfo
 from core.domain.policy import Schedule
 from core.schedules import cadence as cadences
 from core.schedules.service import Target, notify_names
@@ -112,7 +111,7 @@ class ScheduleFormModal(FormModal[ScheduleForm, Schedule]):
     @work(group="profiles", exit_on_error=False)
     async def load_profiles(self) -> None:
         hosts = await self.workspace.store.find_hosts()
-        oses = [OsInfo(h.os_id, h.os_version or "", h.os_name or "", h.os_family or "") for h in hosts if h.os_id]
+        oses = [h.os_info for h in hosts if h.os_info]
         self.post_message(self.Profiles(shared_profiles(oses, await self.state.datastreams())))
 
     def on_schedule_form_modal_profiles(self, message: Profiles) -> None:
