@@ -104,7 +104,8 @@ class HostsScreen(BaseScreen):
         zones = any(row.host.zone for row in self.data.rows)
         if zones != self._zones:
             self._zones, table.columns = zones, columns(zones)
-        table.set_rows(self._row(row.host) for row in self.data.rows)
+        # rows are made as the table draws them: 500 hosts cost their keys, not 500 rows of cells
+        table.set_keys([row.host.name for row in self.data.rows], lambda name: self._row(self.rows[name].host)[1])
         if self._move_to and table.move_to(self._move_to):
             self._move_to = None
         elif self._to_first:
