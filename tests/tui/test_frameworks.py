@@ -19,16 +19,22 @@ def option_texts(options) -> list[str]:
     return [str(option.prompt) for option in options.options]
 
 
+async def open_new_scan(app, pilot, host: str) -> NewScanModal:
+    """New Scan for a RHEL 9 host, once its profiles are listed."""
+    await settle(pilot)
+    modal = NewScanModal(host)
+    await app.push_screen(modal)
+    await wait_for(pilot, lambda: modal.choices, what="RHEL 9's profiles")
+    await settle(pilot)
+    return modal
+
+
 async def test_new_scan_offers_every_framework_and_queues_a_stig_scan(data_dir):
     async with await Workspace.open(data_dir) as workspace:
         await add_host(workspace, "rhel01", "10.0.0.9", **RHEL_9)
     app = make_app(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        modal = NewScanModal("rhel01")
-        await app.push_screen(modal)
-        await wait_for(pilot, lambda: modal.choices, what="RHEL 9's profiles")
-        await settle(pilot)
+        modal = await open_new_scan(app, pilot, "rhel01")
         options = modal.query_one("#profiles")
         texts = option_texts(options)
         headings = [str(o.prompt) for o in options.options if o.disabled]
@@ -60,11 +66,7 @@ async def test_a_profile_title_from_content_is_text(data_dir):
         await add_host(workspace, "rhel02", "10.0.0.10", **RHEL_9)
     app = make_app(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        modal = NewScanModal("rhel01")
-        await app.push_screen(modal)
-        await wait_for(pilot, lambda: modal.choices, what="RHEL 9's profiles")
-        await settle(pilot)
+        modal = await open_new_scan(app, pilot, "rhel01")
         assert any(HOSTILE in text for text in option_texts(modal.query_one("#profiles")))
         await pilot.press("escape")
         await settle(pilot)

@@ -14,7 +14,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, Label, OptionList, ProgressBar, Static
 
 from core.content.frameworks import profile_name
@@ -87,23 +86,18 @@ class BulkScanModal(BaseModal):
         return [(p.framework, p.name, f"{p.title}  ({profile_name(p.name)}"
                  + (f", {p.hosts} of {total} hosts)" if counted else ")")) for p in shared]
 
-    class Profiles(Message):
-        def __init__(self, shared: list[SharedProfile]):
-            super().__init__()
-            self.shared = shared
-
     @work(group="profiles", exit_on_error=False)
     async def load_profiles(self) -> None:
         """Every profile the hosts' content offers (by their detected OS), beyond the CIS pair."""
         oses = [h.os_info for h in self.hosts]
-        self.post_message(self.Profiles(shared_profiles(oses, await self.state.datastreams())))
+        self._show_profiles(shared_profiles(oses, await self.state.datastreams()))
 
-    def on_bulk_scan_modal_profiles(self, message: Profiles) -> None:
+    def _show_profiles(self, shared: list[SharedProfile]) -> None:
         options = self.query_one("#bulk-profile", OptionList)
         highlighted = options.highlighted
         was = options.get_option_at_index(highlighted).id if highlighted is not None else None
         options.clear_options()
-        options.add_options(grouped_options(self._items(message.shared)))
+        options.add_options(grouped_options(self._items(shared)))
         ids = [option.id for option in options.options]
         options.highlighted = ids.index(was) if was in ids else first_choice(options.options)
 

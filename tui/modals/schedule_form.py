@@ -12,7 +12,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
-from textual.message import Message
 from textual.widgets import Input, Label, Select
 
 from core.content.frameworks import framework_of, profile_name
@@ -103,21 +102,16 @@ class ScheduleFormModal(FormModal[ScheduleForm, Schedule]):
     def on_mount(self) -> None:
         self.load_profiles()
 
-    class Profiles(Message):
-        def __init__(self, shared: list[SharedProfile]):
-            super().__init__()
-            self.shared = shared
-
     @work(group="profiles", exit_on_error=False)
     async def load_profiles(self) -> None:
+        """The profiles the content offers the detected hosts, as the form's choices (an async
+        worker runs on the event loop: it sets them itself)."""
         hosts = await self.workspace.store.find_hosts()
         oses = [h.os_info for h in hosts if h.os_info]
-        self.post_message(self.Profiles(shared_profiles(oses, await self.state.datastreams())))
-
-    def on_schedule_form_modal_profiles(self, message: Profiles) -> None:
+        shared = shared_profiles(oses, await self.state.datastreams())
         select = self.query_one("#f-profile", Select)
         chosen = select.value
-        select.set_options(profile_choices(message.shared, str(chosen)))
+        select.set_options(profile_choices(shared, str(chosen)))
         select.value = chosen
 
     def on_select_changed(self, event: Select.Changed) -> None:
