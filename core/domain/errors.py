@@ -49,6 +49,13 @@ class OscapFailed(OperatorError):
     pass
 
 
+class OscapCrashed(OscapFailed):
+    """oscap was killed by a signal: a fault of its own (or a kill), not of the content."""
+
+    host = how = reason = ""
+    fault = False  # a fault of oscap's own (SIGSEGV, SIGABRT...), not a kill
+
+
 class ConnectionLost(OperatorError):
     pass
 

@@ -24,7 +24,7 @@ from core.content.benchmark import selected_rules
 from core.content.catalog import Datastream
 from core.content.tailoring import Tailoring, original_name, read_tailoring
 from core.domain import limits
-from core.domain.errors import OperatorError, OscapFailed, Unreachable
+from core.domain.errors import OperatorError, OscapCrashed, OscapFailed, Unreachable
 from core.domain.models import Host, ScanStatus, compute_score, notice_for
 from core.domain.timeutil import now_iso
 from core.files import private_dir, write_private
@@ -80,7 +80,8 @@ class RuleClock:
         self._since = time.monotonic()
 
     def start(self) -> None:
-        self._since = time.monotonic()
+        """oscap starts (again): nothing done yet."""
+        self.seconds, self.done, self._since = {}, 0, time.monotonic()
 
     def finished(self, rule_id: str) -> str | None:
         """Record a finished rule; returns the one that runs now (None past the last)."""
@@ -234,11 +235,25 @@ async def scan_on_host(
         progress = ScanProgress(ctx, order, total)
         clock = progress.clock
 
-        async def oscap(cached: str | None) -> CommandResult:
+        async def run_oscap(cached: str | None) -> CommandResult:
             ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
             await progress.begin()
             return await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, progress.rule,
                                          remote_tailoring, work.tmp, cached=cached)
+
+        async def oscap(cached: str | None) -> CommandResult:
+            # a crash gets one more run: oscap 1.3's package probe (through libapt) fails now and
+            # then and takes oscap down with it (upstream rewrote that probe in 1.3.10)
+            try:
+                return await run_oscap(cached)
+            except OscapCrashed as crash:
+                if not crash.fault:
+                    raise
+                ctx.say(f"{crash}: running it once more")
+            try:
+                return await run_oscap(cached)
+            except OscapCrashed as again:
+                raise remote.crashed(again.host, again.how, again.reason, again.fault, twice=True) from None
 
         evaluated = await oscap(digest)  # the datastream checked in the same round trip
         if evaluated.exit_status == remote.NOT_CACHED:

@@ -17,7 +17,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from core.domain.errors import CommandTimeout, OperatorError, OscapFailed, OscapMissing, OutputTooLarge
+from core.domain.errors import CommandTimeout, OperatorError, OscapCrashed, OscapFailed, OscapMissing, OutputTooLarge
 from core.domain.limits import size
 from core.domain.models import OsInfo
 from core.domain.text import one_line
@@ -241,11 +241,23 @@ async def evaluate(
         raise OscapMissing(f"{transport.host_name}: sudo cannot find oscap in its secure_path; "
                            "install openscap-scanner or add its directory to secure_path")
     if 128 < result.exit_status < 128 + 65:  # timeout(1) reports a child killed by a signal so
-        raise OscapFailed(f"{transport.host_name}: oscap crashed ({_signal_name(result.exit_status - 128)}): "
-                          f"{oscap_error(result.stderr)}; check the host's oscap package and its logs")
+        number = result.exit_status - 128
+        raise crashed(transport.host_name, _signal_name(number), oscap_error(result.stderr),
+                      fault=number in FAULT_SIGNALS)
     full = re.search(r"write error|no space left", result.stderr, re.I)  # oscap says little more
     raise OscapFailed(f"{transport.host_name}: oscap failed (exit {result.exit_status}): {oscap_error(result.stderr)}"
                       + ("; is the disk of the host's temp dir full? (df $TMPDIR)" if full else ""))
+
+
+# signals of a fault in oscap itself, not of someone (or the kernel's OOM killer) stopping it
+FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE})
+
+
+def crashed(host: str, how: str, reason: str, fault: bool, twice: bool = False) -> OscapCrashed:
+    error = OscapCrashed(f"{host}: oscap crashed {'twice ' if twice else ''}({how}): {reason}; "
+                         "check the host's oscap package and its logs")
+    error.host, error.how, error.reason, error.fault = host, how, reason, fault
+    return error
 
 
 def _signal_name(number: int) -> str:

@@ -187,9 +187,28 @@ def test_oscap_crashing(cli, quick, victim, data_dir):
     victim.behave(crash="SIGSEGV")
     scans = scans_of(cli("scan", "quick", "victim", "--profile", L1, "--json").stdout)
     assert scans["quick"]["status"] == "completed"
-    one_line_failure(scans["victim"], "victim", "oscap crashed (killed by SIGSEGV)")
+    one_line_failure(scans["victim"], "victim", "oscap crashed twice (killed by SIGSEGV)")
     assert victim.temp_dirs() == []
     assert integrity(data_dir) == "ok"
+
+
+def test_oscap_crashing_once_is_run_again(cli, victim):
+    """oscap 1.3's libapt package probe fails now and then and takes oscap down (SIGSEGV): one
+    more run, said in the job's log, and the scan completes."""
+    marker = victim.root / "crashed-once"
+    victim.behave(crash="SIGSEGV", crash_once=str(marker))
+    scans = scans_of(cli("scan", "victim", "--profile", L1, "--json").stdout)
+    assert scans["victim"]["status"] == "completed", scans["victim"]["error_message"]
+    assert marker.exists()
+    output = cli.ok("jobs", "show", scans["victim"]["id"], "--json").json()["output"]
+    assert "oscap crashed (killed by SIGSEGV)" in output and "running it once more" in output, output
+
+
+def test_oscap_killed_is_not_run_again(cli, victim):
+    """Killed by someone (SIGTERM), not a fault of oscap's: the scan fails at once."""
+    victim.behave(crash="SIGTERM")
+    scans = scans_of(cli("scan", "victim", "--profile", L1, "--json").stdout)
+    one_line_failure(scans["victim"], "victim", "oscap crashed (killed by SIGTERM)")
 
 
 def test_fifty_scans_at_once_five_failing_differently(cli, fleet, quick, victim, home, tmp_path, data_dir):
@@ -209,7 +228,7 @@ def test_fifty_scans_at_once_five_failing_differently(cli, fleet, quick, victim,
            "--identity", str(fleet.client_key), "--known-hosts", str(tmp_path / "empty_known_hosts"))
     add(cli, fleet, quick, "needspw", user=PASSWORD_USER)
     failing = {"gone": "unreachable", "wrongkey": "authentication failed", "unknownkey": "unknown host key",
-               "needspw": "sudo needs a password", "crashing": "oscap crashed (killed by SIGABRT)"}
+               "needspw": "sudo needs a password", "crashing": "oscap crashed twice (killed by SIGABRT)"}
     started = time.monotonic()
     result = cli("scan", *names, *failing, "--profile", L1, "--json", "--max-concurrent", "50")
     took = time.monotonic() - started
