@@ -18,6 +18,7 @@ import pytest
 
 from core import paths
 from core.content import catalog as content
+from tests import cli_server
 from tests.fleet.hosts import Fleet, make_client_key
 
 CONTENT_DIRS = [Path("/usr/share/xml/scap/ssg/content")]
@@ -108,13 +109,25 @@ class CliResult:
 
 
 class Cli:
-    """Runs the real `compliance-tui` command in a subprocess, as an operator would."""
+    """Runs the real `compliance-tui` command in a process of its own, as an operator would: forked
+    from a process that has imported it already (tests/cli_server.py), or with env that a new
+    interpreter reads at its start (PYTHON*, LC_*, LANG), as `python -m tui`."""
 
     def __init__(self, data_dir: Path, home: Path):
         self.env = os.environ | {"COMPLIANCE_TUI_HOME": str(data_dir), "HOME": str(home)}
 
     def __call__(self, *args: str, input: str | None = None, env: dict | None = None,
                  timeout: float = 600) -> CliResult:
+        full_env = self.env | (env or {})
+        server = cli_server.shared()
+        if server.serves(full_env):
+            done = server.run(list(args), full_env, input, timeout)
+            return CliResult(done.returncode, done.stdout, done.stderr)
+        return self.process(*args, input=input, env=env, timeout=timeout)
+
+    def process(self, *args: str, input: str | None = None, env: dict | None = None,
+                timeout: float = 600) -> CliResult:
+        """The command as a new interpreter, `python -m tui ARGS`."""
         done = subprocess.run(
             [sys.executable, "-m", "tui", *args], capture_output=True, text=True,
             env=self.env | (env or {}), input=input, timeout=timeout,

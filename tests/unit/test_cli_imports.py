@@ -52,3 +52,16 @@ def test_control_views_and_their_exports_load_only_in_their_commands(tmp_path):
     assert loaded(imported(tmp_path, "export", "oscal", "--help"), *heavy, "lxml") == []
     assert loaded(imported(tmp_path, "results", "--help"), *heavy, "lxml") == []
     assert loaded(imported(tmp_path, "--data-dir", str(tmp_path / "data"), "hosts", "list"), *heavy) == []
+
+
+def test_a_new_interpreter_prints_no_warning(tmp_path):
+    """Issue 20: what importing prints shows only in a new interpreter (the suite's other commands
+    are forked from one that has imported everything, tests/cli_server.py): none of it reaches an
+    operator, whatever cryptography or Apprise deprecate."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = os.environ | {"COMPLIANCE_TUI_HOME": str(tmp_path / "data"), "HOME": str(home)}
+    for args in (["hosts", "list"], ["scan", "--help"], ["notify", "list"], ["explain", "--help"]):
+        done = subprocess.run([sys.executable, "-m", "tui", *args], env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0 and done.stderr == "", (args, done.stderr)
