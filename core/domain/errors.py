@@ -56,6 +56,13 @@ class OscapCrashed(OscapFailed):
     fault = False  # a fault of oscap's own (SIGSEGV, SIGABRT...), not a kill
 
 
+class OscapStalled(OscapFailed):
+    """oscap printed no progress for the stall timeout (a hung probe) and was stopped."""
+
+    host = ""
+    seconds = 0
+
+
 class ConnectionLost(OperatorError):
     pass
 

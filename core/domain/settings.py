@@ -5,6 +5,8 @@ environment. Nothing secret is ever read from or written to the file.
     max_concurrent = 64     # jobs a process runs at once (default: 64, fewer with few file descriptors)
     scan_timeout = 3600     # seconds one oscap run may take
     transfer_timeout = 600  # seconds one upload (the datastream) or one results transfer may take
+    stall_timeout = 1800    # seconds oscap may print no progress (no rule done) before it counts as
+                            # hung: it is stopped and run once more ($COMPLIANCE_TUI_STALL_SECONDS)
     lease_seconds = 60      # a job whose process stops renewing this is recovered
     worker_grace = 30       # seconds a stopping worker lets running jobs finish
 
@@ -59,6 +61,7 @@ from core.domain.text import one_line
 
 ENV_CONFIG = "COMPLIANCE_TUI_CONFIG"
 ENV_LEASE = "COMPLIANCE_TUI_LEASE_SECONDS"
+ENV_STALL = "COMPLIANCE_TUI_STALL_SECONDS"
 # The openai package's own variables, and ours for the model (the environment wins over the file).
 AI_ENV = {"base_url": "OPENAI_BASE_URL", "model": "COMPLIANCE_TUI_LLM_MODEL"}
 
@@ -167,6 +170,9 @@ class Settings:
     max_concurrent: int = field(default_factory=default_concurrency)
     scan_timeout: int = 3600  # a CIS L2 scan of a big host takes minutes, never an hour
     transfer_timeout: int = 600  # 30 MB over a slow link; a stalled one is given up after this
+    # oscap silent this long is hung (a deadlocked probe: oscap 1.3 has them); the slowest rule of
+    # a real CIS Level 1 scan here took 89 s, a world-writable-files search on a big host takes minutes
+    stall_timeout: int = 1800
     lease_seconds: float = 60.0
     worker_grace: float = 30.0
     keys: tuple[tuple[str, str], ...] = ()  # (binding id, keys): the TUI checks the ids
@@ -216,8 +222,9 @@ def load_settings(path: Path | None = None, environment: bool = True) -> Setting
         return settings
     if os.environ.get(ENV_STORE, "").strip():  # the environment may hold a password: it is private
         settings = replace(settings, store_url=check_url(os.environ[ENV_STORE], ENV_STORE, password_allowed=True))
-    if os.environ.get(ENV_LEASE):
-        settings = _apply(settings, {"lease_seconds": os.environ[ENV_LEASE]}, ENV_LEASE, strict=False)
+    for key, name in (("lease_seconds", ENV_LEASE), ("stall_timeout", ENV_STALL)):
+        if os.environ.get(name):
+            settings = _apply(settings, {key: os.environ[name]}, name, strict=False)
     from_env = {key: os.environ[name] for key, name in AI_ENV.items() if os.environ.get(name, "").strip()}
     if from_env:
         settings = replace(settings, ai=ai_settings(from_env, "the environment", settings.ai))

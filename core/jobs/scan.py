@@ -24,7 +24,7 @@ from core.content.benchmark import selected_rules
 from core.content.catalog import Datastream
 from core.content.tailoring import Tailoring, original_name, read_tailoring
 from core.domain import limits
-from core.domain.errors import OperatorError, OscapCrashed, OscapFailed, Unreachable
+from core.domain.errors import OperatorError, OscapCrashed, OscapFailed, OscapStalled, Unreachable
 from core.domain.models import Host, ScanStatus, compute_score, notice_for
 from core.domain.timeutil import now_iso
 from core.files import private_dir, write_private
@@ -231,6 +231,7 @@ async def scan_on_host(
             remote_tailoring = f"{work.tmp}/tailoring.xml"
             await remote.upload(transport, tailoring.path.read_bytes(), remote_tailoring, timeout=120)
         arf = f"{work.tmp}/arf.xml"
+        stall = workspace.settings.stall_timeout
         ctx.begin_scan(scan_id, total)
         progress = ScanProgress(ctx, order, total)
         clock = progress.clock
@@ -239,21 +240,23 @@ async def scan_on_host(
             ctx.say(f"running oscap xccdf eval (timeout {timeout} s)")
             await progress.begin()
             return await remote.evaluate(transport, sudo, profile_id, remote_ds, arf, timeout, progress.rule,
-                                         remote_tailoring, work.tmp, cached=cached)
+                                         remote_tailoring, work.tmp, cached=cached, stall_s=stall)
 
         async def oscap(cached: str | None) -> CommandResult:
-            # a crash gets one more run: oscap 1.3's package probe (through libapt) fails now and
-            # then and takes oscap down with it (upstream rewrote that probe in 1.3.10)
+            # oscap's own faults get one more run: oscap 1.3's probes fail now and then under load,
+            # crashing (its libapt package probe; upstream rewrote it in 1.3.10) or deadlocking
             try:
                 return await run_oscap(cached)
-            except OscapCrashed as crash:
-                if not crash.fault:
+            except (OscapCrashed, OscapStalled) as first:
+                if isinstance(first, OscapCrashed) and not first.fault:
                     raise
-                ctx.say(f"{crash}: running it once more")
+                ctx.say(f"{first}: running it once more")
             try:
                 return await run_oscap(cached)
             except OscapCrashed as again:
                 raise remote.crashed(again.host, again.how, again.reason, again.fault, twice=True) from None
+            except OscapStalled as again:
+                raise remote.stalled(again.host, again.seconds, twice=True) from None
 
         evaluated = await oscap(digest)  # the datastream checked in the same round trip
         if evaluated.exit_status == remote.NOT_CACHED:

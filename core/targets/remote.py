@@ -17,7 +17,15 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from core.domain.errors import CommandTimeout, OperatorError, OscapCrashed, OscapFailed, OscapMissing, OutputTooLarge
+from core.domain.errors import (
+    CommandTimeout,
+    OperatorError,
+    OscapCrashed,
+    OscapFailed,
+    OscapMissing,
+    OscapStalled,
+    OutputTooLarge,
+)
 from core.domain.limits import size
 from core.domain.models import OsInfo
 from core.domain.text import one_line
@@ -204,29 +212,37 @@ def eval_command(
 async def evaluate(
     transport: Transport, sudo: Sudo, profile_id: str, datastream: str, arf: str,
     timeout_s: int, on_rule: Callable[[str, str], Awaitable[None] | None], tailoring: str | None = None, work_dir: str | None = None,
-    cached: str | None = None,
+    cached: str | None = None, stall_s: int | None = None,
 ) -> CommandResult:
-    """Run oscap, calling on_rule(rule_id, result) for each progress line. Cancelled, or past
-    its time, it is stopped on the target too (through work_dir's pid file). cached: the
-    datastream's sha256; when the file is not that, nothing runs and the exit is NOT_CACHED."""
-
-    def line(text: str) -> Awaitable[None] | None:
-        found = progress_line(text)
-        return on_rule(*found) if found else None
-
+    """Run oscap, calling on_rule(rule_id, result) for each progress line. Cancelled, past its
+    time, or silent for stall_s (a hung probe), it is stopped on the target too (through
+    work_dir's pid file). cached: the datastream's sha256; when the file is not that, nothing
+    runs and the exit is NOT_CACHED."""
+    loop = asyncio.get_running_loop()
     pid_file = f"{work_dir}/oscap.pid" if work_dir else None
     command, stdin = eval_command(sudo, profile_id, datastream, arf, timeout_s, tailoring, pid_file, cached)
     try:
-        # timeout(1) sends KILL 10 s after TERM, so the exit status is due by timeout_s + 10;
-        # later than that the link itself hangs, and there is nothing left to stop over it
-        result = await transport.stream(command, line, input=stdin, timeout=timeout_s + 15)
+        async with asyncio.timeout(stall_s) as quiet:
+
+            def line(text: str) -> Awaitable[None] | None:
+                if stall_s:
+                    quiet.reschedule(loop.time() + stall_s)
+                found = progress_line(text)
+                return on_rule(*found) if found else None
+
+            try:
+                # timeout(1) sends KILL 10 s after TERM, so the exit status is due by timeout_s + 10;
+                # later than that the link itself hangs, and there is nothing left to stop over it
+                result = await transport.stream(command, line, input=stdin, timeout=timeout_s + 15)
+            except asyncio.CancelledError:
+                if pid_file:
+                    await asyncio.shield(stop(transport, pid_file))
+                raise
     except CommandTimeout:
         raise CommandTimeout(f"{transport.host_name}: no answer from the host for {timeout_s + 15} s while "
                              f"oscap ran (limit {timeout_s} s); the network or the host hangs") from None
-    except asyncio.CancelledError:
-        if pid_file:
-            await asyncio.shield(stop(transport, pid_file))
-        raise
+    except TimeoutError:  # only the stall's: the stream's own is a CommandTimeout
+        raise stalled(transport.host_name, stall_s or 0) from None
     if result.exit_status in (0, 2) or (cached and result.exit_status == NOT_CACHED):
         return result
     if result.exit_status in TIMEOUT_EXITS:
@@ -257,6 +273,13 @@ def crashed(host: str, how: str, reason: str, fault: bool, twice: bool = False) 
     error = OscapCrashed(f"{host}: oscap crashed {'twice ' if twice else ''}({how}): {reason}; "
                          "check the host's oscap package and its logs")
     error.host, error.how, error.reason, error.fault = host, how, reason, fault
+    return error
+
+
+def stalled(host: str, seconds: int, twice: bool = False) -> OscapStalled:
+    error = OscapStalled(f"{host}: oscap printed no progress for {seconds} s{', twice' if twice else ''} and was "
+                         "stopped (a hung probe); if a rule of this host takes that long, raise [jobs] stall_timeout")
+    error.host, error.seconds = host, seconds
     return error
 
 

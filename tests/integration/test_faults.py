@@ -169,7 +169,8 @@ def test_hung_oscap_times_out(cli, fleet, known_hosts, data_dir):
     add_fleet_host(cli, fleet, "u2004")
     host = fleet.hosts["u2204"]
     started = time.monotonic()
-    process = start_scan_process(cli, "u2204", "u2004", extra=("--timeout", "5"))
+    # a limit the other host's scan meets even on a machine busy with the rest of the suite
+    process = start_scan_process(cli, "u2204", "u2004", extra=("--timeout", "12"))
     try:
         oscap = f"{host.root}/oscap.real xccdf eval"
         pids = wait_for(lambda: host.processes(oscap), 0.02)
@@ -178,8 +179,8 @@ def test_hung_oscap_times_out(cli, fleet, known_hosts, data_dir):
     finally:
         procs.kill(host.processes(oscap))
     scans = {s["host"]: s for s in json.loads(out)}
-    assert_one_line_failure(scans["u2204"], "did not finish within 5 s")
-    assert scans["u2004"]["status"] == "completed"
+    assert_one_line_failure(scans["u2204"], "did not finish within 12 s")
+    assert scans["u2004"]["status"] == "completed", scans["u2004"]["error_message"]
     assert time.monotonic() - started < 60
 
 

@@ -6,7 +6,7 @@ file the test writes, so one played host can be any misbehaving target.
 Run by the played host's /usr/bin/oscap wrapper (through sudo for `xccdf eval`, as the scanning
 user for `--version`). It uses only the standard library: it runs with the machine's python3.
 Behaviour keys (all optional): version, stderr, stderr_bytes, progress (lines), progress_count,
-long_line_bytes, sleep, crash (a signal name), crash_once (a marker file: crash once), exit, arf (a kind, see write_arf), rules,
+long_line_bytes, sleep, crash (a signal name), once (a marker file: sleep and crash once), exit, arf (a kind, see write_arf), rules,
 rule_payload, target, padding_bytes, pid_file, started_file and stall (arf "fifo_stall").
 """
 
@@ -56,11 +56,13 @@ def main() -> int:
             sys.stderr.buffer.write(block)
         sys.stderr.buffer.write(b"OpenSCAP Error: the last line is the reason\n")
     sys.stderr.flush()
-    if behaviour.get("sleep"):
+    once = behaviour.get("once")  # a marker file: the sleep and the crash happen on the first run only
+    first = not (once and os.path.exists(once))
+    if once and first:
+        open(once, "w").close()
+    if first and behaviour.get("sleep"):
         time.sleep(behaviour["sleep"])
-    if behaviour.get("crash") and not os.path.exists(behaviour.get("crash_once", "")):
-        if behaviour.get("crash_once"):  # crash on the first run only
-            open(behaviour["crash_once"], "w").close()
+    if first and behaviour.get("crash"):
         os.kill(os.getpid(), getattr(signal, behaviour["crash"]))
     exit_code = behaviour.get("exit", 2)
     if exit_code in (0, 2):

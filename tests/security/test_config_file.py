@@ -15,6 +15,7 @@ CASES = {
     '[jobs]\nscan_timeout = true\n': ("jobs.scan_timeout must be a whole number", "not true (true/false)"),
     '[jobs]\nmax_concurrent = 2.5\n': ("jobs.max_concurrent must be a whole number", "not a number"),
     '[jobs]\nlease_seconds = [1, 2]\n': ("jobs.lease_seconds must be a number", "not a list"),
+    '[jobs]\nstall_timeout = "soon"\n': ("jobs.stall_timeout must be a whole number", "not text"),
     '[jobs]\nworker_grace = 2025-01-01\n': ("jobs.worker_grace must be a number", "not a date or time"),
     '[ai]\nmodel = 5\n': ("ai.model must be text", "not a whole number"),
     '[ai]\nmodel = { name = "x" }\n': ("ai.model must be text", "not a table"),

@@ -196,12 +196,30 @@ def test_oscap_crashing_once_is_run_again(cli, victim):
     """oscap 1.3's libapt package probe fails now and then and takes oscap down (SIGSEGV): one
     more run, said in the job's log, and the scan completes."""
     marker = victim.root / "crashed-once"
-    victim.behave(crash="SIGSEGV", crash_once=str(marker))
+    victim.behave(crash="SIGSEGV", once=str(marker))
     scans = scans_of(cli("scan", "victim", "--profile", L1, "--json").stdout)
     assert scans["victim"]["status"] == "completed", scans["victim"]["error_message"]
     assert marker.exists()
     output = cli.ok("jobs", "show", scans["victim"]["id"], "--json").json()["output"]
     assert "oscap crashed (killed by SIGSEGV)" in output and "running it once more" in output, output
+
+
+def test_a_hung_oscap_is_stopped_and_run_again(cli, victim):
+    """oscap 1.3 deadlocks now and then (every thread waiting on a lock): silent past the stall
+    timeout, it is stopped on the target and run once more; hung twice, the scan fails in one line."""
+    short = {"COMPLIANCE_TUI_STALL_SECONDS": "2"}
+    victim.behave(sleep=120, once=str(victim.root / "hung-once"))
+    scans = scans_of(cli("scan", "victim", "--profile", L1, "--json", env=short).stdout)
+    assert scans["victim"]["status"] == "completed", scans["victim"]["error_message"]
+    output = cli.ok("jobs", "show", scans["victim"]["id"], "--json").json()["output"]
+    assert "oscap printed no progress for 2 s and was stopped" in output and "running it once more" in output
+    wait_for(lambda: not victim.processes(), timeout=15)  # the hung one was stopped on the target
+
+    victim.behave(sleep=120)
+    scans = scans_of(cli("scan", "victim", "--profile", L1, "--json", env=short).stdout)
+    one_line_failure(scans["victim"], "victim", "oscap printed no progress for 2 s, twice and was stopped")
+    wait_for(lambda: not victim.processes(), timeout=15)
+    assert victim.temp_dirs() == []
 
 
 def test_oscap_killed_is_not_run_again(cli, victim):
