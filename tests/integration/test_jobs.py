@@ -74,7 +74,7 @@ def test_cancel_stops_oscap_on_the_target(cli, fleet, known_hosts):
         wait_for(lambda: not oscap_pids(fleet.hosts["u2204"]), timeout=60)  # KILL comes 10 s after TERM
     finally:
         worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+        worker.communicate(timeout=60)  # and closes its pipes
     ended = job(cli, queued["id"])
     assert ended["error"] == "cancelled by the operator"
     (scan,) = cli.ok("scans", "list", "--json").json()
@@ -89,7 +89,7 @@ def test_a_worker_killed_mid_scan_has_its_job_requeued_by_lease(cli, fleet, know
     worker = background(cli, "worker", "--processes", "1", env=SHORT_LEASE)
     wait_for(lambda: running_with_progress(cli, queued["id"]), interval=0.05)
     os.kill(worker.pid, signal.SIGKILL)
-    worker.wait()
+    worker.communicate()
     time.sleep(1.5)  # the lease runs out
     rescued = cli("worker", "--processes", "1", "--once", env=SHORT_LEASE)
     assert rescued.returncode == 0, rescued.stderr
@@ -109,7 +109,7 @@ def test_a_killed_cli_scan_is_recovered_and_a_second_loss_fails_it(cli, fleet, k
             process = background(cli, "worker", "--processes", "1", env=SHORT_LEASE)
         wait_for(lambda: running_with_progress(cli, queued["id"]), interval=0.05)
         os.kill(process.pid, signal.SIGKILL)
-        process.wait()
+        process.communicate()
         time.sleep(1.5)
         recovered = job(cli, queued["id"], SHORT_LEASE)  # opening the store recovers it
         if attempt == 1:

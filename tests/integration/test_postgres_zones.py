@@ -63,7 +63,7 @@ def test_a_zone_worker_killed_mid_scan_has_its_job_requeued_after_the_lease(pg_c
     worker = background(pg_cli, "worker", "--processes", "1", "--zone", "east", env=SHORT_LEASE)
     wait_for(lambda: running_with_progress(pg_cli, queued["id"]), interval=0.05)
     os.kill(worker.pid, signal.SIGKILL)
-    worker.wait()
+    worker.communicate()
     time.sleep(1.5)  # the lease runs out
     requeued = job(pg_cli, queued["id"], SHORT_LEASE)  # opening the store recovers it
     assert requeued["status"] == "pending" and "stopped (lease expired); re-queued" in requeued["output"]

@@ -281,7 +281,7 @@ def test_app_killed_mid_scan(cli, victim, data_dir):
     orphaned = victim.temp_dirs()
     assert len(orphaned) == 1
     process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
+    process.communicate(timeout=10)
 
     time.sleep(1.5)  # the lease runs out
     jobs = cli.ok("jobs", "list", "--json", env=short).json()
