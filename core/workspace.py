@@ -34,6 +34,9 @@ class Workspace:
     _datastreams: list[catalog.Datastream] | None = field(default=None, repr=False)
     _content_seen: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)  # discovery.fingerprint() of _datastreams
     notices: list[str] = field(default_factory=list)  # for the operator: the CLI's stderr, the TUI
+    # work that a fleet's first scans would all do at once, once per key in this process (see first)
+    _firsts: dict[str, asyncio.Lock] = field(default_factory=dict, repr=False)
+    firsts_done: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     async def open(cls, data_dir: Path, content_dirs: list[Path] | None = None,
@@ -56,6 +59,12 @@ class Workspace:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def first(self, key: str) -> asyncio.Lock:
+        """The lock under which concurrent jobs do once what they would all do at the same time
+        (compress a datastream, read a profile's rules, fetch a datastream block); the first
+        adds key to firsts_done."""
+        return self._firsts.setdefault(key, asyncio.Lock())
+
     def configure(self, **changes: Any) -> None:
         """Override settings for this process (e.g. the CLI's --max-concurrent)."""
         self.settings = replace(self.settings, **changes)
@@ -65,10 +74,11 @@ class Workspace:
         removed since the last look (`content import` from another process, `make content`),
         and then only the files the index does not know."""
         seen = await asyncio.to_thread(discovery.fingerprint, self.content_dirs)
-        if self._datastreams is None or seen != self._content_seen:
-            index = paths.cache_dir(self.data_dir) / "content-index.json"
-            self._datastreams = await asyncio.to_thread(catalog.discover, self.content_dirs, index)
-            self._content_seen = seen
+        async with self.first("content"):  # concurrent scans of a fleet each read it all, before
+            if self._datastreams is None or seen != self._content_seen:
+                index = paths.cache_dir(self.data_dir) / "content-index.json"
+                self._datastreams = await asyncio.to_thread(catalog.discover, self.content_dirs, index)
+                self._content_seen = seen
         return self._datastreams
 
     async def recover_expired(self) -> list[Expired]:

@@ -58,14 +58,15 @@ RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
 _ORDERS: dict[tuple[str, str], list[str]] = {}  # (datastream sha256, profile) -> rule order
 
 
-async def rule_order(datastream: Datastream, profile_id: str) -> list[str]:
+async def rule_order(workspace: Workspace, datastream: Datastream, profile_id: str) -> list[str]:
     """The rules the profile selects, in oscap's order: read once per content and profile."""
     key = (datastream.sha256, profile_id)
-    if key not in _ORDERS:
-        try:
-            _ORDERS[key] = await asyncio.to_thread(selected_rules, datastream.path, profile_id)
-        except XmlError:
-            _ORDERS[key] = []
+    async with workspace.first(f"order:{datastream.sha256}:{profile_id}"):
+        if key not in _ORDERS:
+            try:
+                _ORDERS[key] = await asyncio.to_thread(selected_rules, datastream.path, profile_id)
+            except XmlError:
+                _ORDERS[key] = []
     return _ORDERS[key]
 
 
@@ -212,7 +213,7 @@ async def scan_on_host(
     try:
         await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
                                  datastream.version, derived_from=datastream.derived_from)
-        order = await rule_order(datastream, content.profile_id)
+        order = await rule_order(workspace, datastream, content.profile_id)
         # the profile's rule count: from the catalog, else (a hardening job's re-scan) its order
         profile_id, total, tailored = content.profile_id, content.rule_count or len(order) or None, None
         if tailoring:  # the tailoring's own selections change the rule count: unknown up front
@@ -224,7 +225,8 @@ async def scan_on_host(
                 f"{f', {total} rules' if total else ''}")
         sudo = sudo_for(host, found)
         await store.assign_content(scan_id, profile_id, datastream.sha256, total, tailored)
-        data, digest = await asyncio.to_thread(compressed_datastream, workspace, datastream)
+        async with workspace.first(f"bz2:{datastream.sha256}"):  # compressed once, then read from the cache
+            data, digest = await asyncio.to_thread(compressed_datastream, workspace, datastream)
         remote_ds = f"{work.cache}/{digest}.xml.bz2"
         remote_tailoring = None
         if tailoring:
@@ -268,13 +270,28 @@ async def scan_on_host(
             ctx.say(f"    slowest: {slow.removeprefix(RULE_PREFIX)} {seconds:.1f} s")
         ctx.timings = clock.seconds
         limit = limits.current().arf_bytes(total, _plain_size(datastream.path))
-        evidence = await fetch_evidence(ctx, transport, sudo, arf, work.tmp, scan_id, limit)
+        evidence = await fetch_evidence_once(ctx, transport, sudo, arf, work.tmp, scan_id, limit, datastream.sha256)
     finally:
         await remote.discard(transport, work)
     return evidence
 
 
 KNOWN_BLOCKS = 64  # the newest blocks kept here that a target need not send again
+
+
+async def fetch_evidence_once(ctx: JobContext, transport: Transport, sudo: Sudo, arf: str, tmp: str,
+                              scan_id: str, limit: int, content: str) -> Evidence:
+    """fetch_evidence, where the first scan of a content in this process brings its datastream
+    block alone: a fleet's first scans all end at once, and each brought the same block (11 MB,
+    compressed on every target and checked here) before one was kept."""
+    workspace, key = ctx.workspace, f"block:{content}"
+    if key not in workspace.firsts_done:
+        async with workspace.first(key):
+            if key not in workspace.firsts_done:
+                evidence = await fetch_evidence(ctx, transport, sudo, arf, tmp, scan_id, limit)
+                workspace.firsts_done.add(key)
+                return evidence
+    return await fetch_evidence(ctx, transport, sudo, arf, tmp, scan_id, limit)
 
 
 async def fetch_evidence(ctx: JobContext, transport: Transport, sudo: Sudo, arf: str, tmp: str, scan_id: str,
@@ -345,13 +362,14 @@ async def _store_results(ctx: JobContext, scan_id: str, evidence: Evidence, data
     if len(results) != 1:
         raise OperatorError(f"the results hold {len(results)} TestResults, expected one")
     rule_results = [replace(r, seconds=ctx.timings.get(r.rule_id)) for r in xccdf.merge_duplicates(results[0].results)]
-    if not await store.has_rules(datastream.sha256):
-        rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
-        await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
-                                 datastream.version, rules.values(), datastream.derived_from)
-    elif not await store.references_read(datastream.sha256):  # content stored before references were kept
-        rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
-        await store.save_references(datastream.sha256, rules.values())
+    async with ctx.workspace.first(f"rules:{datastream.sha256}"):  # a fleet's first scans read them once
+        if not await store.has_rules(datastream.sha256):
+            rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
+            await store.save_content(datastream.sha256, datastream.path.name, datastream.benchmark_id,
+                                     datastream.version, rules.values(), datastream.derived_from)
+        elif not await store.references_read(datastream.sha256):  # content stored before references were kept
+            rules = await asyncio.to_thread(xccdf.read_rules, datastream.path)
+            await store.save_references(datastream.sha256, rules.values())
     counts = xccdf.count_results(rule_results)
     score = compute_score(counts)
     evaluated = sum(n for value, n in counts.items() if value != "notselected")

@@ -31,7 +31,7 @@ def measure(quick: bool, hosts: int = 100) -> tuple[list[Figure], list[str]]:
             site.register(name, host)
             names.append(name)
         everything = ["scan", *names, "--profile", PROFILE, "--json", "--max-concurrent", str(hosts)]
-        site.cli(*everything)  # warm: datastream uploads, content choice, rule texts
+        first = site.cli(*everything)  # warm: datastream uploads, content choice, rule texts
         singles, fleets = [], []
         for _ in range(runs):
             singles.append(site.cli("scan", names[0], "--profile", PROFILE, "--json"))
@@ -56,9 +56,8 @@ def measure(quick: bool, hosts: int = 100) -> tuple[list[Figure], list[str]]:
                method=f"{method}: user + system CPU over {hosts} (one host alone: {one_cpu:.2f} s, "
                       "interpreter start included).",
                limit="per scan the controller runs SSH crypto, joins the ARF and checks its sha256 (15 MB), "
-                     "parses its results and stores them; here all 100 scans are their host's first, so each "
-                     "brings and checks the 11 MB datastream block before any is kept: a repeat fleet scan "
-                     "brings none."),
+                     "parses its results, stores and signs them (these are repeat scans: the datastream "
+                     "block is known here, and only the results travel)."),
         Figure(section, "controller peak memory", rss, "MiB", 400, runs=runs,
                method=f"{method}: peak RSS (VmHWM of that process, polled from /proc).",
                limit="ARFs parsed whole while many scans are in flight."),
@@ -70,6 +69,10 @@ def measure(quick: bool, hosts: int = 100) -> tuple[list[Figure], list[str]]:
                      "crypto and ARF compression also share this machine's CPUs (a real fleet spreads them "
                      "over its machines). Lowering CPU per scan is the lever (issue 15, item 4)."),
         Figure(section, "fleet wall", wall, "s", op="", runs=runs, method=f"the {hosts}-host command, as above."),
+        Figure(section, "first scan of the fleet (new data dir): wall", first.wall, "s", op="", runs=1,
+               method=f"the same command run first, in a data dir that has read no content yet: content "
+                      f"found, datastream compressed and uploaded, rule texts stored, each once for the "
+                      f"{hosts} scans; controller CPU {first.cpu:.1f} s ({first.cpu / hosts:.3f} s per scan)."),
     ]
     notes = [f"Fleet: {hosts} played hosts on loopback, each its own sshd in a mount namespace; the stand-in "
              "oscap is a shell script that cats a recorded progress stream and copies a recorded ARF "

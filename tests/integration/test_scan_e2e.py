@@ -100,6 +100,10 @@ def test_concurrent_scans_and_repeat_uses_the_cached_datastream(cli, fleet, know
         windows = db.execute("SELECT started_at, finished_at FROM scans").fetchall()
     (a_start, a_end), (b_start, b_end) = windows
     assert a_start < b_end and b_start < a_end, "the two scans should overlap in time"
+    # the first to fetch brought the datastream block; the other waited for it and found it known
+    said = sorted(cli.ok("jobs", "show", scan["id"], "--json").json()["output"] for scan in first)
+    assert ["sent once for this datastream" in out for out in said].count(True) == 1, said
+    assert ["known here already" in out for out in said].count(True) == 1, said
 
     cache = fleet.hosts["u2204"].home / ".cache" / "compliance-tui"
     cached = list(cache.glob("*.xml.bz2"))  # other tests may have cached other datastreams
