@@ -27,8 +27,11 @@ from tests.seed import data_dir_with_index
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTS, DAYS, JOBS = 500, 365, 8000
-READ_LIMIT_S = 3.0  # one read model or TUI screen, in process, while the worker writes
-CLI_LIMIT_S = 8.0  # one CLI command, interpreter start included
+# Bounds that catch a read held up by the writer (a lock wait ends at the 30 s busy_timeout, as an
+# error), not speed figures: those are the bench's. This test runs beside the rest of the suite on
+# two cores, where a Hosts screen that takes about 1 s alone took 4.6 s.
+READ_LIMIT_S = 10.0  # one read model or TUI screen, in process, while the worker writes
+CLI_LIMIT_S = 15.0  # one CLI command, interpreter start included
 
 
 async def _year_of_scans(data: Path) -> None:
