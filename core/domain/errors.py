@@ -61,6 +61,7 @@ class OscapStalled(OscapFailed):
 
     host = ""
     seconds = 0
+    fault = True  # a deadlock of oscap's own, run once more as a crash of its own is
 
 
 class ConnectionLost(OperatorError):

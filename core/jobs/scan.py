@@ -250,7 +250,7 @@ async def scan_on_host(
             try:
                 return await run_oscap(cached)
             except (OscapCrashed, OscapStalled) as first:
-                if isinstance(first, OscapCrashed) and not first.fault:
+                if not first.fault:  # killed by someone: not run again
                     raise
                 ctx.say(f"{first}: running it once more")
             try:
